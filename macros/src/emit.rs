@@ -1,0 +1,304 @@
+//! IR → nalgebra code: every needed node once, in id order (so the forward
+//! values come first and the backward pass reuses them), each as a `let`
+//! spanned to the user's tokens it came from; then the result tuple.
+
+use std::collections::{BTreeSet, HashMap};
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use crate::ir::{Graph, Id, Scalar};
+use crate::ops::Op;
+use crate::shape::{Dim, Shape};
+use crate::signature::ParamSig;
+
+/// How a computed value is written where it is used.
+#[derive(Clone)]
+pub enum Value {
+    /// A scalar: always a single token tree, usable as operand and receiver.
+    Scalar(TokenStream),
+    /// A matrix: `operand` is a reference (`&t`), `receiver` a place (`t`).
+    Matrix {
+        operand: TokenStream,
+        receiver: TokenStream,
+    },
+}
+
+impl Value {
+    /// The form for an operator or an argument: `&m` for a matrix, `x` for a scalar.
+    pub fn operand(&self) -> &TokenStream {
+        match self {
+            Value::Scalar(t) => t,
+            Value::Matrix { operand, .. } => operand,
+        }
+    }
+
+    /// The form for a method receiver.
+    pub fn receiver(&self) -> &TokenStream {
+        match self {
+            Value::Scalar(t) => t,
+            Value::Matrix { receiver, .. } => receiver,
+        }
+    }
+
+    fn local(name: &Ident, shape: Shape) -> Value {
+        match shape {
+            Shape::Scalar => Value::Scalar(quote!(#name)),
+            Shape::Matrix(..) => Value::Matrix {
+                operand: quote!(&#name),
+                receiver: quote!(#name),
+            },
+        }
+    }
+}
+
+/// The parameters of a closure the emitter writes.
+pub enum ClosureParam {
+    /// The incoming adjoint entry.
+    Adjoint,
+    /// The closure's own parameter `v`.
+    Lambda,
+    /// An entry of this node's value.
+    Node(Id),
+}
+
+pub struct EmitCx<'a> {
+    graph: &'a Graph,
+    params: &'a [ParamSig],
+    private: TokenStream,
+    /// Values of the nodes emitted so far.
+    values: HashMap<Id, Value>,
+}
+
+impl<'a> EmitCx<'a> {
+    pub fn private(&self) -> &TokenStream {
+        &self.private
+    }
+
+    pub fn scalar_type(&self) -> TokenStream {
+        match self.graph.scalar {
+            Scalar::F32 => quote!(f32),
+            Scalar::F64 => quote!(f64),
+        }
+    }
+
+    /// A literal of the function's scalar type.
+    pub fn lit(&self, v: f64) -> TokenStream {
+        let lit = match self.graph.scalar {
+            Scalar::F32 => Literal::f32_suffixed(v as f32),
+            Scalar::F64 => Literal::f64_suffixed(v),
+        };
+        if v.is_sign_negative() {
+            let lit = match self.graph.scalar {
+                Scalar::F32 => Literal::f32_suffixed(-v as f32),
+                Scalar::F64 => Literal::f64_suffixed(-v),
+            };
+            quote!((-#lit))
+        } else {
+            quote!(#lit)
+        }
+    }
+
+    pub fn param(&self, index: usize) -> Value {
+        let p = &self.params[index];
+        let name = &p.ident;
+        match (p.shape, p.by_ref) {
+            (Shape::Scalar, false) => Value::Scalar(quote!(#name)),
+            (Shape::Scalar, true) => Value::Scalar(quote!((*#name))),
+            (Shape::Matrix(..), false) => Value::Matrix {
+                operand: quote!(&#name),
+                receiver: quote!(#name),
+            },
+            (Shape::Matrix(..), true) => Value::Matrix {
+                operand: quote!(#name),
+                receiver: quote!(#name),
+            },
+        }
+    }
+
+    pub fn lambda_param(&self) -> TokenStream {
+        let v = closure_ident("v");
+        quote!(#v)
+    }
+
+    /// nalgebra's run-time value of a dimension, of the dimension's own type
+    /// (`Const::<3>` or a `Dyn` read off the parameter it came from).
+    pub fn dim(&self, d: Dim) -> TokenStream {
+        let p = &self.private;
+        match d {
+            Dim::Fixed(n) => quote!(#p::nalgebra::Const::<#n>),
+            Dim::Dynamic(s) => {
+                let origin = self.graph.dims.origin(s);
+                let param = self.params.iter().find(|p| p.ident == origin.param).expect("origin");
+                let name = &param.ident;
+                let axis = syn::Index::from(origin.axis);
+                quote!(#name.shape_generic().#axis)
+            }
+        }
+    }
+
+    /// Whether computing `root` reads `target`.
+    pub fn uses(&self, root: Id, target: Id) -> bool {
+        target <= root && self.graph.depends_on(root, |id, _| id == target)[root.index()]
+    }
+
+    /// `|params| root`, the scalar expression `root` computed from the closure's
+    /// parameters.
+    pub fn closure(&self, root: Id, params: &[ClosureParam]) -> TokenStream {
+        self.closure_with(root, params, |body| body)
+    }
+
+    /// `|adjoint, params| adjoint * root`.
+    pub fn closure_times_adjoint(&self, root: Id, params: &[ClosureParam]) -> TokenStream {
+        let g = closure_ident("g");
+        self.closure_with(root, params, |body| quote!(#g * #body))
+    }
+
+    fn closure_with(
+        &self,
+        root: Id,
+        params: &[ClosureParam],
+        finish: impl FnOnce(TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        let mut inner = EmitCx {
+            graph: self.graph,
+            params: self.params,
+            private: self.private.clone(),
+            values: HashMap::new(),
+        };
+        let mut idents = Vec::new();
+        for p in params {
+            let ident = match p {
+                ClosureParam::Adjoint => closure_ident("g"),
+                ClosureParam::Lambda => closure_ident("v"),
+                ClosureParam::Node(id) => {
+                    let y = closure_ident("y");
+                    inner.values.insert(*id, Value::Scalar(quote!(#y)));
+                    y
+                }
+            };
+            idents.push(ident);
+        }
+        let needed = needed(self.graph, &[root], |id| inner.values.contains_key(&id));
+        let lets = inner.lets(&needed, "c");
+        let result = finish(inner.values[&root].operand().clone());
+        quote!(|#(#idents),*| { #lets #result })
+    }
+
+    /// Emits `let`s for the `needed` nodes that have no value yet.
+    fn lets(&mut self, needed: &BTreeSet<Id>, prefix: &str) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &id in needed {
+            if self.values.contains_key(&id) {
+                continue;
+            }
+            let node = self.graph.node(id);
+            let value = match &node.op {
+                Op::Param(p) => self.param(p.index),
+                Op::Lit(l) => Value::Scalar(self.lit(l.value())),
+                Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
+                op => {
+                    let args: Vec<Value> = node.args.iter().map(|a| self.values[a].clone()).collect();
+                    let expr = op.rule().emit(self, &args);
+                    let name = self.local_name(id, prefix);
+                    let span = node.span;
+                    out.extend(quote_spanned!(span=> let #name = #expr;));
+                    Value::local(&name, node.shape)
+                }
+            };
+            self.values.insert(id, value);
+        }
+        out
+    }
+
+    fn local_name(&self, id: Id, prefix: &str) -> Ident {
+        let name = match self.graph.names.get(&id) {
+            Some(n) if is_plain(n) => format!("__mg_{n}_{}", id.0),
+            _ => format!("__mg_{prefix}{}", id.0),
+        };
+        Ident::new(&name, Span::mixed_site())
+    }
+}
+
+fn is_plain(name: &str) -> bool {
+    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn closure_ident(name: &str) -> Ident {
+    Ident::new(&format!("__mg_{name}"), Span::mixed_site())
+}
+
+/// The nodes `roots` need, not looking past those `known` already. (Closure
+/// bodies are not arguments: they are emitted inside their closures.)
+fn needed(g: &Graph, roots: &[Id], known: impl Fn(Id) -> bool) -> BTreeSet<Id> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<Id> = roots.to_vec();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id) && !known(id) {
+            stack.extend(g.node(id).args.iter().copied());
+        }
+    }
+    seen
+}
+
+/// One gradient to return: the node holding it (`None` when the value does not
+/// depend on the parameter) and the parameter's index.
+pub struct GradOut {
+    pub node: Option<Id>,
+    pub param: usize,
+}
+
+/// The body of `<name>_grad`: the statements computing `value` and the
+/// gradients, and the tuple returning them.
+pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> TokenStream {
+    let mut cx = EmitCx {
+        graph: g,
+        params,
+        private: quote!(::matgrad::__private),
+        values: HashMap::new(),
+    };
+    let mut roots = vec![value];
+    roots.extend(grads.iter().filter_map(|o| o.node));
+    let lets = cx.lets(&needed(g, &roots, |_| false), "t");
+
+    let p = cx.private.clone();
+    let value_tokens = cx.values[&value].operand().clone();
+    let mut moved: BTreeSet<Id> = BTreeSet::new();
+    let mut items = vec![value_tokens];
+    for (k, out) in grads.iter().enumerate() {
+        let param = &params[out.param];
+        let item = match out.node {
+            None if param.shape.is_scalar() => cx.lit(0.0),
+            None => {
+                let x = &param.ident;
+                quote!(#p::zeros_like(#x))
+            }
+            Some(id) => {
+                let v = &cx.values[&id];
+                let is_local = !matches!(g.op(id), Op::Param(_) | Op::Lit(_));
+                let used_later = grads[k + 1..].iter().any(|o| o.node == Some(id));
+                let owned = match v {
+                    Value::Scalar(t) => t.clone(),
+                    Value::Matrix { receiver, .. } if is_local && !used_later && moved.insert(id) => {
+                        receiver.clone()
+                    }
+                    Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
+                };
+                if conforms(g.shape(id), param.shape) {
+                    owned
+                } else {
+                    let x = &param.ident;
+                    quote!(#p::conform(#owned, #x))
+                }
+            }
+        };
+        items.push(item);
+    }
+    quote!(#lets (#(#items),*))
+}
+
+/// Whether a value of type-level shape `have` already has the parameter's type.
+fn conforms(have: Shape, param: Shape) -> bool {
+    let same = |a: Dim, b: Dim| matches!((a, b), (Dim::Fixed(_), Dim::Fixed(_)) | (Dim::Dynamic(_), Dim::Dynamic(_)));
+    same(have.rows(), param.rows()) && same(have.cols(), param.cols())
+}

@@ -1,0 +1,27 @@
+//! Every error of one expansion, each at its tokens, reported together.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+#[derive(Default)]
+pub struct Errors {
+    list: Vec<syn::Error>,
+}
+
+impl Errors {
+    pub fn at(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+        self.list.push(syn::Error::new_spanned(tokens, msg));
+    }
+
+    pub fn push(&mut self, err: syn::Error) {
+        self.list.push(err);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn to_compile_errors(&self) -> TokenStream {
+        self.list.iter().map(syn::Error::to_compile_error).collect()
+    }
+}

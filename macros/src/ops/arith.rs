@@ -1,0 +1,168 @@
+//! Arithmetic: `−`, `+`, `−`, scalar `*` and `/`, and a matrix scaled by or
+//! divided by a scalar.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{matrix, same_shape, scalar, Rule};
+use crate::emit::{EmitCx, Value};
+use crate::formula::{infix, prefix, product, Formula, PRODUCT, SUM};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// `C = −A`: `dC = −dA`, so `Ā = −C̄`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Neg;
+
+impl Rule for Neg {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[0])
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let x = a[0].operand();
+        quote!(-#x)
+    }
+    fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![Some(g.neg(cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        prefix("−", &a[0])
+    }
+}
+
+/// `C = A + B`: `dC = dA + dB`, so `Ā = C̄`, `B̄ = C̄`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Add;
+
+impl Rule for Add {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        same_shape(a[0], a[1], dims, "`+`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#x + #y)
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![Some(cbar), Some(cbar)]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        infix(&a[0], " + ", &a[1], SUM)
+    }
+}
+
+/// `C = A − B`: `dC = dA − dB`, so `Ā = C̄`, `B̄ = −C̄`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sub;
+
+impl Rule for Sub {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        same_shape(a[0], a[1], dims, "`-`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#x - #y)
+    }
+    fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![Some(cbar), Some(g.neg(cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        infix(&a[0], " − ", &a[1], SUM)
+    }
+}
+
+/// `c = a b` (scalars): `dc = da b + a db`, so `ā = c̄ b`, `b̄ = c̄ a`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Mul;
+
+impl Rule for Mul {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        scalar(a[0], dims, "`*`")?;
+        scalar(a[1], dims, "`*`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#x * #y)
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [a, b] = g.args2(node);
+        vec![Some(g.times(cbar, b)), Some(g.times(cbar, a))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        product(&a[0], &a[1])
+    }
+}
+
+/// `c = a / b` (scalars): `dc = (b da − a db)/b² = da/b − c db/b`, so
+/// `ā = c̄/b`, `b̄ = −c̄ c/b`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Div;
+
+impl Rule for Div {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        scalar(a[0], dims, "`/`")?;
+        scalar(a[1], dims, "`/`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#x / #y)
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [_, b] = g.args2(node);
+        let cbar_c = g.times(cbar, node);
+        let q = g.over(cbar_c, b);
+        vec![Some(g.over(cbar, b)), Some(g.neg(q))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        infix(&a[0], "/", &a[1], PRODUCT)
+    }
+}
+
+/// `C = α A` (matrix `A`, scalar `α`; written `A * α` or `α * A`):
+/// `dC = α dA + dα A`, so `Ā = α C̄`, `ᾱ = ⟨C̄, A⟩`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Scale;
+
+impl Rule for Scale {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "scaling")?;
+        scalar(a[1], dims, "scaling")?;
+        Ok(a[0])
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (m, s) = (a[0].operand(), a[1].operand());
+        quote!(#m * #s)
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [m, s] = g.args2(node);
+        vec![Some(g.times(cbar, s)), Some(g.dot(cbar, m))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        product(&a[1], &a[0])
+    }
+}
+
+/// `C = A / α` (matrix `A`, scalar `α`): `dC = dA/α − C dα/α`, so
+/// `Ā = C̄/α`, `ᾱ = −⟨C̄, C⟩/α`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DivScalar;
+
+impl Rule for DivScalar {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "`/`")?;
+        scalar(a[1], dims, "dividing a matrix")?;
+        Ok(a[0])
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (m, s) = (a[0].operand(), a[1].operand());
+        quote!(#m / #s)
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [_, s] = g.args2(node);
+        let inner = g.dot(cbar, node);
+        let q = g.over(inner, s);
+        vec![Some(g.over(cbar, s)), Some(g.neg(q))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        infix(&a[0], "/", &a[1], PRODUCT)
+    }
+}

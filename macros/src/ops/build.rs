@@ -1,0 +1,75 @@
+//! Short names for building nodes, used by the parser and by the rules.
+
+use super::*;
+use crate::ir::{Graph, Id};
+use crate::shape::Shape;
+
+impl Graph {
+    pub fn args2(&self, node: Id) -> [Id; 2] {
+        let a = &self.node(node).args;
+        [a[0], a[1]]
+    }
+
+    pub fn neg(&mut self, a: Id) -> Id {
+        self.build(Neg, &[a])
+    }
+
+    pub fn plus(&mut self, a: Id, b: Id) -> Id {
+        self.build(Add, &[a, b])
+    }
+
+    pub fn minus(&mut self, a: Id, b: Id) -> Id {
+        self.build(Sub, &[a, b])
+    }
+
+    /// `a * b` as nalgebra reads it: scalar product, scaling, or matrix product.
+    pub fn times(&mut self, a: Id, b: Id) -> Id {
+        let (op, args) = self.product(a, b);
+        self.build(op, &args)
+    }
+
+    /// `a / b` for a scalar `b`.
+    pub fn over(&mut self, a: Id, b: Id) -> Id {
+        let (op, args) = self.quotient(a, b);
+        self.build(op, &args)
+    }
+
+    /// The operation `a * b` means, and its arguments in that operation's order.
+    pub fn product(&self, a: Id, b: Id) -> (Op, [Id; 2]) {
+        match (self.shape(a), self.shape(b)) {
+            (Shape::Scalar, Shape::Scalar) => (Mul.into(), [a, b]),
+            (Shape::Scalar, Shape::Matrix(..)) => (Scale.into(), [b, a]),
+            (Shape::Matrix(..), Shape::Scalar) => (Scale.into(), [a, b]),
+            (Shape::Matrix(..), Shape::Matrix(..)) => (MatMul.into(), [a, b]),
+        }
+    }
+
+    /// The operation `a / b` means.
+    pub fn quotient(&self, a: Id, b: Id) -> (Op, [Id; 2]) {
+        match self.shape(a) {
+            Shape::Scalar => (Div.into(), [a, b]),
+            Shape::Matrix(..) => (DivScalar.into(), [a, b]),
+        }
+    }
+
+    pub fn transpose(&mut self, a: Id) -> Id {
+        self.build(Transpose, &[a])
+    }
+
+    pub fn matmul(&mut self, a: Id, b: Id) -> Id {
+        self.build(MatMul, &[a, b])
+    }
+
+    /// `aᵀ b`.
+    pub fn tr_mul(&mut self, a: Id, b: Id) -> Id {
+        self.build(TrMul, &[a, b])
+    }
+
+    pub fn dot(&mut self, a: Id, b: Id) -> Id {
+        self.build(Dot, &[a, b])
+    }
+
+    pub fn component_mul(&mut self, a: Id, b: Id) -> Id {
+        self.build(ComponentMul, &[a, b])
+    }
+}

@@ -1,0 +1,299 @@
+//! Elementwise operations: Hadamard product and quotient, `map` with a scalar
+//! closure, and the scalar functions.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{matrix, same_shape, scalar, Rule};
+use crate::diff;
+use crate::emit::{EmitCx, Value};
+use crate::formula::{call, infix, Formula, POSTFIX, PRODUCT};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// `C = A ∘ B` (`component_mul`): `dC = dA ∘ B + A ∘ dB`, and
+/// `⟨C̄, dA ∘ B⟩ = ⟨C̄ ∘ B, dA⟩`, so `Ā = C̄ ∘ B`, `B̄ = C̄ ∘ A`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ComponentMul;
+
+impl Rule for ComponentMul {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "`component_mul`")?;
+        same_shape(a[0], a[1], dims, "`component_mul`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].receiver(), a[1].operand());
+        quote!(#x.component_mul(#y))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [a, b] = g.args2(node);
+        vec![Some(g.component_mul(cbar, b)), Some(g.component_mul(cbar, a))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        infix(&a[0], " ∘ ", &a[1], PRODUCT)
+    }
+}
+
+/// `C = A ⊘ B` (`component_div`): `dC = dA ⊘ B − C ∘ dB ⊘ B`, so
+/// `Ā = C̄ ⊘ B`, `B̄ = −C̄ ∘ C ⊘ B`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ComponentDiv;
+
+impl Rule for ComponentDiv {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "`component_div`")?;
+        same_shape(a[0], a[1], dims, "`component_div`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].receiver(), a[1].operand());
+        quote!(#x.component_div(#y))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [_, b] = g.args2(node);
+        let cc = g.component_mul(cbar, node);
+        let q = g.build(ComponentDiv, &[cc, b]);
+        vec![Some(g.build(ComponentDiv, &[cbar, b])), Some(g.neg(q))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        infix(&a[0], " ⊘ ", &a[1], PRODUCT)
+    }
+}
+
+/// `C = f.(A)` (`map(|v| f(v))`), `f` a scalar expression of `v` alone:
+/// `dC = f′.(A) ∘ dA`, so `Ā = C̄ ∘ f′.(A)`, with `f′` derived from `f` by the
+/// same engine (see [`MapAdjoint`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Map {
+    /// `f(v)`: a scalar node whose only leaves are the closure parameter and literals.
+    pub body: Id,
+}
+
+impl Rule for Map {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "`map`")?;
+        Ok(a[0])
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let x = a[0].receiver();
+        let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda]);
+        quote!(#x.map(#f))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(node).args[0];
+        let Some(deriv) = diff::derivative(g, self.body) else {
+            return vec![None];
+        };
+        let op = MapAdjoint {
+            body: self.body,
+            deriv,
+        };
+        vec![Some(g.build(op, &[cbar, a, node]))]
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        unreachable!("written by formula::Writer, which sees the body")
+    }
+}
+
+/// `Ā = C̄ ∘ f′.(A)` for `C = f.(A)`, computed in one pass over `C̄`, `A` and
+/// (when `f′` is written in terms of `f`, as for `exp`) `C`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MapAdjoint {
+    pub body: Id,
+    /// `f′(v)`: may use the closure parameter, literals, and `body` itself.
+    pub deriv: Id,
+}
+
+impl Rule for MapAdjoint {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[0])
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        use crate::emit::ClosureParam::{Adjoint, Lambda, Node};
+        let (cbar, x, c) = (a[0].receiver(), a[1].operand(), a[2].operand());
+        if cx.uses(self.deriv, self.body) {
+            let f = cx.closure_times_adjoint(self.deriv, &[Adjoint, Lambda, Node(self.body)]);
+            quote!(#cbar.zip_zip_map(#x, #c, #f))
+        } else {
+            let f = cx.closure_times_adjoint(self.deriv, &[Adjoint, Lambda]);
+            quote!(#cbar.zip_map(#x, #f))
+        }
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("second derivatives of `map` are not supported yet")
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        unreachable!("written by formula::Writer, which sees the derivative")
+    }
+}
+
+/// A scalar function of one scalar argument: its method name, how its adjoint
+/// is built, and how it reads in a formula.
+macro_rules! scalar_fn {
+    ($(#[$doc:meta])* $name:ident, $method:literal, $math:literal,
+     |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $name;
+
+        impl Rule for $name {
+            fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+                scalar(a[0], dims, concat!("`", $method, "`"))
+            }
+            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+                let x = a[0].receiver();
+                let m = proc_macro2::Ident::new($method, proc_macro2::Span::call_site());
+                quote!(#x.#m())
+            }
+            fn adjoint(&self, $g: &mut Graph, node: Id, $cbar: Id) -> Vec<Option<Id>> {
+                let $a = $g.node(node).args[0];
+                let $c = node;
+                let _ = ($a, $c);
+                vec![$adjoint]
+            }
+            fn formula(&self, a: &[Formula]) -> Formula {
+                call($math, a)
+            }
+        }
+    };
+}
+
+scalar_fn!(
+    /// `c = eᵃ`: `dc = c da`, so `ā = c̄ c`.
+    Exp, "exp", "exp", |g, a, c, cbar| Some(g.times(cbar, c))
+);
+scalar_fn!(
+    /// `c = ln a`: `dc = da/a`, so `ā = c̄/a`.
+    Ln, "ln", "ln", |g, a, c, cbar| Some(g.over(cbar, a))
+);
+scalar_fn!(
+    /// `c = √a`: `dc = da/(2c)`, so `ā = c̄/(2c)`.
+    Sqrt, "sqrt", "√", |g, a, c, cbar| {
+        let two = g.lit(2.0);
+        let d = g.times(two, c);
+        Some(g.over(cbar, d))
+    }
+);
+scalar_fn!(
+    /// `c = sin a`: `dc = cos a da`, so `ā = c̄ cos a`.
+    Sin, "sin", "sin", |g, a, c, cbar| {
+        let cos = g.build(Cos, &[a]);
+        Some(g.times(cbar, cos))
+    }
+);
+scalar_fn!(
+    /// `c = cos a`: `dc = −sin a da`, so `ā = −c̄ sin a`.
+    Cos, "cos", "cos", |g, a, c, cbar| {
+        let sin = g.build(Sin, &[a]);
+        let p = g.times(cbar, sin);
+        Some(g.neg(p))
+    }
+);
+scalar_fn!(
+    /// `c = tanh a`: `dc = (1 − c²) da`, so `ā = c̄ (1 − c²)`.
+    Tanh, "tanh", "tanh", |g, a, c, cbar| {
+        let one = g.lit(1.0);
+        let c2 = g.times(c, c);
+        let d = g.minus(one, c2);
+        Some(g.times(cbar, d))
+    }
+);
+scalar_fn!(
+    /// `c = |a|`: `dc = sign(a) da`, so `ā = c̄ sign(a)`, taking the
+    /// subgradient 0 at `a = 0`.
+    Abs, "abs", "abs", |g, a, c, cbar| {
+        let s = g.build(Sign, &[a]);
+        Some(g.times(cbar, s))
+    }
+);
+scalar_fn!(
+    /// `c = 1/a`: `dc = −c² da`, so `ā = −c̄ c²`.
+    Recip, "recip", "recip", |g, a, c, cbar| {
+        let c2 = g.times(c, c);
+        let p = g.times(cbar, c2);
+        Some(g.neg(p))
+    }
+);
+
+/// `c = sign(a)` (−1, 0 or 1; built for the adjoint of `abs`): its derivative
+/// is 0 wherever it exists.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sign;
+
+impl Rule for Sign {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        scalar(a[0], dims, "sign")
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, x) = (cx.private(), a[0].operand());
+        quote!(#p::sign(#x))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("sign", a)
+    }
+}
+
+/// `c = aⁿ` (`powi`, integer literal `n`): `dc = n aⁿ⁻¹ da`, so `ā = c̄ n aⁿ⁻¹`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Powi(pub i32);
+
+impl Rule for Powi {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        scalar(a[0], dims, "`powi`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, n) = (a[0].receiver(), self.0);
+        quote!(#x.powi(#n))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(node).args[0];
+        let n = self.0;
+        if n == 0 {
+            return vec![None];
+        }
+        let lower = g.build(Powi(n - 1), &[a]);
+        let coef = g.lit(f64::from(n));
+        let d = g.times(coef, lower);
+        vec![Some(g.times(cbar, d))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        Formula {
+            text: format!("{}^{}", a[0].at(POSTFIX + 1), self.0),
+            prec: POSTFIX,
+        }
+    }
+}
+
+/// `c = aᵉ` (`powf`): `dc = e aᵉ⁻¹ da + c ln(a) de`, so `ā = c̄ e aᵉ⁻¹`,
+/// `ē = c̄ c ln a`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Powf;
+
+impl Rule for Powf {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        scalar(a[0], dims, "`powf`")?;
+        scalar(a[1], dims, "`powf`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, e) = (a[0].receiver(), a[1].operand());
+        quote!(#x.powf(#e))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [a, e] = g.args2(node);
+        let one = g.lit(1.0);
+        let e1 = g.minus(e, one);
+        let lower = g.build(Powf, &[a, e1]);
+        let d = g.times(e, lower);
+        let ln = g.build(Ln, &[a]);
+        let c_ln = g.times(node, ln);
+        vec![Some(g.times(cbar, d)), Some(g.times(cbar, c_ln))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        Formula {
+            text: format!("{}^{}", a[0].at(POSTFIX + 1), a[1].at(POSTFIX + 1)),
+            prec: POSTFIX,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Leaves of the DAG: parameters, literals, and the parameter of a `map` closure.
+
+use proc_macro2::TokenStream;
+
+use super::Rule;
+use crate::emit::{EmitCx, Value};
+use crate::formula::{self, Formula};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// A parameter of the user's function.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Param {
+    pub index: usize,
+    pub shape: Shape,
+}
+
+impl Rule for Param {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.shape)
+    }
+    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+        cx.param(self.index).operand().clone()
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        Vec::new()
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        unreachable!("parameters are written by name")
+    }
+}
+
+/// A scalar literal, stored as the bits of its `f64` value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Lit(pub u64);
+
+impl Lit {
+    pub fn value(&self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+impl Rule for Lit {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+        cx.lit(self.value())
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        Vec::new()
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        formula::number(self.value())
+    }
+}
+
+/// The scalar parameter `v` of a `map(|v| …)` closure. Closures do not nest, so
+/// one leaf serves them all.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LambdaParam;
+
+impl Rule for LambdaParam {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+        cx.lambda_param()
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        Vec::new()
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        Formula::atom("v")
+    }
+}

@@ -1,0 +1,266 @@
+//! Linear algebra: products, transposes, traces, inner products, determinants
+//! and inverses.
+
+use std::hash::{Hash, Hasher};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{matrix, same_shape, square, Rule};
+use crate::emit::{EmitCx, Value};
+use crate::formula::{call, postfix, product, Formula};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// The shape of `A B`, with nalgebra's type-level result: rows of `A`, columns of `B`.
+fn product_shape(a: Shape, b: Shape, dims: &mut Dims, what: &str) -> Result<Shape, String> {
+    let (r, k1) = matrix(a, what)?;
+    let (k2, c) = matrix(b, what)?;
+    dims.unify(k1, k2).map_err(|()| {
+        format!(
+            "cannot multiply {} by {}: the inner dimensions differ",
+            dims.show(a),
+            dims.show(b)
+        )
+    })?;
+    Ok(Shape::Matrix(r, c))
+}
+
+/// `C = A B`: `dC = dA B + A dB`, and `⟨C̄, dA B⟩ = ⟨C̄ Bᵀ, dA⟩`,
+/// `⟨C̄, A dB⟩ = ⟨Aᵀ C̄, dB⟩`, so `Ā = C̄ Bᵀ`, `B̄ = Aᵀ C̄`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MatMul;
+
+impl Rule for MatMul {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        product_shape(a[0], a[1], dims, "`*`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#x * #y)
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [a, b] = g.args2(node);
+        let bt = g.transpose(b);
+        vec![Some(g.matmul(cbar, bt)), Some(g.tr_mul(a, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        product(&a[0], &a[1])
+    }
+}
+
+/// `C = Aᵀ B` (nalgebra's `tr_mul`, no transpose formed): `dC = dAᵀ B + Aᵀ dB`,
+/// and `⟨C̄, dAᵀ B⟩ = tr(C̄ᵀ dAᵀ B) = ⟨B C̄ᵀ, dA⟩`, so `Ā = B C̄ᵀ`, `B̄ = A C̄`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrMul;
+
+impl Rule for TrMul {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        product_shape(a[0].transposed(), a[1], dims, "`tr_mul`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].receiver(), a[1].operand());
+        quote!(#x.tr_mul(#y))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [a, b] = g.args2(node);
+        let ct = g.transpose(cbar);
+        vec![Some(g.matmul(b, ct)), Some(g.matmul(a, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        product(&postfix(&a[0], "ᵀ"), &a[1])
+    }
+}
+
+/// `C = Aᵀ`: `dC = dAᵀ`, so `Ā = C̄ᵀ`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Transpose;
+
+impl Rule for Transpose {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "`transpose`")?;
+        Ok(a[0].transposed())
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let x = a[0].receiver();
+        quote!(#x.transpose())
+    }
+    fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![Some(g.transpose(cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        postfix(&a[0], "ᵀ")
+    }
+}
+
+/// `c = tr A`: `dc = tr dA = ⟨I, dA⟩`, so `Ā = c̄ I`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Trace;
+
+impl Rule for Trace {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        square(a[0], dims, "`trace`")?;
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let x = a[0].receiver();
+        quote!(#x.trace())
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(node).args[0];
+        let shape = g.shape(a);
+        vec![Some(g.build(ScaledIdentity(shape), &[cbar]))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("tr", a)
+    }
+}
+
+/// `c = tr(A B)` without forming `A B` (nalgebra's `tr_dot`, `⟨Aᵀ, B⟩`):
+/// `dc = tr(dA B) + tr(A dB) = ⟨Bᵀ, dA⟩ + ⟨Aᵀ, dB⟩`, so `Ā = c̄ Bᵀ`, `B̄ = c̄ Aᵀ`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrDot;
+
+impl Rule for TrDot {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        same_shape(a[0].transposed(), a[1], dims, "`tr_dot`")?;
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].receiver(), a[1].operand());
+        quote!(#x.tr_dot(#y))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [a, b] = g.args2(node);
+        let (at, bt) = (g.transpose(a), g.transpose(b));
+        vec![Some(g.times(bt, cbar)), Some(g.times(at, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("tr", &[product(&a[0], &a[1])])
+    }
+}
+
+/// `c = ⟨A, B⟩` (`dot`): `dc = ⟨dA, B⟩ + ⟨A, dB⟩`, so `Ā = c̄ B`, `B̄ = c̄ A`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Dot;
+
+impl Rule for Dot {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "`dot`")?;
+        same_shape(a[0], a[1], dims, "`dot`")?;
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].receiver(), a[1].operand());
+        quote!(#x.dot(#y))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let [a, b] = g.args2(node);
+        vec![Some(g.times(b, cbar)), Some(g.times(a, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        Formula::atom(format!("⟨{}, {}⟩", a[0].text, a[1].text))
+    }
+}
+
+/// `c = det A`: `dc = det(A) tr(A⁻¹ dA) = ⟨c A⁻ᵀ, dA⟩`, so `Ā = c̄ c A⁻ᵀ`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Determinant;
+
+impl Rule for Determinant {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        square(a[0], dims, "`determinant`")?;
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let x = a[0].receiver();
+        quote!(#x.determinant())
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(node).args[0];
+        let inv = g.build(Inverse::expect(SINGULAR_DET), &[a]);
+        let inv_t = g.transpose(inv);
+        let s = g.times(cbar, node);
+        vec![Some(g.times(inv_t, s))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("det", a)
+    }
+}
+
+const SINGULAR_DET: &str = "matgrad: the gradient of `determinant` needs the inverse, and the matrix is singular";
+
+/// How a failed inversion panics: as the user's `.unwrap()` or `.expect(msg)`.
+/// It does not take part in equality, so that an inverse the differentiator
+/// needs is the same node as the user's inverse of the same matrix.
+#[derive(Clone, Debug)]
+pub enum OnSingular {
+    Unwrap,
+    Expect(String),
+}
+
+/// `C = A⁻¹` (`try_inverse().unwrap()`): `dC = −A⁻¹ dA A⁻¹`, and
+/// `⟨C̄, −C dA C⟩ = ⟨−Cᵀ C̄ Cᵀ, dA⟩`, so `Ā = −Cᵀ C̄ Cᵀ`.
+#[derive(Clone, Debug)]
+pub struct Inverse(pub OnSingular);
+
+impl Inverse {
+    fn expect(msg: &str) -> Inverse {
+        Inverse(OnSingular::Expect(msg.to_owned()))
+    }
+}
+
+impl PartialEq for Inverse {
+    fn eq(&self, _: &Inverse) -> bool {
+        true
+    }
+}
+impl Eq for Inverse {}
+impl Hash for Inverse {
+    fn hash<H: Hasher>(&self, _: &mut H) {}
+}
+
+impl Rule for Inverse {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        square(a[0], dims, "`try_inverse`")
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let p = cx.private();
+        let x = a[0].operand();
+        match &self.0 {
+            OnSingular::Unwrap => quote!(#p::inverse(#x).unwrap()),
+            OnSingular::Expect(msg) => quote!(#p::inverse(#x).expect(#msg)),
+        }
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let left = g.tr_mul(node, cbar);
+        let ct = g.transpose(node);
+        let prod = g.matmul(left, ct);
+        vec![Some(g.neg(prod))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        postfix(&a[0], "⁻¹")
+    }
+}
+
+/// `C = s I` of a given shape (built by the differentiator, e.g. for `tr`):
+/// `dC = ds I`, so `s̄ = tr C̄`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ScaledIdentity(pub Shape);
+
+impl Rule for ScaledIdentity {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.0)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (ty, p, s) = (cx.scalar_type(), cx.private(), a[0].operand());
+        let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
+        quote!(#p::nalgebra::OMatrix::<#ty, _, _>::from_diagonal_element_generic(#r, #c, #s))
+    }
+    fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![Some(g.build(Trace, &[cbar]))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        product(&a[0], &Formula::atom("I"))
+    }
+}

@@ -1,0 +1,392 @@
+//! The function body → IR. The body language is a subset of nalgebra's own
+//! expression syntax (DESIGN.md); anything else is an error at its tokens,
+//! never silently treated as a constant.
+
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{BinOp, Block, Expr, ExprMethodCall, Lit, Pat, Stmt, UnOp};
+
+use crate::errors::Errors;
+use crate::ir::{Graph, Id};
+use crate::ops::*;
+use crate::signature::ParamSig;
+
+/// Methods on matrices and vectors: name, number of arguments, operation.
+const MATRIX_METHODS: &[(&str, usize, fn() -> Op)] = &[
+    ("transpose", 0, || Transpose.into()),
+    ("tr_mul", 1, || TrMul.into()),
+    ("dot", 1, || Dot.into()),
+    ("tr_dot", 1, || TrDot.into()),
+    ("trace", 0, || Trace.into()),
+    ("determinant", 0, || Determinant.into()),
+    ("component_mul", 1, || ComponentMul.into()),
+    ("component_div", 1, || ComponentDiv.into()),
+    ("norm", 0, || Norm.into()),
+    ("norm_squared", 0, || NormSquared.into()),
+    ("sum", 0, || Sum.into()),
+];
+
+/// Methods on scalars: name, number of arguments, operation.
+const SCALAR_METHODS: &[(&str, usize, fn() -> Op)] = &[
+    ("exp", 0, || Exp.into()),
+    ("ln", 0, || Ln.into()),
+    ("sqrt", 0, || Sqrt.into()),
+    ("sin", 0, || Sin.into()),
+    ("cos", 0, || Cos.into()),
+    ("tanh", 0, || Tanh.into()),
+    ("abs", 0, || Abs.into()),
+    ("recip", 0, || Recip.into()),
+    ("powf", 1, || Powf.into()),
+];
+
+/// Methods handled by the parser itself rather than the tables.
+const MATRIX_SPECIAL: &str = "try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone()";
+const SCALAR_SPECIAL: &str = "powi(n)";
+
+fn supported(table: &[(&str, usize, fn() -> Op)], special: &str) -> String {
+    let names: Vec<&str> = table.iter().map(|(n, ..)| *n).collect();
+    format!("{}, {special}", names.join(", "))
+}
+
+/// What a name in scope stands for.
+#[derive(Clone)]
+enum Binding {
+    Node(Id),
+    /// A parameter matgrad cannot compute with, and why.
+    Unusable(String),
+    /// A `let` whose expression had an error (already reported).
+    Poisoned,
+}
+
+struct BodyParser<'a> {
+    g: &'a mut Graph,
+    errors: &'a mut Errors,
+    scope: Vec<(String, Binding)>,
+    /// Inside a `map` closure: the names of the enclosing scope, for the error
+    /// when the closure uses one of them.
+    outer: Option<Vec<(String, Binding)>>,
+}
+
+/// Parses `block` into `g`, returning the node of its value; errors go to `errors`.
+pub fn body(g: &mut Graph, params: &[ParamSig], block: &Block, errors: &mut Errors) -> Option<Id> {
+    let mut scope = Vec::new();
+    for (index, p) in params.iter().enumerate() {
+        let binding = match &p.unusable {
+            Some(why) => Binding::Unusable(why.clone()),
+            None => {
+                g.span = p.ident.span();
+                let id = g.build(Param { index, shape: p.shape }, &[]);
+                g.names.insert(id, p.ident.to_string());
+                Binding::Node(id)
+            }
+        };
+        scope.push((p.ident.to_string(), binding));
+    }
+    let mut parser = BodyParser {
+        g,
+        errors,
+        scope,
+        outer: None,
+    };
+    parser.block(block)
+}
+
+impl BodyParser<'_> {
+    fn error(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) -> Result<Id, ()> {
+        self.errors.at(tokens, msg);
+        Err(())
+    }
+
+    fn block(&mut self, block: &Block) -> Option<Id> {
+        let mut tail = None;
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let last = i + 1 == block.stmts.len();
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(e, None) if last => tail = self.expr(e).ok(),
+                Stmt::Expr(e, _) => {
+                    let _ = self.error(
+                        stmt,
+                        format!(
+                            "{} is not supported here: a #[grad] body is `let` bindings followed by a final expression",
+                            describe(e)
+                        ),
+                    );
+                }
+                Stmt::Macro(m) => {
+                    let _ = self.error(
+                        m,
+                        "macros are not supported in a #[grad] body: matgrad must see every operation to differentiate it",
+                    );
+                }
+                Stmt::Item(item) => {
+                    let _ = self.error(item, "items are not supported in a #[grad] body");
+                }
+            }
+        }
+        if tail.is_none() && !matches!(block.stmts.last(), Some(Stmt::Expr(_, None))) {
+            self.errors.push(syn::Error::new(
+                block.brace_token.span.close(),
+                "a #[grad] body must end in an expression: the value of the loss",
+            ));
+        }
+        tail
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let pat = match &local.pat {
+            Pat::Type(t) => &*t.pat,
+            p => p,
+        };
+        let Pat::Ident(ident) = pat else {
+            let _ = self.error(&local.pat, "#[grad] supports `let name = …;` bindings of one name");
+            return;
+        };
+        let name = ident.ident.to_string();
+        let binding = match &local.init {
+            Some(init) if init.diverge.is_none() => match self.expr(&init.expr) {
+                Ok(id) => {
+                    self.g.names.entry(id).or_insert_with(|| name.clone());
+                    Binding::Node(id)
+                }
+                Err(()) => Binding::Poisoned,
+            },
+            _ => {
+                let _ = self.error(local, "#[grad] supports `let name = expression;` only");
+                Binding::Poisoned
+            }
+        };
+        self.scope.push((name, binding));
+    }
+
+    fn lookup(&mut self, path: &syn::ExprPath) -> Result<Id, ()> {
+        let Some(ident) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
+            return self.error(path, "paths are not supported in a #[grad] body; use a literal or a parameter");
+        };
+        let name = ident.to_string();
+        let found = self.scope.iter().rev().find(|(n, _)| *n == name).map(|(_, b)| b.clone());
+        match found {
+            Some(Binding::Node(id)) => Ok(id),
+            Some(Binding::Poisoned) => Err(()),
+            Some(Binding::Unusable(why)) => self.error(ident, format!("matgrad cannot compute with `{name}`: {why}")),
+            None => {
+                let outer = self.outer.as_ref().is_some_and(|o| o.iter().any(|(n, _)| *n == name));
+                if outer {
+                    self.error(
+                        ident,
+                        format!("the closure passed to `map` may use only its parameter and literals, not `{name}`"),
+                    )
+                } else {
+                    self.error(ident, format!("cannot find `{name}` in this #[grad] body"))
+                }
+            }
+        }
+    }
+
+    fn build(&mut self, tokens: impl ToTokens, op: impl Into<Op>, args: &[Id]) -> Result<Id, ()> {
+        match self.g.try_build(op, args) {
+            Ok(id) => Ok(id),
+            Err(msg) => self.error(tokens, msg),
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<Id, ()> {
+        self.g.span = e.span();
+        match e {
+            Expr::Path(p) => self.lookup(p),
+            Expr::Lit(l) => match &l.lit {
+                Lit::Float(f) => Ok(self.g.lit(f.base10_parse::<f64>().map_err(|err| self.errors.push(err))?)),
+                Lit::Int(i) => Ok(self.g.lit(i.base10_parse::<f64>().map_err(|err| self.errors.push(err))?)),
+                _ => self.error(l, "only number literals are supported in a #[grad] body"),
+            },
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Reference(r) if r.mutability.is_none() => self.expr(&r.expr),
+            Expr::Unary(u) => {
+                let x = self.expr(&u.expr)?;
+                match u.op {
+                    UnOp::Neg(_) => self.build(e, Neg, &[x]),
+                    UnOp::Deref(_) => Ok(x),
+                    _ => self.error(u.op, "unsupported operator in a #[grad] body; supported: + - * / and unary -"),
+                }
+            }
+            Expr::Binary(b) => {
+                let (l, r) = (self.expr(&b.left), self.expr(&b.right));
+                let (l, r) = (l?, r?);
+                self.g.span = e.span();
+                let (op, args) = match b.op {
+                    BinOp::Add(_) => (Add.into(), [l, r]),
+                    BinOp::Sub(_) => (Sub.into(), [l, r]),
+                    BinOp::Mul(_) => self.g.product(l, r),
+                    BinOp::Div(_) => self.g.quotient(l, r),
+                    _ => return self.error(b.op, "unsupported operator in a #[grad] body; supported: + - * / and unary -"),
+                };
+                self.build(e, op, &args)
+            }
+            Expr::MethodCall(m) => self.method(m),
+            Expr::Call(c) => self.error(
+                &c.func,
+                format!(
+                    "unknown function `{}`: a #[grad] body can call only the supported methods of nalgebra values",
+                    c.func.to_token_stream()
+                ),
+            ),
+            other => self.error(
+                other,
+                format!(
+                    "{} is not supported in a #[grad] body; supported: `let` bindings, number literals, parentheses, + - * /, and methods",
+                    describe(other)
+                ),
+            ),
+        }
+    }
+
+    fn method(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
+        let name = m.method.to_string();
+        if let Some(t) = &m.turbofish {
+            return self.error(t, "type arguments on methods are not supported in a #[grad] body");
+        }
+        match name.as_str() {
+            "unwrap" | "expect" => return self.inverse(m),
+            "try_inverse" => {
+                return self.error(
+                    &m.method,
+                    "`try_inverse()` returns an `Option`: follow it with `.unwrap()` or `.expect(\"…\")`",
+                )
+            }
+            "clone" | "clone_owned" if m.args.is_empty() => return self.expr(&m.receiver),
+            "map" => return self.map(m),
+            _ => {}
+        }
+        let receiver = self.expr(&m.receiver)?;
+        let is_scalar = self.g.shape(receiver).is_scalar();
+        if is_scalar && name == "powi" {
+            return self.powi(m, receiver);
+        }
+        let (table, special, kind) = if is_scalar {
+            (SCALAR_METHODS, SCALAR_SPECIAL, "a scalar")
+        } else {
+            (MATRIX_METHODS, MATRIX_SPECIAL, "a matrix or vector")
+        };
+        let Some((_, arity, op)) = table.iter().find(|(n, ..)| *n == name) else {
+            return self.error(
+                &m.method,
+                format!(
+                    "unsupported method `{name}` on {kind} in a #[grad] body; supported: {}",
+                    supported(table, special)
+                ),
+            );
+        };
+        if m.args.len() != *arity {
+            return self.error(m, format!("`{name}` takes {arity} argument(s), found {}", m.args.len()));
+        }
+        let mut args = vec![receiver];
+        for a in &m.args {
+            args.push(self.expr(a)?);
+        }
+        self.g.span = m.span();
+        self.build(m, op(), &args)
+    }
+
+    /// `a.try_inverse().unwrap()` and `a.try_inverse().expect("…")`.
+    fn inverse(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
+        let Expr::MethodCall(inner) = &*m.receiver else {
+            return self.unsupported_unwrap(m);
+        };
+        if inner.method != "try_inverse" || !inner.args.is_empty() {
+            return self.unsupported_unwrap(m);
+        }
+        let on_singular = match (m.method.to_string().as_str(), m.args.first()) {
+            ("unwrap", None) => OnSingular::Unwrap,
+            ("expect", Some(Expr::Lit(l))) if m.args.len() == 1 => match &l.lit {
+                Lit::Str(s) => OnSingular::Expect(s.value()),
+                _ => return self.error(l, "`expect` needs a string literal"),
+            },
+            _ => return self.error(&m.args, "`expect` needs one string literal; `unwrap` takes none"),
+        };
+        let a = self.expr(&inner.receiver)?;
+        self.g.span = m.span();
+        self.build(m, Inverse(on_singular), &[a])
+    }
+
+    fn unsupported_unwrap(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
+        self.error(
+            &m.method,
+            format!("`{}` is supported only after `try_inverse()` in a #[grad] body", m.method),
+        )
+    }
+
+    fn powi(&mut self, m: &ExprMethodCall, receiver: Id) -> Result<Id, ()> {
+        let n = match m.args.first() {
+            Some(arg) if m.args.len() == 1 => int_literal(arg),
+            _ => None,
+        };
+        match n {
+            Some(n) => self.build(m, Powi(n), &[receiver]),
+            None => self.error(&m.args, "`powi` needs one integer literal exponent, as in `x.powi(2)`"),
+        }
+    }
+
+    /// `a.map(|v| f(v))`, with `f` a scalar expression of `v` and literals.
+    fn map(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
+        let receiver = self.expr(&m.receiver);
+        let closure = match (m.args.first(), m.args.len()) {
+            (Some(Expr::Closure(c)), 1) if c.inputs.len() == 1 => c,
+            _ => return self.error(&m.args, "`map` needs one closure of one parameter, as in `.map(|v| v.exp())`"),
+        };
+        let param = match &closure.inputs[0] {
+            Pat::Type(t) => &*t.pat,
+            p => p,
+        };
+        let Pat::Ident(param) = param else {
+            return self.error(&closure.inputs, "the closure's parameter must be a plain name");
+        };
+        let v = self.g.build(LambdaParam, &[]);
+        let outer = std::mem::replace(&mut self.scope, vec![(param.ident.to_string(), Binding::Node(v))]);
+        let saved_outer = self.outer.replace(outer);
+        let body = self.expr(&closure.body);
+        self.scope = self.outer.take().unwrap_or_default();
+        self.outer = saved_outer;
+        let (receiver, body) = (receiver?, body?);
+        if !self.g.shape(body).is_scalar() {
+            return self.error(&closure.body, "the closure passed to `map` must return a scalar");
+        }
+        if !self.g.shape(receiver).is_scalar() {
+            self.g.span = m.span();
+            return self.build(m, Map { body }, &[receiver]);
+        }
+        self.error(&m.receiver, "`map` applies to a matrix or vector; this is a scalar")
+    }
+}
+
+fn int_literal(e: &Expr) -> Option<i32> {
+    match e {
+        Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse().ok(),
+        Expr::Unary(syn::ExprUnary { op: UnOp::Neg(_), expr, .. }) => int_literal(expr).map(|n| -n),
+        Expr::Paren(p) => int_literal(&p.expr),
+        _ => None,
+    }
+}
+
+/// A short name for a kind of expression, for error messages.
+fn describe(e: &Expr) -> &'static str {
+    match e {
+        Expr::If(_) => "`if`",
+        Expr::Match(_) => "`match`",
+        Expr::ForLoop(_) => "a `for` loop",
+        Expr::While(_) => "a `while` loop",
+        Expr::Loop(_) => "a `loop`",
+        Expr::Return(_) => "`return`",
+        Expr::Assign(_) => "assignment",
+        Expr::Block(_) | Expr::Unsafe(_) => "a block",
+        Expr::Macro(_) => "a macro",
+        Expr::Index(_) => "indexing",
+        Expr::Field(_) => "a field access",
+        Expr::Closure(_) => "a closure outside `map`",
+        Expr::Cast(_) => "`as` conversion",
+        Expr::Tuple(_) => "a tuple",
+        Expr::Array(_) => "an array",
+        Expr::Try(_) => "the `?` operator",
+        _ => "this expression",
+    }
+}

@@ -1,0 +1,180 @@
+//! Shapes: scalars and matrices whose dimensions are either fixed by the
+//! nalgebra type (`Matrix2x3`) or dynamic (`DMatrix`). Dynamic dimensions are
+//! symbols that unify across operations; a symbol can learn a fixed value when
+//! it meets a fixed dimension, and two different fixed values are an error.
+//!
+//! A `Dim` is also the *type-level* dimension nalgebra gives the value: the
+//! emitted code never names a type, so these rules follow nalgebra's own.
+
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Dim {
+    Fixed(usize),
+    /// A dynamic dimension: an index into [`Dims`].
+    Dynamic(u32),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Shape {
+    Scalar,
+    Matrix(Dim, Dim),
+}
+
+/// Where a dynamic dimension can be read at run time: a parameter and an axis.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub param: String,
+    /// 0 for rows, 1 for columns.
+    pub axis: usize,
+}
+
+/// Union-find over dynamic dimensions.
+#[derive(Default)]
+pub struct Dims {
+    parent: Vec<u32>,
+    value: Vec<Option<usize>>,
+    origin: Vec<Origin>,
+}
+
+impl Dims {
+    pub fn fresh(&mut self, origin: Origin) -> Dim {
+        let id = self.parent.len() as u32;
+        self.parent.push(id);
+        self.value.push(None);
+        self.origin.push(origin);
+        Dim::Dynamic(id)
+    }
+
+    fn root(&self, mut d: u32) -> u32 {
+        while self.parent[d as usize] != d {
+            d = self.parent[d as usize];
+        }
+        d
+    }
+
+    /// The fixed value of `d`, if it has one (directly or by unification).
+    pub fn value(&self, d: Dim) -> Option<usize> {
+        match d {
+            Dim::Fixed(n) => Some(n),
+            Dim::Dynamic(s) => self.value[self.root(s) as usize],
+        }
+    }
+
+    /// Where the run-time value of a dynamic dimension can be read.
+    pub fn origin(&self, s: u32) -> &Origin {
+        &self.origin[s as usize]
+    }
+
+    /// Records that `a` and `b` are equal; fails when that cannot hold.
+    pub fn unify(&mut self, a: Dim, b: Dim) -> Result<(), ()> {
+        match (a, b) {
+            (Dim::Fixed(m), Dim::Fixed(n)) => (m == n).then_some(()).ok_or(()),
+            (Dim::Fixed(n), Dim::Dynamic(s)) | (Dim::Dynamic(s), Dim::Fixed(n)) => {
+                let r = self.root(s) as usize;
+                match self.value[r] {
+                    Some(m) if m != n => Err(()),
+                    _ => {
+                        self.value[r] = Some(n);
+                        Ok(())
+                    }
+                }
+            }
+            (Dim::Dynamic(s), Dim::Dynamic(t)) => {
+                let (rs, rt) = (self.root(s), self.root(t));
+                if rs == rt {
+                    return Ok(());
+                }
+                let (vs, vt) = (self.value[rs as usize], self.value[rt as usize]);
+                if let (Some(m), Some(n)) = (vs, vt) {
+                    if m != n {
+                        return Err(());
+                    }
+                }
+                self.parent[rt as usize] = rs;
+                self.value[rs as usize] = vs.or(vt);
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether `a` and `b` are known to be equal.
+    pub fn same(&self, a: Dim, b: Dim) -> bool {
+        match (a, b) {
+            (Dim::Dynamic(s), Dim::Dynamic(t)) if self.root(s) == self.root(t) => true,
+            _ => matches!((self.value(a), self.value(b)), (Some(m), Some(n)) if m == n),
+        }
+    }
+
+    pub fn show(&self, shape: Shape) -> ShowShape<'_> {
+        ShowShape { dims: self, shape }
+    }
+
+    fn show_dim(&self, d: Dim) -> String {
+        match (d, self.value(d)) {
+            (_, Some(n)) => n.to_string(),
+            (Dim::Dynamic(s), None) => {
+                let o = &self.origin[self.root(s) as usize];
+                let axis = if o.axis == 0 { "nrows" } else { "ncols" };
+                format!("{}.{axis}()", o.param)
+            }
+            (Dim::Fixed(_), None) => unreachable!(),
+        }
+    }
+}
+
+/// Displays a shape for error messages: `scalar`, `2×3 matrix`.
+pub struct ShowShape<'a> {
+    dims: &'a Dims,
+    shape: Shape,
+}
+
+impl fmt::Display for ShowShape<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.shape {
+            Shape::Scalar => write!(f, "a scalar"),
+            Shape::Matrix(r, c) => write!(
+                f,
+                "a {}×{} matrix",
+                self.dims.show_dim(r),
+                self.dims.show_dim(c)
+            ),
+        }
+    }
+}
+
+/// nalgebra's type-level result of combining two equal dimensions: a fixed one
+/// wins over a dynamic one.
+pub fn merged(a: Dim, b: Dim) -> Dim {
+    match (a, b) {
+        (Dim::Dynamic(_), Dim::Fixed(_)) => b,
+        _ => a,
+    }
+}
+
+impl Shape {
+    pub fn is_scalar(self) -> bool {
+        self == Shape::Scalar
+    }
+
+    pub fn rows(self) -> Dim {
+        match self {
+            Shape::Matrix(r, _) => r,
+            Shape::Scalar => Dim::Fixed(1),
+        }
+    }
+
+    pub fn cols(self) -> Dim {
+        match self {
+            Shape::Matrix(_, c) => c,
+            Shape::Scalar => Dim::Fixed(1),
+        }
+    }
+
+    pub fn transposed(self) -> Shape {
+        match self {
+            Shape::Matrix(r, c) => Shape::Matrix(c, r),
+            Shape::Scalar => Shape::Scalar,
+        }
+    }
+}

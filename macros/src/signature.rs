@@ -1,0 +1,152 @@
+//! The function's signature: parameter types → shapes, and the scalar type of
+//! the return value.
+
+use proc_macro2::Ident;
+use syn::{FnArg, GenericArgument, Pat, PathArguments, ReturnType, Signature, Type};
+
+use crate::errors::Errors;
+use crate::ir::Scalar;
+use crate::shape::{Dim, Dims, Origin, Shape};
+
+/// A parameter of the user's function.
+pub struct ParamSig {
+    pub ident: Ident,
+    /// The type as written.
+    pub ty: Type,
+    /// The type of its gradient: the parameter's type with any reference removed.
+    pub owned_ty: Type,
+    pub by_ref: bool,
+    pub shape: Shape,
+    /// Why matgrad cannot compute with this parameter (not a float scalar, vector
+    /// or matrix), if it cannot.
+    pub unusable: Option<String>,
+}
+
+/// The scalar type the function returns, or an error at the return type.
+pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
+    let msg = "#[grad] needs a function that returns a real scalar, `f64` or `f32`";
+    match &sig.output {
+        ReturnType::Type(_, ty) => match scalar_type(ty) {
+            Some(s) => Some(s),
+            None => {
+                errors.at(ty, format!("{msg}; this one returns `{}`", quote::quote!(#ty)));
+                None
+            }
+        },
+        ReturnType::Default => {
+            errors.at(&sig.ident, format!("{msg}; this one returns nothing"));
+            None
+        }
+    }
+}
+
+pub fn params(sig: &Signature, dims: &mut Dims, errors: &mut Errors) -> Vec<ParamSig> {
+    let mut out = Vec::new();
+    for arg in &sig.inputs {
+        let typed = match arg {
+            FnArg::Typed(t) => t,
+            FnArg::Receiver(r) => {
+                errors.at(r, "#[grad] does not support methods (`self` parameters) yet");
+                continue;
+            }
+        };
+        let ident = match &*typed.pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            pat => {
+                errors.at(pat, "#[grad] needs each parameter to be a plain name, as in `x: &DMatrix<f64>`");
+                continue;
+            }
+        };
+        let (inner, by_ref) = match &*typed.ty {
+            Type::Reference(r) if r.mutability.is_none() => (&*r.elem, true),
+            ty => (ty, false),
+        };
+        let (shape, unusable) = match value_shape(inner, &ident, dims) {
+            Ok(shape) => (shape, None),
+            Err(why) => (Shape::Scalar, Some(why)),
+        };
+        out.push(ParamSig {
+            ident,
+            ty: (*typed.ty).clone(),
+            owned_ty: inner.clone(),
+            by_ref,
+            shape,
+            unusable,
+        });
+    }
+    out
+}
+
+fn scalar_type(ty: &Type) -> Option<Scalar> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() || p.path.segments.len() != 1 {
+        return None;
+    }
+    match p.path.segments[0].ident.to_string().as_str() {
+        "f64" => Some(Scalar::F64),
+        "f32" => Some(Scalar::F32),
+        _ => None,
+    }
+}
+
+/// The shape of a float scalar, or of a nalgebra vector or matrix of floats.
+fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, String> {
+    let shown = quote::quote!(#ty).to_string();
+    let not_float = || format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them");
+    if scalar_type(ty).is_some() {
+        return Ok(Shape::Scalar);
+    }
+    let Type::Path(p) = ty else { return Err(not_float()) };
+    let seg = p.path.segments.last().ok_or_else(not_float)?;
+    let args: Vec<&GenericArgument> = match &seg.arguments {
+        PathArguments::AngleBracketed(a) => a.args.iter().collect(),
+        _ => Vec::new(),
+    };
+    match args.first() {
+        Some(GenericArgument::Type(t)) if scalar_type(t).is_some() => {}
+        _ => return Err(not_float()),
+    }
+    let name = seg.ident.to_string();
+    let mut dynamic = |axis| dims.fresh(Origin { param: param.to_string(), axis });
+    let fixed = |arg: Option<&&GenericArgument>| -> Option<Dim> {
+        let GenericArgument::Const(syn::Expr::Lit(l)) = arg? else { return None };
+        let syn::Lit::Int(i) = &l.lit else { return None };
+        i.base10_parse().ok().map(Dim::Fixed)
+    };
+    let (r, c) = match (name.as_str(), args.len()) {
+        ("DMatrix", 1) => (dynamic(0), dynamic(1)),
+        ("DVector", 1) => (dynamic(0), Dim::Fixed(1)),
+        ("RowDVector", 1) => (Dim::Fixed(1), dynamic(1)),
+        ("SMatrix", 3) => (fixed(args.get(1)).ok_or_else(not_float)?, fixed(args.get(2)).ok_or_else(not_float)?),
+        ("SVector", 2) => (fixed(args.get(1)).ok_or_else(not_float)?, Dim::Fixed(1)),
+        (_, 1) => alias_shape(&name).ok_or_else(not_float)?,
+        _ => return Err(not_float()),
+    };
+    Ok(Shape::Matrix(r, c))
+}
+
+/// nalgebra's static aliases: `Matrix3`, `Matrix2x3`, `Vector4`, `RowVector2`.
+fn alias_shape(name: &str) -> Option<(Dim, Dim)> {
+    let digit = |s: &str| -> Option<usize> {
+        let n: usize = s.parse().ok()?;
+        (1..=6).contains(&n).then_some(n)
+    };
+    let (r, c) = if let Some(rest) = name.strip_prefix("RowVector") {
+        (1, digit(rest)?)
+    } else if let Some(rest) = name.strip_prefix("Vector") {
+        (digit(rest)?, 1)
+    } else if let Some(rest) = name.strip_prefix("Matrix") {
+        match rest.split_once('x') {
+            Some((r, c)) => (digit(r)?, digit(c)?),
+            None => (digit(rest)?, digit(rest)?),
+        }
+    } else {
+        return None;
+    };
+    Some((Dim::Fixed(r), Dim::Fixed(c)))
+}
+
+/// `<name>_grad`, at the span of the user's name.
+pub fn suffixed(ident: &Ident, suffix: &str) -> Ident {
+    Ident::new(&format!("{ident}_{suffix}"), ident.span())
+}

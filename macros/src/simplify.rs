@@ -1,0 +1,267 @@
+//! Algebraic rewrites, applied as each node is built (so the graph never holds
+//! the unsimplified form). A named table in the style of egg's `rw!`: each rule
+//! looks at an operation and its (already simplified) arguments and may return
+//! an equal, cheaper node. Every rule is an identity of exact arithmetic.
+
+use crate::ir::{Graph, Id};
+use crate::ops::*;
+use crate::shape::Shape;
+
+type RuleFn = fn(&mut Graph, &Op, &[Id]) -> Option<Id>;
+
+/// The rewrite table, tried in order; the first that applies wins.
+pub const RULES: &[(&str, RuleFn)] = &[
+    ("fold-literals", fold_literals),
+    ("times-one", times_one),
+    ("neg-neg", neg_neg),
+    ("neg-literal-scale", neg_literal_scale),
+    ("transpose-transpose", transpose_transpose),
+    ("transpose-scale", transpose_scale),
+    ("transpose-identity", transpose_identity),
+    ("transpose-product-cancel", transpose_product_cancel),
+    ("scale-scale", scale_scale),
+    ("scale-out-of-product", scale_out_of_product),
+    ("neg-out-of-product", neg_out_of_product),
+    ("identity-product", identity_product),
+    ("transpose-times-is-tr-mul", transpose_times_is_tr_mul),
+    ("trace-of-product-is-tr-dot", trace_of_product),
+    ("trace-of-transpose", trace_of_transpose),
+    ("dot-of-transposes", dot_of_transposes),
+    ("add-neg-is-sub", add_neg_is_sub),
+    ("add-self-is-double", add_self_is_double),
+];
+
+pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    RULES.iter().find_map(|(_, rule)| rule(g, op, args))
+}
+
+/// The operation of node `id`, and its arguments.
+fn parts(g: &Graph, id: Id) -> (&Op, &[Id]) {
+    let n = g.node(id);
+    (&n.op, &n.args)
+}
+
+/// `2 * 3 ⇒ 6`, `−(2) ⇒ −2`: arithmetic on literals.
+fn fold_literals(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let v: Vec<f64> = args.iter().map(|&a| g.lit_value(a)).collect::<Option<_>>()?;
+    let r = match op {
+        Op::Neg(_) => -v[0],
+        Op::Add(_) => v[0] + v[1],
+        Op::Sub(_) => v[0] - v[1],
+        Op::Mul(_) => v[0] * v[1],
+        Op::Div(_) if v[1] != 0.0 => v[0] / v[1],
+        _ => return None,
+    };
+    Some(g.lit(r))
+}
+
+/// `1 x ⇒ x`, `x 1 ⇒ x`, `A 1 ⇒ A`, `x / 1 ⇒ x`.
+fn times_one(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let one = |i: usize| g.lit_value(args[i]) == Some(1.0);
+    match op {
+        Op::Mul(_) if one(0) => Some(args[1]),
+        Op::Mul(_) | Op::Scale(_) | Op::Div(_) | Op::DivScalar(_) if one(1) => Some(args[0]),
+        _ => None,
+    }
+}
+
+/// `−(−x) ⇒ x`.
+fn neg_neg(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Neg(_) = op else { return None };
+    match (op, parts(g, args[0])) {
+        (Op::Neg(_), (Op::Neg(_), inner)) => Some(inner[0]),
+        _ => None,
+    }
+}
+
+/// `−(c A) ⇒ (−c) A` and `−(c x) ⇒ (−c) x` for a literal `c`.
+fn neg_literal_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Neg(_) = op else { return None };
+    let (inner_op, inner) = parts(g, args[0]);
+    let (inner_op, inner) = (inner_op.clone(), inner.to_vec());
+    let (lit_at, other) = match inner_op {
+        Op::Scale(_) => (1, 0),
+        Op::Mul(_) => (0, 1),
+        _ => return None,
+    };
+    let c = g.lit_value(inner[lit_at])?;
+    let neg_c = g.lit(-c);
+    Some(g.times(neg_c, inner[other]))
+}
+
+/// `(Aᵀ)ᵀ ⇒ A`.
+fn transpose_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Transpose(_) = op else { return None };
+    match (op, parts(g, args[0])) {
+        (Op::Transpose(_), (Op::Transpose(_), inner)) => Some(inner[0]),
+        _ => None,
+    }
+}
+
+/// `(α A)ᵀ ⇒ α Aᵀ`: scalars move outward, where they meet other scalars.
+fn transpose_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Transpose(_) = op else { return None };
+    let (Op::Scale(_), inner) = parts(g, args[0]) else { return None };
+    let (m, s) = (inner[0], inner[1]);
+    let mt = g.transpose(m);
+    Some(g.times(mt, s))
+}
+
+/// `(α I)ᵀ ⇒ α I`.
+fn transpose_identity(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Transpose(_) = op else { return None };
+    let (Op::ScaledIdentity(ScaledIdentity(shape)), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let (shape, s) = (shape.transposed(), inner[0]);
+    Some(g.build(ScaledIdentity(shape), &[s]))
+}
+
+/// `(A Bᵀ)ᵀ ⇒ B Aᵀ` and `(Aᵀ B)ᵀ ⇒ Bᵀ A`: a transpose cancels.
+fn transpose_product_cancel(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Transpose(_) = op else { return None };
+    let (Op::MatMul(_), inner) = parts(g, args[0]) else { return None };
+    let (a, b) = (inner[0], inner[1]);
+    let is_t = |x: Id| matches!(g.op(x), Op::Transpose(_));
+    if !is_t(a) && !is_t(b) {
+        return None;
+    }
+    let (bt, at) = (g.transpose(b), g.transpose(a));
+    Some(g.matmul(bt, at))
+}
+
+/// `(A α) β ⇒ A (α β)`: one pass over the matrix instead of two.
+fn scale_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Scale(_) = op else { return None };
+    let (Op::Scale(_), inner) = parts(g, args[0]) else { return None };
+    let (m, s) = (inner[0], inner[1]);
+    let st = g.times(s, args[1]);
+    Some(g.times(m, st))
+}
+
+/// `(α A) B ⇒ α (A B)`, `A (α B) ⇒ α (A B)`, likewise for `Aᵀ B`: scalars leave
+/// products, so they meet and fold, and scale the smaller result.
+fn scale_out_of_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::MatMul(_) | Op::TrMul(_)) {
+        return None;
+    }
+    let scaled = |x: Id| match parts(g, x) {
+        (Op::Scale(_), inner) => Some((inner[0], inner[1])),
+        _ => None,
+    };
+    let (a, b, s) = match (scaled(args[0]), scaled(args[1])) {
+        (Some((a, s)), _) => (a, args[1], s),
+        (None, Some((b, s))) => (args[0], b, s),
+        (None, None) => return None,
+    };
+    let p = g.build(op.clone(), &[a, b]);
+    Some(g.times(p, s))
+}
+
+/// `(−A) B ⇒ −(A B)`, `A (−B) ⇒ −(A B)`, likewise for `Aᵀ B`.
+fn neg_out_of_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::MatMul(_) | Op::TrMul(_)) {
+        return None;
+    }
+    let negated = |x: Id| match parts(g, x) {
+        (Op::Neg(_), inner) => Some(inner[0]),
+        _ => None,
+    };
+    let (a, b) = match (negated(args[0]), negated(args[1])) {
+        (Some(a), _) => (a, args[1]),
+        (None, Some(b)) => (args[0], b),
+        (None, None) => return None,
+    };
+    let p = g.build(op.clone(), &[a, b]);
+    Some(g.neg(p))
+}
+
+/// `(α I) B ⇒ α B`, `A (α I) ⇒ α A`, `(α I)ᵀ B ⇒ α B`.
+fn identity_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::MatMul(_) | Op::TrMul(_)) {
+        return None;
+    }
+    let identity = |x: Id| match parts(g, x) {
+        (Op::ScaledIdentity(_), inner) => Some(inner[0]),
+        _ => None,
+    };
+    let (m, s) = match (identity(args[0]), identity(args[1])) {
+        (Some(s), _) => (args[1], s),
+        (None, Some(s)) if matches!(op, Op::MatMul(_)) => (args[0], s),
+        (None, Some(s)) => (g.transpose(args[0]), s),
+        (None, None) => return None,
+    };
+    Some(g.times(m, s))
+}
+
+/// `Aᵀ B ⇒ A.tr_mul(B)`: no transposed copy of `A`.
+fn transpose_times_is_tr_mul(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::MatMul(_) = op else { return None };
+    let (Op::Transpose(_), inner) = parts(g, args[0]) else { return None };
+    let a = inner[0];
+    Some(g.tr_mul(a, args[1]))
+}
+
+/// `tr(A B) ⇒ A.tr_dot(B)` and `tr(Aᵀ B) ⇒ ⟨A, B⟩`: no product formed.
+fn trace_of_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Trace(_) = op else { return None };
+    match parts(g, args[0]) {
+        (Op::MatMul(_), inner) => {
+            let (a, b) = (inner[0], inner[1]);
+            Some(g.build(TrDot, &[a, b]))
+        }
+        (Op::TrMul(_), inner) => {
+            let (a, b) = (inner[0], inner[1]);
+            Some(g.dot(a, b))
+        }
+        _ => None,
+    }
+}
+
+/// `tr(Aᵀ) ⇒ tr(A)`.
+fn trace_of_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Trace(_) = op else { return None };
+    let (Op::Transpose(_), inner) = parts(g, args[0]) else { return None };
+    let a = inner[0];
+    Some(g.build(Trace, &[a]))
+}
+
+/// `⟨Aᵀ, Bᵀ⟩ ⇒ ⟨A, B⟩`.
+fn dot_of_transposes(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Dot(_) = op else { return None };
+    let (Op::Transpose(_), a) = parts(g, args[0]) else { return None };
+    let a = a[0];
+    let (Op::Transpose(_), b) = parts(g, args[1]) else { return None };
+    let b = b[0];
+    Some(g.dot(a, b))
+}
+
+/// `A + (−B) ⇒ A − B`, `(−A) + B ⇒ B − A`, `A − (−B) ⇒ A + B`.
+fn add_neg_is_sub(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let negated = |x: Id| match parts(g, x) {
+        (Op::Neg(_), inner) => Some(inner[0]),
+        _ => None,
+    };
+    if !matches!(op, Op::Add(_) | Op::Sub(_)) {
+        return None;
+    }
+    match (op, negated(args[0]), negated(args[1])) {
+        (Op::Add(_), _, Some(b)) => Some(g.minus(args[0], b)),
+        (Op::Add(_), Some(a), None) => Some(g.minus(args[1], a)),
+        (Op::Sub(_), _, Some(b)) => Some(g.plus(args[0], b)),
+        _ => None,
+    }
+}
+
+/// `A + A ⇒ 2 A`.
+fn add_self_is_double(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Add(_) = op else { return None };
+    if args[0] != args[1] {
+        return None;
+    }
+    let two = g.lit(2.0);
+    Some(match g.shape(args[0]) {
+        Shape::Scalar => g.times(two, args[0]),
+        Shape::Matrix(..) => g.times(args[0], two),
+    })
+}

@@ -1,0 +1,66 @@
+//! Helpers called by generated code. Not a public API: they may change in any release.
+
+pub use nalgebra;
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar, Storage};
+
+/// `a⁻¹`, if `a` is invertible: nalgebra's `try_inverse` on a copy, so the
+/// caller's `.unwrap()` or `.expect(…)` panics exactly as the user's code would.
+#[inline]
+pub fn inverse<T, D, S>(a: &Matrix<T, D, D, S>) -> Option<OMatrix<T, D, D>>
+where
+    T: RealField,
+    D: Dim,
+    S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    a.clone_owned().try_inverse()
+}
+
+/// −1, 0 or 1 (NaN stays NaN): the derivative of `abs`, with the subgradient 0 at 0.
+#[inline]
+pub fn sign<T: RealField + Copy>(x: T) -> T {
+    if x > T::zero() {
+        T::one()
+    } else if x < T::zero() {
+        -T::one()
+    } else {
+        x
+    }
+}
+
+/// A zero matrix of the type and shape of `like` (the gradient with respect to
+/// a parameter the value does not depend on).
+#[inline]
+pub fn zeros_like<T, R, C, S>(like: &Matrix<T, R, C, S>) -> OMatrix<T, R, C>
+where
+    T: RealField,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, c) = like.shape_generic();
+    OMatrix::from_element_generic(r, c, T::zero())
+}
+
+/// `m` with the type of `like` (same entries and shape): when a gradient mixes
+/// fixed-size and dynamic operands, nalgebra's type of the result can differ
+/// from the parameter's.
+#[inline]
+pub fn conform<T, R1, C1, S1, R2, C2, S2>(m: Matrix<T, R1, C1, S1>, like: &Matrix<T, R2, C2, S2>) -> OMatrix<T, R2, C2>
+where
+    T: Scalar,
+    R1: Dim,
+    C1: Dim,
+    S1: RawStorage<T, R1, C1>,
+    R2: Dim,
+    C2: Dim,
+    S2: RawStorage<T, R2, C2>,
+    DefaultAllocator: Allocator<R2, C2>,
+{
+    let (r, c) = like.shape_generic();
+    assert_eq!(m.shape(), like.shape(), "matgrad: gradient shape differs from its parameter's");
+    OMatrix::from_iterator_generic(r, c, m.iter().cloned())
+}

@@ -1,0 +1,1 @@
+//! Integration tests and examples of matgrad live in `tests/` and `examples/`.
