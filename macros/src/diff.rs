@@ -32,7 +32,9 @@ fn sweep(g: &mut Graph, output: Id, is_input: impl Fn(Id) -> bool) -> HashMap<Id
     adjoints.insert(output, seed);
     for i in (0..=output.index()).rev() {
         let id = Id(i as u32);
-        let Some(&cbar) = adjoints.get(&id) else { continue };
+        let Some(&cbar) = adjoints.get(&id) else {
+            continue;
+        };
         if !active[i] {
             continue;
         }

@@ -129,7 +129,11 @@ impl<'a> EmitCx<'a> {
             Dim::Fixed(n) => quote!(#p::nalgebra::Const::<#n>),
             Dim::Dynamic(s) => {
                 let origin = self.graph.dims.origin(s);
-                let param = self.params.iter().find(|p| p.ident == origin.param).expect("origin");
+                let param = self
+                    .params
+                    .iter()
+                    .find(|p| p.ident == origin.param)
+                    .expect("origin");
                 let name = &param.ident;
                 let axis = syn::Index::from(origin.axis);
                 quote!(#name.shape_generic().#axis)
@@ -198,7 +202,8 @@ impl<'a> EmitCx<'a> {
                 Op::Lit(l) => Value::Scalar(self.lit(l.value())),
                 Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
                 op => {
-                    let args: Vec<Value> = node.args.iter().map(|a| self.values[a].clone()).collect();
+                    let args: Vec<Value> =
+                        node.args.iter().map(|a| self.values[a].clone()).collect();
                     let expr = op.rule().emit(self, &args);
                     let name = self.local_name(id, prefix);
                     let span = node.span;
@@ -279,7 +284,9 @@ pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> Tok
                 let used_later = grads[k + 1..].iter().any(|o| o.node == Some(id));
                 let owned = match v {
                     Value::Scalar(t) => t.clone(),
-                    Value::Matrix { receiver, .. } if is_local && !used_later && moved.insert(id) => {
+                    Value::Matrix { receiver, .. }
+                        if is_local && !used_later && moved.insert(id) =>
+                    {
                         receiver.clone()
                     }
                     Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
@@ -299,6 +306,11 @@ pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> Tok
 
 /// Whether a value of type-level shape `have` already has the parameter's type.
 fn conforms(have: Shape, param: Shape) -> bool {
-    let same = |a: Dim, b: Dim| matches!((a, b), (Dim::Fixed(_), Dim::Fixed(_)) | (Dim::Dynamic(_), Dim::Dynamic(_)));
+    let same = |a: Dim, b: Dim| {
+        matches!(
+            (a, b),
+            (Dim::Fixed(_), Dim::Fixed(_)) | (Dim::Dynamic(_), Dim::Dynamic(_))
+        )
+    };
     same(have.rows(), param.rows()) && same(have.cols(), param.cols())
 }

@@ -42,7 +42,13 @@ pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
                 .collect();
             let body = emit::body(&g, &params, value, &outs);
             let doc = doc(&g, &func.sig.ident, &params, &outs);
-            signature_of_grad(&func, &params, &wrt, quote!(#[doc = #doc] #[must_use]), quote!({ #body }))
+            signature_of_grad(
+                &func,
+                &params,
+                &wrt,
+                quote!(#[doc = #doc] #[must_use]),
+                quote!({ #body }),
+            )
         }
         _ => signature_of_grad(
             &func,
@@ -57,17 +63,28 @@ pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Indices of the parameters to differentiate with respect to.
-fn resolve_wrt(func: &ItemFn, names: &[Ident], params: &[ParamSig], errors: &mut Errors) -> Vec<usize> {
+fn resolve_wrt(
+    func: &ItemFn,
+    names: &[Ident],
+    params: &[ParamSig],
+    errors: &mut Errors,
+) -> Vec<usize> {
     if names.is_empty() {
         return match params.first() {
             Some(p) if p.unusable.is_some() => {
                 let why = p.unusable.clone().unwrap_or_default();
-                errors.at(&p.ident, format!("cannot differentiate with respect to `{}`: {why}", p.ident));
+                errors.at(
+                    &p.ident,
+                    format!("cannot differentiate with respect to `{}`: {why}", p.ident),
+                );
                 Vec::new()
             }
             Some(_) => vec![0],
             None => {
-                errors.at(&func.sig.ident, "#[grad] needs a parameter to differentiate with respect to");
+                errors.at(
+                    &func.sig.ident,
+                    "#[grad] needs a parameter to differentiate with respect to",
+                );
                 Vec::new()
             }
         };
@@ -75,9 +92,15 @@ fn resolve_wrt(func: &ItemFn, names: &[Ident], params: &[ParamSig], errors: &mut
     let mut out = Vec::new();
     for name in names {
         match params.iter().position(|p| p.ident == *name) {
-            None => errors.at(name, format!("`{name}` is not a parameter of `{}`", func.sig.ident)),
+            None => errors.at(
+                name,
+                format!("`{name}` is not a parameter of `{}`", func.sig.ident),
+            ),
             Some(i) => match &params[i].unusable {
-                Some(why) => errors.at(name, format!("cannot differentiate with respect to `{name}`: {why}")),
+                Some(why) => errors.at(
+                    name,
+                    format!("cannot differentiate with respect to `{name}`: {why}"),
+                ),
                 None => out.push(i),
             },
         }
@@ -113,9 +136,11 @@ fn signature_of_grad(
     };
     let grads = wrt.iter().map(|&i| &params[i].owned_ty);
     let kept = func.attrs.iter().filter(|a| {
-        ["cfg", "cfg_attr", "allow", "expect", "warn", "deny", "inline"]
-            .iter()
-            .any(|k| a.path().is_ident(k))
+        [
+            "cfg", "cfg_attr", "allow", "expect", "warn", "deny", "inline",
+        ]
+        .iter()
+        .any(|k| a.path().is_ident(k))
     });
     quote! {
         #(#kept)*
@@ -127,7 +152,10 @@ fn signature_of_grad(
 /// The generated function's doc comment, with the gradient formulas.
 fn doc(g: &Graph, name: &Ident, params: &[ParamSig], outs: &[emit::GradOut]) -> String {
     let mut w = formula::Writer::new(g);
-    let names: Vec<String> = outs.iter().map(|o| format!("∇{}", params[o.param].ident)).collect();
+    let names: Vec<String> = outs
+        .iter()
+        .map(|o| format!("∇{}", params[o.param].ident))
+        .collect();
     let mut lines = vec![
         format!(" Value and gradient of [`{name}`], derived by `#[grad]`."),
         String::new(),

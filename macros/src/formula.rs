@@ -21,7 +21,10 @@ pub struct Formula {
 
 impl Formula {
     pub fn atom(text: impl Into<String>) -> Formula {
-        Formula { text: text.into(), prec: ATOM }
+        Formula {
+            text: text.into(),
+            prec: ATOM,
+        }
     }
 
     /// The text, parenthesised if it binds looser than `prec`.
@@ -125,14 +128,20 @@ impl<'a> Writer<'a> {
             Op::Param(_) => Formula::atom(self.graph.names[&id].clone()),
             Op::Map(m) => {
                 let body = self.write(m.body);
-                call("map", &[args[0].clone(), Formula::atom(format!("v ↦ {}", body.text))])
+                call(
+                    "map",
+                    &[args[0].clone(), Formula::atom(format!("v ↦ {}", body.text))],
+                )
             }
             Op::MapAdjoint(m) => {
                 let d = self.write(m.deriv);
                 infix(
                     &args[0],
                     " ∘ ",
-                    &call("map", &[args[1].clone(), Formula::atom(format!("v ↦ {}", d.text))]),
+                    &call(
+                        "map",
+                        &[args[1].clone(), Formula::atom(format!("v ↦ {}", d.text))],
+                    ),
                     PRODUCT,
                 )
             }

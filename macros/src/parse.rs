@@ -11,8 +11,11 @@ use crate::ir::{Graph, Id};
 use crate::ops::*;
 use crate::signature::ParamSig;
 
-/// Methods on matrices and vectors: name, number of arguments, operation.
-const MATRIX_METHODS: &[(&str, usize, fn() -> Op)] = &[
+/// A method table: name, number of arguments, operation.
+type Methods = &'static [(&'static str, usize, fn() -> Op)];
+
+/// Methods on matrices and vectors.
+const MATRIX_METHODS: Methods = &[
     ("transpose", 0, || Transpose.into()),
     ("tr_mul", 1, || TrMul.into()),
     ("dot", 1, || Dot.into()),
@@ -26,8 +29,8 @@ const MATRIX_METHODS: &[(&str, usize, fn() -> Op)] = &[
     ("sum", 0, || Sum.into()),
 ];
 
-/// Methods on scalars: name, number of arguments, operation.
-const SCALAR_METHODS: &[(&str, usize, fn() -> Op)] = &[
+/// Methods on scalars.
+const SCALAR_METHODS: Methods = &[
     ("exp", 0, || Exp.into()),
     ("ln", 0, || Ln.into()),
     ("sqrt", 0, || Sqrt.into()),
@@ -40,10 +43,11 @@ const SCALAR_METHODS: &[(&str, usize, fn() -> Op)] = &[
 ];
 
 /// Methods handled by the parser itself rather than the tables.
-const MATRIX_SPECIAL: &str = "try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone()";
+const MATRIX_SPECIAL: &str =
+    "try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone()";
 const SCALAR_SPECIAL: &str = "powi(n)";
 
-fn supported(table: &[(&str, usize, fn() -> Op)], special: &str) -> String {
+fn supported(table: Methods, special: &str) -> String {
     let names: Vec<&str> = table.iter().map(|(n, ..)| *n).collect();
     format!("{}, {special}", names.join(", "))
 }
@@ -75,7 +79,13 @@ pub fn body(g: &mut Graph, params: &[ParamSig], block: &Block, errors: &mut Erro
             Some(why) => Binding::Unusable(why.clone()),
             None => {
                 g.span = p.ident.span();
-                let id = g.build(Param { index, shape: p.shape }, &[]);
+                let id = g.build(
+                    Param {
+                        index,
+                        shape: p.shape,
+                    },
+                    &[],
+                );
                 g.names.insert(id, p.ident.to_string());
                 Binding::Node(id)
             }
@@ -139,7 +149,10 @@ impl BodyParser<'_> {
             p => p,
         };
         let Pat::Ident(ident) = pat else {
-            let _ = self.error(&local.pat, "#[grad] supports `let name = …;` bindings of one name");
+            let _ = self.error(
+                &local.pat,
+                "#[grad] supports `let name = …;` bindings of one name",
+            );
             return;
         };
         let name = ident.ident.to_string();
@@ -161,16 +174,30 @@ impl BodyParser<'_> {
 
     fn lookup(&mut self, path: &syn::ExprPath) -> Result<Id, ()> {
         let Some(ident) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
-            return self.error(path, "paths are not supported in a #[grad] body; use a literal or a parameter");
+            return self.error(
+                path,
+                "paths are not supported in a #[grad] body; use a literal or a parameter",
+            );
         };
         let name = ident.to_string();
-        let found = self.scope.iter().rev().find(|(n, _)| *n == name).map(|(_, b)| b.clone());
+        let found = self
+            .scope
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.clone());
         match found {
             Some(Binding::Node(id)) => Ok(id),
             Some(Binding::Poisoned) => Err(()),
-            Some(Binding::Unusable(why)) => self.error(ident, format!("matgrad cannot compute with `{name}`: {why}")),
+            Some(Binding::Unusable(why)) => self.error(
+                ident,
+                format!("matgrad cannot compute with `{name}`: {why}"),
+            ),
             None => {
-                let outer = self.outer.as_ref().is_some_and(|o| o.iter().any(|(n, _)| *n == name));
+                let outer = self
+                    .outer
+                    .as_ref()
+                    .is_some_and(|o| o.iter().any(|(n, _)| *n == name));
                 if outer {
                     self.error(
                         ident,
@@ -244,7 +271,10 @@ impl BodyParser<'_> {
     fn method(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
         let name = m.method.to_string();
         if let Some(t) = &m.turbofish {
-            return self.error(t, "type arguments on methods are not supported in a #[grad] body");
+            return self.error(
+                t,
+                "type arguments on methods are not supported in a #[grad] body",
+            );
         }
         match name.as_str() {
             "unwrap" | "expect" => return self.inverse(m),
@@ -278,7 +308,10 @@ impl BodyParser<'_> {
             );
         };
         if m.args.len() != *arity {
-            return self.error(m, format!("`{name}` takes {arity} argument(s), found {}", m.args.len()));
+            return self.error(
+                m,
+                format!("`{name}` takes {arity} argument(s), found {}", m.args.len()),
+            );
         }
         let mut args = vec![receiver];
         for a in &m.args {
@@ -302,7 +335,12 @@ impl BodyParser<'_> {
                 Lit::Str(s) => OnSingular::Expect(s.value()),
                 _ => return self.error(l, "`expect` needs a string literal"),
             },
-            _ => return self.error(&m.args, "`expect` needs one string literal; `unwrap` takes none"),
+            _ => {
+                return self.error(
+                    &m.args,
+                    "`expect` needs one string literal; `unwrap` takes none",
+                )
+            }
         };
         let a = self.expr(&inner.receiver)?;
         self.g.span = m.span();
@@ -312,7 +350,10 @@ impl BodyParser<'_> {
     fn unsupported_unwrap(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
         self.error(
             &m.method,
-            format!("`{}` is supported only after `try_inverse()` in a #[grad] body", m.method),
+            format!(
+                "`{}` is supported only after `try_inverse()` in a #[grad] body",
+                m.method
+            ),
         )
     }
 
@@ -323,7 +364,10 @@ impl BodyParser<'_> {
         };
         match n {
             Some(n) => self.build(m, Powi(n), &[receiver]),
-            None => self.error(&m.args, "`powi` needs one integer literal exponent, as in `x.powi(2)`"),
+            None => self.error(
+                &m.args,
+                "`powi` needs one integer literal exponent, as in `x.powi(2)`",
+            ),
         }
     }
 
@@ -332,37 +376,60 @@ impl BodyParser<'_> {
         let receiver = self.expr(&m.receiver);
         let closure = match (m.args.first(), m.args.len()) {
             (Some(Expr::Closure(c)), 1) if c.inputs.len() == 1 => c,
-            _ => return self.error(&m.args, "`map` needs one closure of one parameter, as in `.map(|v| v.exp())`"),
+            _ => {
+                return self.error(
+                    &m.args,
+                    "`map` needs one closure of one parameter, as in `.map(|v| v.exp())`",
+                )
+            }
         };
         let param = match &closure.inputs[0] {
             Pat::Type(t) => &*t.pat,
             p => p,
         };
         let Pat::Ident(param) = param else {
-            return self.error(&closure.inputs, "the closure's parameter must be a plain name");
+            return self.error(
+                &closure.inputs,
+                "the closure's parameter must be a plain name",
+            );
         };
         let v = self.g.build(LambdaParam, &[]);
-        let outer = std::mem::replace(&mut self.scope, vec![(param.ident.to_string(), Binding::Node(v))]);
+        let outer = std::mem::replace(
+            &mut self.scope,
+            vec![(param.ident.to_string(), Binding::Node(v))],
+        );
         let saved_outer = self.outer.replace(outer);
         let body = self.expr(&closure.body);
         self.scope = self.outer.take().unwrap_or_default();
         self.outer = saved_outer;
         let (receiver, body) = (receiver?, body?);
         if !self.g.shape(body).is_scalar() {
-            return self.error(&closure.body, "the closure passed to `map` must return a scalar");
+            return self.error(
+                &closure.body,
+                "the closure passed to `map` must return a scalar",
+            );
         }
         if !self.g.shape(receiver).is_scalar() {
             self.g.span = m.span();
             return self.build(m, Map { body }, &[receiver]);
         }
-        self.error(&m.receiver, "`map` applies to a matrix or vector; this is a scalar")
+        self.error(
+            &m.receiver,
+            "`map` applies to a matrix or vector; this is a scalar",
+        )
     }
 }
 
 fn int_literal(e: &Expr) -> Option<i32> {
     match e {
-        Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse().ok(),
-        Expr::Unary(syn::ExprUnary { op: UnOp::Neg(_), expr, .. }) => int_literal(expr).map(|n| -n),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => int_literal(expr).map(|n| -n),
         Expr::Paren(p) => int_literal(&p.expr),
         _ => None,
     }

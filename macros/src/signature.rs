@@ -29,7 +29,10 @@ pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
         ReturnType::Type(_, ty) => match scalar_type(ty) {
             Some(s) => Some(s),
             None => {
-                errors.at(ty, format!("{msg}; this one returns `{}`", quote::quote!(#ty)));
+                errors.at(
+                    ty,
+                    format!("{msg}; this one returns `{}`", quote::quote!(#ty)),
+                );
                 None
             }
         },
@@ -46,14 +49,20 @@ pub fn params(sig: &Signature, dims: &mut Dims, errors: &mut Errors) -> Vec<Para
         let typed = match arg {
             FnArg::Typed(t) => t,
             FnArg::Receiver(r) => {
-                errors.at(r, "#[grad] does not support methods (`self` parameters) yet");
+                errors.at(
+                    r,
+                    "#[grad] does not support methods (`self` parameters) yet",
+                );
                 continue;
             }
         };
         let ident = match &*typed.pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
             pat => {
-                errors.at(pat, "#[grad] needs each parameter to be a plain name, as in `x: &DMatrix<f64>`");
+                errors.at(
+                    pat,
+                    "#[grad] needs each parameter to be a plain name, as in `x: &DMatrix<f64>`",
+                );
                 continue;
             }
         };
@@ -92,11 +101,15 @@ fn scalar_type(ty: &Type) -> Option<Scalar> {
 /// The shape of a float scalar, or of a nalgebra vector or matrix of floats.
 fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, String> {
     let shown = quote::quote!(#ty).to_string();
-    let not_float = || format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them");
+    let not_float = || {
+        format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them")
+    };
     if scalar_type(ty).is_some() {
         return Ok(Shape::Scalar);
     }
-    let Type::Path(p) = ty else { return Err(not_float()) };
+    let Type::Path(p) = ty else {
+        return Err(not_float());
+    };
     let seg = p.path.segments.last().ok_or_else(not_float)?;
     let args: Vec<&GenericArgument> = match &seg.arguments {
         PathArguments::AngleBracketed(a) => a.args.iter().collect(),
@@ -107,17 +120,29 @@ fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, Strin
         _ => return Err(not_float()),
     }
     let name = seg.ident.to_string();
-    let mut dynamic = |axis| dims.fresh(Origin { param: param.to_string(), axis });
+    let mut dynamic = |axis| {
+        dims.fresh(Origin {
+            param: param.to_string(),
+            axis,
+        })
+    };
     let fixed = |arg: Option<&&GenericArgument>| -> Option<Dim> {
-        let GenericArgument::Const(syn::Expr::Lit(l)) = arg? else { return None };
-        let syn::Lit::Int(i) = &l.lit else { return None };
+        let GenericArgument::Const(syn::Expr::Lit(l)) = arg? else {
+            return None;
+        };
+        let syn::Lit::Int(i) = &l.lit else {
+            return None;
+        };
         i.base10_parse().ok().map(Dim::Fixed)
     };
     let (r, c) = match (name.as_str(), args.len()) {
         ("DMatrix", 1) => (dynamic(0), dynamic(1)),
         ("DVector", 1) => (dynamic(0), Dim::Fixed(1)),
         ("RowDVector", 1) => (Dim::Fixed(1), dynamic(1)),
-        ("SMatrix", 3) => (fixed(args.get(1)).ok_or_else(not_float)?, fixed(args.get(2)).ok_or_else(not_float)?),
+        ("SMatrix", 3) => (
+            fixed(args.get(1)).ok_or_else(not_float)?,
+            fixed(args.get(2)).ok_or_else(not_float)?,
+        ),
         ("SVector", 2) => (fixed(args.get(1)).ok_or_else(not_float)?, Dim::Fixed(1)),
         (_, 1) => alias_shape(&name).ok_or_else(not_float)?,
         _ => return Err(not_float()),

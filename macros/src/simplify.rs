@@ -43,7 +43,10 @@ fn parts(g: &Graph, id: Id) -> (&Op, &[Id]) {
 
 /// `2 * 3 ⇒ 6`, `−(2) ⇒ −2`: arithmetic on literals.
 fn fold_literals(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
-    let v: Vec<f64> = args.iter().map(|&a| g.lit_value(a)).collect::<Option<_>>()?;
+    let v: Vec<f64> = args
+        .iter()
+        .map(|&a| g.lit_value(a))
+        .collect::<Option<_>>()?;
     let r = match op {
         Op::Neg(_) => -v[0],
         Op::Add(_) => v[0] + v[1],
@@ -101,7 +104,9 @@ fn transpose_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `(α A)ᵀ ⇒ α Aᵀ`: scalars move outward, where they meet other scalars.
 fn transpose_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Transpose(_) = op else { return None };
-    let (Op::Scale(_), inner) = parts(g, args[0]) else { return None };
+    let (Op::Scale(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
     let (m, s) = (inner[0], inner[1]);
     let mt = g.transpose(m);
     Some(g.times(mt, s))
@@ -120,7 +125,9 @@ fn transpose_identity(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `(A Bᵀ)ᵀ ⇒ B Aᵀ` and `(Aᵀ B)ᵀ ⇒ Bᵀ A`: a transpose cancels.
 fn transpose_product_cancel(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Transpose(_) = op else { return None };
-    let (Op::MatMul(_), inner) = parts(g, args[0]) else { return None };
+    let (Op::MatMul(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
     let (a, b) = (inner[0], inner[1]);
     let is_t = |x: Id| matches!(g.op(x), Op::Transpose(_));
     if !is_t(a) && !is_t(b) {
@@ -133,7 +140,9 @@ fn transpose_product_cancel(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `(A α) β ⇒ A (α β)`: one pass over the matrix instead of two.
 fn scale_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Scale(_) = op else { return None };
-    let (Op::Scale(_), inner) = parts(g, args[0]) else { return None };
+    let (Op::Scale(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
     let (m, s) = (inner[0], inner[1]);
     let st = g.times(s, args[1]);
     Some(g.times(m, st))
@@ -197,7 +206,9 @@ fn identity_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `Aᵀ B ⇒ A.tr_mul(B)`: no transposed copy of `A`.
 fn transpose_times_is_tr_mul(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::MatMul(_) = op else { return None };
-    let (Op::Transpose(_), inner) = parts(g, args[0]) else { return None };
+    let (Op::Transpose(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
     let a = inner[0];
     Some(g.tr_mul(a, args[1]))
 }
@@ -221,7 +232,9 @@ fn trace_of_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `tr(Aᵀ) ⇒ tr(A)`.
 fn trace_of_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Trace(_) = op else { return None };
-    let (Op::Transpose(_), inner) = parts(g, args[0]) else { return None };
+    let (Op::Transpose(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
     let a = inner[0];
     Some(g.build(Trace, &[a]))
 }
@@ -229,9 +242,13 @@ fn trace_of_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `⟨Aᵀ, Bᵀ⟩ ⇒ ⟨A, B⟩`.
 fn dot_of_transposes(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Dot(_) = op else { return None };
-    let (Op::Transpose(_), a) = parts(g, args[0]) else { return None };
+    let (Op::Transpose(_), a) = parts(g, args[0]) else {
+        return None;
+    };
     let a = a[0];
-    let (Op::Transpose(_), b) = parts(g, args[1]) else { return None };
+    let (Op::Transpose(_), b) = parts(g, args[1]) else {
+        return None;
+    };
     let b = b[0];
     Some(g.dot(a, b))
 }

@@ -49,7 +49,10 @@ where
 /// fixed-size and dynamic operands, nalgebra's type of the result can differ
 /// from the parameter's.
 #[inline]
-pub fn conform<T, R1, C1, S1, R2, C2, S2>(m: Matrix<T, R1, C1, S1>, like: &Matrix<T, R2, C2, S2>) -> OMatrix<T, R2, C2>
+pub fn conform<T, R1, C1, S1, R2, C2, S2>(
+    m: Matrix<T, R1, C1, S1>,
+    like: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R2, C2>
 where
     T: Scalar,
     R1: Dim,
@@ -61,6 +64,10 @@ where
     DefaultAllocator: Allocator<R2, C2>,
 {
     let (r, c) = like.shape_generic();
-    assert_eq!(m.shape(), like.shape(), "matgrad: gradient shape differs from its parameter's");
+    assert_eq!(
+        m.shape(),
+        like.shape(),
+        "matgrad: gradient shape differs from its parameter's"
+    );
     OMatrix::from_iterator_generic(r, c, m.iter().cloned())
 }

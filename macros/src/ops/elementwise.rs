@@ -27,7 +27,10 @@ impl Rule for ComponentMul {
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);
-        vec![Some(g.component_mul(cbar, b)), Some(g.component_mul(cbar, a))]
+        vec![
+            Some(g.component_mul(cbar, b)),
+            Some(g.component_mul(cbar, a)),
+        ]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         infix(&a[0], " ∘ ", &a[1], PRODUCT)

@@ -188,7 +188,8 @@ impl Rule for Determinant {
     }
 }
 
-const SINGULAR_DET: &str = "matgrad: the gradient of `determinant` needs the inverse, and the matrix is singular";
+const SINGULAR_DET: &str =
+    "matgrad: the gradient of `determinant` needs the inverse, and the matrix is singular";
 
 /// How a failed inversion panics: as the user's `.unwrap()` or `.expect(msg)`.
 /// It does not take part in equality, so that an inverse the differentiator

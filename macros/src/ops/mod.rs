@@ -81,7 +81,10 @@ ops! {
 }
 
 /// The argument must be a matrix.
-pub(crate) fn matrix(s: Shape, what: &str) -> Result<(crate::shape::Dim, crate::shape::Dim), String> {
+pub(crate) fn matrix(
+    s: Shape,
+    what: &str,
+) -> Result<(crate::shape::Dim, crate::shape::Dim), String> {
     match s {
         Shape::Matrix(r, c) => Ok((r, c)),
         Shape::Scalar => Err(format!("{what} needs a matrix or vector, found a scalar")),
@@ -104,7 +107,10 @@ pub(crate) fn same_shape(a: Shape, b: Shape, dims: &mut Dims, what: &str) -> Res
             let ok = dims.same(r1, r2) && dims.same(c1, c2)
                 || dims.unify(r1, r2).is_ok() && dims.unify(c1, c2).is_ok();
             if ok {
-                Ok(Shape::Matrix(crate::shape::merged(r1, r2), crate::shape::merged(c1, c2)))
+                Ok(Shape::Matrix(
+                    crate::shape::merged(r1, r2),
+                    crate::shape::merged(c1, c2),
+                ))
             } else {
                 Err(format!(
                     "{what} needs operands of the same shape, found {} and {}",
