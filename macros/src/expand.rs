@@ -3,7 +3,7 @@
 //! stub `<name>_grad` of the right signature so callers see no second wave.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::{Ident, ItemFn};
 
 use crate::errors::Errors;
@@ -25,11 +25,19 @@ pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
     let wrt_names = attr::wrt(attr_tokens, &mut errors);
     let scalar = signature::return_scalar(&func.sig, &mut errors);
     let mut dims = Dims::default();
-    let params = signature::params(&func.sig, &mut dims, &mut errors);
+    let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let wrt = resolve_wrt(&func, &wrt_names, &params, &mut errors);
 
     let mut g = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
-    let value = parse::body(&mut g, &params, &func.block, &mut errors);
+    let needs_tail = !matches!(func.sig.output, syn::ReturnType::Default);
+    let value = parse::body(
+        &mut g,
+        &params,
+        &reported,
+        needs_tail,
+        &func.block,
+        &mut errors,
+    );
 
     let generated = match value {
         Some(value) if errors.is_empty() => {
@@ -41,20 +49,22 @@ pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
                 .map(|(&param, &node)| emit::GradOut { node, param })
                 .collect();
             let body = emit::body(&g, &params, value, &outs);
-            let doc = doc(&g, &func.sig.ident, &params, &outs);
-            signature_of_grad(
+            let doc = doc(&g, &func.sig.ident, &params, value, &outs);
+            let grads: Vec<TokenStream> = wrt
+                .iter()
+                .map(|&i| params[i].owned_ty.to_token_stream())
+                .collect();
+            generated_fn(
                 &func,
-                &params,
-                &wrt,
+                &grads,
                 quote!(#[doc = #doc] #[must_use]),
                 quote!({ #body }),
             )
         }
-        _ => signature_of_grad(
+        _ => generated_fn(
             &func,
-            &params,
-            &wrt,
-            quote!(#[allow(unused_variables, clippy::all)]),
+            &stub_grad_types(&wrt_names, &params),
+            quote!(#[allow(unused_variables, unused_mut, clippy::all)]),
             quote!({ ::core::unreachable!("#[grad] reported an error") }),
         ),
     };
@@ -115,26 +125,40 @@ fn param_node(g: &Graph, index: usize) -> crate::ir::Id {
         .expect("every usable parameter has a node")
 }
 
+/// The gradient types a stub returns: one per listed name (the first parameter
+/// when none is listed), `()` for a name that is not a parameter, so that
+/// callers destructuring the tuple see no second error.
+fn stub_grad_types(names: &[Ident], params: &[ParamSig]) -> Vec<TokenStream> {
+    let owned = |p: &ParamSig| p.owned_ty.to_token_stream();
+    if names.is_empty() {
+        return params.first().map(owned).into_iter().collect();
+    }
+    names
+        .iter()
+        .map(|n| {
+            params
+                .iter()
+                .find(|p| p.ident == *n)
+                .map_or_else(|| quote!(()), owned)
+        })
+        .collect()
+}
+
 /// `fn <name>_grad(<same parameters>) -> (value, gradients…) <body>`.
-fn signature_of_grad(
+fn generated_fn(
     func: &ItemFn,
-    params: &[ParamSig],
-    wrt: &[usize],
+    grads: &[TokenStream],
     attrs: TokenStream,
     body: TokenStream,
 ) -> TokenStream {
     let vis = &func.vis;
     let name = signature::suffixed(&func.sig.ident, "grad");
     let (generics, where_clause) = (&func.sig.generics, &func.sig.generics.where_clause);
-    let inputs = params.iter().map(|p| {
-        let (ident, ty) = (&p.ident, &p.ty);
-        quote!(#ident: #ty)
-    });
+    let inputs = func.sig.inputs.iter().map(without_mut);
     let ret = match &func.sig.output {
         syn::ReturnType::Type(_, ty) => quote!(#ty),
         syn::ReturnType::Default => quote!(()),
     };
-    let grads = wrt.iter().map(|&i| &params[i].owned_ty);
     let kept = func.attrs.iter().filter(|a| {
         [
             "cfg", "cfg_attr", "allow", "expect", "warn", "deny", "inline",
@@ -149,9 +173,33 @@ fn signature_of_grad(
     }
 }
 
+/// A parameter as the generated function declares it: `mut x: T` becomes
+/// `x: T`, since the generated body never mutates it.
+fn without_mut(arg: &syn::FnArg) -> TokenStream {
+    match arg {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(p)
+                if p.mutability.is_some() && p.by_ref.is_none() && p.subpat.is_none() =>
+            {
+                let (ident, ty) = (&p.ident, &t.ty);
+                quote!(#ident: #ty)
+            }
+            _ => t.to_token_stream(),
+        },
+        syn::FnArg::Receiver(r) => r.to_token_stream(),
+    }
+}
+
 /// The generated function's doc comment, with the gradient formulas.
-fn doc(g: &Graph, name: &Ident, params: &[ParamSig], outs: &[emit::GradOut]) -> String {
-    let mut w = formula::Writer::new(g);
+fn doc(
+    g: &Graph,
+    name: &Ident,
+    params: &[ParamSig],
+    value: crate::ir::Id,
+    outs: &[emit::GradOut],
+) -> String {
+    let roots: Vec<crate::ir::Id> = outs.iter().filter_map(|o| o.node).collect();
+    let mut w = formula::Writer::new(g, value, &roots);
     let names: Vec<String> = outs
         .iter()
         .map(|o| format!("∇{}", params[o.param].ident))

@@ -8,10 +8,11 @@ use crate::ops::Op;
 
 /// Binding strength, loosest first.
 pub const SUM: u8 = 1;
-pub const PRODUCT: u8 = 2;
-pub const PREFIX: u8 = 3;
-pub const POSTFIX: u8 = 4;
-pub const ATOM: u8 = 5;
+pub const QUOTIENT: u8 = 2;
+pub const PRODUCT: u8 = 3;
+pub const PREFIX: u8 = 4;
+pub const POSTFIX: u8 = 5;
+pub const ATOM: u8 = 6;
 
 #[derive(Clone, Debug)]
 pub struct Formula {
@@ -45,8 +46,20 @@ pub fn infix(a: &Formula, op: &str, b: &Formula, prec: u8) -> Formula {
     }
 }
 
+/// `a/b`: parenthesised as a factor, so `(1/a) b` never reads as `1/(a b)`.
+pub fn quotient(a: &Formula, b: &Formula) -> Formula {
+    Formula {
+        text: format!("{}/{}", a.at(PRODUCT), b.at(PRODUCT + 1)),
+        prec: QUOTIENT,
+    }
+}
+
+/// `a b`: juxtaposition, associative, so a product on the right needs no parentheses.
 pub fn product(a: &Formula, b: &Formula) -> Formula {
-    infix(a, " ", b, PRODUCT)
+    Formula {
+        text: format!("{} {}", a.at(PRODUCT), b.at(PRODUCT)),
+        prec: PRODUCT,
+    }
 }
 
 pub fn prefix(op: &str, a: &Formula) -> Formula {
@@ -89,31 +102,72 @@ pub fn number(v: f64) -> Formula {
 /// and their definitions are listed after `where`.
 pub struct Writer<'a> {
     graph: &'a Graph,
+    /// The last node of the user's function: named nodes up to it are the user's `let`s.
+    forward_end: Id,
     memo: HashMap<Id, Formula>,
     /// Named nodes the formulas used, by id (so definitions list in order).
     used: BTreeMap<Id, String>,
+    /// Unnamed subexpressions that occur more than once, with the names they
+    /// get in the formula (`u₁`, `u₂`, …).
+    shared: HashMap<Id, String>,
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(graph: &'a Graph) -> Self {
-        Writer {
+    /// A writer for the formulas of `roots`.
+    pub fn new(graph: &'a Graph, forward_end: Id, roots: &[Id]) -> Self {
+        let mut w = Writer {
             graph,
+            forward_end,
             memo: HashMap::new(),
             used: BTreeMap::new(),
+            shared: HashMap::new(),
+        };
+        w.name_shared(roots);
+        w
+    }
+
+    /// Gives a name to each compound subexpression used more than once.
+    fn name_shared(&mut self, roots: &[Id]) {
+        let mut uses: HashMap<Id, usize> = HashMap::new();
+        let mut stack = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            let count = uses.entry(id).or_default();
+            *count += 1;
+            if *count == 1 {
+                stack.extend(self.graph.node(id).args.iter().copied());
+            }
+        }
+        let mut shared: Vec<Id> = uses
+            .into_iter()
+            .filter(|&(id, n)| n > 1 && self.named(id).is_none() && self.is_compound(id))
+            .map(|(id, _)| id)
+            .collect();
+        shared.sort();
+        for (k, id) in shared.into_iter().enumerate() {
+            self.shared.insert(id, format!("u{}", subscript(k + 1)));
         }
     }
 
+    /// Whether writing `id` takes more than a name and a mark.
+    fn is_compound(&self, id: Id) -> bool {
+        let node = self.graph.node(id);
+        !node.args.is_empty()
+            && !matches!(node.op, Op::Transpose(_) | Op::Neg(_) if self.graph.node(node.args[0]).args.is_empty())
+    }
+
     pub fn write(&mut self, id: Id) -> Formula {
-        if let Some(name) = self.named(id) {
+        if let Some(name) = self.named(id).or_else(|| self.shared.get(&id).cloned()) {
             self.used.insert(id, name.clone());
             return Formula::atom(name);
         }
         self.expand(id)
     }
 
+    /// The user's name for `id`, if it is one of the function's `let`s.
     fn named(&self, id: Id) -> Option<String> {
         match self.graph.op(id) {
             Op::Param(_) | Op::Lit(_) | Op::LambdaParam(_) => None,
+            _ if id > self.forward_end => None,
             _ => self.graph.names.get(&id).cloned(),
         }
     }
@@ -157,7 +211,7 @@ impl<'a> Writer<'a> {
         let mut done: BTreeMap<Id, String> = BTreeMap::new();
         while let Some((&id, _)) = self.used.iter().find(|(id, _)| !done.contains_key(id)) {
             let text = self.expand(id).text;
-            done.insert(id, format!("{} = {text}", self.used[&id]));
+            done.insert(id, format!("`{} = {text}`", self.used[&id]));
         }
         if done.is_empty() {
             String::new()
@@ -166,4 +220,12 @@ impl<'a> Writer<'a> {
             format!(", where {}", defs.join(", "))
         }
     }
+}
+
+/// `12` → `₁₂`.
+fn subscript(n: usize) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| char::from_u32('₀' as u32 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
+        .collect()
 }

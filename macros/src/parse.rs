@@ -69,11 +69,24 @@ struct BodyParser<'a> {
     /// Inside a `map` closure: the names of the enclosing scope, for the error
     /// when the closure uses one of them.
     outer: Option<Vec<(String, Binding)>>,
+    needs_tail: bool,
 }
 
 /// Parses `block` into `g`, returning the node of its value; errors go to `errors`.
-pub fn body(g: &mut Graph, params: &[ParamSig], block: &Block, errors: &mut Errors) -> Option<Id> {
-    let mut scope = Vec::new();
+/// `reported` are names whose errors were already reported; `needs_tail` is
+/// false when the signature already failed for lack of a return type.
+pub fn body(
+    g: &mut Graph,
+    params: &[ParamSig],
+    reported: &[syn::Ident],
+    needs_tail: bool,
+    block: &Block,
+    errors: &mut Errors,
+) -> Option<Id> {
+    let mut scope: Vec<(String, Binding)> = reported
+        .iter()
+        .map(|i| (i.to_string(), Binding::Poisoned))
+        .collect();
     for (index, p) in params.iter().enumerate() {
         let binding = match &p.unusable {
             Some(why) => Binding::Unusable(why.clone()),
@@ -97,6 +110,7 @@ pub fn body(g: &mut Graph, params: &[ParamSig], block: &Block, errors: &mut Erro
         errors,
         scope,
         outer: None,
+        needs_tail,
     };
     parser.block(block)
 }
@@ -114,6 +128,19 @@ impl BodyParser<'_> {
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(e, None) if last => tail = self.expr(e).ok(),
+                Stmt::Expr(Expr::Return(r), _) => {
+                    let hint = match &r.expr {
+                        Some(v) => format!(
+                            "; write `{}` as the final expression instead",
+                            v.to_token_stream()
+                        ),
+                        None => String::new(),
+                    };
+                    let _ = self.error(
+                        stmt,
+                        format!("`return` is not supported in a #[grad] body{hint}"),
+                    );
+                }
                 Stmt::Expr(e, _) => {
                     let _ = self.error(
                         stmt,
@@ -131,10 +158,14 @@ impl BodyParser<'_> {
                 }
                 Stmt::Item(item) => {
                     let _ = self.error(item, "items are not supported in a #[grad] body");
+                    if let Some(name) = item_name(item) {
+                        self.scope.push((name, Binding::Poisoned));
+                    }
                 }
             }
         }
-        if tail.is_none() && !matches!(block.stmts.last(), Some(Stmt::Expr(_, None))) {
+        let last_is_let = matches!(block.stmts.last(), None | Some(Stmt::Local(_)));
+        if self.needs_tail && tail.is_none() && last_is_let {
             self.errors.push(syn::Error::new(
                 block.brace_token.span.close(),
                 "a #[grad] body must end in an expression: the value of the loss",
@@ -153,6 +184,9 @@ impl BodyParser<'_> {
                 &local.pat,
                 "#[grad] supports `let name = …;` bindings of one name",
             );
+            for name in crate::signature::pattern_names(pat) {
+                self.scope.push((name.to_string(), Binding::Poisoned));
+            }
             return;
         };
         let name = ident.ident.to_string();
@@ -310,7 +344,11 @@ impl BodyParser<'_> {
         if m.args.len() != *arity {
             return self.error(
                 m,
-                format!("`{name}` takes {arity} argument(s), found {}", m.args.len()),
+                format!(
+                    "`{name}` takes {}, found {}",
+                    plural(*arity, "argument"),
+                    m.args.len()
+                ),
             );
         }
         let mut args = vec![receiver];
@@ -335,10 +373,11 @@ impl BodyParser<'_> {
                 Lit::Str(s) => OnSingular::Expect(s.value()),
                 _ => return self.error(l, "`expect` needs a string literal"),
             },
+            ("unwrap", _) => return self.error(&m.args, "`unwrap` takes no arguments"),
             _ => {
                 return self.error(
                     &m.args,
-                    "`expect` needs one string literal; `unwrap` takes none",
+                    "`expect` needs one string literal, as in `.expect(\"singular matrix\")`",
                 )
             }
         };
@@ -456,4 +495,26 @@ fn describe(e: &Expr) -> &'static str {
         Expr::Try(_) => "the `?` operator",
         _ => "this expression",
     }
+}
+
+/// `1 argument`, `0 arguments`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The name an item binds, if any.
+fn item_name(item: &syn::Item) -> Option<String> {
+    let ident = match item {
+        syn::Item::Const(i) => &i.ident,
+        syn::Item::Static(i) => &i.ident,
+        syn::Item::Fn(i) => &i.sig.ident,
+        syn::Item::Struct(i) => &i.ident,
+        syn::Item::Enum(i) => &i.ident,
+        _ => return None,
+    };
+    Some(ident.to_string())
 }

@@ -11,8 +11,6 @@ use crate::shape::{Dim, Dims, Origin, Shape};
 /// A parameter of the user's function.
 pub struct ParamSig {
     pub ident: Ident,
-    /// The type as written.
-    pub ty: Type,
     /// The type of its gradient: the parameter's type with any reference removed.
     pub owned_ty: Type,
     pub by_ref: bool,
@@ -29,10 +27,7 @@ pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
         ReturnType::Type(_, ty) => match scalar_type(ty) {
             Some(s) => Some(s),
             None => {
-                errors.at(
-                    ty,
-                    format!("{msg}; this one returns `{}`", quote::quote!(#ty)),
-                );
+                errors.at(ty, format!("{msg}; this one returns `{}`", show_type(ty)));
                 None
             }
         },
@@ -43,8 +38,15 @@ pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
     }
 }
 
-pub fn params(sig: &Signature, dims: &mut Dims, errors: &mut Errors) -> Vec<ParamSig> {
+/// The parameters matgrad can name, and the names bound by parameters it
+/// cannot (already reported, so their uses are not reported again).
+pub fn params(
+    sig: &Signature,
+    dims: &mut Dims,
+    errors: &mut Errors,
+) -> (Vec<ParamSig>, Vec<Ident>) {
     let mut out = Vec::new();
+    let mut reported = Vec::new();
     for arg in &sig.inputs {
         let typed = match arg {
             FnArg::Typed(t) => t,
@@ -63,6 +65,7 @@ pub fn params(sig: &Signature, dims: &mut Dims, errors: &mut Errors) -> Vec<Para
                     pat,
                     "#[grad] needs each parameter to be a plain name, as in `x: &DMatrix<f64>`",
                 );
+                reported.extend(pattern_names(pat));
                 continue;
             }
         };
@@ -76,12 +79,46 @@ pub fn params(sig: &Signature, dims: &mut Dims, errors: &mut Errors) -> Vec<Para
         };
         out.push(ParamSig {
             ident,
-            ty: (*typed.ty).clone(),
             owned_ty: inner.clone(),
             by_ref,
             shape,
             unusable,
         });
+    }
+    (out, reported)
+}
+
+/// The names a pattern binds.
+pub fn pattern_names(pat: &Pat) -> Vec<Ident> {
+    match pat {
+        Pat::Ident(p) => vec![p.ident.clone()],
+        Pat::Type(t) => pattern_names(&t.pat),
+        Pat::Reference(r) => pattern_names(&r.pat),
+        Pat::Paren(p) => pattern_names(&p.pat),
+        Pat::Tuple(t) => t.elems.iter().flat_map(pattern_names).collect(),
+        Pat::TupleStruct(t) => t.elems.iter().flat_map(pattern_names).collect(),
+        Pat::Slice(s) => s.elems.iter().flat_map(pattern_names).collect(),
+        Pat::Struct(s) => s
+            .fields
+            .iter()
+            .flat_map(|f| pattern_names(&f.pat))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A type as a user writes it: `DVector<f64>`, not `DVector < f64 >`.
+pub fn show_type(ty: &Type) -> String {
+    let text = quote::quote!(#ty).to_string();
+    let mut out = String::new();
+    for (i, part) in text.split(' ').enumerate() {
+        let glue = i > 0
+            && !matches!(part.chars().next(), Some('<' | '>' | ',' | ')' | ']' | ':'))
+            && !matches!(out.chars().last(), Some('<' | '&' | '(' | '[' | ':'));
+        if glue {
+            out.push(' ');
+        }
+        out.push_str(part);
     }
     out
 }
@@ -100,7 +137,7 @@ fn scalar_type(ty: &Type) -> Option<Scalar> {
 
 /// The shape of a float scalar, or of a nalgebra vector or matrix of floats.
 fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, String> {
-    let shown = quote::quote!(#ty).to_string();
+    let shown = show_type(ty);
     let not_float = || {
         format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them")
     };

@@ -26,9 +26,16 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("transpose-times-is-tr-mul", transpose_times_is_tr_mul),
     ("trace-of-product-is-tr-dot", trace_of_product),
     ("trace-of-transpose", trace_of_transpose),
+    ("tr-dot-of-transpose-is-dot", tr_dot_of_transpose),
     ("dot-of-transposes", dot_of_transposes),
     ("add-neg-is-sub", add_neg_is_sub),
     ("add-self-is-double", add_self_is_double),
+    ("powi-zero-one", powi_zero_one),
+    ("hadamard-filled-is-scale", hadamard_filled_is_scale),
+    (
+        "map-adjoint-constant-is-scale",
+        map_adjoint_constant_is_scale,
+    ),
 ];
 
 pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
@@ -122,9 +129,13 @@ fn transpose_identity(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     Some(g.build(ScaledIdentity(shape), &[s]))
 }
 
-/// `(A Bᵀ)ᵀ ⇒ B Aᵀ` and `(Aᵀ B)ᵀ ⇒ Bᵀ A`: a transpose cancels.
+/// `(A Bᵀ)ᵀ ⇒ B Aᵀ`, `(Aᵀ B)ᵀ ⇒ Bᵀ A`: a transpose cancels.
 fn transpose_product_cancel(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Transpose(_) = op else { return None };
+    if let (Op::TrMul(_), inner) = parts(g, args[0]) {
+        let (a, b) = (inner[0], inner[1]);
+        return Some(g.tr_mul(b, a));
+    }
     let (Op::MatMul(_), inner) = parts(g, args[0]) else {
         return None;
     };
@@ -229,6 +240,20 @@ fn trace_of_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     }
 }
 
+/// `tr(A Bᵀ) ⇒ ⟨A, B⟩`, `tr(Aᵀ B) ⇒ ⟨A, B⟩`.
+fn tr_dot_of_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::TrDot(_) = op else { return None };
+    let transposed = |x: Id| match parts(g, x) {
+        (Op::Transpose(_), inner) => Some(inner[0]),
+        _ => None,
+    };
+    match (transposed(args[0]), transposed(args[1])) {
+        (Some(a), _) => Some(g.dot(a, args[1])),
+        (None, Some(b)) => Some(g.dot(args[0], b)),
+        (None, None) => None,
+    }
+}
+
 /// `tr(Aᵀ) ⇒ tr(A)`.
 fn trace_of_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Trace(_) = op else { return None };
@@ -281,4 +306,35 @@ fn add_self_is_double(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         Shape::Scalar => g.times(two, args[0]),
         Shape::Matrix(..) => g.times(args[0], two),
     })
+}
+
+/// `x⁰ ⇒ 1` (as `powi` gives, even for NaN), `x¹ ⇒ x`.
+fn powi_zero_one(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    match op {
+        Op::Powi(Powi(0)) => Some(g.lit(1.0)),
+        Op::Powi(Powi(1)) => Some(args[0]),
+        _ => None,
+    }
+}
+
+/// `(s 𝟙) ∘ A ⇒ s A`, `A ∘ (s 𝟙) ⇒ s A`: no filled matrix formed.
+fn hadamard_filled_is_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::ComponentMul(_) = op else { return None };
+    let filled = |x: Id| match parts(g, x) {
+        (Op::Filled(_), inner) => Some(inner[0]),
+        _ => None,
+    };
+    let (m, s) = match (filled(args[0]), filled(args[1])) {
+        (Some(s), _) => (args[1], s),
+        (None, Some(s)) => (args[0], s),
+        (None, None) => return None,
+    };
+    Some(g.times(m, s))
+}
+
+/// `C̄ ∘ f′.(A) ⇒ k C̄` when `f′` is a constant `k` (as for `map(|v| 3.0 * v)`).
+fn map_adjoint_constant_is_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::MapAdjoint(m) = op else { return None };
+    g.lit_value(m.deriv)?;
+    Some(g.times(args[0], m.deriv))
 }

@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::{matrix, same_shape, scalar, Rule};
 use crate::emit::{EmitCx, Value};
-use crate::formula::{infix, prefix, product, Formula, PRODUCT, SUM};
+use crate::formula::{infix, prefix, product, quotient, Formula, SUM};
 use crate::ir::{Graph, Id};
 use crate::shape::{Dims, Shape};
 
@@ -113,7 +113,7 @@ impl Rule for Div {
         vec![Some(g.over(cbar, b)), Some(g.neg(q))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        infix(&a[0], "/", &a[1], PRODUCT)
+        quotient(&a[0], &a[1])
     }
 }
 
@@ -163,6 +163,6 @@ impl Rule for DivScalar {
         vec![Some(g.over(cbar, s)), Some(g.neg(q))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        infix(&a[0], "/", &a[1], PRODUCT)
+        quotient(&a[0], &a[1])
     }
 }
