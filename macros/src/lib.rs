@@ -4,6 +4,8 @@
 
 mod attr;
 mod diff;
+#[cfg(test)]
+mod expand_tests;
 mod emit;
 mod errors;
 mod expand;
