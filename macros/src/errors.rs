@@ -25,3 +25,23 @@ impl Errors {
         self.list.iter().map(syn::Error::to_compile_error).collect()
     }
 }
+
+/// Tokens as a user writes them: `DVector<f64>`, `na::Matrix3::identity`,
+/// not `DVector < f64 >`.
+pub fn show(tokens: impl ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    let mut out = String::new();
+    for (i, part) in text.split(' ').enumerate() {
+        let glue = i > 0
+            && !matches!(
+                part.chars().next(),
+                Some('<' | '>' | ',' | ')' | ']' | ':' | '.')
+            )
+            && !matches!(out.chars().last(), Some('<' | '&' | '(' | '[' | ':' | '.'));
+        if glue {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}

@@ -27,7 +27,9 @@ fn check_snapshot(name: &str, actual: &str) {
 
 /// The generated function alone, for structural checks.
 fn grad_fn(expanded: &str, name: &str) -> String {
-    let start = expanded.find(&format!("fn {name}_grad")).expect("generated function");
+    let start = expanded
+        .find(&format!("fn {name}_grad"))
+        .expect("generated function");
     expanded[start..].to_owned()
 }
 

@@ -4,11 +4,11 @@
 
 mod attr;
 mod diff;
-#[cfg(test)]
-mod expand_tests;
 mod emit;
 mod errors;
 mod expand;
+#[cfg(test)]
+mod expand_tests;
 mod formula;
 mod ir;
 mod ops;

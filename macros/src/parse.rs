@@ -132,7 +132,7 @@ impl BodyParser<'_> {
                     let hint = match &r.expr {
                         Some(v) => format!(
                             "; write `{}` as the final expression instead",
-                            v.to_token_stream()
+                            crate::errors::show(v)
                         ),
                         None => String::new(),
                     };
@@ -289,7 +289,7 @@ impl BodyParser<'_> {
                 &c.func,
                 format!(
                     "unknown function `{}`: a #[grad] body can call only the supported methods of nalgebra values",
-                    c.func.to_token_stream()
+                    crate::errors::show(&c.func)
                 ),
             ),
             other => self.error(

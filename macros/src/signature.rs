@@ -27,7 +27,10 @@ pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
         ReturnType::Type(_, ty) => match scalar_type(ty) {
             Some(s) => Some(s),
             None => {
-                errors.at(ty, format!("{msg}; this one returns `{}`", show_type(ty)));
+                errors.at(
+                    ty,
+                    format!("{msg}; this one returns `{}`", crate::errors::show(ty)),
+                );
                 None
             }
         },
@@ -107,22 +110,6 @@ pub fn pattern_names(pat: &Pat) -> Vec<Ident> {
     }
 }
 
-/// A type as a user writes it: `DVector<f64>`, not `DVector < f64 >`.
-pub fn show_type(ty: &Type) -> String {
-    let text = quote::quote!(#ty).to_string();
-    let mut out = String::new();
-    for (i, part) in text.split(' ').enumerate() {
-        let glue = i > 0
-            && !matches!(part.chars().next(), Some('<' | '>' | ',' | ')' | ']' | ':'))
-            && !matches!(out.chars().last(), Some('<' | '&' | '(' | '[' | ':'));
-        if glue {
-            out.push(' ');
-        }
-        out.push_str(part);
-    }
-    out
-}
-
 fn scalar_type(ty: &Type) -> Option<Scalar> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() || p.path.segments.len() != 1 {
@@ -137,7 +124,7 @@ fn scalar_type(ty: &Type) -> Option<Scalar> {
 
 /// The shape of a float scalar, or of a nalgebra vector or matrix of floats.
 fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, String> {
-    let shown = show_type(ty);
+    let shown = crate::errors::show(ty);
     let not_float = || {
         format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them")
     };
