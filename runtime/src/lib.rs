@@ -1,6 +1,63 @@
 //! matgrad: exact gradients of nalgebra loss functions, derived symbolically at compile time.
 //!
-//! (Crate guide: see the README.)
+//! Write a loss as an ordinary function of [nalgebra](https://nalgebra.org) matrices and vectors
+//! and put [`#[grad]`](macro@grad) on it. The function is kept exactly as written, and a second
+//! function `<name>_grad`, with the same parameters, returns the value of the loss and its exact
+//! gradient with respect to the parameters the attribute lists. The gradient is derived at
+//! compile time with matrix calculus and emitted as plain nalgebra code: no tape, no dual numbers,
+//! no graph built at run time.
+//!
+//! ```
+//! use matgrad::grad;
+//! use matgrad::nalgebra::{DMatrix, DVector};
+//!
+//! /// Least squares.
+//! #[grad(w)]
+//! pub fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+//!     let r = x * w - y;
+//!     r.norm_squared()
+//! }
+//!
+//! let x = DMatrix::from_fn(5, 3, |i, j| (i as f64 + 1.0) * 0.3 - j as f64 * 0.7);
+//! let y = DVector::from_fn(5, |i, _| i as f64 * 0.5);
+//! let w = DVector::from_vec(vec![0.1, -0.2, 0.3]);
+//!
+//! // The value, and ∇w = 2 xᵀ(x w − y): a DVector<f64>, the shape of w.
+//! let (loss, dw) = lsq_grad(&w, &x, &y);
+//! assert_eq!(loss, lsq(&w, &x, &y));
+//!
+//! // Compare with central finite differences, as you would in a test.
+//! matgrad::check_gradient(|w| lsq(w, &x, &y), &w, &dw).assert_within(1e-6);
+//! ```
+//!
+//! # The attribute
+//!
+//! - `#[grad(a, b, ...)]` differentiates with respect to the listed parameters; `#[grad]` alone
+//!   means the first one.
+//! - `<name>_grad` has the same parameters, generics, visibility and `where` clause as the
+//!   original, and returns the flat tuple `(value, grad_a, grad_b, ...)` in the attribute's order.
+//! - Each gradient has the type of its parameter with any reference removed (`&DMatrix<f64>` →
+//!   `DMatrix<f64>`, `Matrix3<f32>` → `Matrix3<f32>`, `f64` → `f64`); its entry `(i, j)` is
+//!   `∂f/∂X_ij`.
+//! - The generated function's doc comment states the derived formulas.
+//!
+//! # The body language
+//!
+//! The body is a subset of nalgebra's expression syntax: `let` bindings and a final expression;
+//! number literals, parentheses, `&x` and `.clone()`; `+`, `-`, unary `-`, `*`, and `/` by a
+//! scalar; the matrix methods `transpose`, `tr_mul`, `dot`, `tr_dot`, `trace`, `determinant`,
+//! `try_inverse().unwrap()` / `.expect("…")`, `component_mul`, `component_div`, `norm`,
+//! `norm_squared`, `sum` and `map(|v| …)`; the scalar methods `exp`, `ln`, `sqrt`, `powi` (integer
+//! literal exponent), `powf`, `sin`, `cos`, `tanh`, `abs` and `recip`. Parameters are `f64`/`f32`
+//! scalars or nalgebra matrices and vectors of them (`DMatrix`, `DVector`, `RowDVector`,
+//! `Matrix3`, `Matrix2x3`, `Vector4`, `RowVector2`, `SMatrix`, `SVector`, …), by value or by
+//! reference; the return type is `f64` or `f32`. Anything else is a compile error at the offending
+//! tokens, never silently treated as a constant.
+//!
+//! # Checking gradients
+//!
+//! [`check_gradient`] compares any gradient with central finite differences and returns a
+//! [`GradientCheck`] report; [`Point`] describes the scalars and matrices it can perturb.
 
 pub use matgrad_macros::grad;
 pub use nalgebra;

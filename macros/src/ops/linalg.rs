@@ -123,7 +123,15 @@ pub struct TrDot;
 
 impl Rule for TrDot {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
-        same_shape(a[0].transposed(), a[1], dims, "`tr_dot`")?;
+        let (r, c) = matrix(a[0], "`tr_dot`")?;
+        let (r2, c2) = matrix(a[1], "`tr_dot`")?;
+        if dims.unify(r, c2).is_err() || dims.unify(c, r2).is_err() {
+            return Err(format!(
+                "`a.tr_dot(&b)` computes tr(a b) and needs `b` of the shape of `a` transposed, found {} and {}",
+                dims.show(a[0]),
+                dims.show(a[1])
+            ));
+        }
         Ok(Shape::Scalar)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
