@@ -6,6 +6,8 @@ mod attr;
 mod diff;
 mod emit;
 mod errors;
+#[cfg(test)]
+mod eval;
 mod expand;
 #[cfg(test)]
 mod expand_tests;
@@ -16,6 +18,8 @@ mod parse;
 mod shape;
 mod signature;
 mod simplify;
+#[cfg(test)]
+mod simplify_tests;
 
 use proc_macro::TokenStream;
 

@@ -196,13 +196,18 @@ fn neg_out_of_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     Some(g.neg(p))
 }
 
-/// `(α I) B ⇒ α B`, `A (α I) ⇒ α A`, `(α I)ᵀ B ⇒ α B`.
+/// `(α I) B ⇒ α B`, `A (α I) ⇒ α A`, `(α I)ᵀ B ⇒ α B`, for a square `I`.
 fn identity_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     if !matches!(op, Op::MatMul(_) | Op::TrMul(_)) {
         return None;
     }
+    // Only a square `I` is the identity of the product.
     let identity = |x: Id| match parts(g, x) {
-        (Op::ScaledIdentity(_), inner) => Some(inner[0]),
+        (Op::ScaledIdentity(ScaledIdentity(shape)), inner)
+            if g.dims.same(shape.rows(), shape.cols()) =>
+        {
+            Some(inner[0])
+        }
         _ => None,
     };
     let (m, s) = match (identity(args[0]), identity(args[1])) {

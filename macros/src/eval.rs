@@ -1,0 +1,195 @@
+//! An evaluator of the IR over `nalgebra::DMatrix<f64>` (scalars as `f64`), for
+//! tests below the macro: rewrites must preserve values, and gradients must
+//! match finite differences of the evaluated forward value.
+
+use std::collections::HashMap;
+
+use nalgebra::DMatrix;
+
+use crate::ir::{Graph, Id};
+use crate::ops::*;
+use crate::shape::{Dim, Shape};
+
+/// A value of the IR: a scalar, or a matrix (vectors are `n×1` matrices).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Scalar(f64),
+    Matrix(DMatrix<f64>),
+}
+
+impl Val {
+    pub fn scalar(&self) -> f64 {
+        match self {
+            Val::Scalar(s) => *s,
+            Val::Matrix(m) => panic!(
+                "eval: expected a scalar, found a {}×{} matrix",
+                m.nrows(),
+                m.ncols()
+            ),
+        }
+    }
+
+    pub fn matrix(&self) -> &DMatrix<f64> {
+        match self {
+            Val::Matrix(m) => m,
+            Val::Scalar(s) => panic!("eval: expected a matrix, found the scalar {s}"),
+        }
+    }
+
+    /// `f` applied to each entry (the value itself for a scalar).
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Val {
+        match self {
+            Val::Scalar(s) => Val::Scalar(f(*s)),
+            Val::Matrix(m) => Val::Matrix(m.map(f)),
+        }
+    }
+
+    /// `f` applied entrywise to two values of the same shape.
+    pub fn zip(&self, other: &Val, f: impl Fn(f64, f64) -> f64) -> Val {
+        match (self, other) {
+            (Val::Scalar(x), Val::Scalar(y)) => Val::Scalar(f(*x, *y)),
+            (Val::Matrix(x), Val::Matrix(y)) => Val::Matrix(x.zip_map(y, f)),
+            _ => panic!("eval: a scalar and a matrix combined entrywise"),
+        }
+    }
+}
+
+/// Evaluates nodes of one graph for given parameter values (indexed like
+/// [`Param::index`]), computing each node once.
+pub struct Eval<'a> {
+    graph: &'a Graph,
+    params: &'a [Val],
+    memo: HashMap<Id, Val>,
+    /// The value of the closure parameter, inside a `map` body.
+    lambda: Option<f64>,
+}
+
+impl<'a> Eval<'a> {
+    pub fn new(graph: &'a Graph, params: &'a [Val]) -> Self {
+        Eval {
+            graph,
+            params,
+            memo: HashMap::new(),
+            lambda: None,
+        }
+    }
+
+    pub fn eval(&mut self, id: Id) -> Val {
+        if let Some(v) = self.memo.get(&id) {
+            return v.clone();
+        }
+        let v = self.compute(id);
+        self.memo.insert(id, v.clone());
+        v
+    }
+
+    fn compute(&mut self, id: Id) -> Val {
+        use Val::{Matrix as M, Scalar as S};
+        let g = self.graph;
+        let node = g.node(id);
+        let a: Vec<Val> = node.args.iter().map(|&x| self.eval(x)).collect();
+        let m = |i: usize| a[i].matrix();
+        let s = |i: usize| a[i].scalar();
+        match &node.op {
+            Op::Param(p) => self.params[p.index].clone(),
+            Op::Lit(l) => S(l.value()),
+            Op::LambdaParam(_) => S(self.lambda.expect("eval: closure parameter outside `map`")),
+            Op::Neg(_) => a[0].map(|x| -x),
+            Op::Add(_) => a[0].zip(&a[1], |x, y| x + y),
+            Op::Sub(_) => a[0].zip(&a[1], |x, y| x - y),
+            Op::Mul(_) => S(s(0) * s(1)),
+            Op::Div(_) => S(s(0) / s(1)),
+            Op::Scale(_) => M(m(0) * s(1)),
+            Op::DivScalar(_) => M(m(0) / s(1)),
+            Op::MatMul(_) => M(m(0) * m(1)),
+            Op::TrMul(_) => M(m(0).transpose() * m(1)),
+            Op::Transpose(_) => M(m(0).transpose()),
+            Op::Trace(_) => S(m(0).trace()),
+            Op::TrDot(_) => S((m(0) * m(1)).trace()),
+            Op::Dot(_) => S(m(0).component_mul(m(1)).sum()),
+            Op::Determinant(_) => S(m(0).determinant()),
+            Op::Inverse(_) => M(m(0).clone().try_inverse().expect("eval: singular matrix")),
+            Op::ScaledIdentity(ScaledIdentity(shape)) => {
+                let (r, c) = self.size(*shape);
+                M(DMatrix::from_diagonal_element(r, c, s(0)))
+            }
+            Op::Norm(_) => S(m(0).norm()),
+            Op::NormSquared(_) => S(m(0).norm_squared()),
+            Op::Sum(_) => S(m(0).sum()),
+            Op::Filled(Filled(shape)) => {
+                let (r, c) = self.size(*shape);
+                M(DMatrix::from_element(r, c, s(0)))
+            }
+            Op::ComponentMul(_) => M(m(0).component_mul(m(1))),
+            Op::ComponentDiv(_) => M(m(0).component_div(m(1))),
+            Op::Map(f) => M(m(0).map(|v| self.closure(f.body, v, None))),
+            Op::MapAdjoint(f) => M(m(0).zip_zip_map(m(1), m(2), |cbar, v, c| {
+                cbar * self.closure(f.deriv, v, Some((f.body, c)))
+            })),
+            Op::Exp(_) => S(s(0).exp()),
+            Op::Ln(_) => S(s(0).ln()),
+            Op::Sqrt(_) => S(s(0).sqrt()),
+            Op::Sin(_) => S(s(0).sin()),
+            Op::Cos(_) => S(s(0).cos()),
+            Op::Tanh(_) => S(s(0).tanh()),
+            Op::Abs(_) => S(s(0).abs()),
+            Op::Sign(_) => S(sign(s(0))),
+            Op::Recip(_) => S(s(0).recip()),
+            Op::Powi(Powi(n)) => S(s(0).powi(*n)),
+            Op::Powf(_) => S(s(0).powf(s(1))),
+        }
+    }
+
+    /// A `map` closure's `root` (its body, or its derivative) at `v`, with
+    /// `bound` giving a node a known value (the body, for a derivative that
+    /// reuses it). Each entry gets a fresh memo, since the closure's nodes
+    /// depend on `v`.
+    fn closure(&self, root: Id, v: f64, bound: Option<(Id, f64)>) -> f64 {
+        let mut inner = Eval {
+            lambda: Some(v),
+            ..Eval::new(self.graph, self.params)
+        };
+        if let Some((id, value)) = bound {
+            inner.memo.insert(id, Val::Scalar(value));
+        }
+        inner.eval(root).scalar()
+    }
+
+    /// The run-time rows and columns of a shape.
+    fn size(&self, shape: Shape) -> (usize, usize) {
+        (self.dim(shape.rows()), self.dim(shape.cols()))
+    }
+
+    /// A fixed dimension's number, or a dynamic one read off the parameter its
+    /// origin names.
+    fn dim(&self, d: Dim) -> usize {
+        let g = self.graph;
+        match (d, g.dims.value(d)) {
+            (_, Some(n)) => n,
+            (Dim::Fixed(n), None) => n,
+            (Dim::Dynamic(sym), None) => {
+                let origin = g.dims.origin(sym);
+                let index = (0..g.len() as u32)
+                    .map(Id)
+                    .find_map(|id| match g.op(id) {
+                        Op::Param(p) if g.names.get(&id) == Some(&origin.param) => Some(p.index),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| panic!("eval: no parameter `{}`", origin.param));
+                let m = self.params[index].matrix();
+                [m.nrows(), m.ncols()][origin.axis]
+            }
+        }
+    }
+}
+
+/// −1, 0 or 1 (NaN stays NaN), as the runtime's `sign`.
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
+    }
+}
