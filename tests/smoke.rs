@@ -39,5 +39,5 @@ fn mixed_static_and_dynamic() {
     matgrad::check_gradient(|v: &Vector3<f64>| mixed(&a, v, &1.5), &v, &gv).assert_within(1e-6);
     matgrad::check_gradient(|s: &f64| mixed(&a, &v, s), &1.5, &gs).assert_within(1e-6);
     let _ = Matrix3::<f64>::identity();
-    assert_eq!(identity_grad(3.0), (3.0, 1.0));
+    assert_eq!(identity_grad(3.0), (identity(3.0), 1.0));
 }

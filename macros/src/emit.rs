@@ -275,7 +275,8 @@ pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> Tok
         let item = match out.node {
             None if param.shape.is_scalar() => cx.lit(0.0),
             None => {
-                let x = &param.ident;
+                let x = cx.param(out.param);
+                let x = x.operand();
                 quote!(#p::zeros_like(#x))
             }
             Some(id) => {
@@ -294,7 +295,8 @@ pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> Tok
                 if conforms(g.shape(id), param.shape) {
                     owned
                 } else {
-                    let x = &param.ident;
+                    let x = cx.param(out.param);
+                    let x = x.operand();
                     quote!(#p::conform(#owned, #x))
                 }
             }

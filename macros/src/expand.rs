@@ -54,12 +54,9 @@ pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
                 .iter()
                 .map(|&i| params[i].owned_ty.to_token_stream())
                 .collect();
-            generated_fn(
-                &func,
-                &grads,
-                quote!(#[doc = #doc] #[must_use]),
-                quote!({ #body }),
-            )
+            // A parameter the gradient does not need is still the user's to declare.
+            let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables)]);
+            generated_fn(&func, &grads, attrs, quote!({ #body }))
         }
         _ => generated_fn(
             &func,

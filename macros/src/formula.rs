@@ -54,10 +54,20 @@ pub fn quotient(a: &Formula, b: &Formula) -> Formula {
     }
 }
 
+/// A right-hand factor: a negation is parenthesised, so `a (−b)` never reads
+/// as `a − b`.
+fn right_factor(b: &Formula) -> String {
+    if b.prec == PREFIX {
+        format!("({})", b.text)
+    } else {
+        b.at(PRODUCT)
+    }
+}
+
 /// `a b`: juxtaposition, associative, so a product on the right needs no parentheses.
 pub fn product(a: &Formula, b: &Formula) -> Formula {
     Formula {
-        text: format!("{} {}", a.at(PRODUCT), b.at(PRODUCT)),
+        text: format!("{} {}", a.at(PRODUCT), right_factor(b)),
         prec: PRODUCT,
     }
 }

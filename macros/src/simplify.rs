@@ -13,6 +13,7 @@ type RuleFn = fn(&mut Graph, &Op, &[Id]) -> Option<Id>;
 pub const RULES: &[(&str, RuleFn)] = &[
     ("fold-literals", fold_literals),
     ("times-one", times_one),
+    ("times-minus-one-is-neg", times_minus_one_is_neg),
     ("neg-neg", neg_neg),
     ("neg-literal-scale", neg_literal_scale),
     ("transpose-transpose", transpose_transpose),
@@ -71,6 +72,16 @@ fn times_one(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     match op {
         Op::Mul(_) if one(0) => Some(args[1]),
         Op::Mul(_) | Op::Scale(_) | Op::Div(_) | Op::DivScalar(_) if one(1) => Some(args[0]),
+        _ => None,
+    }
+}
+
+/// `(−1) x ⇒ −x`, `A (−1) ⇒ −A`.
+fn times_minus_one_is_neg(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let minus_one = |i: usize| g.lit_value(args[i]) == Some(-1.0);
+    match op {
+        Op::Mul(_) if minus_one(0) => Some(g.neg(args[1])),
+        Op::Mul(_) | Op::Scale(_) if minus_one(1) => Some(g.neg(args[0])),
         _ => None,
     }
 }

@@ -20,6 +20,7 @@ use crate::{diff, parse, signature, simplify};
 const TESTED: &[&str] = &[
     "fold-literals",
     "times-one",
+    "times-minus-one-is-neg",
     "neg-neg",
     "neg-literal-scale",
     "transpose-transpose",
@@ -242,6 +243,7 @@ macro_rules! rewrite_tests {
 rewrite_tests! { (a, b, c, x, y, s, t) =>
     fold_literals: (-(2.0 * 3.0) + 1.0) / 4.0 * s => "−1.25 s";
     times_one: 1.0 * s * (t / 1.0) + (a * 1.0 / 1.0).trace() => "s t + tr(a)";
+    times_minus_one_is_neg: (0.0 - 1.0) * s * t + (a * (0.5 - 1.5)).sum() => "−s t + sum(−a)";
     neg_neg: -(-s) + (-(-a)).trace() => "s + tr(a)";
     neg_literal_scale: (-(a * 2.0)).trace() + -(2.0 * s) => "tr(−2 a) + −2 s";
     transpose_transpose: a.transpose().transpose().sum() => "sum(a)";

@@ -11,6 +11,7 @@ fn nll(x: &Matrix3<f64>, a: &Matrix3<f64>, s: &Matrix3<f64>) -> f64 {
 
  where `u₁ = det(s)`, `u₂ = s⁻¹`, `u₃ = u₂ᵀ`*/
 #[must_use]
+#[allow(unused_variables)]
 fn nll_grad(
     x: &Matrix3<f64>,
     a: &Matrix3<f64>,
