@@ -9,7 +9,7 @@ use quote::{quote, quote_spanned};
 
 use crate::ir::{Graph, Id, Scalar};
 use crate::ops::Op;
-use crate::shape::{Dim, Shape};
+use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 
 /// How a computed value is written where it is used.
@@ -127,17 +127,22 @@ impl<'a> EmitCx<'a> {
         let p = &self.private;
         match d {
             Dim::Fixed(n) => quote!(#p::nalgebra::Const::<#n>),
-            Dim::Dynamic(s) => {
-                let origin = self.graph.dims.origin(s);
-                let param = self
-                    .params
-                    .iter()
-                    .find(|p| p.ident == origin.param)
-                    .expect("origin");
-                let name = &param.ident;
-                let axis = syn::Index::from(origin.axis);
-                quote!(#name.shape_generic().#axis)
-            }
+            Dim::Dynamic(s) => match self.graph.dims.origin(s) {
+                Origin::Param { param, axis } => {
+                    let name = &self
+                        .params
+                        .iter()
+                        .find(|p| p.ident == param)
+                        .expect("origin")
+                        .ident;
+                    let axis = syn::Index::from(*axis);
+                    quote!(#name.shape_generic().#axis)
+                }
+                Origin::Product(a, b) => {
+                    let (a, b) = (self.dim(*a), self.dim(*b));
+                    quote!(#p::nalgebra::Dyn(#p::nalgebra::Dim::value(&#a) * #p::nalgebra::Dim::value(&#b)))
+                }
+            },
         }
     }
 

@@ -8,7 +8,7 @@ use nalgebra::DMatrix;
 
 use crate::ir::{Graph, Id};
 use crate::ops::*;
-use crate::shape::{Dim, Shape};
+use crate::shape::{Dim, Origin, Shape};
 
 /// A value of the IR: a scalar, or a matrix (vectors are `n×1` matrices).
 #[derive(Clone, Debug, PartialEq)]
@@ -137,6 +137,23 @@ impl<'a> Eval<'a> {
             Op::Recip(_) => S(s(0).recip()),
             Op::Powi(Powi(n)) => S(s(0).powi(*n)),
             Op::Powf(_) => S(s(0).powf(s(1))),
+            Op::Cofactors(_) | Op::LuCofactors(_) => M(cofactors(m(0))),
+            // The factor node stands for its matrix.
+            Op::LuOf(_) => a[0].clone(),
+            Op::LuDet(_) => S(m(0).determinant()),
+            Op::LuLogDet(_) => S(m(0).determinant().ln()),
+            Op::LuInverse(_) => M(m(0).clone().try_inverse().expect("eval: singular matrix")),
+            Op::Kronecker(_) => M(m(0).kronecker(m(1))),
+            Op::KroneckerAdjoint(side) => M(kronecker_adjoint(side, m(0), m(1), m(2))),
+            Op::Cross(_) => M(m(0).cross(m(1))),
+            Op::MatExp(_) => M(m(0).clone().exp()),
+            Op::ExpFrechet(_) => M(expm_frechet(m(0), m(1))),
+            Op::Sigmoid(_) => S(1.0 / (1.0 + (-s(0)).exp())),
+            Op::Softplus(_) => S(s(0).exp().ln_1p()),
+            Op::Relu(_) => S(s(0).max(0.0)),
+            Op::Step(_) => S(if s(0) > 0.0 { 1.0 } else { 0.0 }),
+            Op::LogSumExp(_) => S(m(0).map(f64::exp).sum().ln()),
+            Op::ExpShifted(_) => M(m(0).map(|v| (v - s(1)).exp())),
         }
     }
 
@@ -167,18 +184,20 @@ impl<'a> Eval<'a> {
         match (d, g.dims.value(d)) {
             (_, Some(n)) => n,
             (Dim::Fixed(n), None) => n,
-            (Dim::Dynamic(sym), None) => {
-                let origin = g.dims.origin(sym);
-                let index = (0..g.len() as u32)
-                    .map(Id)
-                    .find_map(|id| match g.op(id) {
-                        Op::Param(p) if g.names.get(&id) == Some(&origin.param) => Some(p.index),
-                        _ => None,
-                    })
-                    .unwrap_or_else(|| panic!("eval: no parameter `{}`", origin.param));
-                let m = self.params[index].matrix();
-                [m.nrows(), m.ncols()][origin.axis]
-            }
+            (Dim::Dynamic(sym), None) => match g.dims.origin(sym) {
+                Origin::Param { param, axis } => {
+                    let index = (0..g.len() as u32)
+                        .map(Id)
+                        .find_map(|id| match g.op(id) {
+                            Op::Param(p) if g.names.get(&id) == Some(param) => Some(p.index),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| panic!("eval: no parameter `{param}`"));
+                    let m = self.params[index].matrix();
+                    [m.nrows(), m.ncols()][*axis]
+                }
+                Origin::Product(a, b) => self.dim(*a) * self.dim(*b),
+            },
         }
     }
 }
@@ -192,4 +211,44 @@ fn sign(x: f64) -> f64 {
     } else {
         x
     }
+}
+
+/// The cofactor matrix `adj(A)ᵀ` by its definition: signed minors.
+fn cofactors(a: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = a.nrows();
+    DMatrix::from_fn(n, n, |i, j| {
+        let minor = a.clone().remove_row(i).remove_column(j);
+        let sign = if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
+        sign * minor.determinant()
+    })
+}
+
+/// `Ā` or `B̄` of `C = A ⊗ B` by the definition: `⟨C̄, dA ⊗ B⟩` entry by entry.
+fn kronecker_adjoint(
+    side: &KroneckerAdjoint,
+    cbar: &DMatrix<f64>,
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+) -> DMatrix<f64> {
+    let unit = |r: usize, c: usize, i: usize, j: usize| {
+        DMatrix::from_fn(r, c, |k, l| f64::from(k == i && l == j))
+    };
+    match side {
+        KroneckerAdjoint::Left => DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| {
+            cbar.dot(&unit(a.nrows(), a.ncols(), i, j).kronecker(b))
+        }),
+        KroneckerAdjoint::Right => DMatrix::from_fn(b.nrows(), b.ncols(), |i, j| {
+            cbar.dot(&a.kronecker(&unit(b.nrows(), b.ncols(), i, j)))
+        }),
+    }
+}
+
+/// `L_exp(A, E)` as the top-right block of `exp([[A, E], [0, A]])`.
+fn expm_frechet(a: &DMatrix<f64>, e: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = a.nrows();
+    let mut block = DMatrix::zeros(2 * n, 2 * n);
+    block.view_mut((0, 0), (n, n)).copy_from(a);
+    block.view_mut((0, n), (n, n)).copy_from(e);
+    block.view_mut((n, n), (n, n)).copy_from(a);
+    block.exp().view((0, n), (n, n)).into_owned()
 }

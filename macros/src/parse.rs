@@ -21,12 +21,14 @@ const MATRIX_METHODS: Methods = &[
     ("dot", 1, || Dot.into()),
     ("tr_dot", 1, || TrDot.into()),
     ("trace", 0, || Trace.into()),
-    ("determinant", 0, || Determinant.into()),
     ("component_mul", 1, || ComponentMul.into()),
     ("component_div", 1, || ComponentDiv.into()),
     ("norm", 0, || Norm.into()),
     ("norm_squared", 0, || NormSquared.into()),
     ("sum", 0, || Sum.into()),
+    ("kronecker", 1, || Kronecker.into()),
+    ("cross", 1, || Cross.into()),
+    ("exp", 0, || MatExp.into()),
 ];
 
 /// Methods on scalars.
@@ -42,9 +44,20 @@ const SCALAR_METHODS: Methods = &[
     ("powf", 1, || Powf.into()),
 ];
 
+/// Scalar functions of the runtime, callable as `matgrad::sigmoid(x)` (or
+/// imported) and mappable by name, as in `.map(matgrad::sigmoid)`.
+const SCALAR_FUNCTIONS: Methods = &[
+    ("sigmoid", 1, || Sigmoid.into()),
+    ("softplus", 1, || Softplus.into()),
+    ("relu", 1, || Relu.into()),
+];
+
+/// Functions of the runtime the body may call (with or without `matgrad::`).
+const RUNTIME_FUNCTIONS: &[&str] = &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
+
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
-    "try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone()";
+    "determinant, pow(n), try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone()";
 const SCALAR_SPECIAL: &str = "powi(n)";
 
 fn supported(table: Methods, special: &str) -> String {
@@ -285,13 +298,7 @@ impl BodyParser<'_> {
                 self.build(e, op, &args)
             }
             Expr::MethodCall(m) => self.method(m),
-            Expr::Call(c) => self.error(
-                &c.func,
-                format!(
-                    "unknown function `{}`: a #[grad] body can call only the supported methods of nalgebra values",
-                    crate::errors::show(&c.func)
-                ),
-            ),
+            Expr::Call(c) => self.call(c),
             other => self.error(
                 other,
                 format!(
@@ -324,8 +331,15 @@ impl BodyParser<'_> {
         }
         let receiver = self.expr(&m.receiver)?;
         let is_scalar = self.g.shape(receiver).is_scalar();
-        if is_scalar && name == "powi" {
-            return self.powi(m, receiver);
+        match (is_scalar, name.as_str()) {
+            (true, "powi") => return self.powi(m, receiver),
+            (false, "pow") => return self.matrix_pow(m, receiver),
+            (false, "determinant") if m.args.is_empty() => {
+                self.g.span = m.span();
+                let built = self.g.determinant(receiver);
+                return self.built(m, built);
+            }
+            _ => {}
         }
         let (table, special, kind) = if is_scalar {
             (SCALAR_METHODS, SCALAR_SPECIAL, "a scalar")
@@ -383,7 +397,12 @@ impl BodyParser<'_> {
         };
         let a = self.expr(&inner.receiver)?;
         self.g.span = m.span();
-        self.build(m, Inverse(on_singular), &[a])
+        let built = self.g.inverse(a, on_singular);
+        self.built(m, built)
+    }
+
+    fn built(&mut self, tokens: impl ToTokens, built: Result<Id, String>) -> Result<Id, ()> {
+        built.or_else(|msg| self.error(tokens, msg))
     }
 
     fn unsupported_unwrap(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
@@ -410,11 +429,91 @@ impl BodyParser<'_> {
         }
     }
 
+    /// `a.pow(n)` for a square matrix and an integer literal `n`, as the
+    /// product chain `A·A·…·A`: the powers are shared between the value and
+    /// the adjoint, which the product rule gives as `Σ (Aᵀ)ⁱ C̄ (Aᵀ)ⁿ⁻¹⁻ⁱ`.
+    fn matrix_pow(&mut self, m: &ExprMethodCall, a: Id) -> Result<Id, ()> {
+        let n = match m.args.first() {
+            Some(arg) if m.args.len() == 1 => int_literal(arg).filter(|&n| n >= 0),
+            _ => None,
+        };
+        let Some(n) = n else {
+            return self.error(
+                &m.args,
+                "`pow` needs one non-negative integer literal exponent, as in `a.pow(3)`",
+            );
+        };
+        self.g.span = m.span();
+        let shape = self.g.shape(a);
+        if let Err(msg) = square(shape, &mut self.g.dims, "`pow`") {
+            return self.error(m, msg);
+        }
+        if n == 0 {
+            let one = self.g.lit(1.0);
+            return Ok(self.g.build(ScaledIdentity(shape), &[one]));
+        }
+        let mut power = a;
+        for _ in 1..n {
+            power = self.g.matmul(power, a);
+        }
+        Ok(power)
+    }
+
+    /// A call of one of the runtime's functions: `matgrad::sigmoid(x)`,
+    /// `softplus`, `relu` (scalars), `log_sum_exp(&a)`, `logdet(&a)`.
+    fn call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
+        let known = match &*c.func {
+            Expr::Path(p) if p.qself.is_none() => {
+                let segs: Vec<String> = p
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                match segs.as_slice() {
+                    [name] => Some(name.clone()),
+                    [krate, name] if krate == "matgrad" => Some(name.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let name = known.filter(|n| RUNTIME_FUNCTIONS.contains(&n.as_str()));
+        let Some(name) = name else {
+            return self.error(
+                &c.func,
+                format!(
+                    "unknown function `{}`: a #[grad] body can call the supported methods of nalgebra values and the functions {}",
+                    crate::errors::show(&c.func),
+                    RUNTIME_FUNCTIONS.iter().map(|f| format!("`matgrad::{f}`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        };
+        if c.args.len() != 1 {
+            return self.error(
+                c,
+                format!("`{name}` takes 1 argument, found {}", c.args.len()),
+            );
+        }
+        let x = self.expr(&c.args[0])?;
+        self.g.span = c.span();
+        let built = match (
+            name.as_str(),
+            SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == name),
+        ) {
+            (_, Some((_, _, op))) => self.g.try_build(op(), &[x]),
+            ("log_sum_exp", None) => self.g.try_build(LogSumExp, &[x]),
+            _ => self.g.logdet(x),
+        };
+        self.built(c, built)
+    }
+
     /// `a.map(|v| f(v))`, with `f` a scalar expression of `v` and literals.
     fn map(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
         let receiver = self.expr(&m.receiver);
         let closure = match (m.args.first(), m.args.len()) {
             (Some(Expr::Closure(c)), 1) if c.inputs.len() == 1 => c,
+            (Some(Expr::Path(f)), 1) => return self.map_function(m, receiver, f),
             _ => {
                 return self.error(
                     &m.args,
@@ -456,6 +555,31 @@ impl BodyParser<'_> {
             &m.receiver,
             "`map` applies to a matrix or vector; this is a scalar",
         )
+    }
+}
+
+impl BodyParser<'_> {
+    /// `a.map(matgrad::sigmoid)`: the closure `|v| sigmoid(v)`.
+    fn map_function(
+        &mut self,
+        m: &ExprMethodCall,
+        receiver: Result<Id, ()>,
+        f: &syn::ExprPath,
+    ) -> Result<Id, ()> {
+        let last = f
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let Some((_, _, op)) = SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last) else {
+            return self.error(f, "`map` takes a closure, as in `.map(|v| v.exp())`, or one of `matgrad::sigmoid`, `matgrad::softplus`, `matgrad::relu`");
+        };
+        let receiver = receiver?;
+        let v = self.g.build(LambdaParam, &[]);
+        let body = self.g.build(op(), &[v]);
+        self.g.span = m.span();
+        self.build(m, Map { body }, &[receiver])
     }
 }
 

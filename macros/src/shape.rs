@@ -21,12 +21,13 @@ pub enum Shape {
     Matrix(Dim, Dim),
 }
 
-/// Where a dynamic dimension can be read at run time: a parameter and an axis.
+/// Where a dynamic dimension can be read at run time.
 #[derive(Clone, Debug)]
-pub struct Origin {
-    pub param: String,
-    /// 0 for rows, 1 for columns.
-    pub axis: usize,
+pub enum Origin {
+    /// An axis (0 for rows, 1 for columns) of a parameter.
+    Param { param: String, axis: usize },
+    /// The product of two dimensions (of a Kronecker product).
+    Product(Dim, Dim),
 }
 
 /// Union-find over dynamic dimensions.
@@ -113,11 +114,13 @@ impl Dims {
     fn show_dim(&self, d: Dim) -> String {
         match (d, self.value(d)) {
             (_, Some(n)) => n.to_string(),
-            (Dim::Dynamic(s), None) => {
-                let o = &self.origin[self.root(s) as usize];
-                let axis = if o.axis == 0 { "nrows" } else { "ncols" };
-                format!("{}.{axis}()", o.param)
-            }
+            (Dim::Dynamic(s), None) => match &self.origin[self.root(s) as usize] {
+                Origin::Param { param, axis } => {
+                    let axis = if *axis == 0 { "nrows" } else { "ncols" };
+                    format!("{param}.{axis}()")
+                }
+                Origin::Product(a, b) => format!("{}·{}", self.show_dim(*a), self.show_dim(*b)),
+            },
             (Dim::Fixed(_), None) => unreachable!(),
         }
     }
@@ -139,6 +142,21 @@ impl fmt::Display for ShowShape<'_> {
                 self.dims.show_dim(r),
                 self.dims.show_dim(c)
             ),
+        }
+    }
+}
+
+/// nalgebra's type-level product of two dimensions (`DimProd`): fixed when
+/// both are, otherwise a new dynamic dimension read as their product.
+pub fn product(a: Dim, b: Dim, dims: &mut Dims) -> Dim {
+    match (a, b) {
+        (Dim::Fixed(m), Dim::Fixed(n)) => Dim::Fixed(m * n),
+        _ => {
+            let d = dims.fresh(Origin::Product(a, b));
+            if let (Some(m), Some(n)) = (dims.value(a), dims.value(b)) {
+                let _ = dims.unify(d, Dim::Fixed(m * n));
+            }
+            d
         }
     }
 }

@@ -145,7 +145,7 @@ fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, Strin
     }
     let name = seg.ident.to_string();
     let mut dynamic = |axis| {
-        dims.fresh(Origin {
+        dims.fresh(Origin::Param {
             param: param.to_string(),
             axis,
         })

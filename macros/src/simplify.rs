@@ -32,6 +32,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("add-neg-is-sub", add_neg_is_sub),
     ("add-self-is-double", add_self_is_double),
     ("powi-zero-one", powi_zero_one),
+    ("ln-of-det-is-logdet", ln_of_det_is_logdet),
     ("hadamard-filled-is-scale", hadamard_filled_is_scale),
     (
         "map-adjoint-constant-is-scale",
@@ -353,4 +354,21 @@ fn map_adjoint_constant_is_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<
     let Op::MapAdjoint(m) = op else { return None };
     g.lit_value(m.deriv)?;
     Some(g.times(args[0], m.deriv))
+}
+
+/// `ln(det A) ⇒ ln det A` from an LU factorisation: no determinant formed, so
+/// no overflow, and the factorisation is shared with `A`'s inverse.
+fn ln_of_det_is_logdet(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Ln(_) = op else { return None };
+    match parts(g, args[0]) {
+        (Op::Determinant(_), inner) => {
+            let a = inner[0];
+            g.logdet(a).ok()
+        }
+        (Op::LuDet(_), inner) => {
+            let f = inner[0];
+            Some(g.build(LuLogDet, &[f]))
+        }
+        _ => None,
+    }
 }

@@ -39,6 +39,7 @@ const TESTED: &[&str] = &[
     "add-neg-is-sub",
     "add-self-is-double",
     "powi-zero-one",
+    "ln-of-det-is-logdet",
     "hadamard-filled-is-scale",
     "map-adjoint-constant-is-scale",
 ];
@@ -263,6 +264,7 @@ rewrite_tests! { (a, b, c, x, y, s, t) =>
     add_neg_is_sub: (s + -t) * (-s + t) + (a - -b).sum() => "(s − t) (t − s) + sum(a + b)";
     add_self_is_double: s + s + (a + a).sum() => "2 s + sum(2 a)";
     powi_zero_one: s.powi(0) + t.powi(1) => "1 + t";
+    ln_of_det_is_logdet: (a * a.transpose()).determinant().ln() => "ln det(a aᵀ)";
 }
 
 /// Rules that fire only on nodes the differentiator builds: `build` makes the

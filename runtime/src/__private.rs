@@ -2,6 +2,9 @@
 
 pub use nalgebra;
 
+pub use crate::linalg::{kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient, Lu};
+pub use crate::stable::relu_derivative;
+
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar, Storage};
 
@@ -16,6 +19,18 @@ where
     DefaultAllocator: Allocator<D, D>,
 {
     a.clone_owned().try_inverse()
+}
+
+/// `a⁻¹`, or a matrix of NaN where `a` is singular.
+#[inline]
+pub fn inverse_or_nan<T, D, S>(a: &Matrix<T, D, D, S>) -> OMatrix<T, D, D>
+where
+    T: RealField,
+    D: Dim,
+    S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    inverse(a).unwrap_or_else(|| a.map(|_| T::zero() / T::zero()))
 }
 
 /// −1, 0 or 1 (NaN stays NaN): the derivative of `abs`, with the subgradient 0 at 0.

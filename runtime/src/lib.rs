@@ -65,5 +65,11 @@ pub use nalgebra;
 mod check;
 pub use check::{check_gradient, GradientCheck, Point};
 
+mod linalg;
+pub use linalg::{expm_frechet, logdet};
+
+mod stable;
+pub use stable::{log_sum_exp, relu, sigmoid, softplus};
+
 #[doc(hidden)]
 pub mod __private;

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ir::{Graph, Id};
-use crate::shape::Shape;
+use crate::shape::{Dim, Shape};
 
 impl Graph {
     pub fn args2(&self, node: Id) -> [Id; 2] {
@@ -71,5 +71,40 @@ impl Graph {
 
     pub fn component_mul(&mut self, a: Id, b: Id) -> Id {
         self.build(ComponentMul, &[a, b])
+    }
+
+    /// `det A`: closed forms up to 3×3, an LU factorisation beyond.
+    pub fn determinant(&mut self, a: Id) -> Result<Id, String> {
+        if self.is_small_square(a) {
+            return self.try_build(Determinant, &[a]);
+        }
+        let f = self.try_build(LuOf, &[a])?;
+        self.try_build(LuDet, &[f])
+    }
+
+    /// `A⁻¹`: closed forms up to 3×3, an LU factorisation beyond.
+    pub fn inverse(&mut self, a: Id, on_singular: OnSingular) -> Result<Id, String> {
+        if self.is_small_square(a) {
+            return self.try_build(Inverse(on_singular), &[a]);
+        }
+        let f = self.try_build(LuOf, &[a])?;
+        self.try_build(LuInverse(on_singular), &[f])
+    }
+
+    /// `ln det A`, from an LU factorisation.
+    pub fn logdet(&mut self, a: Id) -> Result<Id, String> {
+        let f = self.try_build(LuOf, &[a])?;
+        self.try_build(LuLogDet, &[f])
+    }
+
+    /// A fixed-size square matrix of at most 3×3, where nalgebra's closed forms
+    /// beat a factorisation.
+    fn is_small_square(&self, a: Id) -> bool {
+        match self.shape(a) {
+            Shape::Matrix(r, c) => {
+                matches!((r, c), (Dim::Fixed(m), Dim::Fixed(n)) if m == n && n <= 3)
+            }
+            Shape::Scalar => false,
+        }
     }
 }

@@ -171,7 +171,9 @@ impl Rule for Dot {
     }
 }
 
-/// `c = det A`: `dc = det(A) tr(A⁻¹ dA) = ⟨c A⁻ᵀ, dA⟩`, so `Ā = c̄ c A⁻ᵀ`.
+/// `c = det A` of a matrix of at most 3×3 (larger ones go through
+/// [`super::LuDet`]): `dc = tr(adj(A) dA) = ⟨adj(A)ᵀ, dA⟩`, so `Ā = c̄ adj(A)ᵀ`,
+/// the cofactor matrix — `c A⁻ᵀ` where `A` is invertible, and finite where not.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Determinant;
 
@@ -186,46 +188,79 @@ impl Rule for Determinant {
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let a = g.node(node).args[0];
-        let inv = g.build(Inverse::expect(SINGULAR_DET), &[a]);
-        let inv_t = g.transpose(inv);
-        let s = g.times(cbar, node);
-        vec![Some(g.times(inv_t, s))]
+        let cofactors = g.build(Cofactors, &[a]);
+        vec![Some(g.times(cofactors, cbar))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("det", a)
     }
 }
 
-const SINGULAR_DET: &str =
-    "matgrad: the gradient of `determinant` needs the inverse, and the matrix is singular";
+/// `adj(A)ᵀ`, the cofactor matrix of a matrix of at most 3×3, by its closed
+/// form (built for the adjoint of [`Determinant`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cofactors;
 
-/// How a failed inversion panics: as the user's `.unwrap()` or `.expect(msg)`.
+impl Rule for Cofactors {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        square(a[0], dims, "cofactors")
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, x) = (cx.private(), a[0].operand());
+        quote!(#p::small_det_gradient(#x))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("second derivatives of `determinant` are not supported yet")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        postfix(&call("adj", a), "ᵀ")
+    }
+}
+
+/// What a failed inversion does: panic as the user's `.unwrap()` or
+/// `.expect(msg)` would, or (for an inverse only the differentiator needs, as
+/// for `ln det` at a singular matrix, where the gradient is undefined) give NaN.
 /// It does not take part in equality, so that an inverse the differentiator
 /// needs is the same node as the user's inverse of the same matrix.
 #[derive(Clone, Debug)]
 pub enum OnSingular {
     Unwrap,
     Expect(String),
+    Nan,
 }
 
-/// `C = A⁻¹` (`try_inverse().unwrap()`): `dC = −A⁻¹ dA A⁻¹`, and
+/// `C = A⁻¹` (`try_inverse().unwrap()`) of a matrix of at most 3×3 (larger
+/// ones go through [`super::LuInverse`]): `dC = −A⁻¹ dA A⁻¹`, and
 /// `⟨C̄, −C dA C⟩ = ⟨−Cᵀ C̄ Cᵀ, dA⟩`, so `Ā = −Cᵀ C̄ Cᵀ`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Inverse(pub OnSingular);
 
-impl Inverse {
-    fn expect(msg: &str) -> Inverse {
-        Inverse(OnSingular::Expect(msg.to_owned()))
+impl OnSingular {
+    /// The inverse from `maybe` (an `Option`) as the user wrote it, or `or_nan`.
+    pub fn finish(&self, maybe: TokenStream, or_nan: TokenStream) -> TokenStream {
+        match self {
+            OnSingular::Unwrap => quote!(#maybe.unwrap()),
+            OnSingular::Expect(msg) => quote!(#maybe.expect(#msg)),
+            OnSingular::Nan => or_nan,
+        }
     }
 }
 
-impl PartialEq for Inverse {
-    fn eq(&self, _: &Inverse) -> bool {
+/// `Ā = −Cᵀ C̄ Cᵀ` for `C = A⁻¹`.
+pub fn inverse_adjoint(g: &mut Graph, c: Id, cbar: Id) -> Id {
+    let left = g.tr_mul(c, cbar);
+    let ct = g.transpose(c);
+    let prod = g.matmul(left, ct);
+    g.neg(prod)
+}
+
+impl PartialEq for OnSingular {
+    fn eq(&self, _: &OnSingular) -> bool {
         true
     }
 }
-impl Eq for Inverse {}
-impl Hash for Inverse {
+impl Eq for OnSingular {}
+impl Hash for OnSingular {
     fn hash<H: Hasher>(&self, _: &mut H) {}
 }
 
@@ -236,16 +271,11 @@ impl Rule for Inverse {
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
         let x = a[0].operand();
-        match &self.0 {
-            OnSingular::Unwrap => quote!(#p::inverse(#x).unwrap()),
-            OnSingular::Expect(msg) => quote!(#p::inverse(#x).expect(#msg)),
-        }
+        self.0
+            .finish(quote!(#p::inverse(#x)), quote!(#p::inverse_or_nan(#x)))
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let left = g.tr_mul(node, cbar);
-        let ct = g.transpose(node);
-        let prod = g.matmul(left, ct);
-        vec![Some(g.neg(prod))]
+        vec![Some(inverse_adjoint(g, node, cbar))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&a[0], "⁻¹")

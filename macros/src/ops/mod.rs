@@ -8,15 +8,21 @@
 mod arith;
 mod build;
 mod elementwise;
+mod factor;
 mod leaf;
 mod linalg;
 mod reduce;
+mod stable;
+mod structured;
 
 pub use arith::*;
 pub use elementwise::*;
+pub use factor::*;
 pub use leaf::*;
 pub use linalg::*;
 pub use reduce::*;
+pub use stable::*;
+pub use structured::*;
 
 use proc_macro2::TokenStream;
 
@@ -71,13 +77,19 @@ ops! {
     // arithmetic
     Neg, Add, Sub, Mul, Div, Scale, DivScalar,
     // linear algebra
-    MatMul, TrMul, Transpose, Trace, TrDot, Dot, Determinant, Inverse,
+    MatMul, TrMul, Transpose, Trace, TrDot, Dot, Determinant, Cofactors, Inverse,
     ScaledIdentity,
+    // one LU factorisation per matrix
+    LuOf, LuDet, LuCofactors, LuLogDet, LuInverse,
+    // structured products and the matrix exponential
+    Kronecker, KroneckerAdjoint, Cross, MatExp, ExpFrechet,
     // reductions
     Norm, NormSquared, Sum, Filled,
     // elementwise
     ComponentMul, ComponentDiv, Map, MapAdjoint,
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,
+    // stable helpers
+    Sigmoid, Softplus, Relu, Step, LogSumExp, ExpShifted,
 }
 
 /// The argument must be a matrix.
@@ -128,7 +140,7 @@ pub(crate) fn same_shape(a: Shape, b: Shape, dims: &mut Dims, what: &str) -> Res
 }
 
 /// The argument must be a square matrix.
-pub(crate) fn square(s: Shape, dims: &mut Dims, what: &str) -> Result<Shape, String> {
+pub fn square(s: Shape, dims: &mut Dims, what: &str) -> Result<Shape, String> {
     let (r, c) = matrix(s, what)?;
     dims.unify(r, c)
         .map(|()| s)

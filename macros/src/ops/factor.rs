@@ -1,0 +1,126 @@
+//! One LU factorisation per matrix (larger than 3×3, or under `ln det`),
+//! shared by its inverse, determinant and log-determinant and their adjoints.
+//! The factor node stands for the matrix itself: its adjoint is the matrix's.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{inverse_adjoint, square, OnSingular, Rule};
+use crate::emit::{EmitCx, Value};
+use crate::formula::{call, postfix, Formula};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// `F = lu(A)`: the factorisation, standing for `A` (so `Ā = F̄`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LuOf;
+
+impl Rule for LuOf {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        square(a[0], dims, "LU factorisation")
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, x) = (cx.private(), a[0].operand());
+        quote!(#p::Lu::new(#x))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![Some(cbar)]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        a[0].clone()
+    }
+}
+
+/// `c = det A` from the factorisation: `dc = ⟨adj(A)ᵀ, dA⟩`, so `Ā = c̄ adj(A)ᵀ`
+/// (`c A⁻ᵀ` where `A` is invertible, and finite where not).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LuDet;
+
+impl Rule for LuDet {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let f = a[0].receiver();
+        quote!(#f.determinant())
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let f = g.node(node).args[0];
+        let cofactors = g.build(LuCofactors, &[f]);
+        vec![Some(g.times(cofactors, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("det", a)
+    }
+}
+
+/// `adj(A)ᵀ` from the factorisation (built for the adjoint of [`LuDet`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LuCofactors;
+
+impl Rule for LuCofactors {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[0])
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let f = a[0].receiver();
+        quote!(#f.det_gradient())
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("second derivatives of `determinant` are not supported yet")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        postfix(&call("adj", a), "ᵀ")
+    }
+}
+
+/// `c = ln det A` (`a.determinant().ln()`, `matgrad::logdet(&a)`), without
+/// forming `det A`: `dc = tr(A⁻¹ dA)`, so `Ā = c̄ A⁻ᵀ`, from the same factorisation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LuLogDet;
+
+impl Rule for LuLogDet {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let f = a[0].receiver();
+        quote!(#f.ln_determinant())
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        // The inverse the loss may already have (closed form up to 3×3, else
+        // from this factorisation).
+        let f = g.node(node).args[0];
+        let a = g.node(f).args[0];
+        let inv = g
+            .inverse(a, OnSingular::Nan)
+            .expect("a factorised matrix is square");
+        let inv_t = g.transpose(inv);
+        vec![Some(g.times(inv_t, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("ln det", a)
+    }
+}
+
+/// `C = A⁻¹` from the factorisation: `Ā = −Cᵀ C̄ Cᵀ` (see [`super::Inverse`]).
+/// Equality ignores [`OnSingular`], as for `Inverse`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LuInverse(pub OnSingular);
+
+impl Rule for LuInverse {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[0])
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let f = a[0].receiver();
+        self.0
+            .finish(quote!(#f.inverse()), quote!(#f.inverse_or_nan()))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![Some(inverse_adjoint(g, node, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        postfix(&a[0], "⁻¹")
+    }
+}

@@ -1,0 +1,139 @@
+//! The numerically stable helpers of the runtime (`matgrad::sigmoid`,
+//! `softplus`, `relu`, `log_sum_exp`), recognised as operations.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{matrix, scalar, Rule};
+use crate::emit::{EmitCx, Value};
+use crate::formula::{call, Formula};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// A scalar function of the runtime, written `::matgrad::name(x)`.
+macro_rules! runtime_fn {
+    ($(#[$doc:meta])* $name:ident, $func:literal, |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $name;
+
+        impl Rule for $name {
+            fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+                scalar(a[0], dims, concat!("`", $func, "`"))
+            }
+            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+                let x = a[0].operand();
+                let f = proc_macro2::Ident::new($func, proc_macro2::Span::call_site());
+                quote!(::matgrad::#f(#x))
+            }
+            fn adjoint(&self, $g: &mut Graph, node: Id, $cbar: Id) -> Vec<Option<Id>> {
+                let $a = $g.node(node).args[0];
+                let $c = node;
+                let _ = ($a, $c);
+                vec![$adjoint]
+            }
+            fn formula(&self, a: &[Formula]) -> Formula {
+                call($func, a)
+            }
+        }
+    };
+}
+
+runtime_fn!(
+    /// `c = σ(a) = 1/(1 + e^{−a})`: `dc = c (1 − c) da`, so `ā = c̄ c (1 − c)`.
+    Sigmoid, "sigmoid", |g, a, c, cbar| {
+        let one = g.lit(1.0);
+        let rest = g.minus(one, c);
+        let d = g.times(c, rest);
+        Some(g.times(cbar, d))
+    }
+);
+runtime_fn!(
+    /// `c = ln(1 + eᵃ)`: `dc = σ(a) da`, so `ā = c̄ σ(a)`.
+    Softplus, "softplus", |g, a, c, cbar| {
+        let s = g.build(Sigmoid, &[a]);
+        Some(g.times(cbar, s))
+    }
+);
+runtime_fn!(
+    /// `c = max(a, 0)`: `dc = [a > 0] da`, so `ā = c̄ [a > 0]`, with the
+    /// subgradient 0 at the kink.
+    Relu, "relu", |g, a, c, cbar| {
+        let step = g.build(Step, &[a]);
+        Some(g.times(cbar, step))
+    }
+);
+
+/// `[a > 0]`, 1 or 0 (built for the adjoint of [`Relu`]): its derivative is 0
+/// wherever it exists.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Step;
+
+impl Rule for Step {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        scalar(a[0], dims, "step")
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, x) = (cx.private(), a[0].operand());
+        quote!(#p::relu_derivative(#x))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        Formula::atom(format!("[{} > 0]", a[0].text))
+    }
+}
+
+/// `c = ln Σᵢ e^{aᵢ}` (`matgrad::log_sum_exp(&a)`, max-shifted):
+/// `dc = Σᵢ e^{aᵢ − c} daᵢ`, so `Ā = c̄ e^{A − c}` (the softmax).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LogSumExp;
+
+impl Rule for LogSumExp {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "`log_sum_exp`")?;
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let x = a[0].operand();
+        quote!(::matgrad::log_sum_exp(#x))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(node).args[0];
+        let softmax = g.build(ExpShifted, &[a, node]);
+        vec![Some(g.times(softmax, cbar))]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("lse", a)
+    }
+}
+
+/// `e^{A − s}` entrywise (built for the adjoint of [`LogSumExp`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExpShifted;
+
+impl Rule for ExpShifted {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[0])
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, s) = (a[0].receiver(), a[1].operand());
+        let v = proc_macro2::Ident::new("__mg_v", proc_macro2::Span::mixed_site());
+        quote!(#x.map(|#v| (#v - #s).exp()))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("second derivatives of `log_sum_exp` are not supported yet")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call(
+            "exp",
+            &[crate::formula::infix(
+                &a[0],
+                " − ",
+                &a[1],
+                crate::formula::SUM,
+            )],
+        )
+    }
+}

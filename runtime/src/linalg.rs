@@ -1,0 +1,351 @@
+//! Numerical linear algebra the generated code (and users) call: an LU
+//! factorisation shared by inverse, determinant and log-determinant, the
+//! gradient of the determinant that stays finite at singular matrices, the
+//! Fréchet derivative of the matrix exponential, and the Kronecker adjoints.
+//! Nothing here allocates for fixed-size matrices, except the rank-deficient
+//! branch of [`Lu::det_gradient`] for matrices larger than 3×3.
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{DMatrix, DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage};
+
+/// `ln det A`, computed from an LU factorisation without forming `det A`, so it
+/// stays finite where `det A` overflows or underflows. Like
+/// `a.determinant().ln()`, it is NaN when `det A < 0` and −∞ when `A` is singular.
+///
+/// ```
+/// use matgrad::nalgebra::DMatrix;
+/// // det(1e3 · I₂₀₀) = 1e600 overflows f64; its logarithm does not.
+/// let a = DMatrix::<f64>::identity(200, 200) * 1e3;
+/// assert!((matgrad::logdet(&a) - 200.0 * 1e3f64.ln()).abs() < 1e-9);
+/// assert!(a.determinant().is_infinite());
+/// ```
+pub fn logdet<T, D, S>(a: &Matrix<T, D, D, S>) -> T
+where
+    T: RealField + Copy,
+    D: Dim,
+    S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    Lu::new(a).ln_determinant()
+}
+
+/// An LU factorisation with partial pivoting, `P A = L U`, kept beside `A`.
+/// One per matrix serves its inverse, determinant and log-determinant and their
+/// gradients.
+#[doc(hidden)]
+pub struct Lu<T: RealField, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    /// `L` (unit diagonal, below) and `U` (on and above the diagonal), packed.
+    lu: OMatrix<T, D, D>,
+    /// Row `i` of `P A` is row `perm[i]` of `A`; kept as transpositions.
+    swaps: OMatrix<usize, D, nalgebra::U1>,
+    /// The sign of `P`'s permutation.
+    sign: T,
+    a: OMatrix<T, D, D>,
+}
+
+impl<T, D> Lu<T, D>
+where
+    T: RealField + Copy,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    pub fn new<S: Storage<T, D, D>>(a: &Matrix<T, D, D, S>) -> Self {
+        let (d, _) = a.shape_generic();
+        let n = a.nrows();
+        let mut lu = a.clone_owned();
+        let mut swaps = OMatrix::<usize, D, nalgebra::U1>::from_element_generic(d, nalgebra::U1, 0);
+        let mut sign = T::one();
+        for k in 0..n {
+            let mut p = k;
+            for i in k + 1..n {
+                if lu[(i, k)].abs() > lu[(p, k)].abs() {
+                    p = i;
+                }
+            }
+            swaps[k] = p;
+            if p != k {
+                lu.swap_rows(k, p);
+                sign = -sign;
+            }
+            let pivot = lu[(k, k)];
+            if pivot == T::zero() {
+                continue;
+            }
+            for i in k + 1..n {
+                let l = lu[(i, k)] / pivot;
+                lu[(i, k)] = l;
+                for j in k + 1..n {
+                    let u = lu[(k, j)];
+                    lu[(i, j)] -= l * u;
+                }
+            }
+        }
+        Lu {
+            lu,
+            swaps,
+            sign,
+            a: a.clone_owned(),
+        }
+    }
+
+    pub fn determinant(&self) -> T {
+        self.lu.diagonal().iter().fold(self.sign, |acc, &u| acc * u)
+    }
+
+    /// `ln det A` without forming `det A`: NaN for `det A < 0`, −∞ if singular.
+    pub fn ln_determinant(&self) -> T {
+        let mut sign = self.sign;
+        let mut sum = T::zero();
+        for &u in self.lu.diagonal().iter() {
+            if u < T::zero() {
+                sign = -sign;
+            }
+            sum += u.abs().ln();
+        }
+        if sign < T::zero() {
+            T::zero() / T::zero()
+        } else {
+            sum
+        }
+    }
+
+    fn is_invertible(&self) -> bool {
+        self.lu.diagonal().iter().all(|&u| u != T::zero())
+    }
+
+    /// Solves `A X = B` in place of `B`.
+    fn solve_in_place(&self, b: &mut OMatrix<T, D, D>) {
+        let n = self.lu.nrows();
+        for k in 0..n {
+            b.swap_rows(k, self.swaps[k]);
+        }
+        for c in 0..n {
+            for i in 0..n {
+                let mut v = b[(i, c)];
+                for j in 0..i {
+                    v -= self.lu[(i, j)] * b[(j, c)];
+                }
+                b[(i, c)] = v;
+            }
+            for i in (0..n).rev() {
+                let mut v = b[(i, c)];
+                for j in i + 1..n {
+                    v -= self.lu[(i, j)] * b[(j, c)];
+                }
+                b[(i, c)] = v / self.lu[(i, i)];
+            }
+        }
+    }
+
+    /// `A⁻¹`, if `A` is invertible.
+    pub fn inverse(&self) -> Option<OMatrix<T, D, D>> {
+        if !self.is_invertible() {
+            return None;
+        }
+        let (d, _) = self.lu.shape_generic();
+        let mut x = OMatrix::identity_generic(d, d);
+        self.solve_in_place(&mut x);
+        Some(x)
+    }
+
+    /// `A⁻¹`, or a matrix of NaN where `A` is singular (the gradient of
+    /// `ln det A` is undefined there).
+    pub fn inverse_or_nan(&self) -> OMatrix<T, D, D> {
+        self.inverse()
+            .unwrap_or_else(|| self.a.map(|_| T::zero() / T::zero()))
+    }
+
+    /// `∇ det A = adj(A)ᵀ`, the cofactor matrix: `det(A) A⁻ᵀ` where `A` is
+    /// invertible, and still exact where it is not (through the SVD
+    /// `A = U Σ Vᵀ`: `adj(A)ᵀ = det(U) det(V) U adj(Σ) Vᵀ`).
+    pub fn det_gradient(&self) -> OMatrix<T, D, D> {
+        match self.inverse() {
+            Some(inv) => inv.transpose() * self.determinant(),
+            None => cofactor_by_svd(&self.a),
+        }
+    }
+}
+
+/// The cofactor matrix `adj(A)ᵀ` of a singular matrix, through the SVD.
+fn cofactor_by_svd<T, D>(a: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+where
+    T: RealField + Copy,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let n = a.nrows();
+    let dynamic = DMatrix::from_iterator(n, n, a.iter().copied());
+    let svd = dynamic.svd(true, true);
+    let (u, v_t) = (svd.u.expect("u requested"), svd.v_t.expect("v_t requested"));
+    let signs = u.clone().determinant().signum() * v_t.clone().determinant().signum();
+    // adj(Σ)_ii = Π_{j≠i} σ_j.
+    let sigma = &svd.singular_values;
+    let adj_sigma = DMatrix::from_fn(n, n, |i, j| {
+        if i != j {
+            return T::zero();
+        }
+        (0..n)
+            .filter(|&k| k != i)
+            .fold(T::one(), |p, k| p * sigma[k])
+    });
+    let c = u * adj_sigma * v_t * signs;
+    let (d, _) = a.shape_generic();
+    OMatrix::from_iterator_generic(d, d, c.iter().copied())
+}
+
+/// The cofactor matrix `adj(A)ᵀ` (the gradient of `det A`) of a 1×1, 2×2 or
+/// 3×3 matrix, by its closed form: exact at singular matrices too.
+#[doc(hidden)]
+pub fn small_det_gradient<T, D, S>(a: &Matrix<T, D, D, S>) -> OMatrix<T, D, D>
+where
+    T: RealField + Copy,
+    D: Dim,
+    S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let (d, _) = a.shape_generic();
+    let n = a.nrows();
+    let m = |i: usize, j: usize| a[(i % n, j % n)];
+    OMatrix::from_fn_generic(d, d, |i, j| match n {
+        1 => T::one(),
+        2 => {
+            let sign = if (i + j) % 2 == 0 {
+                T::one()
+            } else {
+                -T::one()
+            };
+            sign * m(1 - i, 1 - j)
+        }
+        // The cyclic form of the 3×3 cofactor carries its own sign.
+        _ => m(i + 1, j + 1) * m(i + 2, j + 2) - m(i + 1, j + 2) * m(i + 2, j + 1),
+    })
+}
+
+/// The Fréchet derivative `L_exp(A, E)` of the matrix exponential at `A` in
+/// direction `E`: `e^{A+E} = e^A + L_exp(A, E) + O(‖E‖²)`. It equals the top-right
+/// block of `exp([[A, E], [0, A]])`; here it is computed by scaling and
+/// squaring on the pair, `L(2X, 2F) = L(X, F) e^X + e^X L(X, F)`, with a Taylor
+/// series for the scaled pair, so fixed-size inputs stay on the stack.
+///
+/// The gradient of `f(e^A)` with respect to `A` is `L_exp(Aᵀ, ∇_{e^A} f)`.
+///
+/// ```
+/// use matgrad::nalgebra::Matrix2;
+/// let a = Matrix2::new(0.1, 0.4, -0.3, 0.2);
+/// let e = Matrix2::new(1.0, 0.0, 0.0, 0.0);
+/// let h = 1e-6;
+/// let fd = ((a + e * h).exp() - (a - e * h).exp()) / (2.0 * h);
+/// assert!((matgrad::expm_frechet(&a, &e) - fd).norm() < 1e-8);
+/// ```
+pub fn expm_frechet<T, D, S1, S2>(
+    a: &Matrix<T, D, D, S1>,
+    e: &Matrix<T, D, D, S2>,
+) -> OMatrix<T, D, D>
+where
+    T: RealField + Copy,
+    D: Dim,
+    S1: Storage<T, D, D>,
+    S2: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let (d, _) = a.shape_generic();
+    let norm = a.iter().fold(T::zero(), |m, v| m + v.abs());
+    let half = nalgebra::convert::<f64, T>(0.5);
+    let two = nalgebra::convert::<f64, T>(2.0);
+    let mut squarings = 0;
+    let mut scale = T::one();
+    while norm * scale > half {
+        scale /= two;
+        squarings += 1;
+    }
+    let x = a.clone_owned() * scale;
+    let f = e.clone_owned() * scale;
+    // Taylor series of e^X and of its derivative in direction F.
+    let mut term = OMatrix::<T, D, D>::identity_generic(d, d);
+    let mut dterm = OMatrix::<T, D, D>::zeros_generic(d, d);
+    let mut exp_x = term.clone();
+    let mut l = dterm.clone();
+    for k in 1..=20 {
+        let k = nalgebra::convert::<f64, T>(f64::from(k));
+        dterm = (&dterm * &x + &term * &f) / k;
+        term = &term * &x / k;
+        exp_x += &term;
+        l += &dterm;
+    }
+    for _ in 0..squarings {
+        l = &l * &exp_x + &exp_x * &l;
+        exp_x = &exp_x * &exp_x;
+    }
+    l
+}
+
+/// `Ā` for `C = A ⊗ B`: `Ā_ij = ⟨C̄_(ij), B⟩` over the blocks `C̄_(ij)` of `C̄`
+/// the size of `B`.
+#[doc(hidden)]
+pub fn kronecker_adjoint_left<T, RA, CA, SA, RB, CB, SB, RC, CC, SC>(
+    cbar: &Matrix<T, RC, CC, SC>,
+    a: &Matrix<T, RA, CA, SA>,
+    b: &Matrix<T, RB, CB, SB>,
+) -> OMatrix<T, RA, CA>
+where
+    T: RealField + Copy,
+    RA: Dim,
+    CA: Dim,
+    RB: Dim,
+    CB: Dim,
+    RC: Dim,
+    CC: Dim,
+    SA: Storage<T, RA, CA>,
+    SB: Storage<T, RB, CB>,
+    SC: Storage<T, RC, CC>,
+    DefaultAllocator: Allocator<RA, CA> + Allocator<RB, CB>,
+{
+    let (r, c) = a.shape_generic();
+    let (p, q) = b.shape();
+    OMatrix::from_fn_generic(r, c, |i, j| {
+        let mut s = T::zero();
+        for l in 0..q {
+            for k in 0..p {
+                s += cbar[(i * p + k, j * q + l)] * b[(k, l)];
+            }
+        }
+        s
+    })
+}
+
+/// `B̄` for `C = A ⊗ B`: `B̄ = Σ_ij A_ij C̄_(ij)`.
+#[doc(hidden)]
+pub fn kronecker_adjoint_right<T, RA, CA, SA, RB, CB, SB, RC, CC, SC>(
+    cbar: &Matrix<T, RC, CC, SC>,
+    a: &Matrix<T, RA, CA, SA>,
+    b: &Matrix<T, RB, CB, SB>,
+) -> OMatrix<T, RB, CB>
+where
+    T: RealField + Copy,
+    RA: Dim,
+    CA: Dim,
+    RB: Dim,
+    CB: Dim,
+    RC: Dim,
+    CC: Dim,
+    SA: Storage<T, RA, CA>,
+    SB: Storage<T, RB, CB>,
+    SC: Storage<T, RC, CC>,
+    DefaultAllocator: Allocator<RA, CA> + Allocator<RB, CB>,
+{
+    let (r, c) = b.shape_generic();
+    let (p, q) = b.shape();
+    let (m, n) = a.shape();
+    OMatrix::from_fn_generic(r, c, |k, l| {
+        let mut s = T::zero();
+        for j in 0..n {
+            for i in 0..m {
+                s += a[(i, j)] * cbar[(i * p + k, j * q + l)];
+            }
+        }
+        s
+    })
+}
