@@ -46,6 +46,15 @@ pub fn infix(a: &Formula, op: &str, b: &Formula, prec: u8) -> Formula {
     }
 }
 
+/// `a ⊗ b`, `a ∘ b`, `a ⊘ b`, `a × b`: compound operands are parenthesised, and
+/// so is the result as a factor, so `s (a c ⊗ b)` never reads ambiguously.
+pub fn mark(a: &Formula, op: &str, b: &Formula) -> Formula {
+    Formula {
+        text: format!("{}{op}{}", a.at(POSTFIX), b.at(POSTFIX)),
+        prec: QUOTIENT,
+    }
+}
+
 /// `a/b`: parenthesised as a factor, so `(1/a) b` never reads as `1/(a b)`.
 pub fn quotient(a: &Formula, b: &Formula) -> Formula {
     Formula {

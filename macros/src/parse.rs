@@ -327,6 +327,7 @@ impl BodyParser<'_> {
             }
             "clone" | "clone_owned" if m.args.is_empty() => return self.expr(&m.receiver),
             "map" => return self.map(m),
+            "ln" if is_call_of(&m.receiver, "determinant") => return self.log_determinant(m),
             _ => {}
         }
         let receiver = self.expr(&m.receiver)?;
@@ -427,6 +428,17 @@ impl BodyParser<'_> {
                 "`powi` needs one integer literal exponent, as in `x.powi(2)`",
             ),
         }
+    }
+
+    /// `a.determinant().ln()`: the log-determinant, without forming `det A`.
+    fn log_determinant(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
+        let Expr::MethodCall(det) = &*m.receiver else {
+            unreachable!("checked by the caller")
+        };
+        let a = self.expr(&det.receiver)?;
+        self.g.span = m.span();
+        let built = self.g.logdet(a);
+        self.built(m, built)
     }
 
     /// `a.pow(n)` for a square matrix and an integer literal `n`, as the
@@ -581,6 +593,11 @@ impl BodyParser<'_> {
         self.g.span = m.span();
         self.build(m, Map { body }, &[receiver])
     }
+}
+
+/// Whether `e` is the call `_.method()` with no arguments.
+fn is_call_of(e: &Expr, method: &str) -> bool {
+    matches!(e, Expr::MethodCall(c) if c.method == method && c.args.is_empty())
 }
 
 fn int_literal(e: &Expr) -> Option<i32> {

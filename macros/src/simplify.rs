@@ -33,6 +33,15 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("add-self-is-double", add_self_is_double),
     ("powi-zero-one", powi_zero_one),
     ("ln-of-det-is-logdet", ln_of_det_is_logdet),
+    ("kron-mixed-product", kron_mixed_product),
+    ("kron-transpose", kron_transpose),
+    ("kron-scale-out", kron_scale_out),
+    ("trace-of-kron", trace_of_kron),
+    ("det-of-kron", det_of_kron),
+    ("inverse-of-kron", inverse_of_kron),
+    ("hadamard-of-krons", hadamard_of_krons),
+    ("hadamard-scale-out", hadamard_scale_out),
+    ("trace-cyclic-cheapest", trace_cyclic_cheapest),
     ("hadamard-filled-is-scale", hadamard_filled_is_scale),
     (
         "map-adjoint-constant-is-scale",
@@ -371,4 +380,186 @@ fn ln_of_det_is_logdet(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         }
         _ => None,
     }
+}
+
+/// The factors `[A, B]` of `id = A ⊗ B`.
+fn kron_factors(g: &Graph, id: Id) -> Option<[Id; 2]> {
+    match parts(g, id) {
+        (Op::Kronecker(_), inner) => Some([inner[0], inner[1]]),
+        _ => None,
+    }
+}
+
+/// Whether `a` is known to be square.
+fn is_square(g: &Graph, a: Id) -> bool {
+    let s = g.shape(a);
+    g.dims.same(s.rows(), s.cols())
+}
+
+/// `(A ⊗ B)(C ⊗ D) ⇒ A C ⊗ B D` and `(A ⊗ B)ᵀ(C ⊗ D) ⇒ Aᵀ C ⊗ Bᵀ D`, where
+/// the factors' inner dimensions agree: no large product formed.
+fn kron_mixed_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let transposed = match op {
+        Op::MatMul(_) => false,
+        Op::TrMul(_) => true,
+        _ => return None,
+    };
+    let [a, b] = kron_factors(g, args[0])?;
+    let [c, d] = kron_factors(g, args[1])?;
+    let inner = |x: Id| {
+        if transposed {
+            g.shape(x).rows()
+        } else {
+            g.shape(x).cols()
+        }
+    };
+    let (ia, ib) = (inner(a), inner(b));
+    if !g.dims.same(ia, g.shape(c).rows()) || !g.dims.same(ib, g.shape(d).rows()) {
+        return None;
+    }
+    let (ac, bd) = (g.build(op.clone(), &[a, c]), g.build(op.clone(), &[b, d]));
+    Some(g.build(Kronecker, &[ac, bd]))
+}
+
+/// `(A ⊗ B)ᵀ ⇒ Aᵀ ⊗ Bᵀ`: transposes move to the (small) factors.
+fn kron_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Transpose(_) = op else { return None };
+    let [a, b] = kron_factors(g, args[0])?;
+    let (at, bt) = (g.transpose(a), g.transpose(b));
+    Some(g.build(Kronecker, &[at, bt]))
+}
+
+/// `(k A) ⊗ B ⇒ k (A ⊗ B)`, `A ⊗ (k B) ⇒ k (A ⊗ B)`.
+fn kron_scale_out(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Kronecker(_) = op else { return None };
+    let scaled = |x: Id| match parts(g, x) {
+        (Op::Scale(_), inner) => Some((inner[0], inner[1])),
+        _ => None,
+    };
+    let (a, b, k) = match (scaled(args[0]), scaled(args[1])) {
+        (Some((a, k)), _) => (a, args[1], k),
+        (None, Some((b, k))) => (args[0], b, k),
+        (None, None) => return None,
+    };
+    let kron = g.build(Kronecker, &[a, b]);
+    Some(g.times(kron, k))
+}
+
+/// `tr(A ⊗ B) ⇒ tr A tr B` for square `A` and `B`.
+fn trace_of_kron(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Trace(_) = op else { return None };
+    let [a, b] = kron_factors(g, args[0])?;
+    if !is_square(g, a) || !is_square(g, b) {
+        return None;
+    }
+    let (ta, tb) = (g.build(Trace, &[a]), g.build(Trace, &[b]));
+    Some(g.times(ta, tb))
+}
+
+/// `det(A ⊗ B) ⇒ det(A)^q det(B)^p` and `ln det(A ⊗ B) ⇒ q ln det A + p ln det B`
+/// for `A` p×p and `B` q×q of fixed sizes.
+fn det_of_kron(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::Determinant(_) | Op::LuDet(_) | Op::LuLogDet(_)) {
+        return None;
+    }
+    let matrix = match (op, parts(g, args[0])) {
+        (Op::Determinant(_), _) => args[0],
+        (Op::LuDet(_) | Op::LuLogDet(_), (Op::LuOf(_), inner)) => inner[0],
+        _ => return None,
+    };
+    let [a, b] = kron_factors(g, matrix)?;
+    let size = |x: Id| match g.shape(x).rows() {
+        crate::shape::Dim::Fixed(n) if is_square(g, x) => i32::try_from(n).ok(),
+        _ => None,
+    };
+    let (p, q) = (size(a)?, size(b)?);
+    if let Op::LuLogDet(_) = op {
+        let (la, lb) = (g.logdet(a).ok()?, g.logdet(b).ok()?);
+        let (q, p) = (g.lit(f64::from(q)), g.lit(f64::from(p)));
+        let (x, y) = (g.times(q, la), g.times(p, lb));
+        return Some(g.plus(x, y));
+    }
+    let (da, db) = (g.determinant(a).ok()?, g.determinant(b).ok()?);
+    let (x, y) = (g.build(Powi(q), &[da]), g.build(Powi(p), &[db]));
+    Some(g.times(x, y))
+}
+
+/// `(A ⊗ B)⁻¹ ⇒ A⁻¹ ⊗ B⁻¹` for square `A` and `B`.
+fn inverse_of_kron(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::Inverse(_) | Op::LuInverse(_)) {
+        return None;
+    }
+    let (on_singular, matrix) = match (op, parts(g, args[0])) {
+        (Op::Inverse(Inverse(on)), _) => (on.clone(), args[0]),
+        (Op::LuInverse(LuInverse(on)), (Op::LuOf(_), inner)) => (on.clone(), inner[0]),
+        _ => return None,
+    };
+    let [a, b] = kron_factors(g, matrix)?;
+    if !is_square(g, a) || !is_square(g, b) {
+        return None;
+    }
+    let ia = g.inverse(a, on_singular.clone()).ok()?;
+    let ib = g.inverse(b, on_singular).ok()?;
+    Some(g.build(Kronecker, &[ia, ib]))
+}
+
+/// `(A ⊗ B) ∘ (C ⊗ D) ⇒ (A ∘ C) ⊗ (B ∘ D)` where `A`, `C` and `B`, `D` have
+/// the same shapes.
+fn hadamard_of_krons(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::ComponentMul(_) = op else { return None };
+    let [a, b] = kron_factors(g, args[0])?;
+    let [c, d] = kron_factors(g, args[1])?;
+    let same = |x: Id, y: Id| {
+        let (sx, sy) = (g.shape(x), g.shape(y));
+        g.dims.same(sx.rows(), sy.rows()) && g.dims.same(sx.cols(), sy.cols())
+    };
+    if !same(a, c) || !same(b, d) {
+        return None;
+    }
+    let (ac, bd) = (g.component_mul(a, c), g.component_mul(b, d));
+    Some(g.build(Kronecker, &[ac, bd]))
+}
+
+/// `(k A) ∘ B ⇒ k (A ∘ B)`, `A ∘ (k B) ⇒ k (A ∘ B)`.
+fn hadamard_scale_out(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::ComponentMul(_) = op else { return None };
+    let scaled = |x: Id| match parts(g, x) {
+        (Op::Scale(_), inner) => Some((inner[0], inner[1])),
+        _ => None,
+    };
+    let (a, b, k) = match (scaled(args[0]), scaled(args[1])) {
+        (Some((a, k)), _) => (a, args[1], k),
+        (None, Some((b, k))) => (args[0], b, k),
+        (None, None) => return None,
+    };
+    let h = g.component_mul(a, b);
+    Some(g.times(h, k))
+}
+
+/// `tr(X Y B) = tr(X (Y B))`: of `tr((X Y) B)` and `tr(X (Y B))`, form the
+/// cheaper product, when the sizes are known.
+fn trace_cyclic_cheapest(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::TrDot(_) = op else { return None };
+    let size = |d| g.dims.value(d);
+    // Multiplications: forming `x y`, then the inner product with it.
+    let cost = |x: Id, y: Id| -> Option<usize> {
+        let (sx, sy) = (g.shape(x), g.shape(y));
+        let (r, c) = (size(sx.rows())?, size(sy.cols())?);
+        Some(r * size(sx.cols())? * c + r * c)
+    };
+    if let (Op::MatMul(_), inner) = parts(g, args[0]) {
+        let (x, y, b) = (inner[0], inner[1], args[1]);
+        if cost(y, b)? < cost(x, y)? {
+            let yb = g.matmul(y, b);
+            return Some(g.build(TrDot, &[x, yb]));
+        }
+    }
+    if let (Op::MatMul(_), inner) = parts(g, args[1]) {
+        let (a, y, z) = (args[0], inner[0], inner[1]);
+        if cost(a, y)? < cost(y, z)? {
+            let ay = g.matmul(a, y);
+            return Some(g.build(TrDot, &[ay, z]));
+        }
+    }
+    None
 }

@@ -40,6 +40,15 @@ const TESTED: &[&str] = &[
     "add-self-is-double",
     "powi-zero-one",
     "ln-of-det-is-logdet",
+    "kron-mixed-product",
+    "kron-transpose",
+    "kron-scale-out",
+    "trace-of-kron",
+    "det-of-kron",
+    "inverse-of-kron",
+    "hadamard-of-krons",
+    "hadamard-scale-out",
+    "trace-cyclic-cheapest",
     "hadamard-filled-is-scale",
     "map-adjoint-constant-is-scale",
 ];
@@ -148,7 +157,17 @@ impl Inputs {
 /// `fn f(PARAMS) -> f64 { <src> }` through `parse::body` (rewrites apply as
 /// each node is built): the graph and the node of the value.
 pub fn parse(src: &str) -> (Graph, Id) {
-    let text = format!("fn f({PARAMS}) -> f64 {{ {src} }}");
+    parse_over(PARAMS, src)
+}
+
+/// [`PARAMS`] with fixed sizes (the same values fit): for rules that need
+/// known dimensions.
+const FIXED_PARAMS: &str = "a: &Matrix4<f64>, b: &Matrix4<f64>, c: &Matrix4<f64>, \
+                            x: &Vector4<f64>, y: &Vector4<f64>, s: f64, t: f64";
+
+/// `fn f(params) -> f64 { <src> }` through `parse::body`.
+pub fn parse_over(params: &str, src: &str) -> (Graph, Id) {
+    let text = format!("fn f({params}) -> f64 {{ {src} }}");
     let func: syn::ItemFn = syn::parse_str(&text).unwrap_or_else(|e| panic!("`{src}`: {e}"));
     let (mut errors, mut dims) = (Errors::default(), Dims::default());
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
@@ -226,10 +245,10 @@ fn assert_value(actual: &Val, expected: &Val, what: &str) {
 /// checks that the simplified graph evaluates to what nalgebra computes for
 /// `expr` as written. The binding pattern names the inputs for the nalgebra side.
 macro_rules! rewrite_tests {
-    ($bind:pat => $($name:ident: $e:expr => $formula:literal $(, ops $ops:literal)?;)*) => {$(
+    ($params:ident, $bind:pat => $($name:ident: $e:expr => $formula:literal $(, ops $ops:literal)?;)*) => {$(
         #[test]
         fn $name() {
-            let (g, root) = parse(stringify!($e));
+            let (g, root) = parse_over($params, stringify!($e));
             assert_eq!(render(&g, root), $formula, "`{}`", stringify!($e));
             $(assert_eq!(structure(&g, root), $ops, "`{}`", stringify!($e));)?
             let inputs = Inputs::new(SEED);
@@ -241,7 +260,7 @@ macro_rules! rewrite_tests {
     )*};
 }
 
-rewrite_tests! { (a, b, c, x, y, s, t) =>
+rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     fold_literals: (-(2.0 * 3.0) + 1.0) / 4.0 * s => "−1.25 s";
     times_one: 1.0 * s * (t / 1.0) + (a * 1.0 / 1.0).trace() => "s t + tr(a)";
     times_minus_one_is_neg: (0.0 - 1.0) * s * t + (a * (0.5 - 1.5)).sum() => "−s t + sum(−a)";
@@ -265,6 +284,25 @@ rewrite_tests! { (a, b, c, x, y, s, t) =>
     add_self_is_double: s + s + (a + a).sum() => "2 s + sum(2 a)";
     powi_zero_one: s.powi(0) + t.powi(1) => "1 + t";
     ln_of_det_is_logdet: (a * a.transpose()).determinant().ln() => "ln det(a aᵀ)";
+    kron_transpose: a.kronecker(b).transpose().dot(&c.kronecker(&a)) => "⟨aᵀ ⊗ bᵀ, c ⊗ a⟩";
+    kron_scale_out: (a * s).kronecker(&(b * t)).sum() => "sum(t s (a ⊗ b))";
+    hadamard_of_krons: a.kronecker(b).component_mul(&c.kronecker(&a)).sum()
+        => "sum((a ⊗ b) ∘ (c ⊗ a))";
+    hadamard_scale_out: (a * s).component_mul(&(b * t)).sum() => "sum(t s (a ∘ b))";
+}
+
+// Rules that need fixed sizes: the same values, as `Matrix4` and `Vector4`.
+rewrite_tests! { FIXED_PARAMS, (a, b, c, x, y, s, t) =>
+    kron_mixed_product: (a.kronecker(b) * c.kronecker(&a)).sum()
+        + (a.kronecker(b).transpose() * c.kronecker(&a)).sum()
+        => "sum((a c) ⊗ (b a)) + sum((aᵀ c) ⊗ (bᵀ a))";
+    trace_of_kron: a.kronecker(b).trace() => "tr(a) tr(b)";
+    det_of_kron: a.kronecker(b).determinant() => "det(a)^4 det(b)^4";
+    log_det_of_kron: a.kronecker(&a.transpose()).determinant().ln() => "4 ln det(a) + 4 ln det(aᵀ)";
+    inverse_of_kron: a.kronecker(&a.transpose()).try_inverse().unwrap().sum() => "sum(a⁻¹ ⊗ aᵀ⁻¹)";
+    hadamard_of_krons_fixed: a.kronecker(b).component_mul(&c.kronecker(&a)).sum()
+        => "sum((a ∘ c) ⊗ (b ∘ a))";
+    trace_cyclic_cheapest: (x * y.transpose() * a).trace() => "tr(x yᵀ a)", ops "TrDot(x, TrMul(y, a))";
 }
 
 /// Rules that fire only on nodes the differentiator builds: `build` makes the

@@ -7,7 +7,7 @@ use quote::quote;
 use super::{matrix, same_shape, scalar, Rule};
 use crate::diff;
 use crate::emit::{EmitCx, Value};
-use crate::formula::{call, infix, Formula, POSTFIX, PRODUCT};
+use crate::formula::{call, mark, Formula, POSTFIX};
 use crate::ir::{Graph, Id};
 use crate::shape::{Dims, Shape};
 
@@ -33,7 +33,7 @@ impl Rule for ComponentMul {
         ]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        infix(&a[0], " ∘ ", &a[1], PRODUCT)
+        mark(&a[0], " ∘ ", &a[1])
     }
 }
 
@@ -58,7 +58,7 @@ impl Rule for ComponentDiv {
         vec![Some(g.build(ComponentDiv, &[cbar, b])), Some(g.neg(q))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        infix(&a[0], " ⊘ ", &a[1], PRODUCT)
+        mark(&a[0], " ⊘ ", &a[1])
     }
 }
 

@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::{matrix, same_shape, square, Rule};
 use crate::emit::{EmitCx, Value};
-use crate::formula::{call, infix, Formula, PRODUCT};
+use crate::formula::{call, mark, Formula};
 use crate::ir::{Graph, Id};
 use crate::shape::{self, Dim, Dims, Shape};
 
@@ -37,7 +37,7 @@ impl Rule for Kronecker {
         ]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        infix(&a[0], " ⊗ ", &a[1], PRODUCT)
+        mark(&a[0], " ⊗ ", &a[1])
     }
 }
 
@@ -108,7 +108,7 @@ impl Rule for Cross {
         ]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        infix(&a[0], " × ", &a[1], PRODUCT)
+        mark(&a[0], " × ", &a[1])
     }
 }
 
