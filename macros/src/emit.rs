@@ -76,26 +76,31 @@ impl<'a> EmitCx<'a> {
     }
 
     pub fn scalar_type(&self) -> TokenStream {
-        match self.graph.scalar {
+        match &self.graph.scalar {
             Scalar::F32 => quote!(f32),
             Scalar::F64 => quote!(f64),
+            Scalar::Generic(t) => quote!(#t),
         }
     }
 
-    /// A literal of the function's scalar type.
+    /// A literal of the function's scalar type, as one token tree.
     pub fn lit(&self, v: f64) -> TokenStream {
-        let lit = match self.graph.scalar {
-            Scalar::F32 => Literal::f32_suffixed(v as f32),
-            Scalar::F64 => Literal::f64_suffixed(v),
+        let magnitude = match &self.graph.scalar {
+            Scalar::F32 => Literal::f32_suffixed(v.abs() as f32),
+            Scalar::F64 | Scalar::Generic(_) => Literal::f64_suffixed(v.abs()),
         };
-        if v.is_sign_negative() {
-            let lit = match self.graph.scalar {
-                Scalar::F32 => Literal::f32_suffixed(-v as f32),
-                Scalar::F64 => Literal::f64_suffixed(-v),
-            };
-            quote!((-#lit))
+        let signed = if v.is_sign_negative() {
+            quote!(-#magnitude)
         } else {
-            quote!(#lit)
+            quote!(#magnitude)
+        };
+        match &self.graph.scalar {
+            Scalar::Generic(t) => {
+                let p = &self.private;
+                quote!((#p::nalgebra::convert::<f64, #t>(#signed)))
+            }
+            _ if v.is_sign_negative() => quote!((#signed)),
+            _ => signed,
         }
     }
 

@@ -30,10 +30,12 @@ pub struct Node {
 }
 
 /// The element type of every value in the function.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Scalar {
     F32,
     F64,
+    /// A type parameter of the function, as in `fn f<T: RealField + Copy>`.
+    Generic(proc_macro2::Ident),
 }
 
 pub struct Graph {

@@ -318,7 +318,15 @@ impl BodyParser<'_> {
             );
         }
         match name.as_str() {
-            "unwrap" | "expect" => return self.inverse(m),
+            "unwrap" => {
+                if let Expr::Call(c) = &*m.receiver {
+                    if let Some(v) = from_float(c).filter(|_| m.args.is_empty()) {
+                        return Ok(self.g.lit(v));
+                    }
+                }
+                return self.inverse(m);
+            }
+            "expect" => return self.inverse(m),
             "try_inverse" => {
                 return self.error(
                     &m.method,
@@ -474,6 +482,9 @@ impl BodyParser<'_> {
     /// A call of one of the runtime's functions: `matgrad::sigmoid(x)`,
     /// `softplus`, `relu` (scalars), `log_sum_exp(&a)`, `logdet(&a)`.
     fn call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
+        if let Some(v) = generic_literal(c) {
+            return Ok(self.g.lit(v));
+        }
         let known = match &*c.func {
             Expr::Path(p) if p.qself.is_none() => {
                 let segs: Vec<String> = p
@@ -592,6 +603,57 @@ impl BodyParser<'_> {
         let body = self.g.build(op(), &[v]);
         self.g.span = m.span();
         self.build(m, Map { body }, &[receiver])
+    }
+}
+
+/// The last segment of a call's path, and the call's path.
+fn callee(c: &syn::ExprCall) -> Option<(String, &syn::Path)> {
+    match &*c.func {
+        Expr::Path(p) if p.qself.is_none() => {
+            Some((p.path.segments.last()?.ident.to_string(), &p.path))
+        }
+        _ => None,
+    }
+}
+
+/// A literal written for a generic scalar `T`: `convert(2.0)` (nalgebra's, by
+/// any path), `T::one()`, `T::zero()`.
+fn generic_literal(c: &syn::ExprCall) -> Option<f64> {
+    let (name, path) = callee(c)?;
+    match (name.as_str(), c.args.len()) {
+        ("convert", 1) => number(&c.args[0]),
+        ("one", 0) if path.segments.len() == 2 => Some(1.0),
+        ("zero", 0) if path.segments.len() == 2 => Some(0.0),
+        _ => None,
+    }
+}
+
+/// `T::from_f64(2.0)` (to be unwrapped): its number.
+fn from_float(c: &syn::ExprCall) -> Option<f64> {
+    let (name, _) = callee(c)?;
+    matches!(name.as_str(), "from_f64" | "from_f32").then_some(())?;
+    c.args
+        .first()
+        .filter(|_| c.args.len() == 1)
+        .and_then(number)
+}
+
+/// A number literal, possibly negated or parenthesised.
+fn number(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Float(f), ..
+        }) => f.base10_parse().ok(),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => number(expr).map(|v| -v),
+        Expr::Paren(p) => number(&p.expr),
+        _ => None,
     }
 }
 

@@ -22,9 +22,17 @@ pub struct ParamSig {
 
 /// The scalar type the function returns, or an error at the return type.
 pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
-    let msg = "#[grad] needs a function that returns a real scalar, `f64` or `f32`";
+    let msg = "#[grad] needs a function that returns a real scalar: `f64`, `f32`, or a type parameter `T: RealField + Copy`";
     match &sig.output {
-        ReturnType::Type(_, ty) => match scalar_type(ty) {
+        ReturnType::Type(_, ty) => match scalar_type(ty, &type_params(sig)) {
+            Some(Scalar::Generic(t)) if !bounded_by_copy(sig, &t) => {
+                let declared = sig.generics.type_params().find(|p| p.ident == t);
+                errors.at(
+                    declared,
+                    format!("#[grad] needs `{t}: Copy` (the generated code copies scalars): add `+ Copy` to its bounds"),
+                );
+                None
+            }
             Some(s) => Some(s),
             None => {
                 errors.at(
@@ -39,6 +47,36 @@ pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
             None
         }
     }
+}
+
+/// The function's type parameters.
+fn type_params(sig: &Signature) -> Vec<Ident> {
+    sig.generics
+        .type_params()
+        .map(|t| t.ident.clone())
+        .collect()
+}
+
+/// Whether `t` has a `Copy` bound, inline or in the `where` clause.
+fn bounded_by_copy(sig: &Signature, t: &Ident) -> bool {
+    let is_copy = |b: &syn::TypeParamBound| matches!(b, syn::TypeParamBound::Trait(tb) if tb.path.segments.last().is_some_and(|s| s.ident == "Copy"));
+    let inline = sig
+        .generics
+        .type_params()
+        .any(|p| p.ident == *t && p.bounds.iter().any(is_copy));
+    let in_where = sig
+        .generics
+        .where_clause
+        .iter()
+        .flat_map(|w| &w.predicates)
+        .any(|pred| match pred {
+            syn::WherePredicate::Type(pt) => {
+                matches!(&pt.bounded_ty, Type::Path(tp) if tp.path.is_ident(t))
+                    && pt.bounds.iter().any(is_copy)
+            }
+            _ => false,
+        });
+    inline || in_where
 }
 
 /// The parameters matgrad can name, and the names bound by parameters it
@@ -76,7 +114,7 @@ pub fn params(
             Type::Reference(r) if r.mutability.is_none() => (&*r.elem, true),
             ty => (ty, false),
         };
-        let (shape, unusable) = match value_shape(inner, &ident, dims) {
+        let (shape, unusable) = match value_shape(inner, &ident, &type_params(sig), dims) {
             Ok(shape) => (shape, None),
             Err(why) => (Shape::Scalar, Some(why)),
         };
@@ -110,25 +148,32 @@ pub fn pattern_names(pat: &Pat) -> Vec<Ident> {
     }
 }
 
-fn scalar_type(ty: &Type) -> Option<Scalar> {
+fn scalar_type(ty: &Type, generics: &[Ident]) -> Option<Scalar> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() || p.path.segments.len() != 1 {
         return None;
     }
-    match p.path.segments[0].ident.to_string().as_str() {
+    let ident = &p.path.segments[0].ident;
+    match ident.to_string().as_str() {
         "f64" => Some(Scalar::F64),
         "f32" => Some(Scalar::F32),
+        _ if generics.contains(ident) => Some(Scalar::Generic(ident.clone())),
         _ => None,
     }
 }
 
 /// The shape of a float scalar, or of a nalgebra vector or matrix of floats.
-fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, String> {
+fn value_shape(
+    ty: &Type,
+    param: &Ident,
+    generics: &[Ident],
+    dims: &mut Dims,
+) -> Result<Shape, String> {
     let shown = crate::errors::show(ty);
     let not_float = || {
         format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them")
     };
-    if scalar_type(ty).is_some() {
+    if scalar_type(ty, generics).is_some() {
         return Ok(Shape::Scalar);
     }
     let Type::Path(p) = ty else {
@@ -140,7 +185,7 @@ fn value_shape(ty: &Type, param: &Ident, dims: &mut Dims) -> Result<Shape, Strin
         _ => Vec::new(),
     };
     match args.first() {
-        Some(GenericArgument::Type(t)) if scalar_type(t).is_some() => {}
+        Some(GenericArgument::Type(t)) if scalar_type(t, generics).is_some() => {}
         _ => return Err(not_float()),
     }
     let name = seg.ident.to_string();
