@@ -121,6 +121,25 @@ impl<'a> EmitCx<'a> {
         }
     }
 
+    /// A constant read from a field, as written (`self.x`).
+    pub fn constant(&self, index: usize) -> Value {
+        let tokens = &self.graph.constants[index];
+        let shape = (0..self.graph.len() as u32)
+            .map(Id)
+            .find_map(|id| match self.graph.op(id) {
+                Op::Constant(c) if c.index == index => Some(c.shape),
+                _ => None,
+            })
+            .unwrap_or(Shape::Scalar);
+        match shape {
+            Shape::Scalar => Value::Scalar(quote!((#tokens))),
+            Shape::Matrix(..) => Value::Matrix {
+                operand: quote!(&(#tokens)),
+                receiver: quote!((#tokens)),
+            },
+        }
+    }
+
     pub fn lambda_param(&self) -> TokenStream {
         let v = closure_ident("v");
         quote!(#v)
@@ -142,6 +161,11 @@ impl<'a> EmitCx<'a> {
                         .ident;
                     let axis = syn::Index::from(*axis);
                     quote!(#name.shape_generic().#axis)
+                }
+                Origin::Constant { index, axis } => {
+                    let tokens = &self.graph.constants[*index];
+                    let axis = syn::Index::from(*axis);
+                    quote!((#tokens).shape_generic().#axis)
                 }
                 Origin::Product(a, b) => {
                     let (a, b) = (self.dim(*a), self.dim(*b));
@@ -209,6 +233,7 @@ impl<'a> EmitCx<'a> {
             let node = self.graph.node(id);
             let value = match &node.op {
                 Op::Param(p) => self.param(p.index),
+                Op::Constant(c) => self.constant(c.index),
                 Op::Lit(l) => Value::Scalar(self.lit(l.value())),
                 Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
                 op => {

@@ -93,6 +93,7 @@ impl<'a> Eval<'a> {
         match &node.op {
             Op::Param(p) => self.params[p.index].clone(),
             Op::Lit(l) => S(l.value()),
+            Op::Constant(_) => panic!("eval: constants from fields have no value here"),
             Op::LambdaParam(_) => S(self.lambda.expect("eval: closure parameter outside `map`")),
             Op::Neg(_) => a[0].map(|x| -x),
             Op::Add(_) => a[0].zip(&a[1], |x, y| x + y),
@@ -197,6 +198,7 @@ impl<'a> Eval<'a> {
                     [m.nrows(), m.ncols()][*axis]
                 }
                 Origin::Product(a, b) => self.dim(*a) * self.dim(*b),
+                Origin::Constant { .. } => panic!("eval: constants from fields have no size here"),
             },
         }
     }

@@ -202,7 +202,7 @@ fn doc(
         .map(|o| format!("∇{}", params[o.param].ident))
         .collect();
     let mut lines = vec![
-        format!(" Value and gradient of [`{name}`], derived by `#[grad]`."),
+        format!(" Value and gradient of `{name}`, derived by `#[grad]`."),
         String::new(),
         format!(" Returns `(value, {})`, where", names.join(", ")),
         String::new(),

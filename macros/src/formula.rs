@@ -185,7 +185,7 @@ impl<'a> Writer<'a> {
     /// The user's name for `id`, if it is one of the function's `let`s.
     fn named(&self, id: Id) -> Option<String> {
         match self.graph.op(id) {
-            Op::Param(_) | Op::Lit(_) | Op::LambdaParam(_) => None,
+            Op::Param(_) | Op::Constant(_) | Op::Lit(_) | Op::LambdaParam(_) => None,
             _ if id > self.forward_end => None,
             _ => self.graph.names.get(&id).cloned(),
         }
@@ -199,6 +199,7 @@ impl<'a> Writer<'a> {
         let args: Vec<Formula> = node.args.iter().map(|&a| self.write(a)).collect();
         let f = match &node.op {
             Op::Param(_) => Formula::atom(self.graph.names[&id].clone()),
+            Op::Constant(c) => Formula::atom(crate::errors::show(&self.graph.constants[c.index])),
             Op::Map(m) => {
                 let body = self.write(m.body);
                 call(

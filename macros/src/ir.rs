@@ -49,6 +49,8 @@ pub struct Graph {
     /// Span given to nodes built by the differentiator (the forward node whose
     /// adjoint is being taken), so errors in emitted code point at user tokens.
     pub span: Span,
+    /// The expressions of constants read from fields (`self.x`), by index.
+    pub constants: Vec<proc_macro2::TokenStream>,
 }
 
 impl Graph {
@@ -60,6 +62,7 @@ impl Graph {
             scalar,
             names: HashMap::new(),
             span: Span::call_site(),
+            constants: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@ use syn::{BinOp, Block, Expr, ExprMethodCall, Lit, Pat, Stmt, UnOp};
 use crate::errors::Errors;
 use crate::ir::{Graph, Id};
 use crate::ops::*;
+use crate::shape::Shape;
 use crate::signature::ParamSig;
 
 /// A method table: name, number of arguments, operation.
@@ -83,6 +84,24 @@ struct BodyParser<'a> {
     /// when the closure uses one of them.
     outer: Option<Vec<(String, Binding)>>,
     needs_tail: bool,
+    /// What the context says about the shape of the field about to be read.
+    hint: Option<Hint>,
+    /// Indices of the fields read so far, by their tokens.
+    constants: Vec<String>,
+    /// The field a typed `let` is about to read.
+    pending_field: Option<String>,
+}
+
+/// The shape a context gives a field read in it (`self.x` has no type here).
+#[derive(Clone, Copy)]
+enum Hint {
+    Scalar,
+    /// A matrix of unknown size.
+    Matrix,
+    /// The shape of the other operand (of `+`, `dot`, …), or a declared one.
+    Like(Shape),
+    /// The transposed shape of the receiver (of `tr_dot`).
+    Transposed(Shape),
 }
 
 /// Parses `block` into `g`, returning the node of its value; errors go to `errors`.
@@ -124,6 +143,9 @@ pub fn body(
         scope,
         outer: None,
         needs_tail,
+        hint: None,
+        constants: Vec::new(),
+        pending_field: None,
     };
     parser.block(block)
 }
@@ -203,6 +225,12 @@ impl BodyParser<'_> {
             return;
         };
         let name = ident.ident.to_string();
+        if let (Pat::Type(t), Some(init)) = (&local.pat, &local.init) {
+            if let Some(f) = field_in(&init.expr) {
+                self.pending_field = Some(crate::errors::show(f));
+                self.hint = self.declared(&t.ty);
+            }
+        }
         let binding = match &local.init {
             Some(init) if init.diverge.is_none() => match self.expr(&init.expr) {
                 Ok(id) => {
@@ -285,7 +313,7 @@ impl BodyParser<'_> {
                 }
             }
             Expr::Binary(b) => {
-                let (l, r) = (self.expr(&b.left), self.expr(&b.right));
+                let (l, r) = self.operands(b);
                 let (l, r) = (l?, r?);
                 self.g.span = e.span();
                 let (op, args) = match b.op {
@@ -299,6 +327,7 @@ impl BodyParser<'_> {
             }
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
+            Expr::Field(f) => self.field(f),
             other => self.error(
                 other,
                 format!(
@@ -307,6 +336,111 @@ impl BodyParser<'_> {
                 ),
             ),
         }
+    }
+
+    /// The operands of `a op b`, the one that is not a field first, so that a
+    /// field takes its shape from the other: `&self.x * w`, `s * self.lambda`.
+    fn operands(&mut self, b: &syn::ExprBinary) -> (Result<Id, ()>, Result<Id, ()>) {
+        let hint = |g: &Graph, other: Id| {
+            let shape = g.shape(other);
+            match b.op {
+                BinOp::Add(_) | BinOp::Sub(_) => Hint::Like(shape),
+                _ if shape.is_scalar() => Hint::Scalar,
+                BinOp::Mul(_) => Hint::Matrix,
+                _ => Hint::Scalar,
+            }
+        };
+        match (is_field(&b.left), is_field(&b.right)) {
+            (true, false) => {
+                let r = self.expr(&b.right);
+                self.hint = r.ok().map(|r| hint(self.g, r));
+                (self.expr(&b.left), r)
+            }
+            (false, true) => {
+                let l = self.expr(&b.left);
+                self.hint = l.ok().map(|l| hint(self.g, l));
+                let r = self.expr(&b.right);
+                (l, r)
+            }
+            _ => (self.expr(&b.left), self.expr(&b.right)),
+        }
+    }
+
+    /// A field read, `self.x` (or a field of a parameter matgrad does not
+    /// compute with): a constant, whose shape the context gives.
+    fn field(&mut self, f: &syn::ExprField) -> Result<Id, ()> {
+        let text = crate::errors::show(f);
+        let mut root = &*f.base;
+        while let Expr::Field(inner) = root {
+            root = &inner.base;
+        }
+        let root_name = match root {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        let readable = root_name.as_deref().is_some_and(|n| {
+            n == "self"
+                || self
+                    .scope
+                    .iter()
+                    .rev()
+                    .find(|(name, _)| name == n)
+                    .is_some_and(|(_, b)| matches!(b, Binding::Unusable(_)))
+        });
+        if !readable {
+            self.hint = None;
+            return self.error(
+                f,
+                "a #[grad] body reads fields only of `self` and of parameters it does not compute with (a struct of data), as constants",
+            );
+        }
+        let Some(hint) = self.hint.take() else {
+            return self.error(
+                f,
+                format!(
+                    "matgrad cannot tell whether `{text}` is a scalar or a matrix here: bind it with its type first, as in `let x: &DMatrix<f64> = &{text};`"
+                ),
+            );
+        };
+        let index = match self.constants.iter().position(|c| *c == text) {
+            Some(i) => i,
+            None => {
+                self.constants.push(text);
+                self.g.constants.push(f.to_token_stream());
+                self.constants.len() - 1
+            }
+        };
+        let mut fresh = |axis| {
+            self.g
+                .dims
+                .fresh(crate::shape::Origin::Constant { index, axis })
+        };
+        let shape = match hint {
+            Hint::Scalar => Shape::Scalar,
+            Hint::Like(s) => s,
+            Hint::Transposed(s) => s.transposed(),
+            Hint::Matrix => Shape::Matrix(fresh(0), fresh(1)),
+        };
+        Ok(self.g.build(Constant { index, shape }, &[]))
+    }
+
+    /// The shape a `let` declares for a field it binds.
+    fn declared(&mut self, ty: &syn::Type) -> Option<Hint> {
+        let generics: Vec<syn::Ident> = match &self.g.scalar {
+            crate::ir::Scalar::Generic(t) => vec![t.clone()],
+            _ => Vec::new(),
+        };
+        let text = self.pending_field.take().unwrap_or_default();
+        let index = self
+            .constants
+            .iter()
+            .position(|c| *c == text)
+            .unwrap_or(self.constants.len());
+        let dims = &mut self.g.dims;
+        let mut fresh = |axis| dims.fresh(crate::shape::Origin::Constant { index, axis });
+        crate::signature::type_shape(ty, &generics, &mut fresh)
+            .ok()
+            .map(Hint::Like)
     }
 
     fn method(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
@@ -337,6 +471,10 @@ impl BodyParser<'_> {
             "map" => return self.map(m),
             "ln" if is_call_of(&m.receiver, "determinant") => return self.log_determinant(m),
             _ => {}
+        }
+        if is_field(&m.receiver) {
+            let scalar = SCALAR_METHODS.iter().any(|(n, ..)| *n == name) || name == "powi";
+            self.hint = Some(if scalar { Hint::Scalar } else { Hint::Matrix });
         }
         let receiver = self.expr(&m.receiver)?;
         let is_scalar = self.g.shape(receiver).is_scalar();
@@ -376,6 +514,15 @@ impl BodyParser<'_> {
         }
         let mut args = vec![receiver];
         for a in &m.args {
+            if is_field(a) {
+                let shape = self.g.shape(receiver);
+                self.hint = Some(match name.as_str() {
+                    "tr_dot" => Hint::Transposed(shape),
+                    "tr_mul" | "kronecker" => Hint::Matrix,
+                    "powf" => Hint::Scalar,
+                    _ => Hint::Like(shape),
+                });
+            }
             args.push(self.expr(a)?);
         }
         self.g.span = m.span();
@@ -404,7 +551,9 @@ impl BodyParser<'_> {
                 )
             }
         };
+        self.hint = Some(Hint::Matrix);
         let a = self.expr(&inner.receiver)?;
+        self.hint = None;
         self.g.span = m.span();
         let built = self.g.inverse(a, on_singular);
         self.built(m, built)
@@ -653,6 +802,27 @@ fn number(e: &Expr) -> Option<f64> {
             ..
         }) => number(expr).map(|v| -v),
         Expr::Paren(p) => number(&p.expr),
+        _ => None,
+    }
+}
+
+/// Whether `e` reads a field (`self.x`, `&self.x`, `self.x.clone()`).
+fn is_field(e: &Expr) -> bool {
+    field_in(e).is_some()
+}
+
+/// The field `e` reads, through `&`, parentheses and `.clone()`.
+fn field_in(e: &Expr) -> Option<&syn::ExprField> {
+    match e {
+        Expr::Field(f) => Some(f),
+        Expr::Reference(r) => field_in(&r.expr),
+        Expr::Paren(p) => field_in(&p.expr),
+        Expr::Group(g) => field_in(&g.expr),
+        Expr::MethodCall(c)
+            if (c.method == "clone" || c.method == "clone_owned") && c.args.is_empty() =>
+        {
+            field_in(&c.receiver)
+        }
         _ => None,
     }
 }

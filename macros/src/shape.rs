@@ -28,6 +28,8 @@ pub enum Origin {
     Param { param: String, axis: usize },
     /// The product of two dimensions (of a Kronecker product).
     Product(Dim, Dim),
+    /// An axis of a constant read from a field (`self.x`), by its index.
+    Constant { index: usize, axis: usize },
 }
 
 /// Union-find over dynamic dimensions.
@@ -120,6 +122,7 @@ impl Dims {
                     format!("{param}.{axis}()")
                 }
                 Origin::Product(a, b) => format!("{}·{}", self.show_dim(*a), self.show_dim(*b)),
+                Origin::Constant { axis, .. } => ["rows", "columns"][*axis].to_owned(),
             },
             (Dim::Fixed(_), None) => unreachable!(),
         }

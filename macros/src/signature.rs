@@ -91,13 +91,8 @@ pub fn params(
     for arg in &sig.inputs {
         let typed = match arg {
             FnArg::Typed(t) => t,
-            FnArg::Receiver(r) => {
-                errors.at(
-                    r,
-                    "#[grad] does not support methods (`self` parameters) yet",
-                );
-                continue;
-            }
+            // `self` is read through its fields, as constants.
+            FnArg::Receiver(_) => continue,
         };
         let ident = match &*typed.pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
@@ -169,6 +164,26 @@ fn value_shape(
     generics: &[Ident],
     dims: &mut Dims,
 ) -> Result<Shape, String> {
+    let param = param.to_string();
+    type_shape(ty, generics, &mut |axis| {
+        dims.fresh(Origin::Param {
+            param: param.clone(),
+            axis,
+        })
+    })
+}
+
+/// The shape of a float type (`f64`, `DMatrix<f64>`, `Matrix3<T>`, …, with any
+/// reference removed), `fresh` making each dynamic dimension.
+pub fn type_shape(
+    ty: &Type,
+    generics: &[Ident],
+    fresh: &mut dyn FnMut(usize) -> Dim,
+) -> Result<Shape, String> {
+    let ty = match ty {
+        Type::Reference(r) => &*r.elem,
+        ty => ty,
+    };
     let shown = crate::errors::show(ty);
     let not_float = || {
         format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them")
@@ -189,12 +204,7 @@ fn value_shape(
         _ => return Err(not_float()),
     }
     let name = seg.ident.to_string();
-    let mut dynamic = |axis| {
-        dims.fresh(Origin::Param {
-            param: param.to_string(),
-            axis,
-        })
-    };
+    let mut dynamic = |axis| fresh(axis);
     let fixed = |arg: Option<&&GenericArgument>| -> Option<Dim> {
         let GenericArgument::Const(syn::Expr::Lit(l)) = arg? else {
             return None;

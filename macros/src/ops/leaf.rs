@@ -74,3 +74,26 @@ impl Rule for LambdaParam {
         Formula::atom("v")
     }
 }
+
+/// A constant read from a field, `self.x` or `data.x`: not differentiated.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Constant {
+    /// Index into [`Graph::constants`].
+    pub index: usize,
+    pub shape: Shape,
+}
+
+impl Rule for Constant {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.shape)
+    }
+    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+        cx.constant(self.index).operand().clone()
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        Vec::new()
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        unreachable!("constants are written by their expression")
+    }
+}

@@ -73,7 +73,7 @@ macro_rules! ops {
 
 ops! {
     // leaves
-    Param, Lit, LambdaParam,
+    Param, Lit, LambdaParam, Constant,
     // arithmetic
     Neg, Add, Sub, Mul, Div, Scale, DivScalar,
     // linear algebra

@@ -2,7 +2,7 @@ pub fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
     let r = x * w - y;
     r.norm_squared()
 }
-/** Value and gradient of [`lsq`], derived by `#[grad]`.
+/** Value and gradient of `lsq`, derived by `#[grad]`.
 
  Returns `(value, ∇w)`, where
 

@@ -2,7 +2,7 @@ fn nll(x: &Matrix3<f64>, a: &Matrix3<f64>, s: &Matrix3<f64>) -> f64 {
     let q = (x.transpose() * a * x).trace();
     q + s.determinant().ln() + (s.clone().try_inverse().unwrap() * a).trace()
 }
-/** Value and gradient of [`nll`], derived by `#[grad]`.
+/** Value and gradient of `nll`, derived by `#[grad]`.
 
  Returns `(value, ∇x, ∇s)`, where
 

@@ -1,0 +1,87 @@
+//! `#[grad]` on methods and associated functions: data read from `self` (or
+//! from a struct parameter) as constants, the generated `<name>_grad` a method
+//! beside the original.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use matgrad::grad;
+use matgrad::nalgebra::{DMatrix, DVector, Matrix3, Vector3};
+
+struct Ridge {
+    x: DMatrix<f64>,
+    y: DVector<f64>,
+    lambda: f64,
+}
+
+impl Ridge {
+    /// The example: fields used directly.
+    #[grad(w)]
+    fn loss(&self, w: &DVector<f64>) -> f64 {
+        (&self.x * w - &self.y).norm_squared()
+    }
+
+    /// A scalar field next to a scalar, a matrix field as a method argument,
+    /// and a scalar field bound with its type where it scales a vector.
+    #[grad(w)]
+    pub fn regularised(&self, w: &DVector<f64>) -> f64 {
+        let lambda: f64 = self.lambda;
+        let r = &self.x * w - &self.y;
+        r.dot(&self.y) + r.norm_squared() * self.lambda + (w * lambda).norm_squared()
+    }
+
+    /// An associated function, no `self`.
+    #[grad(w)]
+    fn prior(w: &DVector<f64>, scale: f64) -> f64 {
+        w.norm_squared() * scale
+    }
+}
+
+struct Quadratic {
+    a: Matrix3<f64>,
+    b: Vector3<f64>,
+}
+
+/// A struct of data as a parameter, read through its fields.
+#[grad(x)]
+fn quadratic(x: &Vector3<f64>, data: &Quadratic) -> f64 {
+    let a: Matrix3<f64> = data.a;
+    (x.transpose() * a * x).trace() + x.dot(&data.b) + (data.a * x).norm()
+}
+
+#[test]
+fn methods_read_fields_as_constants() {
+    let model = Ridge {
+        x: dm(6, 3, 1),
+        y: dv(6, 2),
+        lambda: 0.3,
+    };
+    let w = dv::<f64>(3, 3);
+    let (value, dw) = model.loss_grad(&w);
+    assert_eq!(value, model.loss(&w));
+    fd("loss", |w: &DVector<f64>| model.loss(w), &w, &dw);
+    let (value, dw) = model.regularised_grad(&w);
+    assert!((value - model.regularised(&w)).abs() < 1e-12 * value.abs());
+    fd(
+        "regularised",
+        |w: &DVector<f64>| model.regularised(w),
+        &w,
+        &dw,
+    );
+    let (value, dw) = Ridge::prior_grad(&w, 2.0);
+    assert_eq!(value, Ridge::prior(&w, 2.0));
+    fd("prior", |w: &DVector<f64>| Ridge::prior(w, 2.0), &w, &dw);
+}
+
+#[test]
+fn fields_of_a_data_parameter() {
+    let data = Quadratic {
+        a: sm_well(4),
+        b: sm(5),
+    };
+    let x: Vector3<f64> = sm(6);
+    let (value, dx) = quadratic_grad(&x, &data);
+    assert!((value - quadratic(&x, &data)).abs() < 1e-12 * value.abs());
+    fd("quadratic", |x: &Vector3<f64>| quadratic(x, &data), &x, &dx);
+}
