@@ -71,5 +71,8 @@ pub use linalg::{expm_frechet, logdet};
 mod stable;
 pub use stable::{log_sum_exp, relu, sigmoid, softplus};
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
+
 #[doc(hidden)]
 pub mod __private;
