@@ -41,18 +41,8 @@
 //!   `∂f/∂X_ij`.
 //! - The generated function's doc comment states the derived formulas.
 //!
-//! # The body language
-//!
-//! The body is a subset of nalgebra's expression syntax: `let` bindings and a final expression;
-//! number literals, parentheses, `&x` and `.clone()`; `+`, `-`, unary `-`, `*`, and `/` by a
-//! scalar; the matrix methods `transpose`, `tr_mul`, `dot`, `tr_dot`, `trace`, `determinant`,
-//! `try_inverse().unwrap()` / `.expect("…")`, `component_mul`, `component_div`, `norm`,
-//! `norm_squared`, `sum` and `map(|v| …)`; the scalar methods `exp`, `ln`, `sqrt`, `powi` (integer
-//! literal exponent), `powf`, `sin`, `cos`, `tanh`, `abs` and `recip`. Parameters are `f64`/`f32`
-//! scalars or nalgebra matrices and vectors of them (`DMatrix`, `DVector`, `RowDVector`,
-//! `Matrix3`, `Matrix2x3`, `Vector4`, `RowVector2`, `SMatrix`, `SVector`, …), by value or by
-//! reference; the return type is `f64` or `f32`. Anything else is a compile error at the offending
-//! tokens, never silently treated as a constant.
+//! The [`guide`] covers the conventions, the whole body language, the generated formulas, the
+//! errors and performance.
 //!
 //! # Checking gradients
 //!
@@ -73,6 +63,8 @@ pub use stable::{log_sum_exp, relu, sigmoid, softplus};
 
 #[cfg(feature = "argmin")]
 pub mod argmin;
+
+pub mod guide;
 
 #[doc(hidden)]
 pub mod __private;
