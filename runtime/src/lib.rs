@@ -61,6 +61,9 @@ pub use linalg::{expm_frechet, logdet};
 mod stable;
 pub use stable::{log_sum_exp, relu, sigmoid, softplus};
 
+mod vec;
+pub use vec::{commutation_matrix, kron, unvec, vec};
+
 #[cfg(feature = "argmin")]
 pub mod argmin;
 
