@@ -70,3 +70,34 @@ fn name_adjoints(g: &mut Graph, adjoints: &HashMap<Id, Id>, output: Id) {
         }
     }
 }
+
+/// Forward mode: the tangents of `targets` when each seed parameter moves in
+/// the direction of its paired node (`None` where a tangent is zero). Fails with
+/// the node whose operation has no tangent rule.
+pub fn tangents(g: &mut Graph, targets: &[Id], seeds: &[(Id, Id)]) -> Result<Vec<Option<Id>>, Id> {
+    let Some(&last) = targets.iter().max() else {
+        return Ok(Vec::new());
+    };
+    let active = g.depends_on(last, |id, _| seeds.iter().any(|&(s, _)| s == id));
+    let mut tangent: HashMap<Id, Id> = seeds.iter().copied().collect();
+    for (i, &is_active) in active.iter().enumerate() {
+        let id = Id(i as u32);
+        if !is_active || tangent.contains_key(&id) {
+            continue;
+        }
+        let node = g.node(id).clone();
+        let dargs: Vec<Option<Id>> = node.args.iter().map(|a| tangent.get(a).copied()).collect();
+        if dargs.iter().all(Option::is_none) {
+            continue;
+        }
+        g.span = node.span;
+        match node.op.rule().tangent(g, id, &dargs) {
+            Ok(Some(t)) => {
+                tangent.insert(id, t);
+            }
+            Ok(None) => {}
+            Err(()) => return Err(id),
+        }
+    }
+    Ok(targets.iter().map(|t| tangent.get(t).copied()).collect())
+}

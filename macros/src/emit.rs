@@ -288,57 +288,99 @@ pub struct GradOut {
     pub param: usize,
 }
 
+impl<'a> EmitCx<'a> {
+    pub fn new(graph: &'a Graph, params: &'a [ParamSig]) -> Self {
+        EmitCx {
+            graph,
+            params,
+            private: quote!(::matgrad::__private),
+            values: HashMap::new(),
+        }
+    }
+
+    /// `let`s computing `roots` and whatever they need that has no value yet.
+    pub fn compute(&mut self, roots: &[Id]) -> TokenStream {
+        let known: BTreeSet<Id> = self.values.keys().copied().collect();
+        let need = needed(self.graph, roots, |id| known.contains(&id));
+        self.lets(&need, "t")
+    }
+
+    pub fn value(&self, id: Id) -> &Value {
+        &self.values[&id]
+    }
+
+    /// The nodes with values, to [`EmitCx::forget_since`] after a scope ends.
+    pub fn known(&self) -> BTreeSet<Id> {
+        self.values.keys().copied().collect()
+    }
+
+    /// Forgets the values computed since `known` (their `let`s went out of scope).
+    pub fn forget_since(&mut self, known: &BTreeSet<Id>) {
+        self.values.retain(|id, _| known.contains(id));
+    }
+
+    /// The gradient for parameter `param` in node `node` as an owned value of
+    /// the parameter's type: moved out of its local when `movable`, cloned
+    /// otherwise; zero when there is no node.
+    pub fn owned_like_param(&self, node: Option<Id>, param: usize, movable: bool) -> TokenStream {
+        let p = &self.private;
+        let shape = self.params[param].shape;
+        let x = self.param(param);
+        let x = x.operand();
+        let Some(id) = node else {
+            return if shape.is_scalar() {
+                self.lit(0.0)
+            } else {
+                quote!(#p::zeros_like(#x))
+            };
+        };
+        let owned = self.owned(id, movable);
+        if conforms(self.graph.shape(id), shape) {
+            owned
+        } else {
+            quote!(#p::conform(#owned, #x))
+        }
+    }
+
+    /// The value of `id`, owned: a scalar, a moved local, or a clone.
+    pub fn owned(&self, id: Id, movable: bool) -> TokenStream {
+        let is_local = !matches!(
+            self.graph.op(id),
+            Op::Param(_) | Op::Constant(_) | Op::Lit(_)
+        );
+        match &self.values[&id] {
+            Value::Scalar(t) => t.clone(),
+            Value::Matrix { receiver, .. } if is_local && movable => receiver.clone(),
+            Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
+        }
+    }
+}
+
 /// The body of `<name>_grad`: the statements computing `value` and the
 /// gradients, and the tuple returning them.
 pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> TokenStream {
-    let mut cx = EmitCx {
-        graph: g,
-        params,
-        private: quote!(::matgrad::__private),
-        values: HashMap::new(),
-    };
+    let mut cx = EmitCx::new(g, params);
     let mut roots = vec![value];
     roots.extend(grads.iter().filter_map(|o| o.node));
-    let lets = cx.lets(&needed(g, &roots, |_| false), "t");
-
-    let p = cx.private.clone();
-    let value_tokens = cx.values[&value].operand().clone();
-    let mut moved: BTreeSet<Id> = BTreeSet::new();
-    let mut items = vec![value_tokens];
-    for (k, out) in grads.iter().enumerate() {
-        let param = &params[out.param];
-        let item = match out.node {
-            None if param.shape.is_scalar() => cx.lit(0.0),
-            None => {
-                let x = cx.param(out.param);
-                let x = x.operand();
-                quote!(#p::zeros_like(#x))
-            }
-            Some(id) => {
-                let v = &cx.values[&id];
-                let is_local = !matches!(g.op(id), Op::Param(_) | Op::Lit(_));
-                let used_later = grads[k + 1..].iter().any(|o| o.node == Some(id));
-                let owned = match v {
-                    Value::Scalar(t) => t.clone(),
-                    Value::Matrix { receiver, .. }
-                        if is_local && !used_later && moved.insert(id) =>
-                    {
-                        receiver.clone()
-                    }
-                    Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
-                };
-                if conforms(g.shape(id), param.shape) {
-                    owned
-                } else {
-                    let x = cx.param(out.param);
-                    let x = x.operand();
-                    quote!(#p::conform(#owned, #x))
-                }
-            }
-        };
-        items.push(item);
-    }
+    let lets = cx.compute(&roots);
+    let mut items = vec![cx.value(value).operand().clone()];
+    items.extend(grad_items(&cx, grads));
     quote!(#lets (#(#items),*))
+}
+
+/// Each gradient as an owned value of its parameter's type; a local used by
+/// no later gradient is moved.
+pub fn grad_items(cx: &EmitCx, grads: &[GradOut]) -> Vec<TokenStream> {
+    let mut moved: BTreeSet<Id> = BTreeSet::new();
+    grads
+        .iter()
+        .enumerate()
+        .map(|(k, out)| {
+            let used_later = grads[k + 1..].iter().any(|o| o.node == out.node);
+            let movable = out.node.is_some_and(|id| !used_later && moved.insert(id));
+            cx.owned_like_param(out.node, out.param, movable)
+        })
+        .collect()
 }
 
 /// Whether a value of type-level shape `have` already has the parameter's type.

@@ -8,65 +8,150 @@ use syn::{Ident, ItemFn};
 
 use crate::errors::Errors;
 use crate::formula;
-use crate::ir::{Graph, Scalar};
+use crate::ir::{Graph, Id, Scalar};
 use crate::shape::Dims;
 use crate::signature::{self, ParamSig};
 use crate::{attr, diff, emit, parse};
 
-pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
+/// Which attribute is expanding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Grad,
+    Hessian,
+    Jacobian,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Grad => "grad",
+            Kind::Hessian => "hessian",
+            Kind::Jacobian => "jacobian",
+        }
+    }
+}
+
+/// A function read by one of the attributes: its parameters, the ones to
+/// differentiate, and its body as IR.
+pub struct Read {
+    pub func: ItemFn,
+    pub params: Vec<ParamSig>,
+    pub wrt: Vec<usize>,
+    pub wrt_names: Vec<Ident>,
+    pub options: attr::Options,
+    pub graph: Graph,
+    pub value: Option<Id>,
+    pub errors: Errors,
+}
+
+/// Reads the attribute and the function; `Err` holds the output when the item
+/// is not a function at all.
+pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<Read, TokenStream> {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
-            let err = syn::Error::new(e.span(), "#[grad] applies to a function").to_compile_error();
-            return quote!(#item #err);
+            let msg = format!("#[{}] applies to a function", kind.name());
+            let err = syn::Error::new(e.span(), msg).to_compile_error();
+            return Err(quote!(#item #err));
         }
     };
     let mut errors = Errors::default();
-    let wrt_names = attr::wrt(attr_tokens, &mut errors);
-    let scalar = signature::return_scalar(&func.sig, &mut errors);
+    let options = attr::options(kind, attr_tokens, &mut errors);
+    let scalar = match kind {
+        Kind::Jacobian => signature::return_element(&func.sig, &mut errors),
+        Kind::Grad | Kind::Hessian => signature::return_scalar(&func.sig, &mut errors),
+    };
     let mut dims = Dims::default();
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
-    let wrt = resolve_wrt(&func, &wrt_names, &params, &mut errors);
-
-    let mut g = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
+    let wrt = resolve_wrt(&func, &options.wrt, &params, &mut errors);
+    let mut graph = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
     let needs_tail = !matches!(func.sig.output, syn::ReturnType::Default);
     let value = parse::body(
-        &mut g,
+        &mut graph,
         &params,
         &reported,
         needs_tail,
         &func.block,
         &mut errors,
     );
+    Ok(Read {
+        func,
+        params,
+        wrt,
+        wrt_names: options.wrt.clone(),
+        options,
+        graph,
+        value,
+        errors,
+    })
+}
 
-    let generated = match value {
-        Some(value) if errors.is_empty() => {
-            let inputs: Vec<_> = wrt.iter().map(|&i| param_node(&g, i)).collect();
-            let adjoints = diff::gradient(&mut g, value, &inputs);
-            let outs: Vec<emit::GradOut> = wrt
-                .iter()
-                .zip(&adjoints)
-                .map(|(&param, &node)| emit::GradOut { node, param })
-                .collect();
-            let body = emit::body(&g, &params, value, &outs);
-            let doc = doc(&g, &func.sig.ident, &params, value, &outs);
-            let grads: Vec<TokenStream> = wrt
-                .iter()
-                .map(|&i| params[i].owned_ty.to_token_stream())
-                .collect();
+pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
+    let mut read = match read(Kind::Grad, attr_tokens, item) {
+        Ok(r) => r,
+        Err(out) => return out,
+    };
+    let generated = match read.value {
+        Some(value) if read.errors.is_empty() => {
+            let g = &mut read.graph;
+            let outs = gradient(g, value, &read.wrt);
+            let body = emit::body(g, &read.params, value, &outs);
+            let doc = doc(g, &read.func.sig.ident, &read.params, value, &outs);
             // A parameter the gradient does not need is still the user's to declare.
             let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables)]);
-            generated_fn(&func, &grads, attrs, quote!({ #body }))
+            generated_fn(
+                &read.func,
+                "grad",
+                &[],
+                &grad_types(&read),
+                attrs,
+                quote!({ #body }),
+            )
         }
-        _ => generated_fn(
-            &func,
-            &stub_grad_types(&wrt_names, &params),
-            quote!(#[allow(unused_variables, unused_mut, clippy::all)]),
-            quote!({ ::core::unreachable!("#[grad] reported an error") }),
+        _ => stub(
+            &read,
+            "grad",
+            &[],
+            &stub_grad_types(&read.wrt_names, &read.params),
         ),
     };
-    let errors = errors.to_compile_errors();
+    let (func, errors) = (&read.func, read.errors.to_compile_errors());
     quote!(#func #generated #errors)
+}
+
+/// The gradient of `value` with respect to each listed parameter.
+pub fn gradient(g: &mut Graph, value: Id, wrt: &[usize]) -> Vec<emit::GradOut> {
+    let inputs: Vec<Id> = wrt.iter().map(|&i| param_node(g, i)).collect();
+    let adjoints = diff::gradient(g, value, &inputs);
+    wrt.iter()
+        .zip(adjoints)
+        .map(|(&param, node)| emit::GradOut { node, param })
+        .collect()
+}
+
+/// The gradients' types: the listed parameters' types without references.
+pub fn grad_types(read: &Read) -> Vec<TokenStream> {
+    read.wrt
+        .iter()
+        .map(|&i| read.params[i].owned_ty.to_token_stream())
+        .collect()
+}
+
+/// A stub `<name>_<suffix>` that keeps callers compiling after an error.
+pub fn stub(
+    read: &Read,
+    suffix: &str,
+    extra: &[TokenStream],
+    outputs: &[TokenStream],
+) -> TokenStream {
+    generated_fn(
+        &read.func,
+        suffix,
+        extra,
+        outputs,
+        quote!(#[allow(unused_variables, unused_mut, clippy::all)]),
+        quote!({ ::core::unreachable!("matgrad reported an error") }),
+    )
 }
 
 /// Indices of the parameters to differentiate with respect to.
@@ -115,7 +200,7 @@ fn resolve_wrt(
     out
 }
 
-fn param_node(g: &Graph, index: usize) -> crate::ir::Id {
+pub fn param_node(g: &Graph, index: usize) -> crate::ir::Id {
     (0..g.len())
         .map(|i| crate::ir::Id(i as u32))
         .find(|&id| matches!(g.op(id), crate::ops::Op::Param(p) if p.index == index))
@@ -125,7 +210,7 @@ fn param_node(g: &Graph, index: usize) -> crate::ir::Id {
 /// The gradient types a stub returns: one per listed name (the first parameter
 /// when none is listed), `()` for a name that is not a parameter, so that
 /// callers destructuring the tuple see no second error.
-fn stub_grad_types(names: &[Ident], params: &[ParamSig]) -> Vec<TokenStream> {
+pub fn stub_grad_types(names: &[Ident], params: &[ParamSig]) -> Vec<TokenStream> {
     let owned = |p: &ParamSig| p.owned_ty.to_token_stream();
     if names.is_empty() {
         return params.first().map(owned).into_iter().collect();
@@ -141,17 +226,24 @@ fn stub_grad_types(names: &[Ident], params: &[ParamSig]) -> Vec<TokenStream> {
         .collect()
 }
 
-/// `fn <name>_grad(<same parameters>) -> (value, gradients…) <body>`.
-fn generated_fn(
+/// `fn <name>_<suffix>(<same parameters>, <extra>) -> (value, outputs…) <body>`.
+pub fn generated_fn(
     func: &ItemFn,
-    grads: &[TokenStream],
+    suffix: &str,
+    extra: &[TokenStream],
+    outputs: &[TokenStream],
     attrs: TokenStream,
     body: TokenStream,
 ) -> TokenStream {
     let vis = &func.vis;
-    let name = signature::suffixed(&func.sig.ident, "grad");
+    let name = signature::suffixed(&func.sig.ident, suffix);
     let (generics, where_clause) = (&func.sig.generics, &func.sig.generics.where_clause);
-    let inputs = func.sig.inputs.iter().map(without_mut);
+    let inputs = func
+        .sig
+        .inputs
+        .iter()
+        .map(without_mut)
+        .chain(extra.iter().cloned());
     let ret = match &func.sig.output {
         syn::ReturnType::Type(_, ty) => quote!(#ty),
         syn::ReturnType::Default => quote!(()),
@@ -166,7 +258,7 @@ fn generated_fn(
     quote! {
         #(#kept)*
         #attrs
-        #vis fn #name #generics (#(#inputs),*) -> (#ret, #(#grads),*) #where_clause #body
+        #vis fn #name #generics (#(#inputs),*) -> (#ret, #(#outputs),*) #where_clause #body
     }
 }
 
@@ -188,7 +280,7 @@ fn without_mut(arg: &syn::FnArg) -> TokenStream {
 }
 
 /// The generated function's doc comment, with the gradient formulas.
-fn doc(
+pub fn doc(
     g: &Graph,
     name: &Ident,
     params: &[ParamSig],

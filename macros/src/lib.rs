@@ -3,6 +3,7 @@
 //! `matgrad` crate, which re-exports them with the runtime helpers they need.
 
 mod attr;
+mod derivatives;
 mod diff;
 mod emit;
 mod errors;
@@ -28,4 +29,19 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::grad(attr.into(), item.into()).into()
+}
+
+/// Generates `<name>_hessian`, returning the value, the gradient (as
+/// `#[grad]`) and the Hessian `∂²f/∂vec(X)∂vec(X)ᵀ` over the listed parameters,
+/// and, for one parameter, `<name>_hvp`, the Hessian-vector product.
+#[proc_macro_attribute]
+pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    derivatives::hessian(attr.into(), item.into()).into()
+}
+
+/// Generates `<name>_jacobian`, returning the value and, per listed parameter,
+/// `∂vec(F)/∂vec(X)ᵀ` (numerator layout; `layout = denominator` transposes).
+#[proc_macro_attribute]
+pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    derivatives::jacobian(attr.into(), item.into()).into()
 }

@@ -49,6 +49,47 @@ pub fn return_scalar(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
     }
 }
 
+/// The element type of what the function returns: a scalar, or a nalgebra
+/// vector or matrix (for `#[jacobian]`).
+pub fn return_element(sig: &Signature, errors: &mut Errors) -> Option<Scalar> {
+    let generics = type_params(sig);
+    let ReturnType::Type(_, ty) = &sig.output else {
+        errors.at(
+            &sig.ident,
+            "#[jacobian] needs a function that returns a scalar, a vector or a matrix",
+        );
+        return None;
+    };
+    if let Some(s) = scalar_type(ty, &generics) {
+        return Some(s);
+    }
+    let element = match &**ty {
+        Type::Path(p) => p.path.segments.last().and_then(|seg| match &seg.arguments {
+            PathArguments::AngleBracketed(a) => a.args.first(),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let scalar = match element {
+        Some(GenericArgument::Type(t)) => scalar_type(t, &generics),
+        _ => None,
+    };
+    let shaped = type_shape(ty, &generics, &mut |_| Dim::Fixed(0)).is_ok();
+    match scalar {
+        Some(s) if shaped => Some(s),
+        _ => {
+            errors.at(
+                ty,
+                format!(
+                    "#[jacobian] needs a function that returns a float scalar, vector or matrix; this one returns `{}`",
+                    crate::errors::show(ty)
+                ),
+            );
+            None
+        }
+    }
+}
+
 /// The function's type parameters.
 fn type_params(sig: &Signature) -> Vec<Ident> {
     sig.generics

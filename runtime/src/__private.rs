@@ -86,3 +86,20 @@ where
     );
     OMatrix::from_iterator_generic(r, c, m.iter().cloned())
 }
+
+/// The unit matrix shaped like `like` with a 1 at column-major index `k`: the
+/// direction of one column of a Jacobian or Hessian.
+#[inline]
+pub fn unit_like<T, R, C, S>(like: &Matrix<T, R, C, S>, k: usize) -> OMatrix<T, R, C>
+where
+    T: RealField,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, c) = like.shape_generic();
+    let mut unit = OMatrix::from_element_generic(r, c, T::zero());
+    unit[k] = T::one();
+    unit
+}

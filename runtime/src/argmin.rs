@@ -121,8 +121,8 @@ where
         let (rows, cols) = match (shape, R::try_to_usize(), C::try_to_usize()) {
             (Some(shape), ..) => shape,
             (None, Some(r), Some(c)) => (r, c),
-            (None, Some(r), None) if r > 0 && n % r == 0 => (r, n / r),
-            (None, None, Some(c)) if c > 0 && n % c == 0 => (n / c, c),
+            (None, Some(r), None) if r > 0 && n.is_multiple_of(r) => (r, n / r),
+            (None, None, Some(c)) if c > 0 && n.is_multiple_of(c) => (n / c, c),
             (None, None, None) => {
                 return Err(invalid(format!(
                     "a parameter of {n} entries for a matrix with two dynamic dimensions: give \

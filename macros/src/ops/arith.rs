@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{matrix, same_shape, scalar, Rule};
+use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{infix, prefix, product, quotient, Formula, SUM};
 use crate::ir::{Graph, Id};
@@ -28,6 +28,9 @@ impl Rule for Neg {
     fn formula(&self, a: &[Formula]) -> Formula {
         prefix("−", &a[0])
     }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        linear_tangent(g, Neg, dargs)
+    }
 }
 
 /// `C = A + B`: `dC = dA + dB`, so `Ā = C̄`, `B̄ = C̄`.
@@ -48,6 +51,9 @@ impl Rule for Add {
     fn formula(&self, a: &[Formula]) -> Formula {
         infix(&a[0], " + ", &a[1], SUM)
     }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(sum_terms(g, [dargs[0], dargs[1]]))
+    }
 }
 
 /// `C = A − B`: `dC = dA − dB`, so `Ā = C̄`, `B̄ = −C̄`.
@@ -67,6 +73,10 @@ impl Rule for Sub {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         infix(&a[0], " − ", &a[1], SUM)
+    }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let db = dargs[1].map(|d| g.neg(d));
+        Ok(sum_terms(g, [dargs[0], db]))
     }
 }
 
@@ -89,6 +99,9 @@ impl Rule for Mul {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&a[0], &a[1])
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        scalar_tangent(self, g, node, dargs)
     }
 }
 
@@ -115,6 +128,9 @@ impl Rule for Div {
     fn formula(&self, a: &[Formula]) -> Formula {
         quotient(&a[0], &a[1])
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        scalar_tangent(self, g, node, dargs)
+    }
 }
 
 /// `C = α A` (matrix `A`, scalar `α`; written `A * α` or `α * A`):
@@ -138,6 +154,9 @@ impl Rule for Scale {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&a[1], &a[0])
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, Scale.into(), node, dargs)
     }
 }
 
@@ -164,5 +183,12 @@ impl Rule for DivScalar {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         quotient(&a[0], &a[1])
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dC = (dA − C dα)/α
+        let [_, s] = g.args2(node);
+        let c_ds = dargs[1].map(|ds| g.times(node, ds));
+        let minus = c_ds.map(|t| g.neg(t));
+        Ok(sum_terms(g, [dargs[0], minus]).map(|num| g.over(num, s)))
     }
 }

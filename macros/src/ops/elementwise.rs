@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{matrix, same_shape, scalar, Rule};
+use super::*;
 use crate::diff;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, mark, Formula, POSTFIX};
@@ -35,6 +35,9 @@ impl Rule for ComponentMul {
     fn formula(&self, a: &[Formula]) -> Formula {
         mark(&a[0], " ∘ ", &a[1])
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, ComponentMul.into(), node, dargs)
+    }
 }
 
 /// `C = A ⊘ B` (`component_div`): `dC = dA ⊘ B − C ∘ dB ⊘ B`, so
@@ -59,6 +62,13 @@ impl Rule for ComponentDiv {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         mark(&a[0], " ⊘ ", &a[1])
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dC = (dA − C ∘ dB) ⊘ B
+        let [_, b] = g.args2(node);
+        let c_db = dargs[1].map(|db| g.component_mul(node, db));
+        let minus = c_db.map(|t| g.neg(t));
+        Ok(sum_terms(g, [dargs[0], minus]).map(|num| g.build(ComponentDiv, &[num, b])))
     }
 }
 
@@ -95,6 +105,10 @@ impl Rule for Map {
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("written by formula::Writer, which sees the body")
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dC = f′.(A) ∘ dA: the adjoint rule with dA for C̄.
+        Ok(dargs[0].and_then(|da| self.adjoint(g, node, da)[0]))
+    }
 }
 
 /// `Ā = C̄ ∘ f′.(A)` for `C = f.(A)`, computed in one pass over `C̄`, `A` and
@@ -127,6 +141,27 @@ impl Rule for MapAdjoint {
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("written by formula::Writer, which sees the derivative")
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // d(C̄ ∘ f′.(A)) = dC̄ ∘ f′.(A) + C̄ ∘ f″.(A) ∘ dA
+        let (cbar, a, c) = (
+            g.node(node).args[0],
+            g.node(node).args[1],
+            g.node(node).args[2],
+        );
+        let first = dargs[0].map(|dcbar| g.build(self.clone(), &[dcbar, a, c]));
+        let second = match (dargs[1], diff::derivative(g, self.deriv)) {
+            (Some(da), Some(deriv2)) => {
+                let scaled = g.component_mul(cbar, da);
+                let op = MapAdjoint {
+                    body: self.body,
+                    deriv: deriv2,
+                };
+                Some(g.build(op, &[scaled, a, c]))
+            }
+            _ => None,
+        };
+        Ok(sum_terms(g, [first, second]))
+    }
 }
 
 /// A scalar function of one scalar argument: its method name, how its adjoint
@@ -152,6 +187,9 @@ macro_rules! scalar_fn {
                 let $c = node;
                 let _ = ($a, $c);
                 vec![$adjoint]
+            }
+            fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+                super::scalar_tangent(self, g, node, dargs)
             }
             fn formula(&self, a: &[Formula]) -> Formula {
                 call($math, a)
@@ -236,6 +274,9 @@ impl Rule for Sign {
     fn formula(&self, a: &[Formula]) -> Formula {
         call("sign", a)
     }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
 }
 
 /// `c = aⁿ` (`powi`, integer literal `n`): `dc = n aⁿ⁻¹ da`, so `ā = c̄ n aⁿ⁻¹`.
@@ -266,6 +307,9 @@ impl Rule for Powi {
             text: format!("{}^{}", a[0].at(POSTFIX + 1), self.0),
             prec: POSTFIX,
         }
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        scalar_tangent(self, g, node, dargs)
     }
 }
 
@@ -298,5 +342,8 @@ impl Rule for Powf {
             text: format!("{}^{}", a[0].at(POSTFIX + 1), a[1].at(POSTFIX + 1)),
             prec: POSTFIX,
         }
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        scalar_tangent(self, g, node, dargs)
     }
 }

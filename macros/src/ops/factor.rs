@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{inverse_adjoint, square, OnSingular, Rule};
+use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, postfix, Formula};
 use crate::ir::{Graph, Id};
@@ -28,6 +28,9 @@ impl Rule for LuOf {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         a[0].clone()
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(dargs[0])
     }
 }
 
@@ -52,6 +55,14 @@ impl Rule for LuDet {
     fn formula(&self, a: &[Formula]) -> Formula {
         call("det", a)
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dc = ⟨adj(A)ᵀ, dA⟩
+        let f = g.node(node).args[0];
+        Ok(dargs[0].map(|da| {
+            let cof = g.build(LuCofactors, &[f]);
+            g.dot(cof, da)
+        }))
+    }
 }
 
 /// `adj(A)ᵀ` from the factorisation (built for the adjoint of [`LuDet`]).
@@ -71,6 +82,11 @@ impl Rule for LuCofactors {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&call("adj", a), "ᵀ")
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let f = g.node(node).args[0];
+        let a = g.node(f).args[0];
+        Ok(dargs[0].map(|da| cofactors_tangent(g, a, da)))
     }
 }
 
@@ -101,6 +117,17 @@ impl Rule for LuLogDet {
     fn formula(&self, a: &[Formula]) -> Formula {
         call("ln det", a)
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dc = tr(A⁻¹ dA)
+        let f = g.node(node).args[0];
+        let a = g.node(f).args[0];
+        Ok(dargs[0].map(|da| {
+            let inv = g
+                .inverse(a, OnSingular::Nan)
+                .expect("a factorised matrix is square");
+            g.build(TrDot, &[inv, da])
+        }))
+    }
 }
 
 /// `C = A⁻¹` from the factorisation: `Ā = −Cᵀ C̄ Cᵀ` (see [`super::Inverse`]).
@@ -122,5 +149,8 @@ impl Rule for LuInverse {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&a[0], "⁻¹")
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(dargs[0].map(|da| inverse_tangent(g, node, da)))
     }
 }

@@ -2,7 +2,7 @@
 
 use proc_macro2::TokenStream;
 
-use super::Rule;
+use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{self, Formula};
 use crate::ir::{Graph, Id};
@@ -27,6 +27,9 @@ impl Rule for Param {
     }
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("parameters are written by name")
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
     }
 }
 
@@ -53,6 +56,9 @@ impl Rule for Lit {
     fn formula(&self, _: &[Formula]) -> Formula {
         formula::number(self.value())
     }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
 }
 
 /// The scalar parameter `v` of a `map(|v| …)` closure. Closures do not nest, so
@@ -72,6 +78,9 @@ impl Rule for LambdaParam {
     }
     fn formula(&self, _: &[Formula]) -> Formula {
         Formula::atom("v")
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
     }
 }
 
@@ -95,5 +104,8 @@ impl Rule for Constant {
     }
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("constants are written by their expression")
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
     }
 }

@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{matrix, same_shape, square, Rule};
+use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, postfix, product, Formula};
 use crate::ir::{Graph, Id};
@@ -47,6 +47,9 @@ impl Rule for MatMul {
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&a[0], &a[1])
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, MatMul.into(), node, dargs)
+    }
 }
 
 /// `C = Aᵀ B` (nalgebra's `tr_mul`, no transpose formed): `dC = dAᵀ B + Aᵀ dB`,
@@ -70,6 +73,9 @@ impl Rule for TrMul {
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&postfix(&a[0], "ᵀ"), &a[1])
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, TrMul.into(), node, dargs)
+    }
 }
 
 /// `C = Aᵀ`: `dC = dAᵀ`, so `Ā = C̄ᵀ`.
@@ -90,6 +96,9 @@ impl Rule for Transpose {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&a[0], "ᵀ")
+    }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        linear_tangent(g, Transpose, dargs)
     }
 }
 
@@ -113,6 +122,9 @@ impl Rule for Trace {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("tr", a)
+    }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        linear_tangent(g, Trace, dargs)
     }
 }
 
@@ -146,6 +158,9 @@ impl Rule for TrDot {
     fn formula(&self, a: &[Formula]) -> Formula {
         call("tr", &[product(&a[0], &a[1])])
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, TrDot.into(), node, dargs)
+    }
 }
 
 /// `c = ⟨A, B⟩` (`dot`): `dc = ⟨dA, B⟩ + ⟨A, dB⟩`, so `Ā = c̄ B`, `B̄ = c̄ A`.
@@ -168,6 +183,9 @@ impl Rule for Dot {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         Formula::atom(format!("⟨{}, {}⟩", a[0].text, a[1].text))
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, Dot.into(), node, dargs)
     }
 }
 
@@ -194,6 +212,14 @@ impl Rule for Determinant {
     fn formula(&self, a: &[Formula]) -> Formula {
         call("det", a)
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dc = ⟨adj(A)ᵀ, dA⟩
+        let a = g.node(node).args[0];
+        Ok(dargs[0].map(|da| {
+            let cof = g.build(Cofactors, &[a]);
+            g.dot(cof, da)
+        }))
+    }
 }
 
 /// `adj(A)ᵀ`, the cofactor matrix of a matrix of at most 3×3, by its closed
@@ -214,6 +240,10 @@ impl Rule for Cofactors {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&call("adj", a), "ᵀ")
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let a = g.node(node).args[0];
+        Ok(dargs[0].map(|da| cofactors_tangent(g, a, da)))
     }
 }
 
@@ -244,6 +274,31 @@ impl OnSingular {
             OnSingular::Nan => or_nan,
         }
     }
+}
+
+/// `dC = −C dA C` for `C = A⁻¹`.
+pub fn inverse_tangent(g: &mut Graph, c: Id, da: Id) -> Id {
+    let left = g.matmul(c, da);
+    let prod = g.matmul(left, c);
+    g.neg(prod)
+}
+
+/// `d adj(A)ᵀ = d(det(A) A⁻ᵀ) = det(A) (tr(A⁻¹ dA) A⁻ᵀ − A⁻ᵀ dAᵀ A⁻ᵀ)`, for an
+/// invertible `A` (NaN at a singular one).
+pub fn cofactors_tangent(g: &mut Graph, a: Id, da: Id) -> Id {
+    let inv = g
+        .inverse(a, OnSingular::Nan)
+        .expect("cofactors of a square matrix");
+    let det = g.determinant(a).expect("cofactors of a square matrix");
+    let inv_t = g.transpose(inv);
+    let trace = g.build(TrDot, &[inv, da]);
+    let scale = g.times(det, trace);
+    let first = g.times(inv_t, scale);
+    let da_t = g.transpose(da);
+    let left = g.matmul(inv_t, da_t);
+    let mid = g.matmul(left, inv_t);
+    let second = g.times(mid, det);
+    g.minus(first, second)
 }
 
 /// `Ā = −Cᵀ C̄ Cᵀ` for `C = A⁻¹`.
@@ -280,6 +335,9 @@ impl Rule for Inverse {
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&a[0], "⁻¹")
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(dargs[0].map(|da| inverse_tangent(g, node, da)))
+    }
 }
 
 /// `C = s I` of a given shape (built by the differentiator, e.g. for `tr`):
@@ -301,5 +359,8 @@ impl Rule for ScaledIdentity {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&a[0], &Formula::atom("I"))
+    }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(dargs[0].map(|ds| g.build(self.clone(), &[ds])))
     }
 }

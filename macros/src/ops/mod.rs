@@ -45,6 +45,63 @@ pub trait Rule {
 
     /// How the operation reads in the formula shown in the generated docs.
     fn formula(&self, args: &[Formula]) -> Formula;
+
+    /// Forward mode, the table of differentials read as code: given the
+    /// tangents `dargs` of the arguments (`None` where zero), the tangent of the
+    /// result `node` (`None` where zero). `Err` for an operation without a
+    /// second derivative here.
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let _ = (g, node, dargs);
+        Err(())
+    }
+}
+
+/// The sum of the present terms (`None` if none is).
+pub fn sum_terms(g: &mut Graph, terms: impl IntoIterator<Item = Option<Id>>) -> Option<Id> {
+    terms.into_iter().flatten().reduce(|a, b| g.plus(a, b))
+}
+
+/// The tangent of a linear operation: the operation applied to the tangent.
+pub fn linear_tangent(
+    g: &mut Graph,
+    op: impl Into<Op>,
+    dargs: &[Option<Id>],
+) -> Result<Option<Id>, ()> {
+    Ok(dargs[0].map(|d| g.build(op, &[d])))
+}
+
+/// The tangent of a bilinear operation `op(a, b)`: `op(da, b) + op(a, db)`.
+pub fn bilinear_tangent(
+    g: &mut Graph,
+    op: Op,
+    node: Id,
+    dargs: &[Option<Id>],
+) -> Result<Option<Id>, ()> {
+    let [a, b] = g.args2(node);
+    let left = dargs[0].map(|da| g.build(op.clone(), &[da, b]));
+    let right = dargs[1].map(|db| g.build(op, &[a, db]));
+    Ok(sum_terms(g, [left, right]))
+}
+
+/// The tangent of an operation on scalars: `Σ ∂c/∂aᵢ daᵢ`, the partials being
+/// the adjoint rule's contributions for `c̄ = 1`.
+pub fn scalar_tangent(
+    rule: &dyn Rule,
+    g: &mut Graph,
+    node: Id,
+    dargs: &[Option<Id>],
+) -> Result<Option<Id>, ()> {
+    let one = g.lit(1.0);
+    let partials = rule.adjoint(g, node, one);
+    let terms: Vec<Option<Id>> = partials
+        .into_iter()
+        .zip(dargs)
+        .map(|(p, d)| match (p, d) {
+            (Some(p), Some(d)) => Some(g.times(p, *d)),
+            _ => None,
+        })
+        .collect();
+    Ok(sum_terms(g, terms))
 }
 
 macro_rules! ops {

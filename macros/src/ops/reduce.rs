@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{matrix, Rule};
+use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, postfix, product, Formula};
 use crate::ir::{Graph, Id};
@@ -31,6 +31,14 @@ impl Rule for Norm {
     fn formula(&self, a: &[Formula]) -> Formula {
         Formula::atom(format!("‖{}‖", a[0].text))
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dc = ⟨A, dA⟩/c
+        let a = g.node(node).args[0];
+        Ok(dargs[0].map(|da| {
+            let inner = g.dot(a, da);
+            g.over(inner, node)
+        }))
+    }
 }
 
 /// `c = ‖A‖²_F = ⟨A, A⟩`: `dc = 2⟨A, dA⟩`, so `Ā = 2 c̄ A`.
@@ -55,6 +63,15 @@ impl Rule for NormSquared {
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&Formula::atom(format!("‖{}‖", a[0].text)), "²")
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dc = 2⟨A, dA⟩
+        let a = g.node(node).args[0];
+        Ok(dargs[0].map(|da| {
+            let inner = g.dot(a, da);
+            let two = g.lit(2.0);
+            g.times(two, inner)
+        }))
+    }
 }
 
 /// `c = Σᵢⱼ Aᵢⱼ = ⟨𝟙, A⟩`: `dc = ⟨𝟙, dA⟩`, so `Ā = c̄ 𝟙`.
@@ -78,6 +95,9 @@ impl Rule for Sum {
     fn formula(&self, a: &[Formula]) -> Formula {
         call("sum", a)
     }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        linear_tangent(g, Sum, dargs)
+    }
 }
 
 /// `C = s 𝟙`, a matrix of the given shape filled with `s` (built by the
@@ -99,5 +119,8 @@ impl Rule for Filled {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&a[0], &Formula::atom("𝟙"))
+    }
+    fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(dargs[0].map(|ds| g.build(self.clone(), &[ds])))
     }
 }

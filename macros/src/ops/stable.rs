@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{matrix, scalar, Rule};
+use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, Formula};
 use crate::ir::{Graph, Id};
@@ -31,6 +31,9 @@ macro_rules! runtime_fn {
                 let $c = node;
                 let _ = ($a, $c);
                 vec![$adjoint]
+            }
+            fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+                super::scalar_tangent(self, g, node, dargs)
             }
             fn formula(&self, a: &[Formula]) -> Formula {
                 call($func, a)
@@ -83,6 +86,9 @@ impl Rule for Step {
     fn formula(&self, a: &[Formula]) -> Formula {
         Formula::atom(format!("[{} > 0]", a[0].text))
     }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
 }
 
 /// `c = ln Σᵢ e^{aᵢ}` (`matgrad::log_sum_exp(&a)`, max-shifted):
@@ -106,6 +112,14 @@ impl Rule for LogSumExp {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("lse", a)
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dc = ⟨e^{A − c}, dA⟩
+        let a = g.node(node).args[0];
+        Ok(dargs[0].map(|da| {
+            let softmax = g.build(ExpShifted, &[a, node]);
+            g.dot(softmax, da)
+        }))
     }
 }
 
@@ -135,5 +149,15 @@ impl Rule for ExpShifted {
                 crate::formula::SUM,
             )],
         )
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // d e^{A − s} = e^{A − s} ∘ (dA − ds 𝟙)
+        let a = g.node(node).args[0];
+        let shape = g.shape(a);
+        let ds = dargs[1].map(|ds| {
+            let filled = g.build(Filled(shape), &[ds]);
+            g.neg(filled)
+        });
+        Ok(sum_terms(g, [dargs[0], ds]).map(|d| g.component_mul(node, d)))
     }
 }

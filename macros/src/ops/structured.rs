@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{matrix, same_shape, square, Rule};
+use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, mark, Formula};
 use crate::ir::{Graph, Id};
@@ -39,6 +39,9 @@ impl Rule for Kronecker {
     fn formula(&self, a: &[Formula]) -> Formula {
         mark(&a[0], " ⊗ ", &a[1])
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, Kronecker.into(), node, dargs)
+    }
 }
 
 /// `Ā` or `B̄` of `C = A ⊗ B` from `C̄` (args `[C̄, A, B]`), by blocks.
@@ -71,6 +74,20 @@ impl Rule for KroneckerAdjoint {
             KroneckerAdjoint::Left => call("⟨blocks of C̄, B⟩", &[a[0].clone(), a[2].clone()]),
             KroneckerAdjoint::Right => call("Σᵢⱼ Aᵢⱼ C̄₍ᵢⱼ₎", &[a[1].clone(), a[0].clone()]),
         }
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // Linear in C̄, and in B (left) or A (right), the other factor giving only a shape.
+        let (cbar, a, b) = (
+            g.node(node).args[0],
+            g.node(node).args[1],
+            g.node(node).args[2],
+        );
+        let first = dargs[0].map(|dc| g.build(self.clone(), &[dc, a, b]));
+        let second = match self {
+            KroneckerAdjoint::Left => dargs[2].map(|db| g.build(self.clone(), &[cbar, a, db])),
+            KroneckerAdjoint::Right => dargs[1].map(|da| g.build(self.clone(), &[cbar, da, b])),
+        };
+        Ok(sum_terms(g, [first, second]))
     }
 }
 
@@ -110,6 +127,9 @@ impl Rule for Cross {
     fn formula(&self, a: &[Formula]) -> Formula {
         mark(&a[0], " × ", &a[1])
     }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        bilinear_tangent(g, Cross.into(), node, dargs)
+    }
 }
 
 /// `C = e^A` (`exp` of a square matrix): `dC = L_exp(A, dA)`, the Fréchet
@@ -133,6 +153,11 @@ impl Rule for MatExp {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("exp", a)
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // dC = L_exp(A, dA)
+        let a = g.node(node).args[0];
+        Ok(dargs[0].map(|da| g.build(ExpFrechet, &[a, da])))
     }
 }
 

@@ -1,0 +1,560 @@
+//! `#[hessian]` and `#[jacobian]`: second derivatives as the forward (tangent)
+//! derivative of the gradient, first derivatives of vector- and matrix-valued
+//! functions in forward mode. A full Jacobian or Hessian is built column by
+//! column, one unit direction at a time, inside one loop whose body is the
+//! tangent code: no Kronecker product or `mn×mn` operator is formed, and the
+//! emitted code grows linearly with the loss. `<name>_hvp` is the tangent code
+//! once, in the caller's direction.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, ToTokens};
+
+use crate::attr::Layout;
+use crate::emit::{EmitCx, GradOut};
+use crate::expand::{self, Kind, Read};
+use crate::ir::{Graph, Id};
+use crate::ops::Param;
+use crate::shape::{Dim, Shape};
+use crate::signature::ParamSig;
+use crate::{diff, formula};
+
+pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut read = match expand::read(Kind::Hessian, attr, item) {
+        Ok(r) => r,
+        Err(out) => return out,
+    };
+    let single = read.wrt.len() == 1;
+    let element = match &read.func.sig.output {
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+        syn::ReturnType::Default => quote!(f64),
+    };
+    let hessian_out = [quote!(::matgrad::nalgebra::DMatrix<#element>)];
+    let generated = match read.value {
+        Some(value) if read.errors.is_empty() => match hessian_fns(&mut read, value) {
+            Ok(fns) => fns,
+            Err(err) => {
+                read.errors.push(err);
+                quote!()
+            }
+        },
+        _ => quote!(),
+    };
+    let generated = if read.errors.is_empty() {
+        generated
+    } else {
+        let mut outs = expand::stub_grad_types(&read.wrt_names, &read.params);
+        let mut stubs = {
+            let mut h = outs.clone();
+            h.extend(hessian_out.iter().cloned());
+            expand::stub(&read, "hessian", &[], &h)
+        };
+        if single {
+            let x = &read.params[read.wrt[0]].owned_ty;
+            outs.extend(outs.clone());
+            stubs.extend(expand::stub(&read, "hvp", &[quote!(v: &#x)], &outs));
+        }
+        stubs
+    };
+    let (func, errors) = (&read.func, read.errors.to_compile_errors());
+    quote!(#func #generated #errors)
+}
+
+pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut read = match expand::read(Kind::Jacobian, attr, item) {
+        Ok(r) => r,
+        Err(out) => return out,
+    };
+    let generated = match read.value {
+        Some(value) if read.errors.is_empty() => match jacobian_fn(&mut read, value) {
+            Ok(f) => f,
+            Err(err) => {
+                read.errors.push(err);
+                quote!()
+            }
+        },
+        _ => quote!(),
+    };
+    let generated = if read.errors.is_empty() {
+        generated
+    } else {
+        let outs: Vec<TokenStream> = read
+            .wrt_names
+            .iter()
+            .map(|_| quote!(::matgrad::nalgebra::DMatrix<f64>))
+            .collect();
+        expand::stub(&read, "jacobian", &[], &outs)
+    };
+    let (func, errors) = (&read.func, read.errors.to_compile_errors());
+    quote!(#func #generated #errors)
+}
+
+/// A direction parameter: a synthetic parameter of the shape of `like`,
+/// written `shown` in formulas.
+fn direction(
+    read: &mut Read,
+    like: usize,
+    name: Ident,
+    by_ref: bool,
+    shown: String,
+) -> (usize, Id) {
+    let p = &read.params[like];
+    let owned_ty = p.owned_ty.clone();
+    let sig = ParamSig {
+        ident: name,
+        owned_ty,
+        by_ref,
+        shape: p.shape,
+        unusable: None,
+    };
+    read.params.push(sig);
+    let index = read.params.len() - 1;
+    let node = read.graph.build(
+        Param {
+            index,
+            shape: read.params[index].shape,
+        },
+        &[],
+    );
+    read.graph.names.insert(node, shown);
+    (index, node)
+}
+
+/// The name of `<name>_hvp`'s direction: `v`, unless a parameter has it.
+fn direction_name(read: &Read) -> Ident {
+    let taken = |n: &str| read.params.iter().any(|p| p.ident == n);
+    let name = ["v", "direction", "v_direction"]
+        .into_iter()
+        .find(|n| !taken(n))
+        .unwrap_or("__v");
+    Ident::new(name, Span::call_site())
+}
+
+/// The number of entries of a value of `shape` at run time, and at compile time
+/// when its dimensions are fixed.
+fn entries(shape: Shape, value: &TokenStream) -> (TokenStream, Option<usize>) {
+    match (shape, shape.rows(), shape.cols()) {
+        (Shape::Scalar, ..) => (quote!(1usize), Some(1)),
+        (_, Dim::Fixed(r), Dim::Fixed(c)) => {
+            let n = r * c;
+            (quote!(#n), Some(n))
+        }
+        _ => (quote!(#value.len()), None),
+    }
+}
+
+/// A matrix of zeros with `rows`×`cols` entries, fixed-size when both are known.
+fn zeros(
+    cx: &EmitCx,
+    rows: &(TokenStream, Option<usize>),
+    cols: &(TokenStream, Option<usize>),
+) -> TokenStream {
+    let (ty, p) = (cx.scalar_type(), cx.private());
+    match (rows.1, cols.1) {
+        (Some(r), Some(c)) => quote!(#p::nalgebra::SMatrix::<#ty, #r, #c>::zeros()),
+        _ => {
+            let (r, c) = (&rows.0, &cols.0);
+            quote!(#p::nalgebra::DMatrix::<#ty>::zeros(#r, #c))
+        }
+    }
+}
+
+/// `let dir = e_k` shaped like parameter `like` (1 for a scalar).
+fn unit(cx: &EmitCx, dir: &Ident, like: usize, k: &Ident) -> TokenStream {
+    let p = cx.private();
+    let x = cx.param(like);
+    if matches!(x, crate::emit::Value::Scalar(_)) {
+        let one = cx.lit(1.0);
+        quote!(let #dir = #one;)
+    } else {
+        let x = x.operand();
+        quote!(let #dir = #p::unit_like(#x, #k);)
+    }
+}
+
+/// Writes the entries of `value` (a node's value) into `target` from
+/// `(row, col)` down a column, or along a row when `along_row`.
+fn write_entries(
+    cx: &EmitCx,
+    target: &Ident,
+    node: Id,
+    row: &TokenStream,
+    col: &TokenStream,
+    along_row: bool,
+) -> TokenStream {
+    let value = cx.value(node);
+    let index = Ident::new("__mg_i", Span::mixed_site());
+    let entry = Ident::new("__mg_e", Span::mixed_site());
+    let place = if along_row {
+        quote!((#row, #col + #index))
+    } else {
+        quote!((#row + #index, #col))
+    };
+    match value {
+        crate::emit::Value::Scalar(t) => quote!(#target[(#row, #col)] = #t;),
+        crate::emit::Value::Matrix { receiver, .. } => quote! {
+            for (#index, #entry) in #receiver.iter().enumerate() {
+                #target[#place] = *#entry;
+            }
+        },
+    }
+}
+
+/// `<name>_hessian` and, for one parameter, `<name>_hvp`.
+fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
+    let outs = expand::gradient(&mut read.graph, value, &read.wrt);
+    let grads: Vec<Option<Id>> = outs.iter().map(|o| o.node).collect();
+    let grad_nodes: Vec<Id> = grads.iter().flatten().copied().collect();
+    let wrt = read.wrt.clone();
+
+    // One direction per parameter, and the gradients' tangents along each.
+    let mut columns = Vec::new();
+    for (j, &w) in wrt.iter().enumerate() {
+        let name = Ident::new(&format!("__mg_dir{j}"), Span::mixed_site());
+        let shown = format!("d{}", read.params[w].ident);
+        let (dir_index, dir) = direction(read, w, name, false, shown);
+        let x = expand::param_node(&read.graph, w);
+        let t = diff::tangents(&mut read.graph, &grad_nodes, &[(x, dir)])
+            .map_err(|id| no_tangent(&read.graph, id))?;
+        columns.push((dir_index, dir, t));
+    }
+    // `<name>_hvp`: the tangent once, in the caller's direction.
+    let hvp = if wrt.len() == 1 {
+        let name = direction_name(read);
+        let (v_index, v) = direction(read, wrt[0], name.clone(), true, name.to_string());
+        let x = expand::param_node(&read.graph, wrt[0]);
+        let t = diff::tangents(&mut read.graph, &grad_nodes, &[(x, v)])
+            .map_err(|id| no_tangent(&read.graph, id))?;
+        let hv = grads[0].and(t.first().copied().flatten());
+        Some((v_index, name, hv))
+    } else {
+        None
+    };
+
+    let g = &read.graph;
+    let params = &read.params;
+    let mut cx = EmitCx::new(g, params);
+    let outer = cx.compute(&[vec![value], grad_nodes.clone()].concat());
+    let sizes: Vec<(TokenStream, Option<usize>)> = wrt
+        .iter()
+        .map(|&w| {
+            let x = cx.param(w);
+            entries(params[w].shape, x.receiver())
+        })
+        .collect();
+    let total = sum_sizes(&sizes);
+    let h = Ident::new("__mg_h", Span::mixed_site());
+    let init = zeros(&cx, &total, &total);
+    let k = Ident::new("__mg_k", Span::mixed_site());
+    let mut loops = TokenStream::new();
+    for (j, (dir_index, dir, tangents)) in columns.iter().enumerate() {
+        let present: Vec<(usize, Id)> = tangents
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.map(|t| (i, t)))
+            .collect();
+        if present.is_empty() {
+            continue;
+        }
+        let dir_ident = params[*dir_index].ident.clone();
+        let set_dir = unit(&cx, &dir_ident, wrt[j], &k);
+        let known = cx.known();
+        let targets: Vec<Id> = present.iter().map(|&(_, t)| t).collect();
+        let (hoisted, inner) = split_by_direction(&mut cx, g, &targets, *dir);
+        let col_offset = offset(&sizes, j);
+        let mut writes = TokenStream::new();
+        for &(i, t) in &present {
+            // Row block of gradient i; grads are in the order of `wrt`.
+            let row = offset(&sizes, i);
+            let col = quote!(#col_offset + #k);
+            writes.extend(write_entries(&cx, &h, t, &row, &col, false));
+        }
+        let n = &sizes[j].0;
+        loops.extend(quote! {
+            #hoisted
+            for #k in 0..#n {
+                #set_dir
+                #inner
+                #writes
+            }
+        });
+        cx.forget_since(&known);
+    }
+    let grad_outs: Vec<GradOut> = outs
+        .iter()
+        .map(|o| GradOut {
+            node: o.node,
+            param: o.param,
+        })
+        .collect();
+    let grad_items = crate::emit::grad_items(&cx, &grad_outs);
+    let value_item = cx.value(value).operand().clone();
+    let hessian_ty = match total.1 {
+        Some(n) => {
+            let ty = cx.scalar_type();
+            quote!(::matgrad::nalgebra::SMatrix<#ty, #n, #n>)
+        }
+        None => {
+            let ty = cx.scalar_type();
+            quote!(::matgrad::nalgebra::DMatrix<#ty>)
+        }
+    };
+    let body = quote!({
+        #outer
+        let mut #h = #init;
+        #loops
+        (#value_item, #(#grad_items,)* #h)
+    });
+    let mut outputs = expand::grad_types(read);
+    outputs.push(hessian_ty);
+    let doc = hessian_doc(read, value, &outs, hvp.as_ref().map(|(_, n, hv)| (n, *hv)));
+    let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, clippy::needless_range_loop)]);
+    let mut fns = expand::generated_fn(&read.func, "hessian", &[], &outputs, attrs, body);
+
+    if let Some((_, name, hv)) = hvp {
+        let mut cx = EmitCx::new(g, params);
+        let roots: Vec<Id> = [vec![value], grad_nodes, hv.into_iter().collect()].concat();
+        let lets = cx.compute(&roots);
+        let mut items = vec![cx.value(value).operand().clone()];
+        items.extend(crate::emit::grad_items(
+            &cx,
+            &[
+                GradOut {
+                    node: grads[0],
+                    param: wrt[0],
+                },
+                GradOut {
+                    node: hv,
+                    param: wrt[0],
+                },
+            ],
+        ));
+        let x = &params[wrt[0]].owned_ty;
+        let mut outputs = expand::grad_types(read);
+        outputs.push(x.to_token_stream());
+        let doc = format!(
+            " Value, gradient and Hessian-vector product of `{}`, derived by `#[hessian]`:\n `H vec({name})` as a matrix of the shape of `{}`, computed as the derivative of the gradient\n in the direction `{name}` (no Hessian formed).",
+            read.func.sig.ident, params[wrt[0]].ident
+        );
+        let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables)]);
+        fns.extend(expand::generated_fn(
+            &read.func,
+            "hvp",
+            &[quote!(#name: &#x)],
+            &outputs,
+            attrs,
+            quote!({ #lets (#(#items),*) }),
+        ));
+    }
+    Ok(fns)
+}
+
+/// `<name>_jacobian`: `∂vec(F)/∂vec(X)ᵀ` for each listed `X`.
+fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
+    let wrt = read.wrt.clone();
+    let mut columns = Vec::new();
+    for (j, &w) in wrt.iter().enumerate() {
+        let name = Ident::new(&format!("__mg_dir{j}"), Span::mixed_site());
+        let shown = format!("d{}", read.params[w].ident);
+        let (dir_index, dir) = direction(read, w, name, false, shown);
+        let x = expand::param_node(&read.graph, w);
+        let t = diff::tangents(&mut read.graph, &[value], &[(x, dir)])
+            .map_err(|id| no_tangent(&read.graph, id))?;
+        columns.push((dir_index, dir, t[0]));
+    }
+    let layout = read.options.layout;
+    let g = &read.graph;
+    let params = &read.params;
+    let mut cx = EmitCx::new(g, params);
+    let outer = cx.compute(&[value]);
+    let value_size = entries(g.shape(value), cx.value(value).receiver());
+    let k = Ident::new("__mg_k", Span::mixed_site());
+    let zero_row = quote!(0usize);
+    let mut blocks = TokenStream::new();
+    let mut outputs = Vec::new();
+    let mut names = Vec::new();
+    for (j, (dir_index, dir, tangent)) in columns.iter().enumerate() {
+        let w = wrt[j];
+        let x = cx.param(w);
+        let size = entries(params[w].shape, x.receiver());
+        let (rows, cols) = match layout {
+            Layout::Numerator => (&value_size, &size),
+            Layout::Denominator => (&size, &value_size),
+        };
+        let ty = cx.scalar_type();
+        outputs.push(match (rows.1, cols.1) {
+            (Some(r), Some(c)) => quote!(::matgrad::nalgebra::SMatrix<#ty, #r, #c>),
+            _ => quote!(::matgrad::nalgebra::DMatrix<#ty>),
+        });
+        let jac = Ident::new(&format!("__mg_j{j}"), Span::mixed_site());
+        let init = zeros(&cx, rows, cols);
+        names.push(jac.clone());
+        let Some(t) = tangent else {
+            blocks.extend(quote!(let #jac = #init;));
+            continue;
+        };
+        let dir_ident = params[*dir_index].ident.clone();
+        let set_dir = unit(&cx, &dir_ident, w, &k);
+        let known = cx.known();
+        let (hoisted, inner) = split_by_direction(&mut cx, g, &[*t], *dir);
+        let write = match layout {
+            Layout::Numerator => write_entries(&cx, &jac, *t, &zero_row, &quote!(#k), false),
+            Layout::Denominator => write_entries(&cx, &jac, *t, &quote!(#k), &zero_row, true),
+        };
+        let n = &size.0;
+        blocks.extend(quote! {
+            let mut #jac = #init;
+            #hoisted
+            for #k in 0..#n {
+                #set_dir
+                #inner
+                #write
+            }
+        });
+        cx.forget_since(&known);
+    }
+    let value_item = cx.owned(value, true);
+    let body = quote!({
+        #outer
+        #blocks
+        (#value_item, #(#names),*)
+    });
+    let doc = jacobian_doc(
+        read,
+        value,
+        &columns.iter().map(|c| c.2).collect::<Vec<_>>(),
+        layout,
+    );
+    let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, clippy::needless_range_loop)]);
+    Ok(expand::generated_fn(
+        &read.func,
+        "jacobian",
+        &[],
+        &outputs,
+        attrs,
+        body,
+    ))
+}
+
+/// The code computing `targets` split into what does not depend on `dir`
+/// (hoisted before the loop) and what does (inside it).
+fn split_by_direction(
+    cx: &mut EmitCx,
+    g: &Graph,
+    targets: &[Id],
+    dir: Id,
+) -> (TokenStream, TokenStream) {
+    let last = targets.iter().copied().max().unwrap_or(dir).max(dir);
+    let depends = g.depends_on(last, |id, _| id == dir);
+    let mut independent = Vec::new();
+    let mut stack = targets.to_vec();
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if depends[id.index()] {
+            stack.extend(g.node(id).args.iter().copied());
+        } else {
+            independent.push(id);
+        }
+    }
+    let hoisted = cx.compute(&independent);
+    let inner = cx.compute(targets);
+    (hoisted, inner)
+}
+
+/// The start of block `j` when blocks have `sizes`.
+fn offset(sizes: &[(TokenStream, Option<usize>)], j: usize) -> TokenStream {
+    let parts = sizes[..j].iter().map(|s| &s.0);
+    quote!((0usize #(+ #parts)*))
+}
+
+fn sum_sizes(sizes: &[(TokenStream, Option<usize>)]) -> (TokenStream, Option<usize>) {
+    let known: Option<usize> = sizes.iter().map(|s| s.1).sum();
+    let parts = sizes.iter().map(|s| &s.0);
+    (quote!((0usize #(+ #parts)*)), known)
+}
+
+/// The error for an operation without a tangent rule, at its tokens.
+fn no_tangent(g: &Graph, id: Id) -> syn::Error {
+    let what = match g.op(id) {
+        crate::ops::Op::ExpFrechet(_) => "the matrix exponential `exp`".to_owned(),
+        op => format!(
+            "`{}`",
+            format!("{op:?}")
+                .split(['(', ' '])
+                .next()
+                .unwrap_or_default()
+        ),
+    };
+    let msg = format!(
+        "matgrad cannot differentiate {what} twice yet: its second derivative is not implemented"
+    );
+    syn::Error::new(g.node(id).span, msg)
+}
+
+/// The doc comment of `<name>_hessian`: the gradient and the Hessian applied
+/// to a direction, `H vec(V) = vec(…)`.
+fn hessian_doc(
+    read: &Read,
+    value: Id,
+    outs: &[GradOut],
+    hvp: Option<(&Ident, Option<Id>)>,
+) -> String {
+    let g = &read.graph;
+    let mut roots: Vec<Id> = outs.iter().filter_map(|o| o.node).collect();
+    roots.extend(hvp.and_then(|(_, hv)| hv));
+    let mut w = formula::Writer::new(g, value, &roots);
+    let mut lines = vec![
+        format!(" Value, gradient and Hessian of `{}`, derived by `#[hessian]`.", read.func.sig.ident),
+        String::new(),
+        " `H` is `∂²f/∂vec(X)∂vec(X)ᵀ` over the listed parameters stacked in order (column-major `vec`),".to_owned(),
+        " built one column at a time from the derivative of the gradient: no Kronecker product is formed.".to_owned(),
+        String::new(),
+    ];
+    for o in outs {
+        let text = o.node.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
+        lines.push(format!(" - `∇{} = {text}`", read.params[o.param].ident));
+    }
+    if let Some((name, hv)) = hvp {
+        let text = hv.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
+        lines.push(format!(" - `H vec({name}) = vec({text})`"));
+    }
+    let defs = w.definitions();
+    if !defs.is_empty() {
+        lines.push(String::new());
+        lines.push(format!(" {}", defs.trim_start_matches(", ")));
+    }
+    lines.join("\n")
+}
+
+/// The doc comment of `<name>_jacobian`: each Jacobian applied to a direction.
+fn jacobian_doc(read: &Read, value: Id, tangents: &[Option<Id>], layout: Layout) -> String {
+    let g = &read.graph;
+    let roots: Vec<Id> = tangents.iter().flatten().copied().collect();
+    let mut w = formula::Writer::new(g, value, &roots);
+    let layout_text = match layout {
+        Layout::Numerator => "numerator layout: rows index `vec(F)`, columns `vec(X)`",
+        Layout::Denominator => "denominator layout: rows index `vec(X)`, columns `vec(F)`",
+    };
+    let mut lines = vec![
+        format!(
+            " Value and Jacobians of `{}`, derived by `#[jacobian]` ({layout_text}).",
+            read.func.sig.ident
+        ),
+        String::new(),
+        " Each is given by its action on a direction `dX` (the differential of `F`):".to_owned(),
+        String::new(),
+    ];
+    for (o, t) in read.wrt.iter().zip(tangents) {
+        let x = &read.params[*o].ident;
+        let text = t.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
+        lines.push(format!(" - `J_{x} vec(d{x}) = vec({text})`"));
+    }
+    let defs = w.definitions();
+    if !defs.is_empty() {
+        lines.push(String::new());
+        lines.push(format!(" {}", defs.trim_start_matches(", ")));
+    }
+    lines.join("\n")
+}
