@@ -225,7 +225,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         let t = diff::tangents(&mut read.graph, &grad_nodes, &[(x, v)])
             .map_err(|id| no_tangent(&read.graph, id))?;
         let hv = grads[0].and(t.first().copied().flatten());
-        Some((v_index, name, hv))
+        Some((v_index, name, hv, v))
     } else {
         None
     };
@@ -306,11 +306,16 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     });
     let mut outputs = expand::grad_types(read);
     outputs.push(hessian_ty);
-    let doc = hessian_doc(read, value, &outs, hvp.as_ref().map(|(_, n, hv)| (n, *hv)));
+    let doc = hessian_doc(
+        read,
+        value,
+        &outs,
+        hvp.as_ref().map(|(_, n, hv, v)| (n, *hv, *v)),
+    );
     let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, clippy::needless_range_loop)]);
     let mut fns = expand::generated_fn(&read.func, "hessian", &[], &outputs, attrs, body);
 
-    if let Some((_, name, hv)) = hvp {
+    if let Some((_, name, hv, _)) = hvp {
         let mut cx = EmitCx::new(g, params);
         let roots: Vec<Id> = [vec![value], grad_nodes, hv.into_iter().collect()].concat();
         let lets = cx.compute(&roots);
@@ -418,12 +423,9 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         #blocks
         (#value_item, #(#names),*)
     });
-    let doc = jacobian_doc(
-        read,
-        value,
-        &columns.iter().map(|c| c.2).collect::<Vec<_>>(),
-        layout,
-    );
+    let tangents: Vec<Option<Id>> = columns.iter().map(|c| c.2).collect();
+    let directions: Vec<Id> = columns.iter().map(|c| c.1).collect();
+    let doc = jacobian_doc(read, value, &tangents, &directions, layout);
     let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, clippy::needless_range_loop)]);
     Ok(expand::generated_fn(
         &read.func,
@@ -499,11 +501,11 @@ fn hessian_doc(
     read: &Read,
     value: Id,
     outs: &[GradOut],
-    hvp: Option<(&Ident, Option<Id>)>,
+    hvp: Option<(&Ident, Option<Id>, Id)>,
 ) -> String {
     let g = &read.graph;
     let mut roots: Vec<Id> = outs.iter().filter_map(|o| o.node).collect();
-    roots.extend(hvp.and_then(|(_, hv)| hv));
+    roots.extend(hvp.and_then(|(_, hv, _)| hv));
     let mut w = formula::Writer::new(g, value, &roots);
     let mut lines = vec![
         format!(" Value, gradient and Hessian of `{}`, derived by `#[hessian]`.", read.func.sig.ident),
@@ -516,9 +518,12 @@ fn hessian_doc(
         let text = o.node.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
         lines.push(format!(" - `∇{} = {text}`", read.params[o.param].ident));
     }
-    if let Some((name, hv)) = hvp {
+    if let Some((name, hv, v)) = hvp {
         let text = hv.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
         lines.push(format!(" - `H vec({name}) = vec({text})`"));
+        if let Some(kron) = hv.and_then(|hv| crate::kron_form::kronecker_form(g, &mut w, hv, v)) {
+            lines.push(format!(" - `H = {kron}`"));
+        }
     }
     let defs = w.definitions();
     if !defs.is_empty() {
@@ -529,7 +534,13 @@ fn hessian_doc(
 }
 
 /// The doc comment of `<name>_jacobian`: each Jacobian applied to a direction.
-fn jacobian_doc(read: &Read, value: Id, tangents: &[Option<Id>], layout: Layout) -> String {
+fn jacobian_doc(
+    read: &Read,
+    value: Id,
+    tangents: &[Option<Id>],
+    directions: &[Id],
+    layout: Layout,
+) -> String {
     let g = &read.graph;
     let roots: Vec<Id> = tangents.iter().flatten().copied().collect();
     let mut w = formula::Writer::new(g, value, &roots);
@@ -546,10 +557,17 @@ fn jacobian_doc(read: &Read, value: Id, tangents: &[Option<Id>], layout: Layout)
         " Each is given by its action on a direction `dX` (the differential of `F`):".to_owned(),
         String::new(),
     ];
-    for (o, t) in read.wrt.iter().zip(tangents) {
+    for ((o, t), dir) in read.wrt.iter().zip(tangents).zip(directions) {
         let x = &read.params[*o].ident;
         let text = t.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
         lines.push(format!(" - `J_{x} vec(d{x}) = vec({text})`"));
+        if let Some(kron) = t.and_then(|t| crate::kron_form::kronecker_form(g, &mut w, t, *dir)) {
+            let shown = match layout {
+                Layout::Numerator => kron,
+                Layout::Denominator => format!("({kron})ᵀ"),
+            };
+            lines.push(format!(" - `J_{x} = {shown}`"));
+        }
     }
     let defs = w.definitions();
     if !defs.is_empty() {

@@ -101,3 +101,40 @@ fn errors_come_with_a_stub() {
     assert!(out.contains("fn f_grad"), "{out}");
     assert!(out.contains("unreachable"), "{out}");
 }
+
+#[test]
+fn hessian_docs_show_the_kronecker_form() {
+    let quad = crate::derivatives::hessian(
+        quote!(x),
+        quote! {
+            fn f(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
+                (x.transpose() * a * x).trace()
+            }
+        },
+    )
+    .to_string();
+    assert!(quad.contains("H = I ⊗ aᵀ + I ⊗ a"), "{quad}");
+    let log_det = crate::derivatives::hessian(
+        quote!(x),
+        quote! {
+            fn f(x: &DMatrix<f64>) -> f64 {
+                x.determinant().ln()
+            }
+        },
+    )
+    .to_string();
+    assert!(
+        log_det.contains("H = −(u₁ ⊗ u₁ᵀ) K") && log_det.contains("u₁ = x⁻¹"),
+        "{log_det}"
+    );
+    let inverse = crate::derivatives::jacobian(
+        quote!(x),
+        quote! {
+            fn f(x: &Matrix3<f64>) -> Matrix3<f64> {
+                x.try_inverse().unwrap()
+            }
+        },
+    )
+    .to_string();
+    assert!(inverse.contains("J_x = −u₁ᵀ ⊗ u₁"), "{inverse}");
+}

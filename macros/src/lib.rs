@@ -14,6 +14,7 @@ mod expand;
 mod expand_tests;
 mod formula;
 mod ir;
+mod kron_form;
 mod ops;
 mod parse;
 mod shape;
