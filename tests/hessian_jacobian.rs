@@ -256,3 +256,29 @@ fn jacobians_in_both_layouts() {
         "1×n row",
     );
 }
+
+#[jacobian(x, a)]
+fn softmaxish(x: &DVector<f32>, a: &DMatrix<f32>) -> DVector<f32> {
+    (a * x).map(|v| v.exp()) / (x.norm_squared() + 1.0)
+}
+
+#[test]
+fn jacobian_f32_dynamic() {
+    let (x, a) = (dv::<f32>(3, 27), dm::<f32>(2, 3, 28));
+    let (value, jx, ja) = softmaxish_jacobian(&x, &a);
+    assert_eq!(value, softmaxish(&x, &a));
+    assert_eq!((jx.shape(), ja.shape()), ((2, 3), (2, 6)));
+    // Column k of J_x is the derivative along x_k.
+    for k in 0..3 {
+        let h = 1e-2f32;
+        let (mut plus, mut minus) = (x.clone(), x.clone());
+        plus[k] += h;
+        minus[k] -= h;
+        let fd = (softmaxish(&plus, &a) - softmaxish(&minus, &a)) / (2.0 * h);
+        assert!(
+            (&fd - jx.column(k)).amax() < 2e-3,
+            "column {k}: {fd} vs {}",
+            jx.column(k)
+        );
+    }
+}
