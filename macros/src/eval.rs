@@ -150,10 +150,13 @@ impl<'a> Eval<'a> {
             Op::MatExp(_) => M(m(0).clone().exp()),
             Op::ExpFrechet(_) => M(expm_frechet(m(0), m(1))),
             Op::Sigmoid(_) => S(1.0 / (1.0 + (-s(0)).exp())),
-            Op::Softplus(_) => S(s(0).exp().ln_1p()),
+            Op::Softplus(_) => S(s(0).max(0.0) + (-s(0).abs()).exp().ln_1p()),
             Op::Relu(_) => S(s(0).max(0.0)),
             Op::Step(_) => S(if s(0) > 0.0 { 1.0 } else { 0.0 }),
-            Op::LogSumExp(_) => S(m(0).map(f64::exp).sum().ln()),
+            Op::LogSumExp(_) => {
+                let top = m(0).max();
+                S(top + m(0).map(|v| (v - top).exp()).sum().ln())
+            }
             Op::ExpShifted(_) => M(m(0).map(|v| (v - s(1)).exp())),
         }
     }
@@ -246,11 +249,18 @@ fn kronecker_adjoint(
 }
 
 /// `L_exp(A, E)` as the top-right block of `exp([[A, E], [0, A]])`.
-fn expm_frechet(a: &DMatrix<f64>, e: &DMatrix<f64>) -> DMatrix<f64> {
+/// `E` is scaled to unit size (largest entry 1) first (the derivative is linear in it), so a large
+/// `E` does not spoil the exponential of the block matrix.
+pub fn expm_frechet(a: &DMatrix<f64>, e: &DMatrix<f64>) -> DMatrix<f64> {
+    let scale = e.amax();
+    if scale == 0.0 {
+        return DMatrix::zeros(a.nrows(), a.ncols());
+    }
+    let e = e / scale;
     let n = a.nrows();
     let mut block = DMatrix::zeros(2 * n, 2 * n);
     block.view_mut((0, 0), (n, n)).copy_from(a);
-    block.view_mut((0, n), (n, n)).copy_from(e);
+    block.view_mut((0, n), (n, n)).copy_from(&e);
     block.view_mut((n, n), (n, n)).copy_from(a);
-    block.exp().view((0, n), (n, n)).into_owned()
+    block.exp().view((0, n), (n, n)).into_owned() * scale
 }

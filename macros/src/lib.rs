@@ -17,6 +17,8 @@ mod ir;
 mod kron_form;
 mod ops;
 mod parse;
+#[cfg(test)]
+mod random_tests;
 mod shape;
 mod signature;
 mod simplify;
