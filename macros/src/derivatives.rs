@@ -479,19 +479,24 @@ fn sum_sizes(sizes: &[(TokenStream, Option<usize>)]) -> (TokenStream, Option<usi
 
 /// The error for an operation without a tangent rule, at its tokens.
 fn no_tangent(g: &Graph, id: Id) -> syn::Error {
-    let what = match g.op(id) {
-        crate::ops::Op::ExpFrechet(_) => "the matrix exponential `exp`".to_owned(),
-        op => format!(
-            "`{}`",
-            format!("{op:?}")
-                .split(['(', ' '])
-                .next()
-                .unwrap_or_default()
+    let (what, hint) = match g.op(id) {
+        crate::ops::Op::ExpFrechet(_) => ("the matrix exponential `exp`".to_owned(), ""),
+        crate::ops::Op::LuCofactors(_) => (
+            "the `determinant` of a matrix larger than 3×3".to_owned(),
+            "; its logarithm `determinant().ln()` can be",
+        ),
+        op => (
+            format!(
+                "`{}`",
+                format!("{op:?}")
+                    .split(['(', ' '])
+                    .next()
+                    .unwrap_or_default()
+            ),
+            "",
         ),
     };
-    let msg = format!(
-        "matgrad cannot differentiate {what} twice yet: its second derivative is not implemented"
-    );
+    let msg = format!("matgrad cannot differentiate {what} twice yet{hint}");
     syn::Error::new(g.node(id).span, msg)
 }
 

@@ -109,7 +109,7 @@ impl<'a> Eval<'a> {
             Op::TrDot(_) => S((m(0) * m(1)).trace()),
             Op::Dot(_) => S(m(0).component_mul(m(1)).sum()),
             Op::Determinant(_) => S(m(0).determinant()),
-            Op::Inverse(_) => M(m(0).clone().try_inverse().expect("eval: singular matrix")),
+            Op::Inverse(Inverse(on)) => M(inverse(m(0), on)),
             Op::ScaledIdentity(ScaledIdentity(shape)) => {
                 let (r, c) = self.size(*shape);
                 M(DMatrix::from_diagonal_element(r, c, s(0)))
@@ -139,11 +139,12 @@ impl<'a> Eval<'a> {
             Op::Powi(Powi(n)) => S(s(0).powi(*n)),
             Op::Powf(_) => S(s(0).powf(s(1))),
             Op::Cofactors(_) | Op::LuCofactors(_) => M(cofactors(m(0))),
+            Op::CofactorsTangent(_) => M(cofactors_tangent(m(0), m(1))),
             // The factor node stands for its matrix.
             Op::LuOf(_) => a[0].clone(),
             Op::LuDet(_) => S(m(0).determinant()),
             Op::LuLogDet(_) => S(m(0).determinant().ln()),
-            Op::LuInverse(_) => M(m(0).clone().try_inverse().expect("eval: singular matrix")),
+            Op::LuInverse(LuInverse(on)) => M(inverse(m(0), on)),
             Op::Kronecker(_) => M(m(0).kronecker(m(1))),
             Op::KroneckerAdjoint(side) => M(kronecker_adjoint(side, m(0), m(1), m(2))),
             Op::Cross(_) => M(m(0).cross(m(1))),
@@ -263,4 +264,35 @@ pub fn expm_frechet(a: &DMatrix<f64>, e: &DMatrix<f64>) -> DMatrix<f64> {
     block.view_mut((0, n), (n, n)).copy_from(&e);
     block.view_mut((n, n), (n, n)).copy_from(a);
     block.exp().view((0, n), (n, n)).into_owned() * scale
+}
+
+/// `A⁻¹`; where `A` is singular, NaN for an inverse only the differentiator
+/// needs, as the generated code gives, and a panic for the user's own.
+fn inverse(a: &DMatrix<f64>, on: &OnSingular) -> DMatrix<f64> {
+    match (a.clone().try_inverse(), on) {
+        (Some(inv), _) => inv,
+        (None, OnSingular::Nan) => a.map(|_| f64::NAN),
+        (None, _) => panic!("eval: singular matrix"),
+    }
+}
+
+/// The derivative of the cofactor matrix along `da`: each cofactor is a
+/// determinant of a minor, whose derivative is `Σ_k det(minor with row k of da)`.
+fn cofactors_tangent(a: &DMatrix<f64>, da: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = a.nrows();
+    DMatrix::from_fn(n, n, |i, j| {
+        let (minor, dminor) = (
+            a.clone().remove_row(i).remove_column(j),
+            da.clone().remove_row(i).remove_column(j),
+        );
+        let sign = if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
+        let d: f64 = (0..n - 1)
+            .map(|k| {
+                let mut m = minor.clone();
+                m.set_row(k, &dminor.row(k));
+                m.determinant()
+            })
+            .sum();
+        sign * d
+    })
 }

@@ -2,7 +2,10 @@
 
 pub use nalgebra;
 
-pub use crate::linalg::{kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient, Lu};
+pub use crate::linalg::{
+    kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient,
+    small_det_gradient_tangent, Lu,
+};
 pub use crate::stable::relu_derivative;
 
 use nalgebra::allocator::Allocator;

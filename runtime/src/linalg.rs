@@ -224,6 +224,53 @@ where
     })
 }
 
+/// The derivative of [`small_det_gradient`] at `a` in direction `da` (the
+/// second derivative of `det` applied to `da`), by the closed forms: exact at
+/// singular matrices too.
+#[doc(hidden)]
+pub fn small_det_gradient_tangent<T, D, S1, S2>(
+    a: &Matrix<T, D, D, S1>,
+    da: &Matrix<T, D, D, S2>,
+) -> OMatrix<T, D, D>
+where
+    T: RealField + Copy,
+    D: Dim,
+    S1: Storage<T, D, D>,
+    S2: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let (d, _) = a.shape_generic();
+    let n = a.nrows();
+    let m = |i: usize, j: usize| a[(i % n, j % n)];
+    let dm = |i: usize, j: usize| da[(i % n, j % n)];
+    OMatrix::from_fn_generic(d, d, |i, j| match n {
+        1 => T::zero(),
+        2 => {
+            let sign = if (i + j) % 2 == 0 {
+                T::one()
+            } else {
+                -T::one()
+            };
+            sign * dm(1 - i, 1 - j)
+        }
+        _ => {
+            let (p, q, r, s) = (
+                m(i + 1, j + 1),
+                m(i + 2, j + 2),
+                m(i + 1, j + 2),
+                m(i + 2, j + 1),
+            );
+            let (dp, dq, dr, ds) = (
+                dm(i + 1, j + 1),
+                dm(i + 2, j + 2),
+                dm(i + 1, j + 2),
+                dm(i + 2, j + 1),
+            );
+            dp * q + p * dq - dr * s - r * ds
+        }
+    })
+}
+
 /// The Fréchet derivative `L_exp(A, E)` of the matrix exponential at `A` in
 /// direction `E`: `e^{A+E} = e^A + L_exp(A, E) + O(‖E‖²)`. It equals the top-right
 /// block of `exp([[A, E], [0, A]])`; here it is computed by scaling and

@@ -83,10 +83,11 @@ impl Rule for LuCofactors {
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&call("adj", a), "ᵀ")
     }
-    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        let f = g.node(node).args[0];
-        let a = g.node(f).args[0];
-        Ok(dargs[0].map(|da| cofactors_tangent(g, a, da)))
+    /// The second derivative of `det` beyond 3×3 is not implemented: the
+    /// formula through `A⁻¹` is unstable near singular matrices, and a wrong
+    /// number is worse than a compile error.
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Err(())
     }
 }
 

@@ -243,7 +243,28 @@ impl Rule for Cofactors {
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         let a = g.node(node).args[0];
-        Ok(dargs[0].map(|da| cofactors_tangent(g, a, da)))
+        Ok(dargs[0].map(|da| g.build(CofactorsTangent, &[a, da])))
+    }
+}
+
+/// The derivative of [`Cofactors`] in a direction (for second derivatives of
+/// `det` up to 3×3), by the closed forms: exact at singular matrices.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CofactorsTangent;
+
+impl Rule for CofactorsTangent {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[0])
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, x, dx) = (cx.private(), a[0].operand(), a[1].operand());
+        quote!(#p::small_det_gradient_tangent(#x, #dx))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("third derivatives of `determinant` are not supported")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("d adjᵀ", a)
     }
 }
 
@@ -281,24 +302,6 @@ pub fn inverse_tangent(g: &mut Graph, c: Id, da: Id) -> Id {
     let left = g.matmul(c, da);
     let prod = g.matmul(left, c);
     g.neg(prod)
-}
-
-/// `d adj(A)ᵀ = d(det(A) A⁻ᵀ) = det(A) (tr(A⁻¹ dA) A⁻ᵀ − A⁻ᵀ dAᵀ A⁻ᵀ)`, for an
-/// invertible `A` (NaN at a singular one).
-pub fn cofactors_tangent(g: &mut Graph, a: Id, da: Id) -> Id {
-    let inv = g
-        .inverse(a, OnSingular::Nan)
-        .expect("cofactors of a square matrix");
-    let det = g.determinant(a).expect("cofactors of a square matrix");
-    let inv_t = g.transpose(inv);
-    let trace = g.build(TrDot, &[inv, da]);
-    let scale = g.times(det, trace);
-    let first = g.times(inv_t, scale);
-    let da_t = g.transpose(da);
-    let left = g.matmul(inv_t, da_t);
-    let mid = g.matmul(left, inv_t);
-    let second = g.times(mid, det);
-    g.minus(first, second)
 }
 
 /// `Ā = −Cᵀ C̄ Cᵀ` for `C = A⁻¹`.

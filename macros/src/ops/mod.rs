@@ -134,7 +134,7 @@ ops! {
     // arithmetic
     Neg, Add, Sub, Mul, Div, Scale, DivScalar,
     // linear algebra
-    MatMul, TrMul, Transpose, Trace, TrDot, Dot, Determinant, Cofactors, Inverse,
+    MatMul, TrMul, Transpose, Trace, TrDot, Dot, Determinant, Cofactors, CofactorsTangent, Inverse,
     ScaledIdentity,
     // one LU factorisation per matrix
     LuOf, LuDet, LuCofactors, LuLogDet, LuInverse,
