@@ -127,6 +127,9 @@ impl<'a> Eval<'a> {
             Op::MapAdjoint(f) => M(m(0).zip_zip_map(m(1), m(2), |cbar, v, c| {
                 cbar * self.closure(f.deriv, v, Some((f.body, c)))
             })),
+            Op::MapDerivative(f) => {
+                M(m(0).zip_map(m(1), |v, c| self.closure(f.deriv, v, Some((f.body, c)))))
+            }
             Op::Exp(_) => S(s(0).exp()),
             Op::Ln(_) => S(s(0).ln()),
             Op::Sqrt(_) => S(s(0).sqrt()),

@@ -207,6 +207,13 @@ impl<'a> Writer<'a> {
                     &[args[0].clone(), Formula::atom(format!("v ↦ {}", body.text))],
                 )
             }
+            Op::MapDerivative(m) => {
+                let d = self.write(m.deriv);
+                call(
+                    "map",
+                    &[args[0].clone(), Formula::atom(format!("v ↦ {}", d.text))],
+                )
+            }
             Op::MapAdjoint(m) => {
                 let d = self.write(m.deriv);
                 infix(

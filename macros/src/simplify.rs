@@ -47,6 +47,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
         "map-adjoint-constant-is-scale",
         map_adjoint_constant_is_scale,
     ),
+    ("map-adjoint-of-filled", map_adjoint_of_filled),
 ];
 
 pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
@@ -562,4 +563,22 @@ fn trace_cyclic_cheapest(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         }
     }
     None
+}
+
+/// `(s 𝟙) ∘ f′.(A) ⇒ s f′.(A)`: no filled matrix formed (the adjoint of a `map`
+/// under `sum`).
+fn map_adjoint_of_filled(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::MapAdjoint(m) = op else { return None };
+    let (Op::Filled(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let s = inner[0];
+    let d = g.build(
+        MapDerivative {
+            body: m.body,
+            deriv: m.deriv,
+        },
+        &[args[1], args[2]],
+    );
+    Some(g.times(d, s))
 }

@@ -51,6 +51,7 @@ const TESTED: &[&str] = &[
     "trace-cyclic-cheapest",
     "hadamard-filled-is-scale",
     "map-adjoint-constant-is-scale",
+    "map-adjoint-of-filled",
 ];
 
 #[test]
@@ -418,6 +419,33 @@ fn map_adjoint_constant_is_scale() {
     let p = Inputs::new(SEED);
     let expected = p.b.component_mul(&p.a.map(|_| 3.0));
     assert_value(&eval(&g, adjoint, &p), &Val::Matrix(expected), "3 b");
+}
+
+#[test]
+fn map_adjoint_of_filled() {
+    // The adjoint of `a.map(|v| v.exp())` under `s * sum(…)`: `s e^A`, no filled matrix.
+    let (mut g, root) = parse("a.map(|v| v.exp()).sum()");
+    let map = g.node(root).args[0];
+    let Op::Map(Map { body }) = *g.op(map) else {
+        panic!("not a map: {}", structure(&g, map))
+    };
+    let deriv = diff::derivative(&mut g, body).expect("the body depends on v");
+    let [a, s] = ["a", "s"].map(|n| param(&g, n));
+    let shape = g.shape(a);
+    let filled = g.build(Filled(shape), &[s]);
+    let adjoint = g.build(MapAdjoint { body, deriv }, &[filled, a, map]);
+    assert_eq!(render(&g, adjoint), "s map(a, v ↦ exp(v))");
+    assert!(
+        matches!(g.op(g.node(adjoint).args[0]), Op::MapDerivative(_)),
+        "{}",
+        structure(&g, adjoint)
+    );
+    let p = Inputs::new(SEED);
+    assert_value(
+        &eval(&g, adjoint, &p),
+        &Val::Matrix(p.a.map(f64::exp) * p.s),
+        "s e^a",
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -164,6 +164,51 @@ impl Rule for MapAdjoint {
     }
 }
 
+/// `f′.(A)` for `C = f.(A)`, with no adjoint to multiply (args `[A, C]`): what
+/// [`MapAdjoint`] becomes when `C̄` is a constant `s 𝟙`, as under `sum`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MapDerivative {
+    pub body: Id,
+    pub deriv: Id,
+}
+
+impl Rule for MapDerivative {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[0])
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        use crate::emit::ClosureParam::{Lambda, Node};
+        let (x, c) = (a[0].receiver(), a[1].operand());
+        if cx.uses(self.deriv, self.body) {
+            let f = cx.closure(self.deriv, &[Lambda, Node(self.body)]);
+            quote!(#x.zip_map(#c, #f))
+        } else {
+            let f = cx.closure(self.deriv, &[Lambda]);
+            quote!(#x.map(#f))
+        }
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("second derivatives are taken in forward mode")
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        unreachable!("written by formula::Writer, which sees the derivative")
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        // d f′.(A) = f″.(A) ∘ dA
+        let (a, c) = (g.node(node).args[0], g.node(node).args[1]);
+        Ok(match (dargs[0], diff::derivative(g, self.deriv)) {
+            (Some(da), Some(deriv2)) => Some(g.build(
+                MapAdjoint {
+                    body: self.body,
+                    deriv: deriv2,
+                },
+                &[da, a, c],
+            )),
+            _ => None,
+        })
+    }
+}
+
 /// A scalar function of one scalar argument: its method name, how its adjoint
 /// is built, and how it reads in a formula.
 macro_rules! scalar_fn {

@@ -143,7 +143,7 @@ ops! {
     // reductions
     Norm, NormSquared, Sum, Filled,
     // elementwise
-    ComponentMul, ComponentDiv, Map, MapAdjoint,
+    ComponentMul, ComponentDiv, Map, MapAdjoint, MapDerivative,
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,
     // stable helpers
     Sigmoid, Softplus, Relu, Step, LogSumExp, ExpShifted,
