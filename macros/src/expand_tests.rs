@@ -2,7 +2,7 @@
 //! `tests/expand/*.rs` so that changes to emitted code show up in review.
 //! Set `MATGRAD_BLESS=1` to rewrite the snapshots after an intended change.
 
-use quote::quote;
+use quote::{quote, ToTokens};
 
 use crate::expand;
 
@@ -137,4 +137,76 @@ fn hessian_docs_show_the_kronecker_form() {
     )
     .to_string();
     assert!(inverse.contains("J_x = −u₁ᵀ ⊗ u₁"), "{inverse}");
+}
+
+/// A loss of 50 operations, for the size and speed of the expansion.
+fn fifty_operations() -> proc_macro2::TokenStream {
+    quote! {
+        fn f(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, a: &DMatrix<f64>, s: f64) -> f64 {
+            let r = x * w - y;
+            let z = r.map(|v| v.tanh() * 0.5 + v * v);
+            let q = (a * w).component_mul(&w);
+            let u = x.tr_mul(&r) + q * s;
+            let m = a.transpose() * a + a * 2.0;
+            let k = (m.clone() * 0.1).try_inverse().unwrap();
+            let t = k.trace() + m.determinant().abs().sqrt();
+            let v = u.dot(&(k * &u)) / (s * s + 1.0);
+            let e = z.sum() + r.norm_squared() * s.exp() - q.norm();
+            let g = (u.component_div(&u.map(|c| c.abs() + 1.0))).sum();
+            e + v * t.ln() + g + (x * u).norm() + w.map(|c| c.sin().powi(2)).sum()
+        }
+    }
+}
+
+/// The number of tokens, groups counted by their contents.
+fn size(tokens: proc_macro2::TokenStream) -> usize {
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => 1 + size(g.stream()),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The emitted value-and-gradient code stays within a few times the forward
+/// expression. The goal is about 4×; this loss measures 5.8× (one `let` per
+/// value, and long paths for constructors), so the bound guards against growth
+/// until single-use values are inlined.
+#[test]
+fn emitted_code_is_a_few_times_the_forward_code() {
+    let item = fifty_operations();
+    let forward = size(
+        syn::parse2::<syn::ItemFn>(item.clone())
+            .unwrap()
+            .block
+            .to_token_stream(),
+    );
+    let file: syn::File = syn::parse2(expand::grad(quote!(w, a, s), item)).unwrap();
+    let syn::Item::Fn(generated) = &file.items[1] else {
+        panic!("the generated function")
+    };
+    let generated = size(generated.block.to_token_stream());
+    let ratio = generated as f64 / forward as f64;
+    println!("generated {generated} tokens for a forward body of {forward}: {ratio:.2}×");
+    assert!(
+        ratio <= 6.0,
+        "generated {generated} tokens for {forward}: {ratio:.2}×"
+    );
+}
+
+/// How long the expansion of a 50-operation loss takes, in-process:
+/// `cargo test -p matgrad-macros --release expansion_time -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn expansion_time() {
+    let source = fifty_operations().to_string();
+    let runs = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        let out = expand::grad(quote!(w, a, s), source.parse().unwrap());
+        std::hint::black_box(out);
+    }
+    let per = start.elapsed() / runs;
+    println!("expansion of a 50-operation loss: {per:?} per expansion (mean of {runs})");
 }
