@@ -1,0 +1,172 @@
+//! Where the time goes in the cases where matgrad is furthest from the hand-written gradient:
+//! each generated function beside the nalgebra operations its expansion is made of (see
+//! `cargo expand -p matgrad-bench --lib`), timed like the table.
+//!
+//! `cargo run --release -p matgrad-bench --example breakdown`
+
+use std::hint::black_box as bb;
+
+use matgrad::nalgebra::{DMatrix, Matrix3};
+use matgrad_bench::harness::{time_case, Case, Impl, Timing};
+use matgrad_bench::{data, gauss_nll, mf, quadform};
+
+type M = DMatrix<f64>;
+
+/// Times each part on `input`, round-robin like the table, and prints the medians.
+/// A named operation on the inputs.
+type Part<T> = (&'static str, fn(&T) -> f64);
+
+fn show<T: 'static>(title: &str, input: T, parts: &[Part<T>]) {
+    let input = std::rc::Rc::new(input);
+    let mut case = Case::new("breakdown", title);
+    for &(_, f) in parts {
+        let input = std::rc::Rc::clone(&input);
+        case = case.with(Impl::Value, move || f(bb(&*input)));
+    }
+    let ns = time_case(&case, &Timing::default());
+    println!("{title}");
+    for ((name, _), t) in parts.iter().zip(ns) {
+        println!("  {name:52} {t:>10.0} ns");
+    }
+}
+
+/// Keeps a result alive (all of it, not only the entry a caller would read).
+fn keep<T>(t: T) -> f64 {
+    bb(t);
+    0.0
+}
+
+/// glibc returns freed memory at the top of the heap to the system and serves large blocks by
+/// `mmap`, so a large temporary can cost a page fault per 4 KiB on every call, depending on
+/// what the process allocated before. That is a real cost of temporaries, but it depends on the
+/// history of the process: here it is switched off, to see what the operations themselves cost.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_heap() {
+    extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    const M_TRIM_THRESHOLD: i32 = -1;
+    const M_MMAP_THRESHOLD: i32 = -3;
+    // SAFETY: mallopt only changes glibc's allocation thresholds.
+    unsafe {
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    }
+    println!("(glibc heap trimming and mmap for large blocks switched off)");
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_heap() {}
+
+fn main() {
+    keep_heap();
+
+    let x = data::dmatrix(100, 100, 1.0, 33);
+    let a = data::dmatrix(100, 100, 1.0, 34);
+    show(
+        "quadform, n = 100",
+        (x, a),
+        &[
+            ("quadform_grad (matgrad)", |(x, a)| {
+                quadform::quadform_grad(x, a).0
+            }),
+            ("quadform_hand", |(x, a)| quadform::quadform_hand(x, a).0),
+            ("x.tr_mul(a): a dot product per entry", |(x, a)| {
+                keep(x.tr_mul(a))
+            }),
+            ("x.transpose() * a: copy, then gemm", |(x, a)| {
+                keep(x.transpose() * a)
+            }),
+            ("a * x: gemm (matrixmultiply)", |(x, a)| keep(a * x)),
+            ("t.tr_dot(x)", |(x, a)| x.tr_dot(a)),
+            ("&t + &u: allocation and one pass", |(x, a)| keep(x + a)),
+        ],
+    );
+
+    show(
+        "gauss_nll, n = 50",
+        (data::spd(50, 43), data::spd(50, 44)),
+        &[
+            ("gauss_nll_grad (matgrad)", |(x, s)| {
+                gauss_nll::gauss_nll_grad(x, s).0
+            }),
+            ("gauss_nll_hand", |(x, s)| gauss_nll::gauss_nll_hand(x, s).0),
+            ("gauss_nll (value only: LU det, LU inverse)", |(x, s)| {
+                gauss_nll::gauss_nll(x, s)
+            }),
+            (
+                "matgrad::logdet (the runtime LU the expansion uses)",
+                |(x, _)| matgrad::logdet(x),
+            ),
+            ("nalgebra lu().try_inverse()", |(x, _)| {
+                keep(x.clone().lu().try_inverse().unwrap())
+            }),
+            ("nalgebra cholesky()", |(x, _)| {
+                keep(x.clone().cholesky().unwrap().l_dirty())
+            }),
+            ("nalgebra cholesky().inverse()", |(x, _)| {
+                keep(x.clone().cholesky().unwrap().inverse())
+            }),
+            ("a.tr_mul(b): a dot product per entry", |(x, s)| {
+                keep(x.tr_mul(s))
+            }),
+            ("a * b: gemm (matrixmultiply)", |(x, s): &(M, M)| {
+                keep(x * s)
+            }),
+            ("transpose copy", |(x, _)| keep(x.transpose())),
+        ],
+    );
+
+    let sigma = Matrix3::from_column_slice(data::spd(3, 41).as_slice());
+    let s = Matrix3::from_column_slice(data::spd(3, 42).as_slice());
+    show(
+        "gauss_nll, Matrix3",
+        (sigma, s),
+        &[
+            ("gauss_nll3_grad (matgrad)", |(x, s)| {
+                gauss_nll::gauss_nll3_grad(x, s).0
+            }),
+            ("gauss_nll3_hand (closed-form det and inverse)", |(x, s)| {
+                gauss_nll::gauss_nll3_hand(x, s).0
+            }),
+            ("gauss_nll3_hand_cholesky", |(x, s)| {
+                gauss_nll::gauss_nll3_hand_cholesky(x, s).0
+            }),
+            ("matgrad::logdet (LU, as emitted for ln det)", |(x, _)| {
+                matgrad::logdet(x)
+            }),
+            ("determinant().ln() (closed form)", |(x, _)| {
+                x.determinant().ln()
+            }),
+            ("try_inverse() (closed form)", |(x, _)| {
+                keep(x.try_inverse().unwrap())
+            }),
+        ],
+    );
+
+    let m = data::dmatrix(200, 150, 1.0, 54);
+    let u = data::dmatrix(200, 10, 1.0, 55);
+    let v = data::dmatrix(150, 10, 1.0, 56);
+    show(
+        "mf, 200 × 150, r = 10",
+        (m, u, v),
+        &[
+            ("mf_grad (matgrad)", |(m, u, v)| mf::mf_grad(m, u, v).0),
+            ("mf_hand", |(m, u, v)| mf::mf_hand(m, u, v).0),
+            ("mf (value only)", |(m, u, v)| mf::mf(m, u, v)),
+            ("r.tr_mul(u): a dot product per entry", |(m, u, _)| {
+                keep(m.tr_mul(u))
+            }),
+            ("r.transpose() * u: copy, then gemm", |(m, u, _)| {
+                keep(m.transpose() * u)
+            }),
+            ("&r * v: gemm", |(m, _, v)| keep(m * v)),
+            ("u * v.transpose(): copy, then gemm", |(_, u, v)| {
+                keep(u * v.transpose())
+            }),
+            ("&t * (−2.0): allocation and one pass", |(m, _, _)| {
+                keep(m * -2.0)
+            }),
+        ],
+    );
+}

@@ -1,0 +1,38 @@
+//! Benchmarks of matgrad (issue 5): six losses, each with value + full gradient computed by
+//!
+//! 1. matgrad — `#[grad]` on the plain loss;
+//! 2. a hand-written closed-form gradient, as written for production;
+//! 3. num-dual, forward mode (`num_dual::gradient`);
+//! 4. ad_trait, reverse mode (`adr` on its thread-local tape);
+//! 5. central finite differences (smallest sizes only);
+//!
+//! plus the plain loss (value only). Each case module holds the loss and every implementation
+//! of its gradient; [`harness`] checks them against the hand-written one and times them.
+//! `cargo run --release -p matgrad-bench --bin table` prints the table.
+
+pub mod adt;
+pub mod data;
+pub mod fd;
+pub mod harness;
+pub mod linalg;
+
+pub mod gauss_nll;
+pub mod logreg;
+pub mod lsq;
+pub mod mf;
+pub mod mlp;
+pub mod quadform;
+
+pub use harness::{Case, Entry, Impl, Sizes};
+
+/// Every case at the selected sizes, in the order of the table.
+pub fn all_cases(sizes: Sizes) -> Vec<Case> {
+    let mut cases = Vec::new();
+    cases.extend(lsq::cases(sizes));
+    cases.extend(logreg::cases(sizes));
+    cases.extend(quadform::cases(sizes));
+    cases.extend(gauss_nll::cases(sizes));
+    cases.extend(mf::cases(sizes));
+    cases.extend(mlp::cases(sizes));
+    cases
+}

@@ -1,0 +1,61 @@
+//! Every implementation of every case agrees with the hand-written gradient (relative error
+//! ≤ 1e-6, finite differences ≤ 1e-5), at the smallest sizes so that the suite stays quick. The
+//! table binary runs the same check at every size before it times anything.
+
+use matgrad::nalgebra::DVector;
+use matgrad_bench::{all_cases, gauss_nll, Case, Impl, Sizes};
+
+#[test]
+fn every_implementation_matches_the_hand_written_gradient() {
+    let cases = all_cases(Sizes::Smallest);
+    let failures: Vec<String> = cases.iter().filter_map(|c| c.check().err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_case_has_every_implementation_at_its_smallest_size() {
+    for case in all_cases(Sizes::Smallest) {
+        for imp in Impl::ALL {
+            if imp == Impl::FiniteDiff && !case.skipped.is_empty() {
+                continue; // the extra dynamic instances of the fixed-size cases
+            }
+            assert!(
+                case.entry(imp).is_some(),
+                "{} {} has no {}",
+                case.case,
+                case.size,
+                imp.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_cholesky_variant_agrees_with_the_closed_form() {
+    gauss_nll::cholesky3_case().check().unwrap();
+}
+
+#[test]
+fn a_wrong_gradient_is_caught() {
+    let w = DVector::from_vec(vec![1.0, 2.0]);
+    let w2 = w.clone();
+    let case = Case::new("test", "2")
+        .with(Impl::Hand, move || (w.norm_squared(), &w * 2.0))
+        .with(Impl::Matgrad, move || (w2.norm_squared(), &w2 * 2.00001));
+    let err = case.check().unwrap_err();
+    assert!(err.contains("matgrad: gradient relative error"), "{err}");
+}
+
+#[test]
+fn timing_runs() {
+    let case = &all_cases(Sizes::Smallest)[0];
+    let timing = matgrad_bench::harness::Timing {
+        warm_up: std::time::Duration::from_millis(1),
+        batch: std::time::Duration::from_micros(200),
+        batches: 3,
+        budget: std::time::Duration::from_millis(10),
+    };
+    let ns = matgrad_bench::harness::time_case(case, &timing);
+    assert_eq!(ns.len(), case.entries.len());
+    assert!(ns.iter().all(|t| t.is_finite() && *t > 0.0), "{ns:?}");
+}

@@ -1,0 +1,167 @@
+//! `<name>_grad` on fixed-size inputs makes no heap allocation (issue 5): a counting global
+//! allocator around the call. Each loss is called once first (to warm up anything lazy), then
+//! the allocations made by one more call on this thread are counted. The counter is per thread,
+//! so tests running in parallel do not disturb each other.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+
+use matgrad::grad;
+use matgrad::nalgebra::{Matrix2x3, Matrix3, SMatrix, SVector, Vector2, Vector3};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the allocator can be called while this thread's locals are being torn down.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The generated value is the plain loss's (up to rounding: the generated code may evaluate
+/// it in another order).
+fn same_value(generated: f64, plain: f64) {
+    assert!(
+        (generated - plain).abs() <= 1e-12 * plain.abs().max(1.0),
+        "{generated} vs {plain}"
+    );
+}
+
+/// Calls `f` once to warm up, then returns how many allocations a second call makes.
+fn allocations<R>(mut f: impl FnMut() -> R) -> usize {
+    black_box(f());
+    let before = ALLOCATIONS.with(Cell::get);
+    black_box(f());
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+#[grad(x)]
+fn quadform(x: &Matrix3<f64>, a: &Matrix3<f64>) -> f64 {
+    (x.transpose() * a * x).trace()
+}
+
+#[allow(clippy::clone_on_copy)] // written as for dynamic matrices
+#[grad(sigma)]
+fn gauss_nll(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> f64 {
+    sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()
+}
+
+#[grad(w)]
+fn lsq(w: &Vector3<f64>, x: &Matrix2x3<f64>, y: &Vector2<f64>) -> f64 {
+    let r = x * w - y;
+    r.norm_squared()
+}
+
+#[grad(w1, w2)]
+fn mlp(
+    w1: &SMatrix<f64, 8, 4>,
+    w2: &SMatrix<f64, 2, 8>,
+    x: &SVector<f64, 4>,
+    y: &SVector<f64, 2>,
+) -> f64 {
+    let h = (w1 * x).map(|v| v.tanh());
+    (w2 * h - y).norm_squared()
+}
+
+#[grad(u, v)]
+fn mf(m: &SMatrix<f64, 10, 8>, u: &SMatrix<f64, 10, 3>, v: &SMatrix<f64, 8, 3>) -> f64 {
+    (m - u * v.transpose()).norm_squared()
+}
+
+#[grad(w)]
+fn logreg(w: &Vector3<f64>, x: &SMatrix<f64, 6, 3>, y: &SVector<f64, 6>, lambda: f64) -> f64 {
+    let m = (x * w).component_mul(y);
+    m.map(|v| (1.0 + (-v).exp()).ln()).sum() + lambda * w.norm_squared()
+}
+
+fn filled<const R: usize, const C: usize>(seed: f64) -> SMatrix<f64, R, C> {
+    SMatrix::from_fn(|i, j| ((i * C + j) as f64 * 0.37 + seed).sin())
+}
+
+fn spd3(seed: f64) -> Matrix3<f64> {
+    let b: Matrix3<f64> = filled(seed);
+    b * b.transpose() + Matrix3::identity()
+}
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    assert_eq!(allocations(|| vec![1.0f64; 3]), 1);
+    assert_eq!(allocations(Matrix3::<f64>::identity), 0);
+}
+
+#[test]
+fn quadform_matrix3() {
+    let (x, a) = (filled(1.0), filled(2.0));
+    let n = allocations(|| quadform_grad(black_box(&x), black_box(&a)));
+    assert_eq!(n, 0);
+    same_value(quadform_grad(&x, &a).0, quadform(&x, &a));
+}
+
+#[test]
+fn gauss_nll_matrix3() {
+    let (sigma, s) = (spd3(1.0), spd3(2.0));
+    let n = allocations(|| gauss_nll_grad(black_box(&sigma), black_box(&s)));
+    assert_eq!(n, 0);
+    same_value(gauss_nll_grad(&sigma, &s).0, gauss_nll(&sigma, &s));
+}
+
+#[test]
+fn lsq_vector3_matrix2x3() {
+    let (w, x, y) = (filled(1.0), filled(2.0), filled(3.0));
+    let n = allocations(|| lsq_grad(black_box(&w), black_box(&x), black_box(&y)));
+    assert_eq!(n, 0);
+    same_value(lsq_grad(&w, &x, &y).0, lsq(&w, &x, &y));
+}
+
+#[test]
+fn mlp_smatrix() {
+    let (w1, w2, x, y) = (filled(1.0), filled(2.0), filled(3.0), filled(4.0));
+    let n = allocations(|| mlp_grad(black_box(&w1), black_box(&w2), black_box(&x), black_box(&y)));
+    assert_eq!(n, 0);
+    same_value(mlp_grad(&w1, &w2, &x, &y).0, mlp(&w1, &w2, &x, &y));
+}
+
+#[test]
+fn mf_smatrix() {
+    let (m, u, v) = (filled(1.0), filled(2.0), filled(3.0));
+    let n = allocations(|| mf_grad(black_box(&m), black_box(&u), black_box(&v)));
+    assert_eq!(n, 0);
+    same_value(mf_grad(&m, &u, &v).0, mf(&m, &u, &v));
+}
+
+#[test]
+fn logreg_smatrix() {
+    let (w, x) = (filled(1.0), filled(2.0));
+    let y = SVector::<f64, 6>::from_fn(|i, _| if i % 2 == 0 { 1.0 } else { -1.0 });
+    let n = allocations(|| logreg_grad(black_box(&w), black_box(&x), black_box(&y), 0.1));
+    assert_eq!(n, 0);
+    same_value(logreg_grad(&w, &x, &y, 0.1).0, logreg(&w, &x, &y, 0.1));
+}
