@@ -68,9 +68,16 @@ pub struct EmitCx<'a> {
     private: TokenStream,
     /// Values of the nodes emitted so far.
     values: HashMap<Id, Value>,
+    /// The shape of the node being emitted.
+    current: Shape,
 }
 
 impl<'a> EmitCx<'a> {
+    /// The shape of the value being emitted.
+    pub fn shape(&self) -> Shape {
+        self.current
+    }
+
     pub fn private(&self) -> &TokenStream {
         &self.private
     }
@@ -203,6 +210,7 @@ impl<'a> EmitCx<'a> {
             params: self.params,
             private: self.private.clone(),
             values: HashMap::new(),
+            current: Shape::Scalar,
         };
         let mut idents = Vec::new();
         for p in params {
@@ -239,6 +247,7 @@ impl<'a> EmitCx<'a> {
                 op => {
                     let args: Vec<Value> =
                         node.args.iter().map(|a| self.values[a].clone()).collect();
+                    self.current = node.shape;
                     let expr = op.rule().emit(self, &args);
                     let name = self.local_name(id, prefix);
                     let span = node.span;
@@ -295,6 +304,7 @@ impl<'a> EmitCx<'a> {
             params,
             private: quote!(::matgrad::__private),
             values: HashMap::new(),
+            current: Shape::Scalar,
         }
     }
 

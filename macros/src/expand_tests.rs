@@ -113,7 +113,7 @@ fn hessian_docs_show_the_kronecker_form() {
         },
     )
     .to_string();
-    assert!(quad.contains("H = I ⊗ aᵀ + I ⊗ a"), "{quad}");
+    assert!(quad.contains("H = I ⊗ a + I ⊗ aᵀ"), "{quad}");
     let log_det = crate::derivatives::hessian(
         quote!(x),
         quote! {

@@ -41,6 +41,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("inverse-of-kron", inverse_of_kron),
     ("hadamard-of-krons", hadamard_of_krons),
     ("hadamard-scale-out", hadamard_scale_out),
+    ("tr-dot-of-tr-mul-is-dot", tr_dot_of_tr_mul),
     ("trace-cyclic-cheapest", trace_cyclic_cheapest),
     ("hadamard-filled-is-scale", hadamard_filled_is_scale),
     (
@@ -371,10 +372,7 @@ fn map_adjoint_constant_is_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<
 fn ln_of_det_is_logdet(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Ln(_) = op else { return None };
     match parts(g, args[0]) {
-        (Op::Determinant(_), inner) => {
-            let a = inner[0];
-            g.logdet(a).ok()
-        }
+        // (A `Determinant` is up to 3×3: its logarithm stays the closed form.)
         (Op::LuDet(_), inner) => {
             let f = inner[0];
             Some(g.build(LuLogDet, &[f]))
@@ -581,4 +579,16 @@ fn map_adjoint_of_filled(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         &[args[1], args[2]],
     );
     Some(g.times(d, s))
+}
+
+/// `tr((xᵀ a) y) ⇒ ⟨x, a y⟩`: the same cost, and `a y` is the product the
+/// gradient needs (for `tr(XᵀAX)`, two products instead of three).
+fn tr_dot_of_tr_mul(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::TrDot(_) = op else { return None };
+    let (Op::TrMul(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let (x, a) = (inner[0], inner[1]);
+    let ay = g.matmul(a, args[1]);
+    Some(g.dot(x, ay))
 }

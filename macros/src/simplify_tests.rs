@@ -48,6 +48,7 @@ const TESTED: &[&str] = &[
     "inverse-of-kron",
     "hadamard-of-krons",
     "hadamard-scale-out",
+    "tr-dot-of-tr-mul-is-dot",
     "trace-cyclic-cheapest",
     "hadamard-filled-is-scale",
     "map-adjoint-constant-is-scale",
@@ -290,6 +291,7 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     hadamard_of_krons: a.kronecker(b).component_mul(&c.kronecker(a)).sum()
         => "sum((a ⊗ b) ∘ (c ⊗ a))";
     hadamard_scale_out: (a * s).component_mul(&(b * t)).sum() => "sum(t s (a ∘ b))";
+    tr_dot_of_tr_mul_is_dot: (a.transpose() * b * c).trace() => "⟨a, b c⟩";
 }
 
 // Rules that need fixed sizes: the same values, as `Matrix4` and `Vector4`.

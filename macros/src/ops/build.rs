@@ -91,8 +91,13 @@ impl Graph {
         self.try_build(LuInverse(on_singular), &[f])
     }
 
-    /// `ln det A`, from an LU factorisation.
+    /// `ln det A`: the logarithm of the closed form up to 3×3, from an LU
+    /// factorisation beyond (no determinant formed, so no overflow).
     pub fn logdet(&mut self, a: Id) -> Result<Id, String> {
+        if self.is_small_square(a) {
+            let det = self.try_build(Determinant, &[a])?;
+            return self.try_build(Ln, &[det]);
+        }
         let f = self.try_build(LuOf, &[a])?;
         self.try_build(LuLogDet, &[f])
     }

@@ -6,10 +6,10 @@ fn nll(x: &Matrix3<f64>, a: &Matrix3<f64>, s: &Matrix3<f64>) -> f64 {
 
  Returns `(value, ∇x, ∇s)`, where
 
- - `∇x = aᵀ x + a x`
- - `∇s = u₂ − u₁ᵀ aᵀ u₂`
+ - `∇x = a x + aᵀ x`
+ - `∇s = (1/det(s)) adj(s)ᵀ − u₁ᵀ aᵀ u₁ᵀ`
 
- where `u₁ = s⁻¹`, `u₂ = u₁ᵀ`*/
+ where `u₁ = s⁻¹`*/
 #[must_use]
 #[allow(unused_variables)]
 fn nll_grad(
@@ -17,21 +17,23 @@ fn nll_grad(
     a: &Matrix3<f64>,
     s: &Matrix3<f64>,
 ) -> (f64, Matrix3<f64>, Matrix3<f64>) {
-    let __mg_t4 = x.tr_mul(a);
-    let __mg_q_6 = __mg_t4.tr_dot(x);
-    let __mg_t7 = ::matgrad::__private::Lu::new(s);
-    let __mg_t8 = __mg_t7.ln_determinant();
-    let __mg_t9 = __mg_q_6 + __mg_t8;
-    let __mg_t10 = ::matgrad::__private::inverse(s).unwrap();
-    let __mg_t12 = __mg_t10.tr_dot(a);
-    let __mg_t13 = __mg_t9 + __mg_t12;
-    let __mg_t15 = __mg_t10.transpose();
-    let __mg_t16 = a.transpose();
-    let __mg_t17 = __mg_t10.tr_mul(&__mg_t16);
-    let __mg_t18 = &__mg_t17 * &__mg_t15;
-    let __mg_s_bar_20 = &__mg_t15 - &__mg_t18;
-    let __mg_t21 = a.tr_mul(x);
-    let __mg_t22 = a * x;
-    let __mg_x_bar_24 = &__mg_t21 + &__mg_t22;
-    (__mg_t13, __mg_x_bar_24, __mg_s_bar_20)
+    let __mg_t6 = a * x;
+    let __mg_q_7 = x.dot(&__mg_t6);
+    let __mg_t8 = s.determinant();
+    let __mg_t9 = __mg_t8.ln();
+    let __mg_t10 = __mg_q_7 + __mg_t9;
+    let __mg_t11 = ::matgrad::__private::inverse(s).unwrap();
+    let __mg_t13 = __mg_t11.tr_dot(a);
+    let __mg_t14 = __mg_t10 + __mg_t13;
+    let __mg_t16 = __mg_t11.transpose();
+    let __mg_t17 = a.transpose();
+    let __mg_t18 = __mg_t11.transpose() * &__mg_t17;
+    let __mg_t19 = &__mg_t18 * &__mg_t16;
+    let __mg_t21 = 1f64 / __mg_t8;
+    let __mg_t22 = ::matgrad::__private::small_det_gradient(s);
+    let __mg_t23 = &__mg_t22 * __mg_t21;
+    let __mg_s_bar_24 = &__mg_t23 - &__mg_t19;
+    let __mg_t26 = a.transpose() * x;
+    let __mg_x_bar_27 = &__mg_t6 + &__mg_t26;
+    (__mg_t14, __mg_x_bar_27, __mg_s_bar_24)
 }
