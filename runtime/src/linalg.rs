@@ -6,7 +6,7 @@
 //! branch of [`Lu::det_gradient`] for matrices larger than 3×3.
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DMatrix, DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage};
+use nalgebra::{DMatrix, DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage};
 
 /// `ln det A`, computed from an LU factorisation without forming `det A`, so it
 /// stays finite where `det A` overflows or underflows. Like
@@ -22,84 +22,45 @@ use nalgebra::{DMatrix, DefaultAllocator, Dim, Matrix, OMatrix, RealField, Stora
 pub fn logdet<T, D, S>(a: &Matrix<T, D, D, S>) -> T
 where
     T: RealField + Copy,
-    D: Dim,
+    D: DimMin<D, Output = D>,
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     Lu::new(a).ln_determinant()
 }
 
-/// An LU factorisation with partial pivoting, `P A = L U`, kept beside `A`.
-/// One per matrix serves its inverse, determinant and log-determinant and their
+/// An LU factorisation with partial pivoting, `P A = L U` (nalgebra's). One per
+/// matrix serves its inverse, determinant and log-determinant and their
 /// gradients.
 #[doc(hidden)]
-pub struct Lu<T: RealField, D: Dim>
+pub struct Lu<T: RealField, D: DimMin<D, Output = D>>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
-    /// `L` (unit diagonal, below) and `U` (on and above the diagonal), packed.
-    lu: OMatrix<T, D, D>,
-    /// Row `i` of `P A` is row `perm[i]` of `A`; kept as transpositions.
-    swaps: OMatrix<usize, D, nalgebra::U1>,
-    /// The sign of `P`'s permutation.
-    sign: T,
-    a: OMatrix<T, D, D>,
+    lu: nalgebra::linalg::LU<T, D, D>,
 }
 
 impl<T, D> Lu<T, D>
 where
     T: RealField + Copy,
-    D: Dim,
+    D: DimMin<D, Output = D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     pub fn new<S: Storage<T, D, D>>(a: &Matrix<T, D, D, S>) -> Self {
-        let (d, _) = a.shape_generic();
-        let n = a.nrows();
-        let mut lu = a.clone_owned();
-        let mut swaps = OMatrix::<usize, D, nalgebra::U1>::from_element_generic(d, nalgebra::U1, 0);
-        let mut sign = T::one();
-        for k in 0..n {
-            let mut p = k;
-            for i in k + 1..n {
-                if lu[(i, k)].abs() > lu[(p, k)].abs() {
-                    p = i;
-                }
-            }
-            swaps[k] = p;
-            if p != k {
-                lu.swap_rows(k, p);
-                sign = -sign;
-            }
-            let pivot = lu[(k, k)];
-            if pivot == T::zero() {
-                continue;
-            }
-            for i in k + 1..n {
-                let l = lu[(i, k)] / pivot;
-                lu[(i, k)] = l;
-                for j in k + 1..n {
-                    let u = lu[(k, j)];
-                    lu[(i, j)] -= l * u;
-                }
-            }
-        }
         Lu {
-            lu,
-            swaps,
-            sign,
-            a: a.clone_owned(),
+            lu: a.clone_owned().lu(),
         }
     }
 
     pub fn determinant(&self) -> T {
-        self.lu.diagonal().iter().fold(self.sign, |acc, &u| acc * u)
+        self.lu.determinant()
     }
 
     /// `ln det A` without forming `det A`: NaN for `det A < 0`, −∞ if singular.
     pub fn ln_determinant(&self) -> T {
-        let mut sign = self.sign;
+        let mut sign: T = self.lu.p().determinant();
         let mut sum = T::zero();
-        for &u in self.lu.diagonal().iter() {
+        for &u in self.lu.u().diagonal().iter() {
             if u < T::zero() {
                 sign = -sign;
             }
@@ -112,50 +73,23 @@ where
         }
     }
 
-    fn is_invertible(&self) -> bool {
-        self.lu.diagonal().iter().all(|&u| u != T::zero())
-    }
-
-    /// Solves `A X = B` in place of `B`.
-    fn solve_in_place(&self, b: &mut OMatrix<T, D, D>) {
-        let n = self.lu.nrows();
-        for k in 0..n {
-            b.swap_rows(k, self.swaps[k]);
-        }
-        for c in 0..n {
-            for i in 0..n {
-                let mut v = b[(i, c)];
-                for j in 0..i {
-                    v -= self.lu[(i, j)] * b[(j, c)];
-                }
-                b[(i, c)] = v;
-            }
-            for i in (0..n).rev() {
-                let mut v = b[(i, c)];
-                for j in i + 1..n {
-                    v -= self.lu[(i, j)] * b[(j, c)];
-                }
-                b[(i, c)] = v / self.lu[(i, i)];
-            }
-        }
-    }
-
     /// `A⁻¹`, if `A` is invertible.
     pub fn inverse(&self) -> Option<OMatrix<T, D, D>> {
-        if !self.is_invertible() {
-            return None;
-        }
-        let (d, _) = self.lu.shape_generic();
-        let mut x = OMatrix::identity_generic(d, d);
-        self.solve_in_place(&mut x);
-        Some(x)
+        self.lu.try_inverse()
     }
 
     /// `A⁻¹`, or a matrix of NaN where `A` is singular (the gradient of
     /// `ln det A` is undefined there).
     pub fn inverse_or_nan(&self) -> OMatrix<T, D, D> {
         self.inverse()
-            .unwrap_or_else(|| self.a.map(|_| T::zero() / T::zero()))
+            .unwrap_or_else(|| self.matrix().map(|_| T::zero() / T::zero()))
+    }
+
+    /// `A = Pᵀ L U`, rebuilt (for the rare singular case).
+    fn matrix(&self) -> OMatrix<T, D, D> {
+        let mut a = self.lu.l() * self.lu.u();
+        self.lu.p().inv_permute_rows(&mut a);
+        a
     }
 
     /// `∇ det A = adj(A)ᵀ`, the cofactor matrix: `det(A) A⁻ᵀ` where `A` is
@@ -164,7 +98,7 @@ where
     pub fn det_gradient(&self) -> OMatrix<T, D, D> {
         match self.inverse() {
             Some(inv) => inv.transpose() * self.determinant(),
-            None => cofactor_by_svd(&self.a),
+            None => cofactor_by_svd(&self.matrix()),
         }
     }
 }
