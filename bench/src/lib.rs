@@ -1,4 +1,4 @@
-//! Benchmarks of matgrad (issue 5): six losses, each with value + full gradient computed by
+//! Benchmarks of matgrad: six losses, each with value + full gradient computed by
 //!
 //! 1. matgrad — `#[grad]` on the plain loss;
 //! 2. a hand-written closed-form gradient, as written for production;
