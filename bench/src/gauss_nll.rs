@@ -16,7 +16,7 @@ use crate::fd;
 use crate::harness::{Case, Impl, Sizes};
 use crate::linalg::gemm_tn;
 
-/// The loss for dynamic sizes, as the issue writes it; `#[grad]` adds `gauss_nll_grad`.
+/// The loss for dynamic sizes, as the benchmark defines it; `#[grad]` adds `gauss_nll_grad`.
 #[grad(sigma)]
 pub fn gauss_nll(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
     sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()

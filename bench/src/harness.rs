@@ -58,7 +58,7 @@ impl Impl {
 pub enum Sizes {
     /// The smallest size of each case (the quick correctness tests).
     Smallest,
-    /// Every size of the table.
+    /// Every size of the benchmark's table.
     All,
 }
 

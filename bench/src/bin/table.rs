@@ -1,4 +1,4 @@
-//! Prints the benchmark table of issue 5.
+//! Prints the benchmark table.
 //!
 //! ```text
 //! cargo run --release -p matgrad-bench --bin table [-- [--quick] [CASE ...]]
