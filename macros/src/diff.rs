@@ -62,7 +62,10 @@ fn sweep(g: &mut Graph, output: Id, is_input: impl Fn(Id) -> bool) -> HashMap<Id
 /// Names the adjoint of each named forward value `x` as `x_bar`, for readable
 /// generated code.
 fn name_adjoints(g: &mut Graph, adjoints: &HashMap<Id, Id>, output: Id) {
-    for (&id, &adj) in adjoints {
+    // In id order, so the names (and the generated code) are the same every build.
+    let mut pairs: Vec<(Id, Id)> = adjoints.iter().map(|(&id, &adj)| (id, adj)).collect();
+    pairs.sort();
+    for (id, adj) in pairs {
         if adj > output && !g.names.contains_key(&adj) {
             if let Some(name) = g.names.get(&id).cloned() {
                 g.names.insert(adj, format!("{name}_bar"));

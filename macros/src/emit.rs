@@ -92,6 +92,13 @@ impl<'a> EmitCx<'a> {
 
     /// A literal of the function's scalar type, as one token tree.
     pub fn lit(&self, v: f64) -> TokenStream {
+        let representable = match &self.graph.scalar {
+            Scalar::F32 => (v as f32).is_finite(),
+            _ => v.is_finite(),
+        };
+        if !representable {
+            return self.non_finite(v);
+        }
         let magnitude = match &self.graph.scalar {
             Scalar::F32 => Literal::f32_suffixed(v.abs() as f32),
             Scalar::F64 | Scalar::Generic(_) => Literal::f64_suffixed(v.abs()),
@@ -108,6 +115,26 @@ impl<'a> EmitCx<'a> {
             }
             _ if v.is_sign_negative() => quote!((#signed)),
             _ => signed,
+        }
+    }
+
+    /// ∞, −∞ or NaN (a literal such as `1e400`, or folded constants that
+    /// overflow), which have no literal form.
+    fn non_finite(&self, v: f64) -> TokenStream {
+        let name = if v.is_nan() {
+            quote!(NAN)
+        } else if v > 0.0 {
+            quote!(INFINITY)
+        } else {
+            quote!(NEG_INFINITY)
+        };
+        match &self.graph.scalar {
+            Scalar::F32 => quote!((::core::primitive::f32::#name)),
+            Scalar::F64 => quote!((::core::primitive::f64::#name)),
+            Scalar::Generic(t) => {
+                let p = &self.private;
+                quote!((#p::nalgebra::convert::<f64, #t>(::core::primitive::f64::#name)))
+            }
         }
     }
 

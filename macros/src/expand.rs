@@ -66,7 +66,7 @@ pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<R
     let wrt = resolve_wrt(&func, &options.wrt, &params, &mut errors);
     let mut graph = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
     let needs_tail = !matches!(func.sig.output, syn::ReturnType::Default);
-    let value = parse::body(
+    let mut value = parse::body(
         &mut graph,
         &params,
         &reported,
@@ -74,6 +74,18 @@ pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<R
         &func.block,
         &mut errors,
     );
+    if let (Some(v), Kind::Grad | Kind::Hessian, Some(syn::Stmt::Expr(tail, None))) =
+        (value, kind, func.block.stmts.last())
+    {
+        if !graph.shape(v).is_scalar() {
+            let shape = graph.dims.show(graph.shape(v)).to_string();
+            errors.at(
+                tail,
+                format!("this is {shape}, but the loss must be a scalar"),
+            );
+            value = None;
+        }
+    }
     Ok(Read {
         func,
         params,

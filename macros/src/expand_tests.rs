@@ -210,3 +210,107 @@ fn expansion_time() {
     let per = start.elapsed() / runs;
     println!("expansion of a 50-operation loss: {per:?} per expansion (mean of {runs})");
 }
+
+/// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand
+/// differently from build to build; each must now expand, once and the same.
+#[test]
+fn fuzz_findings() {
+    let cases = [
+        quote!(
+            fn f(a: &DMatrix<f64>) -> f64 {
+                a.pow(30000).sum()
+            }
+        ),
+        quote!(
+            fn f(v: &DVector<f64>, c: &DVector<f64>) -> f64 {
+                let d = v - c;
+                d.dot(&d)
+            }
+        ),
+        quote!(
+            fn f(x: f32) -> f32 {
+                x * 1e30 * 1e30
+            }
+        ),
+        quote!(
+            fn f(x: f64) -> f64 {
+                x * 1e200 * 1e200
+            }
+        ),
+        quote!(
+            fn f(x: f64) -> f64 {
+                x * 1e400
+            }
+        ),
+        quote!(
+            fn r#fn(x: f64) -> f64 {
+                x
+            }
+        ),
+    ];
+    for item in cases {
+        let start = std::time::Instant::now();
+        let first = expand::grad(quote!(), item.clone()).to_string();
+        assert!(start.elapsed().as_secs() < 5, "slow: {item}");
+        assert!(!first.contains("compile_error"), "{first}");
+        assert!(syn::parse_str::<syn::File>(&first).is_ok(), "{first}");
+        for _ in 0..5 {
+            assert_eq!(
+                expand::grad(quote!(), item.clone()).to_string(),
+                first,
+                "nondeterministic: {item}"
+            );
+        }
+    }
+    let both = expand::grad(
+        quote!(a, b),
+        quote!(
+            fn f(a: f64, b: f64) -> f64 {
+                (a + b) * (a + b)
+            }
+        ),
+    )
+    .to_string();
+    assert_eq!(
+        both,
+        expand::grad(
+            quote!(a, b),
+            quote!(
+                fn f(a: f64, b: f64) -> f64 {
+                    (a + b) * (a + b)
+                }
+            )
+        )
+        .to_string()
+    );
+    assert!(expand::grad(
+        quote!(),
+        quote!(
+            fn r#fn(x: f64) -> f64 {
+                x
+            }
+        )
+    )
+    .to_string()
+    .contains("fn fn_grad"));
+    assert!(expand::grad(
+        quote!(),
+        quote!(
+            fn f(x: f64) -> f64 {
+                x * 1e400
+            }
+        )
+    )
+    .to_string()
+    .contains("INFINITY"));
+    let matrix = expand::grad(
+        quote!(),
+        quote!(
+            fn f(y: &DVector<f64>) -> f64 {
+                y * 2.0
+            }
+        ),
+    )
+    .to_string();
+    assert!(matrix.contains("but the loss must be a scalar"), "{matrix}");
+}

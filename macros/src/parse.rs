@@ -598,9 +598,9 @@ impl BodyParser<'_> {
         self.built(m, built)
     }
 
-    /// `a.pow(n)` for a square matrix and an integer literal `n`, as the
-    /// product chain `A·A·…·A`: the powers are shared between the value and
-    /// the adjoint, which the product rule gives as `Σ (Aᵀ)ⁱ C̄ (Aᵀ)ⁿ⁻¹⁻ⁱ`.
+    /// `a.pow(n)` for a square matrix and an integer literal `n`, as products
+    /// of repeated squares (as nalgebra computes it): the powers are shared
+    /// between the value and the adjoint, which the product rule gives.
     fn matrix_pow(&mut self, m: &ExprMethodCall, a: Id) -> Result<Id, ()> {
         let n = match m.args.first() {
             Some(arg) if m.args.len() == 1 => int_literal(arg).filter(|&n| n >= 0),
@@ -621,11 +621,21 @@ impl BodyParser<'_> {
             let one = self.g.lit(1.0);
             return Ok(self.g.build(ScaledIdentity(shape), &[one]));
         }
-        let mut power = a;
-        for _ in 1..n {
-            power = self.g.matmul(power, a);
+        // Square-and-multiply: about 2 log₂ n products, each power a node.
+        let (mut result, mut square, mut rest) = (None, a, n);
+        while rest > 0 {
+            if rest & 1 == 1 {
+                result = Some(match result {
+                    Some(r) => self.g.matmul(r, square),
+                    None => square,
+                });
+            }
+            rest >>= 1;
+            if rest > 0 {
+                square = self.g.matmul(square, square);
+            }
         }
-        Ok(power)
+        Ok(result.unwrap_or(a))
     }
 
     /// A call of one of the runtime's functions: `matgrad::sigmoid(x)`,

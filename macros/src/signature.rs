@@ -293,5 +293,6 @@ fn alias_shape(name: &str) -> Option<(Dim, Dim)> {
 
 /// `<name>_grad`, at the span of the user's name.
 pub fn suffixed(ident: &Ident, suffix: &str) -> Ident {
-    Ident::new(&format!("{ident}_{suffix}"), ident.span())
+    use syn::ext::IdentExt;
+    Ident::new(&format!("{}_{suffix}", ident.unraw()), ident.span())
 }
