@@ -17,6 +17,10 @@ impl Errors {
         self.list.push(err);
     }
 
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

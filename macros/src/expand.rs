@@ -57,10 +57,12 @@ pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<R
     };
     let mut errors = Errors::default();
     let options = attr::options(kind, attr_tokens, &mut errors);
+    let errors_before = errors.len();
     let scalar = match kind {
         Kind::Jacobian => signature::return_element(&func.sig, &mut errors),
         Kind::Grad | Kind::Hessian => signature::return_scalar(&func.sig, &mut errors),
     };
+    let return_ok = errors.len() == errors_before;
     let mut dims = Dims::default();
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let wrt = resolve_wrt(&func, &options.wrt, &params, &mut errors);
@@ -74,8 +76,9 @@ pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<R
         &func.block,
         &mut errors,
     );
-    if let (Some(v), Kind::Grad | Kind::Hessian, Some(syn::Stmt::Expr(tail, None))) =
-        (value, kind, func.block.stmts.last())
+    // (When the return type is already reported, the body's shape says nothing new.)
+    if let (Some(v), Kind::Grad | Kind::Hessian, Some(syn::Stmt::Expr(tail, None)), true) =
+        (value, kind, func.block.stmts.last(), return_ok)
     {
         if !graph.shape(v).is_scalar() {
             let shape = graph.dims.show(graph.shape(v)).to_string();
