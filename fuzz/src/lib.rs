@@ -1,0 +1,45 @@
+//! Fuzzing harness of `matgrad-macros`.
+//!
+//! The macro crate is a `proc-macro` crate, so its internals cannot be a
+//! dependency. Its module tree is therefore declared here by path, read-only,
+//! with the same names as in `macros/src/lib.rs`, so that every `crate::...`
+//! path inside it resolves as it does there. The entry points are
+//! [`expand::grad`], [`derivatives::hessian`] and [`derivatives::jacobian`],
+//! the functions the three attributes call with `proc_macro2` token streams.
+//!
+//! Keep this list in step with the `mod` lines of `macros/src/lib.rs` (the
+//! `#[cfg(test)]` ones excepted).
+#![allow(dead_code, unused_imports, unused_variables, clippy::all)]
+
+#[path = "../../macros/src/attr.rs"]
+pub mod attr;
+#[path = "../../macros/src/derivatives.rs"]
+pub mod derivatives;
+#[path = "../../macros/src/diff.rs"]
+pub mod diff;
+#[path = "../../macros/src/emit.rs"]
+pub mod emit;
+#[path = "../../macros/src/errors.rs"]
+pub mod errors;
+#[path = "../../macros/src/expand.rs"]
+pub mod expand;
+#[path = "../../macros/src/formula.rs"]
+pub mod formula;
+#[path = "../../macros/src/ir.rs"]
+pub mod ir;
+#[path = "../../macros/src/kron_form.rs"]
+pub mod kron_form;
+#[path = "../../macros/src/ops/mod.rs"]
+pub mod ops;
+#[path = "../../macros/src/parse.rs"]
+pub mod parse;
+#[path = "../../macros/src/shape.rs"]
+pub mod shape;
+#[path = "../../macros/src/signature.rs"]
+pub mod signature;
+#[path = "../../macros/src/simplify.rs"]
+pub mod simplify;
+
+pub mod harness;
+pub mod mutate;
+pub mod rng;
