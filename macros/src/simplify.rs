@@ -188,17 +188,7 @@ fn scale_out_of_product(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     if !matches!(op, Op::MatMul(_) | Op::TrMul(_)) {
         return None;
     }
-    let scaled = |x: Id| match parts(g, x) {
-        (Op::Scale(_), inner) => Some((inner[0], inner[1])),
-        _ => None,
-    };
-    let (a, b, s) = match (scaled(args[0]), scaled(args[1])) {
-        (Some((a, s)), _) => (a, args[1], s),
-        (None, Some((b, s))) => (args[0], b, s),
-        (None, None) => return None,
-    };
-    let p = g.build(op.clone(), &[a, b]);
-    Some(g.times(p, s))
+    scale_out(g, op, args)
 }
 
 /// `(−A) B ⇒ −(A B)`, `A (−B) ⇒ −(A B)`, likewise for `Aᵀ B`.
@@ -431,17 +421,7 @@ fn kron_transpose(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `(k A) ⊗ B ⇒ k (A ⊗ B)`, `A ⊗ (k B) ⇒ k (A ⊗ B)`.
 fn kron_scale_out(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Kronecker(_) = op else { return None };
-    let scaled = |x: Id| match parts(g, x) {
-        (Op::Scale(_), inner) => Some((inner[0], inner[1])),
-        _ => None,
-    };
-    let (a, b, k) = match (scaled(args[0]), scaled(args[1])) {
-        (Some((a, k)), _) => (a, args[1], k),
-        (None, Some((b, k))) => (args[0], b, k),
-        (None, None) => return None,
-    };
-    let kron = g.build(Kronecker, &[a, b]);
-    Some(g.times(kron, k))
+    scale_out(g, op, args)
 }
 
 /// `tr(A ⊗ B) ⇒ tr A tr B` for square `A` and `B`.
@@ -522,17 +502,7 @@ fn hadamard_of_krons(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// `(k A) ∘ B ⇒ k (A ∘ B)`, `A ∘ (k B) ⇒ k (A ∘ B)`.
 fn hadamard_scale_out(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::ComponentMul(_) = op else { return None };
-    let scaled = |x: Id| match parts(g, x) {
-        (Op::Scale(_), inner) => Some((inner[0], inner[1])),
-        _ => None,
-    };
-    let (a, b, k) = match (scaled(args[0]), scaled(args[1])) {
-        (Some((a, k)), _) => (a, args[1], k),
-        (None, Some((b, k))) => (args[0], b, k),
-        (None, None) => return None,
-    };
-    let h = g.component_mul(a, b);
-    Some(g.times(h, k))
+    scale_out(g, op, args)
 }
 
 /// `tr(X Y B) = tr(X (Y B))`: of `tr((X Y) B)` and `tr(X (Y B))`, form the
@@ -591,4 +561,20 @@ fn tr_dot_of_tr_mul(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let (x, a) = (inner[0], inner[1]);
     let ay = g.matmul(a, args[1]);
     Some(g.dot(x, ay))
+}
+
+/// `op(α A, B) ⇒ α op(A, B)` and `op(A, α B) ⇒ α op(A, B)` for an operation
+/// linear in each argument: the shared step of the scale-out rules.
+fn scale_out(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let scaled = |x: Id| match parts(g, x) {
+        (Op::Scale(_), inner) => Some((inner[0], inner[1])),
+        _ => None,
+    };
+    let (a, b, s) = match (scaled(args[0]), scaled(args[1])) {
+        (Some((a, s)), _) => (a, args[1], s),
+        (None, Some((b, s))) => (args[0], b, s),
+        (None, None) => return None,
+    };
+    let inner = g.build(op.clone(), &[a, b]);
+    Some(g.times(inner, s))
 }
