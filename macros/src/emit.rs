@@ -41,6 +41,17 @@ impl Value {
         }
     }
 
+    /// The same value taken by value: a matrix local moved into its only reader.
+    fn moved(self) -> Value {
+        match self {
+            Value::Matrix { receiver, .. } => Value::Matrix {
+                operand: receiver.clone(),
+                receiver,
+            },
+            scalar => scalar,
+        }
+    }
+
     fn local(name: &Ident, shape: Shape) -> Value {
         match shape {
             Shape::Scalar => Value::Scalar(quote!(#name)),
@@ -70,6 +81,9 @@ pub struct EmitCx<'a> {
     values: HashMap<Id, Value>,
     /// The shape of the node being emitted.
     current: Shape,
+    /// Locals being emitted whose one reader is another node of the same
+    /// batch: an operation that reuses its operand's buffer may move them.
+    read_once: BTreeSet<Id>,
 }
 
 impl<'a> EmitCx<'a> {
@@ -238,6 +252,7 @@ impl<'a> EmitCx<'a> {
             private: self.private.clone(),
             values: HashMap::new(),
             current: Shape::Scalar,
+            read_once: BTreeSet::new(),
         };
         let mut idents = Vec::new();
         for p in params {
@@ -272,10 +287,19 @@ impl<'a> EmitCx<'a> {
                 Op::Lit(l) => Value::Scalar(self.lit(l.value())),
                 Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
                 op => {
-                    let args: Vec<Value> =
-                        node.args.iter().map(|a| self.values[a].clone()).collect();
+                    let rule = op.rule();
+                    let args: Vec<Value> = (node.args.iter().enumerate())
+                        .map(|(i, a)| {
+                            let value = self.values[a].clone();
+                            if rule.reuses(i) && self.read_once.contains(a) {
+                                value.moved()
+                            } else {
+                                value
+                            }
+                        })
+                        .collect();
                     self.current = node.shape;
-                    let expr = op.rule().emit(self, &args);
+                    let expr = rule.emit(self, &args);
                     let name = self.local_name(id, prefix);
                     let span = node.span;
                     out.extend(quote_spanned!(span=> let #name = #expr;));
@@ -332,6 +356,7 @@ impl<'a> EmitCx<'a> {
             private: quote!(::matgrad::__private),
             values: HashMap::new(),
             current: Shape::Scalar,
+            read_once: BTreeSet::new(),
         }
     }
 
@@ -340,6 +365,34 @@ impl<'a> EmitCx<'a> {
         let known: BTreeSet<Id> = self.values.keys().copied().collect();
         let need = needed(self.graph, roots, |id| known.contains(&id));
         self.lets(&need, "t")
+    }
+
+    /// Like [`EmitCx::compute`], for the last batch: whatever the `roots` need
+    /// is emitted here and read by nothing after it but the roots themselves,
+    /// so a local read by a single node may be moved into that node.
+    pub fn compute_last(&mut self, roots: &[Id]) -> TokenStream {
+        let known: BTreeSet<Id> = self.values.keys().copied().collect();
+        let need = needed(self.graph, roots, |id| known.contains(&id));
+        let mut reads: HashMap<Id, usize> = roots.iter().map(|&r| (r, 2)).collect();
+        for id in need.iter().filter(|id| !known.contains(id)) {
+            for &a in &self.graph.node(*id).args {
+                *reads.entry(a).or_default() += 1;
+            }
+        }
+        self.read_once = (need.iter().copied())
+            .filter(|id| !known.contains(id) && reads.get(id) == Some(&1) && self.is_local(*id))
+            .collect();
+        let lets = self.lets(&need, "t");
+        self.read_once.clear();
+        lets
+    }
+
+    /// Whether `id` is emitted as a `let` of its own.
+    fn is_local(&self, id: Id) -> bool {
+        !matches!(
+            self.graph.op(id),
+            Op::Param(_) | Op::Constant(_) | Op::Lit(_) | Op::LambdaParam(_)
+        )
     }
 
     pub fn value(&self, id: Id) -> &Value {
@@ -381,13 +434,9 @@ impl<'a> EmitCx<'a> {
 
     /// The value of `id`, owned: a scalar, a moved local, or a clone.
     pub fn owned(&self, id: Id, movable: bool) -> TokenStream {
-        let is_local = !matches!(
-            self.graph.op(id),
-            Op::Param(_) | Op::Constant(_) | Op::Lit(_)
-        );
         match &self.values[&id] {
             Value::Scalar(t) => t.clone(),
-            Value::Matrix { receiver, .. } if is_local && movable => receiver.clone(),
+            Value::Matrix { receiver, .. } if self.is_local(id) && movable => receiver.clone(),
             Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
         }
     }
@@ -399,7 +448,7 @@ pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> Tok
     let mut cx = EmitCx::new(g, params);
     let mut roots = vec![value];
     roots.extend(grads.iter().filter_map(|o| o.node));
-    let lets = cx.compute(&roots);
+    let lets = cx.compute_last(&roots);
     let mut items = vec![cx.value(value).operand().clone()];
     items.extend(grad_items(&cx, grads));
     quote!(#lets (#(#items),*))

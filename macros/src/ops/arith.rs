@@ -15,6 +15,9 @@ use crate::shape::{Dims, Shape};
 pub struct Neg;
 
 impl Rule for Neg {
+    fn reuses(&self, _: usize) -> bool {
+        true
+    }
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
@@ -38,6 +41,9 @@ impl Rule for Neg {
 pub struct Add;
 
 impl Rule for Add {
+    fn reuses(&self, _: usize) -> bool {
+        true
+    }
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         same_shape(a[0], a[1], dims, "`+`")
     }
@@ -61,6 +67,9 @@ impl Rule for Add {
 pub struct Sub;
 
 impl Rule for Sub {
+    fn reuses(&self, _: usize) -> bool {
+        true
+    }
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         same_shape(a[0], a[1], dims, "`-`")
     }
@@ -139,6 +148,9 @@ impl Rule for Div {
 pub struct Scale;
 
 impl Rule for Scale {
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0
+    }
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         matrix(a[0], "scaling")?;
         scalar(a[1], dims, "scaling")?;
@@ -166,6 +178,9 @@ impl Rule for Scale {
 pub struct DivScalar;
 
 impl Rule for DivScalar {
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0
+    }
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         matrix(a[0], "`/`")?;
         scalar(a[1], dims, "dividing a matrix")?;

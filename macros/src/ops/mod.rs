@@ -39,6 +39,14 @@ pub trait Rule {
     /// The nalgebra expression computing the result from its arguments.
     fn emit(&self, cx: &EmitCx, args: &[Value]) -> TokenStream;
 
+    /// Whether argument `arg` may be taken by value when nothing else reads it,
+    /// the result then reusing its buffer (as nalgebra's `a - &b` and `a * s`
+    /// reuse `a`'s).
+    fn reuses(&self, arg: usize) -> bool {
+        let _ = arg;
+        false
+    }
+
     /// Given `cbar`, the adjoint of the result `node`, the contribution to the
     /// adjoint of each argument (`None` where it is zero).
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>>;

@@ -31,9 +31,9 @@ fn nll_grad(
     let __mg_t19 = &__mg_t18 * &__mg_t16;
     let __mg_t21 = 1f64 / __mg_t8;
     let __mg_t22 = ::matgrad::__private::small_det_gradient(s);
-    let __mg_t23 = &__mg_t22 * __mg_t21;
-    let __mg_s_bar_24 = &__mg_t23 - &__mg_t19;
+    let __mg_t23 = __mg_t22 * __mg_t21;
+    let __mg_s_bar_24 = __mg_t23 - __mg_t19;
     let __mg_t26 = a.transpose() * x;
-    let __mg_x_bar_27 = &__mg_t6 + &__mg_t26;
+    let __mg_x_bar_27 = &__mg_t6 + __mg_t26;
     (__mg_t14, __mg_x_bar_27, __mg_s_bar_24)
 }
