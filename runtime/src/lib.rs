@@ -56,6 +56,7 @@ mod check;
 pub use check::{check_gradient, GradientCheck, Point};
 
 mod linalg;
+mod product;
 pub use linalg::{expm_frechet, logdet};
 
 mod stable;

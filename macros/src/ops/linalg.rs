@@ -61,14 +61,20 @@ impl Rule for TrMul {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         product_shape(a[0].transposed(), a[1], dims, "`tr_mul`")
     }
-    /// `tr_mul` for a vector result (nalgebra's `gemv` of the transpose); for a
-    /// matrix, nalgebra 0.35's `tr_mul` takes one dot product per entry, and
-    /// the blocked product of a transposed copy is several times faster.
+    /// `tr_mul` for a vector result (nalgebra's `gemv` of the transpose). For
+    /// a matrix, nalgebra 0.35's `tr_mul` takes one dot product per entry:
+    /// fixed sizes multiply a transposed copy on the stack, dynamic ones hand
+    /// a transposed view to the blocked `gemm` (`__private::tr_mul`).
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
-        match cx.shape().cols() {
-            Dim::Fixed(1) => quote!(#x.tr_mul(#y)),
-            _ => quote!(#x.transpose() * #y),
+        let p = cx.private();
+        match (cx.shape().rows(), cx.shape().cols()) {
+            (_, Dim::Fixed(1)) => quote!(#x.tr_mul(#y)),
+            (Dim::Fixed(_), Dim::Fixed(_)) => quote!(#x.transpose() * #y),
+            _ => {
+                let x = a[0].operand();
+                quote!(#p::tr_mul(#x, #y))
+            }
         }
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {

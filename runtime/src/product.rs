@@ -1,0 +1,92 @@
+//! `Aᵀ B` for matrices without copying `Aᵀ`.
+//!
+//! nalgebra 0.35's `tr_mul` computes one dot product per entry, while `gemm`
+//! hands a dynamic product whose output and first operand exceed 5 × 5 to
+//! `matrixmultiply` (blocked, vectorised, any strides). Past that threshold,
+//! `Aᵀ` is passed to `gemm` as a view of `A`'s storage with rows and columns
+//! exchanged; below it, or for fixed sizes (which nalgebra never blocks),
+//! `tr_mul` is the faster of the two.
+
+use nalgebra::allocator::Allocator;
+use nalgebra::constraint::{DimEq, SameNumberOfRows, ShapeConstraint};
+use nalgebra::{DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RealField, Storage, ViewStorage};
+
+/// `aᵀ b`, equal to `a.tr_mul(b)`.
+pub fn tr_mul<T, R1, C1, S1, R2, C2, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, C1, C2>
+where
+    T: RealField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<C1, C2>,
+    ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
+{
+    let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
+    let (rows, cols) = a.shape();
+    if !(dynamic && rows > 5 && cols > 5 && b.ncols() > 5) {
+        return a.tr_mul(b);
+    }
+    assert_eq!(rows, b.nrows(), "tr_mul: dimensions mismatch");
+    let (r, c) = a.shape_generic();
+    let (row_stride, col_stride) = a.strides();
+    // SAFETY: the view reads exactly the entries of `a`, which it borrows:
+    // entry (i, j) of the view is entry (j, i) of `a`.
+    let at = Matrix::from_data(unsafe {
+        ViewStorage::from_raw_parts(a.data.ptr(), (c, r), (Dyn(col_stride), Dyn(row_stride)))
+    });
+    let mut out = OMatrix::zeros_generic(c, b.shape_generic().1);
+    out.gemm(T::one(), &at, b, T::zero());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{DMatrix, SMatrix};
+
+    use super::tr_mul;
+
+    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
+    }
+
+    #[test]
+    fn equals_nalgebra_tr_mul_on_both_sides_of_the_threshold() {
+        for (r, c, k) in [
+            (2, 3, 4),
+            (6, 6, 6),
+            (40, 7, 9),
+            (9, 30, 6),
+            (6, 5, 8),
+            (50, 50, 50),
+        ] {
+            let (a, b) = (filled(r, c, 0.3), filled(r, k, 0.7));
+            let expected = a.tr_mul(&b);
+            assert!((tr_mul(&a, &b) - &expected).amax() <= 1e-12 * expected.amax());
+            let (a32, b32) = (a.map(|x| x as f32), b.map(|x| x as f32));
+            let got = tr_mul(&a32, &b32).map(f64::from);
+            assert!((got - &expected).amax() <= 1e-4 * expected.amax());
+        }
+    }
+
+    #[test]
+    fn views_and_mixed_sizes() {
+        let big = filled(30, 20, 0.9);
+        let a = big.view((2, 3), (12, 8));
+        let b = filled(12, 7, 0.4);
+        let expected = a.clone_owned().tr_mul(&b);
+        assert!((tr_mul(&a, &b) - &expected).amax() <= 1e-12 * expected.amax());
+
+        // A fixed-size `a` with a dynamic `b` takes the blocked path too.
+        let a: SMatrix<f64, 8, 6> = SMatrix::from_fn(|i, j| (i + 2 * j) as f64);
+        let b = filled(8, 9, 0.5);
+        let expected = a.tr_mul(&b);
+        assert!((tr_mul(&a, &b) - &expected).amax() <= 1e-12 * expected.amax());
+        assert_eq!(tr_mul(&a, &a), a.tr_mul(&a));
+    }
+}
