@@ -191,11 +191,13 @@ fn write_entries(
     };
     match value {
         crate::emit::Value::Scalar(t) => quote!(#target[(#row, #col)] = #t;),
-        crate::emit::Value::Matrix { receiver, .. } => quote! {
-            for (#index, #entry) in #receiver.iter().enumerate() {
-                #target[#place] = *#entry;
+        crate::emit::Value::Matrix { receiver, .. } | crate::emit::Value::Moved(receiver, _) => {
+            quote! {
+                for (#index, #entry) in #receiver.iter().enumerate() {
+                    #target[#place] = *#entry;
+                }
             }
-        },
+        }
     }
 }
 

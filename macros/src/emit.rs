@@ -22,6 +22,9 @@ pub enum Value {
         operand: TokenStream,
         receiver: TokenStream,
     },
+    /// A matrix local of this shape moved into its only reader, which may
+    /// reuse its buffer.
+    Moved(TokenStream, Shape),
 }
 
 impl Value {
@@ -30,6 +33,7 @@ impl Value {
         match self {
             Value::Scalar(t) => t,
             Value::Matrix { operand, .. } => operand,
+            Value::Moved(t, _) => t,
         }
     }
 
@@ -37,18 +41,16 @@ impl Value {
     pub fn receiver(&self) -> &TokenStream {
         match self {
             Value::Scalar(t) => t,
-            Value::Matrix { receiver, .. } => receiver,
+            Value::Matrix { receiver, .. } | Value::Moved(receiver, _) => receiver,
         }
     }
 
-    /// The same value taken by value: a matrix local moved into its only reader.
-    fn moved(self) -> Value {
+    /// The same value taken by value: a matrix local of shape `shape` moved
+    /// into its only reader.
+    fn moved(self, shape: Shape) -> Value {
         match self {
-            Value::Matrix { receiver, .. } => Value::Matrix {
-                operand: receiver.clone(),
-                receiver,
-            },
-            scalar => scalar,
+            Value::Matrix { receiver, .. } => Value::Moved(receiver, shape),
+            other => other,
         }
     }
 
@@ -292,7 +294,7 @@ impl<'a> EmitCx<'a> {
                         .map(|(i, a)| {
                             let value = self.values[a].clone();
                             if rule.reuses(i) && self.read_once.contains(a) {
-                                value.moved()
+                                value.moved(self.graph.shape(*a))
                             } else {
                                 value
                             }
@@ -436,8 +438,14 @@ impl<'a> EmitCx<'a> {
     pub fn owned(&self, id: Id, movable: bool) -> TokenStream {
         match &self.values[&id] {
             Value::Scalar(t) => t.clone(),
-            Value::Matrix { receiver, .. } if self.is_local(id) && movable => receiver.clone(),
-            Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
+            Value::Matrix { receiver, .. } | Value::Moved(receiver, _)
+                if self.is_local(id) && movable =>
+            {
+                receiver.clone()
+            }
+            Value::Matrix { receiver, .. } | Value::Moved(receiver, _) => {
+                quote!(#receiver.clone())
+            }
         }
     }
 }
@@ -469,13 +477,14 @@ pub fn grad_items(cx: &EmitCx, grads: &[GradOut]) -> Vec<TokenStream> {
         .collect()
 }
 
-/// Whether a value of type-level shape `have` already has the parameter's type.
-fn conforms(have: Shape, param: Shape) -> bool {
+/// Whether a value of type-level shape `have` has the type of one of shape
+/// `want` (fixed and dynamic dimensions in the same places).
+pub fn conforms(have: Shape, want: Shape) -> bool {
     let same = |a: Dim, b: Dim| {
         matches!(
             (a, b),
             (Dim::Fixed(_), Dim::Fixed(_)) | (Dim::Dynamic(_), Dim::Dynamic(_))
         )
     };
-    same(have.rows(), param.rows()) && same(have.cols(), param.cols())
+    same(have.rows(), want.rows()) && same(have.cols(), want.cols())
 }

@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::*;
 use crate::diff;
-use crate::emit::{EmitCx, Value};
+use crate::emit::{conforms, EmitCx, Value};
 use crate::formula::{call, mark, Formula, POSTFIX};
 use crate::ir::{Graph, Id};
 use crate::shape::{Dims, Shape};
@@ -21,9 +21,20 @@ impl Rule for ComponentMul {
         matrix(a[0], "`component_mul`")?;
         same_shape(a[0], a[1], dims, "`component_mul`")
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0
+    }
+    /// In place on a moved `A` of the result's type (with a dynamic `A` and a
+    /// fixed `B`, nalgebra's product has `B`'s type instead).
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
-        quote!(#x.component_mul(#y))
+        match &a[0] {
+            Value::Moved(_, shape) if conforms(*shape, cx.shape()) => {
+                let m = proc_macro2::Ident::new("__mg_m", proc_macro2::Span::mixed_site());
+                quote!({ let mut #m = #x; #m.component_mul_assign(#y); #m })
+            }
+            _ => quote!(#x.component_mul(#y)),
+        }
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);

@@ -1,0 +1,48 @@
+//! Locals read once are moved into the operation reading them, which reuses
+//! their buffer (`a - &b`, `a * s`, `component_mul_assign`). Each case checks
+//! value and gradients, including operands of mixed fixed and dynamic types,
+//! where nalgebra's result type is the fixed one and the buffer of a dynamic
+//! left operand cannot be reused. (Only some parameters are differentiated,
+//! so that the products are read once.)
+
+#[macro_use]
+mod common;
+
+use common::*;
+use matgrad::grad;
+use matgrad::nalgebra::{DMatrix, DVector, SMatrix, SVector};
+
+/// Every kind of reuse on dynamic locals: the product moved into the
+/// Hadamard product, that into the scaling, that into the difference.
+#[grad(w)]
+fn chain(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    let m = ((x * w).component_mul(y) * 2.0 - y) / 3.0;
+    (-m).map(|v| v.exp()).sum()
+}
+
+/// A dynamic product (`x * w` is a `DVector`) times a fixed vector: the result
+/// is an `SVector`, so the dynamic buffer is not reused.
+#[grad(w)]
+fn dynamic_times_fixed(x: &DMatrix<f64>, w: &DVector<f64>, z: &SVector<f64, 3>) -> f64 {
+    (x * w).component_mul(z).sum() + w.norm_squared()
+}
+
+/// A fixed product times a dynamic vector: the fixed buffer is reused.
+#[grad(a)]
+fn fixed_times_dynamic(a: &SMatrix<f64, 3, 2>, v: &SVector<f64, 2>, d: &DVector<f64>) -> f64 {
+    (a * v).component_mul(d).sum() + a.norm_squared()
+}
+
+#[test]
+fn chain_of_reuses() {
+    let (x, w, y) = (dm(5, 3, 1), dv(3, 2), dv(5, 3));
+    check!(chain(&x, &w, &y) => chain_grad[w]);
+}
+
+#[test]
+fn mixed_fixed_and_dynamic_operands() {
+    let (x, w, z) = (dm(3, 4, 4), dv(4, 5), sm(6));
+    check!(dynamic_times_fixed(&x, &w, &z) => dynamic_times_fixed_grad[w]);
+    let (a, v, d) = (sm(7), sm(8), dv(3, 9));
+    check!(fixed_times_dynamic(&a, &v, &d) => fixed_times_dynamic_grad[a]);
+}
