@@ -233,20 +233,28 @@ impl<'a> EmitCx<'a> {
     /// `|params| root`, the scalar expression `root` computed from the closure's
     /// parameters.
     pub fn closure(&self, root: Id, params: &[ClosureParam]) -> TokenStream {
-        self.closure_with(root, params, |body| body)
+        self.closure_with(&[root], params, |mut body| body.remove(0))
+    }
+
+    /// `|params| (first, second)`, the two sharing their common subexpressions.
+    pub fn closure_pair(&self, first: Id, second: Id, params: &[ClosureParam]) -> TokenStream {
+        self.closure_with(&[first, second], params, |body| quote!((#(#body),*)))
     }
 
     /// `|adjoint, params| adjoint * root`.
     pub fn closure_times_adjoint(&self, root: Id, params: &[ClosureParam]) -> TokenStream {
         let g = closure_ident("g");
-        self.closure_with(root, params, |body| quote!(#g * #body))
+        self.closure_with(&[root], params, |body| {
+            let body = &body[0];
+            quote!(#g * #body)
+        })
     }
 
     fn closure_with(
         &self,
-        root: Id,
+        roots: &[Id],
         params: &[ClosureParam],
-        finish: impl FnOnce(TokenStream) -> TokenStream,
+        finish: impl FnOnce(Vec<TokenStream>) -> TokenStream,
     ) -> TokenStream {
         let mut inner = EmitCx {
             graph: self.graph,
@@ -269,9 +277,10 @@ impl<'a> EmitCx<'a> {
             };
             idents.push(ident);
         }
-        let needed = needed(self.graph, &[root], |id| inner.values.contains_key(&id));
+        let needed = needed(self.graph, roots, |id| inner.values.contains_key(&id));
         let lets = inner.lets(&needed, "c");
-        let result = finish(inner.values[&root].operand().clone());
+        let results = roots.iter().map(|r| inner.values[r].operand().clone());
+        let result = finish(results.collect());
         quote!(|#(#idents),*| { #lets #result })
     }
 
@@ -283,6 +292,18 @@ impl<'a> EmitCx<'a> {
                 continue;
             }
             let node = self.graph.node(id);
+            if let Some((derivative, expr)) = self.fused(id, needed) {
+                let (name, dname) = (
+                    self.local_name(id, prefix),
+                    self.local_name(derivative, prefix),
+                );
+                let span = node.span;
+                out.extend(quote_spanned!(span=> let (#name, #dname) = #expr;));
+                self.values.insert(id, Value::local(&name, node.shape));
+                self.values
+                    .insert(derivative, Value::local(&dname, node.shape));
+                continue;
+            }
             let value = match &node.op {
                 Op::Param(p) => self.param(p.index),
                 Op::Constant(c) => self.constant(c.index),
@@ -311,6 +332,24 @@ impl<'a> EmitCx<'a> {
             self.values.insert(id, value);
         }
         out
+    }
+
+    /// A `map` whose derivative is needed in the same batch (as under `sum`):
+    /// the derivative's node and the expression computing both in one pass.
+    fn fused(&self, id: Id, batch: &BTreeSet<Id>) -> Option<(Id, TokenStream)> {
+        let Op::Map(map) = self.graph.op(id) else {
+            return None;
+        };
+        let arg = self.graph.node(id).args[0];
+        let derivative = batch.range(id..).copied().find(|&d| {
+            matches!(self.graph.op(d), Op::MapDerivative(m) if m.body == map.body)
+                && self.graph.node(d).args == [arg, id]
+                && !self.values.contains_key(&d)
+        })?;
+        let Op::MapDerivative(deriv) = self.graph.op(derivative) else {
+            unreachable!("found above")
+        };
+        Some((derivative, deriv.emit_with_map(self, &self.values[&arg])))
     }
 
     fn local_name(&self, id: Id, prefix: &str) -> Ident {

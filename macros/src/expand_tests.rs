@@ -58,6 +58,28 @@ fn least_squares_is_one_forward_and_one_backward_pass() {
 }
 
 #[test]
+fn logistic_loss_is_one_pass_over_the_samples() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            pub fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                let m = (x * w).component_mul(y);
+                m.map(|v| (1.0 + (-v).exp()).ln()).sum()
+            }
+        },
+    );
+    check_snapshot("logreg", &out);
+    let body = grad_fn(&out, "logreg");
+    // The map and its derivative in one closure: one `exp` per sample.
+    assert_eq!(body.matches("map_with_derivative").count(), 1, "{body}");
+    assert_eq!(body.matches(".exp()").count(), 1, "{body}");
+    assert!(!body.contains(".map("), "{body}");
+    // The product and the derivative are read once: multiplied in place.
+    assert_eq!(body.matches("component_mul_assign(y)").count(), 2, "{body}");
+    assert!(!body.contains(".component_mul("), "{body}");
+}
+
+#[test]
 fn doc_comment_shows_the_formula() {
     let out = expand_pretty(
         quote!(w),

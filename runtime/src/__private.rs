@@ -37,6 +37,27 @@ where
     inverse(a).unwrap_or_else(|| a.map(|_| T::zero() / T::zero()))
 }
 
+/// `(f.(m), f′.(m))` in one pass, `f` giving both for one entry, so that a
+/// `map` and its derivative share their intermediate values.
+#[inline]
+pub fn map_with_derivative<T, R, C, S>(
+    m: &Matrix<T, R, C, S>,
+    f: impl Fn(T) -> (T, T),
+) -> (OMatrix<T, R, C>, OMatrix<T, R, C>)
+where
+    T: Scalar,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (mut value, mut derivative) = (m.clone_owned(), m.clone_owned());
+    for (y, d) in value.iter_mut().zip(derivative.iter_mut()) {
+        (*y, *d) = f(y.clone());
+    }
+    (value, derivative)
+}
+
 /// −1, 0 or 1 (NaN stays NaN): the derivative of `abs`, with the subgradient 0 at 0.
 #[inline]
 pub fn sign<T: RealField + Copy>(x: T) -> T {

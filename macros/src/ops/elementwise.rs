@@ -183,6 +183,17 @@ pub struct MapDerivative {
     pub deriv: Id,
 }
 
+impl MapDerivative {
+    /// `(f.(A), f′.(A))` in one pass over `A`, for a `map` whose derivative is
+    /// needed too: the two closures share their work (`exp(−v)` for
+    /// `ln(1 + exp(−v))`).
+    pub fn emit_with_map(&self, cx: &EmitCx, a: &Value) -> TokenStream {
+        let (p, x) = (cx.private(), a.operand());
+        let f = cx.closure_pair(self.body, self.deriv, &[crate::emit::ClosureParam::Lambda]);
+        quote!(#p::map_with_derivative(#x, #f))
+    }
+}
+
 impl Rule for MapDerivative {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])

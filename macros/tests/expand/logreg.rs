@@ -1,0 +1,46 @@
+pub fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let m = (x * w).component_mul(y);
+    m.map(|v| (1.0 + (-v).exp()).ln()).sum()
+}
+/** Value and gradient of `logreg`, derived by `#[grad]`.
+
+ Returns `(value, ∇w)`, where
+
+ - `∇w = xᵀ (map(m, v ↦ −((1/(1 + exp(−v))) exp(−v))) ∘ y)`
+
+ where `m = (x w) ∘ y`*/
+#[must_use]
+#[allow(unused_variables)]
+pub fn logreg_grad(
+    w: &DVector<f64>,
+    x: &DMatrix<f64>,
+    y: &DVector<f64>,
+) -> (f64, DVector<f64>) {
+    let __mg_t3 = x * w;
+    let __mg_m_4 = {
+        let mut __mg_m = __mg_t3;
+        __mg_m.component_mul_assign(y);
+        __mg_m
+    };
+    let (__mg_t11, __mg_m_bar_17) = ::matgrad::__private::map_with_derivative(
+        &__mg_m_4,
+        |__mg_v| {
+            let __mg_c7 = -__mg_v;
+            let __mg_c8 = __mg_c7.exp();
+            let __mg_c9 = 1f64 + __mg_c8;
+            let __mg_c10 = __mg_c9.ln();
+            let __mg_c14 = 1f64 / __mg_c9;
+            let __mg_c15 = __mg_c14 * __mg_c8;
+            let __mg_c16 = -__mg_c15;
+            (__mg_c10, __mg_c16)
+        },
+    );
+    let __mg_t12 = __mg_t11.sum();
+    let __mg_t18 = {
+        let mut __mg_m = __mg_m_bar_17;
+        __mg_m.component_mul_assign(y);
+        __mg_m
+    };
+    let __mg_w_bar_22 = x.tr_mul(&__mg_t18);
+    (__mg_t12, __mg_w_bar_22)
+}
