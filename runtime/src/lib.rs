@@ -55,6 +55,7 @@ pub use nalgebra;
 mod check;
 pub use check::{check_gradient, GradientCheck, Point};
 
+mod inverse;
 mod linalg;
 mod product;
 pub use linalg::{expm_frechet, logdet};

@@ -75,7 +75,7 @@ where
 
     /// `A⁻¹`, if `A` is invertible.
     pub fn inverse(&self) -> Option<OMatrix<T, D, D>> {
-        self.lu.try_inverse()
+        crate::inverse::lu_inverse(&self.lu)
     }
 
     /// `A⁻¹`, or a matrix of NaN where `A` is singular (the gradient of
