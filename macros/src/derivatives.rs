@@ -320,7 +320,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     if let Some((_, name, hv, _)) = hvp {
         let mut cx = EmitCx::new(g, params);
         let roots: Vec<Id> = [vec![value], grad_nodes, hv.into_iter().collect()].concat();
-        let lets = cx.compute(&roots);
+        let lets = cx.compute_last(&roots);
         let mut items = vec![cx.value(value).operand().clone()];
         items.extend(crate::emit::grad_items(
             &cx,
@@ -342,7 +342,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
             " Value, gradient and Hessian-vector product of `{}`, derived by `#[hessian]`:\n `H vec({name})` as a matrix of the shape of `{}`, computed as the derivative of the gradient\n in the direction `{name}` (no Hessian formed).",
             read.func.sig.ident, params[wrt[0]].ident
         );
-        let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables)]);
+        let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_parens)]);
         fns.extend(expand::generated_fn(
             &read.func,
             "hvp",

@@ -84,7 +84,8 @@ pub struct EmitCx<'a> {
     /// The shape of the node being emitted.
     current: Shape,
     /// Locals being emitted whose one reader is another node of the same
-    /// batch: an operation that reuses its operand's buffer may move them.
+    /// batch: an operation that reuses its operand's buffer may move them, and
+    /// scalar arithmetic is written inline at its reader.
     read_once: BTreeSet<Id>,
 }
 
@@ -278,6 +279,7 @@ impl<'a> EmitCx<'a> {
             idents.push(ident);
         }
         let needed = needed(self.graph, roots, |id| inner.values.contains_key(&id));
+        inner.read_once = inner.read_once(&needed, roots);
         let lets = inner.lets(&needed, "c");
         let results = roots.iter().map(|r| inner.values[r].operand().clone());
         let result = finish(results.collect());
@@ -323,6 +325,10 @@ impl<'a> EmitCx<'a> {
                         .collect();
                     self.current = node.shape;
                     let expr = rule.emit(self, &args);
+                    if self.read_once.contains(&id) && self.is_scalar_arithmetic(id) {
+                        self.values.insert(id, Value::Scalar(parenthesized(expr)));
+                        continue;
+                    }
                     let name = self.local_name(id, prefix);
                     let span = node.span;
                     out.extend(quote_spanned!(span=> let #name = #expr;));
@@ -358,6 +364,21 @@ impl<'a> EmitCx<'a> {
             _ => format!("__mg_{prefix}{}", id.0),
         };
         Ident::new(&name, Span::mixed_site())
+    }
+}
+
+/// `expr` as one operand: in parentheses unless it is a path, a literal or a
+/// chain of calls, which bind tighter than any operator.
+fn parenthesized(expr: TokenStream) -> TokenStream {
+    use proc_macro2::TokenTree;
+    let postfix = expr.clone().into_iter().all(|t| match t {
+        TokenTree::Punct(p) => matches!(p.as_char(), '.' | ':'),
+        _ => true,
+    });
+    if postfix {
+        expr
+    } else {
+        quote!((#expr))
     }
 }
 
@@ -414,18 +435,35 @@ impl<'a> EmitCx<'a> {
     pub fn compute_last(&mut self, roots: &[Id]) -> TokenStream {
         let known: BTreeSet<Id> = self.values.keys().copied().collect();
         let need = needed(self.graph, roots, |id| known.contains(&id));
-        let mut reads: HashMap<Id, usize> = roots.iter().map(|&r| (r, 2)).collect();
-        for id in need.iter().filter(|id| !known.contains(id)) {
+        self.read_once = self.read_once(&need, roots);
+        let lets = self.lets(&need, "t");
+        self.read_once.clear();
+        lets
+    }
+
+    /// The locals among `need` (those without values yet) read exactly once,
+    /// by one node of `need` or as one of the `roots` the caller reads.
+    fn read_once(&self, need: &BTreeSet<Id>, roots: &[Id]) -> BTreeSet<Id> {
+        let fresh = |id: &Id| !self.values.contains_key(id);
+        let mut reads: HashMap<Id, usize> = HashMap::new();
+        for &r in roots {
+            *reads.entry(r).or_default() += 1;
+        }
+        for id in need.iter().filter(|id| fresh(id)) {
             for &a in &self.graph.node(*id).args {
                 *reads.entry(a).or_default() += 1;
             }
         }
-        self.read_once = (need.iter().copied())
-            .filter(|id| !known.contains(id) && reads.get(id) == Some(&1) && self.is_local(*id))
-            .collect();
-        let lets = self.lets(&need, "t");
-        self.read_once.clear();
-        lets
+        (need.iter().copied())
+            .filter(|id| fresh(id) && reads.get(id) == Some(&1) && self.is_local(*id))
+            .collect()
+    }
+
+    /// Whether `id` is arithmetic on scalars only: it cannot panic, so it may
+    /// be written where it is read instead of in a `let` of its own.
+    fn is_scalar_arithmetic(&self, id: Id) -> bool {
+        let node = self.graph.node(id);
+        node.shape.is_scalar() && node.args.iter().all(|&a| self.graph.shape(a).is_scalar())
     }
 
     /// Whether `id` is emitted as a `let` of its own.

@@ -192,9 +192,9 @@ fn size(tokens: proc_macro2::TokenStream) -> usize {
 }
 
 /// The emitted value-and-gradient code stays within a few times the forward
-/// expression. The goal is about 4×; this loss measures 5.8× (one `let` per
-/// value, and long paths for constructors), so the bound guards against growth
-/// until single-use values are inlined.
+/// expression. The goal is about 4×; this loss measures 4.87× (one `let` per
+/// matrix, scalar arithmetic read once inline, and long paths for the runtime
+/// helpers and constructors), and the bound guards against growth.
 #[test]
 fn emitted_code_is_a_few_times_the_forward_code() {
     let item = fifty_operations();
@@ -212,7 +212,7 @@ fn emitted_code_is_a_few_times_the_forward_code() {
     let ratio = generated as f64 / forward as f64;
     println!("generated {generated} tokens for a forward body of {forward}: {ratio:.2}×");
     assert!(
-        ratio <= 6.0,
+        ratio <= 5.0,
         "generated {generated} tokens for {forward}: {ratio:.2}×"
     );
 }

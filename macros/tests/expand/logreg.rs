@@ -10,7 +10,7 @@ pub fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
 
  where `m = (x w) ∘ y`*/
 #[must_use]
-#[allow(unused_variables)]
+#[allow(unused_variables, unused_parens)]
 pub fn logreg_grad(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
@@ -25,14 +25,9 @@ pub fn logreg_grad(
     let (__mg_t11, __mg_m_bar_17) = ::matgrad::__private::map_with_derivative(
         &__mg_m_4,
         |__mg_v| {
-            let __mg_c7 = -__mg_v;
-            let __mg_c8 = __mg_c7.exp();
+            let __mg_c8 = (-__mg_v).exp();
             let __mg_c9 = 1f64 + __mg_c8;
-            let __mg_c10 = __mg_c9.ln();
-            let __mg_c14 = 1f64 / __mg_c9;
-            let __mg_c15 = __mg_c14 * __mg_c8;
-            let __mg_c16 = -__mg_c15;
-            (__mg_c10, __mg_c16)
+            (__mg_c9.ln(), (-((1f64 / __mg_c9) * __mg_c8)))
         },
     );
     let __mg_t12 = __mg_t11.sum();

@@ -10,7 +10,7 @@ pub fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
 
  where `r = x w − y`*/
 #[must_use]
-#[allow(unused_variables)]
+#[allow(unused_variables, unused_parens)]
 pub fn lsq_grad(
     w: &DVector<f64>,
     x: &DMatrix<f64>,

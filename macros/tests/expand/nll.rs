@@ -11,7 +11,7 @@ fn nll(x: &Matrix3<f64>, a: &Matrix3<f64>, s: &Matrix3<f64>) -> f64 {
 
  where `u₁ = s⁻¹`*/
 #[must_use]
-#[allow(unused_variables)]
+#[allow(unused_variables, unused_parens)]
 fn nll_grad(
     x: &Matrix3<f64>,
     a: &Matrix3<f64>,
@@ -20,20 +20,16 @@ fn nll_grad(
     let __mg_t6 = a * x;
     let __mg_q_7 = x.dot(&__mg_t6);
     let __mg_t8 = s.determinant();
-    let __mg_t9 = __mg_t8.ln();
-    let __mg_t10 = __mg_q_7 + __mg_t9;
     let __mg_t11 = ::matgrad::__private::inverse(s).unwrap();
     let __mg_t13 = __mg_t11.tr_dot(a);
-    let __mg_t14 = __mg_t10 + __mg_t13;
     let __mg_t16 = __mg_t11.transpose();
     let __mg_t17 = a.transpose();
     let __mg_t18 = __mg_t11.transpose() * &__mg_t17;
     let __mg_t19 = &__mg_t18 * &__mg_t16;
-    let __mg_t21 = 1f64 / __mg_t8;
     let __mg_t22 = ::matgrad::__private::small_det_gradient(s);
-    let __mg_t23 = __mg_t22 * __mg_t21;
+    let __mg_t23 = __mg_t22 * (1f64 / __mg_t8);
     let __mg_s_bar_24 = __mg_t23 - __mg_t19;
     let __mg_t26 = a.transpose() * x;
     let __mg_x_bar_27 = &__mg_t6 + __mg_t26;
-    (__mg_t14, __mg_x_bar_27, __mg_s_bar_24)
+    (((__mg_q_7 + __mg_t8.ln()) + __mg_t13), __mg_x_bar_27, __mg_s_bar_24)
 }
