@@ -1,5 +1,6 @@
-//! Locals read once are moved into the operation reading them, which reuses
-//! their buffer (`a - &b`, `a * s`, `component_mul_assign`). Each case checks
+//! Locals are moved into the operation reading them last, which reuses their
+//! buffer (`a - &b`, `a * s`, `component_mul_assign`), and a product read by a
+//! sum is added onto the other term's buffer (`gemm` with β = 1). Each case checks
 //! value and gradients, including operands of mixed fixed and dynamic types,
 //! where nalgebra's result type is the fixed one and the buffer of a dynamic
 //! left operand cannot be reused. (Only some parameters are differentiated,
@@ -31,6 +32,29 @@ fn dynamic_times_fixed(x: &DMatrix<f64>, w: &DVector<f64>, z: &SVector<f64, 3>) 
 #[grad(a)]
 fn fixed_times_dynamic(a: &SMatrix<f64, 3, 2>, v: &SVector<f64, 2>, d: &DVector<f64>) -> f64 {
     (a * v).component_mul(d).sum() + a.norm_squared()
+}
+
+/// The gradient `A X + Aᵀ X` adds `Aᵀ X` onto `A X` (read before by the value).
+#[grad(x)]
+fn quadratic(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
+    (x.transpose() * a * x).trace()
+}
+
+/// `2X − A B` subtracts the product from `2X` in place, in the forward pass.
+#[grad(x, b)]
+fn difference(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (x * 2.0 - a * b).norm_squared()
+}
+
+#[test]
+fn products_accumulated_in_place() {
+    // Below and above the size from which nalgebra's `gemm` is blocked.
+    for (n, k) in [(3, 2), (9, 7)] {
+        let (x, a) = (dm(n, k, 12), dm(n, n, 13));
+        check!(quadratic(&x, &a) => quadratic_grad[x]);
+        let b = dm(n, k, 14);
+        check!(difference(&x, &a, &b) => difference_grad[x, b]);
+    }
 }
 
 #[test]

@@ -33,6 +33,8 @@ pub mod kron_form;
 pub mod ops;
 #[path = "../../macros/src/parse.rs"]
 pub mod parse;
+#[path = "../../macros/src/plan.rs"]
+pub mod plan;
 #[path = "../../macros/src/shape.rs"]
 pub mod shape;
 #[path = "../../macros/src/signature.rs"]

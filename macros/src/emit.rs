@@ -5,10 +5,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 
 use crate::ir::{Graph, Id, Scalar};
 use crate::ops::Op;
+use crate::plan::{Accumulate, Plan};
 use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 
@@ -83,10 +84,8 @@ pub struct EmitCx<'a> {
     values: HashMap<Id, Value>,
     /// The shape of the node being emitted.
     current: Shape,
-    /// Locals being emitted whose one reader is another node of the same
-    /// batch: an operation that reuses its operand's buffer may move them, and
-    /// scalar arithmetic is written inline at its reader.
-    read_once: BTreeSet<Id>,
+    /// How the batch being emitted reuses memory (empty unless it is the last).
+    plan: Plan,
 }
 
 impl<'a> EmitCx<'a> {
@@ -263,7 +262,7 @@ impl<'a> EmitCx<'a> {
             private: self.private.clone(),
             values: HashMap::new(),
             current: Shape::Scalar,
-            read_once: BTreeSet::new(),
+            plan: Plan::default(),
         };
         let mut idents = Vec::new();
         for p in params {
@@ -279,7 +278,7 @@ impl<'a> EmitCx<'a> {
             idents.push(ident);
         }
         let needed = needed(self.graph, roots, |id| inner.values.contains_key(&id));
-        inner.read_once = inner.read_once(&needed, roots);
+        inner.plan = inner.plan(&needed, roots);
         let lets = inner.lets(&needed, "c");
         let results = roots.iter().map(|r| inner.values[r].operand().clone());
         let result = finish(results.collect());
@@ -292,6 +291,9 @@ impl<'a> EmitCx<'a> {
         for &id in needed {
             if self.values.contains_key(&id) {
                 continue;
+            }
+            if self.plan.deferred.contains(&id) {
+                continue; // computed inside the sum that reads it
             }
             let node = self.graph.node(id);
             if let Some((derivative, expr)) = self.fused(id, needed) {
@@ -312,20 +314,15 @@ impl<'a> EmitCx<'a> {
                 Op::Lit(l) => Value::Scalar(self.lit(l.value())),
                 Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
                 op => {
-                    let rule = op.rule();
-                    let args: Vec<Value> = (node.args.iter().enumerate())
-                        .map(|(i, a)| {
-                            let value = self.values[a].clone();
-                            if rule.reuses(i) && self.read_once.contains(a) {
-                                value.moved(self.graph.shape(*a))
-                            } else {
-                                value
-                            }
-                        })
-                        .collect();
                     self.current = node.shape;
-                    let expr = rule.emit(self, &args);
-                    if self.read_once.contains(&id) && self.is_scalar_arithmetic(id) {
+                    let expr = match self.plan.accumulate.get(&id) {
+                        Some(&sum) => self.accumulation(sum),
+                        None => {
+                            let args = self.args(id);
+                            op.rule().emit(self, &args)
+                        }
+                    };
+                    if self.plan.read_once.contains(&id) && self.is_scalar_arithmetic(id) {
                         self.values.insert(id, Value::Scalar(parenthesized(expr)));
                         continue;
                     }
@@ -338,6 +335,40 @@ impl<'a> EmitCx<'a> {
             self.values.insert(id, value);
         }
         out
+    }
+
+    /// The values of `id`'s arguments, those it may take by value moved.
+    fn args(&self, id: Id) -> Vec<Value> {
+        let node = self.graph.node(id);
+        let rule = node.op.rule();
+        (node.args.iter().enumerate())
+            .map(|(i, a)| {
+                let value = self.values[a].clone();
+                if rule.reuses(i) && self.plan.move_into.get(a) == Some(&id) {
+                    value.moved(self.graph.shape(*a))
+                } else {
+                    value
+                }
+            })
+            .collect()
+    }
+
+    /// `acc ± a b` on the buffer of `acc`, moved in: the product is added by
+    /// `gemm` with β = 1 and never formed on its own.
+    fn accumulation(&self, sum: Accumulate) -> TokenStream {
+        let acc = &self.values[&sum.acc];
+        let product = self.graph.node(sum.product);
+        let factors: Vec<Value> = product
+            .args
+            .iter()
+            .map(|a| self.values[a].clone())
+            .collect();
+        let alpha = if sum.negate { -1.0 } else { 1.0 };
+        match &product.op {
+            Op::MatMul(op) => op.emit_add(self, acc, alpha, &factors),
+            Op::TrMul(op) => op.emit_add(self, acc, alpha, &factors),
+            op => unreachable!("only products are accumulated, not {op:?}"),
+        }
     }
 
     /// A `map` whose derivative is needed in the same batch (as under `sum`):
@@ -382,6 +413,35 @@ fn parenthesized(expr: TokenStream) -> TokenStream {
     }
 }
 
+/// The name generated bodies give `::matgrad::__private` (see
+/// [`with_private_alias`]): the helpers' paths are the bulk of the code else.
+fn private_alias() -> Ident {
+    Ident::new("__mg_p", Span::mixed_site())
+}
+
+/// `body`, a block, with `use ::matgrad::__private as __mg_p;` first if it
+/// calls a helper.
+pub fn with_private_alias(body: TokenStream) -> TokenStream {
+    fn mentions(tokens: TokenStream, alias: &Ident) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == *alias,
+            proc_macro2::TokenTree::Group(g) => mentions(g.stream(), alias),
+            _ => false,
+        })
+    }
+    let alias = private_alias();
+    let mut tokens = body.clone().into_iter();
+    match (tokens.next(), tokens.next()) {
+        (Some(proc_macro2::TokenTree::Group(g)), None)
+            if g.delimiter() == proc_macro2::Delimiter::Brace && mentions(g.stream(), &alias) =>
+        {
+            let inner = g.stream();
+            quote!({ use ::matgrad::__private as #alias; #inner })
+        }
+        _ => body,
+    }
+}
+
 fn is_plain(name: &str) -> bool {
     name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
@@ -415,10 +475,10 @@ impl<'a> EmitCx<'a> {
         EmitCx {
             graph,
             params,
-            private: quote!(::matgrad::__private),
+            private: private_alias().into_token_stream(),
             values: HashMap::new(),
             current: Shape::Scalar,
-            read_once: BTreeSet::new(),
+            plan: Plan::default(),
         }
     }
 
@@ -435,28 +495,18 @@ impl<'a> EmitCx<'a> {
     pub fn compute_last(&mut self, roots: &[Id]) -> TokenStream {
         let known: BTreeSet<Id> = self.values.keys().copied().collect();
         let need = needed(self.graph, roots, |id| known.contains(&id));
-        self.read_once = self.read_once(&need, roots);
+        self.plan = self.plan(&need, roots);
         let lets = self.lets(&need, "t");
-        self.read_once.clear();
+        self.plan = Plan::default();
         lets
     }
 
-    /// The locals among `need` (those without values yet) read exactly once,
-    /// by one node of `need` or as one of the `roots` the caller reads.
-    fn read_once(&self, need: &BTreeSet<Id>, roots: &[Id]) -> BTreeSet<Id> {
-        let fresh = |id: &Id| !self.values.contains_key(id);
-        let mut reads: HashMap<Id, usize> = HashMap::new();
-        for &r in roots {
-            *reads.entry(r).or_default() += 1;
-        }
-        for id in need.iter().filter(|id| fresh(id)) {
-            for &a in &self.graph.node(*id).args {
-                *reads.entry(a).or_default() += 1;
-            }
-        }
-        (need.iter().copied())
-            .filter(|id| fresh(id) && reads.get(id) == Some(&1) && self.is_local(*id))
-            .collect()
+    /// The memory plan for emitting `need` (its nodes without values yet).
+    fn plan(&self, need: &BTreeSet<Id>, roots: &[Id]) -> Plan {
+        let fresh = (need.iter().copied())
+            .filter(|id| !self.values.contains_key(id))
+            .collect();
+        Plan::new(self.graph, &fresh, roots, |id| self.is_local(id))
     }
 
     /// Whether `id` is arithmetic on scalars only: it cannot panic, so it may

@@ -270,6 +270,7 @@ pub fn generated_fn(
         .iter()
         .any(|k| a.path().is_ident(k))
     });
+    let body = crate::emit::with_private_alias(body);
     quote! {
         #(#kept)*
         #attrs

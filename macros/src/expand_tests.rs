@@ -80,6 +80,24 @@ fn logistic_loss_is_one_pass_over_the_samples() {
 }
 
 #[test]
+fn adjoints_are_accumulated_in_place() {
+    let out = expand_pretty(
+        quote!(x),
+        quote! {
+            fn quadform(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
+                (x.transpose() * a * x).trace()
+            }
+        },
+    );
+    let body = grad_fn(&out, "quadform");
+    // ∇x = A X + Aᵀ X: `Aᵀ X` is added onto `A X`, moved in after the value
+    // read it, and never formed on its own.
+    assert!(body.contains("tr_mul_add(__mg_t5, 1f64, a, x)"), "{body}");
+    assert_eq!(body.matches("let ").count(), 3, "{body}");
+    assert!(!body.contains("transpose"), "{body}");
+}
+
+#[test]
 fn doc_comment_shows_the_formula() {
     let out = expand_pretty(
         quote!(w),

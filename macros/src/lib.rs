@@ -17,6 +17,7 @@ mod ir;
 mod kron_form;
 mod ops;
 mod parse;
+mod plan;
 #[cfg(test)]
 mod random_tests;
 mod shape;

@@ -192,6 +192,11 @@ impl Shape {
         }
     }
 
+    /// Whether the type has a dynamic dimension (so that its value is on the heap).
+    pub fn has_dynamic(self) -> bool {
+        matches!(self.rows(), Dim::Dynamic(_)) || matches!(self.cols(), Dim::Dynamic(_))
+    }
+
     pub fn transposed(self) -> Shape {
         match self {
             Shape::Matrix(r, c) => Shape::Matrix(c, r),

@@ -1,4 +1,5 @@
-//! `Aᵀ B` for matrices without copying `Aᵀ`.
+//! `Aᵀ B` for matrices without copying `Aᵀ`, and products added to a matrix
+//! in place.
 //!
 //! nalgebra 0.35's `tr_mul` computes one dot product per entry, while `gemm`
 //! hands a dynamic product whose output and first operand exceed 5 × 5 to
@@ -8,8 +9,13 @@
 //! `tr_mul` is the faster of the two.
 
 use nalgebra::allocator::Allocator;
-use nalgebra::constraint::{DimEq, SameNumberOfRows, ShapeConstraint};
-use nalgebra::{DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RealField, Storage, ViewStorage};
+use nalgebra::constraint::{
+    AreMultipliable, DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint,
+};
+use nalgebra::{
+    DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RealField, Scalar, Storage, StorageMut,
+    ViewStorage,
+};
 
 /// `aᵀ b`, equal to `a.tr_mul(b)`.
 pub fn tr_mul<T, R1, C1, S1, R2, C2, S2>(
@@ -27,29 +33,104 @@ where
     DefaultAllocator: Allocator<C1, C2>,
     ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
 {
-    let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
-    let (rows, cols) = a.shape();
-    if !(dynamic && rows > 5 && cols > 5 && b.ncols() > 5) {
+    if !blocked(a, b) {
         return a.tr_mul(b);
     }
+    let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
+    out.gemm(T::one(), &transposed(a), b, T::zero());
+    out
+}
+
+/// `acc + α a b` on `acc`'s buffer (nalgebra's `gemm` with β = 1): a sum of
+/// adjoints accumulated in place.
+pub fn mul_add<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    mut acc: Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> Matrix<T, R0, C0, S0>
+where
+    T: RealField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint:
+        SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + AreMultipliable<R1, C1, R2, C2>,
+{
+    acc.gemm(alpha, a, b, T::one());
+    acc
+}
+
+/// `acc + α aᵀ b` on `acc`'s buffer, equal to `acc.gemm_tr(α, a, b, 1)`.
+pub fn tr_mul_add<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    mut acc: Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> Matrix<T, R0, C0, S0>
+where
+    T: RealField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, C1>
+        + SameNumberOfColumns<C0, C2>
+        + SameNumberOfRows<R1, R2>
+        + DimEq<R1, R2>,
+{
+    if blocked(a, b) {
+        acc.gemm(alpha, &transposed(a), b, T::one());
+    } else {
+        acc.gemm_tr(alpha, a, b, T::one());
+    }
+    acc
+}
+
+/// Whether nalgebra's `gemm` takes its blocked path for `aᵀ b`.
+fn blocked<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> bool
+where
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+{
+    let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
+    let (rows, cols) = a.shape();
     assert_eq!(rows, b.nrows(), "tr_mul: dimensions mismatch");
+    dynamic && rows > 5 && cols > 5 && b.ncols() > 5
+}
+
+/// `aᵀ` as a view of `a`'s storage with rows and columns exchanged.
+fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
+    a: &Matrix<T, R, C, S>,
+) -> Matrix<T, C, R, ViewStorage<'_, T, C, R, Dyn, Dyn>> {
     let (r, c) = a.shape_generic();
     let (row_stride, col_stride) = a.strides();
     // SAFETY: the view reads exactly the entries of `a`, which it borrows:
     // entry (i, j) of the view is entry (j, i) of `a`.
-    let at = Matrix::from_data(unsafe {
+    Matrix::from_data(unsafe {
         ViewStorage::from_raw_parts(a.data.ptr(), (c, r), (Dyn(col_stride), Dyn(row_stride)))
-    });
-    let mut out = OMatrix::zeros_generic(c, b.shape_generic().1);
-    out.gemm(T::one(), &at, b, T::zero());
-    out
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use nalgebra::{DMatrix, SMatrix};
 
-    use super::tr_mul;
+    use super::{tr_mul, tr_mul_add};
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
@@ -71,6 +152,17 @@ mod tests {
             let (a32, b32) = (a.map(|x| x as f32), b.map(|x| x as f32));
             let got = tr_mul(&a32, &b32).map(f64::from);
             assert!((got - &expected).amax() <= 1e-4 * expected.amax());
+        }
+    }
+
+    #[test]
+    fn accumulates_like_gemm_tr() {
+        for (r, c, k) in [(2, 3, 4), (40, 7, 9), (50, 50, 50), (8, 8, 1)] {
+            let (a, b, start) = (filled(r, c, 0.3), filled(r, k, 0.7), filled(c, k, 0.1));
+            let mut expected = start.clone();
+            expected.gemm_tr(-2.0, &a, &b, 1.0);
+            let got = tr_mul_add(start, -2.0, &a, &b);
+            assert!((got - &expected).amax() <= 1e-12 * expected.amax());
         }
     }
 

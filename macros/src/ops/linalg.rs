@@ -31,6 +31,15 @@ fn product_shape(a: Shape, b: Shape, dims: &mut Dims, what: &str) -> Result<Shap
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MatMul;
 
+impl MatMul {
+    /// `acc + α A B` on the buffer of `acc` (`gemm` with β = 1).
+    pub fn emit_add(&self, cx: &EmitCx, acc: &Value, alpha: f64, a: &[Value]) -> TokenStream {
+        let (p, m, alpha) = (cx.private(), acc.receiver(), cx.lit(alpha));
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#p::mul_add(#m, #alpha, #x, #y))
+    }
+}
+
 impl Rule for MatMul {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         product_shape(a[0], a[1], dims, "`*`")
@@ -57,20 +66,29 @@ impl Rule for MatMul {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TrMul;
 
+impl TrMul {
+    /// `acc + α Aᵀ B` on the buffer of `acc` (`gemm` with β = 1, on a
+    /// transposed view where nalgebra blocks it).
+    pub fn emit_add(&self, cx: &EmitCx, acc: &Value, alpha: f64, a: &[Value]) -> TokenStream {
+        let (p, m, alpha) = (cx.private(), acc.receiver(), cx.lit(alpha));
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#p::tr_mul_add(#m, #alpha, #x, #y))
+    }
+}
+
 impl Rule for TrMul {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         product_shape(a[0].transposed(), a[1], dims, "`tr_mul`")
     }
-    /// `tr_mul` for a vector result (nalgebra's `gemv` of the transpose). For
-    /// a matrix, nalgebra 0.35's `tr_mul` takes one dot product per entry:
-    /// fixed sizes multiply a transposed copy on the stack, dynamic ones hand
-    /// a transposed view to the blocked `gemm` (`__private::tr_mul`).
+    /// `tr_mul` for a vector result (nalgebra's `gemv` of the transpose) and
+    /// for fixed sizes (on the stack). For a dynamic matrix, nalgebra 0.35's
+    /// `tr_mul` takes one dot product per entry, and `__private::tr_mul` hands
+    /// a transposed view to the blocked `gemm` instead.
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         let p = cx.private();
         match (cx.shape().rows(), cx.shape().cols()) {
-            (_, Dim::Fixed(1)) => quote!(#x.tr_mul(#y)),
-            (Dim::Fixed(_), Dim::Fixed(_)) => quote!(#x.transpose() * #y),
+            (_, Dim::Fixed(1)) | (Dim::Fixed(_), Dim::Fixed(_)) => quote!(#x.tr_mul(#y)),
             _ => {
                 let x = a[0].operand();
                 quote!(#p::tr_mul(#x, #y))

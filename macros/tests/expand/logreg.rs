@@ -16,13 +16,14 @@ pub fn logreg_grad(
     x: &DMatrix<f64>,
     y: &DVector<f64>,
 ) -> (f64, DVector<f64>) {
+    use ::matgrad::__private as __mg_p;
     let __mg_t3 = x * w;
     let __mg_m_4 = {
         let mut __mg_m = __mg_t3;
         __mg_m.component_mul_assign(y);
         __mg_m
     };
-    let (__mg_t11, __mg_m_bar_17) = ::matgrad::__private::map_with_derivative(
+    let (__mg_t11, __mg_m_bar_17) = __mg_p::map_with_derivative(
         &__mg_m_4,
         |__mg_v| {
             let __mg_c8 = (-__mg_v).exp();

@@ -1,0 +1,113 @@
+//! How one batch of `let`s, emitted together and read by nothing after them
+//! but their roots, reuses memory: which locals are moved into the node that
+//! reads them last (whose operation may then reuse the buffer), which scalar
+//! arithmetic is written inline, and which products are added into the sum
+//! that reads them (`gemm` with β = 1 on the other term's buffer) instead of
+//! being formed on their own. (The last only for dynamic sizes, where it saves
+//! an allocation: for fixed sizes nalgebra's own small products are faster.)
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::emit::conforms;
+use crate::ir::{Graph, Id};
+use crate::ops::Op;
+
+/// A sum `acc ± a b` (or `acc ± aᵀ b`) computed on `acc`'s buffer.
+#[derive(Clone, Copy)]
+pub struct Accumulate {
+    pub acc: Id,
+    pub product: Id,
+    pub negate: bool,
+}
+
+#[derive(Default)]
+pub struct Plan {
+    /// A local → the node it may be moved into: its last reader, which reads
+    /// it once.
+    pub move_into: HashMap<Id, Id>,
+    /// The locals read exactly once (by a node or as a root).
+    pub read_once: BTreeSet<Id>,
+    /// A sum → how it accumulates a product.
+    pub accumulate: HashMap<Id, Accumulate>,
+    /// The products computed inside the sum that reads them.
+    pub deferred: BTreeSet<Id>,
+}
+
+impl Plan {
+    /// The plan for emitting `fresh` (in id order), after which the caller
+    /// reads `roots`; `local(id)` says whether `id` is a `let` of its own.
+    pub fn new(g: &Graph, fresh: &BTreeSet<Id>, roots: &[Id], local: impl Fn(Id) -> bool) -> Plan {
+        let mut readers: HashMap<Id, Vec<Id>> = HashMap::new();
+        for &id in fresh {
+            for &a in &g.node(id).args {
+                readers.entry(a).or_default().push(id);
+            }
+        }
+        let reads = |id: Id| {
+            readers.get(&id).map_or(0, Vec::len) + roots.iter().filter(|&&r| r == id).count()
+        };
+        let read_once: BTreeSet<Id> = (fresh.iter().copied())
+            .filter(|&id| local(id) && reads(id) == 1)
+            .collect();
+
+        let mut accumulate: HashMap<Id, Accumulate> = fresh
+            .iter()
+            .filter_map(|&sum| {
+                let candidates: &[(usize, bool)] = match g.op(sum) {
+                    Op::Add(_) => &[(1, false), (0, false)],
+                    Op::Sub(_) => &[(1, true)],
+                    _ => &[],
+                };
+                let args = &g.node(sum).args;
+                candidates.iter().find_map(|&(k, negate)| {
+                    let (product, acc) = (args[k], args[1 - k]);
+                    let fits = product != acc
+                        && read_once.contains(&product)
+                        && matches!(g.op(product), Op::MatMul(_) | Op::TrMul(_))
+                        && g.shape(sum).has_dynamic()
+                        && fresh.contains(&acc)
+                        && local(acc)
+                        && !g.node(product).args.contains(&acc)
+                        && conforms(g.shape(acc), g.shape(sum));
+                    fits.then_some((
+                        sum,
+                        Accumulate {
+                            acc,
+                            product,
+                            negate,
+                        },
+                    ))
+                })
+            })
+            .collect();
+
+        // A deferred product reads its arguments where its sum is emitted;
+        // a sum whose other term cannot be moved into it is not accumulated.
+        loop {
+            let at: HashMap<Id, Id> = accumulate.iter().map(|(&s, a)| (a.product, s)).collect();
+            let mut move_into = HashMap::new();
+            for &id in fresh {
+                if !local(id) || roots.contains(&id) {
+                    continue;
+                }
+                let Some(rs) = readers.get(&id) else { continue };
+                let places: Vec<Id> = rs.iter().map(|r| *at.get(r).unwrap_or(r)).collect();
+                let last = *places.iter().max().expect("read");
+                if places.iter().filter(|&&p| p == last).count() == 1 {
+                    move_into.insert(id, last);
+                }
+            }
+            let before = accumulate.len();
+            accumulate.retain(|sum, a| move_into.get(&a.acc) == Some(sum));
+            if accumulate.len() == before {
+                let deferred = accumulate.values().map(|a| a.product).collect();
+                return Plan {
+                    move_into,
+                    read_once,
+                    accumulate,
+                    deferred,
+                };
+            }
+        }
+    }
+}
