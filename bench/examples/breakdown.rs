@@ -77,6 +77,10 @@ fn main() {
             ("x.transpose() * a: copy, then gemm", |(x, a)| {
                 keep(x.transpose() * a)
             }),
+            (
+                "__private::tr_mul(x, a): gemm on a transposed view",
+                |(x, a)| keep(matgrad::__private::tr_mul(x, a)),
+            ),
             ("a * x: gemm (matrixmultiply)", |(x, a)| keep(a * x)),
             ("t.tr_dot(x)", |(x, a)| x.tr_dot(a)),
             ("&t + &u: allocation and one pass", |(x, a)| keep(x + a)),
@@ -101,6 +105,10 @@ fn main() {
             ("nalgebra lu().try_inverse()", |(x, _)| {
                 keep(x.clone().lu().try_inverse().unwrap())
             }),
+            (
+                "matgrad's LU and its inverse (blocked, as emitted)",
+                |(x, _)| keep(matgrad::__private::Lu::new(x).inverse().unwrap()),
+            ),
             ("nalgebra cholesky()", |(x, _)| {
                 keep(x.clone().cholesky().unwrap().l_dirty())
             }),
@@ -160,6 +168,10 @@ fn main() {
             ("r.transpose() * u: copy, then gemm", |(m, u, _)| {
                 keep(m.transpose() * u)
             }),
+            (
+                "__private::tr_mul(r, u): gemm on a transposed view",
+                |(m, u, _)| keep(matgrad::__private::tr_mul(m, u)),
+            ),
             ("&r * v: gemm", |(m, _, v)| keep(m * v)),
             ("u * v.transpose(): copy, then gemm", |(_, u, v)| {
                 keep(u * v.transpose())
