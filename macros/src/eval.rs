@@ -55,10 +55,12 @@ impl Val {
 }
 
 /// Evaluates nodes of one graph for given parameter values (indexed like
-/// [`Param::index`]), computing each node once.
+/// [`Param::index`]) and values of the constants read from fields (indexed like
+/// [`Constant::index`]), computing each node once.
 pub struct Eval<'a> {
     graph: &'a Graph,
     params: &'a [Val],
+    constants: &'a [Val],
     memo: HashMap<Id, Val>,
     /// The value of the closure parameter, inside a `map` body.
     lambda: Option<f64>,
@@ -66,9 +68,15 @@ pub struct Eval<'a> {
 
 impl<'a> Eval<'a> {
     pub fn new(graph: &'a Graph, params: &'a [Val]) -> Self {
+        Eval::with_constants(graph, params, &[])
+    }
+
+    /// An evaluator that also knows the values of the graph's constants.
+    pub fn with_constants(graph: &'a Graph, params: &'a [Val], constants: &'a [Val]) -> Self {
         Eval {
             graph,
             params,
+            constants,
             memo: HashMap::new(),
             lambda: None,
         }
@@ -93,7 +101,7 @@ impl<'a> Eval<'a> {
         match &node.op {
             Op::Param(p) => self.params[p.index].clone(),
             Op::Lit(l) => S(l.value()),
-            Op::Constant(_) => panic!("eval: constants from fields have no value here"),
+            Op::Constant(c) => self.constant(c.index).clone(),
             Op::LambdaParam(_) => S(self.lambda.expect("eval: closure parameter outside `map`")),
             Op::Neg(_) => a[0].map(|x| -x),
             Op::Add(_) => a[0].zip(&a[1], |x, y| x + y),
@@ -172,12 +180,18 @@ impl<'a> Eval<'a> {
     fn closure(&self, root: Id, v: f64, bound: Option<(Id, f64)>) -> f64 {
         let mut inner = Eval {
             lambda: Some(v),
-            ..Eval::new(self.graph, self.params)
+            ..Eval::with_constants(self.graph, self.params, self.constants)
         };
         if let Some((id, value)) = bound {
             inner.memo.insert(id, Val::Scalar(value));
         }
         inner.eval(root).scalar()
+    }
+
+    fn constant(&self, index: usize) -> &'a Val {
+        self.constants
+            .get(index)
+            .unwrap_or_else(|| panic!("eval: no value given for constant {index}"))
     }
 
     /// The run-time rows and columns of a shape.
@@ -205,7 +219,10 @@ impl<'a> Eval<'a> {
                     [m.nrows(), m.ncols()][*axis]
                 }
                 Origin::Product(a, b) => self.dim(*a) * self.dim(*b),
-                Origin::Constant { .. } => panic!("eval: constants from fields have no size here"),
+                Origin::Constant { index, axis } => {
+                    let m = self.constant(*index).matrix();
+                    [m.nrows(), m.ncols()][*axis]
+                }
             },
         }
     }

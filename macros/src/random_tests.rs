@@ -1,19 +1,42 @@
-//! Random-expression property tests (issue 6, item 2).
+//! Random-expression property tests.
 //!
 //! A type-directed generator writes the *source text* of random `#[grad]`
 //! bodies (`let w0 = …; let w1 = …; <scalar tail>`) over every operation the
 //! parser accepts, for parameters of several shapes declared with dynamic,
-//! static or mixed nalgebra types. Each case goes through the real pipeline
-//! (`parse::body`, which also simplifies, then `diff::gradient`), and is
-//! checked three ways:
+//! static or mixed nalgebra types. Each case is one of four variants of the
+//! same kind of function, drawn from the seed independently of the body:
+//!
+//! - a function of `f64`: `fn f(a: &DMatrix<f64>, …, s: f64, t: f64) -> f64`;
+//! - a function generic over the scalar, `fn f<T: RealField + Copy>(a:
+//!   &DMatrix<T>, …) -> T`, whose literals are written `T::from_f64(c).unwrap()`,
+//!   `nalgebra::convert(c)`, `convert(c)`, `T::one()` or `T::zero()`, and whose
+//!   typed `let`s and closure parameters are of `T` (the graph is built with the
+//!   generic scalar, as the macro builds it);
+//! - a method, `fn f(&self, <some parameters>) -> f64`, where a random subset
+//!   of the parameters (at least one, never all) has become fields of `self`:
+//!   each is read either directly (`self.b`, `&self.b`) where its context gives
+//!   the parser its shape — an operand of `+`/`−` beside a non-field, a factor
+//!   of `*` beside a non-field of the same kind, the divisor of `/`, the
+//!   receiver or argument of a method that says what it is — or, where it
+//!   does not, through a `let` with its type (`let b: &DMatrix<f64> =
+//!   &self.b;`). The attribute lists the remaining parameters;
+//! - a generic method, both at once.
+//!
+//! Each case goes through the real pipeline (`parse::body`, which also
+//! simplifies, then `diff::gradient`), and is checked four ways:
 //!
 //! 1. the whole macro expansion (`expand::grad`) yields code, not `compile_error!`;
-//! 2. the engine's forward value (evaluated by `eval.rs`) equals the value of
-//!    the same source interpreted directly with nalgebra by [`Reference`] (so
-//!    parser and rewrite table must preserve values);
-//! 3. every entry of every gradient (all parameters) matches central finite
-//!    differences of the evaluated forward value, relative error
-//!    `|a − n| / max(1, |a|, |n|) ≤ 1e-5`.
+//! 2. the engine's forward value (evaluated by `eval.rs`, in `f64` whatever the
+//!    declared scalar, with the fields' values as the values of the constants
+//!    read from them) equals the value of the same source interpreted directly
+//!    with nalgebra by [`Reference`] (so parser and rewrite table must preserve
+//!    values);
+//! 3. every entry of the gradient with respect to every parameter the
+//!    attribute lists (all of them; for a method, all but the fields) matches
+//!    central finite differences of the evaluated forward value, relative error
+//!    `|a − n| / max(1, |a|, |n|) ≤ 1e-5`;
+//! 4. the tangent of those gradients along a random direction (a
+//!    Hessian-vector product) matches differences of the gradients.
 //!
 //! Values stay in a safe domain by construction: `ln`, `sqrt`, `powf`, `recip`
 //! of positive expressions, `exp` of bounded ones, inverses and
@@ -32,9 +55,12 @@
 //! `MATGRAD_PROPTEST_CASES=N` sets the number of cases (default 2,000, split
 //! over four tests, seeds 0..N); `MATGRAD_PROPTEST_SEED=k` runs case `k` alone;
 //! `MATGRAD_PROPTEST_SHOW=1` prints every case's source. Run with
-//! `-- --nocapture` to see the counts. A failure prints its seed, its source,
-//! a minimised source and a ready `check_source(…)` line for a regression
-//! test; the regressions found so far are at the end of this file.
+//! `-- --nocapture` to see the counts, in total and per variant. A failure
+//! prints its seed, its source, a minimised source and a ready regression line
+//! (`check_source(…)`, or `check_generic_source(…)` for the generic variants;
+//! a method's parameter list starts with `&self` and its fields are the
+//! parameters it no longer declares); the regressions found so far are at the
+//! end of this file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -64,6 +90,14 @@ const STEP: f64 = 1e-5;
 /// The engine's forward value must match the reference to this relative error.
 const FORWARD_TOL: f64 = 1e-9;
 const MAX_SKIPPED: f64 = 0.10;
+/// The chances that a case is generic over the scalar, and that it is a
+/// method (drawn independently of each other and of the body).
+const P_GENERIC: f64 = 0.3;
+const P_METHOD: f64 = 0.3;
+/// The chance that a parameter becomes a field, in a method.
+const P_FIELD: f64 = 0.4;
+/// Mixed into the seed for the draws of the variant.
+const VARIANT_SALT: u64 = 0x7A21_A47E_0F5C_A1E5;
 
 fn total_cases() -> u64 {
     std::env::var("MATGRAD_PROPTEST_CASES")
@@ -152,51 +186,110 @@ fn param_shape(i: usize, n: usize, m: usize) -> Sh {
     }
 }
 
-/// What a case runs on: the dimensions, the seed of the parameter values, and
-/// the parameter list as declared (types vary; names and order do not).
+/// What a case runs on: the dimensions, the seed of the parameter values, the
+/// parameter list as declared (types vary; names and order do not; a method's
+/// starts with `&self` and leaves out the parameters that became fields), and
+/// whether the scalar is the type parameter `T` (in the declared types too).
 #[derive(Clone, Debug)]
 pub struct Fixture {
     pub n: usize,
     pub m: usize,
     pub seed: u64,
     pub params: String,
+    pub generic: bool,
+}
+
+/// Random dimensions in 1..=5 and random parameter declarations of `f64`:
+/// all dynamic (`DMatrix`), all static (`SMatrix`, `Matrix3`, …) or mixed.
+fn random_decls(rng: &mut Rng) -> (usize, usize, Vec<String>) {
+    let (n, m) = (1 + rng.below(5), 1 + rng.below(5));
+    let mode = rng.below(3);
+    let mut decls = Vec::new();
+    for (i, name) in NAMES.iter().enumerate() {
+        let dynamic = match mode {
+            0 => true,
+            1 => false,
+            _ => rng.chance(0.5),
+        };
+        let ty = match param_shape(i, n, m) {
+            Sh::S => "f64".to_owned(),
+            Sh::M(r, _) if i == PX || i == PY => match (dynamic, rng.chance(0.5)) {
+                (true, _) => "DVector<f64>".to_owned(),
+                (false, true) => format!("SVector<f64, {r}>"),
+                (false, false) => format!("Vector{r}<f64>"),
+            },
+            Sh::M(r, c) => match (dynamic, rng.chance(0.5)) {
+                (true, _) => "DMatrix<f64>".to_owned(),
+                (false, true) => format!("SMatrix<f64, {r}, {c}>"),
+                (false, false) if r == c => format!("Matrix{r}<f64>"),
+                (false, false) => format!("Matrix{r}x{c}<f64>"),
+            },
+        };
+        let by_ref = ty != "f64" && rng.chance(0.85);
+        decls.push(format!("{name}: {}{ty}", if by_ref { "&" } else { "" }));
+    }
+    (n, m, decls)
 }
 
 impl Fixture {
-    /// Random dimensions in 1..=5 and random parameter types: all dynamic
-    /// (`DMatrix`), all static (`SMatrix`, `Matrix3`, …) or mixed.
-    fn random(seed: u64, rng: &mut Rng) -> Fixture {
-        let (n, m) = (1 + rng.below(5), 1 + rng.below(5));
-        let mode = rng.below(3);
-        let mut decls = Vec::new();
-        for (i, name) in NAMES.iter().enumerate() {
-            let dynamic = match mode {
-                0 => true,
-                1 => false,
-                _ => rng.chance(0.5),
-            };
-            let ty = match param_shape(i, n, m) {
-                Sh::S => "f64".to_owned(),
-                Sh::M(r, _) if i == PX || i == PY => match (dynamic, rng.chance(0.5)) {
-                    (true, _) => "DVector<f64>".to_owned(),
-                    (false, true) => format!("SVector<f64, {r}>"),
-                    (false, false) => format!("Vector{r}<f64>"),
+    /// The function with this signature and `body`.
+    fn function(&self, body: &str) -> String {
+        let generics = if self.generic {
+            "<T: RealField + Copy>"
+        } else {
+            ""
+        };
+        format!(
+            "fn f{generics}({}) -> {} {{ {body} }}",
+            self.params,
+            self.style().scalar()
+        )
+    }
+
+    /// The declared parameters (indices into [`NAMES`]), in order.
+    fn declared(&self) -> Vec<usize> {
+        let sig: syn::Signature =
+            syn::parse_str(&format!("fn f({})", self.params)).expect("a parameter list");
+        sig.inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(t) => match &*t.pat {
+                    Pat::Ident(p) => NAMES.iter().position(|n| p.ident == n),
+                    _ => None,
                 },
-                Sh::M(r, c) => match (dynamic, rng.chance(0.5)) {
-                    (true, _) => "DMatrix<f64>".to_owned(),
-                    (false, true) => format!("SMatrix<f64, {r}, {c}>"),
-                    (false, false) if r == c => format!("Matrix{r}<f64>"),
-                    (false, false) => format!("Matrix{r}x{c}<f64>"),
-                },
-            };
-            let by_ref = ty != "f64" && rng.chance(0.85);
-            decls.push(format!("{name}: {}{ty}", if by_ref { "&" } else { "" }));
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect()
+    }
+
+    /// Whether the first parameter is `self` (by reference or not).
+    fn is_method(&self) -> bool {
+        let first = self.params.split(',').next().unwrap_or_default().trim();
+        matches!(first, "self" | "&self" | "mut self" | "&mut self")
+    }
+
+    /// The parameters that are fields of `self` (in a method): those it does
+    /// not declare.
+    fn fields(&self) -> Vec<usize> {
+        if !self.is_method() {
+            return Vec::new();
         }
-        Fixture {
-            n,
-            m,
-            seed,
-            params: decls.join(", "),
+        let declared = self.declared();
+        (0..NAMES.len()).filter(|i| !declared.contains(i)).collect()
+    }
+
+    fn variant(&self) -> &'static str {
+        match (self.generic, self.is_method()) {
+            (false, false) => "function of f64",
+            (true, false) => "generic function",
+            (false, true) => "method",
+            (true, true) => "generic method",
+        }
+    }
+
+    fn style(&self) -> Style {
+        Style {
+            generic: self.generic,
         }
     }
 
@@ -298,6 +391,8 @@ enum K {
     Clone,
     /// `&args[0]`.
     Ref,
+    /// A parameter become a field, read directly: `self.<name>`.
+    Field(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -308,6 +403,8 @@ struct E {
     /// Written another way the parser also accepts: `|v: f64|`, `map(sigmoid)`,
     /// `clone_owned()`, an integer literal.
     alt: bool,
+    /// How a literal is written for a generic scalar (see [`generic_literal`]).
+    form: u8,
 }
 
 fn node(k: K, args: Vec<E>, sh: Sh) -> E {
@@ -316,6 +413,35 @@ fn node(k: K, args: Vec<E>, sh: Sh) -> E {
         args,
         sh,
         alt: false,
+        form: 0,
+    }
+}
+
+/// How a body is written: with the scalar `f64` or the type parameter `T`.
+#[derive(Clone, Copy, Debug)]
+struct Style {
+    generic: bool,
+}
+
+impl Style {
+    fn scalar(self) -> &'static str {
+        if self.generic {
+            "T"
+        } else {
+            "f64"
+        }
+    }
+}
+
+/// A literal of a generic scalar `T`, in one of the forms the parser accepts.
+fn generic_literal(v: f64, form: u8) -> String {
+    match form {
+        1 => format!("nalgebra::convert({v:?})"),
+        2 => format!("convert({v:?})"),
+        3 if v == 1.0 => "T::one()".to_owned(),
+        3 if v == 0.0 => "T::zero()".to_owned(),
+        3 if v == -1.0 => "-T::one()".to_owned(),
+        _ => format!("T::from_f64({v:?}).unwrap()"),
     }
 }
 
@@ -373,6 +499,18 @@ impl E {
 
     fn uses_let(&self, i: usize) -> bool {
         self.k == K::Let(i) || self.args.iter().any(|a| a.uses_let(i))
+    }
+
+    fn uses_param(&self, i: usize) -> bool {
+        self.k == K::Param(i) || self.args.iter().any(|a| a.uses_param(i))
+    }
+
+    /// Every node, root first.
+    fn nodes_mut(&mut self, f: &mut dyn FnMut(&mut E)) {
+        f(self);
+        for a in &mut self.args {
+            a.nodes_mut(f);
+        }
     }
 
     /// Replaces `Let(i)` by `with` and renumbers later lets down by one.
@@ -433,43 +571,47 @@ impl E {
     }
 
     /// As the receiver of a method call.
-    fn receiver(&self) -> String {
+    fn receiver(&self, st: Style) -> String {
         if self.primary() && !matches!(self.k, K::Lit(_)) {
-            self.render()
+            self.render(st)
         } else {
-            format!("({})", self.render())
+            format!("({})", self.render(st))
         }
     }
 
-    fn operand(&self) -> String {
-        if self.primary() {
-            self.render()
+    fn operand(&self, st: Style) -> String {
+        // `&self.x * w`, as one writes it.
+        let field_ref = self.k == K::Ref && matches!(self.args[0].k, K::Field(_));
+        if self.primary() || field_ref {
+            self.render(st)
         } else {
-            format!("({})", self.render())
+            format!("({})", self.render(st))
         }
     }
 
     /// As a by-reference argument: `&x`, `&(x + y)`.
-    fn by_ref(&self) -> String {
+    fn by_ref(&self, st: Style) -> String {
         match self.k {
-            K::Ref => self.render(),
-            _ if self.primary() => format!("&{}", self.render()),
-            _ => format!("&({})", self.render()),
+            K::Ref => self.render(st),
+            _ if self.primary() => format!("&{}", self.render(st)),
+            _ => format!("&({})", self.render(st)),
         }
     }
 
-    fn render(&self) -> String {
+    fn render(&self, st: Style) -> String {
         let a = &self.args;
-        let method = |name: &str| format!("{}.{name}()", a[0].receiver());
-        let method1 = |name: &str| format!("{}.{name}({})", a[0].receiver(), a[1].by_ref());
-        let infix = |op: &str| format!("{} {op} {}", a[0].operand(), a[1].operand());
+        let method = |name: &str| format!("{}.{name}()", a[0].receiver(st));
+        let method1 = |name: &str| format!("{}.{name}({})", a[0].receiver(st), a[1].by_ref(st));
+        let infix = |op: &str| format!("{} {op} {}", a[0].operand(st), a[1].operand(st));
         match &self.k {
             K::Param(i) => NAMES[*i].to_owned(),
+            K::Field(i) => format!("self.{}", NAMES[*i]),
             K::Let(i) => format!("w{i}"),
+            K::Lit(v) if st.generic => generic_literal(*v, self.form),
             K::Lit(v) if self.alt && v.fract() == 0.0 && v.abs() < 100.0 => format!("{v}"),
             K::Lit(v) => format!("{v:?}"),
             K::V => "v".to_owned(),
-            K::Neg => format!("-{}", a[0].operand()),
+            K::Neg => format!("-{}", a[0].operand(st)),
             K::Add => infix("+"),
             K::Sub => infix("-"),
             K::Mul => infix("*"),
@@ -483,7 +625,7 @@ impl E {
             K::Inverse(false) => method("try_inverse().unwrap"),
             K::Inverse(true) => format!(
                 "{}.try_inverse().expect(\"singular matrix\")",
-                a[0].receiver()
+                a[0].receiver(st)
             ),
             K::CompMul => method1("component_mul"),
             K::CompDiv => method1("component_div"),
@@ -493,7 +635,7 @@ impl E {
             K::Kron => method1("kronecker"),
             K::Cross => method1("cross"),
             K::MatExp | K::Exp => method("exp"),
-            K::Pow(k) => format!("{}.pow({k})", a[0].receiver()),
+            K::Pow(k) => format!("{}.pow({k})", a[0].receiver(st)),
             K::Ln => method("ln"),
             K::Sqrt => method("sqrt"),
             K::Sin => method("sin"),
@@ -501,47 +643,78 @@ impl E {
             K::Tanh => method("tanh"),
             K::Abs => method("abs"),
             K::Recip => method("recip"),
-            K::Powi(k) => format!("{}.powi({k})", a[0].receiver()),
-            K::Powf => format!("{}.powf({})", a[0].receiver(), a[1].render()),
-            K::Map if self.alt => format!("{}.map(|v: f64| {})", a[0].receiver(), a[1].render()),
-            K::Map => format!("{}.map(|v| {})", a[0].receiver(), a[1].render()),
-            K::MapFn(f) if self.alt => format!("{}.map({f})", a[0].receiver()),
-            K::MapFn(f) => format!("{}.map(matgrad::{f})", a[0].receiver()),
+            K::Powi(k) => format!("{}.powi({k})", a[0].receiver(st)),
+            K::Powf => format!("{}.powf({})", a[0].receiver(st), a[1].render(st)),
+            K::Map if self.alt => format!(
+                "{}.map(|v: {}| {})",
+                a[0].receiver(st),
+                st.scalar(),
+                a[1].render(st)
+            ),
+            K::Map => format!("{}.map(|v| {})", a[0].receiver(st), a[1].render(st)),
+            K::MapFn(f) if self.alt => format!("{}.map({f})", a[0].receiver(st)),
+            K::MapFn(f) => format!("{}.map(matgrad::{f})", a[0].receiver(st)),
             K::Call(f, qualified) => {
                 let arg = match a[0].sh {
-                    Sh::S => a[0].render(),
-                    Sh::M(..) => a[0].by_ref(),
+                    Sh::S => a[0].render(st),
+                    Sh::M(..) => a[0].by_ref(st),
                 };
                 let path = if *qualified { "matgrad::" } else { "" };
                 format!("{path}{f}({arg})")
             }
             K::Clone if self.alt => method("clone_owned"),
             K::Clone => method("clone"),
-            K::Ref => format!("&{}", a[0].operand()),
+            K::Ref => format!("&{}", a[0].operand(st)),
         }
     }
 }
 
-/// A generated body: `let` bindings and a scalar tail.
+/// A generated body: `let` bindings and a scalar tail, after (in a method)
+/// the typed `let`s that bind fields to their parameters' names.
 #[derive(Clone, Debug)]
 struct Program {
     lets: Vec<(E, bool)>,
     tail: E,
+    /// `let b: &DMatrix<f64> = &self.b;` for parameter `b`, written only if
+    /// the body uses `b`.
+    prelude: Vec<(usize, String)>,
 }
 
 impl Program {
     /// The body's source; `typed` lets get a type annotation.
-    fn render(&self) -> String {
+    fn render(&self, st: Style) -> String {
         let mut out = String::new();
+        for (i, stmt) in &self.prelude {
+            if self.uses_param(*i) {
+                let _ = write!(out, "{stmt} ");
+            }
+        }
         for (i, (e, typed)) in self.lets.iter().enumerate() {
             let ty = match (typed, e.sh) {
-                (false, _) => "",
-                (true, Sh::S) => ": f64",
-                (true, Sh::M(..)) => ": DMatrix<f64>",
+                (false, _) => String::new(),
+                (true, Sh::S) => format!(": {}", st.scalar()),
+                (true, Sh::M(..)) => format!(": DMatrix<{}>", st.scalar()),
             };
-            let _ = write!(out, "let w{i}{ty} = {}; ", e.render());
+            let _ = write!(out, "let w{i}{ty} = {}; ", e.render(st));
         }
-        out + &self.tail.render()
+        out + &self.tail.render(st)
+    }
+
+    fn uses_param(&self, i: usize) -> bool {
+        self.roots().iter().any(|e| e.uses_param(i))
+    }
+
+    /// Whether every field read directly gets its shape from its context.
+    fn fields_inferable(&self) -> bool {
+        // The `let`s whose values read a field, directly or through a `let`.
+        let mut reads = Vec::new();
+        for (e, _) in &self.lets {
+            let r = reads_field(e, &reads);
+            reads.push(r);
+        }
+        self.roots()
+            .iter()
+            .all(|e| field_of(e).is_none() && fields_inferable(e, &reads))
     }
 
     fn size(&self) -> usize {
@@ -554,6 +727,13 @@ impl Program {
             .map(|(e, _)| e)
             .chain([&self.tail])
             .collect()
+    }
+
+    fn for_each_root(&mut self, mut f: impl FnMut(&mut E)) {
+        for (e, _) in &mut self.lets {
+            f(e);
+        }
+        f(&mut self.tail);
     }
 
     fn with_root(&self, root: usize, e: E) -> Program {
@@ -1333,7 +1513,11 @@ impl Gen {
             e.vary(&mut self.rng);
         }
         tail.vary(&mut self.rng);
-        Program { lets, tail }
+        Program {
+            lets,
+            tail,
+            prelude: Vec::new(),
+        }
     }
 }
 
@@ -1344,26 +1528,224 @@ fn same_kron(x: E, y: E) -> E {
     node(K::Kron, vec![x, y], Sh::M(r1 * r2, c1 * c2))
 }
 
-/// The fixture and program of case `seed`.
+/// The fixture and program of case `seed`. The body is drawn first, as for
+/// a function of `f64`; the variant (generic, method) is drawn from a
+/// separate stream and only changes how the body is written.
 fn generate(seed: u64) -> (Fixture, Program) {
     let mut rng = Rng::new(seed);
-    let fixture = Fixture::random(seed, &mut rng);
+    let (n, m, decls) = random_decls(&mut rng);
     let mut gen = Gen {
         rng,
-        n: fixture.n,
-        m: fixture.m,
+        n,
+        m,
         lets: Vec::new(),
         closure: false,
     };
-    let program = gen.program();
+    let mut program = gen.program();
+    let mut vr = Rng::new(seed ^ VARIANT_SALT);
+    let (generic, method) = (vr.chance(P_GENERIC), vr.chance(P_METHOD));
+    let mut decls: Vec<String> = match generic {
+        true => decls.iter().map(|d| d.replace("f64", "T")).collect(),
+        false => decls,
+    };
+    if generic {
+        let mut forms = |e: &mut E| {
+            if matches!(e.k, K::Lit(_)) {
+                e.form = vr.weighted(&[4, 4, 1, 2]) as u8;
+            }
+        };
+        program
+            .lets
+            .iter_mut()
+            .for_each(|(e, _)| e.nodes_mut(&mut forms));
+        program.tail.nodes_mut(&mut forms);
+    }
+    if method {
+        let fields = make_method(&mut program, &decls, &mut vr);
+        decls = std::iter::once("&self".to_owned())
+            .chain(
+                decls
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| !fields.contains(i))
+                    .map(|(_, d)| d),
+            )
+            .collect();
+    }
+    let fixture = Fixture {
+        n,
+        m,
+        seed,
+        params: decls.join(", "),
+        generic,
+    };
     (fixture, program)
+}
+
+/// Turns a random subset of the parameters (at least one the body uses, if
+/// it uses any; never all, and never all it uses when it uses two or more)
+/// into fields of `self`, each read directly where the parser can tell its
+/// shape from every place it is read, else bound by a typed `let` of its
+/// parameter's name. Returns the fields.
+fn make_method(program: &mut Program, decls: &[String], vr: &mut Rng) -> Vec<usize> {
+    let all: Vec<usize> = (0..NAMES.len()).collect();
+    let used: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| program.uses_param(i))
+        .collect();
+    let mut fields: Vec<usize> = all.iter().copied().filter(|_| vr.chance(P_FIELD)).collect();
+    if !used.is_empty() && !used.iter().any(|i| fields.contains(i)) {
+        fields.push(vr.pick(&used));
+    }
+    if used.len() >= 2 && used.iter().all(|i| fields.contains(i)) {
+        let keep = vr.pick(&used);
+        fields.retain(|&i| i != keep);
+    }
+    if fields.len() == NAMES.len() {
+        let keep = vr.pick(&all);
+        fields.retain(|&i| i != keep);
+    }
+    fields.sort_unstable();
+    for &i in &fields {
+        if !vr.chance(0.7) {
+            continue;
+        }
+        let mut direct = program.clone();
+        direct.for_each_root(|e| {
+            e.nodes_mut(&mut |x| {
+                if x.k == K::Param(i) {
+                    x.k = K::Field(i);
+                }
+            });
+        });
+        if direct.fields_inferable() {
+            *program = direct;
+        }
+    }
+    program.for_each_root(|e| *e = dress_fields(e.clone(), None));
+    // A typed `let` binds each field to its parameter's name, written where
+    // the body reads that name: for the fields not read directly, and for
+    // the others where the shrinker puts the name back.
+    for &i in &fields {
+        let (name, ty) = decls[i].split_once(": ").expect("`name: type`");
+        let init = match ty.strip_prefix('&') {
+            Some(_) => format!("&self.{name}"),
+            None if ty.starts_with('D') => format!("self.{name}.clone()"),
+            None => format!("self.{name}"),
+        };
+        program
+            .prelude
+            .push((i, format!("let {name}: {ty} = {init};")));
+    }
+    fields
+}
+
+/// Writes direct field reads as one would: matrices by reference as operands
+/// (`&self.x * w`), and cloned before `try_inverse`, which takes its receiver
+/// by value. `parent` is the kind of the node `e` is an argument of.
+fn dress_fields(e: E, parent: Option<K>) -> E {
+    if let K::Field(_) = e.k {
+        let matrix = matches!(e.sh, Sh::M(..));
+        return match parent {
+            Some(K::Add | K::Sub | K::Mul | K::Div) if matrix => same(K::Ref, e),
+            Some(K::Inverse(_)) => same(K::Clone, e),
+            _ => e,
+        };
+    }
+    let k = e.k;
+    E {
+        args: e
+            .args
+            .into_iter()
+            .map(|a| dress_fields(a, Some(k)))
+            .collect(),
+        ..e
+    }
+}
+
+/// The field a node reads directly, through `&` and `.clone()` (as the parser
+/// sees through them).
+fn field_of(e: &E) -> Option<usize> {
+    match e.k {
+        K::Field(i) => Some(i),
+        K::Ref | K::Clone => field_of(&e.args[0]),
+        _ => None,
+    }
+}
+
+/// Whether `e` reads a field directly, or a `let` that does (`reads`, by index).
+fn reads_field(e: &E, reads: &[bool]) -> bool {
+    match e.k {
+        K::Field(_) => true,
+        K::Let(j) => reads[j],
+        _ => e.args.iter().any(|a| reads_field(a, reads)),
+    }
+}
+
+/// Whether the parser can tell the shape of every field `e` reads directly,
+/// from the place it is read, and tells it right: beside a non-field operand
+/// of `+` or `−` (its shape), of `*` (a scalar or a matrix, as that operand
+/// is), as the divisor of `/` (a scalar), as the receiver of a method of
+/// matrices only or of scalars only, or as an argument of a method (the
+/// receiver's shape, its transpose, a matrix, or a scalar for `powf`). A
+/// field read alone, negated, mapped, passed to a function, as a matrix's
+/// `exp` (the scalar's too), or under `determinant().ln()` has no shape there.
+/// And `cross` must see that its operands are vectors, which a field's shape
+/// from its context may not say: no field is read in its operands (`reads`:
+/// the `let`s that read one).
+fn fields_inferable(e: &E, reads: &[bool]) -> bool {
+    let here = e.args.iter().enumerate().all(|(k, a)| {
+        if field_of(a).is_none() {
+            return true;
+        }
+        let other = || &e.args[1 - k];
+        match e.k {
+            K::Add | K::Sub => field_of(other()).is_none(),
+            K::Mul => field_of(other()).is_none() && (a.sh == Sh::S) == (other().sh == Sh::S),
+            K::Div => field_of(other()).is_none() && a.sh == Sh::S,
+            K::Transpose
+            | K::TrMul
+            | K::Dot
+            | K::TrDot
+            | K::Trace
+            | K::Det
+            | K::Inverse(_)
+            | K::CompMul
+            | K::CompDiv
+            | K::Norm
+            | K::NormSq
+            | K::Sum
+            | K::Kron
+            | K::Cross
+            | K::Pow(_)
+            | K::Exp
+            | K::Ln
+            | K::Sqrt
+            | K::Sin
+            | K::Cos
+            | K::Tanh
+            | K::Abs
+            | K::Recip
+            | K::Powi(_)
+            | K::Powf
+            | K::Ref
+            | K::Clone => true,
+            K::MatExp | K::Neg | K::Map | K::MapFn(_) | K::Call(..) => false,
+            K::Param(_) | K::Let(_) | K::Lit(_) | K::V | K::Field(_) => unreachable!("a leaf"),
+        }
+    });
+    let log_det = e.k == K::Ln && e.args[0].k == K::Det && field_of(&e.args[0].args[0]).is_some();
+    let cross = e.k == K::Cross && reads_field(e, reads);
+    here && !log_det && !cross && e.args.iter().all(|a| fields_inferable(a, reads))
 }
 
 // ---------------------------------------------------------------------------
 // The second path: the same source interpreted directly with nalgebra.
 
 /// Evaluates a body as plain nalgebra code would, statement by statement,
-/// sharing nothing with the engine but `syn`.
+/// sharing nothing with the engine but `syn`. Fields are in scope as
+/// `self.<name>`; literals of a generic scalar are their numbers.
 struct Reference {
     scope: Vec<(String, Val)>,
 }
@@ -1414,6 +1796,19 @@ impl Reference {
                 Lit::Int(i) => S(i.base10_parse().expect("reference: int")),
                 _ => panic!("reference: literal"),
             },
+            Expr::Field(f) => {
+                let (Expr::Path(base), syn::Member::Named(field)) = (&*f.base, &f.member) else {
+                    panic!("reference: a field of `self`")
+                };
+                assert!(base.path.is_ident("self"), "reference: a field of `self`");
+                let name = format!("self.{field}");
+                self.scope
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .unwrap_or_else(|| panic!("reference: unknown field `{name}`"))
+                    .1
+                    .clone()
+            }
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
             Expr::Reference(r) => self.expr(&r.expr),
@@ -1445,6 +1840,14 @@ impl Reference {
                     panic!("reference: call")
                 };
                 let name = p.path.segments.last().expect("a name").ident.to_string();
+                // Literals of a generic scalar: `nalgebra::convert(c)`,
+                // `T::one()`, `T::zero()`.
+                match (name.as_str(), c.args.len()) {
+                    ("convert", 1) => return S(self.expr(&c.args[0]).scalar()),
+                    ("one", 0) => return S(1.0),
+                    ("zero", 0) => return S(0.0),
+                    _ => {}
+                }
                 let x = self.expr(&c.args[0]);
                 match (name.as_str(), &x) {
                     ("log_sum_exp", M(a)) => {
@@ -1464,6 +1867,15 @@ impl Reference {
         use Val::{Matrix as M, Scalar as S};
         let name = m.method.to_string();
         if name == "unwrap" || name == "expect" {
+            // `T::from_f64(c).unwrap()`.
+            if let Expr::Call(c) = &*m.receiver {
+                let Expr::Path(p) = &*c.func else {
+                    panic!("reference: unwrap")
+                };
+                let f = p.path.segments.last().expect("a name").ident.to_string();
+                assert_eq!(f, "from_f64", "reference: unwrap");
+                return S(self.expr(&c.args[0]).scalar());
+            }
             let Expr::MethodCall(inner) = &*m.receiver else {
                 panic!("reference: unwrap")
             };
@@ -1622,41 +2034,91 @@ fn check(fx: &Fixture, body: &str) -> Outcome {
     }
 }
 
+/// The index in [`NAMES`] of a parameter or field.
+fn name_index(name: &str) -> usize {
+    NAMES
+        .iter()
+        .position(|n| *n == name)
+        .unwrap_or_else(|| panic!("no parameter or field `{name}`"))
+}
+
 fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
-    let text = format!("fn f({}) -> f64 {{ {body} }}", fx.params);
+    let text = fx.function(body);
     let func: syn::ItemFn = match syn::parse_str(&text) {
         Ok(f) => f,
         Err(e) => return fail("not Rust syntax", e.to_string()),
     };
+    // The declared parameters, all differentiated; in a method, the others
+    // are fields.
+    let names: Vec<&str> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(p) => Some(NAMES[name_index(&p.ident.to_string())]),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let fields: Vec<usize> = match fx.is_method() {
+        true => (0..NAMES.len())
+            .filter(|&i| !names.contains(&NAMES[i]))
+            .collect(),
+        false => Vec::new(),
+    };
 
     // 1. The whole expansion gives code, not errors.
     let item: TokenStream = text.parse().expect("tokens");
-    let attr: TokenStream = NAMES.join(", ").parse().expect("tokens");
+    let attr: TokenStream = names.join(", ").parse().expect("tokens");
     let expanded = expand::grad(attr, item).to_string();
     if expanded.contains("compile_error") {
         let start = expanded.find("compile_error").unwrap_or(0);
         return fail("expansion error", expanded[start..].to_owned());
     }
 
-    // The engine's graph and gradients.
+    // The engine's graph (of the declared scalar, as the macro builds it) and
+    // gradients.
     let (mut errors, mut dims) = (Errors::default(), Dims::default());
+    let scalar = signature::return_scalar(&func.sig, &mut errors);
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
-    let mut g = Graph::new(Scalar::F64, dims);
+    let mut g = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
     let value = parse::body(&mut g, &params, &reported, true, &func.block, &mut errors);
     if !errors.is_empty() {
         return fail("parse error", errors.to_compile_errors().to_string());
     }
     let value = value.expect("a value without errors");
-    let vals = fx.values();
+    let all = fx.values();
+    let vals: Vec<Val> = names.iter().map(|n| all[name_index(n)].clone()).collect();
+    // The values of the constants the body reads from fields, by index.
+    let consts: Vec<Val> = g
+        .constants
+        .iter()
+        .map(|tokens| {
+            let field: syn::ExprField = syn::parse2(tokens.clone()).expect("a field");
+            let syn::Member::Named(name) = &field.member else {
+                panic!("a named field")
+            };
+            all[name_index(&name.to_string())].clone()
+        })
+        .collect();
 
     // 2. The forward value against plain nalgebra.
-    let scope = NAMES
+    let scope = names
         .iter()
         .map(|n| n.to_string())
         .zip(vals.clone())
+        .chain(
+            fields
+                .into_iter()
+                .map(|i| (format!("self.{}", NAMES[i]), all[i].clone())),
+        )
         .collect();
     let expected = Reference { scope }.block(&func.block).scalar();
-    let forward = Eval::new(&g, &vals).eval(value).scalar();
+    let forward = Eval::with_constants(&g, &vals, &consts)
+        .eval(value)
+        .scalar();
     if !expected.is_finite() {
         return Outcome::Skip("value not finite", 0);
     }
@@ -1669,9 +2131,9 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
     }
 
     // 3. Every gradient against finite differences.
-    let ids: Vec<Id> = NAMES.iter().map(|n| param_node(&g, n)).collect();
+    let ids: Vec<Id> = names.iter().map(|n| param_node(&g, n)).collect();
     let grads = diff::gradient(&mut g, value, &ids);
-    let mut ev = Eval::new(&g, &vals);
+    let mut ev = Eval::with_constants(&g, &vals, &consts);
     let (mut compared, mut skipped) = (0, None);
     for (i, (&id, grad)) in ids.iter().zip(&grads).enumerate() {
         let analytic = grad.map(|gid| ev.eval(gid));
@@ -1692,7 +2154,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                         "gradient shape",
                         format!(
                             "∇{} has shape {:?}, the parameter {:?}",
-                            NAMES[i],
+                            names[i],
                             a.shape(),
                             x.shape()
                         ),
@@ -1707,7 +2169,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
             if a.iter().any(|&v| v != 0.0) {
                 return fail(
                     "gradient of an unused parameter",
-                    format!("∇{} = {a} but the value does not depend on it", NAMES[i]),
+                    format!("∇{} = {a} but the value does not depend on it", names[i]),
                 );
             }
             continue;
@@ -1724,7 +2186,9 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                         Val::Matrix(m)
                     }
                 };
-                Eval::new(&g, &vals).eval(value).scalar()
+                Eval::with_constants(&g, &vals, &consts)
+                    .eval(value)
+                    .scalar()
             };
             let h = STEP * x[j].abs().max(1.0);
             let (up, down) = (at(h), at(-h));
@@ -1734,13 +2198,13 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                 continue;
             }
             match mismatch(a[j], [up, forward, down], h, &at, || {
-                magnitude(&g, value, &vals)
+                magnitude(&g, value, &vals, &consts)
             }) {
                 Verdict::Agree => {}
                 Verdict::Unreliable(why) => {
                     skipped.get_or_insert(why);
                 }
-                Verdict::NormOfZero if norm_of_zero(&g, value, &vals) => {
+                Verdict::NormOfZero if norm_of_zero(&g, value, &vals, &consts) => {
                     return Outcome::Skip("norm of an exactly zero matrix", compared);
                 }
                 Verdict::NormOfZero | Verdict::Differ => {
@@ -1750,14 +2214,14 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                         "gradient mismatch",
                         format!(
                             "∂f/∂{}[({r}, {c})]: the engine's gradient gives {:e}, finite differences {:e} (steps h/4, h, 4h: {:e}, {:e}, {:e}; h = {h:e})\n∇{} = {a}",
-                            NAMES[i], a[j], n1, ns[0], ns[1], ns[2], NAMES[i]
+                            names[i], a[j], n1, ns[0], ns[1], ns[2], names[i]
                         ),
                     );
                 }
             }
         }
     }
-    if let Some(outcome) = check_hessian(&mut g, &ids, &grads, &vals) {
+    if let Some(outcome) = check_hessian(&mut g, &names, &ids, &grads, &vals, &consts) {
         return outcome;
     }
     match skipped {
@@ -1770,7 +2234,14 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
 /// random direction of all parameters together (a Hessian-vector product)
 /// against central differences of the gradients along that direction. `None`
 /// if they agree.
-fn check_hessian(g: &mut Graph, ids: &[Id], grads: &[Option<Id>], vals: &[Val]) -> Option<Outcome> {
+fn check_hessian(
+    g: &mut Graph,
+    names: &[&str],
+    ids: &[Id],
+    grads: &[Option<Id>],
+    vals: &[Val],
+    consts: &[Val],
+) -> Option<Outcome> {
     let mut rng = Rng::new(0x5eed_4e55);
     let mut seeds = Vec::new();
     let mut directions = Vec::new();
@@ -1801,7 +2272,7 @@ fn check_hessian(g: &mut Graph, ids: &[Id], grads: &[Option<Id>], vals: &[Val]) 
     };
     let mut all = vals.to_vec();
     all.extend(directions.iter().cloned());
-    let mut ev = Eval::new(g, &all);
+    let mut ev = Eval::with_constants(g, &all, consts);
     // The gradients with every parameter moved by `t` along its direction.
     let moved = |t: f64| -> Vec<DMatrix<f64>> {
         let mut at = all.clone();
@@ -1812,7 +2283,7 @@ fn check_hessian(g: &mut Graph, ids: &[Id], grads: &[Option<Id>], vals: &[Val]) 
                 _ => unreachable!("a direction has its parameter's kind"),
             };
         }
-        let mut ev = Eval::new(g, &at);
+        let mut ev = Eval::with_constants(g, &at, consts);
         targets.iter().map(|&gr| entries_of(&ev.eval(gr))).collect()
     };
     let h = STEP;
@@ -1846,12 +2317,12 @@ fn check_hessian(g: &mut Graph, ids: &[Id], grads: &[Option<Id>], vals: &[Val]) 
                 return Some(Outcome::Skip("NaN second derivative", 0));
             }
             if !a.is_finite() || rel(a, n) > 1e-4 {
-                if near_kink(g, &all) {
+                if near_kink(g, &all, consts) {
                     return Some(Outcome::Skip("a kink of abs or relu", 0));
                 }
                 return Some(fail(
                     "Hessian-vector mismatch",
-                    format!("entry {j} of the derivative of ∇{} along a random direction: the engine gives {a:e}, finite differences of the gradient {n:e}", NAMES[i]),
+                    format!("entry {j} of the derivative of ∇{} along a random direction: the engine gives {a:e}, finite differences of the gradient {n:e}", names[i]),
                 ));
             }
         }
@@ -1861,8 +2332,8 @@ fn check_hessian(g: &mut Graph, ids: &[Id], grads: &[Option<Id>], vals: &[Val]) 
 
 /// Whether the argument of an `abs`, `relu`, `sign` or step is so near 0 that
 /// the steps of finite differences cross the kink.
-fn near_kink(g: &Graph, vals: &[Val]) -> bool {
-    let mut ev = Eval::new(g, vals);
+fn near_kink(g: &Graph, vals: &[Val], consts: &[Val]) -> bool {
+    let mut ev = Eval::with_constants(g, vals, consts);
     (0..g.len() as u32).map(Id).any(|id| {
         let kinked = matches!(
             g.op(id),
@@ -1953,8 +2424,8 @@ fn mismatch(
 
 /// The largest magnitude among the finite intermediate values of the forward
 /// pass (entries of every node `value` is computed from).
-fn magnitude(g: &Graph, value: Id, vals: &[Val]) -> f64 {
-    let mut ev = Eval::new(g, vals);
+fn magnitude(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> f64 {
+    let mut ev = Eval::with_constants(g, vals, consts);
     let mut seen = vec![false; value.index() + 1];
     let mut stack = vec![value];
     let mut largest = 0.0_f64;
@@ -1976,8 +2447,8 @@ fn magnitude(g: &Graph, value: Id, vals: &[Val]) -> f64 {
 }
 
 /// Whether the forward pass takes the norm of a matrix that is exactly zero.
-fn norm_of_zero(g: &Graph, value: Id, vals: &[Val]) -> bool {
-    let mut ev = Eval::new(g, vals);
+fn norm_of_zero(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> bool {
+    let mut ev = Eval::with_constants(g, vals, consts);
     (0..=value.index() as u32).map(Id).any(|id| {
         matches!(g.op(id), Op::Norm(_))
             && g.depends_on(value, |n, _| n == id)[value.index()]
@@ -2001,9 +2472,14 @@ fn param_node(g: &Graph, name: &str) -> Id {
 
 /// The same failure on a smaller program: drops or inlines `let`s, and
 /// replaces subexpressions by one of their arguments of the same shape or by
-/// a leaf, while the failure (of the same kind) persists.
+/// a leaf, while the failure (of the same kind) persists. In a method, only
+/// programs whose direct field reads have a shape from their context count
+/// (others fail by design, with a different error).
 fn shrink(fx: &Fixture, program: &Program, kind: &str) -> Program {
-    let fails = |p: &Program| matches!(check(fx, &p.render()), Outcome::Fail(f) if f.kind == kind);
+    let fails = |p: &Program| {
+        p.fields_inferable()
+            && matches!(check(fx, &p.render(fx.style())), Outcome::Fail(f) if f.kind == kind)
+    };
     let mut best = program.clone();
     let mut budget = 3_000;
     'outer: loop {
@@ -2024,6 +2500,9 @@ fn shrink(fx: &Fixture, program: &Program, kind: &str) -> Program {
 
 fn candidates(fx: &Fixture, p: &Program) -> Vec<Program> {
     let mut out = Vec::new();
+    // The parameters in scope: declared, or bound to a field by a `let`.
+    let mut bound = fx.declared();
+    bound.extend(p.prelude.iter().map(|(i, _)| *i));
     // Fewer lets: drop an unused one, or inline it.
     for i in (0..p.lets.len()).rev() {
         let (def, _) = &p.lets[i];
@@ -2050,7 +2529,7 @@ fn candidates(fx: &Fixture, p: &Program) -> Vec<Program> {
                 .filter(|(i, a)| a.sh == sub.sh && !(sub.k == K::Map && *i == 1))
                 .map(|(_, a)| a.clone())
                 .collect();
-            replacements.extend(simple_leaves(fx, sub.sh, closure));
+            replacements.extend(simple_leaves(fx, &bound, sub.sh, closure));
             for r in replacements {
                 if r.size() < sub.size() {
                     let q = p.with_root(root, e.replaced(&path, &r));
@@ -2064,22 +2543,30 @@ fn candidates(fx: &Fixture, p: &Program) -> Vec<Program> {
     out
 }
 
-/// Leaves of a shape, for the shrinker.
-fn simple_leaves(fx: &Fixture, sh: Sh, closure: bool) -> Vec<E> {
+/// Leaves of a shape, for the shrinker, among the parameters in scope (`bound`).
+fn simple_leaves(fx: &Fixture, bound: &[usize], sh: Sh, closure: bool) -> Vec<E> {
     let (n, m) = (fx.n, fx.m);
     let param = |i: usize| node(K::Param(i), vec![], param_shape(i, n, m));
+    let matrices = || (0..6).filter(|i| bound.contains(i));
     match sh {
         Sh::S if closure => vec![node(K::V, vec![], Sh::S), lit(0.5)],
-        Sh::S => vec![lit(0.5), param(PT), param(PS)],
+        Sh::S => std::iter::once(lit(0.5))
+            .chain(
+                [PT, PS]
+                    .into_iter()
+                    .filter(|i| bound.contains(i))
+                    .map(param),
+            )
+            .collect(),
         Sh::M(r, c) => {
-            let direct: Vec<E> = (0..6)
+            let direct: Vec<E> = matrices()
                 .filter(|&i| param_shape(i, n, m) == sh)
                 .map(param)
                 .collect();
             if !direct.is_empty() {
                 return direct;
             }
-            (0..6)
+            matrices()
                 .filter(|&i| param_shape(i, n, m) == Sh::M(c, r))
                 .map(|i| transpose(param(i)))
                 .collect()
@@ -2096,6 +2583,8 @@ struct Stats {
     skipped: BTreeMap<&'static str, usize>,
     entries: usize,
     failures: Vec<String>,
+    /// Per variant: cases passed, skipped and failed.
+    variants: BTreeMap<&'static str, [usize; 3]>,
 }
 
 impl Stats {
@@ -2107,8 +2596,9 @@ impl Stats {
         self.skipped.values().sum()
     }
 
+    /// The counts, and (from its second line) the counts per variant.
     fn summary(&self, what: &str) -> String {
-        format!(
+        let mut out = format!(
             "{what}: {} cases, {} passed, {} skipped {:?}, {} failed; {} gradient entries compared",
             self.cases(),
             self.passed,
@@ -2116,21 +2606,39 @@ impl Stats {
             self.skipped,
             self.failures.len(),
             self.entries
-        )
+        );
+        for (variant, [passed, skipped, failed]) in &self.variants {
+            let _ = write!(
+                out,
+                "\n  {variant}: {} cases, {passed} passed, {skipped} skipped, {failed} failed",
+                passed + skipped + failed
+            );
+        }
+        out
     }
 }
 
 /// Runs case `seed`, minimising and describing it if it fails.
 fn run_case(seed: u64, stats: &mut Stats) {
     let (fx, program) = generate(seed);
-    let src = program.render();
+    let src = program.render(fx.style());
     if std::env::var_os("MATGRAD_PROPTEST_SHOW").is_some() {
         println!(
-            "case {seed}: n = {}, m = {}, {}\n  {src}",
-            fx.n, fx.m, fx.params
+            "case {seed} ({}): n = {}, m = {}, {}\n  {src}",
+            fx.variant(),
+            fx.n,
+            fx.m,
+            fx.params
         );
     }
-    match check(&fx, &src) {
+    let outcome = check(&fx, &src);
+    let column = match outcome {
+        Outcome::Pass(_) => 0,
+        Outcome::Skip(..) => 1,
+        Outcome::Fail(_) => 2,
+    };
+    stats.variants.entry(fx.variant()).or_default()[column] += 1;
+    match outcome {
         Outcome::Pass(entries) => {
             stats.passed += 1;
             stats.entries += entries;
@@ -2146,13 +2654,19 @@ fn run_case(seed: u64, stats: &mut Stats) {
             } else {
                 program.clone()
             };
-            let small_src = small.render();
+            let small_src = small.render(fx.style());
             let detail = match check(&fx, &small_src) {
                 Outcome::Fail(g) => g.detail,
                 _ => f.detail.clone(),
             };
+            let checker = if fx.generic {
+                "check_generic_source"
+            } else {
+                "check_source"
+            };
             stats.failures.push(format!(
-                "case {seed} ({}): {}\n  params: {}\n  source: {src}\n  minimal: {small_src}\n  {}\n  regression:\n    check_source({}, {}, {}, \"{}\", \"{}\");\n",
+                "case {seed} ({}, {}): {}\n  params: {}\n  source: {src}\n  minimal: {small_src}\n  {}\n  regression:\n    {checker}({}, {}, {}, \"{}\", \"{}\");\n",
+                fx.variant(),
                 f.kind,
                 f.detail.lines().next().unwrap_or_default(),
                 fx.params,
@@ -2185,7 +2699,8 @@ fn run_shard(shard: u64) {
     for seed in seeds {
         run_case(seed, &mut stats);
     }
-    println!("{} in {:.1?}", stats.summary(&what), started.elapsed());
+    let what = format!("{what} in {:.1?}", started.elapsed());
+    println!("{}", stats.summary(&what));
     for f in &stats.failures {
         println!("{f}");
     }
@@ -2223,13 +2738,26 @@ fn random_expressions_3() {
 }
 
 /// Checks one body (as a regression test): `n`, `m` and `seed` give the
-/// parameter values, `params` their declared types.
+/// parameter values, `params` their declared types (of `f64`). A list that
+/// starts with `&self` makes a method whose fields are the parameters it
+/// leaves out, with the values they would have as parameters.
 fn check_source(n: usize, m: usize, seed: u64, params: &str, body: &str) {
+    check_fixture(n, m, seed, params, false, body);
+}
+
+/// [`check_source`] for a function generic over the scalar `T: RealField +
+/// Copy` (declared in `params`, returned).
+fn check_generic_source(n: usize, m: usize, seed: u64, params: &str, body: &str) {
+    check_fixture(n, m, seed, params, true, body);
+}
+
+fn check_fixture(n: usize, m: usize, seed: u64, params: &str, generic: bool, body: &str) {
     let fx = Fixture {
         n,
         m,
         seed,
         params: params.to_owned(),
+        generic,
     };
     match check(&fx, body) {
         Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
@@ -2304,6 +2832,7 @@ fn generator_covers_every_operation() {
         "MapFn",
         "Clone",
         "Ref",
+        "Field",
         "Call:sigmoid",
         "Call:softplus",
         "Call:relu",
@@ -2331,12 +2860,14 @@ fn shrinker_minimises_a_failure() {
     let program = Program {
         lets: vec![(same(K::Sin, x.clone()), false)],
         tail: same2(K::Add, same(K::Exp, x), bad),
+        prelude: Vec::new(),
     };
-    let Outcome::Fail(f) = check(&fx, &program.render()) else {
+    let st = fx.style();
+    let Outcome::Fail(f) = check(&fx, &program.render(st)) else {
         panic!("an unknown function must fail")
     };
     let small = shrink(&fx, &program, &f.kind);
-    assert_eq!(small.render(), "matgrad::no_such_function(s)");
+    assert_eq!(small.render(st), "matgrad::no_such_function(s)");
 }
 
 /// One body with every operation, through the harness, over dynamic, static
@@ -2357,6 +2888,212 @@ fn every_operation_in_one_body() {
     check_source(3, 2, 1, "a: &DMatrix<f64>, b: &DMatrix<f64>, p: &DMatrix<f64>, q: &DMatrix<f64>, x: &DVector<f64>, y: &DVector<f64>, s: f64, t: f64", body);
     check_source(3, 2, 2, "a: &Matrix3<f64>, b: &SMatrix<f64, 3, 2>, p: Matrix3<f64>, q: &Matrix2<f64>, x: &Vector3<f64>, y: &SVector<f64, 2>, s: f64, t: f64", body);
     check_source(3, 2, 3, "a: &DMatrix<f64>, b: &Matrix3x2<f64>, p: &DMatrix<f64>, q: &Matrix2<f64>, x: &DVector<f64>, y: &Vector2<f64>, s: f64, t: f64", body);
+}
+
+/// The same body generic over the scalar, with every form of literal, over
+/// dynamic and static parameter types.
+#[test]
+fn every_operation_in_one_generic_body() {
+    let body = "let w0 = (a * x).cross(&(b * y)); \
+                let w1 = (p + a * T::from_f64(0.1).unwrap()).try_inverse().unwrap(); \
+                let w2: T = matgrad::logdet(&(q * t)) + p.determinant().ln(); \
+                let w3: DMatrix<T> = b.tr_mul(&a).kronecker(&y.transpose()).map(|v| v.tanh()); \
+                w0.dot(&x) + w1.tr_dot(&a.transpose().pow(2)) + w2.exp().sqrt() * s \
+                + (a * nalgebra::convert(0.5)).exp().trace() - w3.norm_squared() + w3.norm() \
+                + x.component_div(&x.map(|v: T| v * v + T::one())).sum() \
+                + b.component_mul(&b).map(matgrad::softplus).sum() / t.powf(convert(1.5)) \
+                + matgrad::log_sum_exp(&(b * q).map(sigmoid)) + (-s).sin().powi(3) \
+                + s.cos().abs().recip() + relu(s) + a.try_inverse().expect(\"singular\").trace() \
+                + T::from_f64(-2.0).unwrap() * (x.transpose() * x).determinant() + T::zero()";
+    check_generic_source(3, 2, 1, "a: &DMatrix<T>, b: &DMatrix<T>, p: &DMatrix<T>, q: &DMatrix<T>, x: &DVector<T>, y: &DVector<T>, s: T, t: T", body);
+    check_generic_source(3, 2, 2, "a: &Matrix3<T>, b: &SMatrix<T, 3, 2>, p: Matrix3<T>, q: &Matrix2<T>, x: &Vector3<T>, y: &SVector<T, 2>, s: T, t: T", body);
+}
+
+/// The same body as a method: `b` and `q` fields bound by typed `let`s, `p`,
+/// `y` and `s` fields read directly where the context gives their shapes;
+/// plain and generic over the scalar.
+#[test]
+fn every_operation_in_one_method() {
+    let body = |ty: &str, lit: &dyn Fn(f64) -> String| {
+        format!(
+            "let b: &DMatrix<{ty}> = &self.b; let q: DMatrix<{ty}> = self.q.clone(); \
+             let w0 = (a * x).cross(&(b * self.y)); \
+             let w1 = (&self.p + a * {c01}).try_inverse().unwrap(); \
+             let w2: {ty} = matgrad::logdet(&(q * t)) + self.p.determinant().abs().sqrt(); \
+             let w3 = b.tr_mul(&a).kronecker(&self.y.transpose()).map(|v| v.tanh()); \
+             w0.dot(&x) + w1.tr_dot(&a.transpose().pow(2)) + w2.exp().sqrt() * self.s \
+             + (a * {c05}).exp().trace() - w3.norm_squared() + w3.norm() \
+             + x.component_div(&x.map(|v| v * v + {c1})).sum() \
+             + b.component_mul(&b).map(matgrad::softplus).sum() / t.powf(self.s.abs() + {c1}) \
+             + matgrad::log_sum_exp(&(b * q).map(sigmoid)) + (t - self.s).sin().powi(3) \
+             + self.s.cos().abs().recip() + self.p.clone().try_inverse().expect(\"singular\").trace() \
+             + {c2} * (x.transpose() * x).determinant() + x.dot(&(&self.p * x)) / self.s.exp()",
+            c01 = lit(0.1),
+            c05 = lit(0.5),
+            c1 = lit(1.0),
+            c2 = lit(2.0),
+        )
+    };
+    let plain = body("f64", &|v| format!("{v:?}"));
+    let generic = body("T", &|v| format!("T::from_f64({v:?}).unwrap()"));
+    check_source(
+        3,
+        2,
+        1,
+        "&self, a: &DMatrix<f64>, x: &DVector<f64>, t: f64",
+        &plain,
+    );
+    check_source(
+        3,
+        2,
+        2,
+        "&self, a: &Matrix3<f64>, x: &Vector3<f64>, t: f64",
+        &plain,
+    );
+    check_generic_source(
+        3,
+        2,
+        3,
+        "&self, a: &DMatrix<T>, x: &DVector<T>, t: T",
+        &generic,
+    );
+}
+
+/// In a method, the shrinker keeps to programs whose fields have shapes, and
+/// drops the typed `let` of a field the minimal body no longer reads.
+#[test]
+fn shrinker_minimises_a_method() {
+    let fx = Fixture {
+        n: 2,
+        m: 3,
+        seed: 5,
+        params: "&self, a: &DMatrix<T>, t: T".to_owned(),
+        generic: true,
+    };
+    let (n, m) = (fx.n, fx.m);
+    let param = |i: usize| node(K::Param(i), vec![], param_shape(i, n, m));
+    let field = |i: usize| node(K::Field(i), vec![], param_shape(i, n, m));
+    let bad = to_scalar(K::Call("no_such_function", true), vec![param(PT)]);
+    let program = Program {
+        lets: vec![(mul(field(PS), param(PT)), false)],
+        tail: same2(
+            K::Add,
+            same2(
+                K::Add,
+                node(K::Let(0), vec![], Sh::S),
+                to_scalar(K::Dot, vec![param(PB), same(K::Ref, field(PB))]),
+            ),
+            bad,
+        ),
+        prelude: vec![(PB, "let b: &DMatrix<T> = &self.b;".to_owned())],
+    };
+    assert!(program.fields_inferable());
+    let st = fx.style();
+    let source = program.render(st);
+    assert!(
+        source.starts_with("let b: &DMatrix<T> = &self.b; "),
+        "{source}"
+    );
+    let Outcome::Fail(f) = check(&fx, &source) else {
+        panic!("an unknown function must fail")
+    };
+    let small = shrink(&fx, &program, &f.kind);
+    assert_eq!(small.render(st), "matgrad::no_such_function(t)");
+}
+
+/// Every variant shows up in the first few hundred cases, with every form of
+/// generic literal and every way of reading a field; methods declare at least
+/// one parameter, have at least one field, and read fields only where the
+/// parser can tell their shapes.
+#[test]
+fn generator_covers_every_variant() {
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..400 {
+        let (fx, p) = generate(seed);
+        seen.insert(fx.variant().to_owned());
+        let src = p.render(fx.style());
+        if fx.generic {
+            for form in [
+                "T::from_f64(",
+                "nalgebra::convert(",
+                " convert(",
+                "(convert(",
+                "T::one()",
+                "T::zero()",
+            ] {
+                if src.contains(form) {
+                    seen.insert(form.trim_start_matches([' ', '(']).to_owned());
+                }
+            }
+            let plain = src.replace("from_f64", "");
+            assert!(
+                !plain.contains("f64") && !fx.params.contains("f64"),
+                "{src}"
+            );
+        }
+        if fx.is_method() {
+            assert!(
+                !fx.declared().is_empty() && !fx.fields().is_empty(),
+                "case {seed}"
+            );
+            assert!(p.fields_inferable(), "case {seed}: {src}");
+            if src.contains(" = &self.") || src.contains(" = self.") {
+                seen.insert("typed let of a field".to_owned());
+            }
+            fn walk(e: &E, parent: Option<K>, seen: &mut std::collections::BTreeSet<String>) {
+                if let K::Field(i) = e.k {
+                    let sh = if param_shape(i, 2, 2) == Sh::S {
+                        "scalar"
+                    } else {
+                        "matrix"
+                    };
+                    let name = parent.map_or("root".to_owned(), |k| format!("{k:?}"));
+                    let name = name.split('(').next().unwrap_or_default();
+                    seen.insert(format!("{sh} field in {name}"));
+                }
+                // The context of a field under `&` or `.clone()` is theirs.
+                let context = match e.k {
+                    K::Ref | K::Clone if field_of(e).is_some() => parent,
+                    _ => Some(e.k),
+                };
+                for a in &e.args {
+                    walk(a, context, seen);
+                }
+            }
+            for r in p.roots() {
+                walk(r, None, &mut seen);
+            }
+        }
+    }
+    let expected = [
+        "function of f64",
+        "generic function",
+        "method",
+        "generic method",
+        "T::from_f64(",
+        "nalgebra::convert(",
+        "convert(",
+        "T::one()",
+        "T::zero()",
+        "typed let of a field",
+        "matrix field in Add",
+        "matrix field in Inverse",
+        "matrix field in Transpose",
+        "matrix field in Dot",
+        "matrix field in Mul",
+        "scalar field in Mul",
+        "scalar field in Add",
+        "scalar field in Div",
+    ];
+    let missing: Vec<&str> = expected
+        .iter()
+        .copied()
+        .filter(|e| !seen.contains(*e))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "never generated: {missing:?}\nseen: {seen:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -2467,4 +3204,59 @@ fn regression_hessian_check_at_a_kink() {
         let msg = panic_message(&*e);
         assert!(msg.contains("skipped"), "{msg}");
     }
+}
+
+/// Checks that each body either passes or is rejected by the expansion with
+/// an error (never accepted and then wrong), for the method with `params`.
+fn accepted_only_if_right(params: &str, bodies: &[&str]) {
+    let fx = Fixture {
+        n: 3,
+        m: 2,
+        seed: 1,
+        params: params.to_owned(),
+        generic: false,
+    };
+    for body in bodies {
+        match check(&fx, body) {
+            Outcome::Pass(_) => {}
+            Outcome::Fail(f) if f.kind == "expansion error" => {}
+            Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
+            Outcome::Skip(why, _) => panic!("`{body}`: skipped ({why})"),
+        }
+    }
+}
+
+/// Found while bounding the contexts in which the method variant reads fields
+/// directly (the generator avoids it): in `*`, a field beside a matrix is taken
+/// for a matrix of unknown size, so a scalar field scaling a matrix or vector
+/// parameter is accepted and differentiated as a matrix product; the generated
+/// code does not compile (`&f64 * &Matrix`, `transpose` of an `f64`). With
+/// `struct M { lambda: f64 }`, `#[grad(w)] fn f(&self, w: &DVector<f64>) -> f64
+/// { (w * self.lambda).norm_squared() }` is the smallest user-facing case.
+#[test]
+#[ignore = "engine bug: a scalar field beside a matrix in `*` is taken for a matrix"]
+fn regression_scalar_field_scaling_a_matrix() {
+    accepted_only_if_right(
+        "&self, a: &DMatrix<f64>, x: &DVector<f64>",
+        &[
+            "(a * self.s).sum()",
+            "(self.s * a).sum()",
+            "(x * self.s).norm_squared()",
+        ],
+    );
+}
+
+/// Found the same way: `try_inverse()` tells the parser that its receiver is
+/// a matrix, and when the receiver is not itself a field, that shape is left
+/// over for the next field read that has none of its own, deeper in the
+/// receiver: `-self.s` (or `matgrad::sigmoid(self.s)`, which is then reported
+/// as "`sigmoid` needs a scalar, found a rows×columns matrix") becomes a
+/// matrix, and `a * (-self.s)` a matrix product, accepted.
+#[test]
+#[ignore = "engine bug: the shape hint of `try_inverse` leaks into its receiver"]
+fn regression_inverse_hint_leaks_into_its_receiver() {
+    accepted_only_if_right(
+        "&self, a: &DMatrix<f64>",
+        &["(a * (-self.s)).try_inverse().unwrap().trace()"],
+    );
 }
