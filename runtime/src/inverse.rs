@@ -60,20 +60,28 @@ fn invert_lower<T: RealField + Copy, RS: Dim, CS: Dim>(m: &mut ViewMut<'_, T, RS
     b.gemm(-T::one(), &c, &b_a, T::zero());
 }
 
-/// Column by column from the last: with the columns right of `j` already
-/// inverted, `x_j = 1/m_jj` and `x_ij = −x_jj Σ_{j<k≤i} x_ik m_kj`, for `i`
-/// from the bottom up so that the `m_kj` it reads are still the original ones.
+/// Column by column from the last. With the columns right of `j` already
+/// inverted (`X`), column `j` below the diagonal becomes `−x_jj X m_(j+1:, j)`,
+/// a triangular product formed in place from the bottom up, one column of `X`
+/// at a time (`y_i += x_ik y_k`, each `y_k` read before it is scaled).
 fn invert_lower_small<T: RealField + Copy, RS: Dim, CS: Dim>(m: &mut ViewMut<'_, T, RS, CS>) {
     let n = m.nrows();
+    // SAFETY (every `get_unchecked`): all indices are below `n`, the view's
+    // number of rows and columns.
+    let at = |m: &ViewMut<'_, T, RS, CS>, i: usize, j: usize| unsafe { *m.get_unchecked((i, j)) };
     for j in (0..n).rev() {
-        let d = T::one() / m[(j, j)];
-        m[(j, j)] = d;
-        for i in (j + 1..n).rev() {
-            let mut s = T::zero();
-            for k in j + 1..=i {
-                s += m[(i, k)] * m[(k, j)];
+        let d = T::one() / at(m, j, j);
+        for k in (j + 1..n).rev() {
+            let y = at(m, k, j);
+            for i in k + 1..n {
+                let x = at(m, i, k);
+                unsafe { *m.get_unchecked_mut((i, j)) += x * y };
             }
-            m[(i, j)] = -d * s;
+            unsafe { *m.get_unchecked_mut((k, j)) = at(m, k, k) * y };
+        }
+        unsafe { *m.get_unchecked_mut((j, j)) = d };
+        for i in j + 1..n {
+            unsafe { *m.get_unchecked_mut((i, j)) *= -d };
         }
     }
 }
