@@ -98,6 +98,23 @@ fn adjoints_are_accumulated_in_place() {
 }
 
 #[test]
+fn gaussian_likelihood_transposes_once() {
+    let out = expand_pretty(
+        quote!(sigma),
+        quote! {
+            fn nll(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
+                sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()
+            }
+        },
+    );
+    let body = grad_fn(&out, "nll");
+    // One LU for ln det and the inverse K; ∇Σ = Kᵀ − (K S K)ᵀ = (K − K S K)ᵀ.
+    assert_eq!(body.matches("Lu::new").count(), 1, "{body}");
+    assert_eq!(body.matches(".transpose()").count(), 1, "{body}");
+    assert!(out.contains("`∇sigma = (u₁ − u₁ s u₁)ᵀ`"), "{out}");
+}
+
+#[test]
 fn doc_comment_shows_the_formula() {
     let out = expand_pretty(
         quote!(w),

@@ -30,6 +30,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("tr-dot-of-transpose-is-dot", tr_dot_of_transpose),
     ("dot-of-transposes", dot_of_transposes),
     ("add-neg-is-sub", add_neg_is_sub),
+    ("sum-of-transposes", sum_of_transposes),
     ("add-self-is-double", add_self_is_double),
     ("powi-zero-one", powi_zero_one),
     ("ln-of-det-is-logdet", ln_of_det_is_logdet),
@@ -311,6 +312,21 @@ fn add_neg_is_sub(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         (Op::Sub(_), _, Some(b)) => Some(g.plus(args[0], b)),
         _ => None,
     }
+}
+
+/// `Aᵀ + Bᵀ ⇒ (A + B)ᵀ`, `Aᵀ − Bᵀ ⇒ (A − B)ᵀ`: one transposed copy instead
+/// of two.
+fn sum_of_transposes(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::Add(_) | Op::Sub(_)) {
+        return None;
+    }
+    let transposed = |x: Id| match parts(g, x) {
+        (Op::Transpose(_), inner) => Some(inner[0]),
+        _ => None,
+    };
+    let (a, b) = (transposed(args[0])?, transposed(args[1])?);
+    let sum = g.build(op.clone(), &[a, b]);
+    Some(g.transpose(sum))
 }
 
 /// `A + A ⇒ 2 A`.

@@ -37,6 +37,7 @@ const TESTED: &[&str] = &[
     "tr-dot-of-transpose-is-dot",
     "dot-of-transposes",
     "add-neg-is-sub",
+    "sum-of-transposes",
     "add-self-is-double",
     "powi-zero-one",
     "ln-of-det-is-logdet",
@@ -283,6 +284,8 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     dot_of_transposes: a.transpose().dot(&b.transpose()) + x.transpose().dot(&y.transpose())
         => "⟨a, b⟩ + ⟨x, y⟩";
     add_neg_is_sub: (s + -t) * (-s + t) + (a - -b).sum() => "(s − t) (t − s) + sum(a + b)";
+    sum_of_transposes: (a.transpose() + b.transpose()).dot(c) + (a.transpose() - b.transpose()).sum()
+        => "⟨(a + b)ᵀ, c⟩ + sum((a − b)ᵀ)", ops "Add(Dot(Transpose(Add(a, b)), c), Sum(Transpose(Sub(a, b))))";
     add_self_is_double: s + s + (a + a).sum() => "2 s + sum(2 a)";
     powi_zero_one: s.powi(0) + t.powi(1) => "1 + t";
     ln_of_det_is_logdet: (a * a.transpose()).determinant().ln() => "ln det(a aᵀ)";

@@ -334,8 +334,17 @@ pub fn inverse_tangent(g: &mut Graph, c: Id, da: Id) -> Id {
     g.neg(prod)
 }
 
-/// `Ā = −Cᵀ C̄ Cᵀ` for `C = A⁻¹`.
+/// `Ā = −Cᵀ C̄ Cᵀ` for `C = A⁻¹`; for a dynamic `C̄ = Xᵀ` (as from
+/// `tr(C X)`), the same `−(C X C)ᵀ` with one transposed copy instead of two.
+/// (Fixed-size transposes cost nothing, and the first form measures faster.)
 pub fn inverse_adjoint(g: &mut Graph, c: Id, cbar: Id) -> Id {
+    if let (Op::Transpose(_), true) = (g.op(cbar), g.shape(c).has_dynamic()) {
+        let x = g.node(cbar).args[0];
+        let cx = g.matmul(c, x);
+        let cxc = g.matmul(cx, c);
+        let t = g.transpose(cxc);
+        return g.neg(t);
+    }
     let left = g.tr_mul(c, cbar);
     let ct = g.transpose(c);
     let prod = g.matmul(left, ct);
