@@ -50,6 +50,42 @@ fn quadratic(x: &Vector3<f64>, data: &Quadratic) -> f64 {
     (x.transpose() * a * x).trace() + x.dot(&data.b) + (data.a * x).norm()
 }
 
+struct Scaled {
+    lambda: f64,
+    p: DMatrix<f64>,
+    s: f64,
+}
+
+impl Scaled {
+    /// Fields whose shape their context gives: a bare field beside a scalar,
+    /// then (its shape known) scaling a vector on either side, a borrowed
+    /// matrix field in a product, a matrix field under `determinant().ln()`
+    /// and `matgrad::logdet`, and a scalar field as the argument of a scalar
+    /// function.
+    #[grad(w)]
+    fn loss(&self, w: &DVector<f64>) -> f64 {
+        self.lambda * w.norm_squared()
+            + (w * self.lambda).norm_squared()
+            + (self.lambda * w).sum()
+            + (&self.p * w).norm()
+            + self.p.determinant().ln() * matgrad::logdet(&self.p)
+            + matgrad::sigmoid(self.s) * w.sum()
+    }
+}
+
+#[test]
+fn fields_shaped_by_their_context() {
+    let model = Scaled {
+        lambda: 0.7,
+        p: dm_spd(3, 5),
+        s: -0.4,
+    };
+    let w = dv::<f64>(3, 6);
+    let (value, dw) = model.loss_grad(&w);
+    assert!((value - model.loss(&w)).abs() < 1e-12 * value.abs());
+    fd("loss", |w: &DVector<f64>| model.loss(w), &w, &dw);
+}
+
 #[test]
 fn methods_read_fields_as_constants() {
     let model = Ridge {

@@ -88,6 +88,8 @@ struct BodyParser<'a> {
     hint: Option<Hint>,
     /// Indices of the fields read so far, by their tokens.
     constants: Vec<String>,
+    /// The shape each field was first read with, by index.
+    constant_shapes: std::collections::HashMap<usize, Shape>,
     /// The field a typed `let` is about to read.
     pending_field: Option<String>,
 }
@@ -145,6 +147,7 @@ pub fn body(
         needs_tail,
         hint: None,
         constants: Vec::new(),
+        constant_shapes: std::collections::HashMap::new(),
         pending_field: None,
     };
     parser.block(block)
@@ -339,26 +342,28 @@ impl BodyParser<'_> {
     }
 
     /// The operands of `a op b`, the one that is not a field first, so that a
-    /// field takes its shape from the other: `&self.x * w`, `s * self.lambda`.
+    /// field takes its shape from the other: `&self.x + r`, `s * self.lambda`.
+    /// A borrowed or cloned field in `*` or `/` (`&self.x * w`) is a matrix,
+    /// since nalgebra has no products of `&f64` with matrices; a bare one
+    /// beside a scalar is a scalar. A bare field times a matrix may be either
+    /// (a scaling, or a product with a `Copy` matrix): it needs its shape
+    /// from elsewhere.
     fn operands(&mut self, b: &syn::ExprBinary) -> (Result<Id, ()>, Result<Id, ()>) {
-        let hint = |g: &Graph, other: Id| {
-            let shape = g.shape(other);
-            match b.op {
-                BinOp::Add(_) | BinOp::Sub(_) => Hint::Like(shape),
-                _ if shape.is_scalar() => Hint::Scalar,
-                BinOp::Mul(_) => Hint::Matrix,
-                _ => Hint::Scalar,
-            }
+        let hint = |g: &Graph, other: Id, field: &Expr| match b.op {
+            BinOp::Add(_) | BinOp::Sub(_) => Some(Hint::Like(g.shape(other))),
+            _ if is_borrowed(field) => Some(Hint::Matrix),
+            BinOp::Mul(_) if !g.shape(other).is_scalar() => None,
+            _ => Some(Hint::Scalar),
         };
         match (is_field(&b.left), is_field(&b.right)) {
             (true, false) => {
                 let r = self.expr(&b.right);
-                self.hint = r.ok().map(|r| hint(self.g, r));
+                self.hint = r.ok().and_then(|r| hint(self.g, r, &b.left));
                 (self.expr(&b.left), r)
             }
             (false, true) => {
                 let l = self.expr(&b.left);
-                self.hint = l.ok().map(|l| hint(self.g, l));
+                self.hint = l.ok().and_then(|l| hint(self.g, l, &b.right));
                 let r = self.expr(&b.right);
                 (l, r)
             }
@@ -394,15 +399,19 @@ impl BodyParser<'_> {
                 "a #[grad] body reads fields only of `self` and of parameters it does not compute with (a struct of data), as constants",
             );
         }
-        let Some(hint) = self.hint.take() else {
+        let index = self.constants.iter().position(|c| *c == text);
+        // A field read before keeps the shape it was read with.
+        let known = index.and_then(|i| self.constant_shapes.get(&i).copied());
+        let hint = self.hint.take();
+        let Some(hint) = known.map(Hint::Like).or(hint) else {
             return self.error(
                 f,
                 format!(
-                    "matgrad cannot tell whether `{text}` is a scalar or a matrix here: bind it with its type first, as in `let x: &DMatrix<f64> = &{text};`"
+                    "matgrad cannot tell whether `{text}` is a scalar or a matrix here: bind it with its type first, as in `let v: f64 = {text};` or `let v: &DMatrix<f64> = &{text};`"
                 ),
             );
         };
-        let index = match self.constants.iter().position(|c| *c == text) {
+        let index = match index {
             Some(i) => i,
             None => {
                 self.constants.push(text);
@@ -421,6 +430,7 @@ impl BodyParser<'_> {
             Hint::Transposed(s) => s.transposed(),
             Hint::Matrix => Shape::Matrix(fresh(0), fresh(1)),
         };
+        self.constant_shapes.insert(index, shape);
         Ok(self.g.build(Constant { index, shape }, &[]))
     }
 
@@ -474,7 +484,13 @@ impl BodyParser<'_> {
         }
         if is_field(&m.receiver) {
             let scalar = SCALAR_METHODS.iter().any(|(n, ..)| *n == name) || name == "powi";
-            self.hint = Some(if scalar { Hint::Scalar } else { Hint::Matrix });
+            let matrix = MATRIX_METHODS.iter().any(|(n, ..)| *n == name);
+            // `exp` is both: the receiver's shape must be declared.
+            self.hint = match (scalar, matrix) {
+                (true, true) => None,
+                (true, false) => Some(Hint::Scalar),
+                (false, _) => Some(Hint::Matrix),
+            };
         }
         let receiver = self.expr(&m.receiver)?;
         let is_scalar = self.g.shape(receiver).is_scalar();
@@ -551,9 +567,10 @@ impl BodyParser<'_> {
                 )
             }
         };
-        self.hint = Some(Hint::Matrix);
+        if is_field(&inner.receiver) {
+            self.hint = Some(Hint::Matrix);
+        }
         let a = self.expr(&inner.receiver)?;
-        self.hint = None;
         self.g.span = m.span();
         let built = self.g.inverse(a, on_singular);
         self.built(m, built)
@@ -592,6 +609,9 @@ impl BodyParser<'_> {
         let Expr::MethodCall(det) = &*m.receiver else {
             unreachable!("checked by the caller")
         };
+        if is_field(&det.receiver) {
+            self.hint = Some(Hint::Matrix);
+        }
         let a = self.expr(&det.receiver)?;
         self.g.span = m.span();
         let built = self.g.logdet(a);
@@ -676,6 +696,10 @@ impl BodyParser<'_> {
                 c,
                 format!("`{name}` takes 1 argument, found {}", c.args.len()),
             );
+        }
+        if is_field(&c.args[0]) {
+            let matrix = matches!(name.as_str(), "logdet" | "log_sum_exp");
+            self.hint = Some(if matrix { Hint::Matrix } else { Hint::Scalar });
         }
         let x = self.expr(&c.args[0])?;
         self.g.span = c.span();
@@ -819,6 +843,17 @@ fn number(e: &Expr) -> Option<f64> {
 /// Whether `e` reads a field (`self.x`, `&self.x`, `self.x.clone()`).
 fn is_field(e: &Expr) -> bool {
     field_in(e).is_some()
+}
+
+/// Whether the field `e` reads is borrowed or cloned (`&self.x`,
+/// `self.x.clone()`), as only matrices need to be.
+fn is_borrowed(e: &Expr) -> bool {
+    match e {
+        Expr::Reference(_) | Expr::MethodCall(_) => true,
+        Expr::Paren(p) => is_borrowed(&p.expr),
+        Expr::Group(g) => is_borrowed(&g.expr),
+        _ => false,
+    }
 }
 
 /// The field `e` reads, through `&`, parentheses and `.clone()`.

@@ -105,7 +105,13 @@
 //!   be differentiated silently wrong if treated as constants, so they are
 //!   refused.
 //! - *cannot tell whether `self.x` is a scalar or a matrix*: bind the field
-//!   with its type first.
+//!   with its type first (`let lambda: f64 = self.lambda;`). A field takes its
+//!   shape from where it is first read: beside the other operand of `+` or
+//!   `−`, as the receiver or argument of a method of matrices or of scalars,
+//!   as the argument of a function; in `*` and `/`, a borrowed or cloned field
+//!   (`&self.x`) is a matrix and a bare one beside a scalar a scalar. A bare
+//!   field times a matrix (a scaling, or a product with a `Copy` matrix), a
+//!   field read alone, negated, or as the receiver of `exp` does not tell.
 //! - *needs `T: Copy`*: the generated code copies scalars.
 //!
 //! # Performance notes
