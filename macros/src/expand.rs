@@ -260,7 +260,12 @@ pub fn generated_fn(
         .map(without_mut)
         .chain(extra.iter().cloned());
     let ret = match &func.sig.output {
-        syn::ReturnType::Type(_, ty) => quote!(#ty),
+        // `dyn A + B` (or `'a + B`) needs parentheses inside the tuple; such a
+        // function is reported as an error, but its stub must still parse.
+        syn::ReturnType::Type(_, ty) => match &**ty {
+            syn::Type::TraitObject(_) | syn::Type::ImplTrait(_) => quote!((#ty)),
+            _ => quote!(#ty),
+        },
         syn::ReturnType::Default => quote!(()),
     };
     let kept = func.attrs.iter().filter(|a| {

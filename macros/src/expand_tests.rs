@@ -360,6 +360,12 @@ fn fuzz_findings() {
     )
     .to_string()
     .contains("INFINITY"));
+    // A trait object returned: an error, with a stub that still parses.
+    for ret in [quote!('a + B), quote!(dyn A + Send), quote!(impl A + B)] {
+        let out = expand::grad(quote!(x), quote!(fn f(x: f64) -> #ret { x })).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
+    }
     let matrix = expand::grad(
         quote!(),
         quote!(
