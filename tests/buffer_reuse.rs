@@ -1,10 +1,11 @@
 //! Locals are moved into the operation reading them last, which reuses their
-//! buffer (`a - &b`, `a * s`, `component_mul_assign`), and a product read by a
-//! sum is added onto the other term's buffer (`gemm` with β = 1). Each case checks
-//! value and gradients, including operands of mixed fixed and dynamic types,
-//! where nalgebra's result type is the fixed one and the buffer of a dynamic
-//! left operand cannot be reused. (Only some parameters are differentiated,
-//! so that the products are read once.)
+//! buffer (`a - &b`, `a * s`, `component_mul_assign`); a product read by a sum
+//! is added onto the other term's buffer (`gemm` with β = 1), and one read by
+//! a scaling takes the scale as `gemm`'s α. Each case checks value and
+//! gradients, including operands of mixed fixed and dynamic types, where
+//! nalgebra's result type is the fixed one and the buffer of a dynamic left
+//! operand cannot be reused. (Only some parameters are differentiated, so
+//! that the products are read once.)
 
 #[macro_use]
 mod common;
@@ -44,6 +45,20 @@ fn quadratic(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
 #[grad(x, b)]
 fn difference(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     (x * 2.0 - a * b).norm_squared()
+}
+
+/// `∇U = −2 R V` and `∇V = −2 Rᵀ U`: the −2 is `gemm`'s α.
+#[grad(u, v)]
+fn factorisation(m: &DMatrix<f64>, u: &DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
+    (m - u * v.transpose()).norm_squared()
+}
+
+#[test]
+fn scalings_folded_into_products() {
+    for (rows, cols, rank) in [(4, 3, 2), (9, 8, 6)] {
+        let (m, u, v) = (dm(rows, cols, 15), dm(rows, rank, 16), dm(cols, rank, 17));
+        check!(factorisation(&m, &u, &v) => factorisation_grad[u, v]);
+    }
 }
 
 #[test]

@@ -315,9 +315,10 @@ impl<'a> EmitCx<'a> {
                 Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
                 op => {
                     self.current = node.shape;
-                    let expr = match self.plan.accumulate.get(&id) {
-                        Some(&sum) => self.accumulation(sum),
-                        None => {
+                    let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
+                        (Some(&sum), _) => self.accumulation(sum),
+                        (None, Some(&product)) => self.scaled_product(id, product),
+                        (None, None) => {
                             let args = self.args(id);
                             op.rule().emit(self, &args)
                         }
@@ -368,6 +369,23 @@ impl<'a> EmitCx<'a> {
             Op::MatMul(op) => op.emit_add(self, acc, alpha, &factors),
             Op::TrMul(op) => op.emit_add(self, acc, alpha, &factors),
             op => unreachable!("only products are accumulated, not {op:?}"),
+        }
+    }
+
+    /// `α P` for the scaling `id` of the product `P`, with α folded into
+    /// `gemm` and `P` never formed on its own.
+    fn scaled_product(&self, id: Id, product: Id) -> TokenStream {
+        let alpha = &self.values[&self.graph.node(id).args[1]];
+        let product = self.graph.node(product);
+        let factors: Vec<Value> = product
+            .args
+            .iter()
+            .map(|a| self.values[a].clone())
+            .collect();
+        match &product.op {
+            Op::MatMul(op) => op.emit_scaled(self, alpha, &factors),
+            Op::TrMul(op) => op.emit_scaled(self, alpha, &factors),
+            op => unreachable!("only products are scaled in gemm, not {op:?}"),
         }
     }
 

@@ -2,9 +2,10 @@
 //! but their roots, reuses memory: which locals are moved into the node that
 //! reads them last (whose operation may then reuse the buffer), which scalar
 //! arithmetic is written inline, and which products are added into the sum
-//! that reads them (`gemm` with β = 1 on the other term's buffer) instead of
-//! being formed on their own. (The last only for dynamic sizes, where it saves
-//! an allocation: for fixed sizes nalgebra's own small products are faster.)
+//! that reads them (`gemm` with β = 1 on the other term's buffer) or scaled by
+//! the scaling that reads them (`gemm`'s α) instead of being formed on their
+//! own. (These two only for dynamic sizes, where they save an allocation or a
+//! pass: for fixed sizes nalgebra's own small products are faster.)
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -29,7 +30,10 @@ pub struct Plan {
     pub read_once: BTreeSet<Id>,
     /// A sum → how it accumulates a product.
     pub accumulate: HashMap<Id, Accumulate>,
-    /// The products computed inside the sum that reads them.
+    /// A scaling `α P` of a product → the product, computed with the scale
+    /// folded into `gemm`'s α.
+    pub scaled: HashMap<Id, Id>,
+    /// The products computed inside the sum or scaling that reads them.
     pub deferred: BTreeSet<Id>,
 }
 
@@ -81,10 +85,19 @@ impl Plan {
             })
             .collect();
 
-        // A deferred product reads its arguments where its sum is emitted;
+        let is_product = |id: Id| matches!(g.op(id), Op::MatMul(_) | Op::TrMul(_));
+        let scaled: HashMap<Id, Id> = (fresh.iter().copied())
+            .filter(|&id| matches!(g.op(id), Op::Scale(_)) && g.shape(id).has_dynamic())
+            .map(|id| (id, g.node(id).args[0]))
+            .filter(|&(_, product)| read_once.contains(&product) && is_product(product))
+            .collect();
+
+        // A deferred product reads its arguments where its reader is emitted;
         // a sum whose other term cannot be moved into it is not accumulated.
         loop {
-            let at: HashMap<Id, Id> = accumulate.iter().map(|(&s, a)| (a.product, s)).collect();
+            let at: HashMap<Id, Id> = (accumulate.iter().map(|(&s, a)| (a.product, s)))
+                .chain(scaled.iter().map(|(&s, &p)| (p, s)))
+                .collect();
             let mut move_into = HashMap::new();
             for &id in fresh {
                 if !local(id) || roots.contains(&id) {
@@ -100,11 +113,12 @@ impl Plan {
             let before = accumulate.len();
             accumulate.retain(|sum, a| move_into.get(&a.acc) == Some(sum));
             if accumulate.len() == before {
-                let deferred = accumulate.values().map(|a| a.product).collect();
+                let deferred = at.into_keys().collect();
                 return Plan {
                     move_into,
                     read_once,
                     accumulate,
+                    scaled,
                     deferred,
                 };
             }

@@ -98,6 +98,54 @@ where
     acc
 }
 
+/// `α a b`, the scaling folded into `gemm`'s α.
+pub fn mul_scaled<T, R1, C1, S1, R2, C2, S2>(
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, C2>
+where
+    T: RealField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+{
+    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
+    out.gemm(alpha, a, b, T::zero());
+    out
+}
+
+/// `α aᵀ b`, the scaling folded into `gemm`'s α.
+pub fn tr_mul_scaled<T, R1, C1, S1, R2, C2, S2>(
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, C1, C2>
+where
+    T: RealField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<C1, C2>,
+    ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
+{
+    let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
+    if blocked(a, b) {
+        out.gemm(alpha, &transposed(a), b, T::zero());
+    } else {
+        out.gemm_tr(alpha, a, b, T::zero());
+    }
+    out
+}
+
 /// Whether nalgebra's `gemm` takes its blocked path for `aᵀ b`.
 fn blocked<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -130,7 +178,7 @@ fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
 mod tests {
     use nalgebra::{DMatrix, SMatrix};
 
-    use super::{tr_mul, tr_mul_add};
+    use super::{mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled};
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
@@ -163,6 +211,18 @@ mod tests {
             expected.gemm_tr(-2.0, &a, &b, 1.0);
             let got = tr_mul_add(start, -2.0, &a, &b);
             assert!((got - &expected).amax() <= 1e-12 * expected.amax());
+        }
+    }
+
+    #[test]
+    fn scaled_products() {
+        for (r, c, k) in [(2, 3, 4), (40, 7, 9), (8, 8, 1)] {
+            let (a, b) = (filled(r, c, 0.3), filled(r, k, 0.7));
+            let expected = a.tr_mul(&b) * -2.0;
+            assert!((tr_mul_scaled(-2.0, &a, &b) - &expected).amax() <= 1e-12 * expected.amax());
+            let bt = b.transpose();
+            let expected = &bt * &a * 0.5;
+            assert!((mul_scaled(0.5, &bt, &a) - &expected).amax() <= 1e-12 * expected.amax());
         }
     }
 

@@ -38,6 +38,13 @@ impl MatMul {
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#p::mul_add(#m, #alpha, #x, #y))
     }
+
+    /// `α A B` (`gemm` with α and β = 0).
+    pub fn emit_scaled(&self, cx: &EmitCx, alpha: &Value, a: &[Value]) -> TokenStream {
+        let (p, alpha) = (cx.private(), alpha.operand());
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#p::mul_scaled(#alpha, #x, #y))
+    }
 }
 
 impl Rule for MatMul {
@@ -73,6 +80,14 @@ impl TrMul {
         let (p, m, alpha) = (cx.private(), acc.receiver(), cx.lit(alpha));
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#p::tr_mul_add(#m, #alpha, #x, #y))
+    }
+
+    /// `α Aᵀ B` (`gemm` with α and β = 0, on a transposed view where
+    /// nalgebra blocks it).
+    pub fn emit_scaled(&self, cx: &EmitCx, alpha: &Value, a: &[Value]) -> TokenStream {
+        let (p, alpha) = (cx.private(), alpha.operand());
+        let (x, y) = (a[0].operand(), a[1].operand());
+        quote!(#p::tr_mul_scaled(#alpha, #x, #y))
     }
 }
 
