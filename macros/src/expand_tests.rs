@@ -51,7 +51,8 @@ fn least_squares_is_one_forward_and_one_backward_pass() {
     assert_eq!(body.matches("x * w").count(), 1, "{body}");
     assert_eq!(body.matches(".norm_squared()").count(), 1, "{body}");
     assert_eq!(
-        body.matches("tr_mul_scaled(2f64, x, &__mg_r_4)").count(),
+        body.matches("tr_mul_vector_scaled(2f64, x, &__mg_r_4)")
+            .count(),
         1,
         "{body}"
     );

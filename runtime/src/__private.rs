@@ -6,7 +6,9 @@ pub use crate::linalg::{
     kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient,
     small_det_gradient_tangent, Lu,
 };
-pub use crate::product::{mul_add, mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled};
+pub use crate::product::{
+    mul_add, mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled, tr_mul_vector_scaled,
+};
 pub use crate::stable::relu_derivative;
 
 use nalgebra::allocator::Allocator;

@@ -13,8 +13,8 @@ use nalgebra::constraint::{
     AreMultipliable, DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint,
 };
 use nalgebra::{
-    DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RealField, Scalar, Storage, StorageMut,
-    ViewStorage,
+    DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField, Scalar, Storage, StorageMut,
+    Vector, ViewStorage,
 };
 
 /// `aᵀ b`, equal to `a.tr_mul(b)`.
@@ -146,6 +146,27 @@ where
     out
 }
 
+/// `α aᵀ b` for a vector `b`, the scaling folded into `gemv_tr`'s α.
+pub fn tr_mul_vector_scaled<T, R1, C1, S1, R2, S2>(
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Vector<T, R2, S2>,
+) -> OVector<T, C1>
+where
+    T: RealField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2>,
+    DefaultAllocator: Allocator<C1>,
+    ShapeConstraint: DimEq<R1, R2>,
+{
+    let mut out = OVector::zeros_generic(a.shape_generic().1, nalgebra::Const::<1>);
+    out.gemv_tr(alpha, a, b, T::zero());
+    out
+}
+
 /// Whether nalgebra's `gemm` takes its blocked path for `aᵀ b`.
 fn blocked<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -178,7 +199,7 @@ fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
 mod tests {
     use nalgebra::{DMatrix, SMatrix};
 
-    use super::{mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled};
+    use super::{mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled, tr_mul_vector_scaled};
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
@@ -220,6 +241,10 @@ mod tests {
             let (a, b) = (filled(r, c, 0.3), filled(r, k, 0.7));
             let expected = a.tr_mul(&b) * -2.0;
             assert!((tr_mul_scaled(-2.0, &a, &b) - &expected).amax() <= 1e-12 * expected.amax());
+            let column = b.column(0).into_owned();
+            let expected = a.tr_mul(&column) * 3.0;
+            let got = tr_mul_vector_scaled(3.0, &a, &column);
+            assert!((got - &expected).amax() <= 1e-12 * expected.amax());
             let bt = b.transpose();
             let expected = &bt * &a * 0.5;
             assert!((mul_scaled(0.5, &bt, &a) - &expected).amax() <= 1e-12 * expected.amax());

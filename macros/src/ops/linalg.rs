@@ -82,12 +82,15 @@ impl TrMul {
         quote!(#p::tr_mul_add(#m, #alpha, #x, #y))
     }
 
-    /// `α Aᵀ B` (`gemm` with α and β = 0, on a transposed view where
-    /// nalgebra blocks it).
+    /// `α Aᵀ B` (`gemv_tr` for a vector, else `gemm` on a transposed view
+    /// where nalgebra blocks it; α folded in, β = 0).
     pub fn emit_scaled(&self, cx: &EmitCx, alpha: &Value, a: &[Value]) -> TokenStream {
         let (p, alpha) = (cx.private(), alpha.operand());
         let (x, y) = (a[0].operand(), a[1].operand());
-        quote!(#p::tr_mul_scaled(#alpha, #x, #y))
+        match cx.shape().cols() {
+            Dim::Fixed(1) => quote!(#p::tr_mul_vector_scaled(#alpha, #x, #y)),
+            _ => quote!(#p::tr_mul_scaled(#alpha, #x, #y)),
+        }
     }
 }
 
