@@ -6,9 +6,9 @@
 
 use std::hint::black_box as bb;
 
-use matgrad::nalgebra::{DMatrix, Matrix3};
+use matgrad::nalgebra::{DMatrix, DVector, Matrix3};
 use matgrad_bench::harness::{time_case, Case, Impl, Timing};
-use matgrad_bench::{data, gauss_nll, mf, quadform};
+use matgrad_bench::{data, gauss_nll, lsq, mf, quadform};
 
 type M = DMatrix<f64>;
 
@@ -58,8 +58,43 @@ fn keep_heap() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn keep_heap() {}
 
+/// The body `#[grad]` generates for `lsq` (see `cargo expand -p matgrad-bench --lib lsq`),
+/// compiled here rather than in the library.
+fn lsq_grad_compiled_here(
+    w: &DVector<f64>,
+    x: &DMatrix<f64>,
+    y: &DVector<f64>,
+) -> (f64, DVector<f64>) {
+    let t3 = x * w;
+    let r = t3 - y;
+    let value = r.norm_squared();
+    (value, matgrad::__private::tr_mul_vector_scaled(2.0, x, &r))
+}
+
 fn main() {
     keep_heap();
+
+    type Lsq = (DVector<f64>, DMatrix<f64>, DVector<f64>);
+    let input: Lsq = (
+        data::dvector(5, 1.0, 12),
+        data::dmatrix(20, 5, 1.0, 11),
+        data::dvector(20, 1.0, 13),
+    );
+    show(
+        "lsq, n = 20, d = 5",
+        input,
+        &[
+            ("lsq_grad (matgrad)", |(w, x, y): &Lsq| {
+                lsq::lsq_grad(w, x, y).0
+            }),
+            ("lsq_hand", |(w, x, y): &Lsq| lsq::lsq_hand(w, x, y).0),
+            (
+                "the same generated code, compiled in this crate",
+                |(w, x, y): &Lsq| lsq_grad_compiled_here(w, x, y).0,
+            ),
+            ("lsq (value only)", |(w, x, y): &Lsq| lsq::lsq(w, x, y)),
+        ],
+    );
 
     let x = data::dmatrix(100, 100, 1.0, 33);
     let a = data::dmatrix(100, 100, 1.0, 34);
