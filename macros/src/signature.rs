@@ -255,6 +255,22 @@ pub fn type_shape(
         };
         i.base10_parse().ok().map(Dim::Fixed)
     };
+    // A dimension type argument of `OMatrix` / `OVector`: `Dyn`, `U3`, `Const<3>`.
+    let mut dim_type = |arg: Option<&&GenericArgument>, axis| -> Option<Dim> {
+        let GenericArgument::Type(Type::Path(p)) = arg? else {
+            return None;
+        };
+        let seg = p.path.segments.last()?;
+        let name = seg.ident.to_string();
+        match (name.as_str(), &seg.arguments) {
+            ("Dyn" | "Dynamic", PathArguments::None) => Some(dynamic(axis)),
+            ("Const", PathArguments::AngleBracketed(a)) if a.args.len() == 1 => {
+                fixed(a.args.first().as_ref())
+            }
+            (n, PathArguments::None) => n.strip_prefix('U')?.parse().ok().map(Dim::Fixed),
+            _ => None,
+        }
+    };
     let (r, c) = match (name.as_str(), args.len()) {
         ("DMatrix", 1) => (dynamic(0), dynamic(1)),
         ("DVector", 1) => (dynamic(0), Dim::Fixed(1)),
@@ -264,10 +280,37 @@ pub fn type_shape(
             fixed(args.get(2)).ok_or_else(not_float)?,
         ),
         ("SVector", 2) => (fixed(args.get(1)).ok_or_else(not_float)?, Dim::Fixed(1)),
-        (_, 1) => alias_shape(&name).ok_or_else(not_float)?,
+        ("OMatrix", 3) => (
+            dim_type(args.get(1), 0).ok_or_else(not_float)?,
+            dim_type(args.get(2), 1).ok_or_else(not_float)?,
+        ),
+        ("OVector", 2) => (
+            dim_type(args.get(1), 0).ok_or_else(not_float)?,
+            Dim::Fixed(1),
+        ),
+        (_, 1) => match half_dynamic_alias(&name) {
+            Some((Some(r), None)) => (Dim::Fixed(r), dynamic(1)),
+            Some((None, Some(c))) => (dynamic(0), Dim::Fixed(c)),
+            _ => alias_shape(&name).ok_or_else(not_float)?,
+        },
         _ => return Err(not_float()),
     };
     Ok(Shape::Matrix(r, c))
+}
+
+/// nalgebra's aliases with one dynamic dimension: `Matrix3xX` (3 rows),
+/// `MatrixXx2` (2 columns).
+fn half_dynamic_alias(name: &str) -> Option<(Option<usize>, Option<usize>)> {
+    let digit = |s: &str| -> Option<usize> {
+        let n: usize = s.parse().ok()?;
+        (1..=6).contains(&n).then_some(n)
+    };
+    let rest = name.strip_prefix("Matrix")?;
+    match rest.split_once('x')? {
+        ("X", c) => Some((None, Some(digit(c)?))),
+        (r, "X") => Some((Some(digit(r)?), None)),
+        _ => None,
+    }
 }
 
 /// nalgebra's static aliases: `Matrix3`, `Matrix2x3`, `Vector4`, `RowVector2`.

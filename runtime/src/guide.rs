@@ -50,7 +50,8 @@
 //!
 //! Parameters are scalars or nalgebra matrices and vectors (`DMatrix`,
 //! `DVector`, `RowDVector`, `Matrix3`, `Matrix2x3`, `Vector4`, `SMatrix`,
-//! `SVector`, …) of `f64`, `f32`, or a type parameter `T: RealField + Copy`
+//! `SVector`, `Matrix3xX`, `MatrixXx2`, `OMatrix<_, U3, Dyn>`,
+//! `OVector<_, Const<4>>`, …) of `f64`, `f32`, or a type parameter `T: RealField + Copy`
 //! (write literals as `T::from_f64(0.5).unwrap()` or `nalgebra::convert(0.5)`).
 //! In methods, fields of `self` are constants; a field's shape comes from how it
 //! is used (`&self.x * w` is a matrix, `self.lambda * s` a scalar) or from a
