@@ -200,7 +200,8 @@ pub struct Fixture {
 }
 
 /// Random dimensions in 1..=5 and random parameter declarations of `f64`:
-/// all dynamic (`DMatrix`), all static (`SMatrix`, `Matrix3`, …) or mixed.
+/// all dynamic (`DMatrix`, or one dimension dynamic: `OMatrix<f64, U3, Dyn>`,
+/// `MatrixXx2`), all static (`SMatrix`, `Matrix3`, …) or mixed.
 fn random_decls(rng: &mut Rng) -> (usize, usize, Vec<String>) {
     let (n, m) = (1 + rng.below(5), 1 + rng.below(5));
     let mode = rng.below(3);
@@ -211,15 +212,23 @@ fn random_decls(rng: &mut Rng) -> (usize, usize, Vec<String>) {
             1 => false,
             _ => rng.chance(0.5),
         };
+        // The second draw also picks, for a dynamic parameter, between the
+        // `D…` aliases and the owned types spelled out, one dimension fixed.
         let ty = match param_shape(i, n, m) {
             Sh::S => "f64".to_owned(),
             Sh::M(r, _) if i == PX || i == PY => match (dynamic, rng.chance(0.5)) {
-                (true, _) => "DVector<f64>".to_owned(),
+                (true, true) => "DVector<f64>".to_owned(),
+                (true, false) => "OVector<f64, Dyn>".to_owned(),
                 (false, true) => format!("SVector<f64, {r}>"),
                 (false, false) => format!("Vector{r}<f64>"),
             },
             Sh::M(r, c) => match (dynamic, rng.chance(0.5)) {
-                (true, _) => "DMatrix<f64>".to_owned(),
+                (true, true) => "DMatrix<f64>".to_owned(),
+                (true, false) => match i % 3 {
+                    0 => format!("OMatrix<f64, U{r}, Dyn>"),
+                    1 => format!("MatrixXx{c}<f64>"),
+                    _ => format!("OMatrix<f64, Dyn, Const<{c}>>"),
+                },
                 (false, true) => format!("SMatrix<f64, {r}, {c}>"),
                 (false, false) if r == c => format!("Matrix{r}<f64>"),
                 (false, false) => format!("Matrix{r}x{c}<f64>"),
