@@ -293,7 +293,7 @@ impl<'a> EmitCx<'a> {
                 continue;
             }
             if self.plan.deferred.contains(&id) {
-                continue; // computed inside the sum that reads it
+                continue; // computed inside the sum or scaling that reads it
             }
             let node = self.graph.node(id);
             if let Some((derivative, expr)) = self.fused(id, needed) {
@@ -358,12 +358,7 @@ impl<'a> EmitCx<'a> {
     /// `gemm` with β = 1 and never formed on its own.
     fn accumulation(&self, sum: Accumulate) -> TokenStream {
         let acc = &self.values[&sum.acc];
-        let product = self.graph.node(sum.product);
-        let factors: Vec<Value> = product
-            .args
-            .iter()
-            .map(|a| self.values[a].clone())
-            .collect();
+        let (product, factors) = self.factors(sum.product);
         let alpha = if sum.negate { -1.0 } else { 1.0 };
         match &product.op {
             Op::MatMul(op) => op.emit_add(self, acc, alpha, &factors),
@@ -376,17 +371,21 @@ impl<'a> EmitCx<'a> {
     /// `gemm` and `P` never formed on its own.
     fn scaled_product(&self, id: Id, product: Id) -> TokenStream {
         let alpha = &self.values[&self.graph.node(id).args[1]];
-        let product = self.graph.node(product);
-        let factors: Vec<Value> = product
-            .args
-            .iter()
-            .map(|a| self.values[a].clone())
-            .collect();
+        let (product, factors) = self.factors(product);
         match &product.op {
             Op::MatMul(op) => op.emit_scaled(self, alpha, &factors),
             Op::TrMul(op) => op.emit_scaled(self, alpha, &factors),
             op => unreachable!("only products are scaled in gemm, not {op:?}"),
         }
+    }
+
+    /// A deferred product's node and the values of its factors.
+    fn factors(&self, product: Id) -> (&crate::ir::Node, Vec<Value>) {
+        let node = self.graph.node(product);
+        (
+            node,
+            node.args.iter().map(|a| self.values[a].clone()).collect(),
+        )
     }
 
     /// A `map` whose derivative is needed in the same batch (as under `sum`):
