@@ -53,6 +53,21 @@ fn factorisation(m: &DMatrix<f64>, u: &DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
     (m - u * v.transpose()).norm_squared()
 }
 
+/// `∇Σ = (K − K S K)ᵀ` with `K = Σ⁻¹`: `K S K` is written inside the
+/// difference, so `K` is read there twice and must not be moved into it.
+#[grad(sigma)]
+fn likelihood(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
+    sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()
+}
+
+#[test]
+fn a_product_written_inside_its_reader() {
+    for n in [3, 9] {
+        let (sigma, s) = (dm_spd(n, 18), dm_spd(n, 19));
+        check!(likelihood(&sigma, &s) => likelihood_grad[sigma]);
+    }
+}
+
 #[test]
 fn scalings_folded_into_products() {
     for (rows, cols, rank) in [(4, 3, 2), (9, 8, 6)] {
