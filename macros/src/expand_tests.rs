@@ -233,9 +233,9 @@ fn size(tokens: proc_macro2::TokenStream) -> usize {
 }
 
 /// The emitted value-and-gradient code stays within a few times the forward
-/// expression. The goal is about 4×; this loss measures 4.87× (one `let` per
-/// matrix, scalar arithmetic read once inline, and long paths for the runtime
-/// helpers and constructors), and the bound guards against growth.
+/// expression. The goal is about 4×; this loss measures 4.44× (one `let` per
+/// matrix read more than once, and long paths for nalgebra's constructors),
+/// and the bound guards against growth.
 #[test]
 fn emitted_code_is_a_few_times_the_forward_code() {
     let item = fifty_operations();
@@ -253,7 +253,7 @@ fn emitted_code_is_a_few_times_the_forward_code() {
     let ratio = generated as f64 / forward as f64;
     println!("generated {generated} tokens for a forward body of {forward}: {ratio:.2}×");
     assert!(
-        ratio <= 5.0,
+        ratio <= 4.6,
         "generated {generated} tokens for {forward}: {ratio:.2}×"
     );
 }
