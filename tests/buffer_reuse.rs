@@ -53,15 +53,15 @@ fn factorisation(m: &DMatrix<f64>, u: &DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
     (m - u * v.transpose()).norm_squared()
 }
 
-/// `∇Σ = (K − K S K)ᵀ` with `K = Σ⁻¹`: `K S K` is written inside the
-/// difference, so `K` is read there twice and must not be moved into it.
+/// `∇Σ = (K − K S K)ᵀ` with `K = Σ⁻¹`: `K` is read by the product and by
+/// the difference, so it must not be moved into either.
 #[grad(sigma)]
 fn likelihood(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
     sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()
 }
 
 #[test]
-fn a_product_written_inside_its_reader() {
+fn a_matrix_read_twice_is_not_moved() {
     for n in [3, 9] {
         let (sigma, s) = (dm_spd(n, 18), dm_spd(n, 19));
         check!(likelihood(&sigma, &s) => likelihood_grad[sigma]);

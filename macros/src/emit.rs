@@ -288,9 +288,6 @@ impl<'a> EmitCx<'a> {
     /// Emits `let`s for the `needed` nodes that have no value yet.
     fn lets(&mut self, needed: &BTreeSet<Id>, prefix: &str) -> TokenStream {
         let mut out = TokenStream::new();
-        // A matrix written inside its reader if that is the next `let`, and
-        // the `let` it gets otherwise.
-        let mut pending: Option<(Id, TokenStream)> = None;
         for &id in needed {
             if self.values.contains_key(&id) {
                 continue;
@@ -299,21 +296,6 @@ impl<'a> EmitCx<'a> {
                 continue; // computed inside the sum or scaling that reads it
             }
             let node = self.graph.node(id);
-            let writes_let = self.is_local(id)
-                && !(self.plan.read_once.contains(&id) && self.is_scalar_arithmetic(id));
-            if let Some((x, statement)) = pending.take() {
-                match (writes_let, self.plan.inline_into.get(&x)) {
-                    (true, Some(&reader)) if reader != id => {
-                        out.extend(statement);
-                        self.values.insert(
-                            x,
-                            Value::local(&self.local_name(x, prefix), self.graph.shape(x)),
-                        );
-                    }
-                    (true, _) => {}
-                    (false, _) => pending = Some((x, statement)),
-                }
-            }
             if let Some((derivative, expr)) = self.fused(id, needed) {
                 let (name, dname) = (
                     self.local_name(id, prefix),
@@ -347,32 +329,11 @@ impl<'a> EmitCx<'a> {
                     }
                     let name = self.local_name(id, prefix);
                     let span = node.span;
-                    let statement = quote_spanned!(span=> let #name = #expr;);
-                    let block = matches!(
-                        expr.clone().into_iter().next(),
-                        Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace
-                    );
-                    if self.plan.inline_into.contains_key(&id) && !block {
-                        let expr = parenthesized(expr);
-                        pending = Some((id, statement));
-                        Value::Matrix {
-                            operand: quote!(&#expr),
-                            receiver: expr,
-                        }
-                    } else {
-                        out.extend(statement);
-                        Value::local(&name, node.shape)
-                    }
+                    out.extend(quote_spanned!(span=> let #name = #expr;));
+                    Value::local(&name, node.shape)
                 }
             };
             self.values.insert(id, value);
-        }
-        if let Some((x, statement)) = pending {
-            out.extend(statement);
-            self.values.insert(
-                x,
-                Value::local(&self.local_name(x, prefix), self.graph.shape(x)),
-            );
         }
         out
     }

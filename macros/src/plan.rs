@@ -1,7 +1,7 @@
 //! How one batch of `let`s, emitted together and read by nothing after them
 //! but their roots, reuses memory: which locals are moved into the node that
 //! reads them last (whose operation may then reuse the buffer), which scalar
-//! arithmetic and which matrices read once are written inline, and which products are added into the sum
+//! arithmetic is written inline, and which products are added into the sum
 //! that reads them (`gemm` with β = 1 on the other term's buffer) or scaled by
 //! the scaling that reads them (`gemm`'s α) instead of being formed on their
 //! own. (These two only for dynamic sizes, where they save an allocation or a
@@ -23,9 +23,8 @@ pub struct Accumulate {
 
 #[derive(Default)]
 pub struct Plan {
-    /// A local → the node it may be moved into: the one that reads it last,
-    /// once (where the reads of deferred and inlined nodes take place at
-    /// their readers).
+    /// A local → the node it may be moved into: its last reader, which reads
+    /// it once.
     pub move_into: HashMap<Id, Id>,
     /// The locals read exactly once (by a node or as a root).
     pub read_once: BTreeSet<Id>,
@@ -36,9 +35,6 @@ pub struct Plan {
     pub scaled: HashMap<Id, Id>,
     /// The products computed inside the sum or scaling that reads them.
     pub deferred: BTreeSet<Id>,
-    /// A matrix read once, by a plain operation → that operation: it is
-    /// written inside its reader when no other `let` comes between them.
-    pub inline_into: HashMap<Id, Id>,
 }
 
 impl Plan {
@@ -96,70 +92,34 @@ impl Plan {
             .filter(|&(_, product)| read_once.contains(&product) && is_product(product))
             .collect();
 
-        // A deferred product reads its arguments where its reader is emitted,
-        // and so does a matrix written inside its reader; a sum whose other
-        // term cannot be moved into it is not accumulated.
-        let scalar_arithmetic = |id: Id| {
-            g.shape(id).is_scalar() && g.node(id).args.iter().all(|&a| g.shape(a).is_scalar())
-        };
+        // A deferred product reads its arguments where its reader is emitted;
+        // a sum whose other term cannot be moved into it is not accumulated.
         loop {
-            let deferred_at: HashMap<Id, Id> = (accumulate.iter().map(|(&s, a)| (a.product, s)))
+            let at: HashMap<Id, Id> = (accumulate.iter().map(|(&s, a)| (a.product, s)))
                 .chain(scaled.iter().map(|(&s, &p)| (p, s)))
                 .collect();
-            let deferred: BTreeSet<Id> = deferred_at.keys().copied().collect();
-            let writes_let = |id: Id| {
-                local(id)
-                    && !deferred.contains(&id)
-                    && !(read_once.contains(&id) && scalar_arithmetic(id))
-            };
-            let plain = |r: Id| {
-                !deferred.contains(&r)
-                    && !accumulate.contains_key(&r)
-                    && !scaled.contains_key(&r)
-                    && !matches!(
-                        g.op(r),
-                        Op::Map(_) | Op::MapDerivative(_) | Op::MapAdjoint(_)
-                    )
-            };
-            // Written inside its reader only with no `let` between them, so
-            // that nothing is evaluated in a different order.
-            let inline_into: HashMap<Id, Id> = (read_once.iter().copied())
-                .filter(|&x| {
-                    !g.shape(x).is_scalar() && !roots.contains(&x) && !deferred.contains(&x)
-                })
-                .filter_map(|x| Some((x, *readers.get(&x)?.first()?)))
-                .filter(|&(x, r)| {
-                    plain(r) && x < r && fresh.range(x..r).skip(1).all(|&m| !writes_let(m))
-                })
-                .collect();
-            let place = |mut r: Id| {
-                while let Some(&next) = deferred_at.get(&r).or_else(|| inline_into.get(&r)) {
-                    r = next;
-                }
-                r
-            };
             let mut move_into = HashMap::new();
             for &id in fresh {
                 if !local(id) || roots.contains(&id) {
                     continue;
                 }
                 let Some(rs) = readers.get(&id) else { continue };
-                let last = rs.iter().map(|&r| place(r)).max().expect("read");
-                let at_last: Vec<Id> = rs.iter().copied().filter(|&r| place(r) == last).collect();
-                if let [reader] = at_last[..] {
-                    move_into.insert(id, reader);
+                let places: Vec<Id> = rs.iter().map(|r| *at.get(r).unwrap_or(r)).collect();
+                let last = *places.iter().max().expect("read");
+                if places.iter().filter(|&&p| p == last).count() == 1 {
+                    move_into.insert(id, last);
                 }
             }
             let before = accumulate.len();
             accumulate.retain(|sum, a| move_into.get(&a.acc) == Some(sum));
             if accumulate.len() == before {
+                let deferred = at.into_keys().collect();
                 return Plan {
                     move_into,
                     read_once,
                     accumulate,
                     scaled,
                     deferred,
-                    inline_into,
                 };
             }
         }

@@ -17,8 +17,9 @@ pub fn logreg_grad(
     y: &DVector<f64>,
 ) -> (f64, DVector<f64>) {
     use ::matgrad::__private as __mg_p;
+    let __mg_t3 = x * w;
     let __mg_m_4 = {
-        let mut __mg_m = (x * w);
+        let mut __mg_m = __mg_t3;
         __mg_m.component_mul_assign(y);
         __mg_m
     };
