@@ -28,39 +28,13 @@
 use matgrad::grad;
 use matgrad::nalgebra::{Matrix4, Vector4};
 
+mod support;
+use support::Rng;
+
 /// Gaussian negative log-likelihood of the covariance (up to constants and a factor `n / 2`).
 #[grad(sigma)]
 fn nll(sigma: &Matrix4<f64>, s: &Matrix4<f64>) -> f64 {
     sigma.determinant().ln() + (sigma.try_inverse().unwrap() * s).trace()
-}
-
-/// A small deterministic random number generator (xorshift64*), enough for synthetic data.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut s = self.0;
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        self.0 = s;
-        s.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform on (0, 1].
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal, by the Box–Muller transform.
-    fn gaussian(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
 }
 
 fn is_positive_definite(m: &Matrix4<f64>) -> bool {

@@ -29,6 +29,9 @@ use matgrad::argmin::Problem;
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector};
 
+mod support;
+use support::Rng;
+
 /// Mean logistic loss with an L2 penalty on the weights (not on the intercept, whose `mask`
 /// entry is 0): `(Σᵢ softplus(zᵢ) − zᵀy) / n + λ/2 ‖mask ∘ w‖²`, with `z = X w`.
 ///
@@ -94,38 +97,6 @@ fn read_csv(path: &str) -> Result<Dataset, Box<dyn Error>> {
         x,
         y: DVector::from_vec(labels),
     })
-}
-
-/// A small deterministic random number generator (xorshift64*), enough for a seeded shuffle.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut s = self.0;
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        self.0 = s;
-        s.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform on [-1, 1).
-    fn symmetric(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-
-    /// A uniformly random permutation of `0..n` (Fisher–Yates).
-    fn permutation(&mut self, n: usize) -> Vec<usize> {
-        let mut p: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            p.swap(i, (self.next_u64() % (i as u64 + 1)) as usize);
-        }
-        p
-    }
 }
 
 /// Prints the loss and the gradient norm at every L-BFGS iteration.

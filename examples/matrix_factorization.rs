@@ -18,6 +18,9 @@
 use matgrad::grad;
 use matgrad::nalgebra::DMatrix;
 
+mod support;
+use support::Rng;
+
 /// Squared reconstruction error on the observed entries, plus a ridge penalty on the factors.
 #[grad(u, v)]
 fn completion_loss(
@@ -29,35 +32,6 @@ fn completion_loss(
 ) -> f64 {
     (m - u * v.transpose()).component_mul(mask).norm_squared()
         + lambda * (u.norm_squared() + v.norm_squared())
-}
-
-/// A small deterministic random number generator (xorshift64*), enough for synthetic data.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut s = self.0;
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        self.0 = s;
-        s.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform on (0, 1].
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal, by the Box–Muller transform.
-    fn gaussian(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
 }
 
 /// Root-mean-square of `M − U Vᵀ` over the entries where `weights` is 1.

@@ -22,6 +22,9 @@ use std::error::Error;
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector, RowDVector};
 
+mod support;
+use support::Rng;
+
 /// Mean (over samples) squared error of a two-layer tanh network on one-hot targets.
 #[allow(clippy::too_many_arguments)]
 #[grad(w1, b1, w2, b2)]
@@ -59,44 +62,6 @@ fn read_csv(path: &str) -> Result<(DMatrix<f64>, Vec<usize>), Box<dyn Error>> {
         DMatrix::from_column_slice(features, labels.len(), &columns),
         labels,
     ))
-}
-
-/// A small deterministic random number generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut s = self.0;
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        self.0 = s;
-        s.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform on (0, 1].
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal, by the Box–Muller transform.
-    fn gaussian(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    /// A uniformly random permutation of `0..n` (Fisher–Yates).
-    fn permutation(&mut self, n: usize) -> Vec<usize> {
-        let mut p: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            p.swap(i, (self.next_u64() % (i as u64 + 1)) as usize);
-        }
-        p
-    }
 }
 
 /// Adam's moment estimates for one parameter, updated in place on its entries.

@@ -13,6 +13,9 @@
 use matgrad::hessian;
 use matgrad::nalgebra::{DMatrix, DVector};
 
+mod support;
+use support::Rng;
+
 /// `Σᵢ ln(1 + exp(−yᵢ xᵢᵀ w)) / n + λ ‖w‖²`.
 #[hessian(w)]
 fn logistic(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, n: f64, lambda: f64) -> f64 {
@@ -20,30 +23,11 @@ fn logistic(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, n: f64, lambda
     margins.map(|m| matgrad::softplus(-m)).sum() / n + w.norm_squared() * lambda
 }
 
-/// Deterministic pseudo-random numbers (a 64-bit LCG), enough for synthetic data.
-struct Lcg(u64);
-
-impl Lcg {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Standard normal, by the Box–Muller transform.
-    fn gaussian(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
-
 fn main() {
     const SAMPLES: usize = 2000;
     const FEATURES: usize = 8;
     let lambda = 1e-3;
-    let mut rng = Lcg(2024);
+    let mut rng = Rng::new(2024);
     let w_true = DVector::from_fn(FEATURES, |_, _| rng.gaussian());
     let x = DMatrix::from_fn(SAMPLES, FEATURES, |_, _| rng.gaussian());
     let y = (&x * &w_true).map(|z| {

@@ -17,41 +17,14 @@
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector};
 
+mod support;
+use support::Rng;
+
 /// Ridge-regularised least squares: `‖x w − y‖² / n + λ ‖w‖²`.
 #[grad(w)]
 fn ridge(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, n: f64, lambda: f64) -> f64 {
     let r = x * w - y;
     r.norm_squared() / n + lambda * w.norm_squared()
-}
-
-/// A small deterministic random number generator (xorshift64*), enough for synthetic data.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        // xorshift needs a non-zero state; mix the seed so nearby seeds give different streams.
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut s = self.0;
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        self.0 = s;
-        s.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform on (0, 1]: never 0, so its logarithm is finite.
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal, by the Box–Muller transform.
-    fn gaussian(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
 }
 
 fn main() {

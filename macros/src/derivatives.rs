@@ -29,16 +29,7 @@ pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
         syn::ReturnType::Default => quote!(f64),
     };
     let hessian_out = [quote!(::matgrad::nalgebra::DMatrix<#element>)];
-    let generated = match read.value {
-        Some(value) if read.errors.is_empty() => match hessian_fns(&mut read, value) {
-            Ok(fns) => fns,
-            Err(err) => {
-                read.errors.push(err);
-                quote!()
-            }
-        },
-        _ => quote!(),
-    };
+    let generated = expand::generated(&mut read, hessian_fns);
     let generated = if read.errors.is_empty() {
         generated
     } else {
@@ -64,16 +55,7 @@ pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(r) => r,
         Err(out) => return out,
     };
-    let generated = match read.value {
-        Some(value) if read.errors.is_empty() => match jacobian_fn(&mut read, value) {
-            Ok(f) => f,
-            Err(err) => {
-                read.errors.push(err);
-                quote!()
-            }
-        },
-        _ => quote!(),
-    };
+    let generated = expand::generated(&mut read, jacobian_fn);
     let generated = if read.errors.is_empty() {
         generated
     } else {

@@ -241,6 +241,21 @@ pub fn stub_grad_types(names: &[Ident], params: &[ParamSig]) -> Vec<TokenStream>
         .collect()
 }
 
+/// What `generate` writes for a body read without errors; nothing, with its
+/// error reported, if it fails.
+pub fn generated(
+    read: &mut Read,
+    generate: impl FnOnce(&mut Read, Id) -> Result<TokenStream, syn::Error>,
+) -> TokenStream {
+    match read.value {
+        Some(value) if read.errors.is_empty() => generate(read, value).unwrap_or_else(|err| {
+            read.errors.push(err);
+            quote!()
+        }),
+        _ => quote!(),
+    }
+}
+
 /// `fn <name>_<suffix>(<same parameters>, <extra>) -> (value, outputs…) <body>`.
 pub fn generated_fn(
     func: &ItemFn,

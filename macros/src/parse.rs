@@ -823,19 +823,26 @@ fn from_float(c: &syn::ExprCall) -> Option<f64> {
 
 /// A number literal, possibly negated or parenthesised.
 fn number(e: &Expr) -> Option<f64> {
+    signed_literal(e, &|lit| match lit {
+        Lit::Float(f) => f.base10_parse().ok(),
+        Lit::Int(i) => i.base10_parse().ok(),
+        _ => None,
+    })
+}
+
+/// A literal `read` accepts, possibly negated or parenthesised.
+fn signed_literal<T: std::ops::Neg<Output = T>>(
+    e: &Expr,
+    read: &dyn Fn(&Lit) -> Option<T>,
+) -> Option<T> {
     match e {
-        Expr::Lit(syn::ExprLit {
-            lit: Lit::Float(f), ..
-        }) => f.base10_parse().ok(),
-        Expr::Lit(syn::ExprLit {
-            lit: Lit::Int(i), ..
-        }) => i.base10_parse().ok(),
+        Expr::Lit(l) => read(&l.lit),
         Expr::Unary(syn::ExprUnary {
             op: UnOp::Neg(_),
             expr,
             ..
-        }) => number(expr).map(|v| -v),
-        Expr::Paren(p) => number(&p.expr),
+        }) => signed_literal(expr, read).map(|v| -v),
+        Expr::Paren(p) => signed_literal(&p.expr, read),
         _ => None,
     }
 }
@@ -877,19 +884,12 @@ fn is_call_of(e: &Expr, method: &str) -> bool {
     matches!(e, Expr::MethodCall(c) if c.method == method && c.args.is_empty())
 }
 
+/// An integer literal, possibly negated or parenthesised.
 fn int_literal(e: &Expr) -> Option<i32> {
-    match e {
-        Expr::Lit(syn::ExprLit {
-            lit: Lit::Int(i), ..
-        }) => i.base10_parse().ok(),
-        Expr::Unary(syn::ExprUnary {
-            op: UnOp::Neg(_),
-            expr,
-            ..
-        }) => int_literal(expr).map(|n| -n),
-        Expr::Paren(p) => int_literal(&p.expr),
+    signed_literal(e, &|lit| match lit {
+        Lit::Int(i) => i.base10_parse().ok(),
         _ => None,
-    }
+    })
 }
 
 /// A short name for a kind of expression, for error messages.

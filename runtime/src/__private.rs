@@ -125,8 +125,7 @@ where
     S: RawStorage<T, R, C>,
     DefaultAllocator: Allocator<R, C>,
 {
-    let (r, c) = like.shape_generic();
-    let mut unit = OMatrix::from_element_generic(r, c, T::zero());
+    let mut unit = zeros_like(like);
     unit[k] = T::one();
     unit
 }

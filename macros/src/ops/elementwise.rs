@@ -231,51 +231,17 @@ impl Rule for MapDerivative {
     }
 }
 
-/// A scalar function of one scalar argument: its method name, how its adjoint
-/// is built, and how it reads in a formula.
-macro_rules! scalar_fn {
-    ($(#[$doc:meta])* $name:ident, $method:literal, $math:literal,
-     |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        pub struct $name;
-
-        impl Rule for $name {
-            fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
-                scalar(a[0], dims, concat!("`", $method, "`"))
-            }
-            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-                let x = a[0].receiver();
-                let m = proc_macro2::Ident::new($method, proc_macro2::Span::call_site());
-                quote!(#x.#m())
-            }
-            fn adjoint(&self, $g: &mut Graph, node: Id, $cbar: Id) -> Vec<Option<Id>> {
-                let $a = $g.node(node).args[0];
-                let $c = node;
-                let _ = ($a, $c);
-                vec![$adjoint]
-            }
-            fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-                super::scalar_tangent(self, g, node, dargs)
-            }
-            fn formula(&self, a: &[Formula]) -> Formula {
-                call($math, a)
-            }
-        }
-    };
-}
-
 scalar_fn!(
     /// `c = eᵃ`: `dc = c da`, so `ā = c̄ c`.
-    Exp, "exp", "exp", |g, a, c, cbar| Some(g.times(cbar, c))
+    Exp, method "exp", "exp", |g, a, c, cbar| Some(g.times(cbar, c))
 );
 scalar_fn!(
     /// `c = ln a`: `dc = da/a`, so `ā = c̄/a`.
-    Ln, "ln", "ln", |g, a, c, cbar| Some(g.over(cbar, a))
+    Ln, method "ln", "ln", |g, a, c, cbar| Some(g.over(cbar, a))
 );
 scalar_fn!(
     /// `c = √a`: `dc = da/(2c)`, so `ā = c̄/(2c)`.
-    Sqrt, "sqrt", "√", |g, a, c, cbar| {
+    Sqrt, method "sqrt", "√", |g, a, c, cbar| {
         let two = g.lit(2.0);
         let d = g.times(two, c);
         Some(g.over(cbar, d))
@@ -283,14 +249,14 @@ scalar_fn!(
 );
 scalar_fn!(
     /// `c = sin a`: `dc = cos a da`, so `ā = c̄ cos a`.
-    Sin, "sin", "sin", |g, a, c, cbar| {
+    Sin, method "sin", "sin", |g, a, c, cbar| {
         let cos = g.build(Cos, &[a]);
         Some(g.times(cbar, cos))
     }
 );
 scalar_fn!(
     /// `c = cos a`: `dc = −sin a da`, so `ā = −c̄ sin a`.
-    Cos, "cos", "cos", |g, a, c, cbar| {
+    Cos, method "cos", "cos", |g, a, c, cbar| {
         let sin = g.build(Sin, &[a]);
         let p = g.times(cbar, sin);
         Some(g.neg(p))
@@ -298,7 +264,7 @@ scalar_fn!(
 );
 scalar_fn!(
     /// `c = tanh a`: `dc = (1 − c²) da`, so `ā = c̄ (1 − c²)`.
-    Tanh, "tanh", "tanh", |g, a, c, cbar| {
+    Tanh, method "tanh", "tanh", |g, a, c, cbar| {
         let one = g.lit(1.0);
         let c2 = g.times(c, c);
         let d = g.minus(one, c2);
@@ -308,14 +274,14 @@ scalar_fn!(
 scalar_fn!(
     /// `c = |a|`: `dc = sign(a) da`, so `ā = c̄ sign(a)`, taking the
     /// subgradient 0 at `a = 0`.
-    Abs, "abs", "abs", |g, a, c, cbar| {
+    Abs, method "abs", "abs", |g, a, c, cbar| {
         let s = g.build(Sign, &[a]);
         Some(g.times(cbar, s))
     }
 );
 scalar_fn!(
     /// `c = 1/a`: `dc = −c² da`, so `ā = −c̄ c²`.
-    Recip, "recip", "recip", |g, a, c, cbar| {
+    Recip, method "recip", "recip", |g, a, c, cbar| {
         let c2 = g.times(c, c);
         let p = g.times(cbar, c2);
         Some(g.neg(p))

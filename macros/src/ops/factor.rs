@@ -48,20 +48,13 @@ impl Rule for LuDet {
         quote!(#f.determinant())
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let f = g.node(node).args[0];
-        let cofactors = g.build(LuCofactors, &[f]);
-        vec![Some(g.times(cofactors, cbar))]
+        det_adjoint(g, node, cbar, LuCofactors.into())
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("det", a)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // dc = ⟨adj(A)ᵀ, dA⟩
-        let f = g.node(node).args[0];
-        Ok(dargs[0].map(|da| {
-            let cof = g.build(LuCofactors, &[f]);
-            g.dot(cof, da)
-        }))
+        det_tangent(g, node, dargs, LuCofactors.into())
     }
 }
 

@@ -253,21 +253,36 @@ impl Rule for Determinant {
         quote!(#x.determinant())
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let a = g.node(node).args[0];
-        let cofactors = g.build(Cofactors, &[a]);
-        vec![Some(g.times(cofactors, cbar))]
+        det_adjoint(g, node, cbar, Cofactors.into())
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("det", a)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // dc = ⟨adj(A)ᵀ, dA⟩
-        let a = g.node(node).args[0];
-        Ok(dargs[0].map(|da| {
-            let cof = g.build(Cofactors, &[a]);
-            g.dot(cof, da)
-        }))
+        det_tangent(g, node, dargs, Cofactors.into())
     }
+}
+
+/// `Ā = c̄ adj(A)ᵀ` for `c = det A`, the cofactor matrix `adj(A)ᵀ` computed by
+/// `cofactors` from the determinant's argument (the matrix, or its LU).
+pub fn det_adjoint(g: &mut Graph, det: Id, cbar: Id, cofactors: Op) -> Vec<Option<Id>> {
+    let a = g.node(det).args[0];
+    let cof = g.build(cofactors, &[a]);
+    vec![Some(g.times(cof, cbar))]
+}
+
+/// `dc = ⟨adj(A)ᵀ, dA⟩` for `c = det A`, as in [`det_adjoint`].
+pub fn det_tangent(
+    g: &mut Graph,
+    det: Id,
+    dargs: &[Option<Id>],
+    cofactors: Op,
+) -> Result<Option<Id>, ()> {
+    let a = g.node(det).args[0];
+    Ok(dargs[0].map(|da| {
+        let cof = g.build(cofactors, &[a]);
+        g.dot(cof, da)
+    }))
 }
 
 /// `adj(A)ᵀ`, the cofactor matrix of a matrix of at most 3×3, by its closed

@@ -5,6 +5,48 @@
 //! Adding an operation means one struct and its `Rule` impl in the family file,
 //! one line in [`ops!`] below, and one entry in the parser's name table.
 
+/// A scalar function of one scalar argument: how it is written (`method`,
+/// `x.exp()`, or `runtime`, `::matgrad::sigmoid(x)`), its name in formulas,
+/// and how its adjoint is built from the argument `a`, the result `c` and its
+/// adjoint `cbar`.
+macro_rules! scalar_fn {
+    (@emit method, $f:literal, $a:expr) => {{
+        let (x, f) = ($a[0].receiver(), proc_macro2::Ident::new($f, proc_macro2::Span::call_site()));
+        quote!(#x.#f())
+    }};
+    (@emit runtime, $f:literal, $a:expr) => {{
+        let (x, f) = ($a[0].operand(), proc_macro2::Ident::new($f, proc_macro2::Span::call_site()));
+        quote!(::matgrad::#f(#x))
+    }};
+    ($(#[$doc:meta])* $name:ident, $form:ident $func:literal, $math:literal,
+     |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $name;
+
+        impl Rule for $name {
+            fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+                scalar(a[0], dims, concat!("`", $func, "`"))
+            }
+            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+                scalar_fn!(@emit $form, $func, a)
+            }
+            fn adjoint(&self, $g: &mut Graph, node: Id, $cbar: Id) -> Vec<Option<Id>> {
+                let $a = $g.node(node).args[0];
+                let $c = node;
+                let _ = ($a, $c);
+                vec![$adjoint]
+            }
+            fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+                super::scalar_tangent(self, g, node, dargs)
+            }
+            fn formula(&self, a: &[Formula]) -> Formula {
+                call($math, a)
+            }
+        }
+    };
+}
+
 mod arith;
 mod build;
 mod elementwise;

@@ -10,58 +10,26 @@ use crate::formula::{call, Formula};
 use crate::ir::{Graph, Id};
 use crate::shape::{Dims, Shape};
 
-/// A scalar function of the runtime, written `::matgrad::name(x)`.
-macro_rules! runtime_fn {
-    ($(#[$doc:meta])* $name:ident, $func:literal, |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        pub struct $name;
-
-        impl Rule for $name {
-            fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
-                scalar(a[0], dims, concat!("`", $func, "`"))
-            }
-            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-                let x = a[0].operand();
-                let f = proc_macro2::Ident::new($func, proc_macro2::Span::call_site());
-                quote!(::matgrad::#f(#x))
-            }
-            fn adjoint(&self, $g: &mut Graph, node: Id, $cbar: Id) -> Vec<Option<Id>> {
-                let $a = $g.node(node).args[0];
-                let $c = node;
-                let _ = ($a, $c);
-                vec![$adjoint]
-            }
-            fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-                super::scalar_tangent(self, g, node, dargs)
-            }
-            fn formula(&self, a: &[Formula]) -> Formula {
-                call($func, a)
-            }
-        }
-    };
-}
-
-runtime_fn!(
+scalar_fn!(
     /// `c = σ(a) = 1/(1 + e^{−a})`: `dc = c (1 − c) da`, so `ā = c̄ c (1 − c)`.
-    Sigmoid, "sigmoid", |g, a, c, cbar| {
+    Sigmoid, runtime "sigmoid", "sigmoid", |g, a, c, cbar| {
         let one = g.lit(1.0);
         let rest = g.minus(one, c);
         let d = g.times(c, rest);
         Some(g.times(cbar, d))
     }
 );
-runtime_fn!(
+scalar_fn!(
     /// `c = ln(1 + eᵃ)`: `dc = σ(a) da`, so `ā = c̄ σ(a)`.
-    Softplus, "softplus", |g, a, c, cbar| {
+    Softplus, runtime "softplus", "softplus", |g, a, c, cbar| {
         let s = g.build(Sigmoid, &[a]);
         Some(g.times(cbar, s))
     }
 );
-runtime_fn!(
+scalar_fn!(
     /// `c = max(a, 0)`: `dc = [a > 0] da`, so `ā = c̄ [a > 0]`, with the
     /// subgradient 0 at the kink.
-    Relu, "relu", |g, a, c, cbar| {
+    Relu, runtime "relu", "relu", |g, a, c, cbar| {
         let step = g.build(Step, &[a]);
         Some(g.times(cbar, step))
     }
