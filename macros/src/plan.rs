@@ -54,6 +54,7 @@ impl Plan {
             .filter(|&id| local(id) && reads(id) == 1)
             .collect();
 
+        let is_product = |id: Id| matches!(g.op(id), Op::MatMul(_) | Op::TrMul(_));
         let mut accumulate: HashMap<Id, Accumulate> = fresh
             .iter()
             .filter_map(|&sum| {
@@ -67,7 +68,7 @@ impl Plan {
                     let (product, acc) = (args[k], args[1 - k]);
                     let fits = product != acc
                         && read_once.contains(&product)
-                        && matches!(g.op(product), Op::MatMul(_) | Op::TrMul(_))
+                        && is_product(product)
                         && g.shape(sum).has_dynamic()
                         && fresh.contains(&acc)
                         && local(acc)
@@ -85,7 +86,6 @@ impl Plan {
             })
             .collect();
 
-        let is_product = |id: Id| matches!(g.op(id), Op::MatMul(_) | Op::TrMul(_));
         let scaled: HashMap<Id, Id> = (fresh.iter().copied())
             .filter(|&id| matches!(g.op(id), Op::Scale(_)) && g.shape(id).has_dynamic())
             .map(|id| (id, g.node(id).args[0]))
@@ -104,10 +104,15 @@ impl Plan {
                     continue;
                 }
                 let Some(rs) = readers.get(&id) else { continue };
-                let places: Vec<Id> = rs.iter().map(|r| *at.get(r).unwrap_or(r)).collect();
-                let last = *places.iter().max().expect("read");
-                if places.iter().filter(|&&p| p == last).count() == 1 {
-                    move_into.insert(id, last);
+                let place = |r: &Id| *at.get(r).unwrap_or(r);
+                let last = rs.iter().map(place).max();
+                let at_last: Vec<Id> = rs
+                    .iter()
+                    .copied()
+                    .filter(|r| Some(place(r)) == last)
+                    .collect();
+                if let [reader] = at_last[..] {
+                    move_into.insert(id, reader);
                 }
             }
             let before = accumulate.len();
