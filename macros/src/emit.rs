@@ -230,6 +230,20 @@ impl<'a> EmitCx<'a> {
         target <= root && self.graph.depends_on(root, |id, _| id == target)[root.index()]
     }
 
+    /// Whether `root` reads the closure's parameter `v` other than through
+    /// `bound`, a node the closure receives as a parameter of its own.
+    pub fn reads_lambda(&self, root: Id, bound: Id) -> bool {
+        let mut reads = vec![false; root.index() + 1];
+        for i in 0..=root.index() {
+            let id = Id(i as u32);
+            let node = self.graph.node(id);
+            reads[i] = id != bound
+                && (matches!(node.op, Op::LambdaParam(_))
+                    || node.args.iter().any(|a| reads[a.index()]));
+        }
+        reads[root.index()]
+    }
+
     /// `|params| root`, the scalar expression `root` computed from the closure's
     /// parameters.
     pub fn closure(&self, root: Id, params: &[ClosureParam]) -> TokenStream {

@@ -121,6 +121,22 @@ fn gaussian_likelihood_transposes_once() {
 }
 
 #[test]
+fn derivatives_written_through_the_map_read_only_its_result() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn mlp(w: &DMatrix<f64>, v: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+                (v * (w * x).map(|t| t.tanh())).norm_squared() + (w * x).map(|t| t.tanh()).sum()
+            }
+        },
+    );
+    let body = grad_fn(&out, "mlp");
+    // tanh′ = 1 − tanh²: the adjoint reads the map's result, not its argument.
+    assert!(!body.contains("zip_zip_map"), "{body}");
+    assert_eq!(body.matches(".tanh()").count(), 1, "{body}");
+}
+
+#[test]
 fn doc_comment_shows_the_formula() {
     let out = expand_pretty(
         quote!(w),

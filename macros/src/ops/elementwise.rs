@@ -138,12 +138,21 @@ impl Rule for MapAdjoint {
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         use crate::emit::ClosureParam::{Adjoint, Lambda, Node};
         let (cbar, x, c) = (a[0].receiver(), a[1].operand(), a[2].operand());
-        if cx.uses(self.deriv, self.body) {
-            let f = cx.closure_times_adjoint(self.deriv, &[Adjoint, Lambda, Node(self.body)]);
-            quote!(#cbar.zip_zip_map(#x, #c, #f))
-        } else {
-            let f = cx.closure_times_adjoint(self.deriv, &[Adjoint, Lambda]);
-            quote!(#cbar.zip_map(#x, #f))
+        let (body, deriv) = (self.body, self.deriv);
+        match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {
+            (true, true) => {
+                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda, Node(body)]);
+                quote!(#cbar.zip_zip_map(#x, #c, #f))
+            }
+            // `tanh′ = 1 − c²`: the map's argument is not read.
+            (true, false) => {
+                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Node(body)]);
+                quote!(#cbar.zip_map(#c, #f))
+            }
+            (false, _) => {
+                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda]);
+                quote!(#cbar.zip_map(#x, #f))
+            }
         }
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -201,12 +210,20 @@ impl Rule for MapDerivative {
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         use crate::emit::ClosureParam::{Lambda, Node};
         let (x, c) = (a[0].receiver(), a[1].operand());
-        if cx.uses(self.deriv, self.body) {
-            let f = cx.closure(self.deriv, &[Lambda, Node(self.body)]);
-            quote!(#x.zip_map(#c, #f))
-        } else {
-            let f = cx.closure(self.deriv, &[Lambda]);
-            quote!(#x.map(#f))
+        let (body, deriv) = (self.body, self.deriv);
+        match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {
+            (true, true) => {
+                let f = cx.closure(deriv, &[Lambda, Node(body)]);
+                quote!(#x.zip_map(#c, #f))
+            }
+            (true, false) => {
+                let (c, f) = (a[1].receiver(), cx.closure(deriv, &[Node(body)]));
+                quote!(#c.map(#f))
+            }
+            (false, _) => {
+                let f = cx.closure(deriv, &[Lambda]);
+                quote!(#x.map(#f))
+            }
         }
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
