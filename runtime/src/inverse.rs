@@ -16,19 +16,18 @@ const BLOCKED_FROM: usize = 8;
 /// Triangular blocks up to this size are inverted entry by entry.
 const BASE: usize = 16;
 
-/// `A⁻¹` from its factorisation, or `None` where `U` has a zero on its
-/// diagonal: exactly when nalgebra's `try_inverse` gives `None`.
-pub fn lu_inverse<T, D>(lu: &LU<T, D, D>) -> Option<OMatrix<T, D, D>>
+/// `A⁻¹` from the factorisation of the `n × n` matrix `A`, or `None` where `U`
+/// has a zero on its diagonal: exactly when nalgebra's `try_inverse` gives `None`.
+pub fn lu_inverse<T, D>(lu: &LU<T, D, D>, n: usize) -> Option<OMatrix<T, D, D>>
 where
     T: RealField + Copy,
     D: DimMin<D, Output = D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
-    let u = lu.u();
-    let n = u.nrows();
     if !D::is::<Dyn>() || n < BLOCKED_FROM {
         return lu.try_inverse();
     }
+    let u = lu.u();
     if u.diagonal().iter().any(|d| d.is_zero()) {
         return None;
     }
@@ -112,7 +111,7 @@ mod tests {
             let a = matrix(n, n as u64);
             let lu = a.clone().lu();
             let expected = lu.try_inverse().expect("invertible");
-            let got = lu_inverse(&lu).expect("invertible");
+            let got = lu_inverse(&lu, n).expect("invertible");
             let err = (&got - &expected).amax() / expected.amax();
             assert!(err < 1e-12, "n = {n}: relative difference {err:e}");
             let residual = (&a * &got - DMatrix::identity(n, n)).amax();
@@ -123,7 +122,7 @@ mod tests {
     #[test]
     fn single_precision() {
         let a = matrix(30, 3).map(|x| x as f32);
-        let got = lu_inverse(&a.clone().lu()).expect("invertible");
+        let got = lu_inverse(&a.clone().lu(), 30).expect("invertible");
         let residual = (&a * &got - DMatrix::identity(30, 30)).amax();
         assert!(residual < 1e-4, "{residual:e}");
     }
@@ -134,8 +133,8 @@ mod tests {
         let row = a.row(3).clone_owned();
         a.set_row(7, &row);
         let lu = a.lu();
-        assert_eq!(lu.try_inverse().is_none(), lu_inverse(&lu).is_none());
-        assert!(lu_inverse(&DMatrix::<f64>::zeros(20, 20).lu()).is_none());
+        assert_eq!(lu.try_inverse().is_none(), lu_inverse(&lu, 20).is_none());
+        assert!(lu_inverse(&DMatrix::<f64>::zeros(20, 20).lu(), 20).is_none());
     }
 
     #[test]
@@ -143,7 +142,7 @@ mod tests {
         let mut a = matrix(20, 6);
         a[(4, 5)] = f64::NAN;
         let lu = a.lu();
-        let (got, expected) = (lu_inverse(&lu), lu.try_inverse());
+        let (got, expected) = (lu_inverse(&lu, 20), lu.try_inverse());
         assert_eq!(got.is_some(), expected.is_some());
         if let (Some(g), Some(e)) = (got, expected) {
             assert_eq!(g.iter().any(|x| x.is_nan()), e.iter().any(|x| x.is_nan()));
@@ -156,6 +155,6 @@ mod tests {
             4.0, 1.0, 0.0, 2.0, 1.0, 3.0, 1.0, 0.0, 0.0, 1.0, 5.0, 1.0, 2.0, 0.0, 1.0, 6.0,
         );
         let lu = a.lu();
-        assert_eq!(lu_inverse(&lu), lu.try_inverse());
+        assert_eq!(lu_inverse(&lu, 4), lu.try_inverse());
     }
 }

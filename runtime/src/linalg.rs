@@ -38,6 +38,8 @@ where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     lu: nalgebra::linalg::LU<T, D, D>,
+    /// The number of rows and columns of the factorised matrix.
+    n: usize,
 }
 
 impl<T, D> Lu<T, D>
@@ -49,6 +51,7 @@ where
     pub fn new<S: Storage<T, D, D>>(a: &Matrix<T, D, D, S>) -> Self {
         Lu {
             lu: a.clone_owned().lu(),
+            n: a.nrows(),
         }
     }
 
@@ -85,7 +88,7 @@ where
 
     /// `A⁻¹`, if `A` is invertible.
     pub fn inverse(&self) -> Option<OMatrix<T, D, D>> {
-        crate::inverse::lu_inverse(&self.lu)
+        crate::inverse::lu_inverse(&self.lu, self.n)
     }
 
     /// `A⁻¹`, or a matrix of NaN where `A` is singular (the gradient of
