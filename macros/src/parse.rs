@@ -697,16 +697,18 @@ impl BodyParser<'_> {
                 format!("`{name}` takes 1 argument, found {}", c.args.len()),
             );
         }
+        let scalar_fn = SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == name);
         if is_field(&c.args[0]) {
-            let matrix = matches!(name.as_str(), "logdet" | "log_sum_exp");
-            self.hint = Some(if matrix { Hint::Matrix } else { Hint::Scalar });
+            // The scalar functions take a scalar; the others (`logdet`,
+            // `log_sum_exp`) a matrix.
+            self.hint = Some(match scalar_fn {
+                Some(_) => Hint::Scalar,
+                None => Hint::Matrix,
+            });
         }
         let x = self.expr(&c.args[0])?;
         self.g.span = c.span();
-        let built = match (
-            name.as_str(),
-            SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == name),
-        ) {
+        let built = match (name.as_str(), scalar_fn) {
             (_, Some((_, _, op))) => self.g.try_build(op(), &[x]),
             ("log_sum_exp", None) => self.g.try_build(LogSumExp, &[x]),
             _ => self.g.logdet(x),
