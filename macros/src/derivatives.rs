@@ -465,6 +465,9 @@ fn sum_sizes(sizes: &[(TokenStream, Option<usize>)]) -> (TokenStream, Option<usi
 fn no_tangent(g: &Graph, id: Id) -> syn::Error {
     let (what, hint) = match g.op(id) {
         crate::ops::Op::ExpFrechet(_) => ("the matrix exponential `exp`".to_owned(), ""),
+        crate::ops::Op::Loop(_) | crate::ops::Op::Output(_) | crate::ops::Op::RegionParam(_) => {
+            ("a `for` loop".to_owned(), "")
+        }
         crate::ops::Op::LuCofactors(_) => (
             "the `determinant` of a matrix larger than 3×3".to_owned(),
             "; its logarithm `determinant().ln()` can be",

@@ -170,6 +170,7 @@ impl<'a> Eval<'a> {
                 S(top + m(0).map(|v| (v - top).exp()).sum().ln())
             }
             Op::ExpShifted(_) => M(m(0).map(|v| (v - s(1)).exp())),
+            op => panic!("eval: {op:?} is evaluated through the macro, not here"),
         }
     }
 

@@ -27,6 +27,29 @@ pub struct Node {
     pub args: Vec<Id>,
     pub shape: Shape,
     pub span: Span,
+    /// The region the node is computed in (see [`Region`]).
+    pub region: RegionId,
+}
+
+/// Index of a region: a block of nodes computed together, such as the body of
+/// a loop, which the node owning it runs (once per iteration). Region 0 is the
+/// function body. Nodes of a region may read nodes of the regions enclosing
+/// it, which the owning node lists among its arguments (its captures), as
+/// MLIR's `scf.for` reads values from above.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Default)]
+pub struct RegionId(pub u32);
+
+/// A region's place in the nesting and what flows in and out of it.
+#[derive(Clone, Debug, Default)]
+pub struct Region {
+    pub parent: RegionId,
+    /// The node running the region (`None` for the function body).
+    pub owner: Option<Id>,
+    /// Its inputs, [`crate::ops::RegionParam`] nodes: for a loop, the index,
+    /// then the carried values as they enter an iteration.
+    pub inputs: Vec<Id>,
+    /// Its results: for a loop, the carried values as they leave an iteration.
+    pub outputs: Vec<Id>,
 }
 
 /// The element type of every value in the function.
@@ -40,7 +63,10 @@ pub enum Scalar {
 
 pub struct Graph {
     nodes: Vec<Node>,
-    memo: HashMap<(Op, Vec<Id>), Id>,
+    memo: HashMap<(Op, Vec<Id>, RegionId), Id>,
+    pub regions: Vec<Region>,
+    /// The region new nodes go to.
+    pub region: RegionId,
     pub dims: Dims,
     pub scalar: Scalar,
     /// Names of the user's `let` bindings (and of parameters), used for the
@@ -58,6 +84,8 @@ impl Graph {
         Graph {
             nodes: Vec::new(),
             memo: HashMap::new(),
+            regions: vec![Region::default()],
+            region: RegionId(0),
             dims,
             scalar,
             names: HashMap::new(),
@@ -104,7 +132,14 @@ impl Graph {
     }
 
     fn intern(&mut self, op: Op, args: &[Id], shape: Shape) -> Id {
-        let key = (op, args.to_vec());
+        // Leaves without a place of their own (literals, parameters) are
+        // visible everywhere: they belong to the function body.
+        let region = if args.is_empty() && !matches!(op, Op::RegionParam(_)) {
+            RegionId(0)
+        } else {
+            self.region
+        };
+        let key = (op, args.to_vec(), region);
         if let Some(&id) = self.memo.get(&key) {
             return id;
         }
@@ -114,6 +149,7 @@ impl Graph {
             args: key.1.clone(),
             shape,
             span: self.span,
+            region,
         });
         self.memo.insert(key, id);
         id
@@ -133,13 +169,77 @@ impl Graph {
     }
 
     /// For every node up to `root`: whether it is, or depends on, a node that
-    /// satisfies `pred`.
+    /// satisfies `pred`. A loop's body reads the values carried from the
+    /// previous iteration, which depend on whatever the loop's arguments do.
     pub fn depends_on(&self, root: Id, pred: impl Fn(Id, &Node) -> bool) -> Vec<bool> {
         let mut mark = vec![false; root.index() + 1];
         for i in 0..=root.index() {
             let n = &self.nodes[i];
-            mark[i] = pred(Id(i as u32), n) || n.args.iter().any(|a| mark[a.index()]);
+            let carried = matches!(n.op, Op::RegionParam(_))
+                && self.regions[n.region.0 as usize].owner.is_some_and(|o| {
+                    let args = &self.nodes[o.index()].args;
+                    args.iter().any(|a| mark.get(a.index()) == Some(&true))
+                });
+            // Integers and `bool`s are constants whatever they are computed from.
+            let constant = matches!(n.shape, Shape::Int | Shape::Bool);
+            mark[i] = !constant
+                && (carried || pred(Id(i as u32), n) || n.args.iter().any(|a| mark[a.index()]));
         }
         mark
+    }
+
+    /// Opens a new region inside the current one and makes it current;
+    /// returns it and the region to go back to.
+    pub fn open_region(&mut self) -> (RegionId, RegionId) {
+        let parent = self.region;
+        self.regions.push(Region {
+            parent,
+            ..Region::default()
+        });
+        let r = RegionId(self.regions.len() as u32 - 1);
+        self.region = r;
+        (r, parent)
+    }
+
+    pub fn region_info(&self, r: RegionId) -> &Region {
+        &self.regions[r.0 as usize]
+    }
+
+    pub fn region_info_mut(&mut self, r: RegionId) -> &mut Region {
+        &mut self.regions[r.0 as usize]
+    }
+
+    /// Whether region `inner` is `outer` or nested in it.
+    pub fn within(&self, mut inner: RegionId, outer: RegionId) -> bool {
+        loop {
+            if inner == outer {
+                return true;
+            }
+            if inner == RegionId(0) {
+                return false;
+            }
+            inner = self.regions[inner.0 as usize].parent;
+        }
+    }
+
+    /// The nodes outside region `r` that the region's results are computed
+    /// from, in id order: what the node running `r` captures. (A loop nested
+    /// in `r` lists its own captures among its arguments.)
+    pub fn captures(&self, r: RegionId) -> Vec<Id> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<Id> = self.region_info(r).outputs.clone();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let node = &self.nodes[id.index()];
+            if self.within(node.region, r) {
+                stack.extend(node.args.iter().copied());
+            } else {
+                out.insert(id);
+            }
+        }
+        out.into_iter().collect()
     }
 }

@@ -17,8 +17,16 @@ pub enum Dim {
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Shape {
+    /// A float scalar of the function's scalar type.
     Scalar,
     Matrix(Dim, Dim),
+    /// An integer (a size, an index, a count): a constant of the gradient.
+    Int,
+    /// A `bool`, from a comparison: a constant of the gradient.
+    Bool,
+    /// Any other value the body passes around without computing with it
+    /// (a slice of data, a user's struct): a constant of the gradient.
+    Data,
 }
 
 /// Where a dynamic dimension can be read at run time.
@@ -139,6 +147,9 @@ impl fmt::Display for ShowShape<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.shape {
             Shape::Scalar => write!(f, "a scalar"),
+            Shape::Int => write!(f, "an integer"),
+            Shape::Bool => write!(f, "a `bool`"),
+            Shape::Data => write!(f, "data"),
             Shape::Matrix(r, c) => write!(
                 f,
                 "a {}×{} matrix",
@@ -178,17 +189,27 @@ impl Shape {
         self == Shape::Scalar
     }
 
+    /// Whether values of this shape are constants of the gradient whatever
+    /// they depend on (integers, `bool`s, data).
+    pub fn is_constant(self) -> bool {
+        matches!(self, Shape::Int | Shape::Bool | Shape::Data)
+    }
+
+    pub fn is_matrix(self) -> bool {
+        matches!(self, Shape::Matrix(..))
+    }
+
     pub fn rows(self) -> Dim {
         match self {
             Shape::Matrix(r, _) => r,
-            Shape::Scalar => Dim::Fixed(1),
+            _ => Dim::Fixed(1),
         }
     }
 
     pub fn cols(self) -> Dim {
         match self {
             Shape::Matrix(_, c) => c,
-            Shape::Scalar => Dim::Fixed(1),
+            _ => Dim::Fixed(1),
         }
     }
 
@@ -200,7 +221,7 @@ impl Shape {
     pub fn transposed(self) -> Shape {
         match self {
             Shape::Matrix(r, c) => Shape::Matrix(c, r),
-            Shape::Scalar => Shape::Scalar,
+            other => other,
         }
     }
 }

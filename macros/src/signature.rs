@@ -152,7 +152,7 @@ pub fn params(
         };
         let (shape, unusable) = match value_shape(inner, &ident, &type_params(sig), dims) {
             Ok(shape) => (shape, None),
-            Err(why) => (Shape::Scalar, Some(why)),
+            Err(why) => (constant_shape(inner), Some(why)),
         };
         out.push(ParamSig {
             ident,
@@ -163,6 +163,59 @@ pub fn params(
         });
     }
     (out, reported)
+}
+
+/// The shape of a parameter that is not a float value: an integer, a `bool`,
+/// or data (a slice, a struct, …), all constants of the gradient.
+fn constant_shape(ty: &Type) -> Shape {
+    let Type::Path(p) = ty else {
+        return Shape::Data;
+    };
+    match p.path.get_ident().map(ToString::to_string).as_deref() {
+        Some(
+            "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "i8" | "i16" | "i32"
+            | "i64" | "i128",
+        ) => Shape::Int,
+        Some("bool") => Shape::Bool,
+        _ => Shape::Data,
+    }
+}
+
+/// The shape of the elements of a slice, `Vec` or array type (`[Vector3<f64>]`,
+/// `Vec<f64>`, `[usize; 4]`), when they are numbers or fixed-size matrices.
+pub fn element_shape(ty: &Type, g: &crate::ir::Graph) -> Option<Shape> {
+    let element = match ty {
+        Type::Slice(s) => &*s.elem,
+        Type::Array(a) => &*a.elem,
+        Type::Reference(r) => return element_shape(&r.elem, g),
+        Type::Path(p) => {
+            let seg = p.path.segments.last()?;
+            match (&seg.arguments, seg.ident == "Vec") {
+                (PathArguments::AngleBracketed(a), true) => match a.args.first()? {
+                    GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let generics: Vec<Ident> = match &g.scalar {
+        Scalar::Generic(t) => vec![t.clone()],
+        _ => Vec::new(),
+    };
+    let mut dynamic = false;
+    match type_shape(element, &generics, &mut |_| {
+        dynamic = true;
+        Dim::Fixed(0)
+    }) {
+        Ok(shape) if !dynamic => Some(shape),
+        Ok(_) => None,
+        Err(_) => match constant_shape(element) {
+            Shape::Data => None,
+            shape => Some(shape),
+        },
+    }
 }
 
 /// The names a pattern binds.

@@ -12,6 +12,7 @@ type RuleFn = fn(&mut Graph, &Op, &[Id]) -> Option<Id>;
 /// The rewrite table, tried in order; the first that applies wins.
 pub const RULES: &[(&str, RuleFn)] = &[
     ("fold-literals", fold_literals),
+    ("int-plus-minus-zero", int_plus_minus_zero),
     ("times-one", times_one),
     ("times-minus-one-is-neg", times_minus_one_is_neg),
     ("neg-neg", neg_neg),
@@ -77,6 +78,16 @@ fn fold_literals(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         _ => return None,
     };
     Some(g.lit(r))
+}
+
+/// `i − 0 ⇒ i`, `i + 0 ⇒ i` on integers.
+fn int_plus_minus_zero(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let zero = |i: usize| matches!(g.op(args[i]), Op::IntLit(IntLit(0)));
+    match op {
+        Op::IntArith(IntArith::Sub | IntArith::Add) if zero(1) => Some(args[0]),
+        Op::IntArith(IntArith::Add) if zero(0) => Some(args[1]),
+        _ => None,
+    }
 }
 
 /// `1 x ⇒ x`, `x 1 ⇒ x`, `A 1 ⇒ A`, `x / 1 ⇒ x`.
@@ -339,6 +350,7 @@ fn add_self_is_double(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     Some(match g.shape(args[0]) {
         Shape::Scalar => g.times(two, args[0]),
         Shape::Matrix(..) => g.times(args[0], two),
+        _ => return None,
     })
 }
 

@@ -19,6 +19,7 @@ use crate::{diff, parse, signature, simplify};
 /// Every rule name of `simplify::RULES` with a test in this file.
 const TESTED: &[&str] = &[
     "fold-literals",
+    "int-plus-minus-zero",
     "times-one",
     "times-minus-one-is-neg",
     "neg-neg",
@@ -608,4 +609,23 @@ fn gradient_of_quadratic_form_times_trace() {
         "let l = -(a * b.transpose()).trace(); (x.transpose() * b * x).trace() * l",
         &["a", "b", "x"],
     );
+}
+
+/// `i − 0 ⇒ i`, `i + 0 ⇒ i`, `0 + i ⇒ i` on integers (the tape position of a
+/// loop from 0); `0 − i` stays.
+#[test]
+fn int_plus_minus_zero() {
+    let mut g = Graph::new(Scalar::F64, Dims::default());
+    let i = g.build(
+        RegionParam {
+            k: 0,
+            shape: crate::shape::Shape::Int,
+        },
+        &[],
+    );
+    let zero = g.build(IntLit(0), &[]);
+    assert_eq!(g.build(IntArith::Sub, &[i, zero]), i);
+    assert_eq!(g.build(IntArith::Add, &[i, zero]), i);
+    assert_eq!(g.build(IntArith::Add, &[zero, i]), i);
+    assert_ne!(g.build(IntArith::Sub, &[zero, i]), i);
 }

@@ -41,14 +41,18 @@ impl Graph {
             (Shape::Scalar, Shape::Matrix(..)) => (Scale.into(), [b, a]),
             (Shape::Matrix(..), Shape::Scalar) => (Scale.into(), [a, b]),
             (Shape::Matrix(..), Shape::Matrix(..)) => (MatMul.into(), [a, b]),
+            (Shape::Int, Shape::Int) => (IntArith::Mul.into(), [a, b]),
+            // Not well-typed: the shape rule reports it.
+            _ => (Mul.into(), [a, b]),
         }
     }
 
     /// The operation `a / b` means.
     pub fn quotient(&self, a: Id, b: Id) -> (Op, [Id; 2]) {
-        match self.shape(a) {
-            Shape::Scalar => (Div.into(), [a, b]),
-            Shape::Matrix(..) => (DivScalar.into(), [a, b]),
+        match (self.shape(a), self.shape(b)) {
+            (Shape::Matrix(..), _) => (DivScalar.into(), [a, b]),
+            (Shape::Int, Shape::Int) => (IntArith::Div.into(), [a, b]),
+            _ => (Div.into(), [a, b]),
         }
     }
 
@@ -109,7 +113,7 @@ impl Graph {
             Shape::Matrix(r, c) => {
                 matches!((r, c), (Dim::Fixed(m), Dim::Fixed(n)) if m == n && n <= 3)
             }
-            Shape::Scalar => false,
+            _ => false,
         }
     }
 }

@@ -49,8 +49,11 @@ macro_rules! scalar_fn {
 
 mod arith;
 mod build;
+mod control;
 mod elementwise;
 mod factor;
+mod index;
+mod integer;
 mod leaf;
 mod linalg;
 mod reduce;
@@ -58,8 +61,11 @@ mod stable;
 mod structured;
 
 pub use arith::*;
+pub use control::*;
 pub use elementwise::*;
 pub use factor::*;
+pub use index::*;
+pub use integer::*;
 pub use leaf::*;
 pub use linalg::*;
 pub use reduce::*;
@@ -86,6 +92,12 @@ pub trait Rule {
     /// reuse `a`'s).
     fn reuses(&self, arg: usize) -> bool {
         let _ = arg;
+        false
+    }
+
+    /// Whether the emitted expression borrows (`&xs[i]`) rather than owns its
+    /// matrix: its local is then a reference, never moved or reused.
+    fn borrows(&self) -> bool {
         false
     }
 
@@ -181,6 +193,12 @@ macro_rules! ops {
 ops! {
     // leaves
     Param, Lit, LambdaParam, Constant,
+    // integers, `bool`s and casts
+    IntLit, Size, Len, IntArith, Compare, Not, Cast,
+    // element access
+    Entry, Scatter, DataEntry,
+    // loops
+    RegionParam, Loop, Output, Tape, TapeRead,
     // arithmetic
     Neg, Add, Sub, Mul, Div, Scale, DivScalar,
     // linear algebra
@@ -207,6 +225,9 @@ pub(crate) fn matrix(
     match s {
         Shape::Matrix(r, c) => Ok((r, c)),
         Shape::Scalar => Err(format!("{what} needs a matrix or vector, found a scalar")),
+        Shape::Int => Err(format!("{what} needs a matrix or vector, found an integer")),
+        Shape::Bool => Err(format!("{what} needs a matrix or vector, found a `bool`")),
+        Shape::Data => Err(format!("{what} needs a matrix or vector, found data")),
     }
 }
 

@@ -1,9 +1,11 @@
 use matgrad::grad;
 use matgrad::nalgebra::DVector;
 
+type Real = f64;
+
 #[grad(x)]
 fn f(x: &DVector<f64>, n: usize) -> f64 {
-    x.sum() / n as f64
+    x.sum() / n as Real
 }
 
 fn main() {

@@ -3,8 +3,12 @@ use matgrad::nalgebra::DVector;
 
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    let first = x[0];
-    first * x.sum()
+    let mut total = 0.0;
+    for i in 0..x.len() {
+        total += x[i];
+        break;
+    }
+    total
 }
 
 fn main() {

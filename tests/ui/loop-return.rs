@@ -5,7 +5,8 @@ use matgrad::nalgebra::DVector;
 fn f(x: &DVector<f64>) -> f64 {
     let mut total = 0.0;
     for v in x.iter() {
-        total += v * v;
+        total += v;
+        return total;
     }
     total
 }

@@ -13,6 +13,8 @@ use crate::plan::{Accumulate, Plan};
 use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 
+mod region;
+
 /// How a computed value is written where it is used.
 #[derive(Clone)]
 pub enum Value {
@@ -57,11 +59,22 @@ impl Value {
 
     fn local(name: &Ident, shape: Shape) -> Value {
         match shape {
-            Shape::Scalar => Value::Scalar(quote!(#name)),
             Shape::Matrix(..) => Value::Matrix {
                 operand: quote!(&#name),
                 receiver: quote!(#name),
             },
+            _ => Value::Scalar(quote!(#name)),
+        }
+    }
+
+    /// A local holding a reference to a matrix (or a scalar).
+    fn borrowed(name: &Ident, shape: Shape) -> Value {
+        match shape {
+            Shape::Matrix(..) => Value::Matrix {
+                operand: quote!(#name),
+                receiver: quote!(#name),
+            },
+            _ => Value::Scalar(quote!(#name)),
         }
     }
 }
@@ -158,8 +171,9 @@ impl<'a> EmitCx<'a> {
         let p = &self.params[index];
         let name = &p.ident;
         match (p.shape, p.by_ref) {
-            (Shape::Scalar, false) => Value::Scalar(quote!(#name)),
-            (Shape::Scalar, true) => Value::Scalar(quote!((*#name))),
+            (Shape::Scalar | Shape::Int | Shape::Bool, false) => Value::Scalar(quote!(#name)),
+            (Shape::Scalar | Shape::Int | Shape::Bool, true) => Value::Scalar(quote!((*#name))),
+            (Shape::Data, _) => Value::Scalar(quote!(#name)),
             (Shape::Matrix(..), false) => Value::Matrix {
                 operand: quote!(&#name),
                 receiver: quote!(#name),
@@ -182,11 +196,11 @@ impl<'a> EmitCx<'a> {
             })
             .unwrap_or(Shape::Scalar);
         match shape {
-            Shape::Scalar => Value::Scalar(quote!((#tokens))),
             Shape::Matrix(..) => Value::Matrix {
                 operand: quote!(&(#tokens)),
                 receiver: quote!((#tokens)),
             },
+            _ => Value::Scalar(quote!((#tokens))),
         }
     }
 
@@ -322,10 +336,15 @@ impl<'a> EmitCx<'a> {
                     .insert(derivative, Value::local(&dname, node.shape));
                 continue;
             }
+            if let Op::Loop(_) = node.op {
+                out.extend(self.emit_loop(id, needed));
+                continue;
+            }
             let value = match &node.op {
                 Op::Param(p) => self.param(p.index),
                 Op::Constant(c) => self.constant(c.index),
                 Op::Lit(l) => Value::Scalar(self.lit(l.value())),
+                Op::IntLit(_) | Op::Size(_) => Value::Scalar(node.op.rule().emit(self, &[])),
                 Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
                 op => {
                     self.current = node.shape;
@@ -344,7 +363,11 @@ impl<'a> EmitCx<'a> {
                     let name = self.local_name(id, prefix);
                     let span = node.span;
                     out.extend(quote_spanned!(span=> let #name = #expr;));
-                    Value::local(&name, node.shape)
+                    if op.rule().borrows() {
+                        Value::borrowed(&name, node.shape)
+                    } else {
+                        Value::local(&name, node.shape)
+                    }
                 }
             };
             self.values.insert(id, value);
@@ -549,10 +572,17 @@ impl<'a> EmitCx<'a> {
 
     /// Whether `id` is emitted as a `let` of its own.
     fn is_local(&self, id: Id) -> bool {
+        let op = self.graph.op(id);
         !matches!(
-            self.graph.op(id),
-            Op::Param(_) | Op::Constant(_) | Op::Lit(_) | Op::LambdaParam(_)
-        )
+            op,
+            Op::Param(_)
+                | Op::Constant(_)
+                | Op::Lit(_)
+                | Op::LambdaParam(_)
+                | Op::IntLit(_)
+                | Op::Size(_)
+                | Op::RegionParam(_)
+        ) && !op.rule().borrows()
     }
 
     pub fn value(&self, id: Id) -> &Value {

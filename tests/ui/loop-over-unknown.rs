@@ -3,8 +3,11 @@ use matgrad::nalgebra::DVector;
 
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    let (n, s) = (x.norm(), x.sum());
-    n * s
+    let mut total = 0.0;
+    for w in x.as_slice().windows(2) {
+        total += w[1] - w[0];
+    }
+    total
 }
 
 fn main() {

@@ -2,16 +2,24 @@
 //! output in reverse topological (id) order, hand each one's adjoint to its
 //! operation's adjoint rule, and sum the contributions that reach each argument
 //! (fan-out). Only nodes that depend on an input get adjoints.
+//!
+//! A sweep covers one region (`ir::Region`): a loop in it is differentiated
+//! as one node, by a reverse loop over its body's adjoints (`region`), once
+//! the adjoints of all its outputs are known.
+
+mod region;
 
 use std::collections::HashMap;
 
-use crate::ir::{Graph, Id};
-use crate::ops::LambdaParam;
+use crate::ir::{Graph, Id, RegionId};
+use crate::ops::{LambdaParam, Op};
 
 /// The adjoints of `inputs` for the scalar `output` (`None`: the output does not
 /// depend on that input, so its gradient is zero).
 pub fn gradient(g: &mut Graph, output: Id, inputs: &[Id]) -> Vec<Option<Id>> {
-    let adjoints = sweep(g, output, |id| inputs.contains(&id));
+    let seed = g.lit(1.0);
+    let region = g.node(output).region;
+    let adjoints = sweep(g, &[(output, seed)], region, |id| inputs.contains(&id));
     name_adjoints(g, &adjoints, output);
     inputs.iter().map(|i| adjoints.get(i).copied()).collect()
 }
@@ -19,44 +27,78 @@ pub fn gradient(g: &mut Graph, output: Id, inputs: &[Id]) -> Vec<Option<Id>> {
 /// `f′(v)` for a `map` closure body `f(v)`: the adjoint of the closure parameter.
 pub fn derivative(g: &mut Graph, body: Id) -> Option<Id> {
     let v = g.build(LambdaParam, &[]);
-    sweep(g, body, |id| id == v).get(&v).copied()
+    let seed = g.lit(1.0);
+    let region = g.node(body).region;
+    sweep(g, &[(body, seed)], region, |id| id == v)
+        .get(&v)
+        .copied()
 }
 
-fn sweep(g: &mut Graph, output: Id, is_input: impl Fn(Id) -> bool) -> HashMap<Id, Id> {
-    let active = g.depends_on(output, |id, _| is_input(id));
+/// The reverse sweep over the nodes of `region`, from the adjoints `seeds`
+/// of some of them: the adjoint of every node of `region` that depends on an
+/// input, and the contributions reaching the nodes outside `region` it reads.
+fn sweep(
+    g: &mut Graph,
+    seeds: &[(Id, Id)],
+    region: RegionId,
+    is_input: impl Fn(Id) -> bool,
+) -> HashMap<Id, Id> {
     let mut adjoints: HashMap<Id, Id> = HashMap::new();
-    if !active[output.index()] {
+    let Some(top) = seeds.iter().map(|s| s.0).max() else {
         return adjoints;
+    };
+    let active = g.depends_on(top, |id, _| is_input(id));
+    for &(node, seed) in seeds {
+        if active[node.index()] {
+            add(g, &mut adjoints, node, seed);
+        }
     }
-    let seed = g.lit(1.0);
-    adjoints.insert(output, seed);
-    for i in (0..=output.index()).rev() {
+    // The adjoints of a loop's outputs, gathered for the loop.
+    let mut outputs: HashMap<Id, Vec<Option<Id>>> = HashMap::new();
+    let saved = std::mem::replace(&mut g.region, region);
+    for i in (0..=top.index()).rev() {
         let id = Id(i as u32);
-        let Some(&cbar) = adjoints.get(&id) else {
-            continue;
-        };
-        if !active[i] {
+        if !active[i] || g.node(id).region != region {
             continue;
         }
         let node = g.node(id).clone();
-        if node.args.is_empty() {
-            continue;
-        }
         g.span = node.span;
-        let contributions = node.op.rule().adjoint(g, id, cbar);
-        for (&arg, contribution) in node.args.iter().zip(contributions) {
-            let Some(c) = contribution else { continue };
-            if !active[arg.index()] {
+        let contributions = match (&node.op, adjoints.get(&id)) {
+            (Op::Output(o), Some(&cbar)) => {
+                let Op::Loop(l) = g.op(node.args[0]) else {
+                    unreachable!("an output of a loop")
+                };
+                let slot = outputs
+                    .entry(node.args[0])
+                    .or_insert_with(|| vec![None; l.carried]);
+                slot[o.k] = Some(cbar);
                 continue;
             }
-            let total = match adjoints.get(&arg) {
-                Some(&prev) => g.plus(prev, c),
-                None => c,
-            };
-            adjoints.insert(arg, total);
+            (Op::Loop(_), _) => match outputs.remove(&id) {
+                Some(cbars) => region::loop_adjoint(g, id, &cbars, &active),
+                None => continue,
+            },
+            (_, Some(&cbar)) if !node.args.is_empty() => node.op.rule().adjoint(g, id, cbar),
+            _ => continue,
+        };
+        for (&arg, contribution) in node.args.iter().zip(contributions) {
+            let Some(c) = contribution else { continue };
+            if active[arg.index()] {
+                add(g, &mut adjoints, arg, c);
+            }
         }
     }
+    g.region = saved;
     adjoints
+}
+
+/// Adds the contribution `c` to the adjoint of `node` (fan-out).
+fn add(g: &mut Graph, adjoints: &mut HashMap<Id, Id>, node: Id, c: Id) {
+    let total = match adjoints.get(&node) {
+        Some(&prev) => g.plus(prev, c),
+        None => c,
+    };
+    adjoints.insert(node, total);
 }
 
 /// Names the adjoint of each named forward value `x` as `x_bar`, for readable

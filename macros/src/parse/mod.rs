@@ -12,6 +12,9 @@ use crate::ops::*;
 use crate::shape::Shape;
 use crate::signature::ParamSig;
 
+mod access;
+mod control;
+
 /// A method table: name, number of arguments, operation.
 type Methods = &'static [(&'static str, usize, fn() -> Op)];
 
@@ -92,6 +95,8 @@ struct BodyParser<'a> {
     constant_shapes: std::collections::HashMap<usize, Shape>,
     /// The field a typed `let` is about to read.
     pending_field: Option<String>,
+    /// The shape of the elements of data parameters (`xs: &[Vector3<f64>]`).
+    elements: std::collections::HashMap<Id, Shape>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -121,8 +126,24 @@ pub fn body(
         .iter()
         .map(|i| (i.to_string(), Binding::Poisoned))
         .collect();
+    let mut elements = std::collections::HashMap::new();
     for (index, p) in params.iter().enumerate() {
         let binding = match &p.unusable {
+            // Data the body reads but does not differentiate.
+            Some(_) if p.shape.is_constant() => {
+                let id = g.build(
+                    Param {
+                        index,
+                        shape: p.shape,
+                    },
+                    &[],
+                );
+                if let Some(element) = crate::signature::element_shape(&p.owned_ty, g) {
+                    elements.insert(id, element);
+                }
+                g.names.insert(id, p.ident.to_string());
+                Binding::Node(id)
+            }
             Some(why) => Binding::Unusable(why.clone()),
             None => {
                 g.span = p.ident.span();
@@ -149,12 +170,18 @@ pub fn body(
         constants: Vec::new(),
         constant_shapes: std::collections::HashMap::new(),
         pending_field: None,
+        elements,
     };
     parser.block(block)
 }
 
 impl BodyParser<'_> {
     fn error(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) -> Result<Id, ()> {
+        self.fail(tokens, msg)
+    }
+
+    /// Reports `msg` at `tokens`.
+    fn fail<T>(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) -> Result<T, ()> {
         self.errors.at(tokens, msg);
         Err(())
     }
@@ -165,6 +192,7 @@ impl BodyParser<'_> {
             let last = i + 1 == block.stmts.len();
             match stmt {
                 Stmt::Local(local) => self.local(local),
+                Stmt::Expr(e, _) if self.statement(e) => {}
                 Stmt::Expr(e, None) if last => tail = self.expr(e).ok(),
                 Stmt::Expr(Expr::Return(r), _) => {
                     let hint = match &r.expr {
@@ -183,7 +211,7 @@ impl BodyParser<'_> {
                     let _ = self.error(
                         stmt,
                         format!(
-                            "{} is not supported here: a #[grad] body is `let` bindings followed by a final expression",
+                            "{} is not supported here: a #[grad] body is made of `let` bindings, assignments, `for` loops and `if`s, followed by a final expression",
                             describe(e)
                         ),
                     );
@@ -202,7 +230,11 @@ impl BodyParser<'_> {
                 }
             }
         }
-        let last_is_let = matches!(block.stmts.last(), None | Some(Stmt::Local(_)));
+        let last_is_let = match block.stmts.last() {
+            None | Some(Stmt::Local(_)) => true,
+            Some(Stmt::Expr(e, None)) => control::is_statement(e),
+            _ => false,
+        };
         if self.needs_tail && tail.is_none() && last_is_let {
             self.errors.push(syn::Error::new(
                 block.brace_token.span.close(),
@@ -217,10 +249,15 @@ impl BodyParser<'_> {
             Pat::Type(t) => &*t.pat,
             p => p,
         };
+        if let (Pat::Tuple(tuple), Some(init)) = (pat, &local.init) {
+            if self.let_tuple(tuple, &init.expr) {
+                return;
+            }
+        }
         let Pat::Ident(ident) = pat else {
             let _ = self.error(
                 &local.pat,
-                "#[grad] supports `let name = …;` bindings of one name",
+                "#[grad] supports `let name = …;` bindings of one name, and `let (a, b) = (…, …);` or `= x.shape();`",
             );
             for name in crate::signature::pattern_names(pat) {
                 self.scope.push((name.to_string(), Binding::Poisoned));
@@ -300,6 +337,10 @@ impl BodyParser<'_> {
         match e {
             Expr::Path(p) => self.lookup(p),
             Expr::Lit(l) => match &l.lit {
+                Lit::Int(i) if access::is_integer_suffix(i.suffix()) => {
+                    let v = i.base10_parse::<i64>().map_err(|err| self.errors.push(err))?;
+                    Ok(self.g.build(IntLit(v), &[]))
+                }
                 Lit::Float(f) => Ok(self.g.lit(f.base10_parse::<f64>().map_err(|err| self.errors.push(err))?)),
                 Lit::Int(i) => Ok(self.g.lit(i.base10_parse::<f64>().map_err(|err| self.errors.push(err))?)),
                 _ => self.error(l, "only number literals are supported in a #[grad] body"),
@@ -310,7 +351,12 @@ impl BodyParser<'_> {
             Expr::Unary(u) => {
                 let x = self.expr(&u.expr)?;
                 match u.op {
+                    UnOp::Neg(_) if self.g.shape(x) == Shape::Int => {
+                        let zero = self.g.build(IntLit(0), &[]);
+                        self.build(e, IntArith::Sub, &[zero, x])
+                    }
                     UnOp::Neg(_) => self.build(e, Neg, &[x]),
+                    UnOp::Not(_) => self.build(e, Not, &[x]),
                     UnOp::Deref(_) => Ok(x),
                     _ => self.error(u.op, "unsupported operator in a #[grad] body; supported: + - * / and unary -"),
                 }
@@ -319,18 +365,16 @@ impl BodyParser<'_> {
                 let (l, r) = self.operands(b);
                 let (l, r) = (l?, r?);
                 self.g.span = e.span();
-                let (op, args) = match b.op {
-                    BinOp::Add(_) => (Add.into(), [l, r]),
-                    BinOp::Sub(_) => (Sub.into(), [l, r]),
-                    BinOp::Mul(_) => self.g.product(l, r),
-                    BinOp::Div(_) => self.g.quotient(l, r),
-                    _ => return self.error(b.op, "unsupported operator in a #[grad] body; supported: + - * / and unary -"),
-                };
-                self.build(e, op, &args)
+                self.binary(e, &b.op, l, r)
             }
+            Expr::Index(i) => self.index(i),
+            Expr::Cast(c) => self.cast(c),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
-            Expr::Field(f) => self.field(f),
+            Expr::Field(f) => match self.vector_field(f) {
+                Some(entry) => entry,
+                None => self.field(f),
+            },
             other => self.error(
                 other,
                 format!(
@@ -390,7 +434,11 @@ impl BodyParser<'_> {
                     .iter()
                     .rev()
                     .find(|(name, _)| name == n)
-                    .is_some_and(|(_, b)| matches!(b, Binding::Unusable(_)))
+                    .is_some_and(|(_, b)| match b {
+                        Binding::Unusable(_) => true,
+                        Binding::Node(id) => self.g.shape(*id) == Shape::Data,
+                        Binding::Poisoned => false,
+                    })
         });
         if !readable {
             self.hint = None;
@@ -479,6 +527,7 @@ impl BodyParser<'_> {
             }
             "clone" | "clone_owned" if m.args.is_empty() => return self.expr(&m.receiver),
             "map" => return self.map(m),
+            "nrows" | "ncols" | "len" if m.args.is_empty() => return self.size(m),
             "ln" if is_call_of(&m.receiver, "determinant") => return self.log_determinant(m),
             _ => {}
         }
@@ -895,7 +944,7 @@ fn int_literal(e: &Expr) -> Option<i32> {
 }
 
 /// A short name for a kind of expression, for error messages.
-fn describe(e: &Expr) -> &'static str {
+pub(crate) fn describe(e: &Expr) -> &'static str {
     match e {
         Expr::If(_) => "`if`",
         Expr::Match(_) => "`match`",
@@ -903,6 +952,8 @@ fn describe(e: &Expr) -> &'static str {
         Expr::While(_) => "a `while` loop",
         Expr::Loop(_) => "a `loop`",
         Expr::Return(_) => "`return`",
+        Expr::Break(_) => "`break`",
+        Expr::Continue(_) => "`continue`",
         Expr::Assign(_) => "assignment",
         Expr::Block(_) | Expr::Unsafe(_) => "a block",
         Expr::Macro(_) => "a macro",

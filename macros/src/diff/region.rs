@@ -1,0 +1,250 @@
+//! The adjoint of a loop (MATH.md, "Loops"): a reverse loop over the same
+//! range, backwards, whose body is the forward body's adjoint.
+//!
+//! For `for i in lo..hi { c = f(i, c, θ) }` with adjoints `c̄` of the final
+//! carried values, the reverse loop carries `c̄` and an accumulator `θ̄` per
+//! captured value that needs a gradient:
+//!
+//! ```text
+//! for i in (lo..hi).rev() {
+//!     c  = tape[i − lo]              // c as it entered iteration i
+//!     <the forward body, recomputed> // the values the adjoint reads
+//!     (c̄, θ̄ᵢ) = f′(i, c, θ)ᵀ c̄       // the body's own adjoint rules
+//!     θ̄ += θ̄ᵢ
+//! }
+//! ```
+//!
+//! The forward loop stores a carried value only when the reverse body reads
+//! it: a loop that only adds terms (`s += g(i, θ)`, whose adjoint `s̄` passes
+//! through unchanged) stores nothing. Memory: one `Vec` per stored carried
+//! value, of one entry per iteration, allocated once for the whole loop.
+
+use std::collections::HashMap;
+
+use super::sweep;
+use crate::ir::{Graph, Id, Region, RegionId};
+use crate::ops::{Filled, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeRead};
+use crate::shape::Shape;
+
+/// The contributions of loop `id` to the adjoints of its arguments, given
+/// the adjoints `cbars` of its outputs; `active` says which nodes depend on
+/// an input.
+pub fn loop_adjoint(
+    g: &mut Graph,
+    id: Id,
+    cbars: &[Option<Id>],
+    active: &[bool],
+) -> Vec<Option<Id>> {
+    let node = g.node(id).clone();
+    let Op::Loop(l) = node.op.clone() else {
+        unreachable!("the adjoint of a loop")
+    };
+    let info = g.region_info(l.region).clone();
+    let differentiable = |g: &Graph, x: Id| matches!(g.shape(x), Shape::Scalar | Shape::Matrix(..));
+    // The carried values with adjoints, and the captured values needing one.
+    let carried: Vec<usize> = (0..l.carried)
+        .filter(|&k| differentiable(g, info.inputs[1 + k]))
+        .collect();
+    let captured: Vec<usize> = l
+        .captures(node.args.len())
+        .filter(|&a| active[node.args[a].index()] && differentiable(g, node.args[a]))
+        .collect();
+    let (lo, hi) = (node.args[0], node.args[1]);
+    let tapes: Vec<Id> = (0..l.carried)
+        .map(|k| {
+            let tape = Tape {
+                k,
+                at: l.carried + k,
+            };
+            g.build(tape, &[id])
+        })
+        .collect();
+
+    let outer = g.region;
+    let (reverse, _) = g.open_region();
+    let mut inputs = vec![g.build(
+        RegionParam {
+            k: 0,
+            shape: Shape::Int,
+        },
+        &[],
+    )];
+    for &k in &carried {
+        let shape = g.shape(info.inputs[1 + k]);
+        inputs.push(g.build(
+            RegionParam {
+                k: inputs.len(),
+                shape,
+            },
+            &[],
+        ));
+    }
+    for &a in &captured {
+        let shape = g.shape(node.args[a]);
+        inputs.push(g.build(
+            RegionParam {
+                k: inputs.len(),
+                shape,
+            },
+            &[],
+        ));
+    }
+    let (index, carried_bar, accumulators) = (
+        inputs[0],
+        inputs[1..1 + carried.len()].to_vec(),
+        inputs[1 + carried.len()..].to_vec(),
+    );
+
+    // The forward body again, reading the carried values off the tapes.
+    // The iteration's place on the tape: the count of iterations before it.
+    let position = match (l.range.rev, l.range.inclusive) {
+        (false, _) => g.build(IntArith::Sub, &[index, lo]),
+        (true, true) => g.build(IntArith::Sub, &[hi, index]),
+        (true, false) => {
+            let one = g.build(IntLit(1), &[]);
+            let last = g.build(IntArith::Sub, &[hi, one]);
+            g.build(IntArith::Sub, &[last, index])
+        }
+    };
+    let mut map: HashMap<Id, Id> = HashMap::new();
+    map.insert(info.inputs[0], index);
+    for (&cin, &tape) in info.inputs[1..].iter().zip(&tapes) {
+        let shape = g.shape(cin);
+        let read = g.build(TapeRead { shape }, &[tape, position]);
+        map.insert(cin, read);
+    }
+    clone_region(g, l.region, &mut map);
+    let at = |x: Id| *map.get(&x).unwrap_or(&x);
+
+    let seeds: Vec<(Id, Id)> = (carried.iter().zip(&carried_bar))
+        .map(|(&k, &bar)| (at(info.outputs[k]), bar))
+        .collect();
+    let wrt: Vec<Id> = (carried.iter().map(|&k| at(info.inputs[1 + k])))
+        .chain(captured.iter().map(|&a| node.args[a]))
+        .collect();
+    let adjoints = sweep(g, &seeds, reverse, |x| wrt.contains(&x));
+
+    let mut outputs = Vec::new();
+    for &k in &carried {
+        let cin = at(info.inputs[1 + k]);
+        outputs.push(match adjoints.get(&cin) {
+            Some(&bar) => bar,
+            None => zero(g, g.shape(cin)),
+        });
+    }
+    for (&a, &acc) in captured.iter().zip(&accumulators) {
+        outputs.push(match adjoints.get(&node.args[a]) {
+            Some(&contribution) => g.plus(acc, contribution),
+            None => acc,
+        });
+    }
+    let region = g.region_info_mut(reverse);
+    region.inputs = inputs;
+    region.outputs = outputs;
+    g.region = outer;
+
+    // Started from the adjoints of the loop's results, and zero accumulators.
+    let mut args = vec![lo, hi];
+    for &k in &carried {
+        args.push(match cbars[k] {
+            Some(bar) => bar,
+            None => zero(g, g.shape(info.inputs[1 + k])),
+        });
+    }
+    for &a in &captured {
+        args.push(zero(g, g.shape(node.args[a])));
+    }
+    args.extend(g.captures(reverse));
+    let reverse_loop = Loop {
+        region: reverse,
+        range: Range {
+            inclusive: l.range.inclusive,
+            rev: !l.range.rev,
+        },
+        carried: carried.len() + captured.len(),
+    };
+    let rl = g.build(reverse_loop, &args);
+    g.region_info_mut(reverse).owner = Some(rl);
+
+    let mut contributions = vec![None; node.args.len()];
+    let targets = carried
+        .iter()
+        .map(|&k| 2 + k)
+        .chain(captured.iter().copied());
+    for (k, arg) in targets.enumerate() {
+        let shape = g.shape(node.args[arg]);
+        contributions[arg] = Some(g.build(Output { k, shape }, &[rl]));
+    }
+    contributions
+}
+
+/// Zero of a scalar's or a matrix's shape.
+fn zero(g: &mut Graph, shape: Shape) -> Id {
+    let z = g.lit(0.0);
+    match shape {
+        Shape::Matrix(..) => g.build(Filled(shape), &[z]),
+        _ => z,
+    }
+}
+
+/// Copies the nodes of region `r` (and of the regions nested in it) into the
+/// current region, reading `map[x]` for each `x` mapped already (the region's
+/// inputs); adds each copy to `map`.
+pub fn clone_region(g: &mut Graph, r: RegionId, map: &mut HashMap<Id, Id>) {
+    let nodes: Vec<Id> = (0..g.len() as u32)
+        .map(Id)
+        .filter(|&id| g.within(g.node(id).region, r))
+        .collect();
+    let mut regions: HashMap<RegionId, RegionId> = HashMap::from([(r, g.region)]);
+    let home = g.region;
+    for id in nodes {
+        if map.contains_key(&id) {
+            continue;
+        }
+        let node = g.node(id).clone();
+        let target = region_copy(g, node.region, &mut regions);
+        g.region = target;
+        g.span = node.span;
+        let args: Vec<Id> = node.args.iter().map(|a| *map.get(a).unwrap_or(a)).collect();
+        let copy = match &node.op {
+            Op::Loop(inner) => {
+                let body = region_copy(g, inner.region, &mut regions);
+                let old = g.region_info(inner.region).clone();
+                let at = |x: &Id| *map.get(x).unwrap_or(x);
+                let info = g.region_info_mut(body);
+                info.inputs = old.inputs.iter().map(at).collect();
+                info.outputs = old.outputs.iter().map(at).collect();
+                let mut args = args[..2 + inner.carried].to_vec();
+                args.extend(g.captures(body));
+                let copy = g.build(
+                    Loop {
+                        region: body,
+                        ..inner.clone()
+                    },
+                    &args,
+                );
+                g.region_info_mut(body).owner = Some(copy);
+                copy
+            }
+            op => g.build(op.clone(), &args),
+        };
+        map.insert(id, copy);
+    }
+    g.region = home;
+}
+
+/// The copy of region `r` (opened inside the copy of its parent on first use).
+fn region_copy(g: &mut Graph, r: RegionId, regions: &mut HashMap<RegionId, RegionId>) -> RegionId {
+    if let Some(&copy) = regions.get(&r) {
+        return copy;
+    }
+    let parent = g.region_info(r).parent;
+    let parent = region_copy(g, parent, regions);
+    g.regions.push(Region {
+        parent,
+        ..Region::default()
+    });
+    let copy = RegionId(g.regions.len() as u32 - 1);
+    regions.insert(r, copy);
+    copy
+}

@@ -1,0 +1,239 @@
+//! Loops in the generated code: a loop node becomes a Rust `for` loop whose
+//! body is its region's nodes, emitted like any batch, with the carried values
+//! in `let mut` locals updated at the end of each iteration:
+//!
+//! ```text
+//! let __mg_loop = {
+//!     let mut c₀ = init₀; …                      // owned, moved when last read
+//!     let mut tape₀ = Vec::with_capacity(trip);  // only if the reverse loop reads it
+//!     for i in lo..hi {
+//!         tape₀.push(c₀.clone());
+//!         <body>
+//!         c₀ += x;          // an update `c + x` in place (`c[i] += y` for an entry)
+//!         c₁ = c₁′;         // anything else by reassignment
+//!     }
+//!     (c₀, c₁, tape₀)
+//! };
+//! ```
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use super::{needed, EmitCx, Value};
+use crate::ir::Id;
+use crate::ops::{Op, Tape};
+use crate::shape::Shape;
+
+/// How a carried value leaves an iteration.
+enum Update {
+    /// Unchanged.
+    Same,
+    /// `c += x` (or `-=`) on the carried local.
+    InPlace { x: Id, negate: bool },
+    /// `c[i] += y`: an entry read inside the loop, accumulated.
+    Entry { y: Id, index: Vec<Id> },
+    /// `c = out`.
+    Assign(Id),
+}
+
+fn ident(name: String) -> Ident {
+    Ident::new(&name, Span::mixed_site())
+}
+
+impl EmitCx<'_> {
+    /// The `let` holding loop `id`'s results (its carried values, then its
+    /// tapes), with the loop computing them.
+    pub(super) fn emit_loop(&mut self, id: Id, batch: &BTreeSet<Id>) -> TokenStream {
+        let node = self.graph.node(id).clone();
+        let Op::Loop(l) = &node.op else {
+            unreachable!("emit_loop on a loop")
+        };
+        let info = self.graph.region_info(l.region).clone();
+        let args = self.args(id);
+        let (lo, hi) = (args[0].operand().clone(), args[1].operand().clone());
+        let range = match (l.range.inclusive, l.range.rev) {
+            (false, false) => quote!(#lo..#hi),
+            (true, false) => quote!(#lo..=#hi),
+            (false, true) => quote!((#lo..#hi).rev()),
+            (true, true) => quote!((#lo..=#hi).rev()),
+        };
+        let index = ident(format!("__mg_i{}", id.0));
+        let carried: Vec<Ident> = (0..l.carried)
+            .map(|k| ident(format!("__mg_c{}_{k}", id.0)))
+            .collect();
+        let tapes: Vec<Option<Ident>> = (0..l.carried)
+            .map(|k| {
+                let tape = Tape {
+                    k,
+                    at: l.carried + k,
+                };
+                let read = (batch.iter()).any(|&b| {
+                    *self.graph.op(b) == Op::Tape(tape.clone()) && self.graph.node(b).args == [id]
+                });
+                read.then(|| ident(format!("__mg_tape{}_{k}", id.0)))
+            })
+            .collect();
+
+        let mut start = TokenStream::new();
+        for (k, a) in l.inits().enumerate() {
+            let c = &carried[k];
+            let init = owned(&args[a]);
+            start.extend(quote!(let mut #c = #init;));
+        }
+        for tape in tapes.iter().flatten() {
+            start.extend(quote!(
+                let mut #tape = ::std::vec::Vec::with_capacity(::core::iter::Iterator::size_hint(&(#range)).0);
+            ));
+        }
+
+        // The body, with the region's inputs bound to the loop's locals.
+        let known = self.known();
+        self.values
+            .insert(info.inputs[0], Value::Scalar(quote!(#index)));
+        for (k, c) in carried.iter().enumerate() {
+            let value = match self.graph.shape(info.inputs[1 + k]) {
+                Shape::Matrix(..) => Value::Matrix {
+                    operand: quote!(&#c),
+                    receiver: quote!(#c),
+                },
+                _ => Value::Scalar(quote!(#c)),
+            };
+            self.values.insert(info.inputs[1 + k], value);
+        }
+        let mut pushes = TokenStream::new();
+        for (c, tape) in carried.iter().zip(&tapes) {
+            if let Some(tape) = tape {
+                pushes.extend(quote!(#tape.push(::core::clone::Clone::clone(&#c));));
+            }
+        }
+        let updates: Vec<Update> = (0..l.carried)
+            .map(|k| self.update(info.inputs[1 + k], info.outputs[k], &info.inputs[1..]))
+            .collect();
+        let roots: Vec<Id> = updates
+            .iter()
+            .flat_map(|u| match u {
+                Update::Same => Vec::new(),
+                Update::InPlace { x, .. } => vec![*x],
+                Update::Entry { y, index } => std::iter::once(*y).chain(index.clone()).collect(),
+                Update::Assign(out) => vec![*out],
+            })
+            .collect();
+        let need = needed(self.graph, &roots, |x| known.contains(&x));
+        let saved = std::mem::take(&mut self.plan);
+        self.plan = self.plan(&need, &roots);
+        let body = self.lets(&need, "b");
+        self.plan = saved;
+
+        // Every right-hand side is read before any carried local changes.
+        let (mut read, mut write) = (TokenStream::new(), TokenStream::new());
+        for (k, update) in updates.iter().enumerate() {
+            let c = &carried[k];
+            let tmp = ident(format!("__mg_u{}_{k}", id.0));
+            match update {
+                Update::Same => {}
+                Update::InPlace { x, negate } => {
+                    let x = self.values[x].operand();
+                    read.extend(quote!(let #tmp = #x;));
+                    write.extend(if *negate {
+                        quote!(#c -= #tmp;)
+                    } else {
+                        quote!(#c += #tmp;)
+                    });
+                }
+                Update::Entry { y, index } => {
+                    let y = self.values[y].operand();
+                    let index: Vec<&TokenStream> =
+                        index.iter().map(|i| self.values[i].operand()).collect();
+                    let at = match &index[..] {
+                        [i] => quote!(#i),
+                        _ => quote!((#(#index),*)),
+                    };
+                    let at_tmp = ident(format!("__mg_at{}_{k}", id.0));
+                    read.extend(quote!(let #tmp = #y; let #at_tmp = #at;));
+                    write.extend(quote!(#c[#at_tmp] += #tmp;));
+                }
+                Update::Assign(out) => {
+                    let once = updates
+                        .iter()
+                        .filter(|u| matches!(u, Update::Assign(o) if o == out))
+                        .count()
+                        == 1;
+                    let movable = once && self.graph.node(*out).region == l.region;
+                    let value = self.owned(*out, movable);
+                    read.extend(quote!(let #tmp = #value;));
+                    write.extend(quote!(#c = #tmp;));
+                }
+            }
+        }
+        self.forget_since(&known);
+
+        let results = carried
+            .iter()
+            .map(|c| quote!(#c))
+            .chain(tapes.iter().map(|t| match t {
+                Some(t) => quote!(#t),
+                None => quote!(()),
+            }));
+        let name = self.local_name(id, "loop");
+        self.values.insert(id, Value::Scalar(quote!(#name)));
+        let span = node.span;
+        quote_spanned!(span=>
+            #[allow(unused_mut)]
+            let #name = {
+                #start
+                for #index in #range {
+                    #pushes
+                    #body
+                    #read
+                    #write
+                }
+                (#(#results,)*)
+            };
+        )
+    }
+
+    /// How carried value `cin` becomes `out` at the end of an iteration.
+    fn update(&self, cin: Id, out: Id, carried: &[Id]) -> Update {
+        if out == cin {
+            return Update::Same;
+        }
+        let node = self.graph.node(out);
+        let other = match (&node.op, node.args.as_slice()) {
+            (Op::Add(_), [a, x]) if *a == cin => Some((*x, false)),
+            (Op::Add(_), [x, a]) if *a == cin => Some((*x, false)),
+            (Op::Sub(_), [a, x]) if *a == cin => Some((*x, true)),
+            _ => None,
+        };
+        let Some((x, negate)) = other.filter(|(x, _)| !carried.contains(x)) else {
+            return Update::Assign(out);
+        };
+        let x_node = self.graph.node(x);
+        match &x_node.op {
+            Op::Scatter(_)
+                if !negate && super::conforms(self.graph.shape(x), self.graph.shape(cin)) =>
+            {
+                Update::Entry {
+                    y: x_node.args[0],
+                    index: x_node.args[1..].to_vec(),
+                }
+            }
+            _ if super::conforms(self.graph.shape(x), self.graph.shape(cin))
+                && self.graph.shape(x).is_matrix() == self.graph.shape(cin).is_matrix() =>
+            {
+                Update::InPlace { x, negate }
+            }
+            _ => Update::Assign(out),
+        }
+    }
+}
+
+/// A carried value's initial value, owned: moved if it may be, cloned if not.
+fn owned(v: &Value) -> TokenStream {
+    match v {
+        Value::Scalar(t) => t.clone(),
+        Value::Moved(t, _) => t.clone(),
+        Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
+    }
+}

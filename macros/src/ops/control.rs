@@ -1,0 +1,183 @@
+//! Structured control flow: a `for` loop is one node holding its body as a
+//! region (`ir::Region`), with the values it carries from one iteration to the
+//! next explicit, as JAX's `scan` and MLIR's `scf.for` with `iter_args`.
+//!
+//! ```text
+//!   Loop { region, carried: n }   args: lo, hi, init₀ … initₙ₋₁, captures…
+//!     region inputs:  i, c₀ … cₙ₋₁     (the index, the carried values entering)
+//!     region outputs: c₀′ … cₙ₋₁′      (the carried values leaving)
+//!   Output(k) of the loop: cₖ after the last iteration
+//!   Tape(k) of the loop:   cₖ as it entered every iteration, in order
+//! ```
+//!
+//! The differentiation of a loop (a reverse loop over the adjoints) lives with
+//! the sweep in `diff::region`, its emission in `emit::region`; the rules here
+//! are those of the projections, which the sweep routes to their loop.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::*;
+use crate::emit::{EmitCx, Value};
+use crate::formula::{call, Formula};
+use crate::ir::{Graph, Id, RegionId};
+use crate::shape::{Dims, Shape};
+
+/// An input of a region: for a loop, the index (`k = 0`), then the carried
+/// values as they enter an iteration. Its value is bound by the node running
+/// the region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RegionParam {
+    pub k: usize,
+    pub shape: Shape,
+}
+
+impl Rule for RegionParam {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.shape)
+    }
+    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+        unreachable!("region inputs are bound by the loop that runs the region")
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        Vec::new()
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        Formula::atom(["i", "c"][self.k.min(1)])
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Err(())
+    }
+}
+
+/// How a loop iterates: over `lo..hi` (or `lo..=hi`), forwards or backwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Range {
+    pub inclusive: bool,
+    pub rev: bool,
+}
+
+/// `for i in lo..hi { body }` with `carried` values updated by the body.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Loop {
+    pub region: RegionId,
+    pub range: Range,
+    pub carried: usize,
+}
+
+impl Loop {
+    /// The arguments that are the carried values' initial values.
+    pub fn inits(&self) -> std::ops::Range<usize> {
+        2..2 + self.carried
+    }
+
+    /// The arguments that are captured from the enclosing regions.
+    pub fn captures(&self, args: usize) -> std::ops::Range<usize> {
+        2 + self.carried..args
+    }
+}
+
+impl Rule for Loop {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        for bound in &a[..2] {
+            if *bound != Shape::Int {
+                return Err(format!(
+                    "a loop's bounds must be integers, found {}",
+                    dims.show(*bound)
+                ));
+            }
+        }
+        Ok(Shape::Data)
+    }
+    fn reuses(&self, arg: usize) -> bool {
+        self.inits().contains(&arg)
+    }
+    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+        unreachable!("loops are emitted by emit::region")
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unreachable!("the sweep differentiates loops through their outputs")
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        Formula::atom("loop")
+    }
+}
+
+/// Carried value `k` of a loop after its last iteration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Output {
+    pub k: usize,
+    pub shape: Shape,
+}
+
+impl Rule for Output {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.shape)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (t, k) = (a[0].receiver(), syn::Index::from(self.k));
+        quote!(#t.#k)
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unreachable!("the sweep hands an output's adjoint to its loop")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call(&format!("out{}", self.k), a)
+    }
+}
+
+/// The values carried value `k` of a loop took as it entered each iteration,
+/// stored in order (a `Vec`, allocated once for the whole loop): what the
+/// reverse loop reads back.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tape {
+    pub k: usize,
+    /// Where the tape is in the tuple the loop's `let` holds (after the
+    /// carried values).
+    pub at: usize,
+}
+
+impl Rule for Tape {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(Shape::Data)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (t, at) = (a[0].receiver(), syn::Index::from(self.at));
+        quote!(#t.#at)
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call(&format!("tape{}", self.k), a)
+    }
+}
+
+/// Entry `position` of a tape: a carried value as it entered that iteration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TapeRead {
+    pub shape: Shape,
+}
+
+impl Rule for TapeRead {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.shape)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (tape, position) = (a[0].receiver(), a[1].operand());
+        if self.shape.is_matrix() {
+            quote!(&#tape[#position])
+        } else {
+            quote!(#tape[#position])
+        }
+    }
+    fn borrows(&self) -> bool {
+        self.shape.is_matrix()
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None, None]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("read", a)
+    }
+}

@@ -1,0 +1,160 @@
+//! Element access: `x[i]`, `x[(i, j)]`, `v.x`, and entries of data slices
+//! (`xs[i]`). Reading an entry is linear; its adjoint adds the incoming
+//! adjoint into that one entry (MATH.md: `X̄_ij += ȳ`), which a loop's
+//! accumulator does in place, so a read inside a loop costs O(1) backwards.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::*;
+use crate::emit::{EmitCx, Value};
+use crate::formula::{call, Formula};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// `y = X[i]` (args `X, i`) or `y = X[(i, j)]` (args `X, i, j`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Entry;
+
+impl Rule for Entry {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "indexing")?;
+        indices(&a[1..], dims)?;
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
+        quote!(#x[#index])
+    }
+    /// `ȳ` into entry `i` of a zero matrix of `X`'s shape.
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let n = g.node(node).clone();
+        let mut args = vec![cbar];
+        args.extend_from_slice(&n.args[1..]);
+        let scatter = g.build(Scatter(g.shape(n.args[0])), &args);
+        let mut out = vec![Some(scatter)];
+        out.extend(n.args[1..].iter().map(|_| None));
+        out
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let n = g.node(node).clone();
+        Ok(dargs[0].map(|dx| {
+            let mut args = vec![dx];
+            args.extend_from_slice(&n.args[1..]);
+            g.build(Entry, &args)
+        }))
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
+        Formula::atom(format!(
+            "{}[{}]",
+            a[0].at(crate::formula::POSTFIX),
+            index.join(", ")
+        ))
+    }
+}
+
+/// A matrix of the given shape, zero but for `y` at entry `i` (args `y, i`)
+/// or `(i, j)` (args `y, i, j`): the adjoint of reading that entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Scatter(pub Shape);
+
+impl Rule for Scatter {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        scalar(a[0], dims, "an entry")?;
+        indices(&a[1..], dims)?;
+        Ok(self.0)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (ty, p) = (cx.scalar_type(), cx.private());
+        let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
+        let (y, index) = (a[0].operand(), index_tokens(&a[1..]));
+        let z = proc_macro2::Ident::new("__mg_z", proc_macro2::Span::mixed_site());
+        quote!({
+            let mut #z = #p::nalgebra::OMatrix::<#ty, _, _>::zeros_generic(#r, #c);
+            #z[#index] = #y;
+            #z
+        })
+    }
+    /// Linear in `y`: `ȳ = C̄[i]`.
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let n = g.node(node).clone();
+        let mut args = vec![cbar];
+        args.extend_from_slice(&n.args[1..]);
+        let mut out = vec![Some(g.build(Entry, &args))];
+        out.extend(n.args[1..].iter().map(|_| None));
+        out
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let n = g.node(node).clone();
+        Ok(dargs[0].map(|dy| {
+            let mut args = vec![dy];
+            args.extend_from_slice(&n.args[1..]);
+            g.build(self.clone(), &args)
+        }))
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("eᵢ", a)
+    }
+}
+
+/// Entry `i` of a slice (or `Vec`, array) of data, `xs[i]`: a constant, of
+/// the element's shape. Matrices are borrowed, as `&xs[i]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DataEntry(pub Shape);
+
+impl Rule for DataEntry {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        indices(&a[1..], dims)?;
+        Ok(self.0)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
+        if self.0.is_matrix() {
+            quote!(&#x[#index])
+        } else {
+            quote!(#x[#index])
+        }
+    }
+    fn borrows(&self) -> bool {
+        self.0.is_matrix()
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None; g.node(node).args.len()]
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
+        Formula::atom(format!(
+            "{}[{}]",
+            a[0].at(crate::formula::POSTFIX),
+            index.join(", ")
+        ))
+    }
+}
+
+/// The index arguments must be one or two integers.
+fn indices(a: &[Shape], dims: &Dims) -> Result<(), String> {
+    match a.iter().find(|s| **s != Shape::Int) {
+        Some(s) => Err(format!(
+            "an index must be an integer, found {}",
+            dims.show(*s)
+        )),
+        None if a.is_empty() || a.len() > 2 => Err("one or two indices".to_owned()),
+        None => Ok(()),
+    }
+}
+
+/// `i` or `(i, j)`.
+fn index_tokens(a: &[Value]) -> TokenStream {
+    match a {
+        [i] => i.operand().clone(),
+        [i, j] => {
+            let (i, j) = (i.operand(), j.operand());
+            quote!((#i, #j))
+        }
+        _ => unreachable!("one or two indices"),
+    }
+}

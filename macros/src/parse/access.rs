@@ -1,0 +1,240 @@
+//! Sizes, integers, casts, comparisons and element access: `x.nrows()`,
+//! `n - 1`, `i as f64`, `a < b`, `x[i]`, `x[(i, j)]`, `v.x`, `xs[i]`.
+
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, ExprMethodCall};
+
+use super::{Binding, BodyParser};
+use crate::ir::Id;
+use crate::ops::*;
+use crate::shape::{Dim, Shape};
+
+/// Whether an integer literal's suffix makes it an integer (`0usize`, `3i32`)
+/// rather than a float (`2f64`, or unsuffixed, whose type its use decides).
+pub fn is_integer_suffix(suffix: &str) -> bool {
+    matches!(
+        suffix,
+        "usize"
+            | "isize"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+    )
+}
+
+/// The integer types `as` may convert to.
+fn is_integer_type(name: &str) -> bool {
+    is_integer_suffix(name)
+}
+
+impl BodyParser<'_> {
+    /// `l op r`: arithmetic on scalars, matrices or integers, or a comparison.
+    /// An unsuffixed literal beside an integer is an integer (`n - 1`).
+    pub(super) fn binary(&mut self, tokens: &Expr, op: &BinOp, l: Id, r: Id) -> Result<Id, ()> {
+        let (l, r) = (self.beside(l, r), self.beside(r, l));
+        let int = self.g.shape(l) == Shape::Int && self.g.shape(r) == Shape::Int;
+        let (op, args): (Op, [Id; 2]) = match op {
+            BinOp::Add(_) | BinOp::AddAssign(_) if int => (IntArith::Add.into(), [l, r]),
+            BinOp::Sub(_) | BinOp::SubAssign(_) if int => (IntArith::Sub.into(), [l, r]),
+            BinOp::Rem(_) | BinOp::RemAssign(_) if int => (IntArith::Rem.into(), [l, r]),
+            BinOp::Add(_) | BinOp::AddAssign(_) => (Add.into(), [l, r]),
+            BinOp::Sub(_) | BinOp::SubAssign(_) => (Sub.into(), [l, r]),
+            BinOp::Mul(_) | BinOp::MulAssign(_) => self.g.product(l, r),
+            BinOp::Div(_) | BinOp::DivAssign(_) => self.g.quotient(l, r),
+            BinOp::Lt(_) => (Compare::Lt.into(), [l, r]),
+            BinOp::Le(_) => (Compare::Le.into(), [l, r]),
+            BinOp::Gt(_) => (Compare::Gt.into(), [l, r]),
+            BinOp::Ge(_) => (Compare::Ge.into(), [l, r]),
+            BinOp::Eq(_) => (Compare::Eq.into(), [l, r]),
+            BinOp::Ne(_) => (Compare::Ne.into(), [l, r]),
+            _ => {
+                return self.error(
+                    op,
+                    "unsupported operator in a #[grad] body; supported: + - * / (and % on integers), comparisons, unary - and !",
+                )
+            }
+        };
+        self.build(tokens, op, &args)
+    }
+
+    /// `x` as an operand beside `other`: an integral float literal becomes an
+    /// integer beside an integer.
+    fn beside(&mut self, x: Id, other: Id) -> Id {
+        match (self.g.lit_value(x), self.g.shape(other)) {
+            (Some(v), Shape::Int) if v.fract() == 0.0 && v.abs() < 1e15 => {
+                self.g.build(IntLit(v as i64), &[])
+            }
+            _ => x,
+        }
+    }
+
+    /// An expression that must be an integer (an index, a bound).
+    pub(super) fn integer(&mut self, e: &Expr) -> Result<Id, ()> {
+        let x = self.expr(e)?;
+        let probe = self.g.build(IntLit(0), &[]);
+        let x = self.beside(x, probe);
+        match self.g.shape(x) {
+            Shape::Int => Ok(x),
+            s => {
+                let shown = self.g.dims.show(s).to_string();
+                self.error(e, format!("this must be an integer, found {shown}"))
+            }
+        }
+    }
+
+    /// `x[i]`, `x[(i, j)]` on a matrix or vector; `xs[i]` on a slice of data.
+    pub(super) fn index(&mut self, i: &syn::ExprIndex) -> Result<Id, ()> {
+        let base = self.expr(&i.expr)?;
+        let positions: Vec<&Expr> = match &*i.index {
+            Expr::Tuple(t) if t.elems.len() == 2 => t.elems.iter().collect(),
+            e => vec![e],
+        };
+        let mut args = vec![base];
+        for p in positions {
+            args.push(self.integer(p)?);
+        }
+        self.g.span = i.span();
+        match self.g.shape(base) {
+            Shape::Matrix(..) => self.build(i, Entry, &args),
+            Shape::Data if args.len() == 2 => match self.elements.get(&base).copied() {
+                Some(shape) => self.build(i, DataEntry(shape), &args),
+                None => self.error(
+                    &i.expr,
+                    "matgrad cannot tell the type of this data's elements: index a slice, `Vec` or array of `f64`, `f32`, integers or fixed-size nalgebra vectors and matrices",
+                ),
+            },
+            s => {
+                let shown = self.g.dims.show(s).to_string();
+                self.error(&i.expr, format!("indexing needs a matrix, a vector or a slice of data, found {shown}"))
+            }
+        }
+    }
+
+    /// `v.x`, `v.y`, `v.z`, `v.w` on a vector: entries 0 to 3.
+    pub(super) fn vector_field(&mut self, f: &syn::ExprField) -> Option<Result<Id, ()>> {
+        let syn::Member::Named(member) = &f.member else {
+            return None;
+        };
+        let k = ["x", "y", "z", "w"].iter().position(|n| member == n)?;
+        let Expr::Path(p) = &*f.base else { return None };
+        let name = p.path.get_ident()?.to_string();
+        let id = self
+            .scope
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, b)| match b {
+                Binding::Node(id) => Some(*id),
+                _ => None,
+            })?;
+        if !self.g.shape(id).is_matrix() {
+            return None;
+        }
+        self.g.span = f.span();
+        let k = self.g.build(IntLit(k as i64), &[]);
+        Some(self.build(f, Entry, &[id, k]))
+    }
+
+    /// `e as T`: to `f64`/`f32` or to an integer type.
+    pub(super) fn cast(&mut self, c: &syn::ExprCast) -> Result<Id, ()> {
+        let ty = crate::errors::show(&c.ty);
+        let to_float = matches!(ty.as_str(), "f64" | "f32");
+        if !to_float && !is_integer_type(&ty) {
+            return self.error(
+                &c.ty,
+                format!("`as {ty}` is not supported in a #[grad] body; supported: `as f64`, `as f32` and `as` an integer type"),
+            );
+        }
+        let x = self.expr(&c.expr)?;
+        self.g.span = c.span();
+        match self.g.lit_value(x) {
+            Some(_) if to_float => Ok(x),
+            Some(v) if v.fract() == 0.0 => Ok(self.g.build(IntLit(v as i64), &[])),
+            _ => self.build(c, Cast { ty, to_float }, &[x]),
+        }
+    }
+
+    /// `x.nrows()`, `x.ncols()`, `x.len()` (`usize`), read off the shape.
+    pub(super) fn size(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
+        let x = self.expr(&m.receiver)?;
+        self.g.span = m.span();
+        let shape = self.g.shape(x);
+        if shape == Shape::Data && m.method == "len" {
+            return self.build(m, Len, &[x]);
+        }
+        if !shape.is_matrix() {
+            let shown = self.g.dims.show(shape).to_string();
+            return self.error(
+                &m.method,
+                format!("`{}` needs a matrix or vector, found {shown}", m.method),
+            );
+        }
+        let (r, c) = (self.dim(shape.rows()), self.dim(shape.cols()));
+        Ok(match m.method.to_string().as_str() {
+            "nrows" => r,
+            "ncols" => c,
+            _ => self.g.build(IntArith::Mul, &[r, c]),
+        })
+    }
+
+    /// A dimension's value: a literal when fixed.
+    fn dim(&mut self, d: Dim) -> Id {
+        match self.g.dims.value(d) {
+            Some(n) => self.g.build(IntLit(n as i64), &[]),
+            None => self.g.build(Size(d), &[]),
+        }
+    }
+
+    /// `let (a, b) = (x, y);` and `let (n, m) = x.shape();`. False when the
+    /// form is not one of these (the caller reports it).
+    pub(super) fn let_tuple(&mut self, tuple: &syn::PatTuple, init: &Expr) -> bool {
+        let names: Option<Vec<Option<String>>> = tuple
+            .elems
+            .iter()
+            .map(|p| match p {
+                syn::Pat::Ident(i) if i.subpat.is_none() => Some(Some(i.ident.to_string())),
+                syn::Pat::Wild(_) => Some(None),
+                _ => None,
+            })
+            .collect();
+        let Some(names) = names else { return false };
+        let values: Vec<Result<Id, ()>> = match init {
+            Expr::Tuple(t) if t.elems.len() == names.len() => {
+                t.elems.iter().map(|e| self.expr(e)).collect()
+            }
+            Expr::MethodCall(m) if m.method == "shape" && m.args.is_empty() && names.len() == 2 => {
+                match self.expr(&m.receiver) {
+                    Ok(x) if self.g.shape(x).is_matrix() => {
+                        let shape = self.g.shape(x);
+                        vec![Ok(self.dim(shape.rows())), Ok(self.dim(shape.cols()))]
+                    }
+                    Ok(_) => {
+                        let _ = self.error(&m.receiver, "`shape` needs a matrix or vector");
+                        vec![Err(()), Err(())]
+                    }
+                    Err(()) => vec![Err(()), Err(())],
+                }
+            }
+            _ => return false,
+        };
+        for (name, value) in names.into_iter().zip(values) {
+            let Some(name) = name else { continue };
+            let binding = match value {
+                Ok(id) => {
+                    self.g.names.entry(id).or_insert_with(|| name.clone());
+                    Binding::Node(id)
+                }
+                Err(()) => Binding::Poisoned,
+            };
+            self.scope.push((name, binding));
+        }
+        true
+    }
+}

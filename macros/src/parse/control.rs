@@ -1,0 +1,457 @@
+//! Statements beyond `let`: assignments (`s += t`, `h = …`) and `for` loops.
+//!
+//! A name assigned in a loop body and bound before the loop is a carried
+//! value of the loop: the body's region reads it as an input and yields its
+//! new value; after the loop the name is bound to the loop's output. Inside
+//! straight-line code an assignment simply binds the name to the new value.
+
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, Pat};
+
+use super::{Binding, BodyParser};
+use crate::ir::Id;
+use crate::ops::*;
+use crate::shape::Shape;
+
+/// Whether `e` is a statement form (it has no value the loss could end in).
+pub fn is_statement(e: &Expr) -> bool {
+    matches!(e, Expr::ForLoop(_) | Expr::Assign(_)) || compound(e).is_some()
+}
+
+/// `a op= b`.
+fn compound(e: &Expr) -> Option<&syn::ExprBinary> {
+    match e {
+        Expr::Binary(b)
+            if matches!(
+                b.op,
+                BinOp::AddAssign(_)
+                    | BinOp::SubAssign(_)
+                    | BinOp::MulAssign(_)
+                    | BinOp::DivAssign(_)
+                    | BinOp::RemAssign(_)
+            ) =>
+        {
+            Some(b)
+        }
+        _ => None,
+    }
+}
+
+/// What each position of a loop's pattern binds, per iteration.
+enum Element {
+    /// The index itself (`for i in 0..n`, the `i` of `enumerate`).
+    Index,
+    /// Entry `i` of a matrix or vector (`x.iter()`).
+    Entry(Id),
+    /// Entry `i` of data (`xs.iter()`), of this shape.
+    Data(Id, Shape),
+    /// A pair (`enumerate`, `zip`).
+    Pair(Box<Element>, Box<Element>),
+}
+
+/// How a loop iterates: `lo..hi` (or `..=`, reversed), binding `element`.
+struct Iteration {
+    lo: Id,
+    hi: Id,
+    range: Range,
+    element: Element,
+}
+
+impl BodyParser<'_> {
+    /// Parses `e` if it is a statement (an assignment or a loop); false if it
+    /// is not one.
+    pub(super) fn statement(&mut self, e: &Expr) -> bool {
+        if let Some(b) = compound(e) {
+            self.compound_assign(b);
+            return true;
+        }
+        match e {
+            Expr::Assign(a) => self.assign(a),
+            Expr::ForLoop(f) => self.for_loop(f),
+            _ => return false,
+        }
+        true
+    }
+
+    fn assign(&mut self, a: &syn::ExprAssign) {
+        let Some(name) = self.target(&a.left) else {
+            return;
+        };
+        let value = self.expr(&a.right);
+        self.rebind(&name, value, a);
+    }
+
+    fn compound_assign(&mut self, b: &syn::ExprBinary) {
+        let Some(name) = self.target(&b.left) else {
+            return;
+        };
+        let current = self.expr(&b.left);
+        let rhs = self.expr(&b.right);
+        let value = match (current, rhs) {
+            (Ok(c), Ok(r)) => {
+                self.g.span = b.span();
+                self.binary(&Expr::Binary(b.clone()), &b.op, c, r)
+            }
+            _ => Err(()),
+        };
+        self.rebind(&name, value, b);
+    }
+
+    /// The name an assignment writes, or an error at its left-hand side.
+    fn target(&mut self, left: &Expr) -> Option<String> {
+        match left {
+            Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                p.path.get_ident().map(ToString::to_string)
+            }
+            _ => {
+                let _ = self.error(
+                    left,
+                    "#[grad] supports assignments to a local variable, as in `s += t;` or `h = …;`",
+                );
+                None
+            }
+        }
+    }
+
+    /// Binds `name` (bound before) to `value`.
+    fn rebind(&mut self, name: &str, value: Result<Id, ()>, tokens: impl quote::ToTokens) {
+        let Some(slot) = self.scope.iter().rposition(|(n, _)| n == name) else {
+            let _ = self.error(tokens, format!("cannot find `{name}` in this #[grad] body"));
+            return;
+        };
+        let binding = match value {
+            Ok(id) => {
+                let old = match &self.scope[slot].1 {
+                    Binding::Node(old) => Some(*old),
+                    _ => None,
+                };
+                if let Some(old) = old {
+                    let (was, is) = (self.g.shape(old), self.g.shape(id));
+                    if let Err(msg) = same_shape(was, is, &mut self.g.dims, "an assignment") {
+                        let _ = self.error(tokens, msg);
+                        self.scope[slot].1 = Binding::Poisoned;
+                        return;
+                    }
+                }
+                self.g.names.entry(id).or_insert_with(|| name.to_owned());
+                Binding::Node(id)
+            }
+            Err(()) => Binding::Poisoned,
+        };
+        self.scope[slot].1 = binding;
+    }
+
+    /// `for pattern in iteration { body }`: one loop node, its body a region.
+    fn for_loop(&mut self, f: &syn::ExprForLoop) {
+        let assigned = assigned_names(&f.body.stmts);
+        let poison = |p: &mut Self| {
+            for name in &assigned {
+                if let Some(slot) = p.scope.iter().rposition(|(n, _)| n == name) {
+                    p.scope[slot].1 = Binding::Poisoned;
+                }
+            }
+        };
+        if let Some(label) = &f.label {
+            let _ = self.error(label, "loop labels are not supported in a #[grad] body");
+        }
+        let Ok(iteration) = self.iteration(&f.expr) else {
+            return poison(self);
+        };
+        // The carried values: names assigned in the body, bound before it.
+        let carried: Vec<(String, Id)> = assigned
+            .iter()
+            .filter_map(|name| {
+                let (_, b) = self.scope.iter().rev().find(|(n, _)| n == name)?;
+                match b {
+                    Binding::Node(id) => Some((name.clone(), *id)),
+                    _ => None,
+                }
+            })
+            .collect();
+
+        let (region, parent) = self.g.open_region();
+        self.g.span = f.span();
+        let index = self.g.build(
+            RegionParam {
+                k: 0,
+                shape: Shape::Int,
+            },
+            &[],
+        );
+        let mut inputs = vec![index];
+        let mark = self.scope.len();
+        for (name, init) in &carried {
+            let shape = self.g.shape(*init);
+            let cin = self.g.build(
+                RegionParam {
+                    k: inputs.len(),
+                    shape,
+                },
+                &[],
+            );
+            self.g.names.insert(cin, name.clone());
+            inputs.push(cin);
+            self.scope.push((name.clone(), Binding::Node(cin)));
+        }
+        self.bind_pattern(&f.pat, &iteration.element, index);
+        for stmt in &f.body.stmts {
+            self.body_statement(stmt);
+        }
+        let mut outputs = Vec::new();
+        let mut failed = false;
+        for (k, (name, _)) in carried.iter().enumerate() {
+            let slot = mark + k;
+            debug_assert_eq!(&self.scope[slot].0, name);
+            match self.scope[slot].1 {
+                Binding::Node(out) => outputs.push(out),
+                _ => failed = true,
+            }
+        }
+        self.scope.truncate(mark);
+        self.g.region = parent;
+        if failed {
+            return poison(self);
+        }
+
+        let info = self.g.region_info_mut(region);
+        info.inputs = inputs;
+        info.outputs = outputs;
+        let mut args = vec![iteration.lo, iteration.hi];
+        args.extend(carried.iter().map(|(_, init)| *init));
+        args.extend(self.g.captures(region));
+        let op = Loop {
+            region,
+            range: iteration.range,
+            carried: carried.len(),
+        };
+        self.g.span = f.span();
+        let Ok(l) = self.build(&f.expr, op, &args) else {
+            return poison(self);
+        };
+        self.g.region_info_mut(region).owner = Some(l);
+        for (k, (name, _)) in carried.iter().enumerate() {
+            let shape = self.g.shape(args[2 + k]);
+            let out = self.g.build(Output { k, shape }, &[l]);
+            self.rebind(name, Ok(out), f);
+        }
+    }
+
+    /// A statement of a loop body: no final value.
+    fn body_statement(&mut self, stmt: &syn::Stmt) {
+        match stmt {
+            syn::Stmt::Local(local) => self.local(local),
+            syn::Stmt::Expr(e, _) if self.statement(e) => {}
+            syn::Stmt::Expr(e, _) => {
+                let _ = self.error(
+                    e,
+                    format!(
+                        "{} is not supported in a loop body; supported: `let` bindings, assignments (`s += t;`, `h = …;`) and nested `for` loops",
+                        super::describe(e)
+                    ),
+                );
+            }
+            syn::Stmt::Macro(m) => {
+                let _ = self.error(
+                    m,
+                    "macros are not supported in a #[grad] body: matgrad must see every operation to differentiate it",
+                );
+            }
+            syn::Stmt::Item(item) => {
+                let _ = self.error(item, "items are not supported in a #[grad] body");
+            }
+        }
+    }
+
+    /// Binds the names of a loop's pattern to what each iteration reads.
+    fn bind_pattern(&mut self, pat: &Pat, element: &Element, index: Id) {
+        match (pat, element) {
+            (Pat::Wild(_), _) => {}
+            (Pat::Ident(p), _) if p.subpat.is_none() => {
+                let value = match element {
+                    Element::Index => Ok(index),
+                    Element::Entry(x) => self.build(pat, Entry, &[*x, index]),
+                    Element::Data(x, shape) => self.build(pat, DataEntry(*shape), &[*x, index]),
+                    Element::Pair(..) => {
+                        self.error(pat, "this iterates over pairs: bind them as `(a, b)`")
+                    }
+                };
+                let binding = match value {
+                    Ok(id) => {
+                        self.g
+                            .names
+                            .entry(id)
+                            .or_insert_with(|| p.ident.to_string());
+                        Binding::Node(id)
+                    }
+                    Err(()) => Binding::Poisoned,
+                };
+                self.scope.push((p.ident.to_string(), binding));
+            }
+            (Pat::Tuple(t), Element::Pair(a, b)) if t.elems.len() == 2 => {
+                self.bind_pattern(&t.elems[0], a, index);
+                self.bind_pattern(&t.elems[1], b, index);
+            }
+            (Pat::Reference(r), Element::Entry(_) | Element::Data(..)) => {
+                self.bind_pattern(&r.pat, element, index)
+            }
+            (Pat::Paren(p), _) => self.bind_pattern(&p.pat, element, index),
+            _ => {
+                let _ = self.error(
+                    pat,
+                    "#[grad] supports loop patterns of names, `_` and pairs `(a, b)`",
+                );
+                for name in crate::signature::pattern_names(pat) {
+                    self.scope.push((name.to_string(), Binding::Poisoned));
+                }
+            }
+        }
+    }
+
+    /// What a `for` loop iterates over: an integer range, or the entries of
+    /// a vector, a matrix (column by column) or a slice, possibly enumerated,
+    /// zipped or reversed.
+    fn iteration(&mut self, e: &Expr) -> Result<Iteration, ()> {
+        let forwards = Range {
+            inclusive: false,
+            rev: false,
+        };
+        match e {
+            Expr::Paren(p) => self.iteration(&p.expr),
+            Expr::Range(r) => {
+                let (Some(start), Some(end)) = (&r.start, &r.end) else {
+                    return self.fail(r, "a loop's range needs both bounds, as in `0..n`");
+                };
+                let lo = self.integer(start)?;
+                let hi = self.integer(end)?;
+                let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+                Ok(Iteration {
+                    lo,
+                    hi,
+                    range: Range { inclusive, rev: false },
+                    element: Element::Index,
+                })
+            }
+            Expr::MethodCall(m) if m.args.is_empty() && m.method == "rev" => {
+                let mut inner = self.iteration(&m.receiver)?;
+                if !matches!(inner.element, Element::Index | Element::Entry(_) | Element::Data(..)) {
+                    return self.fail(m, "`rev` is supported on a range or directly on `iter()`");
+                }
+                inner.range.rev = !inner.range.rev;
+                Ok(inner)
+            }
+            Expr::MethodCall(m) if m.args.is_empty() && m.method == "enumerate" => {
+                let inner = self.iteration(&m.receiver)?;
+                if inner.range.rev || !matches!(inner.element, Element::Entry(_) | Element::Data(..) | Element::Pair(..)) {
+                    return self.fail(m, "`enumerate` is supported on `iter()` and `zip`");
+                }
+                Ok(Iteration {
+                    element: Element::Pair(Box::new(Element::Index), Box::new(inner.element)),
+                    ..inner
+                })
+            }
+            Expr::MethodCall(m) if m.args.len() == 1 && m.method == "zip" => {
+                let a = self.iteration(&m.receiver)?;
+                let b = self.iteration(&m.args[0])?;
+                let zero = |x: &Iteration, g: &crate::ir::Graph| matches!(g.op(x.lo), Op::IntLit(IntLit(0)));
+                if a.range != forwards || b.range != forwards || !zero(&a, self.g) || !zero(&b, self.g) {
+                    return self.fail(m, "`zip` is supported on `iter()`s");
+                }
+                let hi = self.g.build(IntArith::Min, &[a.hi, b.hi]);
+                Ok(Iteration {
+                    lo: a.lo,
+                    hi,
+                    range: forwards,
+                    element: Element::Pair(Box::new(a.element), Box::new(b.element)),
+                })
+            }
+            Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter" => self.entries(&m.receiver),
+            Expr::Reference(r) => self.entries(&r.expr),
+            Expr::Path(_) => self.entries(e),
+            _ => self.fail(
+                e,
+                "#[grad] loops over a range (`0..n`, `a..=b`, `(0..n).rev()`) or over `x.iter()` of a vector, a matrix or a slice (with `enumerate`, `zip`, `rev`)",
+            ),
+        }
+    }
+
+    /// The entries of `x`: of a matrix or vector (column-major, as nalgebra
+    /// iterates), or of a slice of data.
+    fn entries(&mut self, x_expr: &Expr) -> Result<Iteration, ()> {
+        let x = self.expr(x_expr)?;
+        let lo = self.g.build(IntLit(0), &[]);
+        let shape = self.g.shape(x);
+        let (hi, element) = match shape {
+            Shape::Matrix(..) => {
+                let r = self.dim_value(shape.rows());
+                let c = self.dim_value(shape.cols());
+                (self.g.build(IntArith::Mul, &[r, c]), Element::Entry(x))
+            }
+            Shape::Data => match self.elements.get(&x).copied() {
+                Some(element) => (self.g.build(Len, &[x]), Element::Data(x, element)),
+                None => {
+                    return self.fail(x_expr, "matgrad cannot tell the type of this data's elements: iterate over a slice, `Vec` or array of `f64`, `f32`, integers or fixed-size nalgebra vectors and matrices")
+                }
+            },
+            s => {
+                let shown = self.g.dims.show(s).to_string();
+                return self.fail(x_expr, format!("cannot iterate over {shown}"));
+            }
+        };
+        Ok(Iteration {
+            lo,
+            hi,
+            range: Range {
+                inclusive: false,
+                rev: false,
+            },
+            element,
+        })
+    }
+
+    fn dim_value(&mut self, d: crate::shape::Dim) -> Id {
+        match self.g.dims.value(d) {
+            Some(n) => self.g.build(IntLit(n as i64), &[]),
+            None => self.g.build(Size(d), &[]),
+        }
+    }
+}
+
+/// The names assigned anywhere in `stmts` (nested loops included), in order
+/// of first assignment.
+fn assigned_names(list: &[syn::Stmt]) -> Vec<String> {
+    fn visit(e: &Expr, out: &mut Vec<String>) {
+        let target = match e {
+            Expr::Assign(a) => Some(&*a.left),
+            _ => compound(e).map(|b| &*b.left),
+        };
+        if let Some(Expr::Path(p)) = target {
+            if let Some(i) = p.path.get_ident() {
+                let name = i.to_string();
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        match e {
+            Expr::ForLoop(f) => stmts(&f.body.stmts, out),
+            Expr::Block(b) => stmts(&b.block.stmts, out),
+            Expr::If(i) => {
+                stmts(&i.then_branch.stmts, out);
+                if let Some((_, e)) = &i.else_branch {
+                    visit(e, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn stmts(list: &[syn::Stmt], out: &mut Vec<String>) {
+        for s in list {
+            if let syn::Stmt::Expr(e, _) = s {
+                visit(e, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    stmts(list, &mut out);
+    out
+}

@@ -1,0 +1,104 @@
+//! `for` loops: sums over samples and recurrences, nested loops, reversed and
+//! inclusive ranges, iteration over entries and data, with indexing and sizes;
+//! every gradient against central finite differences, `f64` and `f32`, fixed
+//! and dynamic sizes.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use matgrad::grad;
+use matgrad::nalgebra::{DMatrix, DVector, Matrix3, Matrix3x2, Vector2, Vector3};
+
+/// Logistic regression as a double loop over samples and features.
+#[grad(w)]
+fn logreg_loop(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let n = x.nrows();
+    let d = x.ncols();
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut z = 0.0;
+        for j in 0..d {
+            z += x[(i, j)] * w[j];
+        }
+        total += (1.0 + (-y[i] * z).exp()).ln();
+    }
+    total / n as f64
+}
+
+#[test]
+fn sum_over_samples_dynamic() {
+    let (w, x, y) = (dv(4, 1), dm(6, 4, 2), dv(6, 3));
+    check!(logreg_loop(&w, &x, &y) => logreg_loop_grad[w]);
+}
+
+/// An RNN over a slice of inputs: a recurrence on a fixed-size state.
+#[grad(w, u, h0)]
+fn rnn(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {
+    let mut h = *h0;
+    for x in xs.iter() {
+        h = (w * h + u * x).map(|v| v.tanh());
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn recurrence_fixed() {
+    let (w, u, h0) = (sm::<f64, 3, 3>(1), sm::<f64, 3, 2>(2), sm::<f64, 3, 1>(3));
+    let xs: Vec<Vector2<f64>> = (0..5).map(|t| sm(10 + t)).collect();
+    check!(rnn(&w, &u, &h0, &xs) => rnn_grad[w, u, h0]);
+}
+
+/// A scalar recurrence in f32 over a reversed, inclusive range.
+#[grad(a)]
+fn decay(a: f32, x: &DVector<f32>) -> f32 {
+    let n = x.len();
+    let mut s = 0.0;
+    for t in (1..=n).rev() {
+        s = a * s + x[t - 1] * (t as f32);
+    }
+    s * s
+}
+
+#[test]
+fn recurrence_reversed_f32() {
+    let (a, x) = (sc::<f32>(1) * 0.5, dv(5, 2));
+    check!(decay(a, &x) => decay_grad[a]);
+}
+
+/// Entries by iteration, enumerate and zip; several carried values.
+#[grad(x, y)]
+fn weighted(x: &DVector<f64>, y: &DVector<f64>, c: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut p = 1.0;
+    for (i, (a, b)) in x.iter().zip(y.iter()).enumerate() {
+        s += c[i] * a * b;
+        p *= 1.0 + a * a;
+    }
+    s + p.ln()
+}
+
+#[test]
+fn iterators_and_several_carried() {
+    let (x, y) = (dv(5, 1), dv(5, 2));
+    let c = vec![0.5, -1.0, 2.0, 0.25, 1.5];
+    check!(weighted(&x, &y, &c) => weighted_grad[x, y]);
+}
+
+/// A loop carrying a matrix, with a matrix-valued captured parameter.
+#[grad(a)]
+fn power_sum(a: &DMatrix<f64>, steps: usize) -> f64 {
+    let mut m = a.clone();
+    let mut total = 0.0;
+    for _ in 0..steps {
+        m = a * &m * 0.5;
+        total += m.trace();
+    }
+    total
+}
+
+#[test]
+fn matrix_recurrence_dynamic() {
+    let a = dm(3, 3, 4);
+    check!(power_sum(&a, 4) => power_sum_grad[a]);
+}
