@@ -9,10 +9,12 @@
 
 mod region;
 
+pub use region::captures_of;
+
 use std::collections::HashMap;
 
 use crate::ir::{Graph, Id, RegionId};
-use crate::ops::{LambdaParam, Op};
+use crate::ops::{yields, LambdaParam, Op};
 
 /// The adjoints of `inputs` for the scalar `output` (`None`: the output does not
 /// depend on that input, so its gradient is zero).
@@ -65,17 +67,17 @@ fn sweep(
         g.span = node.span;
         let contributions = match (&node.op, adjoints.get(&id)) {
             (Op::Output(o), Some(&cbar)) => {
-                let Op::Loop(l) = g.op(node.args[0]) else {
-                    unreachable!("an output of a loop")
-                };
-                let slot = outputs
-                    .entry(node.args[0])
-                    .or_insert_with(|| vec![None; l.carried]);
+                let n = yields(g.op(node.args[0])).expect("an output of a loop or an `if`");
+                let slot = outputs.entry(node.args[0]).or_insert_with(|| vec![None; n]);
                 slot[o.k] = Some(cbar);
                 continue;
             }
             (Op::Loop(_), _) => match outputs.remove(&id) {
                 Some(cbars) => region::loop_adjoint(g, id, &cbars, &active),
+                None => continue,
+            },
+            (Op::If(_), _) => match outputs.remove(&id) {
+                Some(cbars) => region::if_adjoint(g, id, &cbars, &active),
                 None => continue,
             },
             (_, Some(&cbar)) if !node.args.is_empty() => node.op.rule().adjoint(g, id, cbar),

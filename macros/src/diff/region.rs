@@ -23,7 +23,9 @@ use std::collections::HashMap;
 
 use super::sweep;
 use crate::ir::{Graph, Id, Region, RegionId};
-use crate::ops::{Filled, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeRead};
+use crate::ops::{
+    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeRead,
+};
 use crate::shape::Shape;
 
 /// The contributions of loop `id` to the adjoints of its arguments, given
@@ -40,7 +42,6 @@ pub fn loop_adjoint(
         unreachable!("the adjoint of a loop")
     };
     let info = g.region_info(l.region).clone();
-    let differentiable = |g: &Graph, x: Id| matches!(g.shape(x), Shape::Scalar | Shape::Matrix(..));
     // The carried values with adjoints, and the captured values needing one.
     let carried: Vec<usize> = (0..l.carried)
         .filter(|&k| differentiable(g, info.inputs[1 + k]))
@@ -178,6 +179,73 @@ pub fn loop_adjoint(
     contributions
 }
 
+/// The contributions of branch `id` to the adjoints of its arguments, given
+/// the adjoints `cbars` of its outputs: a branch on the same condition whose
+/// sides are the adjoints of the forward sides (MATH.md: the derivative of
+/// the branch taken), each recomputing the forward values it reads.
+pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) -> Vec<Option<Id>> {
+    let node = g.node(id).clone();
+    let Op::If(branch) = node.op.clone() else {
+        unreachable!("the adjoint of an `if`")
+    };
+    let captured: Vec<usize> = (1..node.args.len())
+        .filter(|&a| active[node.args[a].index()] && differentiable(g, node.args[a]))
+        .collect();
+    let wrt: Vec<Id> = captured.iter().map(|&a| node.args[a]).collect();
+    let outer = g.region;
+    let mut sides = Vec::new();
+    for side in [branch.then, branch.otherwise] {
+        let info = g.region_info(side).clone();
+        let (reverse, _) = g.open_region();
+        let mut map = HashMap::new();
+        clone_region(g, side, &mut map);
+        let seeds: Vec<(Id, Id)> = (info.outputs.iter().zip(cbars))
+            .filter_map(|(out, bar)| Some((*map.get(out).unwrap_or(out), (*bar)?)))
+            .collect();
+        let adjoints = sweep(g, &seeds, reverse, |x| wrt.contains(&x));
+        let outputs = wrt
+            .iter()
+            .map(|x| match adjoints.get(x) {
+                Some(&bar) => bar,
+                None => zero(g, g.shape(*x)),
+            })
+            .collect();
+        g.region_info_mut(reverse).outputs = outputs;
+        g.region = outer;
+        sides.push(reverse);
+    }
+    let mut args = vec![node.args[0]];
+    args.extend(captures_of(g, &sides));
+    let reverse_if = If {
+        then: sides[0],
+        otherwise: sides[1],
+        outputs: wrt.len(),
+    };
+    let rif = g.build(reverse_if, &args);
+    for side in sides {
+        g.region_info_mut(side).owner = Some(rif);
+    }
+    let mut contributions = vec![None; node.args.len()];
+    for (k, &a) in captured.iter().enumerate() {
+        let shape = g.shape(node.args[a]);
+        contributions[a] = Some(g.build(Output { k, shape }, &[rif]));
+    }
+    contributions
+}
+
+/// What the regions `sides` capture together, in id order.
+pub fn captures_of(g: &Graph, sides: &[RegionId]) -> Vec<Id> {
+    let mut all: Vec<Id> = sides.iter().flat_map(|&r| g.captures(r)).collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Whether values like `x` get adjoints (float scalars and matrices).
+fn differentiable(g: &Graph, x: Id) -> bool {
+    matches!(g.shape(x), Shape::Scalar | Shape::Matrix(..))
+}
+
 /// Zero of a scalar's or a matrix's shape.
 fn zero(g: &mut Graph, shape: Shape) -> Id {
     let z = g.lit(0.0);
@@ -224,6 +292,29 @@ pub fn clone_region(g: &mut Graph, r: RegionId, map: &mut HashMap<Id, Id>) {
                     &args,
                 );
                 g.region_info_mut(body).owner = Some(copy);
+                copy
+            }
+            Op::If(inner) => {
+                let sides = [inner.then, inner.otherwise].map(|side| {
+                    let copy = region_copy(g, side, &mut regions);
+                    let old = g.region_info(side).outputs.clone();
+                    g.region_info_mut(copy).outputs =
+                        old.iter().map(|x| *map.get(x).unwrap_or(x)).collect();
+                    copy
+                });
+                let mut args = vec![args[0]];
+                args.extend(captures_of(g, &sides));
+                let copy = g.build(
+                    If {
+                        then: sides[0],
+                        otherwise: sides[1],
+                        outputs: inner.outputs,
+                    },
+                    &args,
+                );
+                for side in sides {
+                    g.region_info_mut(side).owner = Some(copy);
+                }
                 copy
             }
             op => g.build(op.clone(), &args),

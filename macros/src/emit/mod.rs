@@ -336,9 +336,16 @@ impl<'a> EmitCx<'a> {
                     .insert(derivative, Value::local(&dname, node.shape));
                 continue;
             }
-            if let Op::Loop(_) = node.op {
-                out.extend(self.emit_loop(id, needed));
-                continue;
+            match node.op {
+                Op::Loop(_) => {
+                    out.extend(self.emit_loop(id, needed));
+                    continue;
+                }
+                Op::If(_) => {
+                    out.extend(self.emit_if(id));
+                    continue;
+                }
+                _ => {}
             }
             let value = match &node.op {
                 Op::Param(p) => self.param(p.index),

@@ -194,6 +194,40 @@ impl EmitCx<'_> {
         )
     }
 
+    /// The `let` holding branch `id`'s outputs, with the `if` computing them:
+    /// `let t = if cond { <then>; (o₀, …) } else { <otherwise>; (o₀′, …) };`
+    pub(super) fn emit_if(&mut self, id: Id) -> TokenStream {
+        let node = self.graph.node(id).clone();
+        let Op::If(branch) = &node.op else {
+            unreachable!("emit_if on an `if`")
+        };
+        let cond = self.values[&node.args[0]].operand().clone();
+        let sides = [branch.then, branch.otherwise].map(|side| {
+            let outputs = self.graph.region_info(side).outputs.clone();
+            let known = self.known();
+            let need = needed(self.graph, &outputs, |x| known.contains(&x));
+            let saved = std::mem::take(&mut self.plan);
+            self.plan = self.plan(&need, &outputs);
+            let body = self.lets(&need, "b");
+            self.plan = saved;
+            let values: Vec<TokenStream> = outputs
+                .iter()
+                .enumerate()
+                .map(|(k, out)| {
+                    let once = !outputs[k + 1..].contains(out);
+                    self.owned(*out, once && self.graph.node(*out).region == side)
+                })
+                .collect();
+            self.forget_since(&known);
+            quote!({ #body (#(#values,)*) })
+        });
+        let [then, otherwise] = sides;
+        let name = self.local_name(id, "if");
+        self.values.insert(id, Value::Scalar(quote!(#name)));
+        let span = node.span;
+        quote_spanned!(span=> let #name = if #cond #then else #otherwise;)
+    }
+
     /// How carried value `cin` becomes `out` at the end of an iteration.
     fn update(&self, cin: Id, out: Id, carried: &[Id]) -> Update {
         if out == cin {

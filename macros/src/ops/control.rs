@@ -103,7 +103,48 @@ impl Rule for Loop {
     }
 }
 
-/// Carried value `k` of a loop after its last iteration.
+/// `if cond { then } else { otherwise }`: each branch a region whose outputs
+/// are the values the `if` yields (its value, then the variables its
+/// branches assign); only the branch taken runs. Args: `cond, captures…`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct If {
+    pub then: RegionId,
+    pub otherwise: RegionId,
+    pub outputs: usize,
+}
+
+impl Rule for If {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        match a[0] {
+            Shape::Bool => Ok(Shape::Data),
+            s => Err(format!(
+                "an `if` needs a `bool` condition, found {}",
+                dims.show(s)
+            )),
+        }
+    }
+    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+        unreachable!("branches are emitted by emit::region")
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unreachable!("the sweep differentiates branches through their outputs")
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        Formula::atom("if")
+    }
+}
+
+/// The number of values a node holding regions yields (`None` for any other).
+pub fn yields(op: &Op) -> Option<usize> {
+    match op {
+        Op::Loop(l) => Some(l.carried),
+        Op::If(i) => Some(i.outputs),
+        _ => None,
+    }
+}
+
+/// Output `k` of a loop (carried value `k` after the last iteration) or of
+/// an `if`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Output {
     pub k: usize,

@@ -198,7 +198,7 @@ ops! {
     // element access
     Entry, Scatter, DataEntry,
     // loops
-    RegionParam, Loop, Output, Tape, TapeRead,
+    RegionParam, Loop, If, Output, Tape, TapeRead,
     // arithmetic
     Neg, Add, Sub, Mul, Div, Scale, DivScalar,
     // linear algebra

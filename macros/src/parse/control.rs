@@ -18,6 +18,11 @@ pub fn is_statement(e: &Expr) -> bool {
     matches!(e, Expr::ForLoop(_) | Expr::Assign(_)) || compound(e).is_some()
 }
 
+/// Whether `e` is an `if` without `else`, which has no value.
+pub fn is_if_without_else(e: &Expr) -> bool {
+    matches!(e, Expr::If(i) if i.else_branch.is_none())
+}
+
 /// `a op= b`.
 fn compound(e: &Expr) -> Option<&syn::ExprBinary> {
     match e {
@@ -68,9 +73,163 @@ impl BodyParser<'_> {
         match e {
             Expr::Assign(a) => self.assign(a),
             Expr::ForLoop(f) => self.for_loop(f),
+            Expr::If(i) => {
+                let _ = self.branch(i, false);
+            }
             _ => return false,
         }
         true
+    }
+
+    /// `if c { … } else { … }`: one node holding a region per side, yielding
+    /// its value (when `value` is asked for) and the variables its sides
+    /// assign. Returns the value's node.
+    pub(super) fn branch(&mut self, i: &syn::ExprIf, value: bool) -> Result<Option<Id>, ()> {
+        let mut stmts: Vec<syn::Stmt> = i.then_branch.stmts.clone();
+        if let Some((_, e)) = &i.else_branch {
+            stmts.push(syn::Stmt::Expr((**e).clone(), None));
+        }
+        let assigned: Vec<(String, Id)> = assigned_names(&stmts)
+            .into_iter()
+            .filter_map(|name| {
+                let (_, b) = self.scope.iter().rev().find(|(n, _)| *n == name)?;
+                match b {
+                    Binding::Node(id) => Some((name, *id)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let poison = |p: &mut Self| {
+            for (name, _) in &assigned {
+                if let Some(slot) = p.scope.iter().rposition(|(n, _)| n == name) {
+                    p.scope[slot].1 = Binding::Poisoned;
+                }
+            }
+        };
+        let Ok(cond) = self.expr(&i.cond) else {
+            poison(self);
+            return Err(());
+        };
+        if self.g.shape(cond) != Shape::Bool {
+            let shown = self.g.dims.show(self.g.shape(cond)).to_string();
+            poison(self);
+            return self.fail(
+                &i.cond,
+                format!("an `if` needs a `bool` condition, found {shown}"),
+            );
+        }
+        let parent = self.g.region;
+        let (then, _) = self.g.open_region();
+        let then_outputs = self.side(&assigned, value, |p| p.block_value(&i.then_branch, value));
+        self.g.region = parent;
+        let (otherwise, _) = self.g.open_region();
+        let else_outputs = self.side(&assigned, value, |p| match &i.else_branch {
+            None if value => p.fail(i, "an `if` used as a value needs an `else`"),
+            None => Ok(None),
+            Some((_, e)) => match &**e {
+                Expr::Block(b) => p.block_value(&b.block, value),
+                Expr::If(inner) => p.branch(inner, value),
+                other => p.fail(other, "expected a block or `if` after `else`"),
+            },
+        });
+        self.g.region = parent;
+        let (Ok(then_outputs), Ok(else_outputs)) = (then_outputs, else_outputs) else {
+            poison(self);
+            return Err(());
+        };
+        for (a, b) in then_outputs.iter().zip(&else_outputs) {
+            let (sa, sb) = (self.g.shape(*a), self.g.shape(*b));
+            if let Err(msg) = same_shape(sa, sb, &mut self.g.dims, "the two sides of an `if`") {
+                poison(self);
+                return self.fail(i, msg);
+            }
+        }
+        self.g.region_info_mut(then).outputs = then_outputs.clone();
+        self.g.region_info_mut(otherwise).outputs = else_outputs;
+        let mut args = vec![cond];
+        args.extend(crate::diff::captures_of(self.g, &[then, otherwise]));
+        let op = If {
+            then,
+            otherwise,
+            outputs: then_outputs.len(),
+        };
+        self.g.span = i.span();
+        let Ok(node) = self.build(i, op, &args) else {
+            poison(self);
+            return Err(());
+        };
+        for side in [then, otherwise] {
+            self.g.region_info_mut(side).owner = Some(node);
+        }
+        let outputs: Vec<Id> = (then_outputs.iter().enumerate())
+            .map(|(k, &out)| {
+                let shape = self.g.shape(out);
+                self.g.build(Output { k, shape }, &[node])
+            })
+            .collect();
+        let values = usize::from(value);
+        for ((name, _), &out) in assigned.iter().zip(&outputs[values..]) {
+            self.rebind(name, Ok(out), i);
+        }
+        Ok(value.then(|| outputs[0]))
+    }
+
+    /// One side of an `if`, parsed by `parse` in the current region with the
+    /// `assigned` names shadowed: its value (if asked for), then the values
+    /// of those names when it ends.
+    fn side(
+        &mut self,
+        assigned: &[(String, Id)],
+        value: bool,
+        parse: impl FnOnce(&mut Self) -> Result<Option<Id>, ()>,
+    ) -> Result<Vec<Id>, ()> {
+        let mark = self.scope.len();
+        for (name, id) in assigned {
+            self.scope.push((name.clone(), Binding::Node(*id)));
+        }
+        let result = parse(self);
+        let mut outputs: Vec<Id> = Vec::new();
+        let mut failed = result.is_err();
+        if let (Ok(Some(v)), true) = (&result, value) {
+            outputs.push(*v);
+        }
+        for k in 0..assigned.len() {
+            match self.scope[mark + k].1 {
+                Binding::Node(id) => outputs.push(id),
+                _ => failed = true,
+            }
+        }
+        self.scope.truncate(mark);
+        if failed {
+            Err(())
+        } else {
+            Ok(outputs)
+        }
+    }
+
+    /// The statements of a block, and its final expression's value when
+    /// `value` is asked for.
+    fn block_value(&mut self, block: &syn::Block, value: bool) -> Result<Option<Id>, ()> {
+        let mark = self.scope.len();
+        let (body, tail) = match block.stmts.split_last() {
+            Some((syn::Stmt::Expr(e, None), rest)) if value => (rest, Some(e)),
+            _ => (&block.stmts[..], None),
+        };
+        for stmt in body {
+            self.body_statement(stmt);
+        }
+        let result = match (tail, value) {
+            (Some(e), _) => self.expr(e).map(Some),
+            (None, true) => self.fail(
+                block,
+                "this block must end in an expression: the value of the `if`",
+            ),
+            (None, false) => Ok(None),
+        };
+        // The block's own `let`s end with it; assignments to names from
+        // before it live in the shadows below `mark`.
+        self.scope.truncate(mark);
+        result
     }
 
     fn assign(&mut self, a: &syn::ExprAssign) {
@@ -245,7 +404,7 @@ impl BodyParser<'_> {
                 let _ = self.error(
                     e,
                     format!(
-                        "{} is not supported in a loop body; supported: `let` bindings, assignments (`s += t;`, `h = …;`) and nested `for` loops",
+                        "{} is not supported here; supported: `let` bindings, assignments (`s += t;`, `h = …;`), `for` loops and `if`s",
                         super::describe(e)
                     ),
                 );

@@ -192,8 +192,12 @@ impl BodyParser<'_> {
             let last = i + 1 == block.stmts.len();
             match stmt {
                 Stmt::Local(local) => self.local(local),
+                Stmt::Expr(e, None)
+                    if last && !control::is_statement(e) && !control::is_if_without_else(e) =>
+                {
+                    tail = self.expr(e).ok()
+                }
                 Stmt::Expr(e, _) if self.statement(e) => {}
-                Stmt::Expr(e, None) if last => tail = self.expr(e).ok(),
                 Stmt::Expr(Expr::Return(r), _) => {
                     let hint = match &r.expr {
                         Some(v) => format!(
@@ -232,7 +236,7 @@ impl BodyParser<'_> {
         }
         let last_is_let = match block.stmts.last() {
             None | Some(Stmt::Local(_)) => true,
-            Some(Stmt::Expr(e, None)) => control::is_statement(e),
+            Some(Stmt::Expr(e, None)) => control::is_statement(e) || control::is_if_without_else(e),
             _ => false,
         };
         if self.needs_tail && tail.is_none() && last_is_let {
@@ -368,6 +372,7 @@ impl BodyParser<'_> {
                 self.binary(e, &b.op, l, r)
             }
             Expr::Index(i) => self.index(i),
+            Expr::If(i) => self.branch(i, true).map(|v| v.expect("an `if` used as a value has one")),
             Expr::Cast(c) => self.cast(c),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),

@@ -1,0 +1,92 @@
+//! `if`/`else if`/`else`, as statements and as expressions, on conditions
+//! of data and of differentiated values, inside and outside loops: the
+//! gradient is the gradient of the branch taken. Against central finite
+//! differences (away from the switching points), `f64` and `f32`, fixed and
+//! dynamic sizes.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use matgrad::grad;
+use matgrad::nalgebra::{DMatrix, DVector, Matrix2, Vector3};
+
+/// Huber regression: a loop over samples with a branch on the residual.
+#[grad(w)]
+fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+    let r = x * w - y;
+    let mut total = 0.0;
+    for i in 0..r.len() {
+        let a = r[i];
+        let l = if a * a <= delta * delta {
+            0.5 * a * a
+        } else if a > 0.0 {
+            delta * (a - 0.5 * delta)
+        } else {
+            delta * (-a - 0.5 * delta)
+        };
+        total += l;
+    }
+    total / r.len() as f64
+}
+
+#[test]
+fn huber_loop_dynamic() {
+    let (w, x, y) = (dv(3, 1), dm(8, 3, 2), dv(8, 3));
+    // Residuals on both sides of ±δ.
+    check!(huber(&w, &x, &y, 0.3) => huber_grad[w]);
+}
+
+/// A statement `if` assigning a matrix on one side only.
+#[grad(a)]
+fn clip(a: &Matrix2<f64>, limit: f64) -> f64 {
+    let mut m = a * a;
+    if m.norm() > limit {
+        m = m * (limit / m.norm());
+    }
+    m.trace() + m[(0, 1)]
+}
+
+#[test]
+fn statement_if_fixed() {
+    let a = sm(4);
+    check!(clip(&a, 0.1) => clip_grad[a]);
+    check!(clip(&a, 100.0) => clip_grad[a]);
+}
+
+/// A branch on data (an integer parameter) choosing between expressions, in
+/// f32.
+#[grad(v)]
+fn choose(v: &Vector3<f32>, k: usize) -> f32 {
+    let s = if k % 3 == 1 {
+        v.norm_squared()
+    } else {
+        v.x * v.y - v.z
+    };
+    s * 2.0
+}
+
+#[test]
+fn branch_on_data_f32() {
+    let v = sm(5);
+    check!(choose(&v, 4) => choose_grad[v]);
+    check!(choose(&v, 3) => choose_grad[v]);
+}
+
+/// A branch whose untaken side would be NaN: its adjoint must not leak in.
+#[grad(x)]
+fn guarded(x: &DVector<f64>) -> f64 {
+    let mut total = 0.0;
+    for &v in x.iter() {
+        total += if v > 0.0 { v.sqrt() } else { -v };
+    }
+    total
+}
+
+#[test]
+fn untaken_side_does_not_leak() {
+    let x = DVector::from_vec(vec![0.5, -0.25, 1.5, -2.0]);
+    check!(guarded(&x) => guarded_grad[x]);
+    let (_, g) = guarded_grad(&x);
+    assert!(g.iter().all(|d| d.is_finite()));
+}
