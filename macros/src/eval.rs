@@ -220,6 +220,9 @@ impl<'a> Eval<'a> {
                     [m.nrows(), m.ncols()][*axis]
                 }
                 Origin::Product(a, b) => self.dim(*a) * self.dim(*b),
+                Origin::Int(_) => {
+                    panic!("eval: views of run-time size are evaluated through the macro")
+                }
                 Origin::Constant { index, axis } => {
                     let m = self.constant(*index).matrix();
                     [m.nrows(), m.ncols()][*axis]

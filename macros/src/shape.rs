@@ -38,6 +38,8 @@ pub enum Origin {
     Product(Dim, Dim),
     /// An axis of a constant read from a field (`self.x`), by its index.
     Constant { index: usize, axis: usize },
+    /// The value of an integer node (the `n` of `x.rows(a, n)`).
+    Int(crate::ir::Id),
 }
 
 /// Union-find over dynamic dimensions.
@@ -131,6 +133,7 @@ impl Dims {
                 }
                 Origin::Product(a, b) => format!("{}·{}", self.show_dim(*a), self.show_dim(*b)),
                 Origin::Constant { axis, .. } => ["rows", "columns"][*axis].to_owned(),
+                Origin::Int(_) => "n".to_owned(),
             },
             (Dim::Fixed(_), None) => unreachable!(),
         }

@@ -231,6 +231,13 @@ impl<'a> EmitCx<'a> {
                     let axis = syn::Index::from(*axis);
                     quote!((#tokens).shape_generic().#axis)
                 }
+                Origin::Int(id) => {
+                    let n = match self.values.get(id) {
+                        Some(v) => v.operand().clone(),
+                        None => self.graph.op(*id).rule().emit(self, &[]),
+                    };
+                    quote!(#p::nalgebra::Dyn(#n))
+                }
                 Origin::Product(a, b) => {
                     let (a, b) = (self.dim(*a), self.dim(*b));
                     quote!(#p::nalgebra::Dyn(#p::nalgebra::Dim::value(&#a) * #p::nalgebra::Dim::value(&#b)))
@@ -589,6 +596,8 @@ impl<'a> EmitCx<'a> {
                 | Op::IntLit(_)
                 | Op::Size(_)
                 | Op::RegionParam(_)
+                // A view borrows its matrix: never moved, never reused.
+                | Op::View(_)
         ) && !op.rule().borrows()
     }
 
@@ -637,6 +646,9 @@ impl<'a> EmitCx<'a> {
                 if self.is_local(id) && movable =>
             {
                 receiver.clone()
+            }
+            Value::Matrix { receiver, .. } if matches!(self.graph.op(id), Op::View(_)) => {
+                quote!(#receiver.clone_owned())
             }
             Value::Matrix { receiver, .. } | Value::Moved(receiver, _) => {
                 quote!(#receiver.clone())

@@ -32,8 +32,9 @@ enum Update {
     Same,
     /// `c += x` (or `-=`) on the carried local.
     InPlace { x: Id, negate: bool },
-    /// `c[i] += y`: an entry read inside the loop, accumulated.
-    Entry { y: Id, index: Vec<Id> },
+    /// `c[i] += y` (or `c.row_mut(i) += y`, …): the adjoint of an entry or
+    /// a block read inside the loop, accumulated in place.
+    Scatter(Id),
     /// `c = out`.
     Assign(Id),
 }
@@ -116,7 +117,7 @@ impl EmitCx<'_> {
             .flat_map(|u| match u {
                 Update::Same => Vec::new(),
                 Update::InPlace { x, .. } => vec![*x],
-                Update::Entry { y, index } => std::iter::once(*y).chain(index.clone()).collect(),
+                Update::Scatter(x) => self.graph.node(*x).args.clone(),
                 Update::Assign(out) => vec![*out],
             })
             .collect();
@@ -142,17 +143,19 @@ impl EmitCx<'_> {
                         quote!(#c += #tmp;)
                     });
                 }
-                Update::Entry { y, index } => {
-                    let y = self.values[y].operand();
-                    let index: Vec<&TokenStream> =
-                        index.iter().map(|i| self.values[i].operand()).collect();
-                    let at = match &index[..] {
-                        [i] => quote!(#i),
-                        _ => quote!((#(#index),*)),
-                    };
-                    let at_tmp = ident(format!("__mg_at{}_{k}", id.0));
-                    read.extend(quote!(let #tmp = #y; let #at_tmp = #at;));
-                    write.extend(quote!(#c[#at_tmp] += #tmp;));
+                Update::Scatter(x) => {
+                    // Each argument read into a local first, the addition after.
+                    let node = self.graph.node(*x);
+                    let mut args = Vec::new();
+                    for (j, a) in node.args.iter().enumerate() {
+                        let value = self.values[a].operand();
+                        let arg = ident(format!("__mg_u{}_{k}_{j}", id.0));
+                        read.extend(quote!(let #arg = #value;));
+                        args.push(Value::Scalar(quote!(#arg)));
+                    }
+                    let target = quote!(#c);
+                    let add = node.op.rule().add_into(&target, &args);
+                    write.extend(add.expect("a scatter adds in place"));
                 }
                 Update::Assign(out) => {
                     let once = updates
@@ -245,13 +248,10 @@ impl EmitCx<'_> {
         };
         let x_node = self.graph.node(x);
         match &x_node.op {
-            Op::Scatter(_)
+            Op::Scatter(_) | Op::ViewScatter(_)
                 if !negate && super::conforms(self.graph.shape(x), self.graph.shape(cin)) =>
             {
-                Update::Entry {
-                    y: x_node.args[0],
-                    index: x_node.args[1..].to_vec(),
-                }
+                Update::Scatter(x)
             }
             _ if super::conforms(self.graph.shape(x), self.graph.shape(cin))
                 && self.graph.shape(x).is_matrix() == self.graph.shape(cin).is_matrix() =>

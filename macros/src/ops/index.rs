@@ -76,6 +76,10 @@ impl Rule for Scatter {
             #z
         })
     }
+    fn add_into(&self, target: &TokenStream, a: &[Value]) -> Option<TokenStream> {
+        let (y, index) = (a[0].operand(), index_tokens(&a[1..]));
+        Some(quote!(#target[#index] += #y;))
+    }
     /// Linear in `y`: `ȳ = C̄[i]`.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let n = g.node(node).clone();

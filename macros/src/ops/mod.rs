@@ -59,6 +59,7 @@ mod linalg;
 mod reduce;
 mod stable;
 mod structured;
+mod view;
 
 pub use arith::*;
 pub use control::*;
@@ -71,6 +72,7 @@ pub use linalg::*;
 pub use reduce::*;
 pub use stable::*;
 pub use structured::*;
+pub use view::*;
 
 use proc_macro2::TokenStream;
 
@@ -99,6 +101,14 @@ pub trait Rule {
     /// matrix: its local is then a reference, never moved or reused.
     fn borrows(&self) -> bool {
         false
+    }
+
+    /// For an operation placing a value into a zero matrix (the adjoint of
+    /// reading an entry or a block): the statement adding it into `target`
+    /// in place instead, from the same arguments.
+    fn add_into(&self, target: &TokenStream, args: &[Value]) -> Option<TokenStream> {
+        let _ = (target, args);
+        None
     }
 
     /// Given `cbar`, the adjoint of the result `node`, the contribution to the
@@ -196,7 +206,7 @@ ops! {
     // integers, `bool`s and casts
     IntLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access
-    Entry, Scatter, DataEntry,
+    Entry, Scatter, DataEntry, View, ViewScatter, Diagonal, DiagonalScatter,
     // loops
     RegionParam, Loop, If, Output, Tape, TapeRead,
     // arithmetic

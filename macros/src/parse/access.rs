@@ -34,7 +34,112 @@ fn is_integer_type(name: &str) -> bool {
     is_integer_suffix(name)
 }
 
+/// The view a method call reads, when it is one (`row`, `fixed_rows::<2>`,
+/// …); `None` for other methods. Malformed turbofishes are left to the view
+/// parser's error.
+pub fn view_kind(m: &ExprMethodCall) -> Option<Result<ViewKind, ()>> {
+    let consts: Vec<Option<usize>> = m
+        .turbofish
+        .iter()
+        .flat_map(|t| &t.args)
+        .map(|a| match a {
+            syn::GenericArgument::Const(Expr::Lit(l)) => match &l.lit {
+                syn::Lit::Int(i) => i.base10_parse().ok(),
+                _ => None,
+            },
+            syn::GenericArgument::Type(syn::Type::Path(p)) => {
+                let name = p.path.get_ident()?.to_string();
+                name.strip_prefix('U').and_then(|n| n.parse().ok())
+            }
+            _ => None,
+        })
+        .collect();
+    let kind = match (m.method.to_string().as_str(), consts.as_slice()) {
+        ("row", []) => ViewKind::Row,
+        ("column", []) => ViewKind::Column,
+        ("rows", []) => ViewKind::Rows,
+        ("columns", []) => ViewKind::Columns,
+        ("view", []) => ViewKind::View,
+        ("fixed_rows", [Some(n)]) => ViewKind::FixedRows(*n),
+        ("fixed_columns", [Some(n)]) => ViewKind::FixedColumns(*n),
+        ("fixed_view", [Some(r), Some(c)]) => ViewKind::FixedView(*r, *c),
+        ("fixed_rows" | "fixed_columns" | "fixed_view", _) => return Some(Err(())),
+        _ => return None,
+    };
+    Some(Ok(kind))
+}
+
 impl BodyParser<'_> {
+    /// A view of a matrix: `x.row(i)`, `x.rows(a, n)`, `x.fixed_view::<2, 2>(i, j)`, …
+    pub(super) fn view(
+        &mut self,
+        m: &ExprMethodCall,
+        kind: Result<ViewKind, ()>,
+    ) -> Result<Id, ()> {
+        let Ok(kind) = kind else {
+            return self.fail(
+                m,
+                format!("`{}` needs its sizes as integer literals, as in `x.fixed_rows::<2>(0)` or `x.fixed_view::<2, 3>(i, j)`", m.method),
+            );
+        };
+        let x = self.expr(&m.receiver)?;
+        let shape = self.g.shape(x);
+        if !shape.is_matrix() {
+            let shown = self.g.dims.show(shape).to_string();
+            return self.fail(
+                &m.receiver,
+                format!("`{}` needs a matrix or vector, found {shown}", m.method),
+            );
+        }
+        // `view((i, j), (r, c))` takes two pairs.
+        let flat: Vec<&Expr> = match kind {
+            ViewKind::View => m
+                .args
+                .iter()
+                .flat_map(|a| match a {
+                    Expr::Tuple(t) if t.elems.len() == 2 => t.elems.iter().collect(),
+                    other => vec![other],
+                })
+                .collect(),
+            _ => m.args.iter().collect(),
+        };
+        if flat.len() != kind.arity() {
+            return self.fail(
+                m,
+                format!(
+                    "`{}` takes {} integer arguments here",
+                    m.method,
+                    kind.arity()
+                ),
+            );
+        }
+        let mut args = vec![x];
+        for a in flat {
+            args.push(self.integer(a)?);
+        }
+        let (rows, cols) = (shape.rows(), shape.cols());
+        let dynamic = |p: &mut Self, k: usize| p.g.dims.fresh(crate::shape::Origin::Int(args[k]));
+        let result = match kind {
+            ViewKind::Row => Shape::Matrix(Dim::Fixed(1), cols),
+            ViewKind::Column => Shape::Matrix(rows, Dim::Fixed(1)),
+            ViewKind::Rows => Shape::Matrix(dynamic(self, 2), cols),
+            ViewKind::Columns => Shape::Matrix(rows, dynamic(self, 2)),
+            ViewKind::FixedRows(n) => Shape::Matrix(Dim::Fixed(n), cols),
+            ViewKind::FixedColumns(n) => Shape::Matrix(rows, Dim::Fixed(n)),
+            ViewKind::FixedView(r, c) => Shape::Matrix(Dim::Fixed(r), Dim::Fixed(c)),
+            ViewKind::View => Shape::Matrix(dynamic(self, 3), dynamic(self, 4)),
+        };
+        self.g.span = m.span();
+        self.build(
+            m,
+            View {
+                kind,
+                shape: result,
+            },
+            &args,
+        )
+    }
+
     /// `l op r`: arithmetic on scalars, matrices or integers, or a comparison.
     /// An unsuffixed literal beside an integer is an integer (`n - 1`).
     pub(super) fn binary(&mut self, tokens: &Expr, op: &BinOp, l: Id, r: Id) -> Result<Id, ()> {

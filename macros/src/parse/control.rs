@@ -50,6 +50,8 @@ enum Element {
     Entry(Id),
     /// Entry `i` of data (`xs.iter()`), of this shape.
     Data(Id, Shape),
+    /// Column or row `i` of a matrix (`x.column_iter()`, `x.row_iter()`).
+    View(Id, ViewKind, Shape),
     /// A pair (`enumerate`, `zip`).
     Pair(Box<Element>, Box<Element>),
 }
@@ -430,6 +432,13 @@ impl BodyParser<'_> {
                     Element::Index => Ok(index),
                     Element::Entry(x) => self.build(pat, Entry, &[*x, index]),
                     Element::Data(x, shape) => self.build(pat, DataEntry(*shape), &[*x, index]),
+                    Element::View(x, kind, shape) => {
+                        let view = View {
+                            kind: *kind,
+                            shape: *shape,
+                        };
+                        self.build(pat, view, &[*x, index])
+                    }
                     Element::Pair(..) => {
                         self.error(pat, "this iterates over pairs: bind them as `(a, b)`")
                     }
@@ -450,7 +459,7 @@ impl BodyParser<'_> {
                 self.bind_pattern(&t.elems[0], a, index);
                 self.bind_pattern(&t.elems[1], b, index);
             }
-            (Pat::Reference(r), Element::Entry(_) | Element::Data(..)) => {
+            (Pat::Reference(r), Element::Entry(_) | Element::Data(..) | Element::View(..)) => {
                 self.bind_pattern(&r.pat, element, index)
             }
             (Pat::Paren(p), _) => self.bind_pattern(&p.pat, element, index),
@@ -492,7 +501,10 @@ impl BodyParser<'_> {
             }
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "rev" => {
                 let mut inner = self.iteration(&m.receiver)?;
-                if !matches!(inner.element, Element::Index | Element::Entry(_) | Element::Data(..)) {
+                if !matches!(
+                    inner.element,
+                    Element::Index | Element::Entry(_) | Element::Data(..) | Element::View(..)
+                ) {
                     return self.fail(m, "`rev` is supported on a range or directly on `iter()`");
                 }
                 inner.range.rev = !inner.range.rev;
@@ -500,7 +512,12 @@ impl BodyParser<'_> {
             }
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "enumerate" => {
                 let inner = self.iteration(&m.receiver)?;
-                if inner.range.rev || !matches!(inner.element, Element::Entry(_) | Element::Data(..) | Element::Pair(..)) {
+                if inner.range.rev
+                    || !matches!(
+                        inner.element,
+                        Element::Entry(_) | Element::Data(..) | Element::View(..) | Element::Pair(..)
+                    )
+                {
                     return self.fail(m, "`enumerate` is supported on `iter()` and `zip`");
                 }
                 Ok(Iteration {
@@ -524,6 +541,30 @@ impl BodyParser<'_> {
                 })
             }
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter" => self.entries(&m.receiver),
+            Expr::MethodCall(m)
+                if m.args.is_empty() && (m.method == "column_iter" || m.method == "row_iter") =>
+            {
+                let x = self.expr(&m.receiver)?;
+                let shape = self.g.shape(x);
+                if !shape.is_matrix() {
+                    return self.fail(&m.receiver, format!("`{}` needs a matrix", m.method));
+                }
+                let (kind, count, element) = if m.method == "column_iter" {
+                    let one = crate::shape::Dim::Fixed(1);
+                    (ViewKind::Column, shape.cols(), Shape::Matrix(shape.rows(), one))
+                } else {
+                    let one = crate::shape::Dim::Fixed(1);
+                    (ViewKind::Row, shape.rows(), Shape::Matrix(one, shape.cols()))
+                };
+                let lo = self.g.build(IntLit(0), &[]);
+                let hi = self.dim_value(count);
+                Ok(Iteration {
+                    lo,
+                    hi,
+                    range: forwards,
+                    element: Element::View(x, kind, element),
+                })
+            }
             Expr::Reference(r) => self.entries(&r.expr),
             Expr::Path(_) => self.entries(e),
             _ => self.fail(

@@ -508,6 +508,9 @@ impl BodyParser<'_> {
 
     fn method(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
         let name = m.method.to_string();
+        if let Some(kind) = access::view_kind(m) {
+            return self.view(m, kind);
+        }
         if let Some(t) = &m.turbofish {
             return self.error(
                 t,
@@ -533,6 +536,11 @@ impl BodyParser<'_> {
             "clone" | "clone_owned" if m.args.is_empty() => return self.expr(&m.receiver),
             "map" => return self.map(m),
             "nrows" | "ncols" | "len" if m.args.is_empty() => return self.size(m),
+            "diagonal" if m.args.is_empty() => {
+                let x = self.expr(&m.receiver)?;
+                self.g.span = m.span();
+                return self.build(m, Diagonal, &[x]);
+            }
             "ln" if is_call_of(&m.receiver, "determinant") => return self.log_determinant(m),
             _ => {}
         }
