@@ -113,11 +113,7 @@ pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
             let body = emit::body(g, &read.params, value, &outs);
             let doc = doc(g, &read.func.sig.ident, &read.params, value, &outs);
             // A parameter the gradient does not need is still the user's to declare.
-            // Loops over entries are written as index loops.
-            let loops =
-                (g.regions.len() > 1).then(|| quote!(#[allow(clippy::needless_range_loop)]));
-            let attrs =
-                quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_parens)] #loops);
+            let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_parens)]);
             generated_fn(
                 &read.func,
                 "grad",

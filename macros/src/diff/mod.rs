@@ -122,14 +122,27 @@ fn name_adjoints(g: &mut Graph, adjoints: &HashMap<Id, Id>, output: Id) {
 /// the direction of its paired node (`None` where a tangent is zero). Fails with
 /// the node whose operation has no tangent rule.
 pub fn tangents(g: &mut Graph, targets: &[Id], seeds: &[(Id, Id)]) -> Result<Vec<Option<Id>>, Id> {
+    let region = g.region;
+    tangents_in(g, targets, seeds, region)
+}
+
+/// [`tangents`] over the nodes of `region`: a loop or branch in it takes its
+/// tangent as one node (the loop of tangents, `region::loop_tangent`).
+fn tangents_in(
+    g: &mut Graph,
+    targets: &[Id],
+    seeds: &[(Id, Id)],
+    region: RegionId,
+) -> Result<Vec<Option<Id>>, Id> {
     let Some(&last) = targets.iter().max() else {
         return Ok(Vec::new());
     };
     let active = g.depends_on(last, |id, _| seeds.iter().any(|&(s, _)| s == id));
     let mut tangent: HashMap<Id, Id> = seeds.iter().copied().collect();
+    let saved = std::mem::replace(&mut g.region, region);
     for (i, &is_active) in active.iter().enumerate() {
         let id = Id(i as u32);
-        if !is_active || tangent.contains_key(&id) {
+        if !is_active || tangent.contains_key(&id) || g.node(id).region != region {
             continue;
         }
         let node = g.node(id).clone();
@@ -138,13 +151,22 @@ pub fn tangents(g: &mut Graph, targets: &[Id], seeds: &[(Id, Id)]) -> Result<Vec
             continue;
         }
         g.span = node.span;
-        match node.op.rule().tangent(g, id, &dargs) {
+        let result = match &node.op {
+            Op::Loop(_) => region::loop_tangent(g, id, &dargs),
+            Op::If(_) => region::if_tangent(g, id, &dargs),
+            op => op.rule().tangent(g, id, &dargs).map_err(|()| id),
+        };
+        match result {
             Ok(Some(t)) => {
                 tangent.insert(id, t);
             }
             Ok(None) => {}
-            Err(()) => return Err(id),
+            Err(failed) => {
+                g.region = saved;
+                return Err(failed);
+            }
         }
     }
+    g.region = saved;
     Ok(targets.iter().map(|t| tangent.get(t).copied()).collect())
 }

@@ -233,6 +233,140 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
     contributions
 }
 
+/// The tangent of loop `id` (MATH.md: the loop of tangents, run forwards):
+/// a loop carrying each value and then its tangent, whose body is the
+/// forward body followed by its tangent rules; given the tangents `dargs` of
+/// the loop's arguments. Output `k` of the loop has as tangent output
+/// `carried + k` of this one (an integer's tangent is a placeholder 0).
+pub fn loop_tangent(g: &mut Graph, id: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, Id> {
+    let node = g.node(id).clone();
+    let Op::Loop(l) = node.op.clone() else {
+        unreachable!("the tangent of a loop")
+    };
+    let info = g.region_info(l.region).clone();
+    let n = l.carried;
+    let outer = g.region;
+    let (body, _) = g.open_region();
+    let mut inputs = vec![g.build(
+        RegionParam {
+            k: 0,
+            shape: Shape::Int,
+        },
+        &[],
+    )];
+    for k in 0..2 * n {
+        let shape = g.shape(info.inputs[1 + k % n]);
+        inputs.push(g.build(RegionParam { k: 1 + k, shape }, &[]));
+    }
+    let mut map: HashMap<Id, Id> = info
+        .inputs
+        .iter()
+        .copied()
+        .zip(inputs.iter().copied())
+        .collect();
+    clone_region(g, l.region, &mut map);
+    let at = |x: Id| *map.get(&x).unwrap_or(&x);
+    let mut seeds: Vec<(Id, Id)> = (0..n)
+        .filter(|&k| differentiable(g, inputs[1 + k]))
+        .map(|k| (inputs[1 + k], inputs[1 + n + k]))
+        .collect();
+    for a in l.captures(node.args.len()) {
+        if let Some(d) = dargs[a] {
+            seeds.push((node.args[a], d));
+        }
+    }
+    let outputs: Vec<Id> = info.outputs.iter().map(|&o| at(o)).collect();
+    let tangents = super::tangents_in(g, &outputs, &seeds, body)?;
+    let mut all = outputs.clone();
+    for (k, t) in tangents.into_iter().enumerate() {
+        all.push(match t {
+            Some(t) => t,
+            None => zero_tangent(g, inputs[1 + n + k]),
+        });
+    }
+    let region = g.region_info_mut(body);
+    region.inputs = inputs.clone();
+    region.outputs = all;
+    g.region = outer;
+
+    let mut args = node.args[..2 + n].to_vec();
+    for k in 0..n {
+        args.push(match dargs[2 + k] {
+            Some(d) => d,
+            None => zero_tangent(g, inputs[1 + n + k]),
+        });
+    }
+    args.extend(g.captures(body));
+    let tangent = g.build(
+        Loop {
+            region: body,
+            carried: 2 * n,
+            ..l
+        },
+        &args,
+    );
+    g.region_info_mut(body).owner = Some(tangent);
+    Ok(Some(tangent))
+}
+
+/// The tangent of branch `id`: a branch on the same condition whose sides
+/// yield their values and then their tangents.
+pub fn if_tangent(g: &mut Graph, id: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, Id> {
+    let node = g.node(id).clone();
+    let Op::If(branch) = node.op.clone() else {
+        unreachable!("the tangent of an `if`")
+    };
+    let seeds: Vec<(Id, Id)> = (1..node.args.len())
+        .filter_map(|a| Some((node.args[a], dargs[a]?)))
+        .collect();
+    let outer = g.region;
+    let mut sides = Vec::new();
+    for side in [branch.then, branch.otherwise] {
+        let info = g.region_info(side).clone();
+        let (copy, _) = g.open_region();
+        let mut map = HashMap::new();
+        clone_region(g, side, &mut map);
+        let outputs: Vec<Id> = info
+            .outputs
+            .iter()
+            .map(|o| *map.get(o).unwrap_or(o))
+            .collect();
+        let tangents = super::tangents_in(g, &outputs, &seeds, copy)?;
+        let mut all = outputs.clone();
+        for (out, t) in outputs.iter().zip(tangents) {
+            all.push(match t {
+                Some(t) => t,
+                None => zero_tangent(g, *out),
+            });
+        }
+        g.region_info_mut(copy).outputs = all;
+        g.region = outer;
+        sides.push(copy);
+    }
+    let mut args = vec![node.args[0]];
+    args.extend(captures_of(g, &sides));
+    let tangent = g.build(
+        If {
+            then: sides[0],
+            otherwise: sides[1],
+            outputs: 2 * branch.outputs,
+        },
+        &args,
+    );
+    for side in sides {
+        g.region_info_mut(side).owner = Some(tangent);
+    }
+    Ok(Some(tangent))
+}
+
+/// A zero tangent for values like `x` (an integer's is a placeholder 0).
+fn zero_tangent(g: &mut Graph, x: Id) -> Id {
+    match g.shape(x) {
+        Shape::Int => g.build(IntLit(0), &[]),
+        shape => zero(g, shape),
+    }
+}
+
 /// What the regions `sides` capture together, in id order.
 pub fn captures_of(g: &Graph, sides: &[RegionId]) -> Vec<Id> {
     let mut all: Vec<Id> = sides.iter().flat_map(|&r| g.captures(r)).collect();

@@ -183,7 +183,8 @@ impl EmitCx<'_> {
         self.values.insert(id, Value::Scalar(quote!(#name)));
         let span = node.span;
         quote_spanned!(span=>
-            #[allow(unused_mut)]
+            // Loops over entries are index loops.
+            #[allow(unused_mut, clippy::needless_range_loop)]
             let #name = {
                 #start
                 for #index in #range {

@@ -162,6 +162,21 @@ impl Rule for Output {
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         unreachable!("the sweep hands an output's adjoint to its loop")
     }
+    /// The tangent of a loop or branch yields its values, then their
+    /// tangents: output `k`'s tangent is the tangent node's `n + k`.
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let n = yields(g.op(g.node(node).args[0])).expect("an output of a loop or an `if`");
+        Ok(dargs[0].map(|t| {
+            let k = n + self.k;
+            g.build(
+                Output {
+                    k,
+                    shape: self.shape,
+                },
+                &[t],
+            )
+        }))
+    }
     fn formula(&self, a: &[Formula]) -> Formula {
         call(&format!("out{}", self.k), a)
     }
@@ -188,6 +203,18 @@ impl Rule for Tape {
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         vec![None]
+    }
+    /// The tape of the tangent loop's carried value `n + k` (which carries
+    /// `2n` values, its tapes after them).
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let n = yields(g.op(g.node(node).args[0])).expect("a tape of a loop");
+        Ok(dargs[0].map(|t| {
+            let tape = Tape {
+                k: n + self.k,
+                at: 3 * n + self.k,
+            };
+            g.build(tape, &[t])
+        }))
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call(&format!("tape{}", self.k), a)
@@ -217,6 +244,11 @@ impl Rule for TapeRead {
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         vec![None, None]
+    }
+    /// Linear in the tape.
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let position = g.node(node).args[1];
+        Ok(dargs[0].map(|dtape| g.build(self.clone(), &[dtape, position])))
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("read", a)
