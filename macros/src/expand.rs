@@ -347,5 +347,9 @@ pub fn doc(
         lines.push(String::new());
         lines.push(format!(" {}", defs.trim_start_matches(", ")));
     }
+    if g.regions.len() > 1 {
+        lines.push(String::new());
+        lines.push(" A `(loop)` is a value a loop or branch of the generated code computes: each loop of the function is differentiated by a loop over the same range, run backwards.".to_owned());
+    }
     lines.join("\n")
 }

@@ -35,6 +35,9 @@ enum Update {
     /// `c[i] += y` (or `c.row_mut(i) += y`, …): the adjoint of an entry or
     /// a block read inside the loop, accumulated in place.
     Scatter(Id),
+    /// `c[i] = y` (or `c.row_mut(i).copy_from(y)`, …): a write into the
+    /// carried value, done on it.
+    Write(Id),
     /// `c = out`.
     Assign(Id),
 }
@@ -80,7 +83,10 @@ impl EmitCx<'_> {
         let mut start = TokenStream::new();
         for (k, a) in l.inits().enumerate() {
             let c = &carried[k];
-            let init = owned(&args[a]);
+            let init = match &args[a] {
+                Value::Moved(t, _) => t.clone(),
+                _ => self.owned(node.args[a], false),
+            };
             start.extend(quote!(let mut #c = #init;));
         }
         for tape in tapes.iter().flatten() {
@@ -118,6 +124,7 @@ impl EmitCx<'_> {
                 Update::Same => Vec::new(),
                 Update::InPlace { x, .. } => vec![*x],
                 Update::Scatter(x) => self.graph.node(*x).args.clone(),
+                Update::Write(out) => self.graph.node(*out).args[1..].to_vec(),
                 Update::Assign(out) => vec![*out],
             })
             .collect();
@@ -143,19 +150,23 @@ impl EmitCx<'_> {
                         quote!(#c += #tmp;)
                     });
                 }
-                Update::Scatter(x) => {
-                    // Each argument read into a local first, the addition after.
+                Update::Scatter(x) | Update::Write(x) => {
+                    // Each argument read into a local first, the change after.
                     let node = self.graph.node(*x);
+                    let skip = usize::from(matches!(update, Update::Write(_)));
                     let mut args = Vec::new();
-                    for (j, a) in node.args.iter().enumerate() {
+                    for (j, a) in node.args.iter().enumerate().skip(skip) {
                         let value = self.values[a].operand();
                         let arg = ident(format!("__mg_u{}_{k}_{j}", id.0));
                         read.extend(quote!(let #arg = #value;));
                         args.push(Value::Scalar(quote!(#arg)));
                     }
-                    let target = quote!(#c);
-                    let add = node.op.rule().add_into(&target, &args);
-                    write.extend(add.expect("a scatter adds in place"));
+                    let (target, rule) = (quote!(#c), node.op.rule());
+                    let change = match update {
+                        Update::Scatter(_) => rule.add_into(&target, &args),
+                        _ => rule.update_in_place(&target, &args),
+                    };
+                    write.extend(change.expect("an update in place"));
                 }
                 Update::Assign(out) => {
                     let once = updates
@@ -238,6 +249,14 @@ impl EmitCx<'_> {
             return Update::Same;
         }
         let node = self.graph.node(out);
+        if matches!(node.op, Op::SetEntry(_) | Op::SetView(_)) && node.args[0] == cin {
+            let reads_carried = node.args[1..].iter().any(|a| carried.contains(a));
+            return if reads_carried {
+                Update::Assign(out)
+            } else {
+                Update::Write(out)
+            };
+        }
         let other = match (&node.op, node.args.as_slice()) {
             (Op::Add(_), [a, x]) if *a == cin => Some((*x, false)),
             (Op::Add(_), [x, a]) if *a == cin => Some((*x, false)),
@@ -261,14 +280,5 @@ impl EmitCx<'_> {
             }
             _ => Update::Assign(out),
         }
-    }
-}
-
-/// A carried value's initial value, owned: moved if it may be, cloned if not.
-fn owned(v: &Value) -> TokenStream {
-    match v {
-        Value::Scalar(t) => t.clone(),
-        Value::Moved(t, _) => t.clone(),
-        Value::Matrix { receiver, .. } => quote!(#receiver.clone()),
     }
 }

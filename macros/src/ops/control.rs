@@ -99,7 +99,7 @@ impl Rule for Loop {
         unreachable!("the sweep differentiates loops through their outputs")
     }
     fn formula(&self, _: &[Formula]) -> Formula {
-        Formula::atom("loop")
+        Formula::atom("(loop)")
     }
 }
 
@@ -177,8 +177,8 @@ impl Rule for Output {
             )
         }))
     }
-    fn formula(&self, a: &[Formula]) -> Formula {
-        call(&format!("out{}", self.k), a)
+    fn formula(&self, _: &[Formula]) -> Formula {
+        Formula::atom("(loop)")
     }
 }
 

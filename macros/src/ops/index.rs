@@ -162,3 +162,65 @@ fn index_tokens(a: &[Value]) -> TokenStream {
         _ => unreachable!("one or two indices"),
     }
 }
+
+/// `Z = X` with entry `i` (or `(i, j)`) set to `y` (args `X, y, i(, j)`):
+/// `lp[c] = s;`. `dZ = dX` off the entry and `dy` on it, so `X̄` is `Z̄`
+/// with that entry zeroed (the old value is overwritten) and `ȳ = Z̄[i]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SetEntry;
+
+impl Rule for SetEntry {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "writing an entry")?;
+        scalar(a[1], dims, "an entry")?;
+        indices(&a[2..], dims)?;
+        Ok(a[0])
+    }
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let m = proc_macro2::Ident::new("__mg_m", proc_macro2::Span::mixed_site());
+        let x = owned(&a[0]);
+        let write = self.update_in_place(&quote!(#m), &a[1..]);
+        quote!({ let mut #m = #x; #write #m })
+    }
+    fn update_in_place(&self, target: &TokenStream, rest: &[Value]) -> Option<TokenStream> {
+        let (y, index) = (rest[0].operand(), index_tokens(&rest[1..]));
+        Some(quote!(#target[#index] = #y;))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let n = g.node(node).clone();
+        let index = &n.args[2..];
+        let zero = g.lit(0.0);
+        let xbar = g.build(SetEntry, &[&[cbar, zero][..], index].concat());
+        let ybar = g.build(Entry, &[&[cbar][..], index].concat());
+        let mut out = vec![Some(xbar), Some(ybar)];
+        out.extend(index.iter().map(|_| None));
+        out
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let n = g.node(node).clone();
+        let index = &n.args[2..];
+        let dy = dargs[1].unwrap_or_else(|| g.lit(0.0));
+        Ok(Some(match dargs[0] {
+            Some(dx) => g.build(SetEntry, &[&[dx, dy][..], index].concat()),
+            None => g.build(Scatter(n.shape), &[&[dy][..], index].concat()),
+        }))
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("set", a)
+    }
+}
+
+/// A matrix owned: moved when it may be, copied otherwise (`clone_owned`, so
+/// that a view is copied into a matrix of its own).
+pub(crate) fn owned(v: &Value) -> TokenStream {
+    match v {
+        Value::Moved(t, _) => t.clone(),
+        v => {
+            let x = v.receiver();
+            quote!(#x.clone_owned())
+        }
+    }
+}

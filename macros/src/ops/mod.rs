@@ -111,6 +111,14 @@ pub trait Rule {
         None
     }
 
+    /// For an operation writing into its first argument (`lp[c] = s`): the
+    /// statement doing so on `target`, which holds that argument, from the
+    /// other arguments `rest`.
+    fn update_in_place(&self, target: &TokenStream, rest: &[Value]) -> Option<TokenStream> {
+        let _ = (target, rest);
+        None
+    }
+
     /// Given `cbar`, the adjoint of the result `node`, the contribution to the
     /// adjoint of each argument (`None` where it is zero).
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>>;
@@ -206,7 +214,7 @@ ops! {
     // integers, `bool`s and casts
     IntLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access
-    Entry, Scatter, DataEntry, View, ViewScatter, Diagonal, DiagonalScatter,
+    Entry, Scatter, SetEntry, DataEntry, View, ViewScatter, SetView, Diagonal, DiagonalScatter,
     // loops
     RegionParam, Loop, If, Output, Tape, TapeRead,
     // arithmetic

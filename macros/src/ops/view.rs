@@ -274,3 +274,71 @@ impl Rule for DiagonalScatter {
         call("Diag", a)
     }
 }
+
+/// `Z = X` with one block replaced by `Y` (args `X, Y, integers…`):
+/// `out.row_mut(i).copy_from(&r);`, `out.set_column(j, &c);`. `X̄` is `Z̄`
+/// with the block zeroed, `Ȳ = Z̄[block]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SetView {
+    pub kind: ViewKind,
+}
+
+impl Rule for SetView {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        matrix(a[0], "writing a block")?;
+        matrix(a[1], "a block")?;
+        integers(&a[2..], dims, "writing a block")?;
+        Ok(a[0])
+    }
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let m = Ident::new("__mg_m", Span::mixed_site());
+        let x = super::index::owned(&a[0]);
+        let write = self.update_in_place(&quote!(#m), &a[1..]);
+        quote!({ let mut #m = #x; #write #m })
+    }
+    fn update_in_place(&self, target: &TokenStream, rest: &[Value]) -> Option<TokenStream> {
+        let (y, call) = (rest[0].operand(), self.kind.call(true, &rest[1..]));
+        Some(quote!(#target.#call.copy_from(#y);))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let n = g.node(node).clone();
+        let offsets = &n.args[2..];
+        let block = g.shape(n.args[1]);
+        let zero = g.lit(0.0);
+        let zeros = g.build(Filled(block), &[zero]);
+        let xbar = g.build(self.clone(), &[&[cbar, zeros][..], offsets].concat());
+        let view = View {
+            kind: self.kind,
+            shape: block,
+        };
+        let ybar = g.build(view, &[&[cbar][..], offsets].concat());
+        let mut out = vec![Some(xbar), Some(ybar)];
+        out.extend(offsets.iter().map(|_| None));
+        out
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let n = g.node(node).clone();
+        let offsets = &n.args[2..];
+        let block = g.shape(n.args[1]);
+        let dy = dargs[1].unwrap_or_else(|| {
+            let zero = g.lit(0.0);
+            g.build(Filled(block), &[zero])
+        });
+        Ok(Some(match dargs[0] {
+            Some(dx) => g.build(self.clone(), &[&[dx, dy][..], offsets].concat()),
+            None => {
+                let scatter = ViewScatter {
+                    kind: self.kind,
+                    shape: n.shape,
+                };
+                g.build(scatter, &[&[dy][..], offsets].concat())
+            }
+        }))
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("set", a)
+    }
+}

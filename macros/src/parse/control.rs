@@ -15,7 +15,7 @@ use crate::shape::Shape;
 
 /// Whether `e` is a statement form (it has no value the loss could end in).
 pub fn is_statement(e: &Expr) -> bool {
-    matches!(e, Expr::ForLoop(_) | Expr::Assign(_)) || compound(e).is_some()
+    matches!(e, Expr::ForLoop(_) | Expr::Assign(_)) || compound(e).is_some() || written(e).is_some()
 }
 
 /// Whether `e` is an `if` without `else`, which has no value.
@@ -75,6 +75,7 @@ impl BodyParser<'_> {
         match e {
             Expr::Assign(a) => self.assign(a),
             Expr::ForLoop(f) => self.for_loop(f),
+            Expr::MethodCall(m) if written(e).is_some() => self.write_block(m),
             Expr::If(i) => {
                 let _ = self.branch(i, false);
             }
@@ -239,6 +240,10 @@ impl BodyParser<'_> {
             return;
         };
         let value = self.expr(&a.right);
+        let value = match (&*a.left, value) {
+            (Expr::Index(i), Ok(v)) => self.write_entry(i, |_, _| Ok(v)),
+            (_, value) => value,
+        };
         self.rebind(&name, value, a);
     }
 
@@ -246,32 +251,115 @@ impl BodyParser<'_> {
         let Some(name) = self.target(&b.left) else {
             return;
         };
-        let current = self.expr(&b.left);
         let rhs = self.expr(&b.right);
-        let value = match (current, rhs) {
-            (Ok(c), Ok(r)) => {
+        let value = match (&*b.left, rhs) {
+            (_, Err(())) => Err(()),
+            (Expr::Index(i), Ok(r)) => self.write_entry(i, |p, entry| {
+                p.g.span = b.span();
+                p.binary(&Expr::Binary(b.clone()), &b.op, entry, r)
+            }),
+            (_, Ok(r)) => self.expr(&b.left).and_then(|c| {
                 self.g.span = b.span();
                 self.binary(&Expr::Binary(b.clone()), &b.op, c, r)
-            }
-            _ => Err(()),
+            }),
         };
         self.rebind(&name, value, b);
     }
 
-    /// The name an assignment writes, or an error at its left-hand side.
-    fn target(&mut self, left: &Expr) -> Option<String> {
-        match left {
-            Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
-                p.path.get_ident().map(ToString::to_string)
-            }
-            _ => {
-                let _ = self.error(
-                    left,
-                    "#[grad] supports assignments to a local variable, as in `s += t;` or `h = …;`",
-                );
-                None
-            }
+    /// `x[i] = …` (or `x[(i, j)] op= …`): `x` with that entry set to what
+    /// `value` makes of the entry's current value.
+    fn write_entry(
+        &mut self,
+        i: &syn::ExprIndex,
+        value: impl FnOnce(&mut Self, Id) -> Result<Id, ()>,
+    ) -> Result<Id, ()> {
+        let entry = self.index(i)?;
+        let mut args = self.g.node(entry).args.clone();
+        if !matches!(self.g.op(entry), Op::Entry(_)) {
+            return self.fail(
+                &i.expr,
+                "#[grad] writes entries of matrices and vectors only",
+            );
         }
+        let new = value(self, entry)?;
+        args.insert(1, new);
+        self.g.span = i.span();
+        self.build(i, SetEntry, &args)
+    }
+
+    /// `x.row_mut(i).copy_from(&r);`, `x.set_row(i, &r);`, `x.set_column(j, &c);`:
+    /// `x` with that block replaced.
+    fn write_block(&mut self, m: &syn::ExprMethodCall) {
+        let Some(name) = written(&Expr::MethodCall(m.clone())) else {
+            return;
+        };
+        let value = self.block_write(m);
+        self.rebind(&name, value, m);
+    }
+
+    fn block_write(&mut self, m: &syn::ExprMethodCall) -> Result<Id, ()> {
+        let (view, block) =
+            match (m.method.to_string().as_str(), &*m.receiver) {
+                ("copy_from", Expr::MethodCall(view)) if m.args.len() == 1 => {
+                    (view.clone(), &m.args[0])
+                }
+                (set, base) if m.args.len() == 2 => {
+                    // `set_row(i, &r)` writes what `row_mut(i)` views.
+                    let method = syn::Ident::new(&format!("{}_mut", &set[4..]), m.method.span());
+                    let mut args = syn::punctuated::Punctuated::new();
+                    args.push(m.args[0].clone());
+                    let view = syn::ExprMethodCall {
+                        attrs: Vec::new(),
+                        receiver: Box::new(base.clone()),
+                        dot_token: m.dot_token,
+                        method,
+                        turbofish: None,
+                        paren_token: m.paren_token,
+                        args,
+                    };
+                    (view, &m.args[1])
+                }
+                _ => return self.fail(
+                    m,
+                    "#[grad] writes blocks as `x.row_mut(i).copy_from(&r)` or `x.set_row(i, &r)`",
+                ),
+            };
+        // The view read by the same method without `_mut`.
+        let mut read = view.clone();
+        let method = read.method.to_string();
+        read.method = syn::Ident::new(method.trim_end_matches("_mut"), read.method.span());
+        let Some(kind) = super::access::view_kind(&read) else {
+            return self.fail(
+                &view.method,
+                format!("`{method}` is not a view #[grad] writes into"),
+            );
+        };
+        let old = self.view(&read, kind)?;
+        let mut args = self.g.node(old).args.clone();
+        let y = self.expr(block)?;
+        args.insert(1, y);
+        let kind = match self.g.op(old) {
+            Op::View(v) => v.kind,
+            _ => unreachable!("a view"),
+        };
+        self.g.span = m.span();
+        self.build(m, SetView { kind }, &args)
+    }
+
+    /// The name an assignment writes (`s`, or `x` of `x[i]`), or an error at
+    /// its left-hand side.
+    fn target(&mut self, left: &Expr) -> Option<String> {
+        let name = match left {
+            Expr::Index(i) => base_name(&i.expr),
+            left => base_name(left),
+        };
+        if name.is_none() {
+            let _ = self.error(
+                left,
+                "#[grad] supports assignments to a local variable or its entries, as in `s += t;`, `h = …;` or `lp[c] = s;`",
+            );
+        }
+        name
     }
 
     /// Binds `name` (bound before) to `value`.
@@ -616,6 +704,30 @@ impl BodyParser<'_> {
     }
 }
 
+/// The variable `e` names, if it is a plain name.
+fn base_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    }
+}
+
+/// The variable a block-writing statement writes into: `x` of
+/// `x.row_mut(i).copy_from(&r)` or `x.set_row(i, &r)`.
+fn written(e: &Expr) -> Option<String> {
+    let Expr::MethodCall(m) = e else { return None };
+    match m.method.to_string().as_str() {
+        "copy_from" => match &*m.receiver {
+            Expr::MethodCall(view) if view.method.to_string().ends_with("_mut") => {
+                base_name(&view.receiver)
+            }
+            _ => None,
+        },
+        "set_row" | "set_column" => base_name(&m.receiver),
+        _ => None,
+    }
+}
+
 /// The names assigned anywhere in `stmts` (nested loops included), in order
 /// of first assignment.
 fn assigned_names(list: &[syn::Stmt]) -> Vec<String> {
@@ -624,12 +736,14 @@ fn assigned_names(list: &[syn::Stmt]) -> Vec<String> {
             Expr::Assign(a) => Some(&*a.left),
             _ => compound(e).map(|b| &*b.left),
         };
-        if let Some(Expr::Path(p)) = target {
-            if let Some(i) = p.path.get_ident() {
-                let name = i.to_string();
-                if !out.contains(&name) {
-                    out.push(name);
-                }
+        let name = match target {
+            Some(Expr::Index(i)) => base_name(&i.expr),
+            Some(t) => base_name(t),
+            None => written(e),
+        };
+        if let Some(name) = name {
+            if !out.contains(&name) {
+                out.push(name);
             }
         }
         match e {
