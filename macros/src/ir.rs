@@ -155,6 +155,23 @@ impl Graph {
         id
     }
 
+    /// Gives node `id` a new operation and arguments (a loop taking on more
+    /// carried values); its arguments must still precede it.
+    pub fn replace(&mut self, id: Id, op: Op, args: &[Id]) {
+        debug_assert!(
+            args.iter()
+                .all(|&a| a < id || self.nodes[a.index()].args.is_empty()),
+            "computed arguments precede their node"
+        );
+        let node = &mut self.nodes[id.index()];
+        self.memo
+            .remove(&(node.op.clone(), node.args.clone(), node.region));
+        node.op = op;
+        node.args = args.to_vec();
+        self.memo
+            .insert((node.op.clone(), node.args.clone(), node.region), id);
+    }
+
     /// A scalar literal.
     pub fn lit(&mut self, v: f64) -> Id {
         self.build(crate::ops::Lit(v.to_bits()), &[])
@@ -183,7 +200,10 @@ impl Graph {
             // Integers and `bool`s are constants whatever they are computed from.
             let constant = matches!(n.shape, Shape::Int | Shape::Bool);
             mark[i] = !constant
-                && (carried || pred(Id(i as u32), n) || n.args.iter().any(|a| mark[a.index()]));
+                && (carried
+                    || pred(Id(i as u32), n)
+                    // (A loop may read a literal built after it.)
+                    || n.args.iter().any(|a| mark.get(a.index()) == Some(&true)));
         }
         mark
     }

@@ -85,7 +85,7 @@ fn sweep(
         };
         for (&arg, contribution) in node.args.iter().zip(contributions) {
             let Some(c) = contribution else { continue };
-            if active[arg.index()] {
+            if active.get(arg.index()) == Some(&true) {
                 add(g, &mut adjoints, arg, c);
             }
         }

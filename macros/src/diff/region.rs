@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use super::sweep;
 use crate::ir::{Graph, Id, Region, RegionId};
 use crate::ops::{
-    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeRead,
+    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeRead, Zeros,
 };
 use crate::shape::Shape;
 
@@ -143,6 +143,9 @@ pub fn loop_adjoint(
     region.inputs = inputs;
     region.outputs = outputs;
     g.region = outer;
+    if let Some(contributions) = fuse(g, id, &captured, cbars, reverse) {
+        return contributions;
+    }
 
     // Started from the adjoints of the loop's results, and zero accumulators.
     let mut args = vec![lo, hi];
@@ -177,6 +180,121 @@ pub fn loop_adjoint(
         contributions[arg] = Some(g.build(Output { k, shape }, &[rl]));
     }
     contributions
+}
+
+/// A loop whose one differentiated carried value is a sum (`s += g(i, θ)`,
+/// whose adjoint `s̄` passes through every iteration unchanged) and whose
+/// reverse body reads no tape: its adjoint contributions are linear in `s̄`
+/// and the same in any order, so the forward loop itself accumulates them for
+/// `s̄ = 1`, reading the values it computes anyway, and `θ̄ = s̄ Σᵢ ∂gᵢ/∂θ`
+/// after it: one loop for the value and the gradient, nothing stored, as a
+/// hand-written gradient does. `None` when the loop is not of this form (the
+/// reverse loop `reverse` is then used).
+fn fuse(
+    g: &mut Graph,
+    id: Id,
+    captured: &[usize],
+    cbars: &[Option<Id>],
+    reverse: RegionId,
+) -> Option<Vec<Option<Id>>> {
+    let node = g.node(id).clone();
+    let Op::Loop(l) = node.op.clone() else {
+        unreachable!("a loop")
+    };
+    let forward = g.region_info(l.region).clone();
+    let backward = g.region_info(reverse).clone();
+    let float: Vec<usize> = (0..l.carried)
+        .filter(|&k| differentiable(g, forward.inputs[1 + k]))
+        .collect();
+    let ([k], [_, bar, ..]) = (float.as_slice(), backward.inputs.as_slice()) else {
+        return None;
+    };
+    let seed = cbars[*k]?;
+    let passes_through = backward.outputs[0] == *bar && g.shape(*bar) == Shape::Scalar;
+    if !passes_through || reads_tape(g, &backward.outputs, reverse) {
+        return None;
+    }
+    // The reverse body's accumulations, for s̄ = 1, in the forward body.
+    let outer = std::mem::replace(&mut g.region, l.region);
+    let one = g.lit(1.0);
+    let mut map: HashMap<Id, Id> =
+        HashMap::from([(backward.inputs[0], forward.inputs[0]), (*bar, one)]);
+    let mut accumulators = Vec::new();
+    for (j, &a) in captured.iter().enumerate() {
+        let shape = g.shape(node.args[a]);
+        let param = g.build(
+            RegionParam {
+                k: 1 + l.carried + j,
+                shape,
+            },
+            &[],
+        );
+        map.insert(backward.inputs[2 + j], param);
+        accumulators.push(param);
+    }
+    clone_region(g, reverse, &mut map);
+    g.region = outer;
+    let updates: Vec<Id> = backward.outputs[1..]
+        .iter()
+        .map(|o| *map.get(o).unwrap_or(o))
+        .collect();
+
+    let mut args = node.args[..2 + l.carried].to_vec();
+    for &a in captured {
+        args.push(match g.shape(node.args[a]) {
+            Shape::Matrix(..) => g.build(Zeros(g.shape(node.args[a])), &[]),
+            _ => g.lit(0.0),
+        });
+    }
+    let (inputs, outputs) = (forward.inputs.len(), forward.outputs.len());
+    let info = g.region_info_mut(l.region);
+    info.inputs.extend(accumulators);
+    info.outputs.extend(updates);
+    args.extend(g.captures(l.region));
+    // Values computed after the loop cannot be read by it (leaves can).
+    if args.iter().any(|&a| a > id && !g.node(a).args.is_empty()) {
+        let info = g.region_info_mut(l.region);
+        info.inputs.truncate(inputs);
+        info.outputs.truncate(outputs);
+        return None;
+    }
+    let fused = Loop {
+        carried: l.carried + captured.len(),
+        ..l
+    };
+    g.replace(id, fused.into(), &args);
+
+    let mut contributions = vec![None; node.args.len()];
+    contributions[2 + k] = Some(seed);
+    for (j, &a) in captured.iter().enumerate() {
+        let shape = g.shape(node.args[a]);
+        let total = g.build(
+            Output {
+                k: l.carried + j,
+                shape,
+            },
+            &[id],
+        );
+        let (op, factors) = g.product(seed, total);
+        contributions[a] = Some(g.build(op, &factors));
+    }
+    Some(contributions)
+}
+
+/// Whether the results `outputs` of region `r` read a tape.
+fn reads_tape(g: &Graph, outputs: &[Id], r: RegionId) -> bool {
+    let mut stack = outputs.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(x) = stack.pop() {
+        if !seen.insert(x) || !g.within(g.node(x).region, r) {
+            continue;
+        }
+        if matches!(g.op(x), Op::TapeRead(_)) {
+            return true;
+        }
+        stack.extend(g.node(x).args.iter().copied());
+    }
+    false
 }
 
 /// The contributions of branch `id` to the adjoints of its arguments, given

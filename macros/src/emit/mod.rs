@@ -260,7 +260,10 @@ impl<'a> EmitCx<'a> {
             let node = self.graph.node(id);
             reads[i] = id != bound
                 && (matches!(node.op, Op::LambdaParam(_))
-                    || node.args.iter().any(|a| reads[a.index()]));
+                    || node
+                        .args
+                        .iter()
+                        .any(|a| reads.get(a.index()) == Some(&true)));
         }
         reads[root.index()]
     }
@@ -323,6 +326,14 @@ impl<'a> EmitCx<'a> {
     /// Emits `let`s for the `needed` nodes that have no value yet.
     fn lets(&mut self, needed: &BTreeSet<Id>, prefix: &str) -> TokenStream {
         let mut out = TokenStream::new();
+        // Leaves first: a node may read a leaf built after it.
+        for &id in needed {
+            if !self.values.contains_key(&id) {
+                if let Some(value) = self.leaf(id) {
+                    self.values.insert(id, value);
+                }
+            }
+        }
         for &id in needed {
             if self.values.contains_key(&id) {
                 continue;
@@ -354,39 +365,51 @@ impl<'a> EmitCx<'a> {
                 }
                 _ => {}
             }
-            let value = match &node.op {
-                Op::Param(p) => self.param(p.index),
-                Op::Constant(c) => self.constant(c.index),
-                Op::Lit(l) => Value::Scalar(self.lit(l.value())),
-                Op::IntLit(_) | Op::Size(_) => Value::Scalar(node.op.rule().emit(self, &[])),
-                Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
-                op => {
-                    self.current = node.shape;
-                    let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
-                        (Some(&sum), _) => self.accumulation(sum),
-                        (None, Some(&product)) => self.scaled_product(id, product),
-                        (None, None) => {
-                            let args = self.args(id);
-                            op.rule().emit(self, &args)
-                        }
-                    };
-                    if self.plan.read_once.contains(&id) && self.is_scalar_arithmetic(id) {
-                        self.values.insert(id, Value::Scalar(parenthesized(expr)));
-                        continue;
-                    }
-                    let name = self.local_name(id, prefix);
-                    let span = node.span;
-                    out.extend(quote_spanned!(span=> let #name = #expr;));
-                    if op.rule().borrows() {
-                        Value::borrowed(&name, node.shape)
-                    } else {
-                        Value::local(&name, node.shape)
-                    }
+            let op = &node.op;
+            self.current = node.shape;
+            let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
+                (Some(&sum), _) => self.accumulation(sum),
+                (None, Some(&product)) => self.scaled_product(id, product),
+                (None, None) => {
+                    let args = self.args(id);
+                    op.rule().emit(self, &args)
                 }
+            };
+            if self.plan.read_once.contains(&id) && self.is_scalar_arithmetic(id) {
+                self.values.insert(id, Value::Scalar(parenthesized(expr)));
+                continue;
+            }
+            let name = self.local_name(id, prefix);
+            let span = node.span;
+            out.extend(quote_spanned!(span=> let #name = #expr;));
+            let value = if op.rule().borrows() {
+                Value::borrowed(&name, node.shape)
+            } else {
+                Value::local(&name, node.shape)
             };
             self.values.insert(id, value);
         }
         out
+    }
+
+    /// The value of a leaf, written where it is read (`None` for other nodes).
+    fn leaf(&self, id: Id) -> Option<Value> {
+        let op = self.graph.op(id);
+        Some(match op {
+            Op::Param(p) => self.param(p.index),
+            Op::Constant(c) => self.constant(c.index),
+            Op::Lit(l) => Value::Scalar(self.lit(l.value())),
+            Op::IntLit(_) | Op::Size(_) => Value::Scalar(op.rule().emit(self, &[])),
+            Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
+            Op::Zeros(_) => {
+                let zeros = op.rule().emit(self, &[]);
+                Value::Matrix {
+                    operand: quote!(&#zeros),
+                    receiver: zeros,
+                }
+            }
+            _ => return None,
+        })
     }
 
     /// The values of `id`'s arguments, those it may take by value moved.
@@ -596,6 +619,7 @@ impl<'a> EmitCx<'a> {
                 | Op::IntLit(_)
                 | Op::Size(_)
                 | Op::RegionParam(_)
+                | Op::Zeros(_)
                 // A view borrows its matrix: never moved, never reused.
                 | Op::View(_)
         ) && !op.rule().borrows()
@@ -649,6 +673,10 @@ impl<'a> EmitCx<'a> {
             }
             Value::Matrix { receiver, .. } if matches!(self.graph.op(id), Op::View(_)) => {
                 quote!(#receiver.clone_owned())
+            }
+            // A fresh zero matrix, written where it is read.
+            Value::Matrix { receiver, .. } if matches!(self.graph.op(id), Op::Zeros(_)) => {
+                receiver.clone()
             }
             Value::Matrix { receiver, .. } | Value::Moved(receiver, _) => {
                 quote!(#receiver.clone())

@@ -109,3 +109,28 @@ impl Rule for Constant {
         Ok(None)
     }
 }
+
+/// A zero matrix of the given shape, with no arguments (so that it can be an
+/// argument of a node built before it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Zeros(pub Shape);
+
+impl Rule for Zeros {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.0)
+    }
+    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+        let (ty, p) = (cx.scalar_type(), cx.private());
+        let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
+        quote::quote!(#p::nalgebra::OMatrix::<#ty, _, _>::zeros_generic(#r, #c))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        Vec::new()
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        Formula::atom("0")
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
+}

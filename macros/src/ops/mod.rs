@@ -210,7 +210,7 @@ macro_rules! ops {
 
 ops! {
     // leaves
-    Param, Lit, LambdaParam, Constant,
+    Param, Lit, LambdaParam, Constant, Zeros,
     // integers, `bool`s and casts
     IntLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access
