@@ -30,6 +30,10 @@ const MATRIX_METHODS: Methods = &[
     ("kronecker", 1, || Kronecker.into()),
     ("cross", 1, || Cross.into()),
     ("exp", 0, || MatExp.into()),
+    ("max", 0, || Extremum(Pick::Max).into()),
+    ("min", 0, || Extremum(Pick::Min).into()),
+    ("amax", 0, || Extremum(Pick::AMax).into()),
+    ("amin", 0, || Extremum(Pick::AMin).into()),
 ];
 
 /// Methods on scalars.
@@ -43,6 +47,43 @@ const SCALAR_METHODS: Methods = &[
     ("abs", 0, || Abs.into()),
     ("recip", 0, || Recip.into()),
     ("powf", 1, || Powf.into()),
+    ("ln_1p", 0, || Ln1p.into()),
+    ("exp_m1", 0, || ExpM1.into()),
+    ("log", 1, || Log.into()),
+    ("log2", 0, || Log2.into()),
+    ("log10", 0, || Log10.into()),
+    ("exp2", 0, || Exp2.into()),
+    ("cbrt", 0, || Cbrt.into()),
+    ("hypot", 1, || Hypot.into()),
+    ("tan", 0, || Tan.into()),
+    ("asin", 0, || Asin.into()),
+    ("acos", 0, || Acos.into()),
+    ("atan", 0, || Atan.into()),
+    ("atan2", 1, || Atan2.into()),
+    ("sinh", 0, || Sinh.into()),
+    ("cosh", 0, || Cosh.into()),
+    ("asinh", 0, || Asinh.into()),
+    ("acosh", 0, || Acosh.into()),
+    ("atanh", 0, || Atanh.into()),
+    ("mul_add", 2, || MulAdd.into()),
+    ("max", 1, || Max.into()),
+    ("min", 1, || Min.into()),
+    ("clamp", 2, || Clamp.into()),
+    ("signum", 0, || Signum.into()),
+];
+
+/// Methods of `f64`/`f32` without a derivative matgrad could use: an error
+/// that names them rather than the list of supported methods.
+const NON_SMOOTH: &[&str] = &[
+    "floor",
+    "ceil",
+    "round",
+    "round_ties_even",
+    "trunc",
+    "fract",
+    "rem_euclid",
+    "div_euclid",
+    "copysign",
 ];
 
 /// Scalar functions of the runtime, callable as `matgrad::sigmoid(x)` (or
@@ -58,7 +99,7 @@ const RUNTIME_FUNCTIONS: &[&str] = &["sigmoid", "softplus", "relu", "log_sum_exp
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
-    "determinant, pow(n), try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone()";
+    "determinant, pow(n), try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone(), abs(), lp_norm(1), lp_norm(2)";
 const SCALAR_SPECIAL: &str = "powi(n)";
 
 fn supported(table: Methods, special: &str) -> String {
@@ -251,10 +292,13 @@ impl BodyParser<'_> {
     }
 
     fn lookup(&mut self, path: &syn::ExprPath) -> Result<Id, ()> {
+        if let Some(v) = float_constant(path) {
+            return Ok(self.g.lit(v));
+        }
         let Some(ident) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
             return self.error(
                 path,
-                "paths are not supported in a #[grad] body; use a literal or a parameter",
+                "paths are not supported in a #[grad] body; use a literal, a parameter, or a constant of `f64`/`f32` (`std::f64::consts::PI`, `f64::EPSILON`, …)",
             );
         };
         let name = ident.to_string();
@@ -492,10 +536,15 @@ impl BodyParser<'_> {
                 (false, _) => Some(Hint::Matrix),
             };
         }
+        if NON_SMOOTH.contains(&name.as_str()) {
+            return self.non_smooth(&m.method, &name);
+        }
         let receiver = self.expr(&m.receiver)?;
         let is_scalar = self.g.shape(receiver).is_scalar();
         match (is_scalar, name.as_str()) {
             (true, "powi") => return self.powi(m, receiver),
+            (false, "abs") if m.args.is_empty() => return self.matrix_abs(m, receiver),
+            (false, "lp_norm") => return self.lp_norm(m, receiver),
             (false, "pow") => return self.matrix_pow(m, receiver),
             (false, "determinant") if m.args.is_empty() => {
                 self.g.span = m.span();
@@ -664,6 +713,9 @@ impl BodyParser<'_> {
         if let Some(v) = generic_literal(c) {
             return Ok(self.g.lit(v));
         }
+        if let Some(name) = self.scalar_method_path(&c.func) {
+            return self.scalar_path_call(c, &name);
+        }
         let known = match &*c.func {
             Expr::Path(p) if p.qself.is_none() => {
                 let segs: Vec<String> = p
@@ -685,7 +737,7 @@ impl BodyParser<'_> {
             return self.error(
                 &c.func,
                 format!(
-                    "unknown function `{}`: a #[grad] body can call the supported methods of nalgebra values and the functions {}",
+                    "unknown function `{}`: a #[grad] body can call the supported methods of nalgebra values (also as paths, `f64::ln_1p(x)`) and the functions {}",
                     crate::errors::show(&c.func),
                     RUNTIME_FUNCTIONS.iter().map(|f| format!("`matgrad::{f}`")).collect::<Vec<_>>().join(", ")
                 ),
@@ -780,8 +832,11 @@ impl BodyParser<'_> {
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        let Some((_, _, op)) = SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last) else {
-            return self.error(f, "`map` takes a closure, as in `.map(|v| v.exp())`, or one of `matgrad::sigmoid`, `matgrad::softplus`, `matgrad::relu`");
+        let method = self
+            .scalar_method_path(&Expr::Path(f.clone()))
+            .and_then(|name| SCALAR_METHODS.iter().find(|(n, a, _)| *n == name && *a == 0));
+        let Some((_, _, op)) = method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last)) else {
+            return self.error(f, "`map` takes a closure, as in `.map(|v| v.exp())`, a scalar method of one argument, as in `.map(f64::ln_1p)`, or one of `matgrad::sigmoid`, `matgrad::softplus`, `matgrad::relu`");
         };
         let receiver = receiver?;
         let v = self.g.build(LambdaParam, &[]);
@@ -790,6 +845,176 @@ impl BodyParser<'_> {
         self.build(m, Map { body }, &[receiver])
     }
 }
+
+impl BodyParser<'_> {
+    /// `x.floor()` and the other methods without a usable derivative.
+    fn non_smooth(&mut self, tokens: impl ToTokens, name: &str) -> Result<Id, ()> {
+        self.error(
+            tokens,
+            format!(
+                "`{name}` is not differentiable (its derivative is 0 or undefined wherever it changes), so a #[grad] body cannot use it; supported scalar methods: {}",
+                supported(SCALAR_METHODS, SCALAR_SPECIAL)
+            ),
+        )
+    }
+
+    /// `a.abs()` on a matrix: `a.map(|v| v.abs())`, entry by entry.
+    fn matrix_abs(&mut self, m: &ExprMethodCall, a: Id) -> Result<Id, ()> {
+        let v = self.g.build(LambdaParam, &[]);
+        let body = self.g.build(Abs, &[v]);
+        self.g.span = m.span();
+        self.build(m, Map { body }, &[a])
+    }
+
+    /// `a.lp_norm(1)`, `a.lp_norm(2)`.
+    fn lp_norm(&mut self, m: &ExprMethodCall, a: Id) -> Result<Id, ()> {
+        let p = match m.args.first() {
+            Some(arg) if m.args.len() == 1 => int_literal(arg),
+            _ => None,
+        };
+        let Some(p) = p else {
+            return self.error(
+                &m.args,
+                "`lp_norm` needs one integer literal, 1 or 2, as in `a.lp_norm(1)`",
+            );
+        };
+        self.g.span = m.span();
+        self.build(m, LpNorm(p), &[a])
+    }
+
+    /// `name` for a path `f64::name`, `f32::name` or `T::name` (`T` the
+    /// function's scalar parameter) naming a scalar method.
+    fn scalar_method_path(&self, func: &Expr) -> Option<String> {
+        let Expr::Path(p) = func else { return None };
+        if p.qself.is_some() || p.path.segments.len() != 2 {
+            return None;
+        }
+        let (ty, name) = (&p.path.segments[0], &p.path.segments[1]);
+        let ty = ty.ident.to_string();
+        let generic = matches!(&self.g.scalar, crate::ir::Scalar::Generic(t) if *t == ty);
+        let known = SCALAR_METHODS.iter().any(|(n, ..)| name.ident == n)
+            || NON_SMOOTH.iter().any(|n| name.ident == n)
+            || name.ident == "powi";
+        ((ty == "f64" || ty == "f32" || generic) && known).then(|| name.ident.to_string())
+    }
+
+    /// `f64::ln_1p(x)`, `f32::hypot(x, y)`, `T::max(a, b)`: the method
+    /// `x.ln_1p()` called by its path.
+    fn scalar_path_call(&mut self, c: &syn::ExprCall, name: &str) -> Result<Id, ()> {
+        if NON_SMOOTH.contains(&name) {
+            return self.non_smooth(&c.func, name);
+        }
+        let arity = match SCALAR_METHODS.iter().find(|(n, ..)| *n == name) {
+            Some((_, arity, _)) => arity + 1,
+            None => 2, // powi
+        };
+        if c.args.len() != arity {
+            return self.error(
+                c,
+                format!(
+                    "`{}` takes {}, found {}",
+                    crate::errors::show(&c.func),
+                    plural(arity, "argument"),
+                    c.args.len()
+                ),
+            );
+        }
+        if name == "powi" {
+            let n = int_literal(&c.args[1]);
+            let Some(n) = n else {
+                return self.error(
+                    &c.args[1],
+                    "`powi` needs one integer literal exponent, as in `f64::powi(x, 2)`",
+                );
+            };
+            if is_field(&c.args[0]) {
+                self.hint = Some(Hint::Scalar);
+            }
+            let x = self.expr(&c.args[0])?;
+            self.g.span = c.span();
+            return self.build(c, Powi(n), &[x]);
+        }
+        let mut args = Vec::new();
+        for a in &c.args {
+            if is_field(a) {
+                self.hint = Some(Hint::Scalar);
+            }
+            args.push(self.expr(a)?);
+        }
+        let (_, _, op) = SCALAR_METHODS
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .expect("checked by scalar_method_path");
+        self.g.span = c.span();
+        self.build(c, op(), &args)
+    }
+}
+
+/// The value of a constant of `f64` or `f32` named by its path:
+/// `std::f64::consts::PI` (also through `core::` or `f64::consts::`),
+/// `f64::EPSILON`, `f32::MAX`, `f64::INFINITY`, … An `f32` constant keeps its
+/// `f32` value (exactly representable as `f64`).
+fn float_constant(path: &syn::ExprPath) -> Option<f64> {
+    if path.qself.is_some() {
+        return None;
+    }
+    let segs: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let rest = match segs.first().map(String::as_str) {
+        Some("std" | "core") => &segs[1..],
+        _ => &segs[..],
+    };
+    let (ty, name) = match rest {
+        [ty, consts, name] if consts == "consts" => (ty, name),
+        [ty, name] => (ty, name),
+        _ => return None,
+    };
+    let narrow = match ty.as_str() {
+        "f64" => false,
+        "f32" => true,
+        _ => return None,
+    };
+    macro_rules! table {
+        ($($c:ident)*; $($k:ident)*) => {
+            match (narrow, name.as_str()) {
+                $((false, stringify!($c)) if rest.len() == 3 => std::f64::consts::$c,
+                  (true, stringify!($c)) if rest.len() == 3 => f64::from(std::f32::consts::$c),)*
+                $((false, stringify!($k)) if rest.len() == 2 => f64::$k,
+                  (true, stringify!($k)) if rest.len() == 2 => f64::from(f32::$k),)*
+                _ => return None,
+            }
+        };
+    }
+    Some(table!(
+        E FRAC_1_PI FRAC_1_SQRT_2 FRAC_2_PI FRAC_2_SQRT_PI FRAC_PI_2 FRAC_PI_3 FRAC_PI_4
+        FRAC_PI_6 FRAC_PI_8 LN_10 LN_2 LOG10_2 LOG10_E LOG2_10 LOG2_E PI SQRT_2 TAU;
+        EPSILON MAX MIN MIN_POSITIVE INFINITY NEG_INFINITY NAN
+    ))
+}
+
+/// The constants of nalgebra's `RealField`, called on the scalar type:
+/// `T::pi()`, `T::e()`, …
+const REAL_FIELD_CONSTANTS: &[(&str, f64)] = &[
+    ("pi", std::f64::consts::PI),
+    ("two_pi", std::f64::consts::TAU),
+    ("frac_pi_2", std::f64::consts::FRAC_PI_2),
+    ("frac_pi_3", std::f64::consts::FRAC_PI_3),
+    ("frac_pi_4", std::f64::consts::FRAC_PI_4),
+    ("frac_pi_6", std::f64::consts::FRAC_PI_6),
+    ("frac_pi_8", std::f64::consts::FRAC_PI_8),
+    ("frac_1_pi", std::f64::consts::FRAC_1_PI),
+    ("frac_2_pi", std::f64::consts::FRAC_2_PI),
+    ("frac_2_sqrt_pi", std::f64::consts::FRAC_2_SQRT_PI),
+    ("e", std::f64::consts::E),
+    ("log2_e", std::f64::consts::LOG2_E),
+    ("log10_e", std::f64::consts::LOG10_E),
+    ("ln_2", std::f64::consts::LN_2),
+    ("ln_10", std::f64::consts::LN_10),
+];
 
 /// The last segment of a call's path, and the call's path.
 fn callee(c: &syn::ExprCall) -> Option<(String, &syn::Path)> {
@@ -809,6 +1034,10 @@ fn generic_literal(c: &syn::ExprCall) -> Option<f64> {
         ("convert", 1) => number(&c.args[0]),
         ("one", 0) if path.segments.len() == 2 => Some(1.0),
         ("zero", 0) if path.segments.len() == 2 => Some(0.0),
+        (name, 0) if path.segments.len() == 2 => REAL_FIELD_CONSTANTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v),
         _ => None,
     }
 }

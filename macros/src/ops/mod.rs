@@ -54,6 +54,7 @@ mod factor;
 mod leaf;
 mod linalg;
 mod reduce;
+mod scalar_math;
 mod stable;
 mod structured;
 
@@ -63,6 +64,7 @@ pub use factor::*;
 pub use leaf::*;
 pub use linalg::*;
 pub use reduce::*;
+pub use scalar_math::*;
 pub use stable::*;
 pub use structured::*;
 
@@ -195,6 +197,9 @@ ops! {
     // elementwise
     ComponentMul, ComponentDiv, Map, MapAdjoint, MapDerivative,
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,
+    // the rest of the scalar methods, branches and picking reductions
+    Ln1p, ExpM1, Log2, Log10, Exp2, Cbrt, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
+    Signum, Log, Hypot, Atan2, MulAdd, Max, Min, Clamp, Routed, Extremum, AtExtremum, LpNorm,
     // stable helpers
     Sigmoid, Softplus, Relu, Step, LogSumExp, ExpShifted,
 }
