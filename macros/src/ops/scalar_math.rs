@@ -380,8 +380,15 @@ impl Rule for Routed {
         );
         quote!(#p::routed(#p::#which(#(#operands),*) == #arm, #v))
     }
-    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
-        unimplemented!("second derivatives are taken in forward mode")
+    /// Linear in `v`, constant in the operands: `v̄ = [arm taken] c̄`.
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let args = g.node(node).args.clone();
+        let n = args.len() - 1;
+        let mut routed = args[..n].to_vec();
+        routed.push(cbar);
+        let mut out = vec![None; n];
+        out.push(Some(g.build(self.clone(), &routed)));
+        out
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         let n = a.len() - 1;
@@ -493,8 +500,15 @@ impl Rule for AtExtremum {
             quote!(#p::extremum_tangent(#x, #v, #code))
         }
     }
-    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
-        unimplemented!("second derivatives are taken in forward mode")
+    /// Constant in `A`; in the other argument the two forms are each other's
+    /// adjoints (`⟨C̄, c̄ s e_k⟩ = c̄ s C̄[k]`).
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(node).args[0];
+        let dual = AtExtremum {
+            pick: self.pick,
+            adjoint: !self.adjoint,
+        };
+        vec![None, Some(g.build(dual, &[a, cbar]))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         let name = if self.adjoint { "at" } else { "entry" };
