@@ -1,9 +1,10 @@
 //! The scalar methods of `f64`/`f32` beyond `ops_scalar.rs`, against central
 //! finite differences: `ln_1p`, `exp_m1`, `log2`, `log10`, `exp2`, `cbrt`,
-//! `tan`, `asin`, `acos`, `atan`, `sinh`, `cosh`, `asinh`, `acosh`, `atanh`
+//! `tan`, `asin`, `acos`, `atan`, `sinh`, `cosh`, `asinh`, `acosh`, `atanh`,
+//! `to_degrees`, `to_radians`
 //! as methods (`x.ln_1p()`), as paths (`f64::ln_1p(x)`) and inside `map` (as
 //! a closure and as a fn item, `.map(f64::ln_1p)`); the binary ones (`log`,
-//! `hypot`, `atan2`, `mul_add`); the branches (`max`, `min`, `clamp`,
+//! `hypot`, `atan2`, `mul_add`, `midpoint`); the branches (`max`, `min`, `clamp`,
 //! `signum`) away from ties against finite differences and at exact ties
 //! against the documented one-sided choice; the matrix reductions `max`,
 //! `min`, `amax`, `amin`, `lp_norm` and the entrywise `abs`; the constants
@@ -127,9 +128,11 @@ unary_case!(asinh_negative, asinh, -0.9, 0.0, -1.0);
 unary_case!(acosh, acosh, 0.9, 1.0, 2.2);
 unary_case!(atanh, atanh, 0.4, 0.0, 0.6);
 unary_case!(atanh_negative, atanh, -0.4, 0.0, -0.6);
+unary_case!(to_degrees, to_degrees, 0.9, 0.0, 1.0);
+unary_case!(to_radians, to_radians, -0.9, 0.0, 1.0);
 
 /// `log(b)` with a constant and a differentiated base, `hypot`, `atan2` (in
-/// all four quadrants) and `mul_add`, as methods and as paths.
+/// all four quadrants), `mul_add` and `midpoint`, as methods and as paths.
 mod binary {
     use super::*;
 
@@ -165,7 +168,7 @@ mod binary {
 
     #[grad(a, b, c)]
     fn mul_add64(a: f64, b: f64, c: f64) -> f64 {
-        a.mul_add(b, c) * a + f64::mul_add(c, c, b)
+        a.mul_add(b, c) * a + f64::mul_add(c, c, b) + a.midpoint(c) * b + f64::midpoint(b, b)
     }
 
     #[grad(m)]
@@ -175,7 +178,9 @@ mod binary {
 
     #[grad(a, s)]
     fn in_map(a: &DMatrix<f64>, s: f64) -> f64 {
-        a.map(|v| v.hypot(0.5) + v.atan2(-1.5) + v.log(2.5) + v.mul_add(v, 0.25)).sum() * s
+        a.map(|v| v.hypot(0.5) + v.atan2(-1.5) + v.log(2.5) + v.mul_add(v, 0.25))
+            .sum()
+            * s
     }
 
     #[test]
@@ -228,11 +233,29 @@ mod generic {
     fn f<T: RealField + Copy>(a: &DMatrix<T>, s: T) -> T {
         let half = T::from_f64(0.5).unwrap();
         let x = a.sum() * half * s;
-        x.ln_1p() + T::exp_m1(s) + x.log(s + T::one()) + x.log2() + T::log10(x) + x.exp2()
-            + x.cbrt() + x.hypot(s) + (s * half).tan() + (s * half).asin() + T::acos(s * half)
-            + x.atan() + x.atan2(s) + x.sinh() + T::cosh(s) + x.asinh() + (x + T::one()).acosh()
-            + (s * half).atanh() + x.mul_add(s, T::pi()) + x.max(s) + T::min(x, s)
-            + s.clamp(T::zero(), T::one()) + s.signum()
+        x.ln_1p()
+            + T::exp_m1(s)
+            + x.log(s + T::one())
+            + x.log2()
+            + T::log10(x)
+            + x.exp2()
+            + x.cbrt()
+            + x.hypot(s)
+            + (s * half).tan()
+            + (s * half).asin()
+            + T::acos(s * half)
+            + x.atan()
+            + x.atan2(s)
+            + x.sinh()
+            + T::cosh(s)
+            + x.asinh()
+            + (x + T::one()).acosh()
+            + (s * half).atanh()
+            + x.mul_add(s, T::pi())
+            + x.max(s)
+            + T::min(x, s)
+            + s.clamp(T::zero(), T::one())
+            + s.signum()
             + a.map(T::ln_1p).sum() * T::frac_pi_4()
             + a.map(|v| v.asinh() * T::e()).max()
     }
@@ -275,7 +298,12 @@ mod branches {
         for (a, b) in [(1.3, 0.4), (0.4, 1.3), (-0.6, 0.2), (0.9, 0.85)] {
             check!(p64(a, b) => p64_grad[a, b]);
         }
-        for (x, lo, hi) in [(0.3, 0.5, 1.5), (0.9, 0.5, 1.5), (1.2, 0.5, 1.5), (2.0, 0.5, 1.0)] {
+        for (x, lo, hi) in [
+            (0.3, 0.5, 1.5),
+            (0.9, 0.5, 1.5),
+            (1.2, 0.5, 1.5),
+            (2.0, 0.5, 1.0),
+        ] {
             check!(clamp64(x, lo, hi) => clamp64_grad[x, lo, hi]);
         }
     }
@@ -472,8 +500,11 @@ mod constants {
 
     #[grad(x)]
     fn c32(x: f32) -> f32 {
-        x * std::f32::consts::PI + core::f32::consts::SQRT_2 * x + f32::EPSILON * x
-            + x.max(f32::MIN) + x.min(f32::MAX)
+        x * std::f32::consts::PI
+            + core::f32::consts::SQRT_2 * x
+            + f32::EPSILON * x
+            + x.max(f32::MIN)
+            + x.min(f32::MAX)
     }
 
     #[grad(x)]
@@ -511,10 +542,24 @@ mod second_derivatives {
     fn smooth(x: &DVector<f64>) -> f64 {
         let s = x.sum();
         let n = x.norm();
-        s.ln_1p() + n.exp_m1() + s.atan() * n.tanh() + s.hypot(n) + s.atan2(n + 1.0)
-            + n.log(s + 2.0) + (s * 0.2).asin() + (s * 0.2).acos() * n + s.sinh() + n.cosh()
-            + s.asinh() + (n + 1.5).acosh() + (s * 0.2).atanh() + s.cbrt() + n.exp2()
-            + s.log2() * n.log10() + s.mul_add(n, s) + (s * 0.3).tan()
+        s.ln_1p()
+            + n.exp_m1()
+            + s.atan() * n.tanh()
+            + s.hypot(n)
+            + s.atan2(n + 1.0)
+            + n.log(s + 2.0)
+            + (s * 0.2).asin()
+            + (s * 0.2).acos() * n
+            + s.sinh()
+            + n.cosh()
+            + s.asinh()
+            + (n + 1.5).acosh()
+            + (s * 0.2).atanh()
+            + s.cbrt()
+            + n.exp2()
+            + s.log2() * n.log10()
+            + s.mul_add(n, s)
+            + (s * 0.3).tan()
             + x.map(|v| v.atan() + v.ln_1p() * v.sinh()).sum()
             + x.map(f64::asinh).norm_squared()
     }
@@ -522,8 +567,11 @@ mod second_derivatives {
     #[hessian(x)]
     fn branchy(x: &DVector<f64>) -> f64 {
         let s = x.sum();
-        s.max(x.norm()) * s.min(2.0) + x.map(|v| v.max(0.7).powi(2)).sum()
-            + x.amax() * x.max() + x.lp_norm(1) * x.lp_norm(2) + s.clamp(0.0, 1.0) * s.signum()
+        s.max(x.norm()) * s.min(2.0)
+            + x.map(|v| v.max(0.7).powi(2)).sum()
+            + x.amax() * x.max()
+            + x.lp_norm(1) * x.lp_norm(2)
+            + s.clamp(0.0, 1.0) * s.signum()
     }
 
     fn fd_hessian(grad: impl Fn(&DVector<f64>) -> DVector<f64>, x: &DVector<f64>) -> DMatrix<f64> {
@@ -541,7 +589,10 @@ mod second_derivatives {
 
     fn assert_close(actual: &DMatrix<f64>, expected: &DMatrix<f64>, tol: f64, what: &str) {
         let err = (actual - expected).amax() / expected.amax().max(1.0);
-        assert!(err <= tol, "{what}: error {err:e}\nactual {actual}\nexpected {expected}");
+        assert!(
+            err <= tol,
+            "{what}: error {err:e}\nactual {actual}\nexpected {expected}"
+        );
     }
 
     #[test]
@@ -569,6 +620,11 @@ mod second_derivatives {
         let (value, g, h) = branchy_hessian(&x);
         same_value("branchy", value, branchy(&x));
         fd("branchy", |x: &DVector<f64>| branchy(x), &x, &g);
-        assert_close(&h, &fd_hessian(|x| branchy_hessian(x).1, &x), 1e-6, "branchy");
+        assert_close(
+            &h,
+            &fd_hessian(|x| branchy_hessian(x).1, &x),
+            1e-6,
+            "branchy",
+        );
     }
 }

@@ -165,6 +165,9 @@ impl<'a> Eval<'a> {
             Op::Acosh(_) => S(s(0).acosh()),
             Op::Atanh(_) => S(s(0).atanh()),
             Op::Signum(_) => S(s(0).signum()),
+            Op::ToDegrees(_) => S(s(0).to_degrees()),
+            Op::ToRadians(_) => S(s(0).to_radians()),
+            Op::Midpoint(_) => S(s(0).midpoint(s(1))),
             Op::Log(_) => S(s(0).log(s(1))),
             Op::Hypot(_) => S(s(0).hypot(s(1))),
             Op::Atan2(_) => S(s(0).atan2(s(1))),
@@ -175,7 +178,11 @@ impl<'a> Eval<'a> {
             Op::Routed(r) => {
                 let n = a.len() - 1;
                 let operands: Vec<f64> = (0..n).map(s).collect();
-                S(if branch_arm(r.branch, &operands) == r.arm { s(n) } else { 0.0 })
+                S(if branch_arm(r.branch, &operands) == r.arm {
+                    s(n)
+                } else {
+                    0.0
+                })
             }
             Op::Extremum(Extremum(pick)) => {
                 let k = extremum_index(m(0), *pick);

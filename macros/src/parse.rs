@@ -70,6 +70,9 @@ const SCALAR_METHODS: Methods = &[
     ("min", 1, || Min.into()),
     ("clamp", 2, || Clamp.into()),
     ("signum", 0, || Signum.into()),
+    ("to_degrees", 0, || ToDegrees.into()),
+    ("to_radians", 0, || ToRadians.into()),
+    ("midpoint", 1, || Midpoint.into()),
 ];
 
 /// Methods of `f64`/`f32` without a derivative matgrad could use: an error
@@ -528,7 +531,8 @@ impl BodyParser<'_> {
         }
         if is_field(&m.receiver) {
             let scalar = SCALAR_METHODS.iter().any(|(n, ..)| *n == name) || name == "powi";
-            let matrix = MATRIX_METHODS.iter().any(|(n, ..)| *n == name);
+            // `abs` is also a method of matrices, handled by the parser.
+            let matrix = MATRIX_METHODS.iter().any(|(n, ..)| *n == name) || name == "abs";
             // `exp` is both: the receiver's shape must be declared.
             self.hint = match (scalar, matrix) {
                 (true, true) => None,
@@ -834,8 +838,14 @@ impl BodyParser<'_> {
             .unwrap_or_default();
         let method = self
             .scalar_method_path(&Expr::Path(f.clone()))
-            .and_then(|name| SCALAR_METHODS.iter().find(|(n, a, _)| *n == name && *a == 0));
-        let Some((_, _, op)) = method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last)) else {
+            .and_then(|name| {
+                SCALAR_METHODS
+                    .iter()
+                    .find(|(n, a, _)| *n == name && *a == 0)
+            });
+        let Some((_, _, op)) =
+            method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last))
+        else {
             return self.error(f, "`map` takes a closure, as in `.map(|v| v.exp())`, a scalar method of one argument, as in `.map(f64::ln_1p)`, or one of `matgrad::sigmoid`, `matgrad::softplus`, `matgrad::relu`");
         };
         let receiver = receiver?;

@@ -199,7 +199,7 @@ ops! {
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,
     // the rest of the scalar methods, branches and picking reductions
     Ln1p, ExpM1, Log2, Log10, Exp2, Cbrt, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
-    Signum, Log, Hypot, Atan2, MulAdd, Max, Min, Clamp, Routed, Extremum, AtExtremum, LpNorm,
+    Signum, ToDegrees, ToRadians, Log, Hypot, Midpoint, Atan2, MulAdd, Max, Min, Clamp, Routed, Extremum, AtExtremum, LpNorm,
     // stable helpers
     Sigmoid, Softplus, Relu, Step, LogSumExp, ExpShifted,
 }

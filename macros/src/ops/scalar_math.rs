@@ -149,6 +149,21 @@ scalar_fn!(
     Signum, method "signum", "signum", |_g, a, c, _cbar| None
 );
 
+scalar_fn!(
+    /// `c = a · 180/π` (`to_degrees`): `ā = c̄ · 180/π`.
+    ToDegrees, method "to_degrees", "to_degrees", |g, a, c, cbar| {
+        let k = g.lit(180.0 / std::f64::consts::PI);
+        Some(g.times(cbar, k))
+    }
+);
+scalar_fn!(
+    /// `c = a · π/180` (`to_radians`): `ā = c̄ · π/180`.
+    ToRadians, method "to_radians", "to_radians", |g, a, c, cbar| {
+        let k = g.lit(std::f64::consts::PI / 180.0);
+        Some(g.times(cbar, k))
+    }
+);
+
 /// `√(1 − a²)`, for `asin` and `acos`.
 fn one_minus_square_root(g: &mut Graph, a: Id) -> Id {
     let one = g.lit(1.0);
@@ -237,6 +252,15 @@ scalar_method!(
     }
 );
 scalar_method!(
+    /// `c = (a + b)/2` without overflow (`a.midpoint(b)`): `ā = b̄ = c̄/2`.
+    Midpoint, "midpoint", "midpoint",
+    |g, _node, cbar| {
+        let half = g.lit(0.5);
+        let d = g.times(cbar, half);
+        vec![Some(d), Some(d)]
+    }
+);
+scalar_method!(
     /// `c = a b + d` with one rounding (`a.mul_add(b, d)`):
     /// `dc = b da + a db + dd`, so `ā = c̄ b`, `b̄ = c̄ a`, `d̄ = c̄`.
     MulAdd, "mul_add", "mul_add",
@@ -276,7 +300,13 @@ fn branch_adjoint(g: &mut Graph, branch: Branch, node: Id, cbar: Id) -> Vec<Opti
         .map(|arm| {
             let mut args = operands.clone();
             args.push(cbar);
-            Some(g.build(Routed { branch, arm: arm as u8 }, &args))
+            Some(g.build(
+                Routed {
+                    branch,
+                    arm: arm as u8,
+                },
+                &args,
+            ))
         })
         .collect()
 }
@@ -293,7 +323,13 @@ fn branch_tangent(g: &mut Graph, branch: Branch, node: Id, dargs: &[Option<Id>])
             d.map(|d| {
                 let mut args = operands.clone();
                 args.push(d);
-                g.build(Routed { branch, arm: arm as u8 }, &args)
+                g.build(
+                    Routed {
+                        branch,
+                        arm: arm as u8,
+                    },
+                    &args,
+                )
             })
         })
         .collect();
@@ -467,14 +503,28 @@ impl Rule for Extremum {
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let a = g.node(node).args[0];
-        vec![Some(g.build(AtExtremum { pick: self.0, adjoint: true }, &[a, cbar]))]
+        vec![Some(g.build(
+            AtExtremum {
+                pick: self.0,
+                adjoint: true,
+            },
+            &[a, cbar],
+        ))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call(self.0.name(), a)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         let a = g.node(node).args[0];
-        Ok(dargs[0].map(|da| g.build(AtExtremum { pick: self.0, adjoint: false }, &[a, da])))
+        Ok(dargs[0].map(|da| {
+            g.build(
+                AtExtremum {
+                    pick: self.0,
+                    adjoint: false,
+                },
+                &[a, da],
+            )
+        }))
     }
 }
 
@@ -493,7 +543,12 @@ impl Rule for AtExtremum {
         Ok(if self.adjoint { a[0] } else { Shape::Scalar })
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let (p, x, v, code) = (cx.private(), a[0].operand(), a[1].operand(), self.pick.code());
+        let (p, x, v, code) = (
+            cx.private(),
+            a[0].operand(),
+            a[1].operand(),
+            self.pick.code(),
+        );
         if self.adjoint {
             quote!(#p::extremum_adjoint(#x, #v, #code))
         } else {
@@ -559,7 +614,11 @@ impl Rule for LpNorm {
         vec![Some(g.times(d, cbar))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        Formula::atom(format!("‖{}‖{}", a[0].text, if self.0 == 1 { "₁" } else { "₂" }))
+        Formula::atom(format!(
+            "‖{}‖{}",
+            a[0].text,
+            if self.0 == 1 { "₁" } else { "₂" }
+        ))
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         Ok(dargs[0].map(|da| {
