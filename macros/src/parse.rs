@@ -531,8 +531,7 @@ impl BodyParser<'_> {
         }
         if is_field(&m.receiver) {
             let scalar = SCALAR_METHODS.iter().any(|(n, ..)| *n == name) || name == "powi";
-            // `abs` is also a method of matrices, handled by the parser.
-            let matrix = MATRIX_METHODS.iter().any(|(n, ..)| *n == name) || name == "abs";
+            let matrix = MATRIX_METHODS.iter().any(|(n, ..)| *n == name);
             // `exp` is both: the receiver's shape must be declared.
             self.hint = match (scalar, matrix) {
                 (true, true) => None,
