@@ -63,7 +63,7 @@ where
     S: RawStorage<T, R, C>,
 {
     let magnitude = pick >= 2;
-    let largest = pick % 2 == 0;
+    let largest = matches!(pick, 0 | 2);
     let key = |v: T| if magnitude { v.abs() } else { v };
     let mut best: Option<(usize, T)> = None;
     for (k, &v) in m.iter().enumerate() {
