@@ -176,6 +176,15 @@ mod binary {
         m.sum().mul_add(m.norm(), 2.0) + f32::mul_add(1.5, m.sum(), m.norm_squared())
     }
 
+    /// The methods of `ops_scalar.rs` by path too, and `f64::abs` as a fn item.
+    #[grad(a, s)]
+    fn older_by_path(a: &DMatrix<f64>, s: f64) -> f64 {
+        f64::powi(s, 3)
+            + f64::exp(s) * f64::sqrt(a.sum())
+            + f64::powf(s, 1.5)
+            + (a * -1.0).map(f64::abs).sum() * f64::abs(-s)
+    }
+
     #[grad(a, s)]
     fn in_map(a: &DMatrix<f64>, s: f64) -> f64 {
         a.map(|v| v.hypot(0.5) + v.atan2(-1.5) + v.log(2.5) + v.mul_add(v, 0.25))
@@ -215,6 +224,12 @@ mod binary {
         check!(mul_add64(a, b, c) => mul_add64_grad[a, b, c]);
         let m = sm(7);
         check!(mul_add32(m) => mul_add32_grad[m]);
+    }
+
+    #[test]
+    fn older_methods_by_path() {
+        let (a, s) = (dm_pos(2, 3, 10), sc(11));
+        check!(older_by_path(&a, s) => older_by_path_grad[a, s]);
     }
 
     #[test]

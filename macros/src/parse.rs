@@ -529,18 +529,19 @@ impl BodyParser<'_> {
             "ln" if is_call_of(&m.receiver, "determinant") => return self.log_determinant(m),
             _ => {}
         }
+        if NON_SMOOTH.contains(&name.as_str()) {
+            return self.non_smooth(&m.method, &name);
+        }
         if is_field(&m.receiver) {
             let scalar = SCALAR_METHODS.iter().any(|(n, ..)| *n == name) || name == "powi";
             let matrix = MATRIX_METHODS.iter().any(|(n, ..)| *n == name);
-            // `exp` is both: the receiver's shape must be declared.
+            // `exp`, `max` and `min` are both: the receiver's shape must be
+            // declared. (`abs` of a field is read as a scalar's.)
             self.hint = match (scalar, matrix) {
                 (true, true) => None,
                 (true, false) => Some(Hint::Scalar),
                 (false, _) => Some(Hint::Matrix),
             };
-        }
-        if NON_SMOOTH.contains(&name.as_str()) {
-            return self.non_smooth(&m.method, &name);
         }
         let receiver = self.expr(&m.receiver)?;
         let is_scalar = self.g.shape(receiver).is_scalar();
