@@ -149,6 +149,65 @@ impl<'a> Eval<'a> {
             Op::Recip(_) => S(s(0).recip()),
             Op::Powi(Powi(n)) => S(s(0).powi(*n)),
             Op::Powf(_) => S(s(0).powf(s(1))),
+            Op::Ln1p(_) => S(s(0).ln_1p()),
+            Op::ExpM1(_) => S(s(0).exp_m1()),
+            Op::Log2(_) => S(s(0).log2()),
+            Op::Log10(_) => S(s(0).log10()),
+            Op::Exp2(_) => S(s(0).exp2()),
+            Op::Cbrt(_) => S(s(0).cbrt()),
+            Op::Tan(_) => S(s(0).tan()),
+            Op::Asin(_) => S(s(0).asin()),
+            Op::Acos(_) => S(s(0).acos()),
+            Op::Atan(_) => S(s(0).atan()),
+            Op::Sinh(_) => S(s(0).sinh()),
+            Op::Cosh(_) => S(s(0).cosh()),
+            Op::Asinh(_) => S(s(0).asinh()),
+            Op::Acosh(_) => S(s(0).acosh()),
+            Op::Atanh(_) => S(s(0).atanh()),
+            Op::Signum(_) => S(s(0).signum()),
+            Op::ToDegrees(_) => S(s(0).to_degrees()),
+            Op::ToRadians(_) => S(s(0).to_radians()),
+            Op::Midpoint(_) => S(s(0).midpoint(s(1))),
+            Op::Log(_) => S(s(0).log(s(1))),
+            Op::Hypot(_) => S(s(0).hypot(s(1))),
+            Op::Atan2(_) => S(s(0).atan2(s(1))),
+            Op::MulAdd(_) => S(s(0).mul_add(s(1), s(2))),
+            Op::Max(_) => S(s(0).max(s(1))),
+            Op::Min(_) => S(s(0).min(s(1))),
+            Op::Clamp(_) => S(s(0).clamp(s(1), s(2))),
+            Op::Routed(r) => {
+                let n = a.len() - 1;
+                let operands: Vec<f64> = (0..n).map(s).collect();
+                S(if branch_arm(r.branch, &operands) == r.arm {
+                    s(n)
+                } else {
+                    0.0
+                })
+            }
+            Op::Extremum(Extremum(pick)) => {
+                let k = extremum_index(m(0), *pick);
+                S(k.map_or(0.0, |k| match pick {
+                    Pick::Max | Pick::Min => m(0)[k],
+                    Pick::AMax | Pick::AMin => m(0)[k].abs(),
+                }))
+            }
+            Op::AtExtremum(at) => {
+                let k = extremum_index(m(0), at.pick);
+                let sign_at = |k: usize| match at.pick {
+                    Pick::Max | Pick::Min => 1.0,
+                    Pick::AMax | Pick::AMin => sign(m(0)[k]),
+                };
+                if at.adjoint {
+                    let mut out = DMatrix::zeros(m(0).nrows(), m(0).ncols());
+                    if let Some(k) = k {
+                        out[k] = sign_at(k) * s(1);
+                    }
+                    M(out)
+                } else {
+                    S(k.map_or(0.0, |k| sign_at(k) * m(1)[k]))
+                }
+            }
+            Op::LpNorm(LpNorm(p)) => S(m(0).lp_norm(*p)),
             Op::Cofactors(_) | Op::LuCofactors(_) => M(cofactors(m(0))),
             Op::CofactorsTangent(_) => M(cofactors_tangent(m(0), m(1))),
             // The factor node stands for its matrix.
@@ -241,6 +300,37 @@ fn sign(x: f64) -> f64 {
     } else {
         x
     }
+}
+
+/// The arm a scalar branch takes, as std's `max`, `min` and `clamp` choose.
+fn branch_arm(branch: Branch, x: &[f64]) -> u8 {
+    match branch {
+        Branch::Max => u8::from(x[0] < x[1] || (x[0].is_nan() && !x[1].is_nan())),
+        Branch::Min => u8::from(x[1] < x[0] || (x[0].is_nan() && !x[1].is_nan())),
+        Branch::Clamp if x[0] < x[1] => 1,
+        Branch::Clamp if x[0] > x[2] => 2,
+        Branch::Clamp => 0,
+    }
+}
+
+/// The column-major index of the entry nalgebra's `max`, `min`, `amax` or
+/// `amin` returns: a later entry replaces the kept one only if the kept one
+/// is not `>=` (`<=`) it.
+fn extremum_index(a: &DMatrix<f64>, pick: Pick) -> Option<usize> {
+    let key = |v: f64| match pick {
+        Pick::Max | Pick::Min => v,
+        Pick::AMax | Pick::AMin => v.abs(),
+    };
+    let mut best: Option<(usize, f64)> = None;
+    for (k, &v) in a.iter().enumerate() {
+        let v = key(v);
+        best = match best {
+            Some((_, b)) if matches!(pick, Pick::Max | Pick::AMax) && b >= v => best,
+            Some((_, b)) if matches!(pick, Pick::Min | Pick::AMin) && b <= v => best,
+            _ => Some((k, v)),
+        };
+    }
+    best.map(|(k, _)| k)
 }
 
 /// The cofactor matrix `adj(A)ᵀ` by its definition: signed minors.

@@ -399,3 +399,30 @@ fn fuzz_findings() {
     .to_string();
     assert!(matrix.contains("but the loss must be a scalar"), "{matrix}");
 }
+
+/// A scalar method called by its path is emitted as the method (the same
+/// function, so the same value); a branch's adjoint is a select between the
+/// incoming adjoint and 0; `LN_2` in the derivative of `log2` is written by
+/// its path (clippy rejects its digits).
+#[test]
+fn scalar_methods_branches_and_constants() {
+    let out = expand_pretty(
+        quote!(x, y),
+        quote! {
+            fn f(x: f64, y: f64) -> f64 {
+                f64::ln_1p(x).max(y) + x.log2() * std::f64::consts::PI
+            }
+        },
+    );
+    let g = grad_fn(&out, "f");
+    assert!(g.contains("x.ln_1p()") && !g.contains("f64::ln_1p"), "{g}");
+    assert!(g.contains("::max_arm("), "{g}");
+    assert!(g.contains("::routed("), "{g}");
+    assert!(g.contains("::core::f64::consts::LN_2"), "{g}");
+    assert!(g.contains("::core::f64::consts::PI"), "{g}");
+    assert!(
+        out.contains("`∇x = π/(x ln 2) + [u₁ ≥ y] 1/(1 + x)`"),
+        "{out}"
+    );
+    assert!(out.contains("`∇y = [u₁ < y] 1`"), "{out}");
+}

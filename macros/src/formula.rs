@@ -102,6 +102,20 @@ pub fn call(name: &str, args: &[Formula]) -> Formula {
 
 /// A literal as a mathematician writes it: `2`, `0.5`.
 pub fn number(v: f64) -> Formula {
+    use std::f64::consts::{E, LN_10, LN_2, PI};
+    // The constants the derivatives of `log2`, `exp2`, … bring in, and the
+    // ones users write most, by name.
+    let named = [(PI, "π"), (E, "e"), (LN_2, "ln 2"), (LN_10, "ln 10")];
+    if let Some((_, name)) = named.iter().find(|(c, _)| *c == v.abs()) {
+        return if v < 0.0 {
+            Formula {
+                text: format!("−{name}"),
+                prec: PREFIX,
+            }
+        } else {
+            Formula::atom(*name)
+        };
+    }
     let text = if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {

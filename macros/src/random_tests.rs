@@ -38,15 +38,19 @@
 //! 4. the tangent of those gradients along a random direction (a
 //!    Hessian-vector product) matches differences of the gradients.
 //!
-//! Values stay in a safe domain by construction: `ln`, `sqrt`, `powf`, `recip`
-//! of positive expressions, `exp` of bounded ones, inverses and
+//! Values stay in a safe domain by construction: `ln`, `sqrt`, `powf`, `recip`,
+//! `ln_1p`, `log2`, `log10`, `cbrt`, `log` of positive expressions (`log` to a
+//! base ≥ 1.5, `acosh` of values ≥ 1.5), `exp`, `exp_m1`, `exp2`, `sinh`,
+//! `cosh` of bounded ones, `asin`, `acos`, `atanh` of `0.9 tanh(x)` and `tan`
+//! of `1.2 tanh(x)`, inverses and
 //! log-determinants of symmetric positive definite matrices or of `p + E`
 //! with `‖E‖₂ ≤ 1/2` (not symmetric, so that adjoints confusing a matrix with
 //! its transpose show), `cross` of operands typed as vectors. A mismatch
 //! counts as a failure only if the finite differences are trustworthy there:
 //! they agree across steps h/4, h, 4h, are not drowned in rounding (judged
 //! from the largest intermediate value), and the point is not a kink (`abs`,
-//! `relu`). Otherwise the case is skipped with its reason, as are cases whose
+//! `relu`, `signum`) or a tie (`max`, `min`, `clamp`, and the entries a
+//! matrix's `max`, `min`, `amax`, `amin` choose among). Otherwise the case is skipped with its reason, as are cases whose
 //! plain-nalgebra value is not finite and cases that take the norm of an
 //! exactly zero matrix (where `‖·‖` has no derivative and the engine, as
 //! documented, gives NaN). Skips are counted and reported; more than 10 %
@@ -73,7 +77,7 @@ use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
 use crate::errors::Errors;
 use crate::eval::{Eval, Val};
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::Op;
+use crate::ops::{Extremum, LpNorm, Op, Pick};
 use crate::shape::Dims;
 use crate::{diff, expand, parse, signature};
 
@@ -394,6 +398,17 @@ enum K {
     Map,
     /// `args[0].map(matgrad::f)`.
     MapFn(&'static str),
+    /// A scalar method of `f64` with the other arguments as its arguments,
+    /// `args[0].f(args[1], …)`, or (alternatively) by its path,
+    /// `f64::f(args[0], …)`.
+    Method(&'static str),
+    /// `args[0].map(f64::f)` (`T::f` when generic), `f` a scalar method.
+    MapMethod(&'static str),
+    /// A method of matrices picking an entry or taking magnitudes: `max`,
+    /// `min`, `amax`, `amin`, `abs`.
+    MatMethod(&'static str),
+    /// `args[0].lp_norm(p)`.
+    LpNorm(i32),
     /// `matgrad::f(args[0])` (or `f(args[0])` when not qualified).
     Call(&'static str, bool),
     /// `args[0].clone()`.
@@ -663,6 +678,17 @@ impl E {
             K::Map => format!("{}.map(|v| {})", a[0].receiver(st), a[1].render(st)),
             K::MapFn(f) if self.alt => format!("{}.map({f})", a[0].receiver(st)),
             K::MapFn(f) => format!("{}.map(matgrad::{f})", a[0].receiver(st)),
+            K::Method(f) if self.alt => {
+                let args: Vec<String> = a.iter().map(|x| x.render(st)).collect();
+                format!("{}::{f}({})", st.scalar(), args.join(", "))
+            }
+            K::Method(f) => {
+                let args: Vec<String> = a[1..].iter().map(|x| x.render(st)).collect();
+                format!("{}.{f}({})", a[0].receiver(st), args.join(", "))
+            }
+            K::MapMethod(f) => format!("{}.map({}::{f})", a[0].receiver(st), st.scalar()),
+            K::MatMethod(f) => method(f),
+            K::LpNorm(p) => format!("{}.lp_norm({p})", a[0].receiver(st)),
             K::Call(f, qualified) => {
                 let arg = match a[0].sh {
                     Sh::S => a[0].render(st),
@@ -963,7 +989,7 @@ impl Gen {
             return self.scalar_leaf(Class::Any);
         }
         let reduce = if self.closure { 0 } else { 10 };
-        let w = [3, 3, 1, 2, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 2, reduce];
+        let w = [3, 3, 1, 2, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 2, 4, reduce];
         let d1 = d - 1;
         match self.rng.weighted(&w) {
             0 => self.scalar_leaf(Class::Any),
@@ -1006,7 +1032,67 @@ impl Gen {
             }
             13 => self.powf(d1),
             14 => same(K::Powi(2), self.scalar(d1)),
+            15 => self.scalar_method(d1),
             _ => self.reduction(d1),
+        }
+    }
+
+    /// One of the scalar methods of `ln_1p`'s family, with arguments in its
+    /// domain: `asin`, `acos`, `atanh` of `0.9 tanh(x)`, `tan` of
+    /// `1.2 tanh(x)`, logarithms of positive values, `acosh` of values ≥ 1.5,
+    /// exponentials of bounded ones; the branches `max`, `min`, `clamp` (with
+    /// literal bounds) and `signum`.
+    fn scalar_method(&mut self, d: u32) -> E {
+        let m = |f: &'static str, args: Vec<E>| node(K::Method(f), args, Sh::S);
+        match self.rng.below(10) {
+            0 => {
+                let f = self.rng.pick(&["atan", "asinh", "to_radians", "signum"]);
+                m(f, vec![self.scalar(d)])
+            }
+            1 => {
+                let f = self
+                    .rng
+                    .pick(&["sinh", "cosh", "exp_m1", "exp2", "to_degrees"]);
+                m(f, vec![self.bounded(d)])
+            }
+            2 => {
+                let (f, k) =
+                    self.rng
+                        .pick(&[("asin", 0.9), ("acos", 0.9), ("atanh", 0.9), ("tan", 1.2)]);
+                let x = same(K::Tanh, self.scalar(d));
+                m(f, vec![mul(lit(k), x)])
+            }
+            3 => {
+                let f = self.rng.pick(&["ln_1p", "log2", "log10", "cbrt"]);
+                m(f, vec![self.positive(d)])
+            }
+            4 => {
+                let x = self.positive_at_least_half(d);
+                m("acosh", vec![plus_lit(x, 1.0)])
+            }
+            5 => {
+                let f = self.rng.pick(&["hypot", "atan2", "midpoint", "max", "min"]);
+                let (x, y) = (self.scalar(d), self.scalar(d));
+                m(f, vec![x, y])
+            }
+            6 => {
+                let x = self.positive(d);
+                let b = self.positive_at_least_half(d);
+                m("log", vec![x, plus_lit(b, 1.0)])
+            }
+            7 => {
+                let (x, y, z) = (self.scalar(d), self.scalar(d), self.scalar(d));
+                m("mul_add", vec![x, y, z])
+            }
+            8 => {
+                let (lo, hi) = self.rng.pick(&[(-0.5, 0.5), (0.0, 1.0), (0.25, 2.0)]);
+                m("clamp", vec![self.scalar(d), lit(lo), lit(hi)])
+            }
+            _ => {
+                let x = self.scalar(d);
+                let y = lit(self.rng.pick(&[0.0, 0.5, -1.0]));
+                m(self.rng.pick(&["max", "min"]), vec![x, y])
+            }
         }
     }
 
@@ -1053,9 +1139,21 @@ impl Gen {
                     self.call("logdet", a)
                 }
             }
-            9 => {
+            9 if self.rng.chance(0.4) => {
                 let a = self.matrix(r, c, d);
                 self.call("log_sum_exp", a)
+            }
+            9 => {
+                let a = self.matrix(r, c, d);
+                match self.rng.below(7) {
+                    0 => to_scalar(K::LpNorm(1), vec![a]),
+                    1 => to_scalar(K::LpNorm(2), vec![a]),
+                    2 => to_scalar(K::Sum, vec![same(K::MatMethod("abs"), a)]),
+                    3 => to_scalar(K::MatMethod("max"), vec![a]),
+                    4 => to_scalar(K::MatMethod("min"), vec![a]),
+                    5 => to_scalar(K::MatMethod("amax"), vec![a]),
+                    _ => to_scalar(K::MatMethod("amin"), vec![a]),
+                }
             }
             10 if self.spd_ok(k) => {
                 // A bilinear form through an inverse.
@@ -1265,6 +1363,10 @@ impl Gen {
             10 => {
                 let x = self.matrix(r, c, d1);
                 self.map(x, Class::Any, d1)
+            }
+            11 if self.rng.chance(0.3) => {
+                let f = self.rng.pick(&["atan", "asinh", "tanh"]);
+                same(K::MapMethod(f), self.matrix(r, c, d1))
             }
             11 => {
                 let f = self.rng.pick(&["sigmoid", "softplus", "relu"]);
@@ -1746,7 +1848,12 @@ fn fields_inferable(e: &E, reads: &[bool]) -> bool {
             | K::Ref
             | K::Clone => true,
             K::Call(f, _) => (a.sh == Sh::S) != matches!(f, "logdet" | "log_sum_exp"),
-            K::Exp | K::MatExp | K::Neg | K::Map | K::MapFn(_) => false,
+            // `max` and `min` are methods of scalars and of matrices, so is
+            // `abs`; by its path, a scalar method takes scalars.
+            K::Method(f) => e.alt || k > 0 || !matches!(f, "max" | "min"),
+            K::MatMethod(f) => !matches!(f, "max" | "min" | "abs"),
+            K::LpNorm(_) => true,
+            K::Exp | K::MatExp | K::Neg | K::Map | K::MapFn(_) | K::MapMethod(_) => false,
             K::Param(_) | K::Let(_) | K::Lit(_) | K::V | K::Field(_) => unreachable!("a leaf"),
         }
     });
@@ -1868,6 +1975,11 @@ impl Reference {
                     ("zero", 0) => return S(0.0),
                     _ => {}
                 }
+                let first = &p.path.segments[0].ident;
+                if p.path.segments.len() == 2 && (first == "f64" || first == "T") {
+                    let args: Vec<f64> = c.args.iter().map(|a| self.expr(a).scalar()).collect();
+                    return S(scalar_method(&name, args[0], &args[1..]));
+                }
                 let x = self.expr(&c.args[0]);
                 match (name.as_str(), &x) {
                     ("log_sum_exp", M(a)) => {
@@ -1927,7 +2039,11 @@ impl Reference {
                 }
                 Expr::Path(p) => {
                     let f = p.path.segments.last().expect("a name").ident.to_string();
-                    a.map(|entry| stable(&f, entry))
+                    if p.path.segments.len() == 2 && p.path.segments[0].ident != "matgrad" {
+                        a.map(|entry| scalar_method(&f, entry, &[]))
+                    } else {
+                        a.map(|entry| stable(&f, entry))
+                    }
                 }
                 _ => panic!("reference: map"),
             });
@@ -1959,7 +2075,10 @@ impl Reference {
                 "recip" => v.recip(),
                 "powi" => v.powi(int_arg()),
                 "powf" => v.powf(args[0].scalar()),
-                _ => panic!("reference: scalar method `{name}`"),
+                _ => {
+                    let rest: Vec<f64> = args.iter().map(Val::scalar).collect();
+                    scalar_method(&name, *v, &rest)
+                }
             }),
             (M(a), _) => {
                 let arg = || rm(&args[0]);
@@ -1979,10 +2098,61 @@ impl Reference {
                     "cross" => M(a.cross(arg())),
                     "exp" => M(a.exp()),
                     "pow" => M(a.pow(int_arg() as u32)),
+                    "max" => S(a.max()),
+                    "min" => S(a.min()),
+                    "amax" => S(a.amax()),
+                    "amin" => S(a.amin()),
+                    "abs" => M(a.abs()),
+                    "lp_norm" => S(a.lp_norm(int_arg())),
                     _ => panic!("reference: matrix method `{name}`"),
                 }
             }
         }
+    }
+}
+
+/// `x.f(rest…)` for the scalar methods of `f64` beyond the first few.
+fn scalar_method(f: &str, x: f64, rest: &[f64]) -> f64 {
+    match (f, rest) {
+        ("exp", []) => x.exp(),
+        ("ln", []) => x.ln(),
+        ("sqrt", []) => x.sqrt(),
+        ("sin", []) => x.sin(),
+        ("cos", []) => x.cos(),
+        ("tanh", []) => x.tanh(),
+        ("abs", []) => x.abs(),
+        ("recip", []) => x.recip(),
+        ("ln_1p", []) => x.ln_1p(),
+        ("exp_m1", []) => x.exp_m1(),
+        ("log2", []) => x.log2(),
+        ("log10", []) => x.log10(),
+        ("exp2", []) => x.exp2(),
+        ("cbrt", []) => x.cbrt(),
+        ("tan", []) => x.tan(),
+        ("asin", []) => x.asin(),
+        ("acos", []) => x.acos(),
+        ("atan", []) => x.atan(),
+        ("sinh", []) => x.sinh(),
+        ("cosh", []) => x.cosh(),
+        ("asinh", []) => x.asinh(),
+        ("acosh", []) => x.acosh(),
+        ("atanh", []) => x.atanh(),
+        ("signum", []) => x.signum(),
+        ("to_degrees", []) => x.to_degrees(),
+        ("to_radians", []) => x.to_radians(),
+        ("powf", [e]) => x.powf(*e),
+        ("log", [b]) => x.log(*b),
+        ("hypot", [y]) => x.hypot(*y),
+        ("atan2", [y]) => x.atan2(*y),
+        ("midpoint", [y]) => x.midpoint(*y),
+        ("max", [y]) => x.max(*y),
+        ("min", [y]) => x.min(*y),
+        ("mul_add", [y, z]) => x.mul_add(*y, *z),
+        ("clamp", [lo, hi]) => x.clamp(*lo, *hi),
+        _ => panic!(
+            "reference: scalar method `{f}` of {} arguments",
+            rest.len() + 1
+        ),
     }
 }
 
@@ -2338,7 +2508,10 @@ fn check_hessian(
             }
             if !a.is_finite() || rel(a, n) > 1e-4 {
                 if near_kink(g, &all, consts) {
-                    return Some(Outcome::Skip("a kink of abs or relu", 0));
+                    return Some(Outcome::Skip(
+                        "a kink (abs, relu, signum) or a tie (max, min, clamp)",
+                        0,
+                    ));
                 }
                 return Some(fail(
                     "Hessian-vector mismatch",
@@ -2350,25 +2523,51 @@ fn check_hessian(
     None
 }
 
-/// Whether the argument of an `abs`, `relu`, `sign` or step is so near 0 that
-/// the steps of finite differences cross the kink.
+/// Whether the argument of an `abs`, `relu`, `sign`, `signum` or step is so
+/// near 0, the operands of a `max`, `min` or `clamp` so near a tie, or the
+/// entries a matrix's `max`, `min`, `amax`, `amin` picks among so near one,
+/// that the steps of finite differences cross the kink.
 fn near_kink(g: &Graph, vals: &[Val], consts: &[Val]) -> bool {
     let mut ev = Eval::with_constants(g, vals, consts);
     (0..g.len() as u32).map(Id).any(|id| {
-        let kinked = matches!(
-            g.op(id),
-            crate::ops::Op::Abs(_)
-                | crate::ops::Op::Relu(_)
-                | crate::ops::Op::Sign(_)
-                | crate::ops::Op::Step(_)
-        );
-        kinked && {
-            let arg = g.node(id).args[0];
-            let depends_on_lambda = g
-                .depends_on(arg, |_, n| matches!(n.op, crate::ops::Op::LambdaParam(_)))
-                [arg.index()];
-            !depends_on_lambda && ev.eval(arg).scalar().abs() < 1e-6
-        }
+        let args = &g.node(id).args;
+        let in_closure = args
+            .iter()
+            .any(|&arg| g.depends_on(arg, |_, n| matches!(n.op, Op::LambdaParam(_)))[arg.index()]);
+        let mut s = |i: usize| ev.eval(args[i]).scalar();
+        // How far the point is from the kink.
+        let gap = match g.op(id) {
+            _ if in_closure => return false,
+            Op::Abs(_) | Op::Relu(_) | Op::Sign(_) | Op::Step(_) | Op::Signum(_) => s(0).abs(),
+            Op::Max(_) | Op::Min(_) => (s(0) - s(1)).abs(),
+            Op::Clamp(_) => (s(0) - s(1)).abs().min((s(0) - s(2)).abs()),
+            Op::Extremum(Extremum(pick)) => {
+                let magnitude = matches!(pick, Pick::AMax | Pick::AMin);
+                let mut keys: Vec<f64> = ev
+                    .eval(args[0])
+                    .matrix()
+                    .iter()
+                    .map(|&v| if magnitude { v.abs() } else { v })
+                    .collect();
+                keys.sort_by(f64::total_cmp);
+                if matches!(pick, Pick::Max | Pick::AMax) {
+                    keys.reverse();
+                }
+                // Two entries tied for the pick, or (amax, amin) the one
+                // picked at a kink of `|·|`.
+                let tie = match keys.as_slice() {
+                    [a, b, ..] => (a - b).abs(),
+                    _ => f64::INFINITY,
+                };
+                tie.min(if magnitude {
+                    keys.first().map_or(f64::INFINITY, |k| k.abs())
+                } else {
+                    f64::INFINITY
+                })
+            }
+            _ => return false,
+        };
+        gap < 1e-6
     })
 }
 
@@ -2470,7 +2669,7 @@ fn magnitude(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> f64 {
 fn norm_of_zero(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> bool {
     let mut ev = Eval::with_constants(g, vals, consts);
     (0..=value.index() as u32).map(Id).any(|id| {
-        matches!(g.op(id), Op::Norm(_))
+        matches!(g.op(id), Op::Norm(_) | Op::LpNorm(LpNorm(2)))
             && g.depends_on(value, |n, _| n == id)[value.index()]
             && ev
                 .eval(g.node(id).args[0])
@@ -2793,13 +2992,15 @@ fn check_fixture(n: usize, m: usize, seed: u64, params: &str, generic: bool, bod
 #[test]
 fn generator_covers_every_operation() {
     let mut seen = std::collections::BTreeSet::new();
-    for seed in 0..400 {
+    for seed in 0..1000 {
         let (_, p) = generate(seed);
         fn walk(e: &E, seen: &mut std::collections::BTreeSet<String>) {
             let name = format!("{:?}", e.k);
             let name = name.split('(').next().unwrap_or_default().to_owned();
             let extra = match &e.k {
-                K::Call(f, _) | K::MapFn(f) => format!("{name}:{f}"),
+                K::Call(f, _) | K::MapFn(f) | K::Method(f) | K::MapMethod(f) | K::MatMethod(f) => {
+                    format!("{name}:{f}")
+                }
                 _ => name.clone(),
             };
             seen.insert(name);
@@ -2861,12 +3062,51 @@ fn generator_covers_every_operation() {
         "MapFn:sigmoid",
         "MapFn:softplus",
         "MapFn:relu",
-    ];
-    let missing: Vec<&str> = expected
+        "LpNorm",
+        "MapMethod:atan",
+        "MapMethod:asinh",
+        "MatMethod:max",
+        "MatMethod:min",
+        "MatMethod:amax",
+        "MatMethod:amin",
+        "MatMethod:abs",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain(
+        [
+            "atan",
+            "asinh",
+            "to_radians",
+            "signum",
+            "sinh",
+            "cosh",
+            "exp_m1",
+            "exp2",
+            "to_degrees",
+            "asin",
+            "acos",
+            "atanh",
+            "tan",
+            "ln_1p",
+            "log2",
+            "log10",
+            "cbrt",
+            "acosh",
+            "hypot",
+            "atan2",
+            "midpoint",
+            "max",
+            "min",
+            "log",
+            "mul_add",
+            "clamp",
+        ]
         .iter()
-        .copied()
-        .filter(|e| !seen.contains(*e))
-        .collect();
+        .map(|f| format!("Method:{f}")),
+    )
+    .collect::<Vec<String>>();
+    let missing: Vec<&String> = expected.iter().filter(|e| !seen.contains(*e)).collect();
     assert!(missing.is_empty(), "never generated: {missing:?}");
 }
 
@@ -3028,7 +3268,7 @@ fn shrinker_minimises_a_method() {
 #[test]
 fn generator_covers_every_variant() {
     let mut seen = std::collections::BTreeSet::new();
-    for seed in 0..400 {
+    for seed in 0..1000 {
         let (fx, p) = generate(seed);
         seen.insert(fx.variant().to_owned());
         let src = p.render(fx.style());

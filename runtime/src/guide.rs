@@ -41,9 +41,17 @@
 //! methods: `transpose`, `tr_mul`, `dot`, `tr_dot`, `trace`, `determinant`,
 //! `determinant().ln()`, `try_inverse().unwrap()` / `.expect("…")`, `pow(n)`,
 //! `exp`, `kronecker`, `cross`, `component_mul`, `component_div`, `norm`,
-//! `norm_squared`, `sum`, `map(|v| …)` (a scalar expression of `v` and
-//! literals, or `map(matgrad::sigmoid)`). Scalar methods: `exp`, `ln`, `sqrt`,
-//! `powi(n)`, `powf(e)`, `sin`, `cos`, `tanh`, `abs`, `recip`. Functions:
+//! `norm_squared`, `sum`, `max`, `min`, `amax`, `amin`, `abs`, `lp_norm(1)`,
+//! `lp_norm(2)`, `map(|v| …)` (a scalar expression of `v` and literals, or
+//! `map(matgrad::sigmoid)`, `map(f64::ln_1p)`). Scalar methods, also by path
+//! (`f64::ln_1p(x)`): `exp`, `ln`, `sqrt`, `powi(n)`, `powf(e)`, `sin`, `cos`,
+//! `tanh`, `abs`, `recip`, `ln_1p`, `exp_m1`, `log(b)`, `log2`, `log10`,
+//! `exp2`, `cbrt`, `hypot`, `tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`,
+//! `cosh`, `asinh`, `acosh`, `atanh`, `mul_add`, `midpoint`, `to_degrees`,
+//! `to_radians`, and the branches `max`, `min`, `clamp`, `signum` (the
+//! gradient goes to the argument returned; at a tie to the receiver).
+//! Constants: `std::f64::consts::PI` and the others, `f64::EPSILON`, `f32::MAX`,
+//! …, and `T::pi()`. Functions:
 //! [`sigmoid`](crate::sigmoid), [`softplus`](crate::softplus),
 //! [`relu`](crate::relu), [`log_sum_exp`](crate::log_sum_exp),
 //! [`logdet`](crate::logdet).

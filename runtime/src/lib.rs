@@ -52,6 +52,7 @@
 pub use matgrad_macros::{grad, hessian, jacobian};
 pub use nalgebra;
 
+mod branch;
 mod check;
 pub use check::{check_gradient, GradientCheck, Point};
 

@@ -1,9 +1,11 @@
 use matgrad::grad;
 use matgrad::nalgebra::DVector;
 
+const SCALE: f64 = 2.0;
+
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    x.norm() * std::f64::consts::PI
+    x.norm() * crate::SCALE
 }
 
 fn main() {

@@ -3,7 +3,7 @@ use matgrad::nalgebra::DVector;
 
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    x.norm().atan()
+    x.norm().next_up()
 }
 
 fn main() {

@@ -128,6 +128,9 @@ impl<'a> EmitCx<'a> {
         if !representable {
             return self.non_finite(v);
         }
+        if let Some(c) = self.named_constant(v) {
+            return c;
+        }
         let magnitude = match &self.graph.scalar {
             Scalar::F32 => Literal::f32_suffixed(v.abs() as f32),
             Scalar::F64 | Scalar::Generic(_) => Literal::f64_suffixed(v.abs()),
@@ -145,6 +148,40 @@ impl<'a> EmitCx<'a> {
             _ if v.is_sign_negative() => quote!((#signed)),
             _ => signed,
         }
+    }
+
+    /// A value of `core::f64::consts` (or `f32::consts`), such as `LN_2` in
+    /// the derivative of `log2` or a `PI` the user wrote, by its path: clippy
+    /// rejects its digits as an approximation of the constant.
+    fn named_constant(&self, v: f64) -> Option<TokenStream> {
+        macro_rules! find {
+            ($($c:ident)*) => {{
+                let f32_scalar = self.graph.scalar == Scalar::F32;
+                let m = v.abs();
+                [$((stringify!($c), m == ::core::f64::consts::$c
+                    || f32_scalar && m as f32 == ::core::f32::consts::$c)),*]
+                    .into_iter()
+                    .find(|(_, hit)| *hit)
+                    .map(|(name, _)| Ident::new(name, Span::call_site()))
+            }};
+        }
+        let name = find!(
+            E FRAC_1_PI FRAC_1_SQRT_2 FRAC_2_PI FRAC_2_SQRT_PI FRAC_PI_2 FRAC_PI_3 FRAC_PI_4
+            FRAC_PI_6 FRAC_PI_8 LN_10 LN_2 LOG10_2 LOG10_E LOG2_10 LOG2_E PI SQRT_2 TAU
+        )?;
+        let sign = if v.is_sign_negative() {
+            quote!(-)
+        } else {
+            quote!()
+        };
+        Some(match &self.graph.scalar {
+            Scalar::F32 => quote!((#sign ::core::f32::consts::#name)),
+            Scalar::F64 => quote!((#sign ::core::f64::consts::#name)),
+            Scalar::Generic(t) => {
+                let p = &self.private;
+                quote!((#p::nalgebra::convert::<f64, #t>(#sign ::core::f64::consts::#name)))
+            }
+        })
     }
 
     /// ∞, −∞ or NaN (a literal such as `1e400`, or folded constants that

@@ -57,6 +57,7 @@ mod integer;
 mod leaf;
 mod linalg;
 mod reduce;
+mod scalar_math;
 mod stable;
 mod structured;
 mod view;
@@ -70,6 +71,7 @@ pub use integer::*;
 pub use leaf::*;
 pub use linalg::*;
 pub use reduce::*;
+pub use scalar_math::*;
 pub use stable::*;
 pub use structured::*;
 pub use view::*;
@@ -231,6 +233,9 @@ ops! {
     // elementwise
     ComponentMul, ComponentDiv, Map, MapAdjoint, MapDerivative,
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,
+    // the rest of the scalar methods, branches and picking reductions
+    Ln1p, ExpM1, Log2, Log10, Exp2, Cbrt, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
+    Signum, ToDegrees, ToRadians, Log, Hypot, Midpoint, Atan2, MulAdd, Max, Min, Clamp, Routed, Extremum, AtExtremum, LpNorm,
     // stable helpers
     Sigmoid, Softplus, Relu, Step, LogSumExp, ExpShifted,
 }

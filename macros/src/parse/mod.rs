@@ -14,6 +14,8 @@ use crate::signature::ParamSig;
 
 mod access;
 mod control;
+mod scalar;
+use scalar::{float_constant, REAL_FIELD_CONSTANTS};
 
 /// A method table: name, number of arguments, operation.
 type Methods = &'static [(&'static str, usize, fn() -> Op)];
@@ -33,6 +35,10 @@ const MATRIX_METHODS: Methods = &[
     ("kronecker", 1, || Kronecker.into()),
     ("cross", 1, || Cross.into()),
     ("exp", 0, || MatExp.into()),
+    ("max", 0, || Extremum(Pick::Max).into()),
+    ("min", 0, || Extremum(Pick::Min).into()),
+    ("amax", 0, || Extremum(Pick::AMax).into()),
+    ("amin", 0, || Extremum(Pick::AMin).into()),
 ];
 
 /// Methods on scalars.
@@ -46,6 +52,46 @@ const SCALAR_METHODS: Methods = &[
     ("abs", 0, || Abs.into()),
     ("recip", 0, || Recip.into()),
     ("powf", 1, || Powf.into()),
+    ("ln_1p", 0, || Ln1p.into()),
+    ("exp_m1", 0, || ExpM1.into()),
+    ("log", 1, || Log.into()),
+    ("log2", 0, || Log2.into()),
+    ("log10", 0, || Log10.into()),
+    ("exp2", 0, || Exp2.into()),
+    ("cbrt", 0, || Cbrt.into()),
+    ("hypot", 1, || Hypot.into()),
+    ("tan", 0, || Tan.into()),
+    ("asin", 0, || Asin.into()),
+    ("acos", 0, || Acos.into()),
+    ("atan", 0, || Atan.into()),
+    ("atan2", 1, || Atan2.into()),
+    ("sinh", 0, || Sinh.into()),
+    ("cosh", 0, || Cosh.into()),
+    ("asinh", 0, || Asinh.into()),
+    ("acosh", 0, || Acosh.into()),
+    ("atanh", 0, || Atanh.into()),
+    ("mul_add", 2, || MulAdd.into()),
+    ("max", 1, || Max.into()),
+    ("min", 1, || Min.into()),
+    ("clamp", 2, || Clamp.into()),
+    ("signum", 0, || Signum.into()),
+    ("to_degrees", 0, || ToDegrees.into()),
+    ("to_radians", 0, || ToRadians.into()),
+    ("midpoint", 1, || Midpoint.into()),
+];
+
+/// Methods of `f64`/`f32` without a derivative matgrad could use: an error
+/// that names them rather than the list of supported methods.
+const NON_SMOOTH: &[&str] = &[
+    "floor",
+    "ceil",
+    "round",
+    "round_ties_even",
+    "trunc",
+    "fract",
+    "rem_euclid",
+    "div_euclid",
+    "copysign",
 ];
 
 /// Scalar functions of the runtime, callable as `matgrad::sigmoid(x)` (or
@@ -61,7 +107,7 @@ const RUNTIME_FUNCTIONS: &[&str] = &["sigmoid", "softplus", "relu", "log_sum_exp
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
-    "determinant, pow(n), try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone()";
+    "determinant, pow(n), try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone(), abs(), lp_norm(1), lp_norm(2)";
 const SCALAR_SPECIAL: &str = "powi(n)";
 
 fn supported(table: Methods, special: &str) -> String {
@@ -292,10 +338,13 @@ impl BodyParser<'_> {
     }
 
     fn lookup(&mut self, path: &syn::ExprPath) -> Result<Id, ()> {
+        if let Some(v) = float_constant(path) {
+            return Ok(self.g.lit(v));
+        }
         let Some(ident) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
             return self.error(
                 path,
-                "paths are not supported in a #[grad] body; use a literal or a parameter",
+                "paths are not supported in a #[grad] body; use a literal, a parameter, or a constant of `f64`/`f32` (`std::f64::consts::PI`, `f64::EPSILON`, …)",
             );
         };
         let name = ident.to_string();
@@ -544,10 +593,14 @@ impl BodyParser<'_> {
             "ln" if is_call_of(&m.receiver, "determinant") => return self.log_determinant(m),
             _ => {}
         }
+        if NON_SMOOTH.contains(&name.as_str()) {
+            return self.non_smooth(&m.method, &name);
+        }
         if is_field(&m.receiver) {
             let scalar = SCALAR_METHODS.iter().any(|(n, ..)| *n == name) || name == "powi";
             let matrix = MATRIX_METHODS.iter().any(|(n, ..)| *n == name);
-            // `exp` is both: the receiver's shape must be declared.
+            // `exp`, `max` and `min` are both: the receiver's shape must be
+            // declared. (`abs` of a field is read as a scalar's.)
             self.hint = match (scalar, matrix) {
                 (true, true) => None,
                 (true, false) => Some(Hint::Scalar),
@@ -558,6 +611,8 @@ impl BodyParser<'_> {
         let is_scalar = self.g.shape(receiver).is_scalar();
         match (is_scalar, name.as_str()) {
             (true, "powi") => return self.powi(m, receiver),
+            (false, "abs") if m.args.is_empty() => return self.matrix_abs(m, receiver),
+            (false, "lp_norm") => return self.lp_norm(m, receiver),
             (false, "pow") => return self.matrix_pow(m, receiver),
             (false, "determinant") if m.args.is_empty() => {
                 self.g.span = m.span();
@@ -726,6 +781,9 @@ impl BodyParser<'_> {
         if let Some(v) = generic_literal(c) {
             return Ok(self.g.lit(v));
         }
+        if let Some(name) = self.scalar_method_path(&c.func) {
+            return self.scalar_path_call(c, &name);
+        }
         let known = match &*c.func {
             Expr::Path(p) if p.qself.is_none() => {
                 let segs: Vec<String> = p
@@ -747,7 +805,7 @@ impl BodyParser<'_> {
             return self.error(
                 &c.func,
                 format!(
-                    "unknown function `{}`: a #[grad] body can call the supported methods of nalgebra values and the functions {}",
+                    "unknown function `{}`: a #[grad] body can call the supported methods of nalgebra values (also as paths, `f64::ln_1p(x)`) and the functions {}",
                     crate::errors::show(&c.func),
                     RUNTIME_FUNCTIONS.iter().map(|f| format!("`matgrad::{f}`")).collect::<Vec<_>>().join(", ")
                 ),
@@ -842,8 +900,17 @@ impl BodyParser<'_> {
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        let Some((_, _, op)) = SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last) else {
-            return self.error(f, "`map` takes a closure, as in `.map(|v| v.exp())`, or one of `matgrad::sigmoid`, `matgrad::softplus`, `matgrad::relu`");
+        let method = self
+            .scalar_method_path(&Expr::Path(f.clone()))
+            .and_then(|name| {
+                SCALAR_METHODS
+                    .iter()
+                    .find(|(n, a, _)| *n == name && *a == 0)
+            });
+        let Some((_, _, op)) =
+            method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last))
+        else {
+            return self.error(f, "`map` takes a closure, as in `.map(|v| v.exp())`, a scalar method of one argument, as in `.map(f64::ln_1p)`, or one of `matgrad::sigmoid`, `matgrad::softplus`, `matgrad::relu`");
         };
         let receiver = receiver?;
         let v = self.g.build(LambdaParam, &[]);
@@ -871,6 +938,10 @@ fn generic_literal(c: &syn::ExprCall) -> Option<f64> {
         ("convert", 1) => number(&c.args[0]),
         ("one", 0) if path.segments.len() == 2 => Some(1.0),
         ("zero", 0) if path.segments.len() == 2 => Some(0.0),
+        (name, 0) if path.segments.len() == 2 => REAL_FIELD_CONSTANTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v),
         _ => None,
     }
 }
