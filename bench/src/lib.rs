@@ -17,11 +17,14 @@ pub mod harness;
 pub mod linalg;
 
 pub mod gauss_nll;
+pub mod huber_loop;
 pub mod logreg;
+pub mod logreg_loop;
 pub mod lsq;
 pub mod mf;
 pub mod mlp;
 pub mod quadform;
+pub mod rnn;
 
 pub use harness::{Case, Entry, Impl, Sizes};
 
@@ -34,5 +37,8 @@ pub fn all_cases(sizes: Sizes) -> Vec<Case> {
     cases.extend(gauss_nll::cases(sizes));
     cases.extend(mf::cases(sizes));
     cases.extend(mlp::cases(sizes));
+    cases.extend(logreg_loop::cases(sizes));
+    cases.extend(huber_loop::cases(sizes));
+    cases.extend(rnn::cases(sizes));
     cases
 }
