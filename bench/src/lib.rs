@@ -1,4 +1,5 @@
-//! Benchmarks of matgrad: six losses, each with value + full gradient computed by
+//! Benchmarks of matgrad: nine losses (three written as `for` loops), each with value + full
+//! gradient computed by
 //!
 //! 1. matgrad — `#[grad]` on the plain loss;
 //! 2. a hand-written closed-form gradient, as written for production;
