@@ -32,9 +32,10 @@ pub fn logreg_loop(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, lambda:
 
 /// By hand: the two-pass form of [`logreg::logreg_hand`], `z = Xw` (`gemv`), one pass over the
 /// samples sharing one `exp` between the value and `∂f/∂zᵢ`, `∇w = Xᵀ(∂f/∂z) + 2λw`
-/// (`gemv_tr` onto `2λw`). Measured faster than the fused single pass [`logreg_loop_fused`]
-/// at every size (n = 200: 5.9 µs against 6.7 µs; n = 2000: 0.37 ms against 0.60 ms with
-/// blocks of 8 rows, 0.47 ms with blocks of 64), so it is the baseline.
+/// (`gemv_tr` onto `2λw`). Measured against the fused single pass [`logreg_loop_fused`] over
+/// several runs: the same within noise at n = 200 (5.7–5.9 µs against 5.6–6.7 µs), faster at
+/// n = 2000 (0.17–0.37 ms against 0.21–0.60 ms; blocks of 64 rows instead of 8 did not help),
+/// so it is the baseline.
 pub fn logreg_loop_hand(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
