@@ -2,13 +2,18 @@
 //! allocator around the call. Each loss is called once first (to warm up anything lazy), then
 //! the allocations made by one more call on this thread are counted. The counter is per thread,
 //! so tests running in parallel do not disturb each other.
+//!
+//! Loops: a loop that only adds per-iteration terms stores nothing, so on fixed-size values it
+//! allocates nothing either; a recurrence keeps one carried value per iteration for its reverse
+//! loop, in one `Vec` allocated once per loop (not per iteration): its count does not grow with
+//! the number of iterations.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
 use matgrad::grad;
-use matgrad::nalgebra::{Matrix2x3, Matrix3, SMatrix, SVector, Vector2, Vector3};
+use matgrad::nalgebra::{Matrix2x3, Matrix3, Matrix3x2, SMatrix, SVector, Vector2, Vector3};
 
 struct Counting;
 
@@ -164,4 +169,59 @@ fn logreg_smatrix() {
     let n = allocations(|| logreg_grad(black_box(&w), black_box(&x), black_box(&y), 0.1));
     assert_eq!(n, 0);
     same_value(logreg_grad(&w, &x, &y, 0.1).0, logreg(&w, &x, &y, 0.1));
+}
+
+/// A sum over a slice of fixed-size data: per-iteration terms only, nothing stored.
+#[grad(w, a)]
+fn sum_loop(w: &Vector3<f64>, a: &Matrix3<f64>, xs: &[Vector3<f64>]) -> f64 {
+    let mut s = 0.0;
+    for x in xs.iter() {
+        let r = a * x - w;
+        s += r.norm_squared() + w.dot(x).tanh();
+    }
+    s
+}
+
+/// A recurrence on a fixed-size state: the reverse loop reads the state carried into each step.
+#[grad(w, u, h0)]
+fn recurrence(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {
+    let mut h = *h0;
+    for x in xs.iter() {
+        h = (w * h + u * x).map(|v| v.tanh());
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn sum_loop_over_fixed_size_data() {
+    let (w, a) = (filled(1.0), filled(2.0));
+    for steps in [5, 50] {
+        let xs: Vec<Vector3<f64>> = (0..steps).map(|t| filled(3.0 + t as f64)).collect();
+        let n = allocations(|| sum_loop_grad(black_box(&w), black_box(&a), black_box(&xs)));
+        assert_eq!(n, 0, "{steps} iterations");
+        same_value(sum_loop_grad(&w, &a, &xs).0, sum_loop(&w, &a, &xs));
+    }
+}
+
+#[test]
+fn fixed_size_recurrence_allocates_once_per_loop() {
+    let (w, u, h0): (Matrix3<f64>, Matrix3x2<f64>, Vector3<f64>) =
+        (filled(1.0) * 0.5, filled(2.0), filled(3.0));
+    let count = |steps: usize| {
+        let xs: Vec<Vector2<f64>> = (0..steps).map(|t| filled(4.0 + t as f64)).collect();
+        let n = allocations(|| {
+            recurrence_grad(black_box(&w), black_box(&u), black_box(&h0), black_box(&xs))
+        });
+        same_value(
+            recurrence_grad(&w, &u, &h0, &xs).0,
+            recurrence(&w, &u, &h0, &xs),
+        );
+        n
+    };
+    let (few, many) = (count(5), count(50));
+    assert_eq!(
+        few, many,
+        "allocations grow with the trip count: {few} for 5, {many} for 50"
+    );
+    assert!(few <= 1, "{few} allocations for one loop");
 }

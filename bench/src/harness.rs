@@ -73,7 +73,8 @@ impl<R: Dim, C: Dim, S: RawStorage<f64, R, C>> Flat for Matrix<f64, R, C, S> {
     }
 }
 
-/// What a gradient function returns: `(value, ∇a)` or `(value, ∇a, ∇b)`, or a bare value.
+/// What a gradient function returns: `(value, ∇a)`, `(value, ∇a, ∇b)` or `(value, ∇a, ∇b, ∇c)`,
+/// or a bare value.
 pub trait GradOutput {
     fn flatten(self) -> (f64, Vec<f64>);
 }
@@ -97,6 +98,16 @@ impl<A: Flat, B: Flat> GradOutput for (f64, A, B) {
         let mut g = Vec::new();
         self.1.push_to(&mut g);
         self.2.push_to(&mut g);
+        (self.0, g)
+    }
+}
+
+impl<A: Flat, B: Flat, C: Flat> GradOutput for (f64, A, B, C) {
+    fn flatten(self) -> (f64, Vec<f64>) {
+        let mut g = Vec::new();
+        self.1.push_to(&mut g);
+        self.2.push_to(&mut g);
+        self.3.push_to(&mut g);
         (self.0, g)
     }
 }

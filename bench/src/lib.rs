@@ -1,4 +1,5 @@
-//! Benchmarks of matgrad: six losses, each with value + full gradient computed by
+//! Benchmarks of matgrad: nine losses (three written as `for` loops), each with value + full
+//! gradient computed by
 //!
 //! 1. matgrad — `#[grad]` on the plain loss;
 //! 2. a hand-written closed-form gradient, as written for production;
@@ -17,11 +18,14 @@ pub mod harness;
 pub mod linalg;
 
 pub mod gauss_nll;
+pub mod huber_loop;
 pub mod logreg;
+pub mod logreg_loop;
 pub mod lsq;
 pub mod mf;
 pub mod mlp;
 pub mod quadform;
+pub mod rnn;
 
 pub use harness::{Case, Entry, Impl, Sizes};
 
@@ -34,5 +38,8 @@ pub fn all_cases(sizes: Sizes) -> Vec<Case> {
     cases.extend(gauss_nll::cases(sizes));
     cases.extend(mf::cases(sizes));
     cases.extend(mlp::cases(sizes));
+    cases.extend(logreg_loop::cases(sizes));
+    cases.extend(huber_loop::cases(sizes));
+    cases.extend(rnn::cases(sizes));
     cases
 }

@@ -8,7 +8,7 @@
 //! `gemm` falls back to column-by-column `gemv`, which does not accept such a view (it indexes
 //! past the view's slice), so the small sizes use `gemm_tr` or a transposed copy instead.
 
-use matgrad::nalgebra::{DMatrix, Dyn, MatrixView};
+use matgrad::nalgebra::{DMatrix, DVector, Dyn, MatrixView};
 
 /// `Mᵀ` as a strided view of `M`'s storage: no copy.
 pub fn transposed(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
@@ -38,4 +38,61 @@ pub fn gemm_nt(c: &mut DMatrix<f64>, alpha: f64, a: &DMatrix<f64>, b: &DMatrix<f
     } else {
         c.gemm(alpha, a, &b.transpose(), beta);
     }
+}
+
+/// Rows per block of [`fused_rows`]: 8 margins and 8 per-sample derivatives stay in registers.
+const ROWS: usize = 8;
+
+/// A loss `Σᵢ ℓᵢ((Xw)ᵢ)` of a linear model and its gradient `Xᵀs`, `sᵢ = ℓᵢ′((Xw)ᵢ)`, in one
+/// pass over `X`, written for its column-major storage: for each block of 8 rows, the margins
+/// `zᵢ` are summed from contiguous 8-entry pieces of each column (`X`'s block is read once into
+/// cache), then `per(i, zᵢ)` returns `(ℓᵢ, sᵢ)` for each sample of the block, then `gⱼ +=
+/// Σᵢ sᵢ xᵢⱼ` reads the same pieces again from cache. Returns `Σᵢ ℓᵢ`; adds `Xᵀs` onto `g`.
+pub fn fused_rows(
+    x: &DMatrix<f64>,
+    w: &DVector<f64>,
+    g: &mut DVector<f64>,
+    mut per: impl FnMut(usize, f64) -> (f64, f64),
+) -> f64 {
+    let n = x.nrows();
+    let (xs, w, g) = (x.as_slice(), w.as_slice(), g.as_mut_slice());
+    let mut f = 0.0;
+    let mut start = 0;
+    while start + ROWS <= n {
+        let mut z = [0.0; ROWS];
+        for (j, &wj) in w.iter().enumerate() {
+            let col: &[f64; ROWS] = xs[j * n + start..][..ROWS].try_into().unwrap();
+            for (zk, &xk) in z.iter_mut().zip(col) {
+                *zk += xk * wj;
+            }
+        }
+        let mut s = [0.0; ROWS];
+        for (k, (sk, &zk)) in s.iter_mut().zip(&z).enumerate() {
+            let (fk, dk) = per(start + k, zk);
+            f += fk;
+            *sk = dk;
+        }
+        for (j, gj) in g.iter_mut().enumerate() {
+            let col: &[f64; ROWS] = xs[j * n + start..][..ROWS].try_into().unwrap();
+            let mut acc = 0.0;
+            for (&xk, &sk) in col.iter().zip(&s) {
+                acc += xk * sk;
+            }
+            *gj += acc;
+        }
+        start += ROWS;
+    }
+    // The last n mod 8 rows, one at a time.
+    for i in start..n {
+        let mut z = 0.0;
+        for (j, &wj) in w.iter().enumerate() {
+            z += xs[j * n + i] * wj;
+        }
+        let (fi, si) = per(i, z);
+        f += fi;
+        for (j, gj) in g.iter_mut().enumerate() {
+            *gj += si * xs[j * n + i];
+        }
+    }
+    f
 }

@@ -59,3 +59,10 @@ fn timing_runs() {
     assert_eq!(ns.len(), case.entries.len());
     assert!(ns.iter().all(|t| t.is_finite() && *t > 0.0), "{ns:?}");
 }
+
+#[test]
+fn the_alternative_hand_written_forms_agree() {
+    matgrad_bench::logreg_loop::forms_case().check().unwrap();
+    matgrad_bench::huber_loop::forms_case().check().unwrap();
+    matgrad_bench::rnn::forms_case().check().unwrap();
+}
