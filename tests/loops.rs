@@ -102,3 +102,45 @@ fn matrix_recurrence_dynamic() {
     let a = dm(3, 3, 4);
     check!(power_sum(&a, 4) => power_sum_grad[a]);
 }
+
+/// A dynamic parameter times fixed-size data inside a loop: the sum keeps the
+/// carried value's type (`+=` on a `DMatrix` by a `Dyn × Const` product).
+#[grad(u)]
+fn mixed_types(u: &DMatrix<f64>, xs: &[Vector2<f64>]) -> f64 {
+    let mut s = 0.0;
+    let mut acc = u * 0.0;
+    for x in xs.iter() {
+        s += (u * x).norm_squared();
+        acc += u * 0.5;
+    }
+    s + acc.sum()
+}
+
+#[test]
+fn dynamic_times_fixed_in_a_loop() {
+    let u = dm(3, 2, 7);
+    let xs: Vec<Vector2<f64>> = (0..4).map(|t| sm(20 + t)).collect();
+    check!(mixed_types(&u, &xs) => mixed_types_grad[u]);
+}
+
+/// Logistic regression as a double loop: the inner loop's gradient adds into
+/// the outer accumulator.
+#[grad(w)]
+fn nested_sum(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let (n, d) = x.shape();
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut z = 0.0;
+        for j in 0..d {
+            z += x[(i, j)] * w[j];
+        }
+        total += (1.0 + (-y[i] * z).exp()).ln();
+    }
+    total / n as f64 + w.norm_squared()
+}
+
+#[test]
+fn nested_sums_chain_accumulators() {
+    let (w, x, y) = (dv(4, 1), dm(6, 4, 2), dv(6, 3));
+    check!(nested_sum(&w, &x, &y) => nested_sum_grad[w]);
+}

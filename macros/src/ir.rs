@@ -50,6 +50,8 @@ pub struct Region {
     pub inputs: Vec<Id>,
     /// Its results: for a loop, the carried values as they leave an iteration.
     pub outputs: Vec<Id>,
+    /// Whether it is a loop's body (run once per iteration), not a branch's side.
+    pub repeated: bool,
 }
 
 /// The element type of every value in the function.
@@ -208,12 +210,13 @@ impl Graph {
         mark
     }
 
-    /// Opens a new region inside the current one and makes it current;
-    /// returns it and the region to go back to.
-    pub fn open_region(&mut self) -> (RegionId, RegionId) {
+    /// Opens a new region inside the current one and makes it current, a
+    /// loop's body if `repeated`; returns it and the region to go back to.
+    pub fn open_region(&mut self, repeated: bool) -> (RegionId, RegionId) {
         let parent = self.region;
         self.regions.push(Region {
             parent,
+            repeated,
             ..Region::default()
         });
         let r = RegionId(self.regions.len() as u32 - 1);
@@ -227,6 +230,17 @@ impl Graph {
 
     pub fn region_info_mut(&mut self, r: RegionId) -> &mut Region {
         &mut self.regions[r.0 as usize]
+    }
+
+    /// Whether region `r` is, or is inside, a loop's body.
+    pub fn in_loop(&self, mut r: RegionId) -> bool {
+        while r != RegionId(0) {
+            if self.regions[r.0 as usize].repeated {
+                return true;
+            }
+            r = self.regions[r.0 as usize].parent;
+        }
+        false
     }
 
     /// Whether region `inner` is `outer` or nested in it.

@@ -62,7 +62,7 @@ pub fn loop_adjoint(
         .collect();
 
     let outer = g.region;
-    let (reverse, _) = g.open_region();
+    let (reverse, _) = g.open_region(true);
     let mut inputs = vec![g.build(
         RegionParam {
             k: 0,
@@ -135,7 +135,10 @@ pub fn loop_adjoint(
     }
     for (&a, &acc) in captured.iter().zip(&accumulators) {
         outputs.push(match adjoints.get(&node.args[a]) {
-            Some(&contribution) => g.plus(acc, contribution),
+            Some(&contribution) => match chain(g, acc, contribution) {
+                Some(sum) => sum,
+                None => g.plus(acc, contribution),
+            },
             None => acc,
         });
     }
@@ -143,7 +146,7 @@ pub fn loop_adjoint(
     region.inputs = inputs;
     region.outputs = outputs;
     g.region = outer;
-    if let Some(contributions) = fuse(g, id, &captured, cbars, reverse) {
+    if let Some(contributions) = fuse(g, id, &captured, cbars, reverse, &map) {
         return contributions;
     }
 
@@ -166,6 +169,7 @@ pub fn loop_adjoint(
             rev: !l.range.rev,
         },
         carried: carried.len() + captured.len(),
+        sums: captured.len(),
     };
     let rl = g.build(reverse_loop, &args);
     g.region_info_mut(reverse).owner = Some(rl);
@@ -182,20 +186,51 @@ pub fn loop_adjoint(
     contributions
 }
 
+/// `acc + out` where `out` is a sum of a loop nested in the body, started
+/// from zero: that loop started from `acc` instead, so that it adds into the
+/// accumulator (moved in) rather than into a zero matrix of its own made
+/// each iteration. `None` if `contribution` is not such an output.
+fn chain(g: &mut Graph, acc: Id, contribution: Id) -> Option<Id> {
+    let Op::Output(out) = g.op(contribution) else {
+        return None;
+    };
+    let inner = g.node(contribution).args[0];
+    let Op::Loop(l) = g.op(inner).clone() else {
+        return None;
+    };
+    let mut args = g.node(inner).args.clone();
+    let init = 2 + out.k;
+    let is_sum = out.k + l.sums >= l.carried;
+    let from_zero = match g.op(args[init]) {
+        Op::Lit(z) => z.value() == 0.0,
+        Op::Zeros(_) => true,
+        Op::Filled(_) => g.lit_value(g.node(args[init]).args[0]) == Some(0.0),
+        _ => false,
+    };
+    if !is_sum || !from_zero || acc > inner {
+        return None;
+    }
+    args[init] = acc;
+    g.replace(inner, Op::Loop(l), &args);
+    Some(contribution)
+}
+
 /// A loop whose one differentiated carried value is a sum (`s += g(i, θ)`,
 /// whose adjoint `s̄` passes through every iteration unchanged) and whose
 /// reverse body reads no tape: its adjoint contributions are linear in `s̄`
 /// and the same in any order, so the forward loop itself accumulates them for
-/// `s̄ = 1`, reading the values it computes anyway, and `θ̄ = s̄ Σᵢ ∂gᵢ/∂θ`
-/// after it: one loop for the value and the gradient, nothing stored, as a
-/// hand-written gradient does. `None` when the loop is not of this form (the
-/// reverse loop `reverse` is then used).
+/// `s̄ = 1`, reading the values it computes anyway (`copies` maps each forward
+/// value to its copy in the reverse body), and `θ̄ = s̄ Σᵢ ∂gᵢ/∂θ` after it:
+/// one loop for the value and the gradient, nothing stored, as a hand-written
+/// gradient does. `None` when the loop is not of this form (the reverse loop
+/// `reverse` is then used).
 fn fuse(
     g: &mut Graph,
     id: Id,
     captured: &[usize],
     cbars: &[Option<Id>],
     reverse: RegionId,
+    copies: &HashMap<Id, Id>,
 ) -> Option<Vec<Option<Id>>> {
     let node = g.node(id).clone();
     let Op::Loop(l) = node.op.clone() else {
@@ -210,6 +245,11 @@ fn fuse(
         return None;
     };
     let seed = cbars[*k]?;
+    // Inside another loop, the reverse loop adds into the outer accumulator
+    // instead (`chain`).
+    if g.in_loop(g.node(id).region) {
+        return None;
+    }
     let passes_through = backward.outputs[0] == *bar && g.shape(*bar) == Shape::Scalar;
     if !passes_through || reads_tape(g, &backward.outputs, reverse) {
         return None;
@@ -217,8 +257,10 @@ fn fuse(
     // The reverse body's accumulations, for s̄ = 1, in the forward body.
     let outer = std::mem::replace(&mut g.region, l.region);
     let one = g.lit(1.0);
-    let mut map: HashMap<Id, Id> =
-        HashMap::from([(backward.inputs[0], forward.inputs[0]), (*bar, one)]);
+    // The reverse body's copies of forward values are the forward values.
+    let mut map: HashMap<Id, Id> = copies.iter().map(|(&f, &b)| (b, f)).collect();
+    map.insert(backward.inputs[0], forward.inputs[0]);
+    map.insert(*bar, one);
     let mut accumulators = Vec::new();
     for (j, &a) in captured.iter().enumerate() {
         let shape = g.shape(node.args[a]);
@@ -260,6 +302,7 @@ fn fuse(
     }
     let fused = Loop {
         carried: l.carried + captured.len(),
+        sums: captured.len(),
         ..l
     };
     g.replace(id, fused.into(), &args);
@@ -314,7 +357,7 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
     let mut sides = Vec::new();
     for side in [branch.then, branch.otherwise] {
         let info = g.region_info(side).clone();
-        let (reverse, _) = g.open_region();
+        let (reverse, _) = g.open_region(false);
         let mut map = HashMap::new();
         clone_region(g, side, &mut map);
         let seeds: Vec<(Id, Id)> = (info.outputs.iter().zip(cbars))
@@ -364,7 +407,7 @@ pub fn loop_tangent(g: &mut Graph, id: Id, dargs: &[Option<Id>]) -> Result<Optio
     let info = g.region_info(l.region).clone();
     let n = l.carried;
     let outer = g.region;
-    let (body, _) = g.open_region();
+    let (body, _) = g.open_region(true);
     let mut inputs = vec![g.build(
         RegionParam {
             k: 0,
@@ -441,7 +484,7 @@ pub fn if_tangent(g: &mut Graph, id: Id, dargs: &[Option<Id>]) -> Result<Option<
     let mut sides = Vec::new();
     for side in [branch.then, branch.otherwise] {
         let info = g.region_info(side).clone();
-        let (copy, _) = g.open_region();
+        let (copy, _) = g.open_region(false);
         let mut map = HashMap::new();
         clone_region(g, side, &mut map);
         let outputs: Vec<Id> = info
@@ -581,10 +624,11 @@ fn region_copy(g: &mut Graph, r: RegionId, regions: &mut HashMap<RegionId, Regio
     if let Some(&copy) = regions.get(&r) {
         return copy;
     }
-    let parent = g.region_info(r).parent;
+    let (parent, repeated) = (g.region_info(r).parent, g.region_info(r).repeated);
     let parent = region_copy(g, parent, regions);
     g.regions.push(Region {
         parent,
+        repeated,
         ..Region::default()
     });
     let copy = RegionId(g.regions.len() as u32 - 1);

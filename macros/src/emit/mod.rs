@@ -99,6 +99,9 @@ pub struct EmitCx<'a> {
     current: Shape,
     /// How the batch being emitted reuses memory (empty unless it is the last).
     plan: Plan,
+    /// Carried values of the loop being emitted that the one node reading
+    /// them (a nested loop starting from them) may take by value.
+    movable: std::collections::HashSet<Id>,
 }
 
 impl<'a> EmitCx<'a> {
@@ -338,6 +341,7 @@ impl<'a> EmitCx<'a> {
             values: HashMap::new(),
             current: Shape::Scalar,
             plan: Plan::default(),
+            movable: Default::default(),
         };
         let mut idents = Vec::new();
         for p in params {
@@ -607,6 +611,7 @@ impl<'a> EmitCx<'a> {
             values: HashMap::new(),
             current: Shape::Scalar,
             plan: Plan::default(),
+            movable: Default::default(),
         }
     }
 

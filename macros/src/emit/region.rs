@@ -26,6 +26,19 @@ use crate::ir::Id;
 use crate::ops::{Op, Tape};
 use crate::shape::Shape;
 
+/// A product added into a carried matrix without being formed.
+#[derive(Clone, Copy)]
+enum Fused {
+    /// `c += m s`, entry by entry.
+    Scaled,
+    /// `c += a hᵀ` (`ger`).
+    Outer,
+    /// `c += a b` (`gemm`).
+    Product,
+    /// `c += aᵀ b` (`gemm_tr`).
+    TrProduct,
+}
+
 /// How a carried value leaves an iteration.
 enum Update {
     /// Unchanged.
@@ -85,6 +98,7 @@ impl EmitCx<'_> {
             let c = &carried[k];
             let init = match &args[a] {
                 Value::Moved(t, _) => t.clone(),
+                v if self.movable.contains(&node.args[a]) => v.receiver().clone(),
                 _ => self.owned(node.args[a], false),
             };
             start.extend(quote!(let mut #c = #init;));
@@ -122,17 +136,41 @@ impl EmitCx<'_> {
             .iter()
             .flat_map(|u| match u {
                 Update::Same => Vec::new(),
-                Update::InPlace { x, .. } => vec![*x],
+                Update::InPlace { x, .. } => match self.fused_add(*x) {
+                    Some((_, operands)) => operands,
+                    None => vec![*x],
+                },
                 Update::Scatter(x) => self.graph.node(*x).args.clone(),
                 Update::Write(out) => self.graph.node(*out).args[1..].to_vec(),
                 Update::Assign(out) => vec![*out],
             })
             .collect();
         let need = needed(self.graph, &roots, |x| known.contains(&x));
+        // A carried value read only by a nested loop starting from it (an
+        // accumulator it adds into) is moved into that loop and back.
+        let mut movable = self.movable.clone();
+        for (k, update) in updates.iter().enumerate() {
+            let cin = info.inputs[1 + k];
+            let readers: Vec<Id> = (need.iter().copied())
+                .filter(|&r| self.graph.node(r).args.contains(&cin))
+                .collect();
+            if let (Update::Assign(_), [reader]) = (update, readers.as_slice()) {
+                if let Op::Loop(inner) = self.graph.op(*reader) {
+                    let args = &self.graph.node(*reader).args;
+                    if inner.inits().any(|a| args[a] == cin)
+                        && !inner.captures(args.len()).any(|a| args[a] == cin)
+                    {
+                        movable.insert(cin);
+                    }
+                }
+            }
+        }
+        let saved_movable = std::mem::replace(&mut self.movable, movable);
         let saved = std::mem::take(&mut self.plan);
         self.plan = self.plan(&need, &roots);
         let body = self.lets(&need, "b");
         self.plan = saved;
+        self.movable = saved_movable;
 
         // Every right-hand side is read before any carried local changes.
         let (mut read, mut write) = (TokenStream::new(), TokenStream::new());
@@ -141,15 +179,27 @@ impl EmitCx<'_> {
             let tmp = ident(format!("__mg_u{}_{k}", id.0));
             match update {
                 Update::Same => {}
-                Update::InPlace { x, negate } => {
-                    let x = self.values[x].operand();
-                    read.extend(quote!(let #tmp = #x;));
-                    write.extend(if *negate {
-                        quote!(#c -= #tmp;)
-                    } else {
-                        quote!(#c += #tmp;)
-                    });
-                }
+                Update::InPlace { x, negate } => match self.fused_add(*x) {
+                    Some((form, operands)) if !self.values.contains_key(x) => {
+                        let mut names = Vec::new();
+                        for (j, a) in operands.iter().enumerate() {
+                            let value = self.values[a].operand();
+                            let arg = ident(format!("__mg_u{}_{k}_{j}", id.0));
+                            read.extend(quote!(let #arg = #value;));
+                            names.push(arg);
+                        }
+                        write.extend(self.add_product(c, form, &names, *negate));
+                    }
+                    _ => {
+                        let x = self.values[x].operand();
+                        read.extend(quote!(let #tmp = #x;));
+                        write.extend(if *negate {
+                            quote!(#c -= #tmp;)
+                        } else {
+                            quote!(#c += #tmp;)
+                        });
+                    }
+                },
                 Update::Scatter(x) | Update::Write(x) => {
                     // Each argument read into a local first, the change after.
                     let node = self.graph.node(*x);
@@ -243,6 +293,48 @@ impl EmitCx<'_> {
         quote_spanned!(span=> let #name = if #cond #then else #otherwise;)
     }
 
+    /// For an update `c += x`: how `x` can be added into `c` without being
+    /// formed (a scaling entry by entry; for dynamic sizes a product by `gemm`,
+    /// an outer product by `ger`), and the operands that needs.
+    fn fused_add(&self, x: Id) -> Option<(Fused, Vec<Id>)> {
+        let node = self.graph.node(x);
+        let dynamic = node.shape.has_dynamic();
+        let vector = |a: Id| self.graph.shape(a).cols() == crate::shape::Dim::Fixed(1);
+        match (&node.op, node.args.as_slice()) {
+            (Op::Scale(_), &[m, s]) if node.shape.is_matrix() => Some((Fused::Scaled, vec![m, s])),
+            (Op::MatMul(_), &[a, t]) if dynamic => {
+                match (self.graph.op(t), self.graph.node(t).args.as_slice()) {
+                    (Op::Transpose(_), &[h]) if vector(a) && vector(h) => {
+                        Some((Fused::Outer, vec![a, h]))
+                    }
+                    _ => Some((Fused::Product, vec![a, t])),
+                }
+            }
+            (Op::TrMul(_), &[a, b]) if dynamic => Some((Fused::TrProduct, vec![a, b])),
+            _ => None,
+        }
+    }
+
+    /// `c ± x` in place, for the fused form of `x` from `operands`.
+    fn add_product(&self, c: &Ident, form: Fused, operands: &[Ident], negate: bool) -> TokenStream {
+        let sign = if negate { -1.0 } else { 1.0 };
+        let (alpha, one) = (self.lit(sign), self.lit(1.0));
+        match (form, operands) {
+            (Fused::Scaled, [m, s]) => {
+                let (a, b) = (ident("__mg_a".into()), ident("__mg_b".into()));
+                if negate {
+                    quote!(#c.zip_apply(#m, |#a, #b| *#a -= #s * #b);)
+                } else {
+                    quote!(#c.zip_apply(#m, |#a, #b| *#a += #s * #b);)
+                }
+            }
+            (Fused::Outer, [a, h]) => quote!(#c.ger(#alpha, #a, #h, #one);),
+            (Fused::Product, [a, b]) => quote!(#c.gemm(#alpha, #a, #b, #one);),
+            (Fused::TrProduct, [a, b]) => quote!(#c.gemm_tr(#alpha, #a, #b, #one);),
+            _ => unreachable!("operands of the fused form"),
+        }
+    }
+
     /// How carried value `cin` becomes `out` at the end of an iteration.
     fn update(&self, cin: Id, out: Id, carried: &[Id]) -> Update {
         if out == cin {
@@ -268,14 +360,10 @@ impl EmitCx<'_> {
         };
         let x_node = self.graph.node(x);
         match &x_node.op {
-            Op::Scatter(_) | Op::ViewScatter(_)
-                if !negate && super::conforms(self.graph.shape(x), self.graph.shape(cin)) =>
-            {
-                Update::Scatter(x)
-            }
-            _ if super::conforms(self.graph.shape(x), self.graph.shape(cin))
-                && self.graph.shape(x).is_matrix() == self.graph.shape(cin).is_matrix() =>
-            {
+            // `+=` keeps the carried value's type whatever the type of `x` of
+            // its shape (`Dyn` or `Const` dimensions), as nalgebra's `AddAssign`.
+            Op::Scatter(_) | Op::ViewScatter(_) if !negate => Update::Scatter(x),
+            _ if self.graph.shape(x).is_matrix() == self.graph.shape(cin).is_matrix() => {
                 Update::InPlace { x, negate }
             }
             _ => Update::Assign(out),

@@ -63,6 +63,10 @@ pub struct Loop {
     pub region: RegionId,
     pub range: Range,
     pub carried: usize,
+    /// How many of the last carried values are sums, `init + Σᵢ termᵢ`, with
+    /// nothing else reading them in the body (a reverse loop's gradient
+    /// accumulators): their initial value may be any matrix to add into.
+    pub sums: usize,
 }
 
 impl Loop {

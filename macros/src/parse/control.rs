@@ -122,10 +122,10 @@ impl BodyParser<'_> {
             );
         }
         let parent = self.g.region;
-        let (then, _) = self.g.open_region();
+        let (then, _) = self.g.open_region(false);
         let then_outputs = self.side(&assigned, value, |p| p.block_value(&i.then_branch, value));
         self.g.region = parent;
-        let (otherwise, _) = self.g.open_region();
+        let (otherwise, _) = self.g.open_region(false);
         let else_outputs = self.side(&assigned, value, |p| match &i.else_branch {
             None if value => p.fail(i, "an `if` used as a value needs an `else`"),
             None => Ok(None),
@@ -418,7 +418,7 @@ impl BodyParser<'_> {
             })
             .collect();
 
-        let (region, parent) = self.g.open_region();
+        let (region, parent) = self.g.open_region(true);
         self.g.span = f.span();
         let index = self.g.build(
             RegionParam {
@@ -472,6 +472,7 @@ impl BodyParser<'_> {
             region,
             range: iteration.range,
             carried: carried.len(),
+            sums: 0,
         };
         self.g.span = f.span();
         let Ok(l) = self.build(&f.expr, op, &args) else {
