@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use super::sweep;
 use crate::ir::{Graph, Id, Region, RegionId};
 use crate::ops::{
-    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeRead, Zeros,
+    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead, Zeros,
 };
 use crate::shape::Shape;
 
@@ -113,6 +113,19 @@ pub fn loop_adjoint(
         let shape = g.shape(cin);
         let read = g.build(TapeRead { shape }, &[tape, position]);
         map.insert(cin, read);
+    }
+    // A carried value's new value is the next one's entry on the tape (or
+    // the loop's result): read there, not computed again.
+    for (k, (&out, &tape)) in info.outputs.iter().zip(&tapes).enumerate() {
+        let computed = g.node(out).region == l.region && !matches!(g.op(out), Op::RegionParam(_));
+        if computed && differentiable(g, out) {
+            let shape = g.shape(out);
+            g.region = outer;
+            let last = g.build(Output { k, shape }, &[id]);
+            g.region = reverse;
+            let next = g.build(TapeNext { shape }, &[tape, position, last]);
+            map.insert(out, next);
+        }
     }
     clone_region(g, l.region, &mut map);
     let at = |x: Id| *map.get(&x).unwrap_or(&x);
@@ -332,7 +345,7 @@ fn reads_tape(g: &Graph, outputs: &[Id], r: RegionId) -> bool {
         if !seen.insert(x) || !g.within(g.node(x).region, r) {
             continue;
         }
-        if matches!(g.op(x), Op::TapeRead(_)) {
+        if matches!(g.op(x), Op::TapeRead(_) | Op::TapeNext(_)) {
             return true;
         }
         stack.extend(g.node(x).args.iter().copied());

@@ -258,3 +258,44 @@ impl Rule for TapeRead {
         call("read", a)
     }
 }
+
+/// The value a carried value takes at the end of iteration `position`: the
+/// tape's next entry, or the loop's result after the last iteration (args
+/// `tape, position, result`). The reverse body reads a carried value's new
+/// value here rather than computing it again.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TapeNext {
+    pub shape: Shape,
+}
+
+impl Rule for TapeNext {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.shape)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (tape, position, last) = (a[0].receiver(), a[1].operand(), a[2].operand());
+        let next = quote!(#position + 1);
+        if self.shape.is_matrix() {
+            quote!(if #next < #tape.len() { &#tape[#next] } else { #last })
+        } else {
+            quote!(if #next < #tape.len() { #tape[#next] } else { #last })
+        }
+    }
+    fn borrows(&self) -> bool {
+        self.shape.is_matrix()
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None, None, None]
+    }
+    /// Linear in the tape and the result.
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let position = g.node(node).args[1];
+        Ok(match (dargs[0], dargs[2]) {
+            (Some(dtape), Some(dlast)) => Some(g.build(self.clone(), &[dtape, position, dlast])),
+            _ => None,
+        })
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("next", a)
+    }
+}

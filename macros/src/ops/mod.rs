@@ -218,7 +218,7 @@ ops! {
     // element access
     Entry, Scatter, SetEntry, DataEntry, View, ViewScatter, SetView, Diagonal, DiagonalScatter,
     // loops
-    RegionParam, Loop, If, Output, Tape, TapeRead,
+    RegionParam, Loop, If, Output, Tape, TapeRead, TapeNext,
     // arithmetic
     Neg, Add, Sub, Mul, Div, Scale, DivScalar,
     // linear algebra
