@@ -144,3 +144,34 @@ fn nested_sums_chain_accumulators() {
     let (w, x, y) = (dv(4, 1), dm(6, 4, 2), dv(6, 3));
     check!(nested_sum(&w, &x, &y) => nested_sum_grad[w]);
 }
+
+/// A carried value the loss does not read, which overflows: its adjoint is
+/// zero and stays out of the reverse loop (a zero times ∞ would be NaN).
+#[grad(s, t)]
+fn unread_carried(s: f64, t: f64) -> f64 {
+    let mut a = s;
+    let mut b = t;
+    for _ in 0..40 {
+        a = a * 0.5 + s;
+        b += b * b;
+    }
+    a
+}
+
+fn unread_carried_plain_b(t: f64) -> f64 {
+    let mut b = t;
+    for _ in 0..40 {
+        b += b * b;
+    }
+    b
+}
+
+#[test]
+fn unread_carried_value_has_no_adjoint() {
+    let (_, ds, dt) = unread_carried_grad(0.3, 2.0);
+    assert!(!unread_carried_plain_b(2.0).is_finite(), "b overflows");
+    assert!(ds.is_finite());
+    assert_eq!(dt, 0.0);
+    let (s, t) = (0.3, 2.0);
+    check!(unread_carried(s, t) => unread_carried_grad[s]);
+}

@@ -24,7 +24,8 @@ use std::collections::HashMap;
 use super::sweep;
 use crate::ir::{Graph, Id, Region, RegionId};
 use crate::ops::{
-    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead, Zeros,
+    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead,
+    Zeros,
 };
 use crate::shape::Shape;
 
@@ -43,8 +44,9 @@ pub fn loop_adjoint(
     };
     let info = g.region_info(l.region).clone();
     // The carried values with adjoints, and the captured values needing one.
+    let relevant = relevant(g, &info, cbars);
     let carried: Vec<usize> = (0..l.carried)
-        .filter(|&k| differentiable(g, info.inputs[1 + k]))
+        .filter(|&k| relevant[k] && differentiable(g, info.inputs[1 + k]))
         .collect();
     let captured: Vec<usize> = l
         .captures(node.args.len())
@@ -114,8 +116,12 @@ pub fn loop_adjoint(
         let read = g.build(TapeRead { shape }, &[tape, position]);
         map.insert(cin, read);
     }
-    // A carried value's new value is the next one's entry on the tape (or
-    // the loop's result): read there, not computed again.
+    // A carried value's new value is the next entry on its tape (or the
+    // loop's result): read there, not computed again.
+    let mut next = NextValues {
+        position,
+        of: HashMap::new(),
+    };
     for (k, (&out, &tape)) in info.outputs.iter().zip(&tapes).enumerate() {
         let computed = g.node(out).region == l.region && !matches!(g.op(out), Op::RegionParam(_));
         if computed && differentiable(g, out) {
@@ -123,11 +129,10 @@ pub fn loop_adjoint(
             g.region = outer;
             let last = g.build(Output { k, shape }, &[id]);
             g.region = reverse;
-            let next = g.build(TapeNext { shape }, &[tape, position, last]);
-            map.insert(out, next);
+            next.of.insert(out, (tape, last));
         }
     }
-    clone_region(g, l.region, &mut map);
+    clone_region_reading(g, l.region, &mut map, Some(&next));
     let at = |x: Id| *map.get(&x).unwrap_or(&x);
 
     let seeds: Vec<(Id, Id)> = (carried.iter().zip(&carried_bar))
@@ -197,6 +202,45 @@ pub fn loop_adjoint(
         contributions[arg] = Some(g.build(Output { k, shape }, &[rl]));
     }
     contributions
+}
+
+/// Which carried values of a loop body have adjoints: those whose final value
+/// has one (`cbars`), and those that the new values of these are computed
+/// from. The others' adjoints are zero, and are not carried backwards (where
+/// a zero times an overflowed value would be NaN).
+fn relevant(g: &Graph, body: &Region, cbars: &[Option<Id>]) -> Vec<bool> {
+    let n = cbars.len();
+    let mut relevant: Vec<bool> = cbars.iter().map(Option::is_some).collect();
+    loop {
+        let mut changed = false;
+        for j in 0..n {
+            for k in 0..n {
+                if relevant[j] && !relevant[k] && reaches(g, body.outputs[j], body.inputs[1 + k]) {
+                    relevant[k] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return relevant;
+        }
+    }
+}
+
+/// Whether computing `from` reads `target` (through nested loops' captures
+/// and initial values too).
+fn reaches(g: &Graph, from: Id, target: Id) -> bool {
+    let mut stack = vec![from];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(x) = stack.pop() {
+        if x == target {
+            return true;
+        }
+        if seen.insert(x) && x > target {
+            stack.extend(g.node(x).args.iter().copied());
+        }
+    }
+    false
 }
 
 /// `acc + out` where `out` is a sum of a loop nested in the body, started
@@ -563,10 +607,29 @@ fn zero(g: &mut Graph, shape: Shape) -> Id {
     }
 }
 
+/// Where the copy of a loop body reads the values its carried values take at
+/// the end of the iteration: for each such value, its tape and the loop's
+/// result, read at `position`.
+struct NextValues {
+    position: Id,
+    of: HashMap<Id, (Id, Id)>,
+}
+
 /// Copies the nodes of region `r` (and of the regions nested in it) into the
 /// current region, reading `map[x]` for each `x` mapped already (the region's
 /// inputs); adds each copy to `map`.
 pub fn clone_region(g: &mut Graph, r: RegionId, map: &mut HashMap<Id, Id>) {
+    clone_region_reading(g, r, map, None);
+}
+
+/// [`clone_region`], where the copies of the values `next` lists are read
+/// off their tapes (differentiated as the copies they stand for).
+fn clone_region_reading(
+    g: &mut Graph,
+    r: RegionId,
+    map: &mut HashMap<Id, Id>,
+    next: Option<&NextValues>,
+) {
     let nodes: Vec<Id> = (0..g.len() as u32)
         .map(Id)
         .filter(|&id| g.within(g.node(id).region, r))
@@ -626,6 +689,13 @@ pub fn clone_region(g: &mut Graph, r: RegionId, map: &mut HashMap<Id, Id>) {
                 copy
             }
             op => g.build(op.clone(), &args),
+        };
+        let copy = match next.and_then(|n| Some((n.position, *n.of.get(&id)?))) {
+            Some((position, (tape, last))) => {
+                let shape = g.shape(copy);
+                g.build(TapeNext { shape }, &[tape, position, last, copy])
+            }
+            None => copy,
         };
         map.insert(id, copy);
     }

@@ -457,7 +457,8 @@ impl<'a> EmitCx<'a> {
     fn args(&self, id: Id) -> Vec<Value> {
         let node = self.graph.node(id);
         let rule = node.op.rule();
-        (node.args.iter().enumerate())
+        let read = node.args.len() - rule.ghosts();
+        (node.args[..read].iter().enumerate())
             .map(|(i, a)| {
                 let value = self.values[a].clone();
                 if rule.reuses(i) && self.plan.move_into.get(a) == Some(&id) {
@@ -589,7 +590,9 @@ fn needed(g: &Graph, roots: &[Id], known: impl Fn(Id) -> bool) -> BTreeSet<Id> {
     let mut stack: Vec<Id> = roots.to_vec();
     while let Some(id) = stack.pop() {
         if seen.insert(id) && !known(id) {
-            stack.extend(g.node(id).args.iter().copied());
+            let node = g.node(id);
+            let read = node.args.len() - node.op.rule().ghosts();
+            stack.extend(node.args[..read].iter().copied());
         }
     }
     seen

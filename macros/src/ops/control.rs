@@ -261,8 +261,9 @@ impl Rule for TapeRead {
 
 /// The value a carried value takes at the end of iteration `position`: the
 /// tape's next entry, or the loop's result after the last iteration (args
-/// `tape, position, result`). The reverse body reads a carried value's new
-/// value here rather than computing it again.
+/// `tape, position, result, computed`). The reverse body reads a carried
+/// value's new value here rather than computing it again; `computed`, the
+/// computation it equals, is differentiated in its place and never emitted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TapeNext {
     pub shape: Shape,
@@ -284,16 +285,15 @@ impl Rule for TapeNext {
     fn borrows(&self) -> bool {
         self.shape.is_matrix()
     }
-    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
-        vec![None, None, None]
+    fn ghosts(&self) -> usize {
+        1
     }
-    /// Linear in the tape and the result.
-    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        let position = g.node(node).args[1];
-        Ok(match (dargs[0], dargs[2]) {
-            (Some(dtape), Some(dlast)) => Some(g.build(self.clone(), &[dtape, position, dlast])),
-            _ => None,
-        })
+    /// The derivative of the computation it equals.
+    fn adjoint(&self, _: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
+        vec![None, None, None, Some(cbar)]
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(dargs[3])
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("next", a)

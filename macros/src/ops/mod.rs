@@ -99,6 +99,12 @@ pub trait Rule {
         false
     }
 
+    /// How many of the last arguments the emitted code does not read (they
+    /// are there to be differentiated): never emitted for this node.
+    fn ghosts(&self) -> usize {
+        0
+    }
+
     /// Whether the emitted expression borrows (`&xs[i]`) rather than owns its
     /// matrix: its local is then a reference, never moved or reused.
     fn borrows(&self) -> bool {
