@@ -175,3 +175,23 @@ fn unread_carried_value_has_no_adjoint() {
     let (s, t) = (0.3, 2.0);
     check!(unread_carried(s, t) => unread_carried_grad[s]);
 }
+
+/// An RNN with dynamic sizes: the reverse loop reads each new state off the
+/// tape (the next entry, or the loop's result) instead of computing it again.
+#[grad(w, u, h0)]
+fn rnn_dynamic(w: &DMatrix<f64>, u: &DMatrix<f64>, h0: &DVector<f64>, xs: &[Vector2<f64>]) -> f64 {
+    let mut h = h0.clone();
+    let mut total = 0.0;
+    for x in xs.iter() {
+        h = (w * &h + u * x).map(|v| v.tanh());
+        total += h.sum();
+    }
+    total + h.norm_squared()
+}
+
+#[test]
+fn recurrence_dynamic() {
+    let (w, u, h0) = (dm(3, 3, 1), dm(3, 2, 2), dv(3, 3));
+    let xs: Vec<Vector2<f64>> = (0..6).map(|t| sm(30 + t)).collect();
+    check!(rnn_dynamic(&w, &u, &h0, &xs) => rnn_dynamic_grad[w, u, h0]);
+}

@@ -79,6 +79,9 @@ pub struct Graph {
     pub span: Span,
     /// The expressions of constants read from fields (`self.x`), by index.
     pub constants: Vec<proc_macro2::TokenStream>,
+    /// Values that need not be computed: the node reading each off a tape
+    /// (whose last argument it is, see [`crate::ops::Rule::ghosts`]).
+    pub aliases: HashMap<Id, Id>,
 }
 
 impl Graph {
@@ -93,6 +96,7 @@ impl Graph {
             names: HashMap::new(),
             span: Span::call_site(),
             constants: Vec::new(),
+            aliases: HashMap::new(),
         }
     }
 
@@ -153,6 +157,9 @@ impl Graph {
             span: self.span,
             region,
         });
+        if let Some(k) = self.nodes[id.index()].op.rule().same_value_as() {
+            self.aliases.entry(args[k]).or_insert(id);
+        }
         self.memo.insert(key, id);
         id
     }
@@ -208,6 +215,28 @@ impl Graph {
                     || n.args.iter().any(|a| mark.get(a.index()) == Some(&true)));
         }
         mark
+    }
+
+    /// Whether computing `root` reads `target`.
+    pub fn uses(&self, root: Id, target: Id) -> bool {
+        target <= root && self.depends_on(root, |id, _| id == target)[root.index()]
+    }
+
+    /// Whether `root` reads a closure's parameter `v` other than through
+    /// `bound`, a node the closure receives as a parameter of its own.
+    pub fn reads_lambda(&self, root: Id, bound: Id) -> bool {
+        let mut reads = vec![false; root.index() + 1];
+        for i in 0..=root.index() {
+            let id = Id(i as u32);
+            let node = self.node(id);
+            reads[i] = id != bound
+                && (matches!(node.op, Op::LambdaParam(_))
+                    || node
+                        .args
+                        .iter()
+                        .any(|a| reads.get(a.index()) == Some(&true)));
+        }
+        reads[root.index()]
     }
 
     /// Opens a new region inside the current one and makes it current, a
@@ -270,6 +299,8 @@ impl Graph {
             let node = &self.nodes[id.index()];
             if self.within(node.region, r) {
                 stack.extend(node.args.iter().copied());
+                // A value read off a tape reads the tape.
+                stack.extend(self.aliases.get(&id).copied());
             } else {
                 out.insert(id);
             }

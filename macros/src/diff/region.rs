@@ -125,7 +125,8 @@ pub fn loop_adjoint(
     for (k, (&out, &tape)) in info.outputs.iter().zip(&tapes).enumerate() {
         let computed = g.node(out).region == l.region && !matches!(g.op(out), Op::RegionParam(_));
         if computed && differentiable(g, out) {
-            let shape = g.shape(out);
+            // (The shape the loop's own output was built with: the initial value's.)
+            let shape = g.shape(node.args[2 + k]);
             g.region = outer;
             let last = g.build(Output { k, shape }, &[id]);
             g.region = reverse;

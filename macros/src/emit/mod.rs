@@ -288,24 +288,13 @@ impl<'a> EmitCx<'a> {
 
     /// Whether computing `root` reads `target`.
     pub fn uses(&self, root: Id, target: Id) -> bool {
-        target <= root && self.graph.depends_on(root, |id, _| id == target)[root.index()]
+        self.graph.uses(root, target)
     }
 
     /// Whether `root` reads the closure's parameter `v` other than through
     /// `bound`, a node the closure receives as a parameter of its own.
     pub fn reads_lambda(&self, root: Id, bound: Id) -> bool {
-        let mut reads = vec![false; root.index() + 1];
-        for i in 0..=root.index() {
-            let id = Id(i as u32);
-            let node = self.graph.node(id);
-            reads[i] = id != bound
-                && (matches!(node.op, Op::LambdaParam(_))
-                    || node
-                        .args
-                        .iter()
-                        .any(|a| reads.get(a.index()) == Some(&true)));
-        }
-        reads[root.index()]
+        self.graph.reads_lambda(root, bound)
     }
 
     /// `|params| root`, the scalar expression `root` computed from the closure's
@@ -376,11 +365,28 @@ impl<'a> EmitCx<'a> {
             }
         }
         for &id in needed {
+            out.extend(self.emit_node(id, needed, prefix));
+        }
+        out
+    }
+
+    /// The `let` computing node `id` of the batch `needed`, unless it has a
+    /// value already (or is computed where it is read).
+    fn emit_node(&mut self, id: Id, needed: &BTreeSet<Id>, prefix: &str) -> TokenStream {
+        let mut out = TokenStream::new();
+        {
             if self.values.contains_key(&id) {
-                continue;
+                return out;
             }
             if self.plan.deferred.contains(&id) {
-                continue; // computed inside the sum or scaling that reads it
+                return out; // computed inside the sum or scaling that reads it
+            }
+            // A value read off a tape instead of computed again.
+            if let Some(&read) = self.graph.aliases.get(&id) {
+                out.extend(self.emit_node(read, needed, prefix));
+                let value = self.values[&read].clone();
+                self.values.insert(id, value);
+                return out;
             }
             let node = self.graph.node(id);
             if let Some((derivative, expr)) = self.fused(id, needed) {
@@ -393,16 +399,16 @@ impl<'a> EmitCx<'a> {
                 self.values.insert(id, Value::local(&name, node.shape));
                 self.values
                     .insert(derivative, Value::local(&dname, node.shape));
-                continue;
+                return out;
             }
             match node.op {
                 Op::Loop(_) => {
                     out.extend(self.emit_loop(id, needed));
-                    continue;
+                    return out;
                 }
                 Op::If(_) => {
                     out.extend(self.emit_if(id));
-                    continue;
+                    return out;
                 }
                 _ => {}
             }
@@ -418,7 +424,7 @@ impl<'a> EmitCx<'a> {
             };
             if self.plan.read_once.contains(&id) && self.is_scalar_arithmetic(id) {
                 self.values.insert(id, Value::Scalar(parenthesized(expr)));
-                continue;
+                return out;
             }
             let name = self.local_name(id, prefix);
             let span = node.span;
@@ -457,9 +463,11 @@ impl<'a> EmitCx<'a> {
     fn args(&self, id: Id) -> Vec<Value> {
         let node = self.graph.node(id);
         let rule = node.op.rule();
-        let read = node.args.len() - rule.ghosts();
-        (node.args[..read].iter().enumerate())
+        (node.args.iter().enumerate())
             .map(|(i, a)| {
+                if !rule.reads(self.graph, id, i) {
+                    return Value::Scalar(quote!(()));
+                }
                 let value = self.values[a].clone();
                 if rule.reuses(i) && self.plan.move_into.get(a) == Some(&id) {
                     value.moved(self.graph.shape(*a))
@@ -590,9 +598,15 @@ fn needed(g: &Graph, roots: &[Id], known: impl Fn(Id) -> bool) -> BTreeSet<Id> {
     let mut stack: Vec<Id> = roots.to_vec();
     while let Some(id) = stack.pop() {
         if seen.insert(id) && !known(id) {
+            // A value read off a tape needs the read, not its computation.
+            if let Some(&read) = g.aliases.get(&id) {
+                stack.push(read);
+                continue;
+            }
             let node = g.node(id);
-            let read = node.args.len() - node.op.rule().ghosts();
-            stack.extend(node.args[..read].iter().copied());
+            let rule = node.op.rule();
+            let read = (node.args.iter().enumerate()).filter(|&(i, _)| rule.reads(g, id, i));
+            stack.extend(read.map(|(_, &a)| a));
         }
     }
     seen

@@ -285,8 +285,11 @@ impl Rule for TapeNext {
     fn borrows(&self) -> bool {
         self.shape.is_matrix()
     }
-    fn ghosts(&self) -> usize {
-        1
+    fn reads(&self, _: &Graph, _: Id, arg: usize) -> bool {
+        arg < 3
+    }
+    fn same_value_as(&self) -> Option<usize> {
+        Some(3)
     }
     /// The derivative of the computation it equals.
     fn adjoint(&self, _: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {

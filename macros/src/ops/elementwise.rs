@@ -155,6 +155,10 @@ impl Rule for MapAdjoint {
             }
         }
     }
+    /// `A` is not read when `f′` is written through `f` alone (`tanh′ = 1 − c²`).
+    fn reads(&self, g: &Graph, _: Id, arg: usize) -> bool {
+        arg != 1 || !g.uses(self.deriv, self.body) || g.reads_lambda(self.deriv, self.body)
+    }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         unimplemented!("second derivatives of `map` are not supported yet")
     }

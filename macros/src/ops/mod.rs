@@ -99,10 +99,18 @@ pub trait Rule {
         false
     }
 
-    /// How many of the last arguments the emitted code does not read (they
-    /// are there to be differentiated): never emitted for this node.
-    fn ghosts(&self) -> usize {
-        0
+    /// Whether the emitted code reads argument `arg` of `node` (an argument
+    /// may be there only to be differentiated, or unused by the form chosen):
+    /// an argument not read is not computed for this node.
+    fn reads(&self, g: &Graph, node: Id, arg: usize) -> bool {
+        let _ = (g, node, arg);
+        true
+    }
+
+    /// The argument whose value this node's value equals, if any: computing
+    /// that argument can be left to this node (a value read off a tape).
+    fn same_value_as(&self) -> Option<usize> {
+        None
     }
 
     /// Whether the emitted expression borrows (`&xs[i]`) rather than owns its
