@@ -380,7 +380,8 @@ fn loop_code_is_linear_in_the_body() {
     }
 }
 
-/// The two shapes a loop's gradient takes, printed for the guide
+/// The two shapes a loop's gradient takes, printed for the guide (these are
+/// its `huber` and `rnn`)
 /// (`cargo test -p matgrad-macros --lib loop_shapes -- --nocapture`): a sum
 /// over samples is one loop computing the value and the gradient, nothing
 /// stored; a recurrence is a forward loop filling a tape with the state
@@ -390,13 +391,18 @@ fn loop_shapes() {
     let sum = expand_pretty(
         quote!(w),
         quote! {
-            fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+            fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+                let n = x.nrows();
                 let mut total = 0.0;
-                for i in 0..x.nrows() {
-                    let r = x.row(i).dot(&w.transpose()) - y[i];
-                    total += if r.abs() <= 1.0 { 0.5 * r * r } else { r.abs() - 0.5 };
+                for i in 0..n {
+                    let r = x.row(i).transpose().dot(w) - y[i];
+                    total += if r.abs() <= delta {
+                        0.5 * r * r
+                    } else {
+                        delta * (r.abs() - 0.5 * delta)
+                    };
                 }
-                total
+                total / n as f64
             }
         },
     );
@@ -405,7 +411,7 @@ fn loop_shapes() {
     assert_eq!(sum.matches("for ").count(), 1, "{sum}");
     assert!(!sum.contains("Vec::with_capacity"), "nothing stored: {sum}");
     let rnn = expand_pretty(
-        quote!(w),
+        quote!(w, u),
         quote! {
             fn rnn(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {
                 let mut h = *h0;
