@@ -334,8 +334,9 @@ fn loop_expansion_time() {
 }
 
 /// A recurrence whose body is `k` copies of one statement, run `trip` times
-/// (a literal), and the number of tokens of its generated function's body.
-fn loop_of(k: usize, trip: usize) -> usize {
+/// (a literal): the number of tokens of its generated function's body, and
+/// that body.
+fn loop_of(k: usize, trip: usize) -> (usize, String) {
     let step = quote! { h = (w * &h + u * s).map(|v| v.tanh()); s += h.dot(u); };
     let steps: proc_macro2::TokenStream = (0..k).map(|_| step.clone()).collect();
     let item = quote! {
@@ -355,7 +356,8 @@ fn loop_of(k: usize, trip: usize) -> usize {
     let syn::Item::Fn(generated) = &file.items[1] else {
         panic!("the generated function")
     };
-    size(generated.block.to_token_stream())
+    let block = generated.block.to_token_stream();
+    (size(block.clone()), block.to_string())
 }
 
 /// The emitted code of a loop grows linearly with its body — each statement
@@ -364,7 +366,7 @@ fn loop_of(k: usize, trip: usize) -> usize {
 /// loops are not unrolled, and a literal bound is only a literal.
 #[test]
 fn loop_code_is_linear_in_the_body() {
-    let sizes: Vec<usize> = [4, 8, 16].iter().map(|&k| loop_of(k, 10)).collect();
+    let sizes: Vec<usize> = [4, 8, 16].iter().map(|&k| loop_of(k, 10).0).collect();
     let per_four = [
         (sizes[1] - sizes[0]) as f64,
         (sizes[2] - sizes[1]) as f64 / 2.0,
@@ -376,8 +378,41 @@ fn loop_code_is_linear_in_the_body() {
     let spread = (per_four[0] - per_four[1]).abs() / per_four[0].max(per_four[1]);
     assert!(spread <= 0.2, "not linear: {sizes:?}");
     for trip in [3, 300] {
-        assert_eq!(loop_of(4, trip), sizes[0], "{trip} iterations");
+        assert_eq!(loop_of(4, trip).0, sizes[0], "{trip} iterations");
     }
+}
+
+/// A loop carrying a recurrence and a sum beside it (the loss of
+/// `examples/rnn.rs`) stores only what the reverse loop reads: the state
+/// `h`, not the running total.
+#[test]
+fn only_the_carried_values_read_backwards_are_stored() {
+    let out = expand_pretty(
+        quote!(w, u, c),
+        quote! {
+            fn sequence_loss(
+                w: &Matrix4<f64>,
+                u: &Matrix4x2<f64>,
+                c: &Vector4<f64>,
+                h0: &Vector4<f64>,
+                xs: &[Vector2<f64>],
+                ys: &[f64],
+            ) -> f64 {
+                let mut h = *h0;
+                let mut total = 0.0;
+                for (t, x) in xs.iter().enumerate() {
+                    h = (w * h + u * x).map(|v| v.tanh());
+                    let e = h.dot(c) - ys[t];
+                    total += e * e;
+                }
+                total / xs.len() as f64
+            }
+        },
+    );
+    let body = grad_fn(&out, "sequence_loss");
+    assert_eq!(body.matches("for ").count(), 2, "{body}");
+    assert_eq!(body.matches("Vec::with_capacity").count(), 1, "{body}");
+    assert_eq!(body.matches(".push(").count(), 1, "{body}");
 }
 
 /// The two shapes a loop's gradient takes, printed for the guide (these are
