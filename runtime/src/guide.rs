@@ -493,7 +493,7 @@
 //! ```text
 //!  region 0 (the function body)
 //!  ┌──────────────────────────────────────────────────────────────────────────┐
-//!  │ h0, w, u, xs ── parameters                                              │
+//!  │ h0, w, u, xs ── parameters                                               │
 //!  │                                                                          │
 //!  │ L = Loop { region 1, range: lo..hi, carried: 1 }                         │
 //!  │       args: lo, hi, h0 (init of h), w, u, xs (captures)                  │
@@ -502,10 +502,10 @@
 //!  │   │ nodes:   x = xs[i];  a = w h + u x;  h′ = tanh.(a)                 │ │
 //!  │   │ outputs: h′ (h as it leaves)                                       │ │
 //!  │   └────────────────────────────────────────────────────────────────────┘ │
-//!  │ Output(0) of L ── h after the last iteration (the name `h` after it)    │
-//!  │ Tape(0) of L   ── h as it entered each iteration, in order (a Vec)      │
+//!  │ Output(0) of L ── h after the last iteration (the name `h` after it)     │
+//!  │ Tape(0) of L   ── h as it entered each iteration, in order (a Vec)       │
 //!  │                                                                          │
-//!  │ loss = ‖Output(0)‖²;   h̄ = 2 Output(0)                                  │
+//!  │ loss = ‖Output(0)‖²;   h̄ = 2 Output(0)                                   │
 //!  │                                                                          │
 //!  │ R = Loop { region 2, range: (lo..hi).rev(), carried: 2 }                 │
 //!  │       args: lo, hi, h̄, 0 (init of W̄), Tape(0) of L, w, u, xs (captures)  │
@@ -513,10 +513,10 @@
 //!  │   │ inputs:  i, h̄ (entering), W̄ (accumulator)                          │ │
 //!  │   │ nodes:   h = TapeRead(Tape(0), i − lo)     ← the carried value     │ │
 //!  │   │          x = xs[i]; a = w h + u x; h′ = tanh.(a)   (copied body)   │ │
-//!  │   │          δ = h̄ ∘ (1 − h′²)                  (the sweep of the copy) │ │
-//!  │   │ outputs: Wᵀ δ (h̄ leaving),  W̄ + δ hᵀ                              │ │
+//!  │   │          δ = h̄ ∘ (1 − h′²)                  (the sweep of the copy)│ │
+//!  │   │ outputs: Wᵀ δ (h̄ leaving),  W̄ + δ hᵀ                               │ │
 //!  │   └────────────────────────────────────────────────────────────────────┘ │
-//!  │ Output(1) of R ── W̄, the gradient                                       │
+//!  │ Output(1) of R ── W̄, the gradient                                        │
 //!  └──────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
