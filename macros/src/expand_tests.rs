@@ -290,6 +290,180 @@ fn expansion_time() {
     println!("expansion of a 50-operation loss: {per:?} per expansion (mean of {runs})");
 }
 
+/// An RNN over a slice of inputs (a recurrence, differentiated by a reverse
+/// loop reading a tape) beside a sum over the same inputs (differentiated
+/// inside its own loop), for the speed of the expansion of loops.
+fn rnn_with_a_sum() -> proc_macro2::TokenStream {
+    quote! {
+        fn f(
+            w: &Matrix3<f64>,
+            u: &Matrix3x2<f64>,
+            h0: &Vector3<f64>,
+            c: &Vector3<f64>,
+            xs: &[Vector2<f64>],
+            ys: &[f64],
+        ) -> f64 {
+            let mut h = *h0;
+            for x in xs.iter() {
+                h = (w * h + u * x).map(|v| v.tanh());
+            }
+            let mut total = 0.0;
+            for (t, x) in xs.iter().enumerate() {
+                let e = (u * x).dot(c) - ys[t];
+                total += e * e;
+            }
+            h.norm_squared() + total / xs.len() as f64
+        }
+    }
+}
+
+/// How long the expansion of the RNN loss with a sum loop takes, in-process:
+/// `cargo test -p matgrad-macros --release expansion_time -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn loop_expansion_time() {
+    let source = rnn_with_a_sum().to_string();
+    let runs = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        let out = expand::grad(quote!(w, u, h0, c), source.parse().unwrap());
+        std::hint::black_box(out);
+    }
+    let per = start.elapsed() / runs;
+    println!("expansion of an RNN loss with a sum loop: {per:?} per expansion (mean of {runs})");
+}
+
+/// A recurrence whose body is `k` copies of one statement, run `trip` times
+/// (a literal): the number of tokens of its generated function's body, and
+/// that body.
+fn loop_of(k: usize, trip: usize) -> (usize, String) {
+    let step = quote! { h = (w * &h + u * s).map(|v| v.tanh()); s += h.dot(u); };
+    let steps: proc_macro2::TokenStream = (0..k).map(|_| step.clone()).collect();
+    let item = quote! {
+        fn f(w: &DMatrix<f64>, u: &DVector<f64>, h0: &DVector<f64>) -> f64 {
+            let mut h = h0.clone();
+            let mut s = 0.0;
+            for _ in 0..#trip {
+                #steps
+            }
+            s + h.norm_squared()
+        }
+    };
+    let out = expand::grad(quote!(w, u, h0), item);
+    let text = out.to_string();
+    assert!(!text.contains("compile_error"), "{text}");
+    let file: syn::File = syn::parse2(out).unwrap();
+    let syn::Item::Fn(generated) = &file.items[1] else {
+        panic!("the generated function")
+    };
+    let block = generated.block.to_token_stream();
+    (size(block.clone()), block.to_string())
+}
+
+/// The emitted code of a loop grows linearly with its body — each statement
+/// once in the forward loop and once (with its adjoint) in the reverse loop —
+/// and does not depend on the trip count, which is a run-time value: the
+/// loops are not unrolled, and a literal bound is only a literal.
+#[test]
+fn loop_code_is_linear_in_the_body() {
+    let sizes: Vec<usize> = [4, 8, 16].iter().map(|&k| loop_of(k, 10).0).collect();
+    let per_four = [
+        (sizes[1] - sizes[0]) as f64,
+        (sizes[2] - sizes[1]) as f64 / 2.0,
+    ];
+    println!(
+        "tokens for 4, 8, 16 statements: {sizes:?}; per 4 statements: {:.0} then {:.0}",
+        per_four[0], per_four[1]
+    );
+    let spread = (per_four[0] - per_four[1]).abs() / per_four[0].max(per_four[1]);
+    assert!(spread <= 0.2, "not linear: {sizes:?}");
+    for trip in [3, 300] {
+        assert_eq!(loop_of(4, trip).0, sizes[0], "{trip} iterations");
+    }
+}
+
+/// A loop carrying a recurrence and a sum beside it (the loss of
+/// `examples/rnn.rs`) stores only what the reverse loop reads: the state
+/// `h`, not the running total.
+#[test]
+fn only_the_carried_values_read_backwards_are_stored() {
+    let out = expand_pretty(
+        quote!(w, u, c),
+        quote! {
+            fn sequence_loss(
+                w: &Matrix4<f64>,
+                u: &Matrix4x2<f64>,
+                c: &Vector4<f64>,
+                h0: &Vector4<f64>,
+                xs: &[Vector2<f64>],
+                ys: &[f64],
+            ) -> f64 {
+                let mut h = *h0;
+                let mut total = 0.0;
+                for (t, x) in xs.iter().enumerate() {
+                    h = (w * h + u * x).map(|v| v.tanh());
+                    let e = h.dot(c) - ys[t];
+                    total += e * e;
+                }
+                total / xs.len() as f64
+            }
+        },
+    );
+    let body = grad_fn(&out, "sequence_loss");
+    assert_eq!(body.matches("for ").count(), 2, "{body}");
+    assert_eq!(body.matches("Vec::with_capacity").count(), 1, "{body}");
+    assert_eq!(body.matches(".push(").count(), 1, "{body}");
+}
+
+/// The two shapes a loop's gradient takes, printed for the guide (these are
+/// its `huber` and `rnn`)
+/// (`cargo test -p matgrad-macros --lib loop_shapes -- --nocapture`): a sum
+/// over samples is one loop computing the value and the gradient, nothing
+/// stored; a recurrence is a forward loop filling a tape with the state
+/// entering each step, then a reverse loop reading it.
+#[test]
+fn loop_shapes() {
+    let sum = expand_pretty(
+        quote!(w),
+        quote! {
+            fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+                let n = x.nrows();
+                let mut total = 0.0;
+                for i in 0..n {
+                    let r = x.row(i).transpose().dot(w) - y[i];
+                    total += if r.abs() <= delta {
+                        0.5 * r * r
+                    } else {
+                        delta * (r.abs() - 0.5 * delta)
+                    };
+                }
+                total / n as f64
+            }
+        },
+    );
+    let sum = grad_fn(&sum, "huber");
+    println!("{sum}");
+    assert_eq!(sum.matches("for ").count(), 1, "{sum}");
+    assert!(!sum.contains("Vec::with_capacity"), "nothing stored: {sum}");
+    let rnn = expand_pretty(
+        quote!(w, u),
+        quote! {
+            fn rnn(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {
+                let mut h = *h0;
+                for x in xs.iter() {
+                    h = (w * h + u * x).map(|v| v.tanh());
+                }
+                h.norm_squared()
+            }
+        },
+    );
+    let rnn = grad_fn(&rnn, "rnn");
+    println!("{rnn}");
+    assert_eq!(rnn.matches("for ").count(), 2, "{rnn}");
+    assert_eq!(rnn.matches("Vec::with_capacity").count(), 1, "{rnn}");
+    assert_eq!(rnn.matches(".rev()").count(), 1, "{rnn}");
+}
+
 /// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand
 /// differently from build to build; each must now expand, once and the same.
 #[test]

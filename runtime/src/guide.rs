@@ -7,8 +7,10 @@
 //! derives its gradient with the rules of matrix differential calculus (each
 //! operation has one rule; a reverse sweep chains them), simplifies the result
 //! with the identities below, and emits `<name>_grad`: the forward values once,
-//! then a backward pass that reuses them, as plain nalgebra code. Nothing runs
-//! at run time that you would not have written by hand.
+//! then a backward pass that reuses them, as plain nalgebra code. A `for` loop
+//! in the body becomes a `for` loop in `<name>_grad` (and, for a recurrence, a
+//! second loop running backwards); an `if` becomes an `if`. Nothing runs at
+//! run time that you would not have written by hand.
 //!
 //! # Conventions
 //!
@@ -36,8 +38,21 @@
 //!
 //! # The body language
 //!
-//! `let` bindings, then the loss as the final expression. Number literals,
-//! parentheses, `&x`, `*x`, `.clone()`; `+`, `-`, `*`, `/` by a scalar. Matrix
+//! Statements, then the loss as the final expression. Statements are `let`
+//! bindings (`let mut` too, `let (a, b) = (…, …);`, `let (n, d) = x.shape();`),
+//! assignments (`h = …;`, `s += t;`, `-=`, `*=`, `/=`), writes into a local's
+//! entries and blocks (`lp[c] = s;`, `g[(i, j)] += t;`,
+//! `out.row_mut(i).copy_from(&r);`, `out.set_row(i, &r);`,
+//! `out.set_column(j, &c);`), `for` loops and `if`s: see [Loops, branches and
+//! element access](#loops-branches-and-element-access). Entries and views:
+//! `x[i]`, `x[(i, j)]`, `v.x` … `v.w`, `xs[i]` of a data slice, `row(i)`,
+//! `column(j)`, `rows(i, n)`, `columns(j, n)`, `fixed_rows::<N>(i)`,
+//! `fixed_columns::<N>(j)`, `fixed_view::<R, C>(i, j)`, `view((i, j), (r, c))`,
+//! `diagonal()`. Integers: `x.nrows()`, `x.ncols()`, `x.len()`, `xs.len()`,
+//! integer parameters, `+ - * / %` on them, and casts `as f64`, `as f32`,
+//! `as usize` (and the other integer types). Number literals,
+//! parentheses, `&x`, `*x`, `.clone()`; `+`, `-`, `*`, `/` by a scalar;
+//! comparisons `< <= > >= == !=` and `!` in conditions. Matrix
 //! methods: `transpose`, `tr_mul`, `dot`, `tr_dot`, `trace`, `determinant`,
 //! `determinant().ln()`, `try_inverse().unwrap()` / `.expect("…")`, `pow(n)`,
 //! `exp`, `kronecker`, `cross`, `component_mul`, `component_div`, `norm`,
@@ -61,6 +76,11 @@
 //! `SVector`, `Matrix3xX`, `MatrixXx2`, `OMatrix<_, U3, Dyn>`,
 //! `OVector<_, Const<4>>`, …) of `f64`, `f32`, or a type parameter `T: RealField + Copy`
 //! (write literals as `T::from_f64(0.5).unwrap()` or `nalgebra::convert(0.5)`).
+//! A parameter you do not differentiate may also be data of any other type: a
+//! constant of the gradient. Integers (`steps: usize`) and `bool`s are read
+//! as such; slices, `Vec`s and arrays of `f64`, `f32`, integers or fixed-size
+//! vectors and matrices (`xs: &[Vector2<f64>]`, `labels: &[usize]`) can be
+//! indexed, iterated and measured with `len()`.
 //! In methods, fields of `self` are constants; a field's shape comes from how it
 //! is used (`&self.x * w` is a matrix, `self.lambda * s` a scalar) or from a
 //! typed `let` (`let lambda: f64 = self.lambda;`) where the use does not say.
@@ -85,6 +105,245 @@
 //! assert!((dw - &w * 2.2).norm() < 1e-12 && (loss - 5.5).abs() < 1e-12);
 //! ```
 //!
+//! # Loops, branches and element access
+//!
+//! A loss over samples, a recurrence, a per-sample case split: write them as
+//! you would in plain Rust, and the function still runs as written.
+//!
+//! ```
+//! use matgrad::grad;
+//! use matgrad::nalgebra::{DMatrix, DVector, Matrix3, Matrix3x2, Vector2, Vector3};
+//!
+//! /// The mean Huber loss of the residuals `xᵢᵀw − yᵢ`, one row at a time.
+//! #[grad(w)]
+//! fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+//!     let n = x.nrows();
+//!     let mut total = 0.0;
+//!     for i in 0..n {
+//!         let r = x.row(i).transpose().dot(w) - y[i];
+//!         total += if r.abs() <= delta {
+//!             0.5 * r * r
+//!         } else {
+//!             delta * (r.abs() - 0.5 * delta)
+//!         };
+//!     }
+//!     total / n as f64
+//! }
+//!
+//! /// A recurrent network's final state, `hₜ₊₁ = tanh.(W hₜ + U xₜ)`.
+//! #[grad(w, u)]
+//! fn rnn(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {
+//!     let mut h = *h0;
+//!     for x in xs.iter() {
+//!         h = (w * h + u * x).map(|v| v.tanh());
+//!     }
+//!     h.norm_squared()
+//! }
+//!
+//! let x = DMatrix::from_fn(6, 3, |i, j| ((i * 3 + j) as f64 * 0.7).sin());
+//! let y = DVector::from_fn(6, |i, _| (i as f64 - 2.5) * 0.4);
+//! let w = DVector::from_vec(vec![0.3, -0.2, 0.5]);
+//! let (loss, dw) = huber_grad(&w, &x, &y, 0.5);
+//! assert_eq!(loss, huber(&w, &x, &y, 0.5));
+//! matgrad::check_gradient(|w| huber(w, &x, &y, 0.5), &w, &dw).assert_within(1e-6);
+//!
+//! let (w, u, h0) = (Matrix3::from_fn(|i, j| 0.3 * (i as f64 - j as f64)),
+//!                   Matrix3x2::from_fn(|i, j| 0.2 * (i + j) as f64 - 0.1),
+//!                   Vector3::new(0.1, -0.2, 0.3));
+//! let xs: Vec<Vector2<f64>> = (0..10).map(|t| Vector2::new((t as f64).cos(), 0.1 * t as f64)).collect();
+//! let (_, dw, du) = rnn_grad(&w, &u, &h0, &xs);
+//! matgrad::check_gradient(|w| rnn(w, &u, &h0, &xs), &w, &dw).assert_within(1e-6);
+//! matgrad::check_gradient(|u| rnn(&w, u, &h0, &xs), &u, &du).assert_within(1e-6);
+//! ```
+//!
+//! ## How to write them
+//!
+//! - **Loops**: `for i in a..b`, `a..=b`, `(a..b).rev()`; `for v in x.iter()`
+//!   over the entries of a vector or matrix (column-major, as nalgebra
+//!   iterates) or `for x in xs.iter()` (or `xs`, `&xs`) over a data slice;
+//!   `.enumerate()`, `.zip(…)` of two `iter()`s, `.rev()` on an `iter()`;
+//!   `x.column_iter()`, `x.row_iter()`. Patterns are names, `_`, `&v` and
+//!   pairs such as `(i, (a, b))`. Loops nest. A name bound before the loop
+//!   and assigned inside it is *carried* from one iteration to the next
+//!   (`total`, `h` above); anything bound inside lives for one iteration.
+//!   Not supported: `while`, `loop`, `break`, `continue`, `return`, labels,
+//!   other iterators.
+//! - **Branches**: `if c { … } else if d { … } else { … }`, as a statement
+//!   (assigning variables; the `else` may be left out) or as a value
+//!   (`let l = if … { … } else { … };`, `total += if …`). A condition compares
+//!   two scalars or two integers, or is a `bool` parameter, or `!` of one;
+//!   `&&` and `||` are not supported yet (nest the `if`s). The gradient is
+//!   that of the side taken; the condition is a constant, so at a switching
+//!   point (`r.abs() == delta` above) you get the one-sided derivative of
+//!   the side the condition picks.
+//! - **Entries and views**: `x[i]`, `x[(i, j)]`, `v.x` … `v.w`, `xs[i]`
+//!   (`xs[i][2]` for an entry of a data vector), and the views `row`,
+//!   `column`, `rows`, `columns`, `fixed_rows::<N>`, `fixed_columns::<N>`,
+//!   `fixed_view::<R, C>`, `view((i, j), (r, c))`, `diagonal()`. The adjoint
+//!   of a read goes into that entry or block only.
+//! - **Writes** into a local: `lp[c] = s;`, `g[(i, j)] += t;`,
+//!   `out.row_mut(i).copy_from(&r);` (any view above with `_mut`),
+//!   `out.set_row(i, &r);`, `out.set_column(j, &c);`. Start from a local
+//!   you own (`let mut lp = w.column(0).clone_owned();`): the body has no
+//!   constructors such as `zeros`, so start from a value of the right shape.
+//! - **Integers**: sizes (`x.nrows()`, `x.ncols()`, `x.len()`, `xs.len()`,
+//!   `let (n, d) = x.shape();`), integer parameters, `+ - * / %`, and casts
+//!   `as f64`, `as f32`, `as usize`, …. An unsuffixed literal beside an
+//!   integer is an integer (`n - 1`). Integers and `bool`s are constants of
+//!   the gradient; a cast from a float to an integer has derivative 0.
+//!
+//! `#[hessian]` and `_hvp` work through all of these: the tangent of a loop
+//! is a loop carrying each value and its tangent, and the tangent of an `if`
+//! is the tangent of the side taken.
+//!
+//! ## What they cost
+//!
+//! - **A sum** — a loop whose only differentiated carried value is a scalar
+//!   that each iteration adds to (`total += …`, `total -= …`), such as
+//!   `huber` — is differentiated inside the loop itself: one loop computes the
+//!   value and accumulates the gradient, and nothing is stored. On
+//!   fixed-size values it makes no heap allocation at all. (A sum whose body
+//!   holds another loop, such as a dot product written as an inner loop, is
+//!   not merged yet: it gets a reverse loop as below, which stores nothing
+//!   but runs the inner loop again.)
+//! - **A recurrence** — any other loop, such as `rnn` — becomes a forward loop
+//!   and a reverse loop over the same range, backwards. The forward loop
+//!   stores each carried value the reverse loop reads (here `hₜ`, the state
+//!   entering each step), once per iteration, in one `Vec` allocated once for
+//!   the loop with the trip count as its capacity; the reverse loop reads it
+//!   back, recomputes the body's values from it, and applies their adjoint
+//!   rules. Memory: one state per iteration (`T × 3` numbers for `rnn`);
+//!   time: about the body twice plus its adjoint. A fixed-size state makes no
+//!   allocation per iteration, so the whole gradient makes one, whatever the
+//!   trip count (`tests/no_alloc.rs` checks both forms). Carried values the
+//!   reverse loop does not read — sums beside the recurrence — are not
+//!   stored.
+//! - **Nested loops** run inside the body that holds them, in both loops:
+//!   an inner recurrence's tape is filled again for each outer iteration.
+//! - **Branches** run only the side taken, forwards and backwards; the
+//!   adjoint is an `if` on the same `bool`, so an untaken side that would be
+//!   NaN (`v.sqrt()` for `v < 0`) never reaches the gradient.
+//! - **Entries, views and writes inside a loop** update the carried value or
+//!   the gradient's accumulator in place (`acc[(i, j)] += …`,
+//!   `acc.row_mut(i) += …`): O(1) per entry read, not a new matrix. Inside a
+//!   nested loop the accumulator is the inner loop's own, started from a zero
+//!   matrix for each outer iteration and then added to the outer one.
+//! - The body is emitted as written: values that do not change from one
+//!   iteration to the next are still computed in every iteration (hoist
+//!   them out yourself), and a loop over entries is a scalar loop. Where the
+//!   loss has a matrix form (`x * w` rather than a loop over rows), the matrix
+//!   form is several times faster (the Loops section of `bench/README.md`
+//!   measures both); loops are for what matrix expressions cannot say.
+//!
+//! ## What the generated code looks like
+//!
+//! `rnn_grad`, as `cargo expand` prints it (the `#[allow]` attributes left out
+//! and `::matgrad::__private::nalgebra::` paths shortened; the comments are
+//! added):
+//!
+//! ```text
+//! let __mg_t5 = xs.len();
+//! let __mg_loop15 = {                                  // the forward loop
+//!     let mut __mg_c15_0 = h0.clone();                 // h
+//!     let mut __mg_tape15_0 = ::std::vec::Vec::with_capacity(
+//!         ::core::iter::Iterator::size_hint(&(0..__mg_t5)).0,
+//!     );
+//!     for __mg_i15 in 0..__mg_t5 {
+//!         __mg_tape15_0.push(::core::clone::Clone::clone(&__mg_c15_0));  // hₜ
+//!         let __mg_x_8 = &xs[__mg_i15];
+//!         let __mg_b9 = w * &__mg_c15_0;
+//!         let __mg_b10 = u * __mg_x_8;
+//!         let __mg_b11 = __mg_b9 + __mg_b10;
+//!         let __mg_h_14 = __mg_b11.map(|__mg_v| { __mg_v.tanh() });
+//!         let __mg_u15_0 = __mg_h_14;
+//!         __mg_c15_0 = __mg_u15_0;
+//!     }
+//!     (__mg_c15_0, __mg_tape15_0)
+//! };
+//! let __mg_h_16 = __mg_loop15.0;
+//! let __mg_t17 = __mg_h_16.norm_squared();             // the loss
+//! let __mg_h_bar_20 = __mg_h_16 * 2f64;                // h̄ = 2h
+//! let __mg_t21 = __mg_loop15.1;                        // the tape
+//! let __mg_t45 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<3usize>, 0f64);
+//! let __mg_t46 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<2usize>, 0f64);
+//! let __mg_loop47 = {                                  // the reverse loop
+//!     let mut __mg_c47_0 = __mg_h_bar_20;              // h̄
+//!     let mut __mg_c47_1 = __mg_t45;                   // W̄ = 0
+//!     let mut __mg_c47_2 = __mg_t46;                   // Ū = 0
+//!     for __mg_i47 in (0..__mg_t5).rev() {
+//!         let __mg_b26 = &__mg_t21[__mg_i47];          // hₜ, read back
+//!         let __mg_b27 = &xs[__mg_i47];
+//!         let __mg_b28 = w * __mg_b26;                 // the step, recomputed
+//!         let __mg_b29 = u * __mg_b27;
+//!         let __mg_b30 = __mg_b28 + __mg_b29;
+//!         let __mg_b32 = __mg_b30.map(|__mg_v| { __mg_v.tanh() });
+//!         let __mg_b35 = __mg_c47_0                    // δ = h̄ ∘ (1 − hₜ₊₁²)
+//!             .zip_map(&__mg_b32, |__mg_g, __mg_y| { __mg_g * (1f64 - (__mg_y * __mg_y)) });
+//!         let __mg_b36 = __mg_b27.transpose();
+//!         let __mg_b37 = &__mg_b35 * &__mg_b36;        // δ xₜᵀ
+//!         let __mg_b39 = __mg_b26.transpose();
+//!         let __mg_b40 = &__mg_b35 * &__mg_b39;        // δ hₜᵀ
+//!         let __mg_b41 = w.tr_mul(&__mg_b35);          // Wᵀ δ
+//!         let __mg_u47_0 = __mg_b41;
+//!         let __mg_u47_1 = &__mg_b40;
+//!         let __mg_u47_2 = &__mg_b37;
+//!         __mg_c47_0 = __mg_u47_0;                     // h̄ ← Wᵀ δ
+//!         __mg_c47_1 += __mg_u47_1;                    // W̄ += δ hₜᵀ, in place
+//!         __mg_c47_2 += __mg_u47_2;                    // Ū += δ xₜᵀ
+//!     }
+//!     (__mg_c47_0, __mg_c47_1, __mg_c47_2, (), (), ())
+//! };
+//! let __mg_w_bar_49 = __mg_loop47.1;
+//! let __mg_u_bar_50 = __mg_loop47.2;
+//! (__mg_t17, __mg_w_bar_49, __mg_u_bar_50)
+//! ```
+//!
+//! `huber_grad` is one loop. Its body computes the term and, on the same
+//! side of the same `bool`, the term's derivative, and adds both in place;
+//! the `1/n` is applied once, after the loop:
+//!
+//! ```text
+//! let __mg_loop27 = {
+//!     let mut __mg_c27_0 = 0f64;                                              // total
+//!     let mut __mg_c27_1 = OMatrix::<f64, _, _>::zeros_generic(w.shape_generic().0, Const::<1usize>);  // w̄
+//!     for __mg_i27 in 0..Dim::value(&x.shape_generic().0) {
+//!         let __mg_b10 = x.row(__mg_i27);
+//!         let __mg_b11 = __mg_b10.transpose();
+//!         let __mg_b12 = __mg_b11.dot(w);
+//!         let __mg_b13 = y[__mg_i27];
+//!         let __mg_r_14 = __mg_b12 - __mg_b13;
+//!         let __mg_b16 = (__mg_r_14.abs() <= delta);
+//!         let __mg_if24 = if __mg_b16 {
+//!             (((0.5f64 * __mg_r_14) * __mg_r_14),)
+//!         } else {
+//!             ((delta * (__mg_r_14.abs() - (0.5f64 * delta))),)
+//!         };
+//!         let __mg_b25 = __mg_if24.0;                                         // the term
+//!         let __mg_if101 = if __mg_b16 {
+//!             (((0.5f64 * __mg_r_14) + (__mg_r_14 * 0.5f64)),)
+//!         } else {
+//!             ((delta * __mg_p::sign(__mg_r_14)),)
+//!         };
+//!         let __mg_b102 = __mg_if101.0;                                       // its derivative in r
+//!         let __mg_b105 = __mg_b11 * __mg_b102;                               // xᵢ r̄
+//!         let __mg_u27_0 = __mg_b25;
+//!         let __mg_u27_1 = &__mg_b105;
+//!         __mg_c27_0 += __mg_u27_0;
+//!         __mg_c27_1 += __mg_u27_1;
+//!     }
+//!     (__mg_c27_0, __mg_c27_1, (), ())
+//! };
+//! let __mg_total_28 = __mg_loop27.0;
+//! let __mg_t29 = (Dim::value(&x.shape_generic().0) as f64);
+//! let __mg_t108 = __mg_loop27.1;
+//! let __mg_w_bar_109 = __mg_t108 * (1f64 / __mg_t29);
+//! ((__mg_total_28 / __mg_t29), __mg_w_bar_109)
+//! ```
+//!
+//! `cargo test -p matgrad-macros --lib loop_shapes -- --nocapture` prints
+//! both in full and checks their shape: one loop and no `Vec` for the sum;
+//! two loops, one `Vec`, the second loop reversed, for the recurrence.
+//!
 //! # Reading the generated formula
 //!
 //! The doc comment of `<name>_grad` states each gradient in this notation:
@@ -108,8 +367,24 @@
 //! - *needs a function that returns a real scalar*: `#[grad]` differentiates
 //!   scalar losses.
 //! - *cannot multiply a 2×3 matrix by a 2×3 matrix*: the fixed sizes do not fit.
-//! - *`return` / `if` / a loop / macros are not supported*: the body must be
-//!   one expression, so every operation is visible to the differentiator.
+//! - *`while` / `loop` / `break` / `continue` / `return` is not supported
+//!   here*, *macros are not supported*: a body is `let`s, assignments, `for`
+//!   loops over a range or an iterator matgrad knows, and `if`s, so that every
+//!   operation and every trip count is visible to the differentiator (write a
+//!   loop that stops early as a `for` over its largest range with an `if`
+//!   inside).
+//! - *`#[grad]` loops over a range … or over `x.iter()`*: the loop's iterator
+//!   is not one of `a..b`, `a..=b`, `.rev()`, `x.iter()` (with `enumerate`,
+//!   `zip`, `rev`), `column_iter()`, `row_iter()`.
+//! - *unsupported operator*: `&&`, `||`, `%` on floats, bit operations; write
+//!   `a && b` as nested `if`s for now.
+//! - *`floor` is not differentiable*: `floor`, `ceil`, `round`, `trunc`,
+//!   `fract`, `rem_euclid`, `copysign`, … have no useful derivative; compute
+//!   what they decide (an index, a condition) from integers or data instead.
+//! - *an `if` used as a value needs an `else`*; *cannot tell the type of this
+//!   data's elements*: index slices, `Vec`s and arrays of numbers or
+//!   fixed-size matrices only; *`as Real` is not supported*: cast to `f64`,
+//!   `f32` or an integer type by name.
 //! - *the closure passed to `map` may use only its parameter*: captures would
 //!   be differentiated silently wrong if treated as constants, so they are
 //!   refused.
@@ -144,3 +419,112 @@
 //! LU factorisation is computed through block-recursive triangular inverses,
 //! mostly matrix products, about 2.5 times faster than nalgebra's solve at
 //! 50 × 50. Scalar arithmetic read once is written inline where it is used.
+//!
+//! Loops and branches are emitted as written, so their cost is the body's:
+//! see [What they cost](#what-they-cost).
+//!
+//! # How it works: the pipeline
+//!
+//! For contributors: what happens to a function between the attribute and
+//! the generated code, and where each stage lives in `macros/src/`.
+//!
+//! 1. **Signature** (`signature.rs`, `attr.rs`): each parameter gets a shape —
+//!    a matrix of fixed or symbolic dimensions, a scalar, an integer, a
+//!    `bool`, or data (anything else: a constant, with an element shape when
+//!    it is a slice, `Vec` or array of numbers or fixed-size matrices).
+//! 2. **Parse** (`parse/`: `mod.rs` for expressions and methods, `control.rs`
+//!    for assignments, writes, `for` and `if`, `access.rs` for sizes, casts,
+//!    indexing and views, `scalar.rs` for the scalar vocabulary): the body
+//!    becomes nodes of the IR (`ir.rs`), one per operation, each of an
+//!    operation of `ops/` that knows its shape rule, its emitted code, its
+//!    adjoint rule, its tangent rule and its formula. Names are scopes over
+//!    nodes, so `h = f(h)` just rebinds `h`; nothing is mutable in the IR.
+//!    Nodes are hash-consed (identical operations on identical arguments in
+//!    the same region are one node) and **simplified as they are built**:
+//!    `Graph::build` runs the rewrite table of `simplify.rs` on every new
+//!    node, in the parser and in the differentiator alike, so there is no
+//!    separate simplification pass and the graph never holds an
+//!    unsimplified form.
+//! 3. **Regions**: a `for` loop is one `Loop` node owning its body as a
+//!    region; an `if` is one `If` node owning a region per side. Nodes of a
+//!    region may read nodes of the regions around it; the owning node lists
+//!    those as its *captures*. A name assigned in a loop body and bound
+//!    before the loop is a *carried value*: the region reads it as an input
+//!    and yields its new value as an output; after the loop the name is bound
+//!    to the loop's `Output` node.
+//! 4. **Reverse sweep** (`diff/mod.rs`): from the loss, the nodes of a region
+//!    that depend on a differentiated parameter are visited in reverse id
+//!    order; each node's adjoint goes through its operation's adjoint rule
+//!    and the contributions to each argument are summed. A `Loop` or `If` is
+//!    visited as one node once the adjoints of all its outputs are known,
+//!    and is handed to `diff/region.rs`:
+//!    - `loop_adjoint` builds a **reverse loop**: a new region that copies the
+//!      forward body (`clone_region`) with the carried values read off the
+//!      forward loop's tapes, runs a sweep over that copy, and carries the
+//!      adjoints of the carried values and one accumulator per captured value
+//!      that needs a gradient. It runs over the same range, backwards.
+//!    - `fuse` then checks whether the reverse loop is needed at all: when the
+//!      loop's only differentiated carried value is a scalar sum (its adjoint
+//!      leaves an iteration as it entered) and the reverse body reads no
+//!      tape, the reverse body's accumulations are copied into the forward
+//!      body, for a seed of 1, as extra carried values, and the forward loop
+//!      node is replaced by that wider loop; the gradient is its outputs
+//!      times the sum's adjoint. One pass, nothing stored.
+//!    - `if_adjoint` builds an `If` on the same condition whose sides are the
+//!      adjoints of the forward sides (each recomputing what it reads).
+//!    - `loop_tangent` and `if_tangent` are the forward-mode counterparts for
+//!      `#[hessian]`: the loop of tangents carries each value and then its
+//!      tangent, its body the forward body followed by the tangent rules.
+//! 5. **Emit** (`emit/mod.rs`, `emit/region.rs`, `plan.rs`): the needed nodes
+//!    in id order, each as a `let` spanned to the user's tokens, so the
+//!    forward values come first and the backward pass reuses them. Each batch
+//!    of `let`s — the function body, a loop body, a side of an `if` — is
+//!    planned on its own (`plan.rs`: which local moves into its last reader,
+//!    which products accumulate with `gemm`'s β = 1). A `Loop` becomes a Rust
+//!    `for` over its range with the carried values in `let mut` locals, a
+//!    tape (`Vec`) only for the carried values the reverse loop reads, and
+//!    updates of the form `c = c + x` or `c[i] = y` done in place on the
+//!    carried local (`c += x`, `c[i] = y`); an `If` becomes `if` yielding a
+//!    tuple. The formula for the doc comment is written from the same graph
+//!    (`formula.rs`).
+//!
+//! A loop in the IR, and the reverse loop built from it:
+//!
+//! ```text
+//!  region 0 (the function body)
+//!  ┌──────────────────────────────────────────────────────────────────────────┐
+//!  │ h0, w, u, xs ── parameters                                               │
+//!  │                                                                          │
+//!  │ L = Loop { region 1, range: lo..hi, carried: 1 }                         │
+//!  │       args: lo, hi, h0 (init of h), w, u, xs (captures)                  │
+//!  │   ┌─ region 1: the body, run once per iteration ───────────────────────┐ │
+//!  │   │ inputs:  i (RegionParam 0), h (RegionParam 1: h as it enters)      │ │
+//!  │   │ nodes:   x = xs[i];  a = w h + u x;  h′ = tanh.(a)                 │ │
+//!  │   │ outputs: h′ (h as it leaves)                                       │ │
+//!  │   └────────────────────────────────────────────────────────────────────┘ │
+//!  │ Output(0) of L ── h after the last iteration (the name `h` after it)     │
+//!  │ Tape(0) of L   ── h as it entered each iteration, in order (a Vec)       │
+//!  │                                                                          │
+//!  │ loss = ‖Output(0)‖²;   h̄ = 2 Output(0)                                   │
+//!  │                                                                          │
+//!  │ R = Loop { region 2, range: (lo..hi).rev(), carried: 2 }                 │
+//!  │       args: lo, hi, h̄, 0 (init of W̄), Tape(0) of L, w, u, xs (captures)  │
+//!  │   ┌─ region 2: the reverse body ───────────────────────────────────────┐ │
+//!  │   │ inputs:  i, h̄ (entering), W̄ (accumulator)                          │ │
+//!  │   │ nodes:   h = TapeRead(Tape(0), i − lo)     ← the carried value     │ │
+//!  │   │          x = xs[i]; a = w h + u x; h′ = tanh.(a)   (copied body)   │ │
+//!  │   │          δ = h̄ ∘ (1 − h′²)                  (the sweep of the copy)│ │
+//!  │   │ outputs: Wᵀ δ (h̄ leaving),  W̄ + δ hᵀ                               │ │
+//!  │   └────────────────────────────────────────────────────────────────────┘ │
+//!  │ Output(1) of R ── W̄, the gradient                                        │
+//!  └──────────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! For a sum (`total += g(i, w)`), `fuse` would instead widen `L` itself to
+//! carry `total` and `W̄`, region 1 gaining the accumulation `W̄ + ∂gᵢ/∂w`,
+//! and no `R` and no tape would be emitted. The tests of each stage:
+//! `simplify_tests.rs` (one per rewrite), `expand_tests.rs` (the emitted
+//! shapes, including those of loops, and expansion-size bounds),
+//! `random_tests.rs` (random programs against finite differences), and the
+//! integration tests in `tests/` (`loops.rs`, `branches.rs`, `access.rs`,
+//! `views.rs`, `writes.rs`, `hessian_control.rs`, `no_alloc.rs`).
