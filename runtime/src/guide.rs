@@ -202,10 +202,7 @@
 //!   that each iteration adds to (`total += …`, `total -= …`), such as
 //!   `huber` — is differentiated inside the loop itself: one loop computes the
 //!   value and accumulates the gradient, and nothing is stored. On
-//!   fixed-size values it makes no heap allocation at all. (A sum whose body
-//!   holds another loop, such as a dot product written as an inner loop, is
-//!   not merged yet: it gets a reverse loop as below, which stores nothing
-//!   but runs the inner loop again.)
+//!   fixed-size values it makes no heap allocation at all.
 //! - **A recurrence** — any other loop, such as `rnn` — becomes a forward loop
 //!   and a reverse loop over the same range, backwards. The forward loop
 //!   stores each carried value the reverse loop reads (here `hₜ`, the state
@@ -225,9 +222,7 @@
 //!   NaN (`v.sqrt()` for `v < 0`) never reaches the gradient.
 //! - **Entries, views and writes inside a loop** update the carried value or
 //!   the gradient's accumulator in place (`acc[(i, j)] += …`,
-//!   `acc.row_mut(i) += …`): O(1) per entry read, not a new matrix. Inside a
-//!   nested loop the accumulator is the inner loop's own, started from a zero
-//!   matrix for each outer iteration and then added to the outer one.
+//!   `acc.row_mut(i) += …`): O(1) per entry read, not a new matrix.
 //! - The body is emitted as written: values that do not change from one
 //!   iteration to the next are still computed in every iteration (hoist
 //!   them out yourself), and a loop over entries is a scalar loop. Where the
