@@ -1,11 +1,11 @@
 //! Huber regression written as a loop over the samples, `Σᵢ H_δ(xᵢᵀw − yᵢ)` with respect to
 //! `w`, where `H_δ(r) = r²/2` for `|r| ≤ δ` and `δ(|r| − δ/2)` beyond.
 //!
-//! The loop language has no `if` yet, nor `f64::min`/`max`; it has `abs` and `matgrad::relu`,
-//! so [`huber_loop`] writes `min(|r|, δ)` as `|r| − relu(|r| − δ)` and the loss as
-//! `q (|r| − q/2)` with `q = min(|r|, δ)` (equal to both branches). The form with `if` is
-//! [`huber_loop_if`], compiled with the crate feature `branches`, which also makes the table's
-//! matgrad entry use it.
+//! [`huber_loop`] writes `min(|r|, δ)` as `|r| − relu(|r| − δ)` and the loss as
+//! `q (|r| − q/2)` with `q = min(|r|, δ)` (equal to both branches): a sum of one term per
+//! sample, which matgrad differentiates inside the forward loop. The form with `if`, assigning
+//! the sum on both sides, is [`huber_loop_if`], compiled with the crate feature `branches`,
+//! which also makes the table's matgrad entry use it.
 
 use std::hint::black_box as bb;
 
@@ -36,8 +36,9 @@ pub fn huber_loop(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f
     total
 }
 
-/// The loss as a user writes it, with `if` (feature `branches`, for when the loop language
-/// has branches); `#[grad]` adds `huber_loop_if_grad`.
+/// The loss as a user writes it, with `if`; `#[grad]` adds `huber_loop_if_grad`. Its sum is
+/// assigned on both sides of the branch, so it is differentiated by a reverse loop rather than
+/// inside the forward loop; the table uses it with the feature `branches`.
 #[cfg(feature = "branches")]
 #[grad(w)]
 pub fn huber_loop_if(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {

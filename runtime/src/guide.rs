@@ -208,9 +208,12 @@
 //!   stores each carried value the reverse loop reads (here `hₜ`, the state
 //!   entering each step), once per iteration, in one `Vec` allocated once for
 //!   the loop with the trip count as its capacity; the reverse loop reads it
-//!   back, recomputes the body's values from it, and applies their adjoint
-//!   rules. Memory: one state per iteration (`T × 3` numbers for `rnn`);
-//!   time: about the body twice plus its adjoint. A fixed-size state makes no
+//!   back — the state leaving a step is the next entry, so a step's result
+//!   (`hₜ₊₁ = tanh(…)`) is read, not computed again — recomputes what else
+//!   the adjoint rules read, and applies them. Memory: one state per
+//!   iteration (`T × 3` numbers for `rnn`); time: the body once plus its
+//!   adjoint, when the adjoint reads only states (as backpropagation through
+//!   time does). A fixed-size state makes no
 //!   allocation per iteration, so the whole gradient makes one, whatever the
 //!   trip count (`tests/no_alloc.rs` checks both forms). Carried values the
 //!   reverse loop does not read — sums beside the recurrence — are not
@@ -222,7 +225,10 @@
 //!   NaN (`v.sqrt()` for `v < 0`) never reaches the gradient.
 //! - **Entries, views and writes inside a loop** update the carried value or
 //!   the gradient's accumulator in place (`acc[(i, j)] += …`,
-//!   `acc.row_mut(i) += …`): O(1) per entry read, not a new matrix.
+//!   `acc.row_mut(i) += …`): O(1) per entry read, not a new matrix. A loop
+//!   nested in another loop's body gets a reverse loop that adds straight into
+//!   the outer loop's accumulator (moved in and back), so a dot product
+//!   written as an inner loop costs one more pass over its row backwards.
 //! - The body is emitted as written: values that do not change from one
 //!   iteration to the next are still computed in every iteration (hoist
 //!   them out yourself), and a loop over entries is a scalar loop. Where the
@@ -257,40 +263,41 @@
 //! };
 //! let __mg_h_16 = __mg_loop15.0;
 //! let __mg_t17 = __mg_h_16.norm_squared();             // the loss
-//! let __mg_h_bar_20 = __mg_h_16 * 2f64;                // h̄ = 2h
+//! let __mg_h_bar_20 = &__mg_h_16 * 2f64;               // h̄ = 2h
 //! let __mg_t21 = __mg_loop15.1;                        // the tape
-//! let __mg_t45 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<3usize>, 0f64);
-//! let __mg_t46 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<2usize>, 0f64);
-//! let __mg_loop47 = {                                  // the reverse loop
-//!     let mut __mg_c47_0 = __mg_h_bar_20;              // h̄
-//!     let mut __mg_c47_1 = __mg_t45;                   // W̄ = 0
-//!     let mut __mg_c47_2 = __mg_t46;                   // Ū = 0
-//!     for __mg_i47 in (0..__mg_t5).rev() {
-//!         let __mg_b26 = &__mg_t21[__mg_i47];          // hₜ, read back
-//!         let __mg_b27 = &xs[__mg_i47];
-//!         let __mg_b28 = w * __mg_b26;                 // the step, recomputed
-//!         let __mg_b29 = u * __mg_b27;
-//!         let __mg_b30 = __mg_b28 + __mg_b29;
-//!         let __mg_b32 = __mg_b30.map(|__mg_v| { __mg_v.tanh() });
-//!         let __mg_b35 = __mg_c47_0                    // δ = h̄ ∘ (1 − hₜ₊₁²)
-//!             .zip_map(&__mg_b32, |__mg_g, __mg_y| { __mg_g * (1f64 - (__mg_y * __mg_y)) });
-//!         let __mg_b36 = __mg_b27.transpose();
-//!         let __mg_b37 = &__mg_b35 * &__mg_b36;        // δ xₜᵀ
-//!         let __mg_b39 = __mg_b26.transpose();
-//!         let __mg_b40 = &__mg_b35 * &__mg_b39;        // δ hₜᵀ
-//!         let __mg_b41 = w.tr_mul(&__mg_b35);          // Wᵀ δ
-//!         let __mg_u47_0 = __mg_b41;
-//!         let __mg_u47_1 = &__mg_b40;
-//!         let __mg_u47_2 = &__mg_b37;
-//!         __mg_c47_0 = __mg_u47_0;                     // h̄ ← Wᵀ δ
-//!         __mg_c47_1 += __mg_u47_1;                    // W̄ += δ hₜᵀ, in place
-//!         __mg_c47_2 += __mg_u47_2;                    // Ū += δ xₜᵀ
+//! let __mg_t46 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<3usize>, 0f64);
+//! let __mg_t47 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<2usize>, 0f64);
+//! let __mg_loop48 = {                                  // the reverse loop
+//!     let mut __mg_c48_0 = __mg_h_bar_20;              // h̄
+//!     let mut __mg_c48_1 = __mg_t46;                   // W̄ = 0
+//!     let mut __mg_c48_2 = __mg_t47;                   // Ū = 0
+//!     for __mg_i48 in (0..__mg_t5).rev() {
+//!         let __mg_b26 = &__mg_t21[__mg_i48];          // hₜ, read back
+//!         let __mg_b27 = &xs[__mg_i48];
+//!         let __mg_b33 = if __mg_i48 + 1 < __mg_t21.len() {
+//!             &__mg_t21[__mg_i48 + 1]                  // hₜ₊₁, read back too
+//!         } else {
+//!             &__mg_h_16                               // (the loop's result)
+//!         };
+//!         let __mg_b36 = __mg_c48_0                    // δ = h̄ ∘ (1 − hₜ₊₁²)
+//!             .zip_map(__mg_b33, |__mg_g, __mg_y| { __mg_g * (1f64 - (__mg_y * __mg_y)) });
+//!         let __mg_b37 = __mg_b27.transpose();
+//!         let __mg_b38 = &__mg_b36 * &__mg_b37;        // δ xₜᵀ
+//!         let __mg_b40 = __mg_b26.transpose();
+//!         let __mg_b41 = &__mg_b36 * &__mg_b40;        // δ hₜᵀ
+//!         let __mg_b42 = w.tr_mul(&__mg_b36);          // Wᵀ δ
+//!         let __mg_u48_0 = __mg_b42;
+//!         let __mg_u48_1 = &__mg_b41;
+//!         let __mg_u48_2 = &__mg_b38;
+//!         __mg_c48_0 = __mg_u48_0;                     // h̄ ← Wᵀ δ
+//!         __mg_c48_1 += __mg_u48_1;                    // W̄ += δ hₜᵀ, in place
+//!         __mg_c48_2 += __mg_u48_2;                    // Ū += δ xₜᵀ
 //!     }
-//!     (__mg_c47_0, __mg_c47_1, __mg_c47_2, (), (), ())
+//!     (__mg_c48_0, __mg_c48_1, __mg_c48_2, (), (), ())
 //! };
-//! let __mg_w_bar_49 = __mg_loop47.1;
-//! let __mg_u_bar_50 = __mg_loop47.2;
-//! (__mg_t17, __mg_w_bar_49, __mg_u_bar_50)
+//! let __mg_w_bar_50 = __mg_loop48.1;
+//! let __mg_u_bar_51 = __mg_loop48.2;
+//! (__mg_t17, __mg_w_bar_50, __mg_u_bar_51)
 //! ```
 //!
 //! `huber_grad` is one loop. Its body computes the term and, on the same
