@@ -90,3 +90,26 @@ fn untaken_side_does_not_leak() {
     let (_, g) = guarded_grad(&x);
     assert!(g.iter().all(|d| d.is_finite()));
 }
+
+/// `&&` and `||` evaluate their right side only when the left does not
+/// decide, as in Rust: `x[i - 1]` is never read at `i = 0`.
+#[grad(x)]
+fn lazy_conditions(x: &DVector<f64>, flags: &[bool]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..x.len() {
+        if i > 0 && x[i - 1] > 0.0 {
+            total += x[i] * x[i - 1];
+        }
+        if flags[i] || x[i] < -0.5 {
+            total -= x[i];
+        }
+    }
+    total
+}
+
+#[test]
+fn lazy_and_or() {
+    let x = DVector::from_vec(vec![0.5, -0.75, 1.25, 0.3, -0.2]);
+    let flags = [false, true, false, false, true];
+    check!(lazy_conditions(&x, &flags) => lazy_conditions_grad[x]);
+}

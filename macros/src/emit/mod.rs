@@ -446,7 +446,9 @@ impl<'a> EmitCx<'a> {
             Op::Param(p) => self.param(p.index),
             Op::Constant(c) => self.constant(c.index),
             Op::Lit(l) => Value::Scalar(self.lit(l.value())),
-            Op::IntLit(_) | Op::Size(_) => Value::Scalar(op.rule().emit(self, &[])),
+            Op::IntLit(_) | Op::BoolLit(_) | Op::Size(_) => {
+                Value::Scalar(op.rule().emit(self, &[]))
+            }
             Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
             Op::Zeros(_) => {
                 let zeros = op.rule().emit(self, &[]);
@@ -676,6 +678,7 @@ impl<'a> EmitCx<'a> {
                 | Op::Lit(_)
                 | Op::LambdaParam(_)
                 | Op::IntLit(_)
+                | Op::BoolLit(_)
                 | Op::Size(_)
                 | Op::RegionParam(_)
                 | Op::Zeros(_)

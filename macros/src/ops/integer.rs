@@ -254,3 +254,21 @@ impl Rule for Len {
         call("len", a)
     }
 }
+
+/// `true` or `false`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BoolLit(pub bool);
+
+impl Rule for BoolLit {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(Shape::Bool)
+    }
+    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+        let b = self.0;
+        quote!(#b)
+    }
+    constant_rules!();
+    fn formula(&self, _: &[Formula]) -> Formula {
+        Formula::atom(self.0.to_string())
+    }
+}

@@ -228,7 +228,7 @@ ops! {
     // leaves
     Param, Lit, LambdaParam, Constant, Zeros,
     // integers, `bool`s and casts
-    IntLit, Size, Len, IntArith, Compare, Not, Cast,
+    IntLit, BoolLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access
     Entry, Scatter, SetEntry, DataEntry, View, ViewScatter, SetView, Diagonal, DiagonalScatter,
     // loops

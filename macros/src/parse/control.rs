@@ -177,6 +177,51 @@ impl BodyParser<'_> {
         Ok(value.then(|| outputs[0]))
     }
 
+    /// `a && b`, `a || b`: `b` is evaluated only when `a` does not decide, as
+    /// in Rust (a branch yielding `b` or the `bool` `a` decided).
+    pub(super) fn lazy_bool(&mut self, b: &syn::ExprBinary) -> Result<Id, ()> {
+        let cond = self.expr(&b.left)?;
+        if self.g.shape(cond) != Shape::Bool {
+            return self.fail(&b.left, "`&&` and `||` need `bool` operands");
+        }
+        let and = matches!(b.op, BinOp::And(_));
+        let parent = self.g.region;
+        let mut sides = Vec::new();
+        let mut values = Vec::new();
+        for side in [and, !and] {
+            let (region, _) = self.g.open_region(false);
+            let value = if side {
+                self.expr(&b.right)
+            } else {
+                Ok(self.g.build(BoolLit(!and), &[]))
+            };
+            self.g.region = parent;
+            sides.push(region);
+            values.push(value);
+        }
+        let (then, otherwise) = (values[0]?, values[1]?);
+        for (side, out) in sides.iter().zip([then, otherwise]) {
+            if self.g.shape(out) != Shape::Bool {
+                return self.fail(&b.right, "`&&` and `||` need `bool` operands");
+            }
+            self.g.region_info_mut(*side).outputs = vec![out];
+        }
+        let mut args = vec![cond];
+        args.extend(crate::diff::captures_of(self.g, &sides));
+        let op = If {
+            then: sides[0],
+            otherwise: sides[1],
+            outputs: 1,
+        };
+        self.g.span = b.span();
+        let node = self.build(b, op, &args)?;
+        for side in sides {
+            self.g.region_info_mut(side).owner = Some(node);
+        }
+        let shape = Shape::Bool;
+        Ok(self.g.build(Output { k: 0, shape }, &[node]))
+    }
+
     /// One side of an `if`, parsed by `parse` in the current region with the
     /// `assigned` names shadowed: its value (if asked for), then the values
     /// of those names when it ends.

@@ -390,6 +390,7 @@ impl BodyParser<'_> {
         match e {
             Expr::Path(p) => self.lookup(p),
             Expr::Lit(l) => match &l.lit {
+                Lit::Bool(b) => Ok(self.g.build(BoolLit(b.value), &[])),
                 Lit::Int(i) if access::is_integer_suffix(i.suffix()) => {
                     let v = i.base10_parse::<i64>().map_err(|err| self.errors.push(err))?;
                     Ok(self.g.build(IntLit(v), &[]))
@@ -414,6 +415,7 @@ impl BodyParser<'_> {
                     _ => self.error(u.op, "unsupported operator in a #[grad] body; supported: + - * / and unary -"),
                 }
             }
+            Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => self.lazy_bool(b),
             Expr::Binary(b) => {
                 let (l, r) = self.operands(b);
                 let (l, r) = (l?, r?);
@@ -432,7 +434,7 @@ impl BodyParser<'_> {
             other => self.error(
                 other,
                 format!(
-                    "{} is not supported in a #[grad] body; supported: `let` bindings, number literals, parentheses, + - * /, and methods",
+                    "{} is not supported in a #[grad] body; supported: literals, names, operators, methods, indexing, `as` casts, `if` expressions, and as statements assignments and `for` loops",
                     describe(other)
                 ),
             ),
