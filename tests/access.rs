@@ -64,3 +64,23 @@ fn data_entries_dynamic() {
     let xs = vec![sm::<f64, 3, 1>(2), sm(3)];
     check!(data_entries(&w, &xs, &[2, 0], 0.5) => data_entries_grad[w]);
 }
+
+/// An index out of range panics in the generated function as in the original.
+#[grad(x)]
+fn past_the_end(x: &DVector<f64>, k: usize) -> f64 {
+    x[k] * x.sum()
+}
+
+#[test]
+#[should_panic(expected = "out of bounds")]
+fn out_of_range_panics_as_the_original() {
+    let x = dv::<f64>(3, 1);
+    let _ = past_the_end_grad(&x, 3);
+}
+
+#[test]
+#[should_panic(expected = "out of bounds")]
+fn the_original_panics_the_same_way() {
+    let x = dv::<f64>(3, 1);
+    let _ = past_the_end(&x, 3);
+}
