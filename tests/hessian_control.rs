@@ -13,29 +13,6 @@ use common::*;
 use matgrad::hessian;
 use matgrad::nalgebra::{DMatrix, DVector, Matrix3, Vector2, Vector3};
 
-/// Central differences of a gradient: column `k` of the Hessian.
-fn fd_hessian(grad: impl Fn(&DVector<f64>) -> DVector<f64>, x: &DVector<f64>) -> DMatrix<f64> {
-    let n = x.len();
-    let mut h = DMatrix::zeros(n, n);
-    for k in 0..n {
-        let step = 1e-5 * x[k].abs().max(1.0);
-        let (mut plus, mut minus) = (x.clone(), x.clone());
-        plus[k] += step;
-        minus[k] -= step;
-        h.set_column(k, &((grad(&plus) - grad(&minus)) / (2.0 * step)));
-    }
-    h
-}
-
-fn assert_close(actual: &DMatrix<f64>, expected: &DMatrix<f64>, tol: f64, what: &str) {
-    assert_eq!(actual.shape(), expected.shape(), "{what}");
-    let err = (actual - expected).amax() / expected.amax().max(1.0);
-    assert!(
-        err <= tol,
-        "{what}: error {err:e}\nactual {actual}\nexpected {expected}"
-    );
-}
-
 /// A sum over samples with a branch (a Huber loss).
 #[hessian(w)]
 fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {

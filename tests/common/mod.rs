@@ -205,3 +205,28 @@ macro_rules! check {
         check!(@each $res, $f $args, [$($rest)*], [$($is)*]);
     };
 }
+
+/// Central differences of a gradient: column `k` of the Hessian.
+pub fn fd_hessian(grad: impl Fn(&DVector<f64>) -> DVector<f64>, x: &DVector<f64>) -> DMatrix<f64> {
+    let n = x.len();
+    let mut h = DMatrix::zeros(n, n);
+    for k in 0..n {
+        let step = 1e-5 * x[k].abs().max(1.0);
+        let (mut plus, mut minus) = (x.clone(), x.clone());
+        plus[k] += step;
+        minus[k] -= step;
+        h.set_column(k, &((grad(&plus) - grad(&minus)) / (2.0 * step)));
+    }
+    h
+}
+
+/// `actual` and `expected` agree to `tol`, relative to the larger of 1 and
+/// the largest entry of `expected`.
+pub fn assert_close(actual: &DMatrix<f64>, expected: &DMatrix<f64>, tol: f64, what: &str) {
+    assert_eq!(actual.shape(), expected.shape(), "{what}");
+    let err = (actual - expected).amax() / expected.amax().max(1.0);
+    assert!(
+        err <= tol,
+        "{what}: error {err:e}\nactual {actual}\nexpected {expected}"
+    );
+}

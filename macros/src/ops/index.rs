@@ -28,21 +28,11 @@ impl Rule for Entry {
     }
     /// `ȳ` into entry `i` of a zero matrix of `X`'s shape.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let n = g.node(node).clone();
-        let mut args = vec![cbar];
-        args.extend_from_slice(&n.args[1..]);
-        let scatter = g.build(Scatter(g.shape(n.args[0])), &args);
-        let mut out = vec![Some(scatter)];
-        out.extend(n.args[1..].iter().map(|_| None));
-        out
+        let shape = g.shape(g.node(node).args[0]);
+        adjoint_at_same_place(g, Scatter(shape), node, cbar)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        let n = g.node(node).clone();
-        Ok(dargs[0].map(|dx| {
-            let mut args = vec![dx];
-            args.extend_from_slice(&n.args[1..]);
-            g.build(Entry, &args)
-        }))
+        tangent_at_same_place(g, Entry, node, dargs)
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
@@ -82,20 +72,10 @@ impl Rule for Scatter {
     }
     /// Linear in `y`: `ȳ = C̄[i]`.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let n = g.node(node).clone();
-        let mut args = vec![cbar];
-        args.extend_from_slice(&n.args[1..]);
-        let mut out = vec![Some(g.build(Entry, &args))];
-        out.extend(n.args[1..].iter().map(|_| None));
-        out
+        adjoint_at_same_place(g, Entry, node, cbar)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        let n = g.node(node).clone();
-        Ok(dargs[0].map(|dy| {
-            let mut args = vec![dy];
-            args.extend_from_slice(&n.args[1..]);
-            g.build(self.clone(), &args)
-        }))
+        tangent_at_same_place(g, self.clone(), node, dargs)
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("eᵢ", a)

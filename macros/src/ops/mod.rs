@@ -166,6 +166,39 @@ pub fn linear_tangent(
     Ok(dargs[0].map(|d| g.build(op, &[d])))
 }
 
+/// `op(first, i…)` with the integer arguments (indices, offsets) of `node`:
+/// for the operations linear in their first argument placed at, or read from,
+/// an entry or a block.
+pub fn at_same_place(g: &mut Graph, op: impl Into<Op>, first: Id, node: Id) -> Id {
+    let mut args = g.node(node).args.clone();
+    args[0] = first;
+    g.build(op, &args)
+}
+
+/// The adjoint of such an operation: `op(c̄, i…)` for the first argument,
+/// nothing for the integers.
+pub fn adjoint_at_same_place(
+    g: &mut Graph,
+    op: impl Into<Op>,
+    node: Id,
+    cbar: Id,
+) -> Vec<Option<Id>> {
+    let n = g.node(node).args.len();
+    let mut out = vec![Some(at_same_place(g, op, cbar, node))];
+    out.extend((1..n).map(|_| None));
+    out
+}
+
+/// The tangent of such an operation: itself applied to the first argument's.
+pub fn tangent_at_same_place(
+    g: &mut Graph,
+    op: impl Into<Op>,
+    node: Id,
+    dargs: &[Option<Id>],
+) -> Result<Option<Id>, ()> {
+    Ok(dargs[0].map(|d| at_same_place(g, op, d, node)))
+}
+
 /// The tangent of a bilinear operation `op(a, b)`: `op(da, b) + op(a, db)`.
 pub fn bilinear_tangent(
     g: &mut Graph,

@@ -139,24 +139,14 @@ impl Rule for View {
     }
     /// `X̄[block] += Ȳ`: `Ȳ` in the block of a zero matrix of `X`'s shape.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let n = g.node(node).clone();
-        let mut args = vec![cbar];
-        args.extend_from_slice(&n.args[1..]);
         let op = ViewScatter {
             kind: self.kind,
-            shape: g.shape(n.args[0]),
+            shape: g.shape(g.node(node).args[0]),
         };
-        let mut out = vec![Some(g.build(op, &args))];
-        out.extend(n.args[1..].iter().map(|_| None));
-        out
+        adjoint_at_same_place(g, op, node, cbar)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        let n = g.node(node).clone();
-        Ok(dargs[0].map(|dx| {
-            let mut args = vec![dx];
-            args.extend_from_slice(&n.args[1..]);
-            g.build(self.clone(), &args)
-        }))
+        tangent_at_same_place(g, self.clone(), node, dargs)
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call(self.kind.name(), a)
@@ -194,24 +184,14 @@ impl Rule for ViewScatter {
     }
     /// Linear in `Y`: `Ȳ = C̄[block]`.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let n = g.node(node).clone();
-        let mut args = vec![cbar];
-        args.extend_from_slice(&n.args[1..]);
         let view = View {
             kind: self.kind,
-            shape: g.shape(n.args[0]),
+            shape: g.shape(g.node(node).args[0]),
         };
-        let mut out = vec![Some(g.build(view, &args))];
-        out.extend(n.args[1..].iter().map(|_| None));
-        out
+        adjoint_at_same_place(g, view, node, cbar)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        let n = g.node(node).clone();
-        Ok(dargs[0].map(|dy| {
-            let mut args = vec![dy];
-            args.extend_from_slice(&n.args[1..]);
-            g.build(self.clone(), &args)
-        }))
+        tangent_at_same_place(g, self.clone(), node, dargs)
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call(&format!("{}ᵀ", self.kind.name()), a)
