@@ -171,8 +171,9 @@
 //! - **Branches**: `if c { … } else if d { … } else { … }`, as a statement
 //!   (assigning variables; the `else` may be left out) or as a value
 //!   (`let l = if … { … } else { … };`, `total += if …`). A condition compares
-//!   two scalars or two integers, or is a `bool` parameter, or `!` of one;
-//!   `&&` and `||` are not supported yet (nest the `if`s). The gradient is
+//!   two scalars or two integers, or is a `bool` parameter, or `!`, `&&`,
+//!   `||` of them (the right side evaluated only when the left does not
+//!   decide, as in Rust). The gradient is
 //!   that of the side taken; the condition is a constant, so at a switching
 //!   point (`r.abs() == delta` above) you get the one-sided derivative of
 //!   the side the condition picks.
@@ -378,8 +379,7 @@
 //! - *`#[grad]` loops over a range … or over `x.iter()`*: the loop's iterator
 //!   is not one of `a..b`, `a..=b`, `.rev()`, `x.iter()` (with `enumerate`,
 //!   `zip`, `rev`), `column_iter()`, `row_iter()`.
-//! - *unsupported operator*: `&&`, `||`, `%` on floats, bit operations; write
-//!   `a && b` as nested `if`s for now.
+//! - *unsupported operator*: `%` on floats, bit operations.
 //! - *`floor` is not differentiable*: `floor`, `ceil`, `round`, `trunc`,
 //!   `fract`, `rem_euclid`, `copysign`, … have no useful derivative; compute
 //!   what they decide (an index, a condition) from integers or data instead.
