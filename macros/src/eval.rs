@@ -3,10 +3,11 @@
 //! match finite differences of the evaluated forward value.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
-use crate::ir::{Graph, Id};
+use crate::ir::{Graph, Id, RegionId};
 use crate::ops::*;
 use crate::shape::{Dim, Origin, Shape};
 
@@ -56,7 +57,13 @@ impl Val {
 
 /// Evaluates nodes of one graph for given parameter values (indexed like
 /// [`Param::index`]) and values of the constants read from fields (indexed like
-/// [`Constant::index`]), computing each node once.
+/// [`Constant::index`]), computing each node once (a node inside a loop's
+/// region once per iteration).
+///
+/// Integers and `bool`s are `Val::Scalar`s holding an integer (`true` is 1).
+/// A loop's own value is a placeholder (NaN); what it computed, the carried
+/// values after the last iteration and as they entered each one, is kept
+/// beside the memo, for its `Output`s, `Tape`s and `TapeRead`s.
 pub struct Eval<'a> {
     graph: &'a Graph,
     params: &'a [Val],
@@ -64,6 +71,36 @@ pub struct Eval<'a> {
     memo: HashMap<Id, Val>,
     /// The value of the closure parameter, inside a `map` body.
     lambda: Option<f64>,
+    /// The runs of the loops evaluated (and not forgotten since).
+    runs: HashMap<Id, Rc<Run>>,
+    /// The nodes of each region run so far, nested regions included.
+    region_nodes: HashMap<RegionId, Rc<Vec<Id>>>,
+    /// What the evaluation has seen, when asked for ([`Eval::watching`]).
+    pub watch: Option<Watch>,
+}
+
+/// One run of a loop.
+#[derive(Debug)]
+struct Run {
+    /// The carried values after the last iteration.
+    outputs: Vec<Val>,
+    /// Per carried value, its value as it entered each iteration, in order.
+    tapes: Vec<Vec<Val>>,
+}
+
+/// Observations of an evaluation, inside loops too (where a node has one
+/// value per iteration).
+#[derive(Clone, Debug, Default)]
+pub struct Watch {
+    /// The largest magnitude of a finite entry of any value computed.
+    pub largest: f64,
+    /// Whether a norm of an exactly zero matrix was taken.
+    pub norm_of_zero: bool,
+    /// Whether the argument of an `abs`, `relu`, `sign` or step (outside a
+    /// `map` closure) was within 1e-6 of 0.
+    pub near_kink: bool,
+    /// The iterations run, over all loops.
+    pub iterations: usize,
 }
 
 impl<'a> Eval<'a> {
@@ -79,6 +116,17 @@ impl<'a> Eval<'a> {
             constants,
             memo: HashMap::new(),
             lambda: None,
+            runs: HashMap::new(),
+            region_nodes: HashMap::new(),
+            watch: None,
+        }
+    }
+
+    /// An evaluator that records a [`Watch`] of what it computes.
+    pub fn watching(graph: &'a Graph, params: &'a [Val], constants: &'a [Val]) -> Self {
+        Eval {
+            watch: Some(Watch::default()),
+            ..Eval::with_constants(graph, params, constants)
         }
     }
 
@@ -87,8 +135,33 @@ impl<'a> Eval<'a> {
             return v.clone();
         }
         let v = self.compute(id);
+        if self.watch.is_some() {
+            self.observe(id, &v);
+        }
         self.memo.insert(id, v.clone());
         v
+    }
+
+    fn observe(&mut self, id: Id, v: &Val) {
+        let g = self.graph;
+        let node = g.node(id);
+        let arg = |ev: &Self, k: usize| ev.memo.get(&node.args[k]).cloned();
+        let zero_norm = matches!(node.op, Op::Norm(_))
+            && matches!(arg(self, 0), Some(Val::Matrix(m)) if m.iter().all(|&e| e == 0.0));
+        let kink = matches!(node.op, Op::Abs(_) | Op::Relu(_) | Op::Sign(_) | Op::Step(_))
+            && matches!(arg(self, 0), Some(Val::Scalar(x)) if x.abs() < 1e-6);
+        let largest = match v {
+            Val::Scalar(s) if s.is_finite() => s.abs(),
+            Val::Scalar(_) => 0.0,
+            Val::Matrix(m) => m
+                .iter()
+                .filter(|e| e.is_finite())
+                .fold(0.0, |a: f64, e| a.max(e.abs())),
+        };
+        let w = self.watch.as_mut().expect("watching");
+        w.largest = w.largest.max(largest);
+        w.norm_of_zero |= zero_norm;
+        w.near_kink |= kink;
     }
 
     fn compute(&mut self, id: Id) -> Val {
@@ -170,8 +243,161 @@ impl<'a> Eval<'a> {
                 S(top + m(0).map(|v| (v - top).exp()).sum().ln())
             }
             Op::ExpShifted(_) => M(m(0).map(|v| (v - s(1)).exp())),
+            // Integers, `bool`s and casts.
+            Op::IntLit(IntLit(v)) => S(*v as f64),
+            Op::Size(Size(d)) => S(self.dim(*d) as f64),
+            Op::IntArith(op) => S(match op {
+                IntArith::Add => s(0) + s(1),
+                IntArith::Sub => s(0) - s(1),
+                IntArith::Mul => s(0) * s(1),
+                IntArith::Div => (s(0) / s(1)).trunc(),
+                IntArith::Rem => s(0) % s(1),
+                IntArith::Min => s(0).min(s(1)),
+            }),
+            Op::Compare(c) => S(f64::from(match c {
+                Compare::Lt => s(0) < s(1),
+                Compare::Le => s(0) <= s(1),
+                Compare::Gt => s(0) > s(1),
+                Compare::Ge => s(0) >= s(1),
+                Compare::Eq => s(0) == s(1),
+                Compare::Ne => s(0) != s(1),
+            })),
+            Op::Not(_) => S(1.0 - s(0)),
+            Op::Cast(Cast { ty, to_float }) => S(match (to_float, ty.starts_with('u')) {
+                (true, _) => s(0),
+                (false, true) => s(0).trunc().max(0.0),
+                (false, false) => s(0).trunc(),
+            }),
+            // Element access.
+            Op::Entry(_) => S(m(0)[self.position(m(0), &a[1..])]),
+            Op::Scatter(Scatter(shape)) => {
+                let (r, c) = self.size(*shape);
+                let mut z = DMatrix::zeros(r, c);
+                let at = self.position(&z, &a[1..]);
+                z[at] = s(0);
+                M(z)
+            }
+            // Loops.
+            Op::RegionParam(_) => panic!("eval: a region input read outside its loop"),
+            Op::Loop(l) => {
+                let run = self.run(l, &a);
+                self.runs.insert(id, Rc::new(run));
+                S(f64::NAN)
+            }
+            Op::Output(o) => self.run_of(node.args[0]).outputs[o.k].clone(),
+            // A tape stands for its loop's run.
+            Op::Tape(_) => S(f64::NAN),
+            Op::TapeRead(_) => {
+                let tape = node.args[0];
+                let Op::Tape(t) = g.op(tape) else {
+                    panic!("eval: a tape read of something else than a tape")
+                };
+                let run = self.run_of(g.node(tape).args[0]);
+                let at = int(s(1));
+                let entries = &run.tapes[t.k];
+                assert!(
+                    at < entries.len(),
+                    "eval: tape read at position {at} of a tape of {} entries",
+                    entries.len()
+                );
+                entries[at].clone()
+            }
             op => panic!("eval: {op:?} is evaluated through the macro, not here"),
         }
+    }
+
+    /// The linear position in `x` of the entry at `index` (one linear index,
+    /// column-major as nalgebra's `x[i]`, or a row and a column), checked.
+    fn position(&self, x: &DMatrix<f64>, index: &[Val]) -> usize {
+        let (r, c) = x.shape();
+        match index {
+            [i] => {
+                let i = int(i.scalar());
+                assert!(i < r * c, "eval: index {i} out of range of a {r}×{c} matrix");
+                i
+            }
+            [i, j] => {
+                let (i, j) = (int(i.scalar()), int(j.scalar()));
+                assert!(i < r && j < c, "eval: index ({i}, {j}) out of range of a {r}×{c} matrix");
+                i + r * j
+            }
+            _ => panic!("eval: one or two indices"),
+        }
+    }
+
+    fn run_of(&self, l: Id) -> Rc<Run> {
+        self.runs
+            .get(&l)
+            .cloned()
+            .unwrap_or_else(|| panic!("eval: the run of loop {l:?} is not known here"))
+    }
+
+    /// Runs loop `l` with evaluated arguments `a` (`lo, hi, inits…,
+    /// captures…`): each iteration binds the region's inputs (the index and
+    /// the carried values) and evaluates its outputs with a fresh memo for the
+    /// region's nodes, the nested regions' included.
+    fn run(&mut self, l: &Loop, a: &[Val]) -> Run {
+        let (lo, hi) = (a[0].scalar(), a[1].scalar());
+        assert!(
+            lo.fract() == 0.0 && hi.fract() == 0.0,
+            "eval: loop bounds {lo} and {hi} not integers"
+        );
+        let (lo, hi) = (lo as i64, hi as i64);
+        let end = if l.range.inclusive { hi + 1 } else { hi };
+        let indices: Vec<i64> = match l.range.rev {
+            false => (lo..end).collect(),
+            true => (lo..end).rev().collect(),
+        };
+        let info = self.graph.region_info(l.region).clone();
+        assert_eq!(
+            info.inputs.len(),
+            1 + l.carried,
+            "eval: a loop's region takes the index and the carried values"
+        );
+        let nodes = self.nodes_of(l.region);
+        let mut carried: Vec<Val> = a[l.inits()].to_vec();
+        let mut tapes: Vec<Vec<Val>> = vec![Vec::with_capacity(indices.len()); l.carried];
+        for i in indices {
+            self.forget(&nodes);
+            self.memo.insert(info.inputs[0], Val::Scalar(i as f64));
+            for (k, c) in carried.iter().enumerate() {
+                tapes[k].push(c.clone());
+                self.memo.insert(info.inputs[1 + k], c.clone());
+            }
+            carried = info.outputs.iter().map(|&o| self.eval(o)).collect();
+            if let Some(w) = &mut self.watch {
+                w.iterations += 1;
+            }
+        }
+        self.forget(&nodes);
+        Run {
+            outputs: carried,
+            tapes,
+        }
+    }
+
+    /// Drops the values (and loop runs) of `nodes`.
+    fn forget(&mut self, nodes: &[Id]) {
+        for id in nodes {
+            self.memo.remove(id);
+            self.runs.remove(id);
+        }
+    }
+
+    /// The nodes of region `r` and of the regions nested in it.
+    fn nodes_of(&mut self, r: RegionId) -> Rc<Vec<Id>> {
+        let g = self.graph;
+        self.region_nodes
+            .entry(r)
+            .or_insert_with(|| {
+                Rc::new(
+                    (0..g.len() as u32)
+                        .map(Id)
+                        .filter(|&id| g.within(g.node(id).region, r))
+                        .collect(),
+                )
+            })
+            .clone()
     }
 
     /// A `map` closure's `root` (its body, or its derivative) at `v`, with
@@ -227,6 +453,15 @@ impl<'a> Eval<'a> {
             },
         }
     }
+}
+
+/// An integer held by a scalar, as an index or position (non-negative).
+fn int(x: f64) -> usize {
+    assert!(
+        x.fract() == 0.0 && x >= 0.0,
+        "eval: {x} is not a non-negative integer"
+    );
+    x as usize
 }
 
 /// −1, 0 or 1 (NaN stays NaN), as the runtime's `sign`.
