@@ -148,8 +148,10 @@ impl<'a> Eval<'a> {
         let arg = |ev: &Self, k: usize| ev.memo.get(&node.args[k]).cloned();
         let zero_norm = matches!(node.op, Op::Norm(_))
             && matches!(arg(self, 0), Some(Val::Matrix(m)) if m.iter().all(|&e| e == 0.0));
-        let kink = matches!(node.op, Op::Abs(_) | Op::Relu(_) | Op::Sign(_) | Op::Step(_))
-            && matches!(arg(self, 0), Some(Val::Scalar(x)) if x.abs() < 1e-6);
+        let kink = matches!(
+            node.op,
+            Op::Abs(_) | Op::Relu(_) | Op::Sign(_) | Op::Step(_)
+        ) && matches!(arg(self, 0), Some(Val::Scalar(x)) if x.abs() < 1e-6);
         let largest = match v {
             Val::Scalar(s) if s.is_finite() => s.abs(),
             Val::Scalar(_) => 0.0,
@@ -313,12 +315,18 @@ impl<'a> Eval<'a> {
         match index {
             [i] => {
                 let i = int(i.scalar());
-                assert!(i < r * c, "eval: index {i} out of range of a {r}×{c} matrix");
+                assert!(
+                    i < r * c,
+                    "eval: index {i} out of range of a {r}×{c} matrix"
+                );
                 i
             }
             [i, j] => {
                 let (i, j) = (int(i.scalar()), int(j.scalar()));
-                assert!(i < r && j < c, "eval: index ({i}, {j}) out of range of a {r}×{c} matrix");
+                assert!(
+                    i < r && j < c,
+                    "eval: index ({i}, {j}) out of range of a {r}×{c} matrix"
+                );
                 i + r * j
             }
             _ => panic!("eval: one or two indices"),
