@@ -4350,3 +4350,33 @@ fn regression_harness_oscillation_after_a_doubling_loop() {
         panic!("{}: {}", f.kind, f.detail);
     }
 }
+
+/// Writes the first 40 generated loop programs (functions, not methods) as
+/// `#[grad]` functions to the file `MATGRAD_PROPTEST_EXPORT` names, for the
+/// fuzzers' seed extraction (`fuzz/README.md`). Ignored: run it with
+/// `cargo test -p matgrad-macros --release export_loop_programs -- --ignored`.
+#[test]
+#[ignore]
+fn export_loop_programs() {
+    let path = std::env::var("MATGRAD_PROPTEST_EXPORT").expect("MATGRAD_PROPTEST_EXPORT");
+    let mut out = String::from(
+        "//! Loop programs of the random tests (`macros/src/random_tests.rs`), as `#[grad]` functions.\n\n",
+    );
+    let mut count = 0;
+    for seed in 0.. {
+        let (fx, p) = generate(seed);
+        if !p.has_loops() || fx.is_method() {
+            continue;
+        }
+        let names: Vec<&str> = fx.declared().into_iter().map(|i| NAMES[i]).collect();
+        let function =
+            fx.function(&p.render(fx.style()))
+                .replacen("fn f", &format!("fn case_{seed}"), 1);
+        let _ = writeln!(out, "#[grad({})]\n{function}\n", names.join(", "));
+        count += 1;
+        if count == 40 {
+            break;
+        }
+    }
+    std::fs::write(&path, out).expect("written");
+}
