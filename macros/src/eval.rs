@@ -101,6 +101,8 @@ pub struct Watch {
     pub near_kink: bool,
     /// The iterations run, over all loops.
     pub iterations: usize,
+    /// Whether a value had a non-finite entry (an overflow on the way).
+    pub non_finite: bool,
 }
 
 impl<'a> Eval<'a> {
@@ -152,6 +154,10 @@ impl<'a> Eval<'a> {
             node.op,
             Op::Abs(_) | Op::Relu(_) | Op::Sign(_) | Op::Step(_)
         ) && matches!(arg(self, 0), Some(Val::Scalar(x)) if x.abs() < 1e-6);
+        let non_finite = match v {
+            Val::Scalar(s) => !s.is_finite(),
+            Val::Matrix(m) => m.iter().any(|e| !e.is_finite()),
+        } && !matches!(node.op, Op::Loop(_) | Op::Tape(_));
         let largest = match v {
             Val::Scalar(s) if s.is_finite() => s.abs(),
             Val::Scalar(_) => 0.0,
@@ -164,6 +170,7 @@ impl<'a> Eval<'a> {
         w.largest = w.largest.max(largest);
         w.norm_of_zero |= zero_norm;
         w.near_kink |= kink;
+        w.non_finite |= non_finite;
     }
 
     fn compute(&mut self, id: Id) -> Val {

@@ -103,6 +103,8 @@ const STEP: f64 = 1e-5;
 /// The engine's forward value must match the reference to this relative error.
 const FORWARD_TOL: f64 = 1e-9;
 const MAX_SKIPPED: f64 = 0.10;
+/// Cases with an intermediate value larger than this are skipped.
+const MAX_MAGNITUDE: f64 = 1e8;
 /// The chances that a case is generic over the scalar, and that it is a
 /// method (drawn independently of each other and of the body).
 const P_GENERIC: f64 = 0.3;
@@ -3103,11 +3105,21 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
         )
         .collect();
     let expected = Reference { scope }.block(&func.block).scalar();
-    let forward = Eval::with_constants(&g, &vals, &consts)
-        .eval(value)
-        .scalar();
+    let mut ev = Eval::watching(&g, &vals, &consts);
+    let forward = ev.eval(value).scalar();
+    let watch = ev.watch.take().expect("watching");
     if !expected.is_finite() {
         return Outcome::Skip("value not finite", 0);
+    }
+    // Loops that square or double a carried value make it overflow, or grow
+    // so large that rounding (in `sin`, `cos` of it) and oscillations finer
+    // than any step decide the comparisons: neither value nor differences
+    // can be trusted there.
+    if watch.non_finite {
+        return Outcome::Skip("an intermediate value not finite", 0);
+    }
+    if watch.largest > MAX_MAGNITUDE {
+        return Outcome::Skip("an intermediate value beyond 1e8", 0);
     }
     let err = (forward - expected).abs() / expected.abs().max(1.0);
     if err.is_nan() || err > FORWARD_TOL {
@@ -4445,4 +4457,94 @@ fn generator_covers_every_loop_form() {
         .filter(|f| !sources.contains(f))
         .collect();
     assert!(missing.is_empty(), "never generated: {missing:?}");
+}
+
+// Findings of the 100,000-case run with loop programs (seeds 0..100,000),
+// minimised. Each is ignored until fixed (or, for the harness's own, until
+// the harness handles it); the reason is in its doc comment.
+
+/// The gradients of `body` (a function of `params`, which must all be
+/// scalars or matrices) at `vals`, through the pipeline and the evaluator.
+fn gradients_at(params: &str, body: &str, vals: &[Val]) -> Vec<Option<Val>> {
+    let func: syn::ItemFn =
+        syn::parse_str(&format!("fn f({params}) -> f64 {{ {body} }}")).expect("a function");
+    let (mut errors, mut dims) = (Errors::default(), Dims::default());
+    let (sig, reported) = signature::params(&func.sig, &mut dims, &mut errors);
+    let mut g = Graph::new(Scalar::F64, dims);
+    let value = parse::body(&mut g, &sig, &reported, true, &func.block, &mut errors);
+    assert!(errors.is_empty(), "{}", errors.to_compile_errors());
+    let value = value.expect("a value");
+    let ids: Vec<Id> = sig
+        .iter()
+        .map(|p| param_node(&g, &p.ident.to_string()))
+        .collect();
+    let grads = diff::gradient(&mut g, value, &ids);
+    let mut ev = Eval::new(&g, vals);
+    grads.iter().map(|gr| gr.map(|gr| ev.eval(gr))).collect()
+}
+
+/// Engine (loop adjoint), found as cases 11169, 45212, 68263 and 78776
+/// (minimal: `let mut w0 = s; let mut w1 = x.transpose(); for (i0, &e0) in
+/// a.iter().enumerate() { w0 = 0.5; w1 += w1.component_mul(&w1); } w0`).
+/// The loss does not read `w1`, but the reverse loop carries an adjoint for
+/// every carried value, zero for `w1`, and multiplies it by `w1`'s taped
+/// values; once `w1` overflows, 0 · ∞ makes the gradient with respect to
+/// `x` (here `t`) NaN instead of 0. A carried value whose final value no
+/// seeded output reads needs no adjoint in the reverse loop.
+#[test]
+#[ignore = "engine: the reverse loop carries the adjoint of a carried value the loss does not read (0 · ∞ = NaN once it overflows)"]
+fn regression_loop_adjoint_of_an_unread_carried_value() {
+    let body = "let mut w0 = s; let mut w1 = t; for i0 in 0..40 { w0 = 0.5; w1 += w1 * w1; } w0";
+    let grads = gradients_at(
+        "s: f64, t: f64",
+        body,
+        &[Val::Scalar(0.3), Val::Scalar(0.9)],
+    );
+    for (name, gr) in ["s", "t"].iter().zip(&grads) {
+        if let Some(v) = gr {
+            assert_eq!(v, &Val::Scalar(0.0), "∂f/∂{name}");
+        }
+    }
+}
+
+/// Harness (Hessian check), found as cases 49554, 65144 and 90783: `abs` or
+/// `relu` inside a `map` closure, applied to entries that are 0 up to
+/// rounding (`q − qᵀ` for a symmetric `q`; off-diagonal entries of `pᵀp⁻¹`),
+/// so the differences of the gradient cross the kink. The kink test of the
+/// Hessian check looks only at kinks outside closures; these are not engine
+/// errors.
+#[test]
+#[ignore = "harness: the Hessian check does not recognise kinks of abs/relu inside map closures"]
+fn regression_hessian_check_kink_inside_a_closure() {
+    check_source(4, 4, 90783, "a: &Matrix4<f64>, b: &Matrix4<f64>, p: &SMatrix<f64, 4, 4>, q: &Matrix4<f64>, x: &SVector<f64, 4>, y: Vector4<f64>, s: f64, t: f64", "p.tr_mul(&p.try_inverse().expect(\"singular matrix\")).map(|v| v.abs()).sum()");
+    check_source(1, 5, 65144, "a: &OMatrix<f64, U1, Dyn>, b: &MatrixXx5<f64>, p: &OMatrix<f64, Dyn, Const<1>>, q: &DMatrix<f64>, x: &OVector<f64, Dyn>, y: &OVector<f64, Dyn>, s: f64, t: f64", "q.tr_mul(&q.try_inverse().expect(\"singular matrix\")).map(relu).dot(&q)");
+    check_generic_source(1, 4, 49554, "a: &DMatrix<T>, b: &DMatrix<T>, p: DMatrix<T>, q: &DMatrix<T>, x: &DVector<T>, y: OVector<T, Dyn>, s: T, t: T", "let w0 = -b; let w1: T = p.norm_squared() + T::from_f64(1.0).unwrap(); let w2 = ((-q) + q.transpose()).map(|v: T| v.abs() + (v + v)).kronecker(&(p + (nalgebra::convert(0.5) * x.map(matgrad::softplus).map(matgrad::sigmoid))).try_inverse().expect(\"singular matrix\")); ((((x + x) * ((&b) / t)) * y.transpose().tr_mul(&b.component_mul(&b))) * (w0.map(|v| v) * matgrad::softplus(w1)).transpose()).sum() + w2.dot(&w2)");
+}
+
+/// Harness (forward check), found as cases 22780 and 38823: values computed
+/// at singular matrices (the determinant of a rank-one Kronecker product,
+/// 1.4e-9 against −1.5e-9; the inverse of the rank-one `y (1.5 y)ᵀ`), where
+/// any two orders of evaluation differ by more than the 1e-9 tolerance. Not
+/// engine errors: the generator should not build these (the shrinker reached
+/// the second from a case with a relative error of 1.6e-9). The first is now
+/// skipped (an intermediate value beyond 1e8), the second still fails.
+#[test]
+#[ignore = "harness: forward values at singular matrices differ by rounding beyond the tolerance"]
+fn regression_forward_value_at_singular_matrices() {
+    check_source(3, 4, 22780, "a: &Matrix3<f64>, b: MatrixXx4<f64>, p: &SMatrix<f64, 3, 3>, q: &SMatrix<f64, 4, 4>, x: &SVector<f64, 3>, y: Vector4<f64>, s: f64, t: f64", "x.transpose().kronecker(&x).kronecker(&(x.tr_mul(&x) + x.tr_mul(&x)).map(matgrad::softplus).map(|v| ((v * v) * ((v * v) + 0.5)).powi(2))).determinant()");
+    check_source(5, 4, 38823, "a: &SMatrix<f64, 5, 5>, b: Matrix5x4<f64>, p: &OMatrix<f64, Dyn, Const<5>>, q: &Matrix4<f64>, x: &OVector<f64, Dyn>, y: &SVector<f64, 4>, s: f64, t: f64", "(y.tr_mul(&(y * (y * 1.5).transpose()).try_inverse().unwrap()) * b.transpose()).sum()");
+}
+
+/// Undecided, found as case 80171 (a method; `b` and `y` fields): the
+/// gradient of the determinant of a nearly singular 4×4 matrix. The engine
+/// gives ∂f/∂x₀ = 1.14e-4, central differences 8.07e-5, 8.23e-5 and 8.26e-5
+/// at steps h/4, h, 4h but −2.3e-3 and −6.1e-3 at h/10⁴ and h/10⁵: the
+/// differences are not converging, and the relative measure (divided by
+/// max(1, |·|)) lets their 2 % spread pass at this magnitude. Either the
+/// cofactors at a nearly singular matrix lose their digits or the
+/// differences do; to be looked at with the determinant's owners.
+#[test]
+#[ignore = "undecided: gradient of a nearly singular determinant, differences not converging"]
+fn regression_gradient_of_a_nearly_singular_determinant() {
+    check_source(4, 5, 80171, "&self, a: &Matrix4<f64>, q: &SMatrix<f64, 5, 5>, x: &SVector<f64, 4>, s: f64, t: f64", "let b: &SMatrix<f64, 4, 5> = &self.b; let y: &SVector<f64, 5> = &self.y; (y * x.transpose()).map(matgrad::softplus).tr_mul(&q.map(|v| 2.0).exp().tr_mul(&b.transpose())).determinant()");
 }
