@@ -24,7 +24,8 @@ use std::collections::HashMap;
 use super::sweep;
 use crate::ir::{Graph, Id, Region, RegionId};
 use crate::ops::{
-    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead, Zeros,
+    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead,
+    Zeros,
 };
 use crate::shape::Shape;
 
