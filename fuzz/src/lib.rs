@@ -15,9 +15,9 @@
 pub mod attr;
 #[path = "../../macros/src/derivatives.rs"]
 pub mod derivatives;
-#[path = "../../macros/src/diff.rs"]
+#[path = "../../macros/src/diff/mod.rs"]
 pub mod diff;
-#[path = "../../macros/src/emit.rs"]
+#[path = "../../macros/src/emit/mod.rs"]
 pub mod emit;
 #[path = "../../macros/src/errors.rs"]
 pub mod errors;
@@ -31,7 +31,7 @@ pub mod ir;
 pub mod kron_form;
 #[path = "../../macros/src/ops/mod.rs"]
 pub mod ops;
-#[path = "../../macros/src/parse.rs"]
+#[path = "../../macros/src/parse/mod.rs"]
 pub mod parse;
 #[path = "../../macros/src/plan.rs"]
 pub mod plan;

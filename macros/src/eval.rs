@@ -3,10 +3,11 @@
 //! match finite differences of the evaluated forward value.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
-use crate::ir::{Graph, Id};
+use crate::ir::{Graph, Id, RegionId};
 use crate::ops::*;
 use crate::shape::{Dim, Origin, Shape};
 
@@ -56,7 +57,17 @@ impl Val {
 
 /// Evaluates nodes of one graph for given parameter values (indexed like
 /// [`Param::index`]) and values of the constants read from fields (indexed like
-/// [`Constant::index`]), computing each node once.
+/// [`Constant::index`]), computing each node once (a node inside a loop's
+/// region once per iteration).
+///
+/// Integers and `bool`s are `Val::Scalar`s holding an integer (`true` is 1).
+/// A loop's own value is a placeholder (NaN); what it computed, the carried
+/// values after the last iteration and as they entered each one, is kept
+/// beside the memo, for its `Output`s, `Tape`s, `TapeRead`s and `TapeNext`s.
+/// Tangent loops (carrying `2n` values, the tangents after the values) are
+/// loops like any other. An `if` is the same: a placeholder, its values
+/// (those of the side taken, whose nodes alone are evaluated) kept for its
+/// `Output`s.
 pub struct Eval<'a> {
     graph: &'a Graph,
     params: &'a [Val],
@@ -64,6 +75,43 @@ pub struct Eval<'a> {
     memo: HashMap<Id, Val>,
     /// The value of the closure parameter, inside a `map` body.
     lambda: Option<f64>,
+    /// The runs of the loops evaluated (and not forgotten since).
+    runs: HashMap<Id, Rc<Run>>,
+    /// The nodes of each region run so far, nested regions included.
+    region_nodes: HashMap<RegionId, Rc<Vec<Id>>>,
+    /// What the evaluation has seen, when asked for ([`Eval::watching`]).
+    pub watch: Option<Watch>,
+}
+
+/// One run of a loop (or of the side of an `if` taken, without tapes).
+#[derive(Debug)]
+struct Run {
+    /// The carried values after the last iteration (the values the `if` yields).
+    outputs: Vec<Val>,
+    /// Per carried value, its value as it entered each iteration, in order.
+    tapes: Vec<Vec<Val>>,
+}
+
+/// Observations of an evaluation, inside loops too (where a node has one
+/// value per iteration).
+#[derive(Clone, Debug, Default)]
+pub struct Watch {
+    /// The largest magnitude of a finite entry of any value computed.
+    pub largest: f64,
+    /// Whether a norm (`norm()`, `lp_norm(2)`) of an exactly zero matrix was
+    /// taken.
+    pub norm_of_zero: bool,
+    /// Whether a point was within 1e-6 of a kink or a tie (outside a `map`
+    /// closure): the argument of an `abs`, `relu`, `sign`, `signum` or step
+    /// near 0, the operands of a `max`, `min` or `clamp` (or of the adjoints
+    /// and tangents routed by them) near a tie, or the entries a matrix's
+    /// `max`, `min`, `amax`, `amin` picks among near one (for `amax`,
+    /// `amin`, the one picked near 0). See [`kink_gap`].
+    pub near_kink: bool,
+    /// The iterations run, over all loops.
+    pub iterations: usize,
+    /// Whether a value had a non-finite entry (an overflow on the way).
+    pub non_finite: bool,
 }
 
 impl<'a> Eval<'a> {
@@ -79,6 +127,17 @@ impl<'a> Eval<'a> {
             constants,
             memo: HashMap::new(),
             lambda: None,
+            runs: HashMap::new(),
+            region_nodes: HashMap::new(),
+            watch: None,
+        }
+    }
+
+    /// An evaluator that records a [`Watch`] of what it computes.
+    pub fn watching(graph: &'a Graph, params: &'a [Val], constants: &'a [Val]) -> Self {
+        Eval {
+            watch: Some(Watch::default()),
+            ..Eval::with_constants(graph, params, constants)
         }
     }
 
@@ -87,8 +146,37 @@ impl<'a> Eval<'a> {
             return v.clone();
         }
         let v = self.compute(id);
+        if self.watch.is_some() {
+            self.observe(id, &v);
+        }
         self.memo.insert(id, v.clone());
         v
+    }
+
+    fn observe(&mut self, id: Id, v: &Val) {
+        let g = self.graph;
+        let node = g.node(id);
+        let args: Vec<Option<&Val>> = node.args.iter().map(|a| self.memo.get(a)).collect();
+        let zero_norm = matches!(node.op, Op::Norm(_) | Op::LpNorm(LpNorm(2)))
+            && matches!(args[0], Some(Val::Matrix(m)) if m.iter().all(|&e| e == 0.0));
+        let kink = kink_gap(&node.op, &args).is_some_and(|gap| gap < 1e-6);
+        let non_finite = match v {
+            Val::Scalar(s) => !s.is_finite(),
+            Val::Matrix(m) => m.iter().any(|e| !e.is_finite()),
+        } && !matches!(node.op, Op::Loop(_) | Op::If(_) | Op::Tape(_));
+        let largest = match v {
+            Val::Scalar(s) if s.is_finite() => s.abs(),
+            Val::Scalar(_) => 0.0,
+            Val::Matrix(m) => m
+                .iter()
+                .filter(|e| e.is_finite())
+                .fold(0.0, |a: f64, e| a.max(e.abs())),
+        };
+        let w = self.watch.as_mut().expect("watching");
+        w.largest = w.largest.max(largest);
+        w.norm_of_zero |= zero_norm;
+        w.near_kink |= kink;
+        w.non_finite |= non_finite;
     }
 
     fn compute(&mut self, id: Id) -> Val {
@@ -229,8 +317,245 @@ impl<'a> Eval<'a> {
                 S(top + m(0).map(|v| (v - top).exp()).sum().ln())
             }
             Op::ExpShifted(_) => M(m(0).map(|v| (v - s(1)).exp())),
+            // Integers, `bool`s and casts.
+            Op::IntLit(IntLit(v)) => S(*v as f64),
+            Op::Size(Size(d)) => S(self.dim(*d) as f64),
+            Op::IntArith(op) => S(match op {
+                IntArith::Add => s(0) + s(1),
+                IntArith::Sub => s(0) - s(1),
+                IntArith::Mul => s(0) * s(1),
+                IntArith::Div => (s(0) / s(1)).trunc(),
+                IntArith::Rem => s(0) % s(1),
+                IntArith::Min => s(0).min(s(1)),
+            }),
+            Op::Compare(c) => S(f64::from(match c {
+                Compare::Lt => s(0) < s(1),
+                Compare::Le => s(0) <= s(1),
+                Compare::Gt => s(0) > s(1),
+                Compare::Ge => s(0) >= s(1),
+                Compare::Eq => s(0) == s(1),
+                Compare::Ne => s(0) != s(1),
+            })),
+            Op::Not(_) => S(1.0 - s(0)),
+            Op::Cast(Cast { ty, to_float }) => S(match (to_float, ty.starts_with('u')) {
+                (true, _) => s(0),
+                (false, true) => s(0).trunc().max(0.0),
+                (false, false) => s(0).trunc(),
+            }),
+            // Element access.
+            Op::Entry(_) => S(m(0)[self.position(m(0), &a[1..])]),
+            Op::Scatter(Scatter(shape)) => {
+                let (r, c) = self.size(*shape);
+                let mut z = DMatrix::zeros(r, c);
+                let at = self.position(&z, &a[1..]);
+                z[at] = s(0);
+                M(z)
+            }
+            Op::SetEntry(_) => {
+                let mut z = m(0).clone();
+                let at = self.position(&z, &a[2..]);
+                z[at] = s(1);
+                M(z)
+            }
+            Op::Zeros(Zeros(shape)) => {
+                let (r, c) = self.size(*shape);
+                M(DMatrix::zeros(r, c))
+            }
+            // Views, and the blocks they read or write.
+            Op::View(v) => {
+                let (i, j, r, c) = block(v.kind, m(0), &a[1..]);
+                M(m(0).view((i, j), (r, c)).into_owned())
+            }
+            Op::ViewScatter(v) => {
+                let (rows, cols) = self.size(v.shape);
+                let mut z = DMatrix::zeros(rows, cols);
+                let (i, j, r, c) = block(v.kind, &z, &a[1..]);
+                z.view_mut((i, j), (r, c)).copy_from(m(0));
+                M(z)
+            }
+            Op::SetView(v) => {
+                let mut z = m(0).clone();
+                let (i, j, r, c) = block(v.kind, &z, &a[2..]);
+                z.view_mut((i, j), (r, c)).copy_from(m(1));
+                M(z)
+            }
+            Op::Diagonal(_) => {
+                let d = m(0).diagonal();
+                M(DMatrix::from_column_slice(d.len(), 1, d.as_slice()))
+            }
+            Op::DiagonalScatter(DiagonalScatter(shape)) => {
+                let (r, c) = self.size(*shape);
+                let mut z = DMatrix::zeros(r, c);
+                for (k, &d) in m(0).iter().enumerate() {
+                    z[(k, k)] = d;
+                }
+                M(z)
+            }
+            // Loops.
+            Op::RegionParam(_) => panic!("eval: a region input read outside its loop"),
+            Op::Loop(l) => {
+                let run = self.run(l, &a);
+                self.runs.insert(id, Rc::new(run));
+                S(f64::NAN)
+            }
+            Op::If(i) => {
+                let side = if s(0) != 0.0 { i.then } else { i.otherwise };
+                let outputs = self.side(side);
+                assert_eq!(outputs.len(), i.outputs, "eval: the values of an `if`");
+                self.runs.insert(
+                    id,
+                    Rc::new(Run {
+                        outputs,
+                        tapes: Vec::new(),
+                    }),
+                );
+                S(f64::NAN)
+            }
+            Op::Output(o) => self.run_of(node.args[0]).outputs[o.k].clone(),
+            // A tape stands for its loop's run.
+            Op::Tape(_) => S(f64::NAN),
+            Op::TapeRead(_) => {
+                let tape = node.args[0];
+                let Op::Tape(t) = g.op(tape) else {
+                    panic!("eval: a tape read of something else than a tape")
+                };
+                let run = self.run_of(g.node(tape).args[0]);
+                let at = int(s(1));
+                let entries = &run.tapes[t.k];
+                assert!(
+                    at < entries.len(),
+                    "eval: tape read at position {at} of a tape of {} entries",
+                    entries.len()
+                );
+                entries[at].clone()
+            }
+            Op::TapeNext(_) => {
+                let tape = node.args[0];
+                let Op::Tape(t) = g.op(tape) else {
+                    panic!("eval: the next entry of something else than a tape")
+                };
+                let run = self.run_of(g.node(tape).args[0]);
+                let next = int(s(1)) + 1;
+                match run.tapes[t.k].get(next) {
+                    Some(v) => v.clone(),
+                    None => a[2].clone(),
+                }
+            }
             op => panic!("eval: {op:?} is evaluated through the macro, not here"),
         }
+    }
+
+    /// The linear position in `x` of the entry at `index` (one linear index,
+    /// column-major as nalgebra's `x[i]`, or a row and a column), checked.
+    fn position(&self, x: &DMatrix<f64>, index: &[Val]) -> usize {
+        let (r, c) = x.shape();
+        match index {
+            [i] => {
+                let i = int(i.scalar());
+                assert!(
+                    i < r * c,
+                    "eval: index {i} out of range of a {r}×{c} matrix"
+                );
+                i
+            }
+            [i, j] => {
+                let (i, j) = (int(i.scalar()), int(j.scalar()));
+                assert!(
+                    i < r && j < c,
+                    "eval: index ({i}, {j}) out of range of a {r}×{c} matrix"
+                );
+                i + r * j
+            }
+            _ => panic!("eval: one or two indices"),
+        }
+    }
+
+    fn run_of(&self, l: Id) -> Rc<Run> {
+        self.runs
+            .get(&l)
+            .cloned()
+            .unwrap_or_else(|| panic!("eval: the run of loop {l:?} is not known here"))
+    }
+
+    /// Runs loop `l` with evaluated arguments `a` (`lo, hi, inits…,
+    /// captures…`): each iteration binds the region's inputs (the index and
+    /// the carried values) and evaluates its outputs with a fresh memo for the
+    /// region's nodes, the nested regions' included.
+    fn run(&mut self, l: &Loop, a: &[Val]) -> Run {
+        let (lo, hi) = (a[0].scalar(), a[1].scalar());
+        assert!(
+            lo.fract() == 0.0 && hi.fract() == 0.0,
+            "eval: loop bounds {lo} and {hi} not integers"
+        );
+        let (lo, hi) = (lo as i64, hi as i64);
+        let end = if l.range.inclusive { hi + 1 } else { hi };
+        let indices: Vec<i64> = match l.range.rev {
+            false => (lo..end).collect(),
+            true => (lo..end).rev().collect(),
+        };
+        let info = self.graph.region_info(l.region).clone();
+        assert_eq!(
+            info.inputs.len(),
+            1 + l.carried,
+            "eval: a loop's region takes the index and the carried values"
+        );
+        let nodes = self.nodes_of(l.region);
+        let mut carried: Vec<Val> = a[l.inits()].to_vec();
+        let mut tapes: Vec<Vec<Val>> = vec![Vec::with_capacity(indices.len()); l.carried];
+        for i in indices {
+            self.forget(&nodes);
+            self.memo.insert(info.inputs[0], Val::Scalar(i as f64));
+            for (k, c) in carried.iter().enumerate() {
+                tapes[k].push(c.clone());
+                self.memo.insert(info.inputs[1 + k], c.clone());
+            }
+            carried = info.outputs.iter().map(|&o| self.eval(o)).collect();
+            if let Some(w) = &mut self.watch {
+                w.iterations += 1;
+            }
+        }
+        self.forget(&nodes);
+        Run {
+            outputs: carried,
+            tapes,
+        }
+    }
+
+    /// The outputs of region `r`, a side of an `if` (no inputs: it reads the
+    /// enclosing regions' values directly), evaluated afresh.
+    fn side(&mut self, r: RegionId) -> Vec<Val> {
+        let nodes = self.nodes_of(r);
+        self.forget(&nodes);
+        let info = self.graph.region_info(r).clone();
+        assert!(
+            info.inputs.is_empty(),
+            "eval: a side of an `if` with inputs"
+        );
+        info.outputs.iter().map(|&o| self.eval(o)).collect()
+    }
+
+    /// Drops the values (and loop runs) of `nodes`.
+    fn forget(&mut self, nodes: &[Id]) {
+        for id in nodes {
+            self.memo.remove(id);
+            self.runs.remove(id);
+        }
+    }
+
+    /// The nodes of region `r` and of the regions nested in it.
+    fn nodes_of(&mut self, r: RegionId) -> Rc<Vec<Id>> {
+        let g = self.graph;
+        self.region_nodes
+            .entry(r)
+            .or_insert_with(|| {
+                Rc::new(
+                    (0..g.len() as u32)
+                        .map(Id)
+                        .filter(|&id| g.within(g.node(id).region, r))
+                        .collect(),
+                )
+            })
+            .clone()
     }
 
     /// A `map` closure's `root` (its body, or its derivative) at `v`, with
@@ -288,6 +613,100 @@ impl<'a> Eval<'a> {
                 }
             },
         }
+    }
+}
+
+/// An integer held by a scalar, as an index or position (non-negative).
+fn int(x: f64) -> usize {
+    assert!(
+        x.fract() == 0.0 && x >= 0.0,
+        "eval: {x} is not a non-negative integer"
+    );
+    x as usize
+}
+
+/// The block `(row, column, rows, columns)` a view of kind `kind` reads in
+/// `x`, from its integer arguments `a`, checked to be in range.
+fn block(kind: ViewKind, x: &DMatrix<f64>, a: &[Val]) -> (usize, usize, usize, usize) {
+    let (rows, cols) = x.shape();
+    let n = |k: usize| int(a[k].scalar());
+    let b = match kind {
+        ViewKind::Row => (n(0), 0, 1, cols),
+        ViewKind::Column => (0, n(0), rows, 1),
+        ViewKind::Rows => (n(0), 0, n(1), cols),
+        ViewKind::Columns => (0, n(0), rows, n(1)),
+        ViewKind::FixedRows(k) => (n(0), 0, k, cols),
+        ViewKind::FixedColumns(k) => (0, n(0), rows, k),
+        ViewKind::FixedView(r, c) => (n(0), n(1), r, c),
+        ViewKind::View => (n(0), n(1), n(2), n(3)),
+    };
+    assert!(
+        b.0 + b.2 <= rows && b.1 + b.3 <= cols,
+        "eval: a {}×{} block at ({}, {}) out of range of a {rows}×{cols} matrix",
+        b.2,
+        b.3,
+        b.0,
+        b.1
+    );
+    b
+}
+
+/// How near the point is to a kink or a tie of operation `op`, from its
+/// evaluated arguments `a` (`None` for an operation without one, or
+/// arguments not at hand): the argument of `abs`, `relu`, `sign`, `signum`
+/// or a step; the distance between the operands of `max`, `min` (the nearer
+/// bound for `clamp`), and of the `Routed` adjoints and tangents they
+/// choose; the gap between the two entries a matrix's `max`, `min`, `amax`,
+/// `amin` (or the `AtExtremum` of its derivatives) picks between, and for
+/// `amax`, `amin` the magnitude of the one picked (a kink of `|·|`).
+pub fn kink_gap(op: &Op, a: &[Option<&Val>]) -> Option<f64> {
+    let s = |i: usize| match a.get(i) {
+        Some(Some(Val::Scalar(x))) => Some(*x),
+        _ => None,
+    };
+    let m = |i: usize| match a.get(i) {
+        Some(Some(Val::Matrix(x))) => Some(x),
+        _ => None,
+    };
+    let tie = |branch: Branch| -> Option<f64> {
+        let x = s(0)?;
+        Some(match branch {
+            Branch::Max | Branch::Min => (x - s(1)?).abs(),
+            Branch::Clamp => (x - s(1)?).abs().min((x - s(2)?).abs()),
+        })
+    };
+    match op {
+        Op::Abs(_) | Op::Relu(_) | Op::Sign(_) | Op::Step(_) | Op::Signum(_) => Some(s(0)?.abs()),
+        Op::Max(_) => tie(Branch::Max),
+        Op::Min(_) => tie(Branch::Min),
+        Op::Clamp(_) => tie(Branch::Clamp),
+        Op::Routed(r) => tie(r.branch),
+        Op::Extremum(Extremum(pick)) => Some(pick_gap(m(0)?, *pick)),
+        Op::AtExtremum(at) => Some(pick_gap(m(0)?, at.pick)),
+        _ => None,
+    }
+}
+
+/// How far the entry a matrix's `max`, `min`, `amax` or `amin` picks is from
+/// a tie with the next (in its order), or (`amax`, `amin`) from a kink of
+/// `|·|`.
+fn pick_gap(x: &DMatrix<f64>, pick: Pick) -> f64 {
+    let magnitude = matches!(pick, Pick::AMax | Pick::AMin);
+    let mut keys: Vec<f64> = x
+        .iter()
+        .map(|&v| if magnitude { v.abs() } else { v })
+        .collect();
+    keys.sort_by(f64::total_cmp);
+    if matches!(pick, Pick::Max | Pick::AMax) {
+        keys.reverse();
+    }
+    let tie = match keys.as_slice() {
+        [a, b, ..] => (a - b).abs(),
+        _ => f64::INFINITY,
+    };
+    match (magnitude, keys.first()) {
+        (true, Some(k)) => tie.min(k.abs()),
+        _ => tie,
     }
 }
 

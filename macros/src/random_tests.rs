@@ -22,6 +22,17 @@
 //!   &self.b;`). The attribute lists the remaining parameters;
 //! - a generic method, both at once.
 //!
+//! About a third of the bodies also have `for` loops (see [`ForLoop`]):
+//! sums (`w += …`, `-=`), recurrences on scalars, vectors and matrices kept
+//! bounded (`tanh`, scalings by 1/2, `*=` by factors near 1, `/=` by factors
+//! at least 1), nested loops (updating the outer carried values, or a local
+//! accumulator `u0` folded into one), over ranges (`lo..hi`, `..=`,
+//! reversed, bounds literal or `x.len()`, `a.nrows()`, `b.ncols()`) or
+//! entries (`x.iter()`, `.rev()`, `.enumerate()`, `.zip(…)`), reading the
+//! index as a float (`i0 as f64`, in functions of `f64` only), the elements,
+//! and entries `x[i]`, `a[(i, j)]` at indices in range (`i0`, `i0 - 1`,
+//! `k - i0`, `i0 % k`).
+//!
 //! Each case goes through the real pipeline (`parse::body`, which also
 //! simplifies, then `diff::gradient`), and is checked four ways:
 //!
@@ -36,7 +47,14 @@
 //!    central finite differences of the evaluated forward value, relative error
 //!    `|a − n| / max(1, |a|, |n|) ≤ 1e-5`;
 //! 4. the tangent of those gradients along a random direction (a
-//!    Hessian-vector product) matches differences of the gradients.
+//!    Hessian-vector product) matches differences of the gradients. Loop
+//!    programs are checked too: the tangent of a loop is a loop carrying the
+//!    values and their tangents, which `eval.rs` runs like any other (with
+//!    its tapes, `TapeNext`, and the branches an `if` makes). Not run where
+//!    an operation has no tangent rule yet (the matrix exponential; the
+//!    cofactors through an LU factorisation that a determinant's gradient
+//!    uses), counted by reason; the counts for loop programs are reported
+//!    apart.
 //!
 //! Values stay in a safe domain by construction: `ln`, `sqrt`, `powf`, `recip`,
 //! `ln_1p`, `log2`, `log10`, `cbrt`, `log` of positive expressions (`log` to a
@@ -50,11 +68,15 @@
 //! they agree across steps h/4, h, 4h, are not drowned in rounding (judged
 //! from the largest intermediate value), and the point is not a kink (`abs`,
 //! `relu`, `signum`) or a tie (`max`, `min`, `clamp`, and the entries a
-//! matrix's `max`, `min`, `amax`, `amin` choose among). Otherwise the case is skipped with its reason, as are cases whose
-//! plain-nalgebra value is not finite and cases that take the norm of an
-//! exactly zero matrix (where `‖·‖` has no derivative and the engine, as
-//! documented, gives NaN). Skips are counted and reported; more than 10 %
-//! fails the test.
+//! matrix's `max`, `min`, `amax`, `amin` choose among). Otherwise the case is
+//! skipped with its reason, as are cases whose plain-nalgebra value is not
+//! finite, cases with an intermediate value not finite or beyond 1e8, and
+//! cases that take the norm (`norm()`, `lp_norm(2)`) of an exactly zero
+//! matrix (where `‖·‖` has no derivative and the engine, as documented, gives
+//! NaN). Intermediate values, norms of zero, kinks and ties are seen by the
+//! evaluator's watch ([`Eval::watching`]), in every iteration of the loops
+//! too (kinks inside `map` closures are not looked at). Skips are counted and
+//! reported; more than 10 % fails the test.
 //!
 //! `MATGRAD_PROPTEST_CASES=N` sets the number of cases (default 2,000, split
 //! over four tests, seeds 0..N); `MATGRAD_PROPTEST_SEED=k` runs case `k` alone;
@@ -77,7 +99,7 @@ use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
 use crate::errors::Errors;
 use crate::eval::{Eval, Val};
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::{Extremum, LpNorm, Op, Pick};
+use crate::ops::Op;
 use crate::shape::Dims;
 use crate::{diff, expand, parse, signature};
 
@@ -94,6 +116,8 @@ const STEP: f64 = 1e-5;
 /// The engine's forward value must match the reference to this relative error.
 const FORWARD_TOL: f64 = 1e-9;
 const MAX_SKIPPED: f64 = 0.10;
+/// Cases with an intermediate value larger than this are skipped.
+const MAX_MAGNITUDE: f64 = 1e8;
 /// The chances that a case is generic over the scalar, and that it is a
 /// method (drawn independently of each other and of the body).
 const P_GENERIC: f64 = 0.3;
@@ -417,6 +441,262 @@ enum K {
     Ref,
     /// A parameter become a field, read directly: `self.<name>`.
     Field(usize),
+    /// The index of the loop at depth `d` as a float: `i{d} as f64`.
+    Index(usize),
+    /// An element bound by the loop at depth `d` (`e{d}`, or `f{d}` for the
+    /// second of a `zip`), written `*e{d}` (`true`) when bound by reference.
+    Elem(usize, usize, bool),
+    /// The local accumulator `u{d}` declared in the body of the loop at depth `d`.
+    Local(usize),
+    /// `args[0][i]` (column-major) or `args[0][(i, j)]`.
+    Entry(Ix, Option<Ix>),
+}
+
+/// An index into a matrix, from the loop indices in scope; valid by
+/// construction for the ranges the loops run over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ix {
+    /// `i{d}`, or `i{d} - 1` (offset −1).
+    Var(usize, i64),
+    /// `{k} - i{d}`: from the end (`k` is the length less one).
+    Back(usize, usize),
+    /// `i{d} % {k}`.
+    Rem(usize, usize),
+    Lit(usize),
+}
+
+impl Ix {
+    fn render(self) -> String {
+        match self {
+            Ix::Var(d, 0) => format!("i{d}"),
+            Ix::Var(d, off) => format!("i{d} - {}", -off),
+            Ix::Back(d, k) => format!("{k} - i{d}"),
+            Ix::Rem(d, k) => format!("i{d} % {k}"),
+            Ix::Lit(k) => format!("{k}"),
+        }
+    }
+}
+
+/// A loop of a body: `for <pattern> in <iteration> { <statements> }`.
+#[derive(Clone, Debug)]
+struct ForLoop {
+    /// Written just before `let w{at}` (after the first `at` lets); for a
+    /// nested loop, unused.
+    at: usize,
+    /// The nesting depth, which names the index `i{depth}`, the elements
+    /// `e{depth}`, `f{depth}` and the local `u{depth}`.
+    depth: usize,
+    iter: Iter,
+    body: Vec<LStmt>,
+}
+
+#[derive(Clone, Debug)]
+enum Iter {
+    /// `lo..hi` or `lo..=hi`, reversed as `(…).rev()`; binds `i{d}`.
+    Range {
+        lo: usize,
+        hi: Bound,
+        inclusive: bool,
+        rev: bool,
+    },
+    /// `x.iter()`, `.rev()`, `.enumerate()` (binding `i{d}` too) or
+    /// `.zip(y.iter())`; binds `e{d}` (and `f{d}`), as `&e{d}` or by
+    /// reference (then read as `*e{d}`).
+    Entries {
+        of: E,
+        zip: Option<E>,
+        enumerate: bool,
+        rev: bool,
+        by_ref: bool,
+    },
+}
+
+/// A loop's upper bound: a literal, or a size (`x.len()`, `a.nrows()`, `b.ncols()`).
+#[derive(Clone, Debug)]
+enum Bound {
+    Lit(usize),
+    Size(E, &'static str),
+}
+
+/// A statement of a loop body.
+#[derive(Clone, Debug)]
+enum LStmt {
+    /// `target = e;` or `target op= e;`.
+    Update(Target, Upd, E),
+    /// `let mut u{d} = e;`, an accumulator of the nested loop that follows.
+    Local(usize, E),
+    For(ForLoop),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    Let(usize),
+    Local(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Upd {
+    Set,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl ForLoop {
+    fn render(&self, st: Style, out: &mut String) {
+        let d = self.depth;
+        let (pattern, iteration) = match &self.iter {
+            Iter::Range {
+                lo,
+                hi,
+                inclusive,
+                rev,
+            } => {
+                let hi = match hi {
+                    Bound::Lit(k) => k.to_string(),
+                    Bound::Size(x, method) => format!("{}.{method}()", x.receiver(st)),
+                };
+                let range = format!("{lo}..{}{hi}", if *inclusive { "=" } else { "" });
+                let range = if *rev {
+                    format!("({range}).rev()")
+                } else {
+                    range
+                };
+                (format!("i{d}"), range)
+            }
+            Iter::Entries {
+                of,
+                zip,
+                enumerate,
+                rev,
+                by_ref,
+            } => {
+                let amp = if *by_ref { "" } else { "&" };
+                let mut it = format!("{}.iter()", of.receiver(st));
+                let mut pat = format!("{amp}e{d}");
+                if let Some(y) = zip {
+                    it = format!("{it}.zip({}.iter())", y.receiver(st));
+                    pat = format!("({pat}, {amp}f{d})");
+                }
+                if *rev {
+                    it = format!("{it}.rev()");
+                }
+                if *enumerate {
+                    it = format!("{it}.enumerate()");
+                    pat = format!("(i{d}, {pat})");
+                }
+                (pat, it)
+            }
+        };
+        let _ = write!(out, "for {pattern} in {iteration} {{ ");
+        for stmt in &self.body {
+            match stmt {
+                LStmt::Update(target, upd, e) => {
+                    let name = match target {
+                        Target::Let(i) => format!("w{i}"),
+                        Target::Local(d) => format!("u{d}"),
+                    };
+                    let op = match upd {
+                        Upd::Set => "=",
+                        Upd::Add => "+=",
+                        Upd::Sub => "-=",
+                        Upd::Mul => "*=",
+                        Upd::Div => "/=",
+                    };
+                    let _ = write!(out, "{name} {op} {}; ", e.render(st));
+                }
+                LStmt::Local(d, e) => {
+                    let _ = write!(out, "let mut u{d} = {}; ", e.render(st));
+                }
+                LStmt::For(inner) => inner.render(st, out),
+            }
+        }
+        out.push_str("} ");
+    }
+
+    /// Whether the loop (or one nested in it) assigns `target`.
+    fn assigns(&self, target: Target) -> bool {
+        self.body.iter().any(|s| match s {
+            LStmt::Update(t, ..) => *t == target,
+            LStmt::Local(..) => false,
+            LStmt::For(inner) => inner.assigns(target),
+        })
+    }
+
+    /// Every expression of the loop: its bounds and what it iterates over,
+    /// then its statements', in order.
+    fn exprs<'e>(&'e self, out: &mut Vec<&'e E>) {
+        match &self.iter {
+            Iter::Range {
+                hi: Bound::Size(x, _),
+                ..
+            } => out.push(x),
+            Iter::Range { .. } => {}
+            Iter::Entries { of, zip, .. } => {
+                out.push(of);
+                out.extend(zip.iter());
+            }
+        }
+        for stmt in &self.body {
+            match stmt {
+                LStmt::Update(_, _, e) | LStmt::Local(_, e) => out.push(e),
+                LStmt::For(inner) => inner.exprs(out),
+            }
+        }
+    }
+
+    fn exprs_mut<'e>(&'e mut self, out: &mut Vec<&'e mut E>) {
+        match &mut self.iter {
+            Iter::Range {
+                hi: Bound::Size(x, _),
+                ..
+            } => out.push(x),
+            Iter::Range { .. } => {}
+            Iter::Entries { of, zip, .. } => {
+                out.push(of);
+                out.extend(zip.iter_mut());
+            }
+        }
+        for stmt in &mut self.body {
+            match stmt {
+                LStmt::Update(_, _, e) | LStmt::Local(_, e) => out.push(e),
+                LStmt::For(inner) => inner.exprs_mut(out),
+            }
+        }
+    }
+
+    /// The targets renumbered after `let w{i}` is removed.
+    fn renumber(&mut self, i: usize) {
+        for stmt in &mut self.body {
+            match stmt {
+                LStmt::Update(Target::Let(j), ..) if *j > i => *j -= 1,
+                LStmt::For(inner) => inner.renumber(i),
+                _ => {}
+            }
+        }
+    }
+
+    /// The programs with one statement fewer somewhere in the loop (keeping
+    /// at least one per body), for the shrinker.
+    fn smaller(&self) -> Vec<ForLoop> {
+        let mut out = Vec::new();
+        for k in 0..self.body.len() {
+            if self.body.len() > 1 {
+                let mut l = self.clone();
+                l.body.remove(k);
+                out.push(l);
+            }
+            if let LStmt::For(inner) = &self.body[k] {
+                for smaller in inner.smaller() {
+                    let mut l = self.clone();
+                    l.body[k] = LStmt::For(smaller);
+                    out.push(l);
+                }
+            }
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -529,6 +809,11 @@ impl E {
         self.k == K::Param(i) || self.args.iter().any(|a| a.uses_param(i))
     }
 
+    /// Whether a node satisfies `f`.
+    fn any(&self, f: &dyn Fn(&E) -> bool) -> bool {
+        f(self) || self.args.iter().any(|a| a.any(f))
+    }
+
     /// Every node, root first.
     fn nodes_mut(&mut self, f: &mut dyn FnMut(&mut E)) {
         f(self);
@@ -589,7 +874,8 @@ impl E {
     fn primary(&self) -> bool {
         match self.k {
             K::Lit(v) => v >= 0.0,
-            K::Neg | K::Add | K::Sub | K::Mul | K::Div | K::Ref => false,
+            K::Neg | K::Add | K::Sub | K::Mul | K::Div | K::Ref | K::Index(_) => false,
+            K::Elem(_, _, deref) => !deref,
             _ => true,
         }
     }
@@ -700,12 +986,22 @@ impl E {
             K::Clone if self.alt => method("clone_owned"),
             K::Clone => method("clone"),
             K::Ref => format!("&{}", a[0].operand(st)),
+            K::Index(d) => format!("i{d} as f64"),
+            K::Elem(d, which, deref) => {
+                format!("{}{}{d}", if *deref { "*" } else { "" }, ["e", "f"][*which])
+            }
+            K::Local(d) => format!("u{d}"),
+            K::Entry(i, None) => format!("{}[{}]", a[0].receiver(st), i.render()),
+            K::Entry(i, Some(j)) => {
+                format!("{}[({}, {})]", a[0].receiver(st), i.render(), j.render())
+            }
         }
     }
 }
 
-/// A generated body: `let` bindings and a scalar tail, after (in a method)
-/// the typed `let`s that bind fields to their parameters' names.
+/// A generated body: `let` bindings, `for` loops updating some of them
+/// (declared `let mut`), and a scalar tail, after (in a method) the typed
+/// `let`s that bind fields to their parameters' names.
 #[derive(Clone, Debug)]
 struct Program {
     lets: Vec<(E, bool)>,
@@ -713,6 +1009,9 @@ struct Program {
     /// `let b: &DMatrix<f64> = &self.b;` for parameter `b`, written only if
     /// the body uses `b`.
     prelude: Vec<(usize, String)>,
+    /// The loops, each written before the `let` its `at` names (or before
+    /// the tail).
+    loops: Vec<ForLoop>,
 }
 
 impl Program {
@@ -725,14 +1024,59 @@ impl Program {
             }
         }
         for (i, (e, typed)) in self.lets.iter().enumerate() {
+            for l in self.loops.iter().filter(|l| l.at == i) {
+                l.render(st, &mut out);
+            }
             let ty = match (typed, e.sh) {
                 (false, _) => String::new(),
                 (true, Sh::S) => format!(": {}", st.scalar()),
                 (true, Sh::M(..)) => format!(": DMatrix<{}>", st.scalar()),
             };
-            let _ = write!(out, "let w{i}{ty} = {}; ", e.render(st));
+            let mutable = if self.assigned(i) { "mut " } else { "" };
+            let _ = write!(out, "let {mutable}w{i}{ty} = {}; ", e.render(st));
+        }
+        for l in self.loops.iter().filter(|l| l.at >= self.lets.len()) {
+            l.render(st, &mut out);
         }
         out + &self.tail.render(st)
+    }
+
+    /// Whether a loop assigns `let w{i}`.
+    fn assigned(&self, i: usize) -> bool {
+        self.loops.iter().any(|l| l.assigns(Target::Let(i)))
+    }
+
+    fn has_loops(&self) -> bool {
+        !self.loops.is_empty()
+    }
+
+    /// Whether a loop index is read as a float (`i0 as f64`), which a body
+    /// generic over the scalar cannot write.
+    fn casts_index(&self) -> bool {
+        self.roots()
+            .iter()
+            .any(|e| e.any(&|x| matches!(x.k, K::Index(_))))
+    }
+
+    /// `let w{i}` removed, its uses replaced by its definition.
+    fn without_let(&self, i: usize) -> Program {
+        let def = self.lets[i].0.clone();
+        let mut q = self.clone();
+        q.lets.remove(i);
+        for l in &mut q.loops {
+            l.renumber(i);
+            if l.at > i {
+                l.at -= 1;
+            }
+        }
+        let mut k = 0;
+        q.for_each_root(|e| {
+            if k >= i {
+                *e = e.inline_let(i, &def);
+            }
+            k += 1;
+        });
+        q
     }
 
     fn uses_param(&self, i: usize) -> bool {
@@ -753,31 +1097,43 @@ impl Program {
     }
 
     fn size(&self) -> usize {
-        self.lets.iter().map(|(e, _)| e.size()).sum::<usize>() + self.tail.size()
+        self.roots().iter().map(|e| e.size()).sum::<usize>()
     }
 
+    /// The expressions of the body: the `let`s', the tail, then the loops'.
     fn roots(&self) -> Vec<&E> {
-        self.lets
+        let mut out: Vec<&E> = self
+            .lets
             .iter()
             .map(|(e, _)| e)
             .chain([&self.tail])
-            .collect()
+            .collect();
+        for l in &self.loops {
+            l.exprs(&mut out);
+        }
+        out
     }
 
     fn for_each_root(&mut self, mut f: impl FnMut(&mut E)) {
-        for (e, _) in &mut self.lets {
+        let mut roots: Vec<&mut E> = self.lets.iter_mut().map(|(e, _)| e).collect();
+        roots.push(&mut self.tail);
+        for l in &mut self.loops {
+            l.exprs_mut(&mut roots);
+        }
+        for e in roots {
             f(e);
         }
-        f(&mut self.tail);
     }
 
     fn with_root(&self, root: usize, e: E) -> Program {
         let mut p = self.clone();
-        if root < p.lets.len() {
-            p.lets[root].0 = e;
-        } else {
-            p.tail = e;
-        }
+        let mut k = 0;
+        p.for_each_root(|x| {
+            if k == root {
+                *x = e.clone();
+            }
+            k += 1;
+        });
         p
     }
 }
@@ -793,6 +1149,48 @@ struct Gen {
     lets: Vec<(Sh, Class)>,
     /// Generating a `map` closure body: leaves are `v` and literals.
     closure: bool,
+    /// What the enclosing loops bind, outermost first.
+    vars: Vec<LoopVar>,
+}
+
+/// What a loop binds, for the expressions of its body.
+#[derive(Clone, Debug, Default)]
+struct LoopVar {
+    /// The values the index `i{d}` takes, if the loop binds one and runs.
+    index: Option<(usize, usize)>,
+    /// The elements it binds (`e{d}`, then `f{d}`), each read through `*`
+    /// or not; entries of `a`, `b`, `x` or `y`, in [−1, 1).
+    elems: Vec<bool>,
+    /// Whether the local accumulator `u{d}` is declared (a scalar).
+    local: bool,
+}
+
+/// The chance that a body has loops.
+const P_LOOP: f64 = 0.35;
+
+/// How a loop updates a carried value; [`Form::class`] of what it holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Form {
+    /// `c += e` or `c -= e`.
+    Sum,
+    /// `c = (k c + e).tanh()` (a scalar), `c = (c k + e).map(|v| v.tanh())`
+    /// or `c = b c k + e` (a matrix, `b` bounded, `k` ≤ 1/2).
+    Squash,
+    /// `c = 0.5 c ± e`.
+    Damp,
+    /// `c *= e` (`e` in [0.75, 1.25], or a bounded matrix), or `c /= e` (`e ≥ 1`).
+    Scale,
+    /// `c = e`, `e` reading anything in scope.
+    Set,
+}
+
+impl Form {
+    fn class(self, sh: Sh) -> Class {
+        match (self, sh) {
+            (Form::Squash, Sh::S) => Class::Bounded,
+            _ => Class::Any,
+        }
+    }
 }
 
 const ANY_LITS: &[f64] = &[0.5, 2.0, -1.0, 1.0, 0.25, 3.0, -0.5, 1.5, 0.0, -2.0];
@@ -875,6 +1273,11 @@ impl Gen {
                 _ if r.chance(0.85) => v,
                 _ => lit(r.pick(ANY_LITS)),
             };
+        }
+        if !self.vars.is_empty() && self.rng.chance(0.4) {
+            if let Some(e) = self.loop_leaf(class) {
+                return e;
+            }
         }
         let lets = match class {
             Class::Positive => self.lets_of(Sh::S, &[Class::Positive]),
@@ -1575,10 +1978,388 @@ impl Gen {
         }
     }
 
-    /// A random body: up to four `let`s, then a scalar tail.
+    /// A scalar the enclosing loops bind: an index (as a float), an element,
+    /// a local accumulator, an entry at indices in range; `None` if none fits
+    /// `class`.
+    fn loop_leaf(&mut self, class: Class) -> Option<E> {
+        let mut options = Vec::new();
+        for (d, v) in self.vars.clone().into_iter().enumerate() {
+            for (w, deref) in v.elems.into_iter().enumerate() {
+                options.push(node(K::Elem(d, w, deref), vec![], Sh::S));
+            }
+            if class == Class::Any && v.index.is_some() {
+                options.push(node(K::Index(d), vec![], Sh::S));
+            }
+            if class == Class::Any && v.local {
+                options.push(node(K::Local(d), vec![], Sh::S));
+            }
+        }
+        // Entries of `a`, `b`, `x` and `y` are in [−1, 1); of `p` and `q`,
+        // or of a product, anything.
+        for _ in 0..2 {
+            let base = match (class, self.rng.below(6)) {
+                (Class::Any, 0) => {
+                    let d = self.dims();
+                    let (r, c) = (self.rng.pick(&d), self.rng.pick(&d));
+                    self.matrix(r, c, 1)
+                }
+                (Class::Any, 1) => {
+                    let i = self.rng.pick(&[PP, PQ]);
+                    self.param(i)
+                }
+                _ => {
+                    let i = self.rng.pick(&[PA, PB, PX, PY]);
+                    self.param(i)
+                }
+            };
+            options.extend(self.entry(base));
+        }
+        let i = self.rng.below(options.len());
+        let e = options.swap_remove(i);
+        Some(match class {
+            Class::Positive if matches!(e.k, K::Index(_)) => plus_lit(e, 0.5),
+            Class::Positive => plus_lit(mul(e.clone(), e), 0.5),
+            _ => e,
+        })
+    }
+
+    /// An entry of `base` at indices valid in every iteration.
+    fn entry(&mut self, base: E) -> Option<E> {
+        let Sh::M(r, c) = base.sh else { return None };
+        if c == 1 || self.rng.chance(0.4) {
+            let i = self.ix(r * c);
+            Some(node(K::Entry(i, None), vec![base], Sh::S))
+        } else {
+            let (i, j) = (self.ix(r), self.ix(c));
+            Some(node(K::Entry(i, Some(j)), vec![base], Sh::S))
+        }
+    }
+
+    /// An index below `len` from the loop indices in scope (a literal now
+    /// and then, or if none fits).
+    fn ix(&mut self, len: usize) -> Ix {
+        let mut options = Vec::new();
+        for (d, v) in self.vars.iter().enumerate() {
+            let Some((lo, hi)) = v.index else { continue };
+            if hi < len {
+                options.push(Ix::Var(d, 0));
+                options.push(Ix::Back(d, len - 1));
+            }
+            if lo >= 1 && hi - 1 < len {
+                options.push(Ix::Var(d, -1));
+            }
+            options.push(Ix::Rem(d, len));
+        }
+        if options.is_empty() || self.rng.chance(0.1) {
+            return Ix::Lit(self.rng.below(len));
+        }
+        self.rng.pick(&options)
+    }
+
+    /// What a loop at `depth` iterates over, and what it binds.
+    fn iteration(&mut self, depth: usize) -> (Iter, LoopVar) {
+        let (n, m) = (self.n, self.m);
+        let len = |i: usize| match i {
+            PX => n,
+            PY => m,
+            PA => n * n,
+            _ => n * m,
+        };
+        if self.rng.below(10) < 6 {
+            let lo = self.rng.pick(&[0, 0, 0, 1, 2]);
+            let (hi, value) = if self.rng.chance(0.5) {
+                let k = 1 + self.rng.below(5);
+                (Bound::Lit(k), k)
+            } else {
+                let (i, method, value) = self.rng.pick(&[
+                    (PX, "len", n),
+                    (PY, "len", m),
+                    (PA, "nrows", n),
+                    (PA, "ncols", n),
+                    (PB, "nrows", n),
+                    (PB, "ncols", m),
+                    (PQ, "nrows", m),
+                    (PX, "nrows", n),
+                ]);
+                (Bound::Size(self.param(i), method), value)
+            };
+            let inclusive = self.rng.chance(0.25);
+            let last = if inclusive {
+                Some(value)
+            } else {
+                value.checked_sub(1)
+            };
+            let index = last.filter(|&l| l >= lo).map(|l| (lo, l));
+            let iter = Iter::Range {
+                lo,
+                hi,
+                inclusive,
+                rev: self.rng.chance(0.3),
+            };
+            return (
+                iter,
+                LoopVar {
+                    index,
+                    ..LoopVar::default()
+                },
+            );
+        }
+        let bases: &[usize] = if depth == 0 {
+            &[PX, PY, PA, PB]
+        } else {
+            &[PX, PY]
+        };
+        let of = self.rng.pick(bases);
+        let zip = self.rng.chance(0.2).then(|| self.rng.pick(&[PX, PY]));
+        let count = zip.map_or(len(of), |z| len(of).min(len(z)));
+        let enumerate = self.rng.chance(0.4);
+        let by_ref = self.rng.chance(0.3);
+        let iter = Iter::Entries {
+            of: self.param(of),
+            zip: zip.map(|z| self.param(z)),
+            enumerate,
+            rev: !enumerate && zip.is_none() && self.rng.chance(0.3),
+            by_ref,
+        };
+        let var = LoopVar {
+            index: (enumerate && count > 0).then(|| (0, count - 1)),
+            elems: vec![by_ref; 1 + usize::from(zip.is_some())],
+            local: false,
+        };
+        (iter, var)
+    }
+
+    /// A loop block: one or two new `let mut`s (pushed on `lets`), and the
+    /// loop that updates them, written after them.
+    fn loop_block(&mut self, lets: &mut Vec<(E, bool)>) -> ForLoop {
+        let mut targets = Vec::new();
+        for _ in 0..1 + usize::from(self.rng.chance(0.35)) {
+            let forms = [Form::Sum, Form::Squash, Form::Damp, Form::Scale, Form::Set];
+            let form = forms[self.rng.weighted(&[4, 3, 2, 2, 1])];
+            let (sh, init) = if self.rng.chance(0.35) {
+                let d = self.dims();
+                let (r, c) = (self.rng.pick(&d), self.rng.pick(&d));
+                let init = if self.rng.chance(0.5) {
+                    self.matrix_leaf(r, c)
+                } else {
+                    self.matrix(r, c, 1)
+                };
+                // A value, not a reference to one.
+                let init = match init.k {
+                    K::Ref => init.args[0].clone(),
+                    _ => init,
+                };
+                (Sh::M(r, c), init)
+            } else {
+                let init = match (form, self.rng.below(4)) {
+                    (Form::Squash, 0) => self.bounded(1),
+                    (Form::Squash, _) | (_, 0) => lit(self.rng.pick(&[0.0, 1.0, 0.5])),
+                    (_, 1) => self.param(PS),
+                    (_, 2) => lit(0.0),
+                    _ => self.scalar(1),
+                };
+                (Sh::S, init)
+            };
+            self.lets.push((sh, form.class(sh)));
+            lets.push((init, self.rng.chance(0.2)));
+            targets.push((Target::Let(lets.len() - 1), sh, form));
+        }
+        let at = lets.len();
+        self.for_loop(0, &targets, at)
+    }
+
+    /// A loop at `depth` updating `targets` (of their shapes, in their forms),
+    /// now and then with a nested loop.
+    fn for_loop(&mut self, depth: usize, targets: &[(Target, Sh, Form)], at: usize) -> ForLoop {
+        let (iter, var) = self.iteration(depth);
+        self.vars.push(var);
+        let mut body = Vec::new();
+        for &(t, sh, form) in targets {
+            body.push(self.update(t, sh, form));
+        }
+        if depth == 0 && self.rng.chance(0.3) {
+            let sums: Vec<(Target, Sh, Form)> = targets
+                .iter()
+                .copied()
+                .filter(|&(_, sh, form)| form.class(sh) == Class::Any)
+                .collect();
+            if sums.is_empty() || self.rng.chance(0.5) {
+                // A local accumulator, summed by the nested loop, then folded
+                // into a carried value.
+                let init = match self.rng.below(3) {
+                    0 => self.bounded(1),
+                    _ => lit(self.rng.pick(&[0.0, 1.0])),
+                };
+                body.push(LStmt::Local(depth, init));
+                self.vars[depth].local = true;
+                let local = (Target::Local(depth), Sh::S, Form::Sum);
+                let inner = self.for_loop(depth + 1, &[local], 0);
+                body.push(LStmt::For(inner));
+                let (t, sh, form) = targets[self.rng.below(targets.len())];
+                body.push(self.fold(t, sh, form, depth));
+            } else {
+                let inner = self.for_loop(depth + 1, &sums, 0);
+                let k = self.rng.below(body.len() + 1);
+                body.insert(k, LStmt::For(inner));
+            }
+        }
+        self.vars.pop();
+        ForLoop {
+            at,
+            depth,
+            iter,
+            body,
+        }
+    }
+
+    /// The carried value (or local) `t` as an expression.
+    fn target(t: Target, sh: Sh) -> E {
+        match t {
+            Target::Let(i) => node(K::Let(i), vec![], sh),
+            Target::Local(d) => node(K::Local(d), vec![], sh),
+        }
+    }
+
+    /// One update of `t` in its form.
+    fn update(&mut self, t: Target, sh: Sh, form: Form) -> LStmt {
+        let c = Gen::target(t, sh);
+        let d = 1 + self.rng.below(3) as u32;
+        let (upd, e) = match (form, sh) {
+            (Form::Sum, Sh::S) => (self.rng.pick(&[Upd::Add, Upd::Sub]), self.scalar(d)),
+            (Form::Sum, Sh::M(r, cc)) => {
+                (self.rng.pick(&[Upd::Add, Upd::Sub]), self.matrix(r, cc, d))
+            }
+            (Form::Squash, Sh::S) => {
+                let k = lit(self.rng.pick(&[0.5, -0.5, 0.9]));
+                let x = self.scalar(d);
+                (Upd::Set, same(K::Tanh, self.add_or_sub(mul(k, c), x)))
+            }
+            (Form::Squash, Sh::M(r, cc)) => {
+                let x = self.matrix(r, cc, d);
+                if self.rng.chance(0.5) {
+                    let k = lit(self.rng.pick(&[0.5, -0.5]));
+                    let tanh = same(K::Tanh, node(K::V, vec![], Sh::S));
+                    (Upd::Set, same2(K::Map, same2(K::Add, mul(c, k), x), tanh))
+                } else {
+                    let b = self.bounded_matrix(r, r, d - 1);
+                    let bc = mul(mul(b, c), lit(0.5));
+                    (Upd::Set, self.add_or_sub(bc, x))
+                }
+            }
+            (Form::Damp, _) => {
+                let x = match sh {
+                    Sh::S => self.bounded(d),
+                    Sh::M(r, cc) => self.matrix(r, cc, d),
+                };
+                let half = if self.rng.chance(0.5) {
+                    mul(lit(0.5), c)
+                } else {
+                    mul(c, lit(0.5))
+                };
+                (Upd::Set, self.add_or_sub(half, x))
+            }
+            (Form::Scale, Sh::S) if self.rng.chance(0.5) => {
+                let x = self.scalar(d);
+                (Upd::Div, plus_lit(same(K::Powi(2), x), 1.0))
+            }
+            (Form::Scale, Sh::S) => {
+                let x = same(K::Cos, self.scalar(d));
+                (Upd::Mul, plus_lit(mul(lit(0.25), x), 1.0))
+            }
+            (Form::Scale, Sh::M(_, cc)) => match self.rng.below(3) {
+                0 => (Upd::Mul, lit(self.rng.pick(&[0.5, -0.5, 0.9]))),
+                1 => (Upd::Mul, same(K::Tanh, self.scalar(d))),
+                _ => {
+                    let b = self.bounded_matrix(cc, cc, d - 1);
+                    (Upd::Mul, mul(b, lit(0.5)))
+                }
+            },
+            (Form::Set, Sh::S) => (Upd::Set, self.scalar(d)),
+            (Form::Set, Sh::M(r, cc)) => (Upd::Set, self.matrix(r, cc, d)),
+        };
+        LStmt::Update(t, upd, self.per_iteration(e, form))
+    }
+
+    /// Most updates read what the iteration binds (an index, an element, an
+    /// entry): `e` gets a term or factor of it, where the form allows.
+    fn per_iteration(&mut self, e: E, form: Form) -> E {
+        if !self.rng.chance(0.75) {
+            return e;
+        }
+        match (form, e.k, e.sh) {
+            // Inside the squashing function.
+            (Form::Squash, K::Tanh, Sh::S) => {
+                let leaf = self.loop_leaf(Class::Any).expect("a leaf");
+                let inner = self.add_or_sub(e.args[0].clone(), leaf);
+                same(K::Tanh, inner)
+            }
+            (Form::Sum | Form::Set, _, Sh::S) => {
+                let leaf = self.loop_leaf(Class::Any).expect("a leaf");
+                match self.rng.below(3) {
+                    0 => mul(e, leaf),
+                    _ => self.add_or_sub(e, leaf),
+                }
+            }
+            (Form::Damp, _, Sh::S) => {
+                let leaf = self.loop_leaf(Class::Bounded).expect("a leaf");
+                self.add_or_sub(e, leaf)
+            }
+            (Form::Sum | Form::Set | Form::Damp, _, Sh::M(..)) => {
+                let leaf = self.loop_leaf(Class::Bounded).expect("a leaf");
+                if self.rng.chance(0.5) {
+                    mul(e, leaf)
+                } else {
+                    mul(leaf, e)
+                }
+            }
+            (Form::Scale, K::Mul, Sh::M(..)) if e.args[1].sh == Sh::S => {
+                // A bounded matrix times 0.5, or a scalar factor.
+                let leaf = self.loop_leaf(Class::Bounded).expect("a leaf");
+                mul(e, same(K::Tanh, leaf))
+            }
+            _ => e,
+        }
+    }
+
+    /// `t` updated with the local accumulator `u{depth}`, keeping its form's class.
+    fn fold(&mut self, t: Target, sh: Sh, form: Form, depth: usize) -> LStmt {
+        let (c, u) = (Gen::target(t, sh), node(K::Local(depth), vec![], Sh::S));
+        match (form.class(sh), sh) {
+            (Class::Bounded, _) => {
+                let x = self.add_or_sub(c, mul(u, lit(0.5)));
+                LStmt::Update(t, Upd::Set, same(K::Tanh, x))
+            }
+            (_, Sh::S) => {
+                let x = self.bounded(1);
+                LStmt::Update(t, self.rng.pick(&[Upd::Add, Upd::Sub]), mul(u, x))
+            }
+            (_, Sh::M(r, cc)) => {
+                let x = self.matrix(r, cc, 1);
+                LStmt::Update(t, Upd::Add, mul(x, same(K::Tanh, u)))
+            }
+        }
+    }
+
+    /// A random body: up to four `let`s, now and then loop blocks among
+    /// them, then a scalar tail.
     fn program(&mut self) -> Program {
         let mut lets = Vec::new();
-        for _ in 0..self.rng.below(5) {
+        let mut loops = Vec::new();
+        let count = self.rng.below(5);
+        let mut blocks: Vec<usize> = Vec::new();
+        if self.rng.chance(P_LOOP) {
+            for _ in 0..1 + usize::from(self.rng.chance(0.25)) {
+                blocks.push(self.rng.below(count + 1));
+            }
+        }
+        for j in 0..=count {
+            for _ in blocks.iter().filter(|&&b| b == j) {
+                let l = self.loop_block(&mut lets);
+                loops.push(l);
+            }
+            if j == count {
+                break;
+            }
             let depth = 1 + self.rng.below(4) as u32;
             let (e, class) = match self.rng.below(10) {
                 0 => (self.scalar(depth), Class::Any),
@@ -1620,15 +2401,15 @@ impl Gen {
             };
             tail = same2(self.rng.pick(&[K::Add, K::Sub]), tail, term);
         }
-        for (e, _) in &mut lets {
-            e.vary(&mut self.rng);
-        }
-        tail.vary(&mut self.rng);
-        Program {
+        let mut program = Program {
             lets,
             tail,
             prelude: Vec::new(),
-        }
+            loops,
+        };
+        let rng = &mut self.rng;
+        program.for_each_root(|e| e.vary(rng));
+        program
     }
 }
 
@@ -1651,10 +2432,14 @@ fn generate(seed: u64) -> (Fixture, Program) {
         m,
         lets: Vec::new(),
         closure: false,
+        vars: Vec::new(),
     };
     let mut program = gen.program();
     let mut vr = Rng::new(seed ^ VARIANT_SALT);
     let (generic, method) = (vr.chance(P_GENERIC), vr.chance(P_METHOD));
+    // `i as f64` has no spelling generic over the scalar (`as T` is not
+    // Rust): a body that casts an index is a function of `f64`.
+    let generic = generic && !program.casts_index();
     let mut decls: Vec<String> = match generic {
         true => decls.iter().map(|d| d.replace("f64", "T")).collect(),
         false => decls,
@@ -1665,11 +2450,7 @@ fn generate(seed: u64) -> (Fixture, Program) {
                 e.form = vr.weighted(&[4, 4, 1, 2]) as u8;
             }
         };
-        program
-            .lets
-            .iter_mut()
-            .for_each(|(e, _)| e.nodes_mut(&mut forms));
-        program.tail.nodes_mut(&mut forms);
+        program.for_each_root(|e| e.nodes_mut(&mut forms));
     }
     if method {
         let fields = make_method(&mut program, &decls, &mut vr);
@@ -1854,7 +2635,16 @@ fn fields_inferable(e: &E, reads: &[bool]) -> bool {
             K::MatMethod(f) => !matches!(f, "max" | "min" | "abs"),
             K::LpNorm(_) => true,
             K::Exp | K::MatExp | K::Neg | K::Map | K::MapFn(_) | K::MapMethod(_) => false,
-            K::Param(_) | K::Let(_) | K::Lit(_) | K::V | K::Field(_) => unreachable!("a leaf"),
+            // The parser cannot tell the shape of a field indexed.
+            K::Entry(..) => false,
+            K::Param(_)
+            | K::Let(_)
+            | K::Lit(_)
+            | K::V
+            | K::Field(_)
+            | K::Index(_)
+            | K::Elem(..)
+            | K::Local(_) => unreachable!("a leaf"),
         }
     });
     let cross = e.k == K::Cross && reads_field(e, reads);
@@ -1886,23 +2676,142 @@ impl Reference {
         let mut tail = None;
         for stmt in &block.stmts {
             match stmt {
-                Stmt::Local(local) => {
-                    let pat = match &local.pat {
-                        Pat::Type(t) => &*t.pat,
-                        p => p,
-                    };
-                    let Pat::Ident(ident) = pat else {
-                        panic!("reference: a `let` of one name")
-                    };
-                    let init = local.init.as_ref().expect("reference: `let` with a value");
-                    let v = self.expr(&init.expr);
-                    self.scope.push((ident.ident.to_string(), v));
-                }
-                Stmt::Expr(e, None) => tail = Some(self.expr(e)),
-                _ => panic!("reference: unsupported statement"),
+                Stmt::Expr(e, None) if !is_statement(e) => tail = Some(self.expr(e)),
+                _ => self.statement(stmt),
             }
         }
         tail.expect("reference: a tail expression")
+    }
+
+    /// A `let` (of one name, `mut` or not), an assignment (`=`, `+=`, `-=`,
+    /// `*=`, `/=`) to a name in scope, or a `for` loop.
+    fn statement(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Local(local) => {
+                let pat = match &local.pat {
+                    Pat::Type(t) => &*t.pat,
+                    p => p,
+                };
+                let Pat::Ident(ident) = pat else {
+                    panic!("reference: a `let` of one name")
+                };
+                let init = local.init.as_ref().expect("reference: `let` with a value");
+                let v = self.expr(&init.expr);
+                self.scope.push((ident.ident.to_string(), v));
+            }
+            Stmt::Expr(Expr::Assign(a), _) => {
+                let v = self.expr(&a.right);
+                self.assign(&a.left, v);
+            }
+            Stmt::Expr(Expr::Binary(b), _) if is_statement(&Expr::Binary(b.clone())) => {
+                let (l, r) = (self.expr(&b.left), self.expr(&b.right));
+                let v = self.arithmetic(&b.op, l, r);
+                self.assign(&b.left, v);
+            }
+            Stmt::Expr(Expr::ForLoop(f), _) => self.for_loop(f),
+            _ => panic!("reference: unsupported statement"),
+        }
+    }
+
+    fn assign(&mut self, target: &Expr, v: Val) {
+        let Expr::Path(p) = target else {
+            panic!("reference: assignment to a name")
+        };
+        let name = p.path.get_ident().expect("reference: a name").to_string();
+        let slot = self
+            .scope
+            .iter()
+            .rposition(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("reference: unknown `{name}`"));
+        self.scope[slot].1 = v;
+    }
+
+    /// `for pattern in iteration { body }`: the iteration's values are taken
+    /// first (as Rust evaluates the iterator before the body runs), then the
+    /// body runs for each, its `let`s dropped at the end of every iteration.
+    fn for_loop(&mut self, f: &syn::ExprForLoop) {
+        let items = self.iteration(&f.expr);
+        for item in items {
+            let mark = self.scope.len();
+            bind(&f.pat, item, &mut self.scope);
+            for stmt in &f.body.stmts {
+                self.statement(stmt);
+            }
+            self.scope.truncate(mark);
+        }
+    }
+
+    /// The values a loop iterates over: integers of a range (reversed or
+    /// not), entries of a matrix (column-major, as nalgebra iterates), pairs
+    /// of `enumerate` and `zip`.
+    fn iteration(&mut self, e: &Expr) -> Vec<Item> {
+        match e {
+            Expr::Paren(p) => self.iteration(&p.expr),
+            Expr::Range(r) => {
+                let bound = |me: &mut Self, b: &Option<Box<Expr>>| {
+                    let v = me
+                        .expr(b.as_ref().expect("reference: a bounded range"))
+                        .scalar();
+                    assert!(v.fract() == 0.0 && v >= 0.0, "reference: bound {v}");
+                    v as i64
+                };
+                let (lo, hi) = (bound(self, &r.start), bound(self, &r.end));
+                let hi = match r.limits {
+                    syn::RangeLimits::Closed(_) => hi + 1,
+                    syn::RangeLimits::HalfOpen(_) => hi,
+                };
+                (lo..hi).map(|i| Item::One(Val::Scalar(i as f64))).collect()
+            }
+            Expr::MethodCall(m) => match (m.method.to_string().as_str(), m.args.len()) {
+                ("rev", 0) => {
+                    let mut items = self.iteration(&m.receiver);
+                    items.reverse();
+                    items
+                }
+                ("enumerate", 0) => self
+                    .iteration(&m.receiver)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        Item::Pair(Box::new(Item::One(Val::Scalar(i as f64))), Box::new(x))
+                    })
+                    .collect(),
+                ("zip", 1) => {
+                    let (a, b) = (self.iteration(&m.receiver), self.iteration(&m.args[0]));
+                    a.into_iter()
+                        .zip(b)
+                        .map(|(x, y)| Item::Pair(Box::new(x), Box::new(y)))
+                        .collect()
+                }
+                ("iter", 0) => rm(&self.expr(&m.receiver))
+                    .iter()
+                    .map(|&v| Item::One(Val::Scalar(v)))
+                    .collect(),
+                _ => panic!("reference: iteration `{}`", m.method),
+            },
+            _ => panic!("reference: unsupported iteration"),
+        }
+    }
+
+    /// `l op r` on scalars (integers among them) and matrices; `op=` as `op`.
+    fn arithmetic(&self, op: &BinOp, l: Val, r: Val) -> Val {
+        use Val::{Matrix as M, Scalar as S};
+        match (op, &l, &r) {
+            (BinOp::Add(_) | BinOp::AddAssign(_), ..) => l.zip(&r, |x, y| x + y),
+            (BinOp::Sub(_) | BinOp::SubAssign(_), S(x), S(y)) => S(x - y),
+            (BinOp::Sub(_) | BinOp::SubAssign(_), ..) => l.zip(&r, |x, y| x - y),
+            (BinOp::Mul(_) | BinOp::MulAssign(_), S(x), S(y)) => S(x * y),
+            (BinOp::Mul(_) | BinOp::MulAssign(_), S(x), M(y)) => M(y * *x),
+            (BinOp::Mul(_) | BinOp::MulAssign(_), M(x), S(y)) => M(x * *y),
+            (BinOp::Mul(_) | BinOp::MulAssign(_), M(x), M(y)) => {
+                assert_eq!(x.ncols(), y.nrows(), "reference: product shapes");
+                M(x * y)
+            }
+            (BinOp::Div(_) | BinOp::DivAssign(_), S(x), S(y)) => S(x / y),
+            (BinOp::Div(_) | BinOp::DivAssign(_), M(x), S(y)) => M(x / *y),
+            (BinOp::Rem(_), S(x), S(y)) => S(x % y),
+            _ => panic!("reference: binary operator"),
+        }
     }
 
     fn expr(&mut self, e: &Expr) -> Val {
@@ -1946,19 +2855,39 @@ impl Reference {
             },
             Expr::Binary(b) => {
                 let (l, r) = (self.expr(&b.left), self.expr(&b.right));
-                match (b.op, &l, &r) {
-                    (BinOp::Add(_), ..) => l.zip(&r, |x, y| x + y),
-                    (BinOp::Sub(_), ..) => l.zip(&r, |x, y| x - y),
-                    (BinOp::Mul(_), S(x), S(y)) => S(x * y),
-                    (BinOp::Mul(_), S(x), M(y)) => M(y * *x),
-                    (BinOp::Mul(_), M(x), S(y)) => M(x * *y),
-                    (BinOp::Mul(_), M(x), M(y)) => {
-                        assert_eq!(x.ncols(), y.nrows(), "reference: product shapes");
-                        M(x * y)
+                self.arithmetic(&b.op, l, r)
+            }
+            // Integers are scalars holding integers here; `as` an integer
+            // type truncates.
+            Expr::Cast(c) => {
+                let x = self.expr(&c.expr).scalar();
+                match crate::errors::show(&c.ty).as_str() {
+                    "f64" | "f32" => S(x),
+                    _ => S(x.trunc()),
+                }
+            }
+            Expr::Index(i) => {
+                let x = rm(&self.expr(&i.expr)).clone();
+                let index = |me: &mut Self, e: &Expr| {
+                    let v = me.expr(e).scalar();
+                    assert!(v.fract() == 0.0 && v >= 0.0, "reference: index {v}");
+                    v as usize
+                };
+                let (r, c) = x.shape();
+                match &*i.index {
+                    Expr::Tuple(t) if t.elems.len() == 2 => {
+                        let (a, b) = (index(self, &t.elems[0]), index(self, &t.elems[1]));
+                        assert!(
+                            a < r && b < c,
+                            "reference: index ({a}, {b}) of a {r}×{c} matrix"
+                        );
+                        S(x[(a, b)])
                     }
-                    (BinOp::Div(_), S(x), S(y)) => S(x / y),
-                    (BinOp::Div(_), M(x), S(y)) => M(x / *y),
-                    _ => panic!("reference: binary operator"),
+                    e => {
+                        let a = index(self, e);
+                        assert!(a < r * c, "reference: index {a} of a {r}×{c} matrix");
+                        S(x[a])
+                    }
                 }
             }
             Expr::MethodCall(m) => self.method(m),
@@ -2064,6 +2993,9 @@ impl Reference {
         };
         match (&x, name.as_str()) {
             (_, "clone" | "clone_owned") => x.clone(),
+            (M(a), "nrows") => S(a.nrows() as f64),
+            (M(a), "ncols") => S(a.ncols() as f64),
+            (M(a), "len") => S(a.len() as f64),
             (S(v), _) => S(match name.as_str() {
                 "exp" => v.exp(),
                 "ln" => v.ln(),
@@ -2156,6 +3088,39 @@ fn scalar_method(f: &str, x: f64, rest: &[f64]) -> f64 {
     }
 }
 
+/// What one iteration of a loop binds to its pattern.
+enum Item {
+    One(Val),
+    Pair(Box<Item>, Box<Item>),
+}
+
+/// Binds the names of a loop's pattern (`i`, `&e`, `_`, `(i, e)`) to `item`.
+fn bind(pat: &Pat, item: Item, scope: &mut Vec<(String, Val)>) {
+    match (pat, item) {
+        (Pat::Wild(_), _) => {}
+        (Pat::Ident(p), Item::One(v)) => scope.push((p.ident.to_string(), v)),
+        (Pat::Reference(r), item) => bind(&r.pat, item, scope),
+        (Pat::Paren(p), item) => bind(&p.pat, item, scope),
+        (Pat::Tuple(t), Item::Pair(a, b)) if t.elems.len() == 2 => {
+            bind(&t.elems[0], *a, scope);
+            bind(&t.elems[1], *b, scope);
+        }
+        _ => panic!("reference: loop pattern"),
+    }
+}
+
+/// Whether `e` is written as a statement: an assignment or a loop.
+fn is_statement(e: &Expr) -> bool {
+    match e {
+        Expr::Assign(_) | Expr::ForLoop(_) => true,
+        Expr::Binary(b) => matches!(
+            b.op,
+            BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_)
+        ),
+        _ => false,
+    }
+}
+
 /// The runtime's scalar functions, written plainly.
 fn stable(f: &str, x: f64) -> f64 {
     match f {
@@ -2171,11 +3136,21 @@ fn stable(f: &str, x: f64) -> f64 {
 
 #[derive(Debug)]
 enum Outcome {
-    /// Every gradient entry matched (the count of entries compared).
-    Pass(usize),
+    /// Every gradient entry matched (the count of entries compared), and
+    /// whether the Hessian-vector products were checked too.
+    Pass(usize, Hessian),
     /// Not checkable: why, and the entries compared before deciding so.
     Skip(&'static str, usize),
     Fail(Failure),
+}
+
+/// Whether check 4 ran on a case that passed checks 1 to 3.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Hessian {
+    Checked,
+    /// Not run, and why: the tangent (forward mode) of an operation of the
+    /// program is not implemented (the matrix exponential, LU cofactors).
+    NotRun(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -2306,11 +3281,21 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
         )
         .collect();
     let expected = Reference { scope }.block(&func.block).scalar();
-    let forward = Eval::with_constants(&g, &vals, &consts)
-        .eval(value)
-        .scalar();
+    let mut ev = Eval::watching(&g, &vals, &consts);
+    let forward = ev.eval(value).scalar();
+    let watch = ev.watch.take().expect("watching");
     if !expected.is_finite() {
         return Outcome::Skip("value not finite", 0);
+    }
+    // Loops that square or double a carried value make it overflow, or grow
+    // so large that rounding (in `sin`, `cos` of it) and oscillations finer
+    // than any step decide the comparisons: neither value nor differences
+    // can be trusted there.
+    if watch.non_finite {
+        return Outcome::Skip("an intermediate value not finite", 0);
+    }
+    if watch.largest > MAX_MAGNITUDE {
+        return Outcome::Skip("an intermediate value beyond 1e8", 0);
     }
     let err = (forward - expected).abs() / expected.abs().max(1.0);
     if err.is_nan() || err > FORWARD_TOL {
@@ -2399,39 +3384,45 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                 }
                 Verdict::NormOfZero | Verdict::Differ => {
                     let (r, c) = (j % x.nrows(), j / x.nrows());
-                    let ns = [h / 4.0, h, 4.0 * h].map(|h| (at(h) - at(-h)) / (2.0 * h));
+                    let ns = [h / 4.0, h, 4.0 * h, h * 1e-4, h * 1e-5]
+                        .map(|h| (at(h) - at(-h)) / (2.0 * h));
                     return fail(
                         "gradient mismatch",
                         format!(
-                            "∂f/∂{}[({r}, {c})]: the engine's gradient gives {:e}, finite differences {:e} (steps h/4, h, 4h: {:e}, {:e}, {:e}; h = {h:e})\n∇{} = {a}",
-                            names[i], a[j], n1, ns[0], ns[1], ns[2], names[i]
+                            "∂f/∂{}[({r}, {c})]: the engine's gradient gives {:e}, finite differences {:e} (steps h/4, h, 4h: {:e}, {:e}, {:e}; h/10⁴, h/10⁵: {:e}, {:e}; h = {h:e})\n∇{} = {a}",
+                            names[i], a[j], n1, ns[0], ns[1], ns[2], ns[3], ns[4], names[i]
                         ),
                     );
                 }
             }
         }
     }
-    if let Some(outcome) = check_hessian(&mut g, &names, &ids, &grads, &vals, &consts) {
-        return outcome;
-    }
+    let hessian = match check_hessian(&mut g, &names, value, &ids, &grads, &vals, &consts) {
+        Ok(hessian) => hessian,
+        Err(outcome) => return outcome,
+    };
     match skipped {
         Some(why) => Outcome::Skip(why, compared),
-        None => Outcome::Pass(compared),
+        None => Outcome::Pass(compared, hessian),
     }
 }
 
 /// Check 4, second derivatives: the tangent of every gradient along one
 /// random direction of all parameters together (a Hessian-vector product)
-/// against central differences of the gradients along that direction. `None`
-/// if they agree.
+/// against central differences of the gradients along that direction.
+/// Programs with loops and branches are checked too: their tangents are
+/// loops carrying the values and their tangents (evaluated like any loop).
+/// `Ok(Checked)` if they agree, `Ok(NotRun(why))` where an operation has no
+/// tangent rule yet (the matrix exponential, LU cofactors), else the outcome.
 fn check_hessian(
     g: &mut Graph,
     names: &[&str],
+    value: Id,
     ids: &[Id],
     grads: &[Option<Id>],
     vals: &[Val],
     consts: &[Val],
-) -> Option<Outcome> {
+) -> Result<Hessian, Outcome> {
     let mut rng = Rng::new(0x5eed_4e55);
     let mut seeds = Vec::new();
     let mut directions = Vec::new();
@@ -2456,10 +3447,23 @@ fn check_hessian(
         .filter_map(|(i, gr)| gr.map(|gr| (i, gr)))
         .collect();
     let targets: Vec<Id> = present.iter().map(|&(_, gr)| gr).collect();
-    // The matrix exponential has no second derivative yet: nothing to check.
-    let Ok(tangents) = diff::tangents(g, &targets, &seeds) else {
-        return None;
+    // The matrix exponential and the cofactors of an LU factorisation (in
+    // the gradient of a determinant) have no tangent rule yet: nothing to
+    // check, which is counted (by reason).
+    let tangents = match diff::tangents(g, &targets, &seeds) {
+        Ok(tangents) => tangents,
+        Err(id) => {
+            return Ok(Hessian::NotRun(match g.op(id) {
+                Op::MatExp(_) | Op::ExpFrechet(_) => "no tangent rule: the matrix exponential",
+                Op::LuCofactors(_) => "no tangent rule: LU cofactors (a determinant's gradient)",
+                _ => "no tangent rule: another operation",
+            }))
+        }
     };
+    // What the kink test evaluates: everything the comparison below reads.
+    let mut roots = vec![value];
+    roots.extend(targets.iter().copied());
+    roots.extend(tangents.iter().flatten().copied());
     let mut all = vals.to_vec();
     all.extend(directions.iter().cloned());
     let mut ev = Eval::with_constants(g, &all, consts);
@@ -2496,7 +3500,7 @@ fn check_hessian(
             let n = (16.0 * fd4[j] - fd[j]) / 15.0;
             let n_big = (16.0 * fd[j] - fd_big[j]) / 15.0;
             if !(n.is_finite() && n_big.is_finite()) || rel(n, n_big) > 1e-5 {
-                return Some(Outcome::Skip(
+                return Err(Outcome::Skip(
                     "finite differences of the gradient disagree across steps",
                     0,
                 ));
@@ -2504,71 +3508,38 @@ fn check_hessian(
             if a.is_nan() {
                 // The second derivative of a determinant at a singular matrix
                 // larger than 3×3 is not implemented: NaN, never a wrong number.
-                return Some(Outcome::Skip("NaN second derivative", 0));
+                return Err(Outcome::Skip("NaN second derivative", 0));
             }
             if !a.is_finite() || rel(a, n) > 1e-4 {
-                if near_kink(g, &all, consts) {
-                    return Some(Outcome::Skip(
+                if near_kink(g, &roots, &all, consts) {
+                    return Err(Outcome::Skip(
                         "a kink (abs, relu, signum) or a tie (max, min, clamp)",
                         0,
                     ));
                 }
-                return Some(fail(
+                return Err(fail(
                     "Hessian-vector mismatch",
                     format!("entry {j} of the derivative of ∇{} along a random direction: the engine gives {a:e}, finite differences of the gradient {n:e}", names[i]),
                 ));
             }
         }
     }
-    None
+    Ok(Hessian::Checked)
 }
 
-/// Whether the argument of an `abs`, `relu`, `sign`, `signum` or step is so
-/// near 0, the operands of a `max`, `min` or `clamp` so near a tie, or the
-/// entries a matrix's `max`, `min`, `amax`, `amin` picks among so near one,
-/// that the steps of finite differences cross the kink.
-fn near_kink(g: &Graph, vals: &[Val], consts: &[Val]) -> bool {
-    let mut ev = Eval::with_constants(g, vals, consts);
-    (0..g.len() as u32).map(Id).any(|id| {
-        let args = &g.node(id).args;
-        let in_closure = args
-            .iter()
-            .any(|&arg| g.depends_on(arg, |_, n| matches!(n.op, Op::LambdaParam(_)))[arg.index()]);
-        let mut s = |i: usize| ev.eval(args[i]).scalar();
-        // How far the point is from the kink.
-        let gap = match g.op(id) {
-            _ if in_closure => return false,
-            Op::Abs(_) | Op::Relu(_) | Op::Sign(_) | Op::Step(_) | Op::Signum(_) => s(0).abs(),
-            Op::Max(_) | Op::Min(_) => (s(0) - s(1)).abs(),
-            Op::Clamp(_) => (s(0) - s(1)).abs().min((s(0) - s(2)).abs()),
-            Op::Extremum(Extremum(pick)) => {
-                let magnitude = matches!(pick, Pick::AMax | Pick::AMin);
-                let mut keys: Vec<f64> = ev
-                    .eval(args[0])
-                    .matrix()
-                    .iter()
-                    .map(|&v| if magnitude { v.abs() } else { v })
-                    .collect();
-                keys.sort_by(f64::total_cmp);
-                if matches!(pick, Pick::Max | Pick::AMax) {
-                    keys.reverse();
-                }
-                // Two entries tied for the pick, or (amax, amin) the one
-                // picked at a kink of `|·|`.
-                let tie = match keys.as_slice() {
-                    [a, b, ..] => (a - b).abs(),
-                    _ => f64::INFINITY,
-                };
-                tie.min(if magnitude {
-                    keys.first().map_or(f64::INFINITY, |k| k.abs())
-                } else {
-                    f64::INFINITY
-                })
-            }
-            _ => return false,
-        };
-        gap < 1e-6
-    })
+/// Whether the evaluation of `roots` (the forward value, the gradients and
+/// their tangents), in every iteration of the loops among them, passes so
+/// near a kink or a tie that the steps of finite differences cross it: the
+/// argument of an `abs`, `relu`, `sign`, `signum` or step near 0, the
+/// operands of a `max`, `min` or `clamp` near a tie, the entries a matrix's
+/// `max`, `min`, `amax`, `amin` picks among near one (the evaluator's watch,
+/// [`crate::eval::kink_gap`]; kinks inside `map` closures are not looked at).
+fn near_kink(g: &Graph, roots: &[Id], vals: &[Val], consts: &[Val]) -> bool {
+    let mut ev = Eval::watching(g, vals, consts);
+    for &root in roots {
+        ev.eval(root);
+    }
+    ev.watch.expect("watching").near_kink
 }
 
 fn entries_of(v: &Val) -> DMatrix<f64> {
@@ -2638,45 +3609,36 @@ fn mismatch(
     if g1 > TOL * scale && g4 > g1 / 2.0 {
         return Verdict::Unreliable("a kink at the point");
     }
+    // A function so curved at the point (as `cos` of a value a loop has
+    // multiplied by 2²⁵) that steps around h average over its oscillation:
+    // far smaller steps decide, if they converge (the finest within TOL of
+    // the gradient, the one 10 times larger within 10 TOL of it).
+    let fine = [central(h * 1e-4), central(h * 1e-5)];
+    if fine.iter().all(|n| n.is_finite())
+        && rel(fine[0], fine[1]) <= 10.0 * TOL
+        && rel(a, fine[1]) <= TOL
+    {
+        return Verdict::Agree;
+    }
     Verdict::Differ
 }
 
 /// The largest magnitude among the finite intermediate values of the forward
-/// pass (entries of every node `value` is computed from).
+/// pass (entries of every value `value` is computed from, in every iteration
+/// of the loops among them).
 fn magnitude(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> f64 {
-    let mut ev = Eval::with_constants(g, vals, consts);
-    let mut seen = vec![false; value.index() + 1];
-    let mut stack = vec![value];
-    let mut largest = 0.0_f64;
-    while let Some(id) = stack.pop() {
-        if std::mem::replace(&mut seen[id.index()], true) {
-            continue;
-        }
-        stack.extend(g.node(id).args.iter().copied());
-        let v = ev.eval(id);
-        let entries: Vec<f64> = match &v {
-            Val::Scalar(s) => vec![*s],
-            Val::Matrix(m) => m.iter().copied().collect(),
-        };
-        for e in entries.into_iter().filter(|e| e.is_finite()) {
-            largest = largest.max(e.abs());
-        }
-    }
-    largest
+    let mut ev = Eval::watching(g, vals, consts);
+    ev.eval(value);
+    ev.watch.expect("watching").largest
 }
 
-/// Whether the forward pass takes the norm of a matrix that is exactly zero.
+/// Whether the forward pass takes the norm (`norm()`, `lp_norm(2)`) of a
+/// matrix that is exactly zero (in some iteration, inside a loop): the
+/// evaluator's watch.
 fn norm_of_zero(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> bool {
-    let mut ev = Eval::with_constants(g, vals, consts);
-    (0..=value.index() as u32).map(Id).any(|id| {
-        matches!(g.op(id), Op::Norm(_) | Op::LpNorm(LpNorm(2)))
-            && g.depends_on(value, |n, _| n == id)[value.index()]
-            && ev
-                .eval(g.node(id).args[0])
-                .matrix()
-                .iter()
-                .all(|&v| v == 0.0)
-    })
+    let mut ev = Eval::watching(g, vals, consts);
+    ev.eval(value);
+    ev.watch.expect("watching").norm_of_zero
 }
 
 fn param_node(g: &Graph, name: &str) -> Id {
@@ -2722,16 +3684,22 @@ fn candidates(fx: &Fixture, p: &Program) -> Vec<Program> {
     // The parameters in scope: declared, or bound to a field by a `let`.
     let mut bound = fx.declared();
     bound.extend(p.prelude.iter().map(|(i, _)| *i));
-    // Fewer lets: drop an unused one, or inline it.
-    for i in (0..p.lets.len()).rev() {
-        let (def, _) = &p.lets[i];
+    // Fewer loops, or fewer statements in one.
+    for k in 0..p.loops.len() {
         let mut q = p.clone();
-        q.lets.remove(i);
-        for (e, _) in q.lets.iter_mut().skip(i) {
-            *e = e.inline_let(i, def);
-        }
-        q.tail = q.tail.inline_let(i, def);
+        q.loops.remove(k);
         out.push(q);
+        for l in p.loops[k].smaller() {
+            let mut q = p.clone();
+            q.loops[k] = l;
+            out.push(q);
+        }
+    }
+    // Fewer lets: drop an unused one, or inline it (not one a loop assigns).
+    for i in (0..p.lets.len()).rev() {
+        if !p.assigned(i) {
+            out.push(p.without_let(i));
+        }
     }
     // Smaller expressions, largest replacements first.
     let size = p.size();
@@ -2804,6 +3772,16 @@ struct Stats {
     failures: Vec<String>,
     /// Per variant: cases passed, skipped and failed.
     variants: BTreeMap<&'static str, [usize; 3]>,
+    /// The same for the programs with a loop, per variant.
+    loops: BTreeMap<&'static str, [usize; 3]>,
+    /// The programs with a loop skipped, by reason.
+    loops_skipped: BTreeMap<&'static str, usize>,
+    /// Cases that passed checks 1 to 3 without check 4, by reason.
+    hessian_not_run: BTreeMap<&'static str, usize>,
+    /// Programs with a loop that passed with check 4 run.
+    loops_hessian_checked: usize,
+    /// Programs with a loop that passed without check 4, by reason.
+    loops_hessian_not_run: BTreeMap<&'static str, usize>,
 }
 
 impl Stats {
@@ -2826,6 +3804,11 @@ impl Stats {
             self.failures.len(),
             self.entries
         );
+        let _ = write!(
+            out,
+            "\n  Hessian-vector check not run on passed cases: {:?}",
+            self.hessian_not_run
+        );
         for (variant, [passed, skipped, failed]) in &self.variants {
             let _ = write!(
                 out,
@@ -2833,6 +3816,32 @@ impl Stats {
                 passed + skipped + failed
             );
         }
+        let mut total = [0; 3];
+        for (variant, counts) in &self.loops {
+            let [passed, skipped, failed] = *counts;
+            let _ = write!(
+                out,
+                "\n  with loops, {variant}: {} cases, {passed} passed, {skipped} skipped, {failed} failed",
+                passed + skipped + failed
+            );
+            for k in 0..3 {
+                total[k] += counts[k];
+            }
+        }
+        let _ = write!(
+            out,
+            "\n  with loops, all variants: {} cases, {} passed, {} skipped {:?}, {} failed",
+            total.iter().sum::<usize>(),
+            total[0],
+            total[1],
+            self.loops_skipped,
+            total[2]
+        );
+        let _ = write!(
+            out,
+            "\n  with loops, Hessian-vector check run on {} passed cases, not run on {:?}",
+            self.loops_hessian_checked, self.loops_hessian_not_run
+        );
         out
     }
 }
@@ -2852,18 +3861,35 @@ fn run_case(seed: u64, stats: &mut Stats) {
     }
     let outcome = check(&fx, &src);
     let column = match outcome {
-        Outcome::Pass(_) => 0,
+        Outcome::Pass(..) => 0,
         Outcome::Skip(..) => 1,
         Outcome::Fail(_) => 2,
     };
     stats.variants.entry(fx.variant()).or_default()[column] += 1;
+    if program.has_loops() {
+        stats.loops.entry(fx.variant()).or_default()[column] += 1;
+    }
+    let loops = program.has_loops();
     match outcome {
-        Outcome::Pass(entries) => {
+        Outcome::Pass(entries, hessian) => {
             stats.passed += 1;
             stats.entries += entries;
+            match hessian {
+                Hessian::NotRun(why) => {
+                    *stats.hessian_not_run.entry(why).or_default() += 1;
+                    if loops {
+                        *stats.loops_hessian_not_run.entry(why).or_default() += 1;
+                    }
+                }
+                Hessian::Checked if loops => stats.loops_hessian_checked += 1,
+                Hessian::Checked => {}
+            }
         }
         Outcome::Skip(why, entries) => {
             *stats.skipped.entry(why).or_default() += 1;
+            if loops {
+                *stats.loops_skipped.entry(why).or_default() += 1;
+            }
             stats.entries += entries;
         }
         Outcome::Fail(f) => {
@@ -2981,7 +4007,7 @@ fn check_fixture(n: usize, m: usize, seed: u64, params: &str, generic: bool, bod
     match check(&fx, body) {
         Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
         Outcome::Skip(why, _) => panic!("`{body}`: skipped ({why})"),
-        Outcome::Pass(_) => {}
+        Outcome::Pass(..) => {}
     }
 }
 
@@ -3121,6 +4147,7 @@ fn shrinker_minimises_a_failure() {
         lets: vec![(same(K::Sin, x.clone()), false)],
         tail: same2(K::Add, same(K::Exp, x), bad),
         prelude: Vec::new(),
+        loops: Vec::new(),
     };
     let st = fx.style();
     let Outcome::Fail(f) = check(&fx, &program.render(st)) else {
@@ -3246,6 +4273,7 @@ fn shrinker_minimises_a_method() {
             bad,
         ),
         prelude: vec![(PB, "let b: &DMatrix<T> = &self.b;".to_owned())],
+        loops: Vec::new(),
     };
     assert!(program.fields_inferable());
     let st = fx.style();
@@ -3487,7 +4515,7 @@ fn check_method_bodies(params: &str, bodies: &[&str], may_be_rejected: bool) {
     };
     for body in bodies {
         match check(&fx, body) {
-            Outcome::Pass(_) => {}
+            Outcome::Pass(..) => {}
             Outcome::Fail(f) if may_be_rejected && f.kind == "expansion error" => {}
             Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
             Outcome::Skip(why, _) => panic!("`{body}`: skipped ({why})"),
@@ -3542,4 +4570,288 @@ fn regression_inverse_hint_leaks_into_its_receiver() {
         "&self, a: &DMatrix<f64>",
         &["(a * matgrad::sigmoid(self.s)).try_inverse().unwrap().trace()"],
     );
+}
+
+/// Loop forms written by hand, through the harness (the evaluator's and the
+/// reference's loops, entries, sizes and casts against each other and the
+/// gradients against finite differences): sums, recurrences on scalars and
+/// matrices, reversed and inclusive ranges, `iter`, `enumerate`, `zip`,
+/// nested loops, several carried values, `-=` and `*=`.
+#[test]
+fn loops_by_hand() {
+    let bodies = [
+        "let mut w0 = 0.0; for i0 in 0..x.len() { w0 += x[i0] * (i0 as f64) + a[(i0, 0)] * s; } w0",
+        "let mut w0 = x.clone(); for _ in 0..3 { w0 = (a * &w0 * 0.5).map(|v| v.tanh()) + x; } w0.norm_squared()",
+        "let mut w0 = 0.0; for i0 in (1..=x.len()).rev() { w0 = t * w0 * 0.5 + x[i0 - 1]; } w0 * w0",
+        "let mut w0 = 0.0; let mut w1 = 1.0; for (i0, &e0) in x.iter().enumerate() { w0 += e0 * y[i0 % y.len()]; w1 *= 1.0 + e0 * e0; } w0 + w1.ln()",
+        "let mut w0 = 0.0; for i0 in 0..a.nrows() { for i1 in 0..a.ncols() { w0 += a[(i0, i1)] * b[(i0, 0)].sin(); } } w0",
+        "let mut w0 = s; for e0 in x.iter().rev() { w0 -= 0.5 * *e0 * w0.tanh(); } w0",
+        "let mut w0 = 0.0; for (&e0, &e1) in x.iter().zip(x.iter()) { w0 += e0 * e1.cos(); } w0",
+        "let mut w0 = p.clone(); let mut w1 = 0.0; for i0 in 0..2 { let w2 = w0.trace(); w0 = &w0 * 0.5 + a * (i0 as f64); w1 += w2 * t; } w1 + w0.norm()",
+        "let mut w0 = 0.0; for i0 in (0..x.len()).rev() { let mut w1 = 0.0; for i1 in 0..=i0 { w1 += x[i1]; } w0 += w1.tanh() * x[x.len() - 1 - i0]; } w0",
+        "let mut w0 = 1.0; for i0 in 2..5 { w0 *= (x[i0 % x.len()] * s).sin() + 1.5; w0 /= t; } w0",
+    ];
+    for body in bodies {
+        check_source(3, 2, 1, PLAIN, body);
+        check_source(3, 2, 2, "a: &Matrix3<f64>, b: &SMatrix<f64, 3, 2>, p: Matrix3<f64>, q: &Matrix2<f64>, x: &Vector3<f64>, y: &SVector<f64, 2>, s: f64, t: f64", body);
+    }
+}
+
+/// Found by the loop programs (case 896 of the default run, minimised): `w0`
+/// doubles 25 times, so `cos(w0)` oscillates in `b` with a period of about
+/// 1e-7; central differences at steps around h = 1e-5 average the
+/// oscillation out and agree with each other (3.76582e7) but not with the
+/// gradient (3.73184e7), which is right: steps h/10⁴ and h/10⁵ converge to
+/// it. The harness now decides such a point with those steps; the case must
+/// pass or be skipped, never fail.
+#[test]
+fn regression_harness_oscillation_after_a_doubling_loop() {
+    let fx = Fixture {
+        n: 5,
+        m: 1,
+        seed: 896,
+        params: "a: &Matrix5<f64>, b: &Matrix5x1<f64>, q: &Matrix1<f64>, x: &Vector5<f64>, y: &SVector<f64, 1>, s: f64, t: f64".to_owned(),
+        generic: false,
+    };
+    let body = "let mut w0 = s; for e0 in a.iter() { for i1 in (1..2).rev() { w0 -= b.transpose().norm(); } w0 -= -w0; } let mut w1 = b; for &e0 in y.iter() { let mut u0 = w0.cos(); for e1 in y.iter() { u0 -= b.transpose().dot(&b.transpose()); } w1 += x * u0.tanh(); } w0 - b.component_mul(&w1).sum()";
+    if let Outcome::Fail(f) = check(&fx, body) {
+        panic!("{}: {}", f.kind, f.detail);
+    }
+}
+
+/// Writes the first 40 generated loop programs (functions, not methods) as
+/// `#[grad]` functions to the file `MATGRAD_PROPTEST_EXPORT` names, for the
+/// fuzzers' seed extraction (`fuzz/README.md`). Ignored: run it with
+/// `cargo test -p matgrad-macros --release export_loop_programs -- --ignored`.
+#[test]
+#[ignore]
+fn export_loop_programs() {
+    let path = std::env::var("MATGRAD_PROPTEST_EXPORT").expect("MATGRAD_PROPTEST_EXPORT");
+    let mut out = String::from(
+        "//! Loop programs of the random tests (`macros/src/random_tests.rs`), as `#[grad]` functions.\n\n",
+    );
+    let mut count = 0;
+    for seed in 0.. {
+        let (fx, p) = generate(seed);
+        if !p.has_loops() || fx.is_method() {
+            continue;
+        }
+        let names: Vec<&str> = fx.declared().into_iter().map(|i| NAMES[i]).collect();
+        let function =
+            fx.function(&p.render(fx.style()))
+                .replacen("fn f", &format!("fn case_{seed}"), 1);
+        let _ = writeln!(out, "#[grad({})]\n{function}\n", names.join(", "));
+        count += 1;
+        if count == 40 {
+            break;
+        }
+    }
+    std::fs::write(&path, out).expect("written");
+}
+
+/// Every loop form shows up in the first few hundred cases.
+#[test]
+fn generator_covers_every_loop_form() {
+    let mut sources = String::new();
+    let mut loops = 0;
+    for seed in 0..400 {
+        let (fx, p) = generate(seed);
+        if p.has_loops() {
+            loops += 1;
+            sources += &p.render(fx.style());
+            sources.push('\n');
+        }
+    }
+    assert!(loops >= 100, "{loops} loop programs of 400");
+    let forms = [
+        "let mut w",
+        "for i0 in 0..",
+        "for i0 in 1..",
+        "..=",
+        ").rev() {",
+        ".len() {",
+        ".nrows() {",
+        ".ncols() {",
+        ".iter() {",
+        ".iter().rev()",
+        ".iter().enumerate()",
+        ".zip(",
+        "for &e0 in",
+        "*e0",
+        "for i1 in",
+        "let mut u0",
+        "u0 +=",
+        " += ",
+        " -= ",
+        " *= ",
+        " /= ",
+        "i0 as f64",
+        "i1 as f64",
+        "[i0]",
+        "[i0 - 1]",
+        "[(i0, ",
+        " % ",
+        "f0",
+        ".tanh(); }",
+    ];
+    let missing: Vec<&str> = forms
+        .iter()
+        .copied()
+        .filter(|f| !sources.contains(f))
+        .collect();
+    assert!(missing.is_empty(), "never generated: {missing:?}");
+}
+
+// Findings of the 100,000-case run with loop programs (seeds 0..100,000),
+// minimised. Each is ignored until fixed (or, for the harness's own, until
+// the harness handles it); the reason is in its doc comment.
+
+/// The gradients of `body` (a function of `params`, which must all be
+/// scalars or matrices) at `vals`, through the pipeline and the evaluator.
+fn gradients_at(params: &str, body: &str, vals: &[Val]) -> Vec<Option<Val>> {
+    let func: syn::ItemFn =
+        syn::parse_str(&format!("fn f({params}) -> f64 {{ {body} }}")).expect("a function");
+    let (mut errors, mut dims) = (Errors::default(), Dims::default());
+    let (sig, reported) = signature::params(&func.sig, &mut dims, &mut errors);
+    let mut g = Graph::new(Scalar::F64, dims);
+    let value = parse::body(&mut g, &sig, &reported, true, &func.block, &mut errors);
+    assert!(errors.is_empty(), "{}", errors.to_compile_errors());
+    let value = value.expect("a value");
+    let ids: Vec<Id> = sig
+        .iter()
+        .map(|p| param_node(&g, &p.ident.to_string()))
+        .collect();
+    let grads = diff::gradient(&mut g, value, &ids);
+    let mut ev = Eval::new(&g, vals);
+    grads.iter().map(|gr| gr.map(|gr| ev.eval(gr))).collect()
+}
+
+/// Engine (loop adjoint), found as cases 11169, 45212, 68263 and 78776
+/// (minimal: `let mut w0 = s; let mut w1 = x.transpose(); for (i0, &e0) in
+/// a.iter().enumerate() { w0 = 0.5; w1 += w1.component_mul(&w1); } w0`).
+/// The loss does not read `w1`, but the reverse loop carries an adjoint for
+/// every carried value, zero for `w1`, and multiplies it by `w1`'s taped
+/// values; once `w1` overflows, 0 · ∞ makes the gradient with respect to
+/// `x` (here `t`) NaN instead of 0. A carried value whose final value no
+/// seeded output reads needs no adjoint in the reverse loop.
+#[test]
+#[ignore = "engine: the reverse loop carries the adjoint of a carried value the loss does not read (0 · ∞ = NaN once it overflows)"]
+fn regression_loop_adjoint_of_an_unread_carried_value() {
+    let body = "let mut w0 = s; let mut w1 = t; for i0 in 0..40 { w0 = 0.5; w1 += w1 * w1; } w0";
+    let grads = gradients_at(
+        "s: f64, t: f64",
+        body,
+        &[Val::Scalar(0.3), Val::Scalar(0.9)],
+    );
+    for (name, gr) in ["s", "t"].iter().zip(&grads) {
+        if let Some(v) = gr {
+            assert_eq!(v, &Val::Scalar(0.0), "∂f/∂{name}");
+        }
+    }
+}
+
+/// Harness (Hessian check), found as cases 49554, 65144 and 90783: `abs` or
+/// `relu` inside a `map` closure, applied to entries that are 0 up to
+/// rounding (`q − qᵀ` for a symmetric `q`; off-diagonal entries of `pᵀp⁻¹`),
+/// so the differences of the gradient cross the kink. The kink test of the
+/// Hessian check looks only at kinks outside closures; these are not engine
+/// errors.
+#[test]
+#[ignore = "harness: the Hessian check does not recognise kinks of abs/relu inside map closures"]
+fn regression_hessian_check_kink_inside_a_closure() {
+    check_source(4, 4, 90783, "a: &Matrix4<f64>, b: &Matrix4<f64>, p: &SMatrix<f64, 4, 4>, q: &Matrix4<f64>, x: &SVector<f64, 4>, y: Vector4<f64>, s: f64, t: f64", "p.tr_mul(&p.try_inverse().expect(\"singular matrix\")).map(|v| v.abs()).sum()");
+    check_source(1, 5, 65144, "a: &OMatrix<f64, U1, Dyn>, b: &MatrixXx5<f64>, p: &OMatrix<f64, Dyn, Const<1>>, q: &DMatrix<f64>, x: &OVector<f64, Dyn>, y: &OVector<f64, Dyn>, s: f64, t: f64", "q.tr_mul(&q.try_inverse().expect(\"singular matrix\")).map(relu).dot(&q)");
+    check_generic_source(1, 4, 49554, "a: &DMatrix<T>, b: &DMatrix<T>, p: DMatrix<T>, q: &DMatrix<T>, x: &DVector<T>, y: OVector<T, Dyn>, s: T, t: T", "let w0 = -b; let w1: T = p.norm_squared() + T::from_f64(1.0).unwrap(); let w2 = ((-q) + q.transpose()).map(|v: T| v.abs() + (v + v)).kronecker(&(p + (nalgebra::convert(0.5) * x.map(matgrad::softplus).map(matgrad::sigmoid))).try_inverse().expect(\"singular matrix\")); ((((x + x) * ((&b) / t)) * y.transpose().tr_mul(&b.component_mul(&b))) * (w0.map(|v| v) * matgrad::softplus(w1)).transpose()).sum() + w2.dot(&w2)");
+}
+
+/// Harness (forward check), found as cases 22780 and 38823: values computed
+/// at singular matrices (the determinant of a rank-one Kronecker product,
+/// 1.4e-9 against −1.5e-9; the inverse of the rank-one `y (1.5 y)ᵀ`), where
+/// any two orders of evaluation differ by more than the 1e-9 tolerance. Not
+/// engine errors: the generator should not build these (the shrinker reached
+/// the second from a case with a relative error of 1.6e-9). The first is now
+/// skipped (an intermediate value beyond 1e8), the second still fails.
+#[test]
+#[ignore = "harness: forward values at singular matrices differ by rounding beyond the tolerance"]
+fn regression_forward_value_at_singular_matrices() {
+    check_source(3, 4, 22780, "a: &Matrix3<f64>, b: MatrixXx4<f64>, p: &SMatrix<f64, 3, 3>, q: &SMatrix<f64, 4, 4>, x: &SVector<f64, 3>, y: Vector4<f64>, s: f64, t: f64", "x.transpose().kronecker(&x).kronecker(&(x.tr_mul(&x) + x.tr_mul(&x)).map(matgrad::softplus).map(|v| ((v * v) * ((v * v) + 0.5)).powi(2))).determinant()");
+    check_source(5, 4, 38823, "a: &SMatrix<f64, 5, 5>, b: Matrix5x4<f64>, p: &OMatrix<f64, Dyn, Const<5>>, q: &Matrix4<f64>, x: &OVector<f64, Dyn>, y: &SVector<f64, 4>, s: f64, t: f64", "(y.tr_mul(&(y * (y * 1.5).transpose()).try_inverse().unwrap()) * b.transpose()).sum()");
+}
+
+/// Undecided, found as case 80171 (a method; `b` and `y` fields): the
+/// gradient of the determinant of a nearly singular 4×4 matrix. The engine
+/// gives ∂f/∂x₀ = 1.14e-4, central differences 8.07e-5, 8.23e-5 and 8.26e-5
+/// at steps h/4, h, 4h but −2.3e-3 and −6.1e-3 at h/10⁴ and h/10⁵: the
+/// differences are not converging, and the relative measure (divided by
+/// max(1, |·|)) lets their 2 % spread pass at this magnitude. Either the
+/// cofactors at a nearly singular matrix lose their digits or the
+/// differences do; to be looked at with the determinant's owners.
+#[test]
+#[ignore = "undecided: gradient of a nearly singular determinant, differences not converging"]
+fn regression_gradient_of_a_nearly_singular_determinant() {
+    check_source(4, 5, 80171, "&self, a: &Matrix4<f64>, q: &SMatrix<f64, 5, 5>, x: &SVector<f64, 4>, s: f64, t: f64", "let b: &SMatrix<f64, 4, 5> = &self.b; let y: &SVector<f64, 5> = &self.y; (y * x.transpose()).map(matgrad::softplus).tr_mul(&q.map(|v| 2.0).exp().tr_mul(&b.transpose())).determinant()");
+}
+
+/// Engine (loop adjoint), found by the merged loop programs in nearly every
+/// loop program with a carried value computed in the body (the default
+/// 2,000-case run; `tests/loops.rs` fails the same way). Since the reverse
+/// body reads a carried value's new value off the tape (`TapeNext`) instead
+/// of computing it again, `loop_adjoint` maps the forward body's output to
+/// that `TapeNext` before cloning the body, so the seed `c̄` of the sweep is
+/// put on the `TapeNext` (which has no adjoint) rather than on the computed
+/// value: the body's adjoint is never built, `c̄` leaving an iteration is 0
+/// and the captured values' accumulators stay 0. Minimal: `let mut w0 = s;
+/// for i0 in 0..1 { w0 = w0.sin(); } w0` gives ∂f/∂s = 0, not cos s; a sum,
+/// `w0 += s * t` twice, gives 0 for both. Reversing the `TapeNext` mapping
+/// in `loop_adjoint` makes all of them, `tests/loops.rs` and the random
+/// runs pass.
+#[test]
+#[ignore = "engine: the reverse loop's seed is put on the TapeNext read of the new carried value, so loop gradients are 0"]
+fn regression_loop_adjoint_seeded_on_the_tape_read() {
+    let (s, t) = (0.3_f64, 0.9_f64);
+    let cases: [(&str, [f64; 2]); 3] = [
+        (
+            "let mut w0 = s; for i0 in 0..1 { w0 = w0.sin(); } w0",
+            [s.cos(), 0.0],
+        ),
+        (
+            "let mut w0 = s; for i0 in 0..2 { w0 = w0 * t; } w0",
+            [t * t, 2.0 * s * t],
+        ),
+        (
+            "let mut w0 = 0.0; for i0 in 0..2 { w0 += s * t; } w0",
+            [2.0 * t, 2.0 * s],
+        ),
+    ];
+    for (body, expected) in cases {
+        let grads = gradients_at("s: f64, t: f64", body, &[Val::Scalar(s), Val::Scalar(t)]);
+        for ((name, gr), e) in ["s", "t"].iter().zip(&grads).zip(expected) {
+            let got = gr.as_ref().map_or(0.0, Val::scalar);
+            assert!(
+                (got - e).abs() <= 1e-12,
+                "`{body}`: ∂f/∂{name} = {got}, expected {e}"
+            );
+        }
+    }
+    check_source(
+        1,
+        1,
+        0,
+        "s: f64, t: f64",
+        "let mut w0 = s; for i0 in 0..1 { w0 = w0.sin(); } w0",
+    );
+}
+
+/// Undecided (engine or harness), found as case 14523 of a 20,000-case run
+/// (not a loop program): `atan2` at (0, 0), here of entries of `y − y`,
+/// which are exactly 0. `f` does not depend on `y` (the entries are 0
+/// whatever `y`), so differences give 0; the engine's chain rule multiplies
+/// `∂atan2 = (x, −y)/(x² + y²) = 0/0 = NaN` by the zero derivative of
+/// `y − y` and gives NaN. Like `‖·‖` at a zero matrix, `atan2` has no
+/// derivative at the origin: either the harness skips such points (as it
+/// does norms of zero) or the engine documents or guards the NaN.
+#[test]
+#[ignore = "undecided: atan2 at (0, 0) gives a NaN gradient where f is constant"]
+fn regression_atan2_at_the_origin() {
+    check_source(3, 4, 14523, "a: &SMatrix<f64, 3, 3>, b: &Matrix3x4<f64>, p: &SMatrix<f64, 3, 3>, q: &Matrix4<f64>, x: Vector3<f64>, y: &Vector4<f64>, s: f64, t: f64", "q.kronecker(&(y.transpose() * (y - y)).map(|v| v.atan2(v))).norm_squared()");
 }
