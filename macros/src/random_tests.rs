@@ -4732,10 +4732,9 @@ fn gradients_at(params: &str, body: &str, vals: &[Val]) -> Vec<Option<Val>> {
 /// The loss does not read `w1`, but the reverse loop carries an adjoint for
 /// every carried value, zero for `w1`, and multiplies it by `w1`'s taped
 /// values; once `w1` overflows, 0 · ∞ makes the gradient with respect to
-/// `x` (here `t`) NaN instead of 0. A carried value whose final value no
-/// seeded output reads needs no adjoint in the reverse loop.
+/// `x` (here `t`) NaN instead of 0. Fixed: a carried value whose final value
+/// no seeded output reads gets no adjoint in the reverse loop.
 #[test]
-#[ignore = "engine: the reverse loop carries the adjoint of a carried value the loss does not read (0 · ∞ = NaN once it overflows)"]
 fn regression_loop_adjoint_of_an_unread_carried_value() {
     let body = "let mut w0 = s; let mut w1 = t; for i0 in 0..40 { w0 = 0.5; w1 += w1 * w1; } w0";
     let grads = gradients_at(
@@ -4802,11 +4801,10 @@ fn regression_gradient_of_a_nearly_singular_determinant() {
 /// value: the body's adjoint is never built, `c̄` leaving an iteration is 0
 /// and the captured values' accumulators stay 0. Minimal: `let mut w0 = s;
 /// for i0 in 0..1 { w0 = w0.sin(); } w0` gives ∂f/∂s = 0, not cos s; a sum,
-/// `w0 += s * t` twice, gives 0 for both. Reversing the `TapeNext` mapping
-/// in `loop_adjoint` makes all of them, `tests/loops.rs` and the random
-/// runs pass.
+/// `w0 += s * t` twice, gives 0 for both. Fixed: the read off the tape
+/// stands for the computation it equals, which is differentiated in its
+/// place.
 #[test]
-#[ignore = "engine: the reverse loop's seed is put on the TapeNext read of the new carried value, so loop gradients are 0"]
 fn regression_loop_adjoint_seeded_on_the_tape_read() {
     let (s, t) = (0.3_f64, 0.9_f64);
     let cases: [(&str, [f64; 2]); 3] = [
