@@ -8,16 +8,19 @@
 //! ```text
 //! for i in (lo..hi).rev() {
 //!     c  = tape[i − lo]              // c as it entered iteration i
-//!     <the forward body, recomputed> // the values the adjoint reads
+//!     c′ = tape[i − lo + 1]          // and as it left it (or the result)
+//!     <the forward body, recomputed> // the other values the adjoint reads
 //!     (c̄, θ̄ᵢ) = f′(i, c, θ)ᵀ c̄       // the body's own adjoint rules
 //!     θ̄ += θ̄ᵢ
 //! }
 //! ```
 //!
 //! The forward loop stores a carried value only when the reverse body reads
-//! it: a loop that only adds terms (`s += g(i, θ)`, whose adjoint `s̄` passes
-//! through unchanged) stores nothing. Memory: one `Vec` per stored carried
-//! value, of one entry per iteration, allocated once for the whole loop.
+//! it. A loop that only adds terms (`s += g(i, θ)`, whose adjoint `s̄` passes
+//! through unchanged) stores nothing and is differentiated inside the forward
+//! loop (`fuse`); inside another loop's body it adds into that loop's
+//! accumulator (`chain`). Memory: one `Vec` per stored carried value, of one
+//! entry per iteration, allocated once for the whole loop.
 
 use std::collections::HashMap;
 

@@ -24,7 +24,6 @@ use quote::{quote, quote_spanned};
 use super::{needed, EmitCx, Value};
 use crate::ir::Id;
 use crate::ops::{Op, Tape};
-use crate::shape::Shape;
 
 /// A product added into a carried matrix without being formed.
 #[derive(Clone, Copy)]
@@ -114,13 +113,7 @@ impl EmitCx<'_> {
         self.values
             .insert(info.inputs[0], Value::Scalar(quote!(#index)));
         for (k, c) in carried.iter().enumerate() {
-            let value = match self.graph.shape(info.inputs[1 + k]) {
-                Shape::Matrix(..) => Value::Matrix {
-                    operand: quote!(&#c),
-                    receiver: quote!(#c),
-                },
-                _ => Value::Scalar(quote!(#c)),
-            };
+            let value = Value::local(c, self.graph.shape(info.inputs[1 + k]));
             self.values.insert(info.inputs[1 + k], value);
         }
         let mut pushes = TokenStream::new();
