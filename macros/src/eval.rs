@@ -99,7 +99,8 @@ pub struct Watch {
     /// The largest magnitude of a finite entry of any value computed.
     pub largest: f64,
     /// Whether a norm (`norm()`, `lp_norm(2)`) of an exactly zero matrix was
-    /// taken.
+    /// taken, or `hypot` or `atan2` at the origin (in closures too): points
+    /// without a derivative, where the engine gives NaN.
     pub norm_of_zero: bool,
     /// Whether a point was within 1e-6 of a kink or a tie (outside a `map`
     /// closure): the argument of an `abs`, `relu`, `sign`, `signum` or step
@@ -158,7 +159,10 @@ impl<'a> Eval<'a> {
         let node = g.node(id);
         let args: Vec<Option<&Val>> = node.args.iter().map(|a| self.memo.get(a)).collect();
         let zero_norm = matches!(node.op, Op::Norm(_) | Op::LpNorm(LpNorm(2)))
-            && matches!(args[0], Some(Val::Matrix(m)) if m.iter().all(|&e| e == 0.0));
+            && matches!(args[0], Some(Val::Matrix(m)) if m.iter().all(|&e| e == 0.0))
+            // `hypot` and `atan2` at the origin: no derivative either.
+            || matches!(node.op, Op::Hypot(_) | Op::Atan2(_))
+                && args.iter().all(|a| matches!(a, Some(Val::Scalar(x)) if *x == 0.0));
         let kink = kink_gap(&node.op, &args).is_some_and(|gap| gap < 1e-6);
         let non_finite = match v {
             Val::Scalar(s) => !s.is_finite(),
@@ -562,15 +566,21 @@ impl<'a> Eval<'a> {
     /// `bound` giving a node a known value (the body, for a derivative that
     /// reuses it). Each entry gets a fresh memo, since the closure's nodes
     /// depend on `v`.
-    fn closure(&self, root: Id, v: f64, bound: Option<(Id, f64)>) -> f64 {
+    fn closure(&mut self, root: Id, v: f64, bound: Option<(Id, f64)>) -> f64 {
         let mut inner = Eval {
             lambda: Some(v),
+            watch: self.watch.as_ref().map(|_| Watch::default()),
             ..Eval::with_constants(self.graph, self.params, self.constants)
         };
         if let Some((id, value)) = bound {
             inner.memo.insert(id, Val::Scalar(value));
         }
-        inner.eval(root).scalar()
+        let value = inner.eval(root).scalar();
+        // Points without a derivative count inside closures too.
+        if let (Some(w), Some(inner)) = (self.watch.as_mut(), inner.watch) {
+            w.norm_of_zero |= inner.norm_of_zero;
+        }
+        value
     }
 
     fn constant(&self, index: usize) -> &'a Val {

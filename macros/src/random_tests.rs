@@ -3380,7 +3380,10 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                     skipped.get_or_insert(why);
                 }
                 Verdict::NormOfZero if norm_of_zero(&g, value, &vals, &consts) => {
-                    return Outcome::Skip("norm of an exactly zero matrix", compared);
+                    return Outcome::Skip(
+                        "a norm of zero, or hypot or atan2 at the origin",
+                        compared,
+                    );
                 }
                 Verdict::NormOfZero | Verdict::Differ => {
                     let (r, c) = (j % x.nrows(), j / x.nrows());
@@ -4846,10 +4849,21 @@ fn regression_loop_adjoint_seeded_on_the_tape_read() {
 /// whatever `y`), so differences give 0; the engine's chain rule multiplies
 /// `∂atan2 = (x, −y)/(x² + y²) = 0/0 = NaN` by the zero derivative of
 /// `y − y` and gives NaN. Like `‖·‖` at a zero matrix, `atan2` has no
-/// derivative at the origin: either the harness skips such points (as it
-/// does norms of zero) or the engine documents or guards the NaN.
+/// derivative at the origin: the harness skips such points (as it does norms
+/// of zero), also inside closures; this case must be skipped, not fail.
 #[test]
-#[ignore = "undecided: atan2 at (0, 0) gives a NaN gradient where f is constant"]
 fn regression_atan2_at_the_origin() {
-    check_source(3, 4, 14523, "a: &SMatrix<f64, 3, 3>, b: &Matrix3x4<f64>, p: &SMatrix<f64, 3, 3>, q: &Matrix4<f64>, x: Vector3<f64>, y: &Vector4<f64>, s: f64, t: f64", "q.kronecker(&(y.transpose() * (y - y)).map(|v| v.atan2(v))).norm_squared()");
+    let fx = Fixture {
+        n: 3,
+        m: 4,
+        seed: 14523,
+        params: "a: &SMatrix<f64, 3, 3>, b: &Matrix3x4<f64>, p: &SMatrix<f64, 3, 3>, q: &Matrix4<f64>, x: Vector3<f64>, y: &Vector4<f64>, s: f64, t: f64".to_owned(),
+        generic: false,
+    };
+    let body = "q.kronecker(&(y.transpose() * (y - y)).map(|v| v.atan2(v))).norm_squared()";
+    match check(&fx, body) {
+        Outcome::Skip(why, _) => assert!(why.contains("origin"), "{why}"),
+        Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
+        Outcome::Pass(..) => panic!("`{body}`: checked at a point without a derivative"),
+    }
 }
