@@ -113,3 +113,25 @@ fn lazy_and_or() {
     let flags = [false, true, false, false, true];
     check!(lazy_conditions(&x, &flags) => lazy_conditions_grad[x]);
 }
+
+/// A sum assigned on both sides of an `if`: its adjoint passes through the
+/// branch unchanged, so the loop is differentiated inside itself.
+#[grad(w)]
+fn huber_statements(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+    let mut total = 0.0;
+    for i in 0..x.nrows() {
+        let r = x.row(i).transpose().dot(w) - y[i];
+        if r.abs() <= delta {
+            total += 0.5 * r * r;
+        } else {
+            total += delta * (r.abs() - 0.5 * delta);
+        }
+    }
+    total
+}
+
+#[test]
+fn sum_assigned_in_both_sides() {
+    let (w, x, y) = (dv(3, 4), dm(8, 3, 5), dv(8, 6));
+    check!(huber_statements(&w, &x, &y, 0.3) => huber_statements_grad[w]);
+}

@@ -600,3 +600,30 @@ fn scalar_methods_branches_and_constants() {
     );
     assert!(out.contains("`∇y = [u₁ < y] 1`"), "{out}");
 }
+
+/// A sum assigned on both sides of an `if` passes its adjoint through the
+/// branch unchanged, so its loop is differentiated inside itself: one loop,
+/// nothing stored.
+#[test]
+fn sum_assigned_in_a_branch_is_one_loop() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+                let mut total = 0.0;
+                for i in 0..x.nrows() {
+                    let r = x.row(i).transpose().dot(w) - y[i];
+                    if r.abs() <= delta {
+                        total += 0.5 * r * r;
+                    } else {
+                        total += delta * (r.abs() - 0.5 * delta);
+                    }
+                }
+                total
+            }
+        },
+    );
+    let g = grad_fn(&out, "huber");
+    assert_eq!(g.matches("for ").count(), 1, "{g}");
+    assert!(!g.contains("Vec::with_capacity"), "nothing stored: {g}");
+}

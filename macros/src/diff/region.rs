@@ -416,6 +416,7 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
     let wrt: Vec<Id> = captured.iter().map(|&a| node.args[a]).collect();
     let outer = g.region;
     let mut sides = Vec::new();
+    let mut per_side: Vec<Vec<Id>> = Vec::new();
     for side in [branch.then, branch.otherwise] {
         let info = g.region_info(side).clone();
         let (reverse, _) = g.open_region(false);
@@ -432,25 +433,44 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
                 None => zero(g, g.shape(*x)),
             })
             .collect();
-        g.region_info_mut(reverse).outputs = outputs;
+        per_side.push(outputs);
         g.region = outer;
         sides.push(reverse);
+    }
+    // A contribution both sides pass through unchanged from outside (`s̄` of
+    // `if … { s += a } else { s += b }`) is that value, not the branch's.
+    let (then, otherwise) = (&per_side[0], &per_side[1]);
+    let same: Vec<bool> = (0..wrt.len())
+        .map(|k| then[k] == otherwise[k] && !sides.contains(&g.node(then[k]).region))
+        .collect();
+    let branched: Vec<usize> = (0..wrt.len()).filter(|&k| !same[k]).collect();
+    for (side, outputs) in sides.iter().zip(&per_side) {
+        g.region_info_mut(*side).outputs = branched.iter().map(|&k| outputs[k]).collect();
+    }
+    let mut contributions = vec![None; node.args.len()];
+    for (k, &a) in captured.iter().enumerate() {
+        if same[k] {
+            contributions[a] = Some(then[k]);
+        }
+    }
+    if branched.is_empty() {
+        return contributions;
     }
     let mut args = vec![node.args[0]];
     args.extend(captures_of(g, &sides));
     let reverse_if = If {
         then: sides[0],
         otherwise: sides[1],
-        outputs: wrt.len(),
+        outputs: branched.len(),
     };
     let rif = g.build(reverse_if, &args);
     for side in sides {
         g.region_info_mut(side).owner = Some(rif);
     }
-    let mut contributions = vec![None; node.args.len()];
-    for (k, &a) in captured.iter().enumerate() {
+    for (j, &k) in branched.iter().enumerate() {
+        let a = captured[k];
         let shape = g.shape(node.args[a]);
-        contributions[a] = Some(g.build(Output { k, shape }, &[rif]));
+        contributions[a] = Some(g.build(Output { k: j, shape }, &[rif]));
     }
     contributions
 }
