@@ -1,11 +1,9 @@
 //! Huber regression written as a loop over the samples, `Σᵢ H_δ(xᵢᵀw − yᵢ)` with respect to
 //! `w`, where `H_δ(r) = r²/2` for `|r| ≤ δ` and `δ(|r| − δ/2)` beyond.
 //!
-//! [`huber_loop`] writes `min(|r|, δ)` as `|r| − relu(|r| − δ)` and the loss as
-//! `q (|r| − q/2)` with `q = min(|r|, δ)` (equal to both branches): a sum of one term per
-//! sample, which matgrad differentiates inside the forward loop. The form with `if`, assigning
-//! the sum on both sides, is [`huber_loop_if`], compiled with the crate feature `branches`,
-//! which also makes the table's matgrad entry use it.
+//! The table's matgrad entry is [`huber_loop_if`], the loss with an `if` assigning the sum on
+//! both sides; [`huber_loop`] is the same loss without a branch, `min(|r|, δ)` written
+//! `|r| − relu(|r| − δ)` and the loss `q (|r| − q/2)` with `q = min(|r|, δ)`.
 
 use std::hint::black_box as bb;
 
@@ -36,10 +34,8 @@ pub fn huber_loop(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f
     total
 }
 
-/// The loss as a user writes it, with `if`; `#[grad]` adds `huber_loop_if_grad`. Its sum is
-/// assigned on both sides of the branch, so it is differentiated by a reverse loop rather than
-/// inside the forward loop; the table uses it with the feature `branches`.
-#[cfg(feature = "branches")]
+/// The loss as a user writes it, with `if`; `#[grad]` adds `huber_loop_if_grad`, the table's
+/// matgrad entry.
 #[grad(w)]
 pub fn huber_loop_if(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
     let (n, d) = x.shape();
@@ -59,18 +55,14 @@ pub fn huber_loop_if(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta
     total
 }
 
-/// The matgrad entry of the table: [`huber_loop_grad`], or `huber_loop_if_grad` with the
-/// feature `branches`.
+/// The matgrad entry of the table: `huber_loop_if_grad`, the loss as a user writes it.
 pub fn huber_loop_matgrad(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
     y: &DVector<f64>,
     delta: f64,
 ) -> (f64, DVector<f64>) {
-    #[cfg(feature = "branches")]
-    return huber_loop_if_grad(w, x, y, delta);
-    #[cfg(not(feature = "branches"))]
-    huber_loop_grad(w, x, y, delta)
+    huber_loop_if_grad(w, x, y, delta)
 }
 
 /// `(H_δ(r), H_δ′(r))`: `(r²/2, r)` inside, `(δ(|r| − δ/2), δ sign r)` outside.
