@@ -2,7 +2,8 @@
 //! central differences of the gradient, its symmetry, and `hvp = H vec(V)`,
 //! for sums over samples, recurrences (whose reverse loop reads a tape, so
 //! the tangent runs through both loops), nested loops and branches; fixed and
-//! dynamic sizes, `f64` and `f32`.
+//! dynamic sizes, `f64` and `f32`; and `#[jacobian]` of a vector-valued
+//! recurrence with a branch.
 
 #![allow(dead_code)]
 
@@ -127,4 +128,41 @@ fn hessian_of_a_fixed_recurrence_f32() {
 
 fn rnn32_grad_of(w: &Matrix3<f32>, xs: &[Vector2<f32>], u: &Vector3<f32>) -> Matrix3<f32> {
     rnn32_hessian(w, xs, u).1
+}
+
+/// A vector-valued recurrence: `#[jacobian]` takes the loop of tangents.
+#[matgrad::jacobian(x)]
+fn rollout(x: &DVector<f64>, a: &DMatrix<f64>, steps: usize) -> DVector<f64> {
+    let mut h = x.clone();
+    for t in 0..steps {
+        h = (a * &h).map(|v| v.tanh()) + x * (t as f64 * 0.1);
+        if h[0] > 0.0 {
+            h[1] += h[0] * h[0];
+        }
+    }
+    h
+}
+
+#[test]
+fn jacobian_of_a_recurrence_with_a_branch() {
+    let (x, a) = (dv(3, 7), dm(3, 3, 8));
+    let (value, j) = rollout_jacobian(&x, &a, 5);
+    assert_close(
+        &DMatrix::from_column_slice(3, 1, value.as_slice()),
+        &DMatrix::from_column_slice(3, 1, rollout(&x, &a, 5).as_slice()),
+        1e-12,
+        "value",
+    );
+    let n = x.len();
+    let mut fd = DMatrix::zeros(3, n);
+    for k in 0..n {
+        let (mut plus, mut minus) = (x.clone(), x.clone());
+        plus[k] += 1e-6;
+        minus[k] -= 1e-6;
+        fd.set_column(
+            k,
+            &((rollout(&plus, &a, 5) - rollout(&minus, &a, 5)) / 2e-6),
+        );
+    }
+    assert_close(&j, &fd, 1e-6, "∂h/∂x");
 }
