@@ -4,8 +4,10 @@
 //! and put [`#[grad]`](macro@grad) on it. The function is kept exactly as written, and a second
 //! function `<name>_grad`, with the same parameters, returns the value of the loss and its exact
 //! gradient with respect to the parameters the attribute lists. The gradient is derived at
-//! compile time with matrix calculus and emitted as plain nalgebra code: no tape, no dual numbers,
-//! no graph built at run time.
+//! compile time with matrix calculus and emitted as plain nalgebra code: no operator-overloading
+//! tape, no dual numbers, no graph built at run time. (A loop whose reverse pass needs the values
+//! it carried stores them once per iteration in one buffer, as a hand-written gradient would; see
+//! the [`guide`].)
 //!
 //! ```
 //! use matgrad::grad;
