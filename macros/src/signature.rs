@@ -165,6 +165,26 @@ pub fn params(
     (out, reported)
 }
 
+/// Whether `name` is one of Rust's integer types (also the suffixes that make
+/// a literal an integer: `0usize`, `3i32`).
+pub fn is_integer_type(name: &str) -> bool {
+    matches!(
+        name,
+        "usize"
+            | "isize"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+    )
+}
+
 /// The shape of a parameter that is not a float value: an integer, a `bool`,
 /// or data (a slice, a struct, …), all constants of the gradient.
 fn constant_shape(ty: &Type) -> Shape {
@@ -172,10 +192,7 @@ fn constant_shape(ty: &Type) -> Shape {
         return Shape::Data;
     };
     match p.path.get_ident().map(ToString::to_string).as_deref() {
-        Some(
-            "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "i8" | "i16" | "i32"
-            | "i64" | "i128",
-        ) => Shape::Int,
+        Some(name) if is_integer_type(name) => Shape::Int,
         Some("bool") => Shape::Bool,
         _ => Shape::Data,
     }

@@ -219,7 +219,7 @@ fn relevant(g: &Graph, body: &Region, cbars: &[Option<Id>]) -> Vec<bool> {
         let mut changed = false;
         for j in 0..n {
             for k in 0..n {
-                if relevant[j] && !relevant[k] && reaches(g, body.outputs[j], body.inputs[1 + k]) {
+                if relevant[j] && !relevant[k] && g.uses(body.outputs[j], body.inputs[1 + k]) {
                     relevant[k] = true;
                     changed = true;
                 }
@@ -229,22 +229,6 @@ fn relevant(g: &Graph, body: &Region, cbars: &[Option<Id>]) -> Vec<bool> {
             return relevant;
         }
     }
-}
-
-/// Whether computing `from` reads `target` (through nested loops' captures
-/// and initial values too).
-fn reaches(g: &Graph, from: Id, target: Id) -> bool {
-    let mut stack = vec![from];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(x) = stack.pop() {
-        if x == target {
-            return true;
-        }
-        if seen.insert(x) && x > target {
-            stack.extend(g.node(x).args.iter().copied());
-        }
-    }
-    false
 }
 
 /// `acc + out` where `out` is a sum of a loop nested in the body, started

@@ -8,31 +8,7 @@ use super::{Binding, BodyParser};
 use crate::ir::Id;
 use crate::ops::*;
 use crate::shape::{Dim, Shape};
-
-/// Whether an integer literal's suffix makes it an integer (`0usize`, `3i32`)
-/// rather than a float (`2f64`, or unsuffixed, whose type its use decides).
-pub fn is_integer_suffix(suffix: &str) -> bool {
-    matches!(
-        suffix,
-        "usize"
-            | "isize"
-            | "u8"
-            | "u16"
-            | "u32"
-            | "u64"
-            | "u128"
-            | "i8"
-            | "i16"
-            | "i32"
-            | "i64"
-            | "i128"
-    )
-}
-
-/// The integer types `as` may convert to.
-fn is_integer_type(name: &str) -> bool {
-    is_integer_suffix(name)
-}
+use crate::signature::is_integer_type;
 
 /// The view a method call reads, when it is one (`row`, `fixed_rows::<2>`,
 /// …); `None` for other methods. Malformed turbofishes are left to the view
@@ -290,7 +266,7 @@ impl BodyParser<'_> {
     }
 
     /// A dimension's value: a literal when fixed.
-    fn dim(&mut self, d: Dim) -> Id {
+    pub(super) fn dim(&mut self, d: Dim) -> Id {
         match self.g.dims.value(d) {
             Some(n) => self.g.build(IntLit(n as i64), &[]),
             None => self.g.build(Size(d), &[]),

@@ -92,23 +92,8 @@ impl BodyParser<'_> {
         if let Some((_, e)) = &i.else_branch {
             stmts.push(syn::Stmt::Expr((**e).clone(), None));
         }
-        let assigned: Vec<(String, Id)> = assigned_names(&stmts)
-            .into_iter()
-            .filter_map(|name| {
-                let (_, b) = self.scope.iter().rev().find(|(n, _)| *n == name)?;
-                match b {
-                    Binding::Node(id) => Some((name, *id)),
-                    _ => None,
-                }
-            })
-            .collect();
-        let poison = |p: &mut Self| {
-            for (name, _) in &assigned {
-                if let Some(slot) = p.scope.iter().rposition(|(n, _)| n == name) {
-                    p.scope[slot].1 = Binding::Poisoned;
-                }
-            }
-        };
+        let assigned = self.bound_before(assigned_names(&stmts));
+        let poison = |p: &mut Self| p.poison(&assigned);
         let Ok(cond) = self.expr(&i.cond) else {
             poison(self);
             return Err(());
@@ -407,6 +392,28 @@ impl BodyParser<'_> {
         name
     }
 
+    /// Those of `names` bound to a value now, with that value.
+    fn bound_before(&self, names: Vec<String>) -> Vec<(String, Id)> {
+        (names.into_iter())
+            .filter_map(
+                |name| match self.scope.iter().rev().find(|(n, _)| *n == name)? {
+                    (_, Binding::Node(id)) => Some((name, *id)),
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+
+    /// Marks `names` as bound to an error (already reported), so that their
+    /// uses are not reported again.
+    fn poison(&mut self, names: &[(String, Id)]) {
+        for (name, _) in names {
+            if let Some(slot) = self.scope.iter().rposition(|(n, _)| n == name) {
+                self.scope[slot].1 = Binding::Poisoned;
+            }
+        }
+    }
+
     /// Binds `name` (bound before) to `value`.
     fn rebind(&mut self, name: &str, value: Result<Id, ()>, tokens: impl quote::ToTokens) {
         let Some(slot) = self.scope.iter().rposition(|(n, _)| n == name) else {
@@ -437,32 +444,15 @@ impl BodyParser<'_> {
 
     /// `for pattern in iteration { body }`: one loop node, its body a region.
     fn for_loop(&mut self, f: &syn::ExprForLoop) {
-        let assigned = assigned_names(&f.body.stmts);
-        let poison = |p: &mut Self| {
-            for name in &assigned {
-                if let Some(slot) = p.scope.iter().rposition(|(n, _)| n == name) {
-                    p.scope[slot].1 = Binding::Poisoned;
-                }
-            }
-        };
+        // The carried values: names assigned in the body, bound before it.
+        let carried = self.bound_before(assigned_names(&f.body.stmts));
+        let poison = |p: &mut Self| p.poison(&carried);
         if let Some(label) = &f.label {
             let _ = self.error(label, "loop labels are not supported in a #[grad] body");
         }
         let Ok(iteration) = self.iteration(&f.expr) else {
             return poison(self);
         };
-        // The carried values: names assigned in the body, bound before it.
-        let carried: Vec<(String, Id)> = assigned
-            .iter()
-            .filter_map(|name| {
-                let (_, b) = self.scope.iter().rev().find(|(n, _)| n == name)?;
-                match b {
-                    Binding::Node(id) => Some((name.clone(), *id)),
-                    _ => None,
-                }
-            })
-            .collect();
-
         let (region, parent) = self.g.open_region(true);
         self.g.span = f.span();
         let index = self.g.build(
@@ -691,7 +681,7 @@ impl BodyParser<'_> {
                     (ViewKind::Row, shape.rows(), Shape::Matrix(one, shape.cols()))
                 };
                 let lo = self.g.build(IntLit(0), &[]);
-                let hi = self.dim_value(count);
+                let hi = self.dim(count);
                 Ok(Iteration {
                     lo,
                     hi,
@@ -716,8 +706,8 @@ impl BodyParser<'_> {
         let shape = self.g.shape(x);
         let (hi, element) = match shape {
             Shape::Matrix(..) => {
-                let r = self.dim_value(shape.rows());
-                let c = self.dim_value(shape.cols());
+                let r = self.dim(shape.rows());
+                let c = self.dim(shape.cols());
                 (self.g.build(IntArith::Mul, &[r, c]), Element::Entry(x))
             }
             Shape::Data => match self.elements.get(&x).copied() {
@@ -740,13 +730,6 @@ impl BodyParser<'_> {
             },
             element,
         })
-    }
-
-    fn dim_value(&mut self, d: crate::shape::Dim) -> Id {
-        match self.g.dims.value(d) {
-            Some(n) => self.g.build(IntLit(n as i64), &[]),
-            None => self.g.build(Size(d), &[]),
-        }
     }
 }
 

@@ -391,7 +391,7 @@ impl BodyParser<'_> {
             Expr::Path(p) => self.lookup(p),
             Expr::Lit(l) => match &l.lit {
                 Lit::Bool(b) => Ok(self.g.build(BoolLit(b.value), &[])),
-                Lit::Int(i) if access::is_integer_suffix(i.suffix()) => {
+                Lit::Int(i) if crate::signature::is_integer_type(i.suffix()) => {
                     let v = i.base10_parse::<i64>().map_err(|err| self.errors.push(err))?;
                     Ok(self.g.build(IntLit(v), &[]))
                 }
