@@ -11,63 +11,114 @@ use quote::{quote, ToTokens};
 
 use crate::attr::Layout;
 use crate::emit::{EmitCx, GradOut};
-use crate::expand::{self, Kind, Read};
+use crate::expand::{self, Read};
 use crate::ir::{Graph, Id};
 use crate::ops::Param;
 use crate::shape::{Dim, Shape};
 use crate::signature::ParamSig;
 use crate::{diff, formula};
 
-pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut read = match expand::read(Kind::Hessian, attr, item) {
-        Ok(r) => r,
-        Err(out) => return out,
-    };
-    let single = read.wrt.len() == 1;
-    let element = match &read.func.sig.output {
-        syn::ReturnType::Type(_, ty) => quote!(#ty),
-        syn::ReturnType::Default => quote!(f64),
-    };
-    let hessian_out = [quote!(::matgrad::nalgebra::DMatrix<#element>)];
-    let generated = expand::generated(&mut read, hessian_fns);
-    let generated = if read.errors.is_empty() {
-        generated
-    } else {
-        let mut outs = expand::stub_grad_types(&read.wrt_names, &read.params);
-        let mut stubs = {
-            let mut h = outs.clone();
-            h.extend(hessian_out.iter().cloned());
-            expand::stub(&read, "hessian", &[], &h)
-        };
-        if single {
-            let x = &read.params[read.wrt[0]].owned_ty;
-            outs.extend(outs.clone());
-            stubs.extend(expand::stub(&read, "hvp", &[quote!(v: &#x)], &outs));
-        }
-        stubs
-    };
-    let (func, errors) = (&read.func, read.errors.to_compile_errors());
-    quote!(#func #generated #errors)
+/// `<name>_hessian` and, for one parameter, `<name>_hvp`, or their stubs
+/// after an error.
+pub fn hessian(read: &mut Read) -> TokenStream {
+    let generated = expand::generated(read, hessian_fns);
+    if read.errors.is_empty() {
+        return generated;
+    }
+    expand::stubs(read, &hessian_companions(read))
 }
 
-pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut read = match expand::read(Kind::Jacobian, attr, item) {
-        Ok(r) => r,
-        Err(out) => return out,
+/// `<name>_jacobian`, or its stub after an error.
+pub fn jacobian(read: &mut Read) -> TokenStream {
+    let generated = expand::generated(read, jacobian_fn);
+    if read.errors.is_empty() {
+        return generated;
+    }
+    let entries = declared_entries(read);
+    expand::stubs(read, &[jacobian_companion(read, entries)])
+}
+
+/// The number of entries of a value of `shape` when its dimensions are fixed.
+fn fixed_entries(shape: Shape) -> Option<usize> {
+    match (shape, shape.rows(), shape.cols()) {
+        (Shape::Scalar, ..) => Some(1),
+        (_, Dim::Fixed(r), Dim::Fixed(c)) => Some(r * c),
+        _ => None,
+    }
+}
+
+/// A matrix type of `rows`×`cols` entries, fixed-size when both are known.
+fn matrix_type(read: &Read, rows: Option<usize>, cols: Option<usize>) -> TokenStream {
+    let ty = read.graph.scalar.tokens();
+    match (rows, cols) {
+        (Some(r), Some(c)) => quote!(::matgrad::nalgebra::SMatrix<#ty, #r, #c>),
+        _ => quote!(::matgrad::nalgebra::DMatrix<#ty>),
+    }
+}
+
+/// The generated functions of `#[hessian]`: `<name>_hessian` returning the
+/// value, the gradients and the Hessian over all listed parameters, and for
+/// one parameter `<name>_hvp`, the product with a direction of its shape.
+pub fn hessian_companions(read: &Read) -> Vec<expand::Companion> {
+    let sizes: Option<usize> = read
+        .wrt
+        .iter()
+        .map(|&w| fixed_entries(read.params[w].shape))
+        .sum();
+    let grads = expand::grad_types(read);
+    let mut out = vec![expand::Companion {
+        suffix: "hessian",
+        extra: Vec::new(),
+        outputs: [grads.clone(), vec![matrix_type(read, sizes, sizes)]].concat(),
+    }];
+    if let [w] = read.wrt[..] {
+        let (v, x) = (direction_name(read), &read.params[w].owned_ty);
+        out.push(expand::Companion {
+            suffix: "hvp",
+            extra: vec![quote!(#v: &#x)],
+            outputs: [grads, vec![x.to_token_stream()]].concat(),
+        });
+    }
+    out
+}
+
+/// `<name>_jacobian`, returning the value and one Jacobian per listed
+/// parameter, for a value of `value_entries` entries (when fixed).
+pub fn jacobian_companion(read: &Read, value_entries: Option<usize>) -> expand::Companion {
+    let outputs = read
+        .wrt
+        .iter()
+        .map(|&w| {
+            let size = fixed_entries(read.params[w].shape);
+            match read.options.layout {
+                Layout::Numerator => matrix_type(read, value_entries, size),
+                Layout::Denominator => matrix_type(read, size, value_entries),
+            }
+        })
+        .collect();
+    expand::Companion {
+        suffix: "jacobian",
+        extra: Vec::new(),
+        outputs,
+    }
+}
+
+/// The number of entries the declared return type has, when fixed.
+pub fn declared_entries(read: &mut Read) -> Option<usize> {
+    let syn::ReturnType::Type(_, ty) = &read.func.sig.output else {
+        return Some(1);
     };
-    let generated = expand::generated(&mut read, jacobian_fn);
-    let generated = if read.errors.is_empty() {
-        generated
-    } else {
-        let outs: Vec<TokenStream> = read
-            .wrt_names
-            .iter()
-            .map(|_| quote!(::matgrad::nalgebra::DMatrix<f64>))
-            .collect();
-        expand::stub(&read, "jacobian", &[], &outs)
+    let generics: Vec<Ident> = read.func.sig.generics.type_params().map(|t| t.ident.clone()).collect();
+    let dims = &mut read.graph.dims;
+    let mut fresh = |axis| {
+        dims.fresh(crate::shape::Origin::Param {
+            param: "return".to_owned(),
+            axis,
+        })
     };
-    let (func, errors) = (&read.func, read.errors.to_compile_errors());
-    quote!(#func #generated #errors)
+    crate::signature::type_shape(ty, &generics, &mut fresh)
+        .ok()
+        .and_then(fixed_entries)
 }
 
 /// A direction parameter: a synthetic parameter of the shape of `like`,
@@ -108,7 +159,9 @@ fn direction_name(read: &Read) -> Ident {
         .into_iter()
         .find(|n| !taken(n))
         .unwrap_or("__v");
-    Ident::new(name, Span::call_site())
+    // (Spanned like the function's name, so that every step of an expansion
+    // through helpers names it alike.)
+    Ident::new(name, read.func.sig.ident.span())
 }
 
 /// The number of entries of a value of `shape` at run time, and at compile time
@@ -185,6 +238,8 @@ fn write_entries(
 
 /// `<name>_hessian` and, for one parameter, `<name>_hvp`.
 fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
+    // (Before the directions join the parameters, so that `v` is still free.)
+    let companions = hessian_companions(read);
     let outs = expand::gradient(&mut read.graph, value, &read.wrt);
     let grads: Vec<Option<Id>> = outs.iter().map(|o| o.node).collect();
     let grad_nodes: Vec<Id> = grads.iter().flatten().copied().collect();
@@ -272,24 +327,12 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         .collect();
     let grad_items = crate::emit::grad_items(&cx, &grad_outs);
     let value_item = cx.value(value).operand().clone();
-    let hessian_ty = match total.1 {
-        Some(n) => {
-            let ty = cx.scalar_type();
-            quote!(::matgrad::nalgebra::SMatrix<#ty, #n, #n>)
-        }
-        None => {
-            let ty = cx.scalar_type();
-            quote!(::matgrad::nalgebra::DMatrix<#ty>)
-        }
-    };
     let body = quote!({
         #outer
         let mut #h = #init;
         #loops
         (#value_item, #(#grad_items,)* #h)
     });
-    let mut outputs = expand::grad_types(read);
-    outputs.push(hessian_ty);
     let doc = hessian_doc(
         read,
         value,
@@ -297,7 +340,14 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         hvp.as_ref().map(|(_, n, hv, v)| (n, *hv, *v)),
     );
     let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, clippy::needless_range_loop)]);
-    let mut fns = expand::generated_fn(&read.func, "hessian", &[], &outputs, attrs, body);
+    let mut fns = expand::generated_fn(
+        &read.func,
+        "hessian",
+        &[],
+        &companions[0].outputs,
+        attrs,
+        body,
+    );
 
     if let Some((_, name, hv, _)) = hvp {
         let mut cx = EmitCx::new(g, params);
@@ -317,9 +367,6 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
                 },
             ],
         ));
-        let x = &params[wrt[0]].owned_ty;
-        let mut outputs = expand::grad_types(read);
-        outputs.push(x.to_token_stream());
         let doc = format!(
             " Value, gradient and Hessian-vector product of `{}`, derived by `#[hessian]`:\n `H vec({name})` as a matrix of the shape of `{}`, computed as the derivative of the gradient\n in the direction `{name}` (no Hessian formed).",
             read.func.sig.ident, params[wrt[0]].ident
@@ -328,8 +375,8 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         fns.extend(expand::generated_fn(
             &read.func,
             "hvp",
-            &[quote!(#name: &#x)],
-            &outputs,
+            &companions[1].extra,
+            &companions[1].outputs,
             attrs,
             quote!({ #lets (#(#items),*) }),
         ));
@@ -351,6 +398,7 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         columns.push((dir_index, dir, t[0]));
     }
     let layout = read.options.layout;
+    let companion = jacobian_companion(read, fixed_entries(read.graph.shape(value)));
     let g = &read.graph;
     let params = &read.params;
     let mut cx = EmitCx::new(g, params);
@@ -359,7 +407,6 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     let k = Ident::new("__mg_k", Span::mixed_site());
     let zero_row = quote!(0usize);
     let mut blocks = TokenStream::new();
-    let mut outputs = Vec::new();
     let mut names = Vec::new();
     for (j, (dir_index, dir, tangent)) in columns.iter().enumerate() {
         let w = wrt[j];
@@ -369,11 +416,6 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
             Layout::Numerator => (&value_size, &size),
             Layout::Denominator => (&size, &value_size),
         };
-        let ty = cx.scalar_type();
-        outputs.push(match (rows.1, cols.1) {
-            (Some(r), Some(c)) => quote!(::matgrad::nalgebra::SMatrix<#ty, #r, #c>),
-            _ => quote!(::matgrad::nalgebra::DMatrix<#ty>),
-        });
         let jac = Ident::new(&format!("__mg_j{j}"), Span::mixed_site());
         let init = zeros(&cx, rows, cols);
         names.push(jac.clone());
@@ -415,7 +457,7 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         &read.func,
         "jacobian",
         &[],
-        &outputs,
+        &companion.outputs,
         attrs,
         body,
     ))

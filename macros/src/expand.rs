@@ -6,6 +6,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{Ident, ItemFn};
 
+use crate::compose::carry::Continuation;
+use crate::compose::{lookup, Calls};
 use crate::errors::Errors;
 use crate::formula;
 use crate::ir::{Graph, Id, Scalar};
@@ -46,7 +48,12 @@ pub struct Read {
 
 /// Reads the attribute and the function; `Err` holds the output when the item
 /// is not a function at all.
-pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<Read, TokenStream> {
+pub fn read(
+    kind: Kind,
+    attr_tokens: TokenStream,
+    item: TokenStream,
+    calls: &mut Calls,
+) -> Result<Read, TokenStream> {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
@@ -66,6 +73,7 @@ pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<R
     let mut dims = Dims::default();
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let wrt = resolve_wrt(&func, &options.wrt, &params, &mut errors);
+    calls.active = Some(wrt.clone());
     let mut graph = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
     let needs_tail = !matches!(func.sig.output, syn::ReturnType::Default);
     let mut value = parse::body(
@@ -75,6 +83,7 @@ pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<R
         needs_tail,
         &func.block,
         &mut errors,
+        calls,
     );
     // (When the return type is already reported, the body's shape says nothing new.)
     if let (Some(v), Kind::Grad | Kind::Hessian, Some(syn::Stmt::Expr(tail, None)), true) =
@@ -101,12 +110,125 @@ pub fn read(kind: Kind, attr_tokens: TokenStream, item: TokenStream) -> Result<R
     })
 }
 
-pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
-    let mut read = match read(Kind::Grad, attr_tokens, item) {
+/// Which part of an expansion a step writes.
+pub enum Step {
+    /// The function as written and its generated functions.
+    First,
+    /// The body of the generated function with this suffix, once a helper's
+    /// body has arrived.
+    Body(String),
+}
+
+/// A generated function's signature beyond the function's own parameters:
+/// its suffix, extra parameters and the types it returns after the value.
+pub struct Companion {
+    pub suffix: &'static str,
+    pub extra: Vec<TokenStream>,
+    pub outputs: Vec<TokenStream>,
+}
+
+/// Expands `kind`'s attribute on `item`, knowing the helpers in `calls`.
+/// When the body calls a helper not read yet, each generated function's body
+/// asks for it (see `compose::lookup`) instead of being derived.
+pub fn run(kind: Kind, attr: TokenStream, item: TokenStream, mut calls: Calls, step: Step) -> TokenStream {
+    let mut read = match read(kind, attr.clone(), item.clone(), &mut calls) {
         Ok(r) => r,
         Err(out) => return out,
     };
-    let generated = match read.value {
+    if read.errors.is_empty() && !calls.missing.is_empty() {
+        let pending = calls.missing.remove(0).key;
+        calls.missing.clear();
+        let ask = |target: &str| {
+            lookup::ask(&Continuation {
+                kind,
+                attr: attr.clone(),
+                item: item.clone(),
+                target: target.to_owned(),
+                pending: pending.clone(),
+                calls: calls.clone(),
+            })
+        };
+        return match step {
+            Step::First => {
+                let shells = companions(kind, &mut read).into_iter().map(|c| {
+                    let doc = format!(
+                        " Value and derivatives of `{}`, derived by `#[{}]` through the helper functions it calls.",
+                        read.func.sig.ident,
+                        kind.name()
+                    );
+                    let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, unused_parens, clippy::needless_range_loop)]);
+                    generated_fn(&read.func, c.suffix, &c.extra, &c.outputs, attrs, ask(c.suffix))
+                });
+                let func = &read.func;
+                quote!(#func #(#shells)*)
+            }
+            Step::Body(target) => ask(&target),
+        };
+    }
+    let generated = match kind {
+        Kind::Grad => grad(&mut read),
+        Kind::Hessian => crate::derivatives::hessian(&mut read),
+        Kind::Jacobian => crate::derivatives::jacobian(&mut read),
+    };
+    let errors = read.errors.to_compile_errors();
+    match step {
+        Step::First => {
+            let func = &read.func;
+            quote!(#func #generated #errors)
+        }
+        Step::Body(target) => {
+            let name = signature::suffixed(&read.func.sig.ident, &target);
+            let body = body_of(generated, &name);
+            quote!({ #errors #body })
+        }
+    }
+}
+
+/// The first step of `kind`'s expansion, knowing no helper.
+pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(kind, attr, item, Calls::none(), Step::First)
+}
+
+/// The generated functions of `kind` for `read`.
+fn companions(kind: Kind, read: &mut Read) -> Vec<Companion> {
+    match kind {
+        Kind::Grad => vec![Companion {
+            suffix: "grad",
+            extra: Vec::new(),
+            outputs: grad_types(read),
+        }],
+        Kind::Hessian => crate::derivatives::hessian_companions(read),
+        Kind::Jacobian => {
+            let entries = crate::derivatives::declared_entries(read);
+            vec![crate::derivatives::jacobian_companion(read, entries)]
+        }
+    }
+}
+
+/// The body of the function `name` among `generated`.
+fn body_of(generated: TokenStream, name: &Ident) -> TokenStream {
+    let file: Option<syn::File> = syn::parse2(generated).ok();
+    let found = file.into_iter().flat_map(|f| f.items).find_map(|item| match item {
+        syn::Item::Fn(f) if f.sig.ident == *name => Some(f.block),
+        _ => None,
+    });
+    match found {
+        Some(block) => block.to_token_stream(),
+        None => quote!({ ::core::unreachable!("matgrad reported an error") }),
+    }
+}
+
+/// Stubs of the generated functions, after an error.
+pub fn stubs(read: &Read, companions: &[Companion]) -> TokenStream {
+    companions
+        .iter()
+        .map(|c| stub(read, c.suffix, &c.extra, &c.outputs))
+        .collect()
+}
+
+/// `<name>_grad`, or its stub after an error.
+fn grad(read: &mut Read) -> TokenStream {
+    match read.value {
         Some(value) if read.errors.is_empty() => {
             let g = &mut read.graph;
             let outs = gradient(g, value, &read.wrt);
@@ -118,20 +240,18 @@ pub fn grad(attr_tokens: TokenStream, item: TokenStream) -> TokenStream {
                 &read.func,
                 "grad",
                 &[],
-                &grad_types(&read),
+                &grad_types(read),
                 attrs,
                 quote!({ #body }),
             )
         }
         _ => stub(
-            &read,
+            read,
             "grad",
             &[],
             &stub_grad_types(&read.wrt_names, &read.params),
         ),
-    };
-    let (func, errors) = (&read.func, read.errors.to_compile_errors());
-    quote!(#func #generated #errors)
+    }
 }
 
 /// The gradient of `value` with respect to each listed parameter.

@@ -7,7 +7,7 @@ use quote::{quote, ToTokens};
 use crate::expand;
 
 fn expand_pretty(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
-    let tokens = expand::grad(attr, item);
+    let tokens = expand::expand(expand::Kind::Grad, attr, item);
     let file: syn::File = syn::parse2(tokens).expect("expansion parses as Rust");
     prettyplease::unparse(&file)
 }
@@ -167,7 +167,7 @@ fn quadratic_form_and_log_determinant() {
 
 #[test]
 fn errors_come_with_a_stub() {
-    let out = expand::grad(
+    let out = expand::expand(expand::Kind::Grad, 
         quote!(w),
         quote! {
             fn f(w: &DVector<f64>) -> f64 {
@@ -183,7 +183,7 @@ fn errors_come_with_a_stub() {
 
 #[test]
 fn hessian_docs_show_the_kronecker_form() {
-    let quad = crate::derivatives::hessian(
+    let quad = expand::expand(expand::Kind::Hessian, 
         quote!(x),
         quote! {
             fn f(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
@@ -193,7 +193,7 @@ fn hessian_docs_show_the_kronecker_form() {
     )
     .to_string();
     assert!(quad.contains("H = I ⊗ a + I ⊗ aᵀ"), "{quad}");
-    let log_det = crate::derivatives::hessian(
+    let log_det = expand::expand(expand::Kind::Hessian, 
         quote!(x),
         quote! {
             fn f(x: &DMatrix<f64>) -> f64 {
@@ -206,7 +206,7 @@ fn hessian_docs_show_the_kronecker_form() {
         log_det.contains("H = −(u₁ ⊗ u₁ᵀ) K") && log_det.contains("u₁ = x⁻¹"),
         "{log_det}"
     );
-    let inverse = crate::derivatives::jacobian(
+    let inverse = expand::expand(expand::Kind::Jacobian, 
         quote!(x),
         quote! {
             fn f(x: &Matrix3<f64>) -> Matrix3<f64> {
@@ -261,7 +261,7 @@ fn emitted_code_is_a_few_times_the_forward_code() {
             .block
             .to_token_stream(),
     );
-    let file: syn::File = syn::parse2(expand::grad(quote!(w, a, s), item)).unwrap();
+    let file: syn::File = syn::parse2(expand::expand(expand::Kind::Grad, quote!(w, a, s), item)).unwrap();
     let syn::Item::Fn(generated) = &file.items[1] else {
         panic!("the generated function")
     };
@@ -283,7 +283,7 @@ fn expansion_time() {
     let runs = 200;
     let start = std::time::Instant::now();
     for _ in 0..runs {
-        let out = expand::grad(quote!(w, a, s), source.parse().unwrap());
+        let out = expand::expand(expand::Kind::Grad, quote!(w, a, s), source.parse().unwrap());
         std::hint::black_box(out);
     }
     let per = start.elapsed() / runs;
@@ -326,7 +326,7 @@ fn loop_expansion_time() {
     let runs = 200;
     let start = std::time::Instant::now();
     for _ in 0..runs {
-        let out = expand::grad(quote!(w, u, h0, c), source.parse().unwrap());
+        let out = expand::expand(expand::Kind::Grad, quote!(w, u, h0, c), source.parse().unwrap());
         std::hint::black_box(out);
     }
     let per = start.elapsed() / runs;
@@ -349,7 +349,7 @@ fn loop_of(k: usize, trip: usize) -> (usize, String) {
             s + h.norm_squared()
         }
     };
-    let out = expand::grad(quote!(w, u, h0), item);
+    let out = expand::expand(expand::Kind::Grad, quote!(w, u, h0), item);
     let text = out.to_string();
     assert!(!text.contains("compile_error"), "{text}");
     let file: syn::File = syn::parse2(out).unwrap();
@@ -503,19 +503,19 @@ fn fuzz_findings() {
     ];
     for item in cases {
         let start = std::time::Instant::now();
-        let first = expand::grad(quote!(), item.clone()).to_string();
+        let first = expand::expand(expand::Kind::Grad, quote!(), item.clone()).to_string();
         assert!(start.elapsed().as_secs() < 5, "slow: {item}");
         assert!(!first.contains("compile_error"), "{first}");
         assert!(syn::parse_str::<syn::File>(&first).is_ok(), "{first}");
         for _ in 0..5 {
             assert_eq!(
-                expand::grad(quote!(), item.clone()).to_string(),
+                expand::expand(expand::Kind::Grad, quote!(), item.clone()).to_string(),
                 first,
                 "nondeterministic: {item}"
             );
         }
     }
-    let both = expand::grad(
+    let both = expand::expand(expand::Kind::Grad, 
         quote!(a, b),
         quote!(
             fn f(a: f64, b: f64) -> f64 {
@@ -526,7 +526,7 @@ fn fuzz_findings() {
     .to_string();
     assert_eq!(
         both,
-        expand::grad(
+        expand::expand(expand::Kind::Grad, 
             quote!(a, b),
             quote!(
                 fn f(a: f64, b: f64) -> f64 {
@@ -536,7 +536,7 @@ fn fuzz_findings() {
         )
         .to_string()
     );
-    assert!(expand::grad(
+    assert!(expand::expand(expand::Kind::Grad, 
         quote!(),
         quote!(
             fn r#fn(x: f64) -> f64 {
@@ -546,7 +546,7 @@ fn fuzz_findings() {
     )
     .to_string()
     .contains("fn fn_grad"));
-    assert!(expand::grad(
+    assert!(expand::expand(expand::Kind::Grad, 
         quote!(),
         quote!(
             fn f(x: f64) -> f64 {
@@ -558,11 +558,11 @@ fn fuzz_findings() {
     .contains("INFINITY"));
     // A trait object returned: an error, with a stub that still parses.
     for ret in [quote!('a + B), quote!(dyn A + Send), quote!(impl A + B)] {
-        let out = expand::grad(quote!(x), quote!(fn f(x: f64) -> #ret { x })).to_string();
+        let out = expand::expand(expand::Kind::Grad, quote!(x), quote!(fn f(x: f64) -> #ret { x })).to_string();
         assert!(out.contains("compile_error"), "{out}");
         assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
     }
-    let matrix = expand::grad(
+    let matrix = expand::expand(expand::Kind::Grad, 
         quote!(),
         quote!(
             fn f(y: &DVector<f64>) -> f64 {

@@ -63,6 +63,17 @@ pub enum Scalar {
     Generic(proc_macro2::Ident),
 }
 
+impl Scalar {
+    /// The type as written in generated code.
+    pub fn tokens(&self) -> proc_macro2::TokenStream {
+        match self {
+            Scalar::F32 => quote::quote!(f32),
+            Scalar::F64 => quote::quote!(f64),
+            Scalar::Generic(t) => quote::quote!(#t),
+        }
+    }
+}
+
 pub struct Graph {
     nodes: Vec<Node>,
     memo: HashMap<(Op, Vec<Id>, RegionId), Id>,

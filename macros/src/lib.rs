@@ -3,6 +3,7 @@
 //! `matgrad` crate, which re-exports them with the runtime helpers they need.
 
 mod attr;
+mod compose;
 mod derivatives;
 mod diff;
 mod emit;
@@ -32,7 +33,7 @@ use proc_macro::TokenStream;
 /// respect to the listed parameters (the first one when none is listed).
 #[proc_macro_attribute]
 pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::grad(attr.into(), item.into()).into()
+    first_step(expand::Kind::Grad, attr, item)
 }
 
 /// Generates `<name>_hessian`, returning the value, the gradient (as
@@ -40,12 +41,31 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// and, for one parameter, `<name>_hvp`, the Hessian-vector product.
 #[proc_macro_attribute]
 pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
-    derivatives::hessian(attr.into(), item.into()).into()
+    first_step(expand::Kind::Hessian, attr, item)
 }
 
 /// Generates `<name>_jacobian`, returning the value and, per listed parameter,
 /// `∂vec(F)/∂vec(X)ᵀ` (numerator layout; `layout = denominator` transposes).
 #[proc_macro_attribute]
 pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
-    derivatives::jacobian(attr.into(), item.into()).into()
+    first_step(expand::Kind::Jacobian, attr, item)
+}
+
+/// Marks a helper function that `#[grad]`, `#[hessian]`, `#[jacobian]` and
+/// other helpers may call with differentiated arguments: the function stays
+/// as written, and its body is read inline at each such call.
+#[proc_macro_attribute]
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    compose::carry::differentiable(attr.into(), item.into()).into()
+}
+
+/// Continues an expansion with a helper's body (generated code only).
+#[doc(hidden)]
+#[proc_macro]
+pub fn resume(input: TokenStream) -> TokenStream {
+    compose::carry::resume(input.into()).into()
+}
+
+fn first_step(kind: expand::Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(kind, attr.into(), item.into()).into()
 }

@@ -3237,7 +3237,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
     // 1. The whole expansion gives code, not errors.
     let item: TokenStream = text.parse().expect("tokens");
     let attr: TokenStream = names.join(", ").parse().expect("tokens");
-    let expanded = expand::grad(attr, item).to_string();
+    let expanded = expand::expand(expand::Kind::Grad, attr, item).to_string();
     if expanded.contains("compile_error") {
         let start = expanded.find("compile_error").unwrap_or(0);
         return fail("expansion error", expanded[start..].to_owned());
@@ -3249,7 +3249,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
     let scalar = signature::return_scalar(&func.sig, &mut errors);
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let mut g = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
-    let value = parse::body(&mut g, &params, &reported, true, &func.block, &mut errors);
+    let value = parse::body(&mut g, &params, &reported, true, &func.block, &mut errors, &mut crate::compose::Calls::none());
     if !errors.is_empty() {
         return fail("parse error", errors.to_compile_errors().to_string());
     }
@@ -4717,7 +4717,7 @@ fn gradients_at(params: &str, body: &str, vals: &[Val]) -> Vec<Option<Val>> {
     let (mut errors, mut dims) = (Errors::default(), Dims::default());
     let (sig, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let mut g = Graph::new(Scalar::F64, dims);
-    let value = parse::body(&mut g, &sig, &reported, true, &func.block, &mut errors);
+    let value = parse::body(&mut g, &sig, &reported, true, &func.block, &mut errors, &mut crate::compose::Calls::none());
     assert!(errors.is_empty(), "{}", errors.to_compile_errors());
     let value = value.expect("a value");
     let ids: Vec<Id> = sig

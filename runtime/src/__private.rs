@@ -1,5 +1,6 @@
 //! Helpers called by generated code. Not a public API: they may change in any release.
 
+pub use matgrad_macros::resume;
 pub use nalgebra;
 
 pub use crate::branch::{clamp_arm, extremum_adjoint, extremum_tangent, max_arm, min_arm, routed};

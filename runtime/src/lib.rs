@@ -51,7 +51,7 @@
 //! [`check_gradient`] compares any gradient with central finite differences and returns a
 //! [`GradientCheck`] report; [`Point`] describes the scalars and matrices it can perturb.
 
-pub use matgrad_macros::{grad, hessian, jacobian};
+pub use matgrad_macros::{differentiable, grad, hessian, jacobian};
 pub use nalgebra;
 
 mod branch;

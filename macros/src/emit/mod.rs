@@ -115,11 +115,7 @@ impl<'a> EmitCx<'a> {
     }
 
     pub fn scalar_type(&self) -> TokenStream {
-        match &self.graph.scalar {
-            Scalar::F32 => quote!(f32),
-            Scalar::F64 => quote!(f64),
-            Scalar::Generic(t) => quote!(#t),
-        }
+        self.graph.scalar.tokens()
     }
 
     /// A literal of the function's scalar type, as one token tree.

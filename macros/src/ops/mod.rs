@@ -49,6 +49,7 @@ macro_rules! scalar_fn {
 
 mod arith;
 mod build;
+mod call;
 mod control;
 mod elementwise;
 mod factor;
@@ -63,6 +64,7 @@ mod structured;
 mod view;
 
 pub use arith::*;
+pub use call::*;
 pub use control::*;
 pub use elementwise::*;
 pub use factor::*;
@@ -259,7 +261,7 @@ macro_rules! ops {
 
 ops! {
     // leaves
-    Param, Lit, LambdaParam, Constant, Zeros,
+    Param, Lit, LambdaParam, Constant, Zeros, ConstCall,
     // integers, `bool`s and casts
     IntLit, BoolLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access

@@ -6,6 +6,7 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{BinOp, Block, Expr, ExprMethodCall, Lit, Pat, Stmt, UnOp};
 
+use crate::compose::Calls;
 use crate::errors::Errors;
 use crate::ir::{Graph, Id};
 use crate::ops::*;
@@ -14,6 +15,7 @@ use crate::signature::ParamSig;
 
 mod access;
 mod control;
+mod helper;
 mod scalar;
 use scalar::{float_constant, REAL_FIELD_CONSTANTS};
 
@@ -143,6 +145,12 @@ struct BodyParser<'a> {
     pending_field: Option<String>,
     /// The shape of the elements of data parameters (`xs: &[Vector3<f64>]`).
     elements: std::collections::HashMap<Id, Shape>,
+    /// The helpers the body may call, and those it needs and are not read yet.
+    calls: &'a mut Calls,
+    /// The helpers being read inline, innermost last.
+    inlining: Vec<helper::Inlined>,
+    /// The type a `let` declares for the call it binds (`let c: f64 = f(n);`).
+    declared_call: Option<Hint>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -167,6 +175,7 @@ pub fn body(
     needs_tail: bool,
     block: &Block,
     errors: &mut Errors,
+    calls: &mut Calls,
 ) -> Option<Id> {
     let mut scope: Vec<(String, Binding)> = reported
         .iter()
@@ -217,6 +226,9 @@ pub fn body(
         constant_shapes: std::collections::HashMap::new(),
         pending_field: None,
         elements,
+        calls,
+        inlining: Vec::new(),
+        declared_call: None,
     };
     parser.block(block)
 }
@@ -319,10 +331,17 @@ impl BodyParser<'_> {
             if let Some(f) = field_in(&init.expr) {
                 self.pending_field = Some(crate::errors::show(f));
                 self.hint = self.declared(&t.ty);
+            } else if matches!(&*init.expr, Expr::Call(_)) {
+                self.declared_call = self.declared(&t.ty).map(|h| match h {
+                    Hint::Like(s) if s.has_dynamic() => Hint::Matrix,
+                    h => h,
+                });
             }
         }
-        let binding = match &local.init {
-            Some(init) if init.diverge.is_none() => match self.expr(&init.expr) {
+        let value = local.init.as_ref().map(|init| self.expr(&init.expr));
+        self.declared_call = None;
+        let binding = match (&local.init, value) {
+            (Some(init), Some(value)) if init.diverge.is_none() => match value {
                 Ok(id) => {
                     self.g.names.entry(id).or_insert_with(|| name.clone());
                     Binding::Node(id)
@@ -778,7 +797,8 @@ impl BodyParser<'_> {
     }
 
     /// A call of one of the runtime's functions: `matgrad::sigmoid(x)`,
-    /// `softplus`, `relu` (scalars), `log_sum_exp(&a)`, `logdet(&a)`.
+    /// `softplus`, `relu` (scalars), `log_sum_exp(&a)`, `logdet(&a)`; any
+    /// other function is a helper or a constant.
     fn call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
         if let Some(v) = generic_literal(c) {
             return Ok(self.g.lit(v));
@@ -804,14 +824,7 @@ impl BodyParser<'_> {
         };
         let name = known.filter(|n| RUNTIME_FUNCTIONS.contains(&n.as_str()));
         let Some(name) = name else {
-            return self.error(
-                &c.func,
-                format!(
-                    "unknown function `{}`: a #[grad] body can call the supported methods of nalgebra values (also as paths, `f64::ln_1p(x)`) and the functions {}",
-                    crate::errors::show(&c.func),
-                    RUNTIME_FUNCTIONS.iter().map(|f| format!("`matgrad::{f}`")).collect::<Vec<_>>().join(", ")
-                ),
-            );
+            return self.function_call(c);
         };
         if c.args.len() != 1 {
             return self.error(

@@ -1,0 +1,59 @@
+//! A call of a function on constants only: a constant of the gradient,
+//! computed once by the user's own function.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::*;
+use crate::emit::{EmitCx, Value};
+use crate::formula::{call, Formula};
+use crate::ir::{Graph, Id};
+use crate::shape::{Dims, Shape};
+
+/// `f(a, b)` where no argument depends on a differentiated value: called as
+/// written, with no derivative (`dc = 0`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ConstCall {
+    /// The function's path, as the generated code reaches it.
+    pub path: String,
+    /// Whether each argument was passed by reference (`&a`).
+    pub borrowed: Vec<bool>,
+    /// The result's shape: a scalar unless a `let` declares its type.
+    pub shape: Shape,
+}
+
+impl Rule for ConstCall {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(self.shape)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let path: TokenStream = self.path.parse().expect("a call's path is a path");
+        let args = a.iter().zip(&self.borrowed).map(|(v, &borrowed)| {
+            let x = v.receiver();
+            match (borrowed, v) {
+                (true, _) => quote!(&#x),
+                (false, Value::Scalar(_)) => quote!(#x),
+                (false, _) => quote!(#x.clone()),
+            }
+        });
+        let ty = match self.shape {
+            Shape::Scalar => {
+                let t = cx.scalar_type();
+                quote!(: #t)
+            }
+            _ => quote!(),
+        };
+        // (Bound with its type, so that a function returning something else
+        // is reported at the call.)
+        quote!({ let c #ty = #path(#(#args),*); c })
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None; self.borrowed.len()]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call(&self.path, a)
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,181 @@
+//! Calls of functions other than nalgebra's methods and the runtime's: a
+//! helper marked `#[matgrad::differentiable]`, read inline as if its body
+//! were written at the call, or a call on constants only, which is a constant.
+
+use syn::spanned::Spanned;
+use syn::{Expr, FnArg, Pat};
+
+use super::{is_borrowed, Binding, BodyParser, Hint};
+use crate::compose::{path_key, Helper, Missing};
+use crate::ir::Id;
+use crate::ops::{ConstCall, Op};
+use crate::shape::Shape;
+
+/// A helper being read inline, innermost last.
+pub(super) struct Inlined {
+    identity: String,
+    name: String,
+    key: String,
+    /// The helper's type parameters, which stand for the scalar type.
+    pub(super) scalars: Vec<String>,
+}
+
+impl BodyParser<'_> {
+    /// `f(a, b)` for a function matgrad has no rule for.
+    pub(super) fn function_call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
+        let hint = self.declared_call.take();
+        let path = match &*c.func {
+            Expr::Path(p)
+                if p.qself.is_none() && p.path.segments.iter().all(|s| s.arguments.is_none()) =>
+            {
+                &p.path
+            }
+            _ => {
+                return self.error(
+                    &c.func,
+                    "a #[grad] body calls functions by their path, as in `sigmoid(x)` or `helpers::softmax(&z)`",
+                )
+            }
+        };
+        let args: Vec<Result<Id, ()>> = c.args.iter().map(|a| self.expr(a)).collect();
+        let args: Vec<Id> = args.into_iter().collect::<Result<_, _>>()?;
+        let key = self.callee_key(path)?;
+        let shown = crate::errors::show(path);
+        if !args.iter().any(|&a| self.is_active(a)) {
+            return self.constant_call(c, &key, args, hint);
+        }
+        if self.calls.unmarked.contains(&key) {
+            return self.error(
+                &c.func,
+                format!(
+                    "`{shown}` is called with a value matgrad differentiates, so matgrad needs its body: mark `{shown}` with `#[matgrad::differentiable]` (its body may use what a #[grad] body uses)"
+                ),
+            );
+        }
+        let Some(helper) = self.calls.find(&key).cloned() else {
+            self.calls.missing.push(Missing { key });
+            return Err(());
+        };
+        self.inline(c, helper, &args)
+    }
+
+    /// The key of a call's path: from the calling function's module. A
+    /// helper's own calls are reached through the helper's hidden module,
+    /// which sees what the helper's module sees.
+    fn callee_key(&mut self, path: &syn::Path) -> Result<String, ()> {
+        let mut key = path_key(path);
+        if let Some(rest) = key.strip_prefix("self::") {
+            key = rest.to_owned();
+        }
+        let absolute = key.starts_with("::") || key.starts_with("crate::");
+        match self.inlining.last() {
+            Some(_) if key.starts_with("super::") => self.fail(
+                path,
+                "a helper's body calls other functions by a path from its own module or from the crate root (`crate::…`), not through `super`",
+            ),
+            Some(h) if !absolute => Ok(format!("{}::{key}", h.key)),
+            _ => Ok(key),
+        }
+    }
+
+    /// Whether `id` depends on a differentiated parameter (or on the
+    /// parameter of a closure, whose receiver may be differentiated).
+    fn is_active(&self, id: Id) -> bool {
+        let active = self.calls.active.as_deref();
+        self.g.depends_on(id, |_, n| match &n.op {
+            Op::Param(p) => active.is_none_or(|a| a.contains(&p.index)),
+            Op::LambdaParam(_) => true,
+            _ => false,
+        })[id.index()]
+    }
+
+    /// The helper's body read with its parameters bound to `args`.
+    fn inline(&mut self, c: &syn::ExprCall, helper: Helper, args: &[Id]) -> Result<Id, ()> {
+        let identity = helper.identity();
+        let name = helper.func.sig.ident.to_string();
+        if let Some(at) = self.inlining.iter().position(|h| h.identity == identity) {
+            let mut chain: Vec<&str> = self.inlining[at..].iter().map(|h| h.name.as_str()).collect();
+            chain.push(&name);
+            return self.error(
+                &c.func,
+                format!(
+                    "`{name}` calls itself ({}): matgrad reads a helper's body inline, so a helper cannot be recursive",
+                    chain.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → ")
+                ),
+            );
+        }
+        let sig = &helper.func.sig;
+        if sig.inputs.len() != args.len() {
+            return self.error(
+                c,
+                format!(
+                    "`{name}` takes {}, found {}",
+                    super::plural(sig.inputs.len(), "argument"),
+                    args.len()
+                ),
+            );
+        }
+        let mut scope = Vec::new();
+        for (input, &arg) in sig.inputs.iter().zip(args) {
+            let pat = match input {
+                FnArg::Typed(t) => &*t.pat,
+                FnArg::Receiver(r) => {
+                    return self.error(r, "a #[matgrad::differentiable] helper is a free function: it takes no `self`")
+                }
+            };
+            let Pat::Ident(p) = pat else {
+                return self.error(pat, "a #[matgrad::differentiable] helper's parameters are plain names");
+            };
+            scope.push((p.ident.to_string(), Binding::Node(arg)));
+        }
+        self.inlining.push(Inlined {
+            identity,
+            name,
+            key: helper.key.clone(),
+            scalars: sig.generics.type_params().map(|t| t.ident.to_string()).collect(),
+        });
+        let scope = std::mem::replace(&mut self.scope, scope);
+        let outer = self.outer.take();
+        let needs_tail = std::mem::replace(&mut self.needs_tail, true);
+        let value = self.block(&helper.func.block);
+        self.needs_tail = needs_tail;
+        self.outer = outer;
+        self.scope = scope;
+        self.inlining.pop();
+        value.ok_or(())
+    }
+
+    /// `f(a, b)` on constants: a constant of the gradient, called as written.
+    fn constant_call(
+        &mut self,
+        c: &syn::ExprCall,
+        key: &str,
+        args: Vec<Id>,
+        hint: Option<Hint>,
+    ) -> Result<Id, ()> {
+        // (A typed `let` gives the shape: only fixed sizes, which need no
+        // value to read them from.)
+        let shape = match hint {
+            None | Some(Hint::Scalar) => Shape::Scalar,
+            Some(Hint::Like(s)) => s,
+            Some(Hint::Transposed(s)) => s.transposed(),
+            Some(Hint::Matrix) => {
+                return self.error(
+                    c,
+                    "a call on constants only is a constant, here a matrix of a size known only at run time: compute it before the loss and pass it as a parameter",
+                )
+            }
+        };
+        let borrowed = c.args.iter().map(is_borrowed).collect();
+        self.g.span = c.span();
+        self.build(
+            c,
+            ConstCall {
+                path: key.to_owned(),
+                borrowed,
+                shape,
+            },
+            &args,
+        )
+    }
+}
