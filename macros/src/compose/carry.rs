@@ -28,6 +28,14 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
         let err = err.to_compile_error();
         return quote!(#func #err);
     }
+    if let Some(receiver) = func.sig.receiver() {
+        let err = syn::Error::new_spanned(
+            receiver,
+            "#[matgrad::differentiable] applies to free functions (its body is read inline where it is called); pass what the method reads from `self` as parameters",
+        )
+        .to_compile_error();
+        return quote!(#func #err);
+    }
     let name = &func.sig.ident;
     quote! {
         #func

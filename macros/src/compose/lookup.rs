@@ -20,7 +20,15 @@ use super::key_tokens;
 /// The block that asks for `cont.pending`'s body and, through it, becomes
 /// the generated function's body.
 pub fn ask(cont: &Continuation) -> TokenStream {
-    let path = key_tokens(&cont.pending);
+    let key = &cont.pending;
+    // (From the module, not the block's scope: in a block, a bare name might
+    // also be a crate's, which keeps the lookup from deciding.)
+    let relative = !["::", "crate::", "super::"].iter().any(|p| key.starts_with(p));
+    let path = if relative {
+        key_tokens(&format!("self::{key}"))
+    } else {
+        key_tokens(key)
+    };
     let continuation = cont.to_tokens();
     quote! {{
         mod __matgrad_fallback {
