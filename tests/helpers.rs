@@ -9,8 +9,8 @@
 mod common;
 
 use common::*;
-use matgrad::nalgebra::{DMatrix, DVector, Matrix3, Vector3};
-use matgrad::{differentiable, grad, hessian};
+use matgrad::nalgebra::{DMatrix, DVector, Matrix2, Matrix3, Vector2, Vector3};
+use matgrad::{differentiable, grad, hessian, jacobian};
 
 mod activations {
     use matgrad::differentiable;
@@ -90,6 +90,64 @@ fn huber_loss(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
     total
 }
 
+/// A helper with a recurrence in it, called twice.
+#[differentiable]
+fn rollout(w: &Matrix2<f64>, h0: &Vector2<f64>, steps: usize) -> Vector2<f64> {
+    let mut h = *h0;
+    for _ in 0..steps {
+        h = (w * h).map(|v| v.tanh());
+    }
+    h
+}
+
+#[hessian(w)]
+fn rollout_loss(w: &Matrix2<f64>, h0: &Vector2<f64>) -> f64 {
+    rollout(w, h0, 5).norm_squared() + rollout(w, &rollout(w, h0, 2), 3).sum()
+}
+
+#[jacobian(x)]
+fn squashed(x: &Vector3<f64>) -> Vector3<f64> {
+    x.map(logistic) * squared_sum(x)
+}
+
+/// The generic helper from an `f32` loss.
+#[grad(w)]
+fn huber_loss_f32(w: &DVector<f32>, x: &DMatrix<f32>, y: &DVector<f32>) -> f32 {
+    let r = x * w - y;
+    let mut total = 0.0;
+    for i in 0..r.len() {
+        total += huber(r[i], 0.5);
+    }
+    total
+}
+
+struct Model {
+    x: DMatrix<f64>,
+    y: DVector<f64>,
+}
+
+impl Model {
+    /// A method whose loss calls helpers (its generated method asks for
+    /// them inside its body, where an `impl` block allows no module).
+    #[grad(w)]
+    fn loss(&self, w: &DVector<f64>) -> f64 {
+        let x: &DMatrix<f64> = &self.x;
+        let y: &DVector<f64> = &self.y;
+        let r = x * w - y;
+        let mut total = 0.0;
+        for i in 0..r.len() {
+            total += huber(r[i], 1.0) + logistic(w[i % w.len()]);
+        }
+        total
+    }
+}
+
+/// A helper passed to `map` by name, as the closure it stands for.
+#[grad(x)]
+fn mapped_helper(x: &DVector<f64>) -> f64 {
+    x.map(logistic).sum() + x.map(cube).norm_squared()
+}
+
 /// Any function on constants only is a constant, marked or not.
 fn log_gamma_half(n: usize) -> f64 {
     (0..n).map(|k| (k as f64 + 0.5).ln()).sum()
@@ -140,6 +198,12 @@ fn generic_helper_with_a_branch() {
 }
 
 #[test]
+fn helper_passed_to_map() {
+    let x = dv::<f64>(4, 11);
+    check!(mapped_helper(&x) => mapped_helper_grad[x]);
+}
+
+#[test]
 fn calls_on_constants_are_constants() {
     let x = dv::<f64>(3, 8);
     check!(with_constant_call(&x, 4) => with_constant_call_grad[x]);
@@ -162,4 +226,49 @@ fn hessian_through_helpers_matches_differences() {
     let hv = DMatrix::from_column_slice(9, 1, hv.as_slice());
     let expected = &h * DVector::from_column_slice(v.as_slice());
     assert_close(&hv, &DMatrix::from_column_slice(9, 1, expected.as_slice()), 1e-10, "hvp");
+}
+
+#[test]
+fn helper_with_a_recurrence_hessian() {
+    let (w, h0): (Matrix2<f64>, Vector2<f64>) = (sm(12), sm(13));
+    let (value, g, h) = rollout_loss_hessian(&w, &h0);
+    same_value("rollout", value, rollout_loss(&w, &h0));
+    fd("rollout", |w: &Matrix2<f64>| rollout_loss(w, &h0), &w, &g);
+    let flat = |p: &DVector<f64>| Matrix2::from_column_slice(p.as_slice());
+    let fd_h = fd_hessian(
+        |p| DVector::from_column_slice(rollout_loss_hessian(&flat(p), &h0).1.as_slice()),
+        &DVector::from_column_slice(w.as_slice()),
+    );
+    let h = DMatrix::from_column_slice(4, 4, h.as_slice());
+    assert_close(&h, &fd_h, 1e-6, "Hessian");
+}
+
+#[test]
+fn jacobian_through_helpers() {
+    let x: Vector3<f64> = sm(14);
+    let (value, j) = squashed_jacobian(&x);
+    assert_eq!(value, squashed(&x));
+    let fd = fd_hessian(
+        |p| DVector::from_column_slice(squashed(&Vector3::from_column_slice(p.as_slice())).as_slice()),
+        &DVector::from_column_slice(x.as_slice()),
+    );
+    assert_close(&DMatrix::from_column_slice(3, 3, j.as_slice()), &fd, 1e-7, "Jacobian");
+}
+
+#[test]
+fn generic_helper_from_f32() {
+    let (w, x, y) = (dv::<f32>(3, 15), dm::<f32>(10, 3, 16), dv::<f32>(10, 17));
+    check!(huber_loss_f32(&w, &x, &y) => huber_loss_f32_grad[w]);
+}
+
+#[test]
+fn method_calling_helpers() {
+    let model = Model {
+        x: dm(8, 3, 18),
+        y: dv(8, 19),
+    };
+    let w = dv::<f64>(3, 20);
+    let (value, g) = model.loss_grad(&w);
+    same_value("method", value, model.loss(&w));
+    fd("method", |w: &DVector<f64>| model.loss(w), &w, &g);
 }

@@ -37,6 +37,14 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
         return quote!(#func #err);
     }
     let name = &func.sig.ident;
+    if crate::parse::RUNTIME_FUNCTIONS.contains(&name.to_string().as_str()) {
+        let err = syn::Error::new_spanned(
+            name,
+            format!("`{name}` is the name of `matgrad::{name}`, which a #[grad] body calls by that name: give this helper another name"),
+        )
+        .to_compile_error();
+        return quote!(#func #err);
+    }
     quote! {
         #func
         #[doc(hidden)]

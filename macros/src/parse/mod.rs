@@ -105,7 +105,7 @@ const SCALAR_FUNCTIONS: Methods = &[
 ];
 
 /// Functions of the runtime the body may call (with or without `matgrad::`).
-const RUNTIME_FUNCTIONS: &[&str] = &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
+pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
@@ -854,16 +854,23 @@ impl BodyParser<'_> {
     /// `a.map(|v| f(v))`, with `f` a scalar expression of `v` and literals.
     fn map(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
         let receiver = self.expr(&m.receiver);
-        let closure = match (m.args.first(), m.args.len()) {
-            (Some(Expr::Closure(c)), 1) if c.inputs.len() == 1 => c,
-            (Some(Expr::Path(f)), 1) => return self.map_function(m, receiver, f),
-            _ => {
-                return self.error(
-                    &m.args,
-                    "`map` needs one closure of one parameter, as in `.map(|v| v.exp())`",
-                )
-            }
-        };
+        match (m.args.first(), m.args.len()) {
+            (Some(Expr::Closure(c)), 1) if c.inputs.len() == 1 => self.map_closure(m, receiver, c),
+            (Some(Expr::Path(f)), 1) => self.map_function(m, receiver, f),
+            _ => self.error(
+                &m.args,
+                "`map` needs one closure of one parameter, as in `.map(|v| v.exp())`",
+            ),
+        }
+    }
+
+    /// `a.map(|v| f(v))` once the receiver is read.
+    fn map_closure(
+        &mut self,
+        m: &ExprMethodCall,
+        receiver: Result<Id, ()>,
+        closure: &syn::ExprClosure,
+    ) -> Result<Id, ()> {
         let param = match &closure.inputs[0] {
             Pat::Type(t) => &*t.pat,
             p => p,
@@ -925,7 +932,9 @@ impl BodyParser<'_> {
         let Some((_, _, op)) =
             method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last))
         else {
-            return self.error(f, "`map` takes a closure, as in `.map(|v| v.exp())`, a scalar method of one argument, as in `.map(f64::ln_1p)`, or one of `matgrad::sigmoid`, `matgrad::softplus`, `matgrad::relu`");
+            // Any other function, a helper's included, is the closure it stands for.
+            let closure: syn::ExprClosure = syn::parse_quote!(|__matgrad_v| #f(__matgrad_v));
+            return self.map_closure(m, receiver, &closure);
         };
         let receiver = receiver?;
         let v = self.g.build(LambdaParam, &[]);
