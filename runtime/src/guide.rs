@@ -347,6 +347,69 @@
 //! both in full and checks their shape: one loop and no `Vec` for the sum;
 //! two loops, one `Vec`, the second loop reversed, for the recurrence.
 //!
+//! # Helper functions
+//!
+//! A loss may call functions marked [`#[differentiable]`](crate::differentiable):
+//!
+//! ```
+//! use matgrad::nalgebra::{DMatrix, DVector};
+//! use matgrad::{differentiable, grad};
+//!
+//! #[differentiable]
+//! fn logistic(z: f64) -> f64 {
+//!     1.0 / (1.0 + (-z).exp())
+//! }
+//!
+//! #[grad(w)]
+//! fn log_likelihood(w: &DVector<f64>, x: &DMatrix<f64>, y: &[f64]) -> f64 {
+//!     let mut total = 0.0;
+//!     for i in 0..x.nrows() {
+//!         let p = logistic(x.row(i).transpose().dot(w));
+//!         total += y[i] * p.ln() + (1.0 - y[i]) * (1.0 - p).ln();
+//!     }
+//!     total
+//! }
+//!
+//! let x = DMatrix::from_row_slice(2, 2, &[1.0, 0.5, -0.3, 2.0]);
+//! let w = DVector::from_vec(vec![0.2, -0.1]);
+//! let (value, dw) = log_likelihood_grad(&w, &x, &[1.0, 0.0]);
+//! assert_eq!(value, log_likelihood(&w, &x, &[1.0, 0.0]));
+//! matgrad::check_gradient(|w| log_likelihood(w, &x, &[1.0, 0.0]), &w, &dw).assert_within(1e-6);
+//! ```
+//!
+//! **How.** A procedural macro sees only the item it is attached to, so the
+//! helper's tokens travel to the loss. `#[differentiable] fn logistic` keeps
+//! `logistic` as written and adds a hidden module of the same name (modules
+//! and functions live in different namespaces, so `use m::logistic;` and the
+//! path `m::logistic` reach both) holding a `macro_rules!` that hands the
+//! helper's tokens to whatever invokes it. When `#[grad]` meets a call of a
+//! function it has no rule for and an argument depends on a differentiated
+//! parameter, it writes each generated function with its full signature and,
+//! as its body, an invocation of `logistic::body!` with itself as the
+//! continuation; the continuation is `#[grad]` again, which now knows the
+//! helper's body and reads it inline at the call, as if the loss had been
+//! written with it. A loss calling several helpers (or helpers calling
+//! helpers) takes one such step per helper. A function that is not marked has
+//! no hidden module: the invocation then reaches a fallback, shadowed by the
+//! helper's module when there is one, that reports the call.
+//!
+//! **Why inline, not a pullback per helper.** The other design generates,
+//! beside each helper, a function returning its value and a closure that maps
+//! an output adjoint to input adjoints (a vector–Jacobian product), and calls
+//! it from the loss's gradient. Reading the body inline instead means that a
+//! helper is differentiated with everything around it: one graph, one
+//! simplification and one memory plan, so the value the helper computes is
+//! shared with the gradient, nothing is recomputed, a scalar helper inside a
+//! loop costs what its arithmetic costs, and second derivatives (`#[hessian]`,
+//! `_hvp`) need no further generated function per helper. The price: the
+//! expansion repeats once per helper, a helper's body must be in the body
+//! language, and the generated function's documentation cannot show the
+//! derived formula (its signature is written before the helpers are read).
+//!
+//! **Constants.** A call whose arguments depend on no differentiated
+//! parameter is not looked up: it is a constant, called as written, and the
+//! function need not be marked (`ln_gamma(alpha)` on data, `n_choose_k(n, k)`).
+//!
 //! # Reading the generated formula
 //!
 //! The doc comment of `<name>_grad` states each gradient in this notation:

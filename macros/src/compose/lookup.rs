@@ -20,15 +20,7 @@ use super::key_tokens;
 /// The block that asks for `cont.pending`'s body and, through it, becomes
 /// the generated function's body.
 pub fn ask(cont: &Continuation) -> TokenStream {
-    let key = &cont.pending;
-    // (From the module, not the block's scope: in a block, a bare name might
-    // also be a crate's, which keeps the lookup from deciding.)
-    let relative = !["::", "crate::", "super::"].iter().any(|p| key.starts_with(p));
-    let path = if relative {
-        key_tokens(&format!("self::{key}"))
-    } else {
-        key_tokens(key)
-    };
+    let path = key_tokens(&cont.pending);
     let continuation = cont.to_tokens();
     quote! {{
         mod __matgrad_fallback {
@@ -46,7 +38,9 @@ pub fn ask(cont: &Continuation) -> TokenStream {
         {
             #[allow(unused_imports)]
             use #path as __matgrad_h;
-            __matgrad_h::body! { #continuation }
+            // (In a block of its own, so that what the invocation expands to
+            // cannot be where `path` is found: the import stays decidable.)
+            { __matgrad_h::body! { #continuation } }
         }
     }}
 }
