@@ -270,7 +270,7 @@ fn random_decls(rng: &mut Rng) -> (usize, usize, Vec<String>) {
 
 impl Fixture {
     /// The function with this signature and `body`.
-    fn function(&self, body: &str) -> String {
+    pub(crate) fn function(&self, body: &str) -> String {
         let generics = if self.generic {
             "<T: RealField + Copy>"
         } else {
@@ -324,7 +324,7 @@ impl Fixture {
         }
     }
 
-    fn style(&self) -> Style {
+    pub(crate) fn style(&self) -> Style {
         Style {
             generic: self.generic,
         }
@@ -723,7 +723,7 @@ fn node(k: K, args: Vec<E>, sh: Sh) -> E {
 
 /// How a body is written: with the scalar `f64` or the type parameter `T`.
 #[derive(Clone, Copy, Debug)]
-struct Style {
+pub(crate) struct Style {
     generic: bool,
 }
 
@@ -1003,7 +1003,7 @@ impl E {
 /// (declared `let mut`), and a scalar tail, after (in a method) the typed
 /// `let`s that bind fields to their parameters' names.
 #[derive(Clone, Debug)]
-struct Program {
+pub(crate) struct Program {
     lets: Vec<(E, bool)>,
     tail: E,
     /// `let b: &DMatrix<f64> = &self.b;` for parameter `b`, written only if
@@ -1016,7 +1016,7 @@ struct Program {
 
 impl Program {
     /// The body's source; `typed` lets get a type annotation.
-    fn render(&self, st: Style) -> String {
+    pub(crate) fn render(&self, st: Style) -> String {
         let mut out = String::new();
         for (i, stmt) in &self.prelude {
             if self.uses_param(*i) {
@@ -2423,7 +2423,7 @@ fn same_kron(x: E, y: E) -> E {
 /// The fixture and program of case `seed`. The body is drawn first, as for
 /// a function of `f64`; the variant (generic, method) is drawn from a
 /// separate stream and only changes how the body is written.
-fn generate(seed: u64) -> (Fixture, Program) {
+pub(crate) fn generate(seed: u64) -> (Fixture, Program) {
     let mut rng = Rng::new(seed);
     let (n, m, decls) = random_decls(&mut rng);
     let mut gen = Gen {

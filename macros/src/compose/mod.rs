@@ -19,6 +19,8 @@
 
 pub mod carry;
 pub mod lookup;
+#[cfg(test)]
+mod tests;
 
 use proc_macro2::TokenStream;
 use syn::ItemFn;

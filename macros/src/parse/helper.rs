@@ -21,7 +21,10 @@ pub(super) struct Inlined {
 }
 
 impl BodyParser<'_> {
-    /// `f(a, b)` for a function matgrad has no rule for.
+    /// `f(a, b)` for a function matgrad has no rule for: a helper's body read
+    /// inline; an unmarked function on constants, a constant; an unmarked
+    /// function of a differentiated value, an error. Which of them it is,
+    /// the expansion learns by asking for the function's body.
     pub(super) fn function_call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
         let hint = self.declared_call.take();
         let path = match &*c.func {
@@ -41,22 +44,23 @@ impl BodyParser<'_> {
         let args: Vec<Id> = args.into_iter().collect::<Result<_, _>>()?;
         let key = self.callee_key(path)?;
         let shown = crate::errors::show(path);
+        if let Some(helper) = self.calls.find(&key).cloned() {
+            return self.inline(c, helper, &args);
+        }
+        if !self.calls.unmarked.contains(&key) {
+            // Marked or not, the next step of the expansion will know.
+            self.calls.missing.push(Missing { key });
+            return Err(());
+        }
         if !args.iter().any(|&a| self.is_active(a)) {
             return self.constant_call(c, &key, args, hint);
         }
-        if self.calls.unmarked.contains(&key) {
-            return self.error(
-                &c.func,
-                format!(
-                    "`{shown}` is called with a value matgrad differentiates, so matgrad needs its body: mark `{shown}` with `#[matgrad::differentiable]` (its body may use what a #[grad] body uses)"
-                ),
-            );
-        }
-        let Some(helper) = self.calls.find(&key).cloned() else {
-            self.calls.missing.push(Missing { key });
-            return Err(());
-        };
-        self.inline(c, helper, &args)
+        self.error(
+            &c.func,
+            format!(
+                "`{shown}` is called with a value matgrad differentiates, so matgrad needs its body: mark `{shown}` with `#[matgrad::differentiable]` (its body may use what a #[grad] body uses)"
+            ),
+        )
     }
 
     /// The key of a call's path: from the calling function's module. A
