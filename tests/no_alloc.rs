@@ -225,3 +225,18 @@ fn fixed_size_recurrence_allocates_once_per_loop() {
     );
     assert!(few <= 1, "{few} allocations for one loop");
 }
+
+/// A `map` closure capturing a differentiated scalar and a `zip_map` (loops
+/// over the entries): fixed sizes stay on the stack.
+#[grad(x, beta)]
+fn captured_map(x: &Matrix3<f64>, beta: f64) -> f64 {
+    x.map(|v| (v * beta).tanh()).sum() + x.zip_map(x, |p, q| p * q).sum()
+}
+
+#[test]
+fn capturing_closure_on_a_fixed_size_matrix() {
+    let x: Matrix3<f64> = filled(1.0);
+    let n = allocations(|| captured_map_grad(black_box(&x), black_box(0.5)));
+    assert_eq!(n, 0);
+    same_value(captured_map_grad(&x, 0.5).0, captured_map(&x, 0.5));
+}

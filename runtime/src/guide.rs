@@ -450,9 +450,9 @@
 //!   data's elements*: index slices, `Vec`s and arrays of numbers or
 //!   fixed-size matrices only; *`as Real` is not supported*: cast to `f64`,
 //!   `f32` or an integer type by name.
-//! - *the closure passed to `map` may use only its parameter*: captures would
-//!   be differentiated silently wrong if treated as constants, so they are
-//!   refused.
+//! - *`…` is called with a value matgrad differentiates*: mark the function
+//!   `#[matgrad::differentiable]` (see [Helper functions](#helper-functions));
+//!   a call on constants only needs no mark.
 //! - *cannot tell whether `self.x` is a scalar or a matrix*: bind the field
 //!   with its type first (`let lambda: f64 = self.lambda;`). A field takes its
 //!   shape from where it is first read: beside the other operand of `+` or

@@ -14,6 +14,7 @@ use crate::shape::Shape;
 use crate::signature::ParamSig;
 
 mod access;
+mod closure;
 mod control;
 mod helper;
 mod scalar;
@@ -105,7 +106,8 @@ const SCALAR_FUNCTIONS: Methods = &[
 ];
 
 /// Functions of the runtime the body may call (with or without `matgrad::`).
-pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
+pub(crate) const RUNTIME_FUNCTIONS: &[&str] =
+    &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
@@ -131,9 +133,6 @@ struct BodyParser<'a> {
     g: &'a mut Graph,
     errors: &'a mut Errors,
     scope: Vec<(String, Binding)>,
-    /// Inside a `map` closure: the names of the enclosing scope, for the error
-    /// when the closure uses one of them.
-    outer: Option<Vec<(String, Binding)>>,
     needs_tail: bool,
     /// What the context says about the shape of the field about to be read.
     hint: Option<Hint>,
@@ -219,7 +218,6 @@ pub fn body(
         g,
         errors,
         scope,
-        outer: None,
         needs_tail,
         hint: None,
         constants: Vec::new(),
@@ -380,20 +378,7 @@ impl BodyParser<'_> {
                 ident,
                 format!("matgrad cannot compute with `{name}`: {why}"),
             ),
-            None => {
-                let outer = self
-                    .outer
-                    .as_ref()
-                    .is_some_and(|o| o.iter().any(|(n, _)| *n == name));
-                if outer {
-                    self.error(
-                        ident,
-                        format!("the closure passed to `map` may use only its parameter and literals, not `{name}`"),
-                    )
-                } else {
-                    self.error(ident, format!("cannot find `{name}` in this #[grad] body"))
-                }
-            }
+            None => self.error(ident, format!("cannot find `{name}` in this #[grad] body")),
         }
     }
 
@@ -605,6 +590,7 @@ impl BodyParser<'_> {
             }
             "clone" | "clone_owned" if m.args.is_empty() => return self.expr(&m.receiver),
             "map" => return self.map(m),
+            "zip_map" => return self.zip_map(m),
             "nrows" | "ncols" | "len" if m.args.is_empty() => return self.size(m),
             "diagonal" if m.args.is_empty() => {
                 let x = self.expr(&m.receiver)?;
@@ -871,6 +857,9 @@ impl BodyParser<'_> {
         receiver: Result<Id, ()>,
         closure: &syn::ExprClosure,
     ) -> Result<Id, ()> {
+        if self.captures(closure) {
+            return self.entrywise_loop(m, &[receiver?], closure);
+        }
         let param = match &closure.inputs[0] {
             Pat::Type(t) => &*t.pat,
             p => p,
@@ -882,14 +871,13 @@ impl BodyParser<'_> {
             );
         };
         let v = self.g.build(LambdaParam, &[]);
+        // (A closure reading nothing from around it: see `captures`.)
         let outer = std::mem::replace(
             &mut self.scope,
             vec![(param.ident.to_string(), Binding::Node(v))],
         );
-        let saved_outer = self.outer.replace(outer);
         let body = self.expr(&closure.body);
-        self.scope = self.outer.take().unwrap_or_default();
-        self.outer = saved_outer;
+        self.scope = outer;
         let (receiver, body) = (receiver?, body?);
         if !self.g.shape(body).is_scalar() {
             return self.error(

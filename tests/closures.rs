@@ -1,0 +1,100 @@
+//! `map` closures that read values from around them, and `zip_map`: the
+//! captured values (data or differentiated, scalars or entries) get their
+//! gradients too. Value, gradient and Hessian-vector product against finite
+//! differences; fixed and dynamic sizes, `f64` and `f32`.
+
+#![allow(dead_code)]
+
+#[macro_use]
+mod common;
+
+use common::*;
+use matgrad::nalgebra::{DMatrix, DVector, Matrix3, RealField, Vector4};
+use matgrad::{grad, hessian};
+
+/// A softmax shifted by its maximum, as people write it.
+#[grad(z)]
+fn log_softmax_at(z: &DVector<f64>, target: usize) -> f64 {
+    let m = z.max();
+    let e = z.map(|v| (v - m).exp());
+    z[target] - m - e.sum().ln()
+}
+
+/// A differentiated scalar and a matrix entry captured.
+#[grad(x, beta)]
+fn scaled_exp(x: &Matrix3<f64>, beta: f64) -> f64 {
+    let corner = x[(2, 2)];
+    x.map(|v| (v * beta).exp() * corner).sum() + beta * beta
+}
+
+/// Generic over the scalar, data captured.
+#[grad(w)]
+fn weighted<T: RealField + Copy>(w: &DVector<T>, scale: T, shift: T) -> T {
+    w.map(|v| (v * scale + shift).tanh()).norm_squared()
+}
+
+#[grad(a, b)]
+fn zipped(a: &DMatrix<f64>, b: &DMatrix<f64>, s: f64) -> f64 {
+    a.zip_map(b, |p, q| p * q.sin() + s * p * p).sum()
+}
+
+#[grad(a)]
+fn zipped_fixed(a: &Vector4<f32>, b: &Vector4<f32>) -> f32 {
+    a.zip_map(b, |p, q| (p - q).powi(2)).sum()
+}
+
+#[hessian(x)]
+fn capture_hessian(x: &DVector<f64>) -> f64 {
+    let s = x.norm_squared();
+    x.map(|v| (v * s).sin()).sum()
+}
+
+#[test]
+fn softmax_with_a_shift() {
+    let z = dv::<f64>(5, 1) * 3.0;
+    check!(log_softmax_at(&z, 3) => log_softmax_at_grad[z]);
+}
+
+#[test]
+fn captured_scalar_and_entry() {
+    let (x, beta): (Matrix3<f64>, f64) = (sm(2), 0.7);
+    check!(scaled_exp(&x, beta) => scaled_exp_grad[x, beta]);
+}
+
+#[test]
+fn generic_with_captured_data() {
+    let w = dv::<f64>(4, 3);
+    check!(weighted(&w, 0.8, -0.2) => weighted_grad[w]);
+    let w = dv::<f32>(4, 3);
+    check!(weighted(&w, 0.8f32, -0.2f32) => weighted_grad[w]);
+}
+
+#[test]
+fn zip_map_of_two_differentiated() {
+    let (a, b) = (dm::<f64>(3, 4, 4), dm::<f64>(3, 4, 5));
+    check!(zipped(&a, &b, 0.3) => zipped_grad[a, b]);
+}
+
+#[test]
+fn zip_map_fixed_f32() {
+    let (a, b): (Vector4<f32>, Vector4<f32>) = (sm(6), sm(7));
+    check!(zipped_fixed(&a, &b) => zipped_fixed_grad[a]);
+}
+
+#[test]
+fn hessian_through_a_capture() {
+    let x = dv::<f64>(4, 8);
+    let (_, _, h) = capture_hessian_hessian(&x);
+    let fd = fd_hessian(|p| capture_hessian_hessian(p).1, &x);
+    assert_close(&h, &fd, 1e-6, "Hessian");
+    let v = dv::<f64>(4, 9);
+    let (_, _, hv) = capture_hessian_hvp(&x, &v);
+    let hv = DMatrix::from_column_slice(4, 1, hv.as_slice());
+    let expected = &h * &v;
+    assert_close(
+        &hv,
+        &DMatrix::from_column_slice(4, 1, expected.as_slice()),
+        1e-10,
+        "hvp",
+    );
+}
