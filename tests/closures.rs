@@ -98,3 +98,53 @@ fn hessian_through_a_capture() {
         "hvp",
     );
 }
+
+/// A capturing closure inside sum loops and a nested loop (the reverse loop of
+/// the closure's entries adds into the accumulators of the loops around it).
+#[grad(y, t)]
+fn captured_in_loops(a: &DMatrix<f64>, q: &DMatrix<f64>, y: &DMatrix<f64>, t: f64) -> f64 {
+    let mut w0 = 0.5;
+    for (_, &e) in a.iter().enumerate() {
+        let mut u0 = 0.0;
+        for i in 1..=4 {
+            u0 -= (q - y).map(|v| (v * t * e).sin()).norm() * i as f64;
+        }
+        w0 += u0;
+    }
+    w0
+}
+
+#[grad(y, t)]
+fn captured_in_a_recurrence(y: &Vector4<f64>, t: f64) -> f64 {
+    let mut h = *y;
+    for _ in 0..5 {
+        h = h.map(|v| (v * t).tanh()) + y * 0.5;
+    }
+    h.norm_squared()
+}
+
+#[grad(y, t)]
+fn captured_in_a_dynamic_recurrence(y: &DVector<f64>, t: f64) -> f64 {
+    let mut h = y.clone();
+    for _ in 0..5 {
+        h = h.map(|v| (v * t).tanh()) + y * 0.5;
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn captures_inside_loops() {
+    for seed in 0..10 {
+        let (a, q, y) = (
+            dm::<f64>(2, 3, 10 + seed),
+            dm::<f64>(3, 2, 20 + seed),
+            dm::<f64>(3, 2, 30 + seed),
+        );
+        let t = 0.3 + 0.1 * seed as f64;
+        check!(captured_in_loops(&a, &q, &y, t) => captured_in_loops_grad[y, t]);
+        let y: Vector4<f64> = sm(40 + seed);
+        check!(captured_in_a_recurrence(&y, t) => captured_in_a_recurrence_grad[y, t]);
+        let y = dv::<f64>(6, 50 + seed);
+        check!(captured_in_a_dynamic_recurrence(&y, t) => captured_in_a_dynamic_recurrence_grad[y, t]);
+    }
+}

@@ -2960,9 +2960,10 @@ impl Reference {
                     };
                     let v = v.ident.to_string();
                     a.map(|entry| {
-                        let mut inner = Reference {
-                            scope: vec![(v.clone(), S(entry))],
-                        };
+                        // (The closure may read names from around it.)
+                        let mut scope = self.scope.clone();
+                        scope.push((v.clone(), S(entry)));
+                        let mut inner = Reference { scope };
                         inner.expr(&c.body).scalar()
                     })
                 }

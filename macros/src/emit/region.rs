@@ -147,7 +147,11 @@ impl EmitCx<'_> {
             let readers: Vec<Id> = (need.iter().copied())
                 .filter(|&r| self.graph.node(r).args.contains(&cin))
                 .collect();
-            if let (Update::Assign(_), [reader]) = (update, readers.as_slice()) {
+            // (An update in place reading it, `c += 0.5 h`, reads it too.)
+            let read_by_update = roots.contains(&cin);
+            if let (Update::Assign(_), [reader], false) =
+                (update, readers.as_slice(), read_by_update)
+            {
                 if let Op::Loop(inner) = self.graph.op(*reader) {
                     let args = &self.graph.node(*reader).args;
                     if inner.inits().any(|a| args[a] == cin)
@@ -165,8 +169,11 @@ impl EmitCx<'_> {
         self.plan = saved;
         self.movable = saved_movable;
 
-        // Every right-hand side is read before any carried local changes.
-        let (mut read, mut write) = (TokenStream::new(), TokenStream::new());
+        // Every right-hand side is read before any carried local changes, and
+        // the changes in place (which may borrow the old value of another
+        // carried local) come before the assignments.
+        let (mut read, mut write, mut assign) =
+            (TokenStream::new(), TokenStream::new(), TokenStream::new());
         for (k, update) in updates.iter().enumerate() {
             let c = &carried[k];
             let tmp = ident(format!("__mg_u{}_{k}", id.0));
@@ -220,11 +227,12 @@ impl EmitCx<'_> {
                     let movable = once && self.graph.node(*out).region == l.region;
                     let value = self.owned(*out, movable);
                     read.extend(quote!(let #tmp = #value;));
-                    write.extend(quote!(#c = #tmp;));
+                    assign.extend(quote!(#c = #tmp;));
                 }
             }
         }
         self.forget_since(&known);
+        write.extend(assign);
 
         let results = carried
             .iter()
