@@ -36,6 +36,7 @@ fn log_softmax(z: &Vector3<f64>) -> Vector3<f64> {
 }
 
 /// Mean negative log-likelihood of `labels` (one per column of `x`), plus `λ‖W‖²`.
+#[allow(clippy::needless_range_loop)]
 #[grad(w, b)]
 fn nll(
     w: &Matrix3x4<f64>,
