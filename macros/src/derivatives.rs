@@ -46,7 +46,10 @@ pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
         stubs
     };
-    let (func, errors) = (&read.func, read.errors.to_compile_errors());
+    let (func, errors) = (
+        expand::original(&read.func),
+        read.errors.to_compile_errors(),
+    );
     quote!(#func #generated #errors)
 }
 
@@ -66,7 +69,10 @@ pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
             .collect();
         expand::stub(&read, "jacobian", &[], &outs)
     };
-    let (func, errors) = (&read.func, read.errors.to_compile_errors());
+    let (func, errors) = (
+        expand::original(&read.func),
+        read.errors.to_compile_errors(),
+    );
     quote!(#func #generated #errors)
 }
 
