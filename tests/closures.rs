@@ -104,7 +104,7 @@ fn hessian_through_a_capture() {
 #[grad(y, t)]
 fn captured_in_loops(a: &DMatrix<f64>, q: &DMatrix<f64>, y: &DMatrix<f64>, t: f64) -> f64 {
     let mut w0 = 0.5;
-    for (_, &e) in a.iter().enumerate() {
+    for &e in a.iter() {
         let mut u0 = 0.0;
         for i in 1..=4 {
             u0 -= (q - y).map(|v| (v * t * e).sin()).norm() * i as f64;

@@ -5,8 +5,6 @@
 //! dynamic sizes, `f64` and `f32`; and `#[jacobian]` of a vector-valued
 //! recurrence with a branch.
 
-#![allow(dead_code)]
-
 #[macro_use]
 mod common;
 

@@ -3,9 +3,6 @@
 //! Jacobians against finite differences of the function in both layouts;
 //! fixed and dynamic sizes, `f64` and `f32`.
 
-// Some annotated functions are only called through what they generate.
-#![allow(dead_code)]
-
 #[macro_use]
 mod common;
 

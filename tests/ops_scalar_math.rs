@@ -16,9 +16,6 @@
 //! `shift`, so that it lies in the function's domain; the `map` forms apply
 //! the function to the entries of `a * scale` (entries of `a` in [0.5, 1.5]).
 
-// Some annotated functions are only called through what they generate.
-#![allow(dead_code)]
-
 #[macro_use]
 mod common;
 

@@ -1,5 +1,5 @@
 //! The same cases as the `table` binary, under criterion (statistics, HTML reports in
-//! `target/criterion/`): `cargo bench -p matgrad-bench [-- FILTER]`, e.g. `-- quadform/matgrad`.
+//! `target/criterion/`): `cargo bench -p matgrad-bench --features peers [-- FILTER]`, e.g. `-- quadform/matgrad`.
 //!
 //! Benchmark ids are `CASE/IMPLEMENTATION/SIZE`. Every case is checked against the hand-written
 //! gradient before it is measured.

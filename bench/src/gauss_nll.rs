@@ -7,9 +7,13 @@
 use std::hint::black_box as bb;
 
 use matgrad::grad;
-use matgrad::nalgebra::{DMatrix, DVector, Matrix3, SVector};
+use matgrad::nalgebra::{DMatrix, Matrix3};
+#[cfg(feature = "peers")]
+use matgrad::nalgebra::{DVector, SVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualNum, DualSVec64};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -71,6 +75,7 @@ pub fn gauss_nll3_hand_cholesky(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> (f64,
 }
 
 /// num-dual forward mode, `Σ` flattened (column-major) into the vector of variables.
+#[cfg(feature = "peers")]
 pub fn gauss_nll_num_dual(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
     let n = sigma.nrows();
     let s = s.map(DualDVec64::from_re);
@@ -85,6 +90,7 @@ pub fn gauss_nll_num_dual(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatr
 }
 
 /// num-dual forward mode, `Matrix3`.
+#[cfg(feature = "peers")]
 pub fn gauss_nll3_num_dual(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
     let s = s.map(DualSVec64::<9>::from_re);
     let (f, g) = num_dual::gradient(
@@ -98,6 +104,7 @@ pub fn gauss_nll3_num_dual(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> (f64, Matr
 }
 
 /// ad_trait reverse mode.
+#[cfg(feature = "peers")]
 pub fn gauss_nll_ad_trait(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
     use adt::na34::ComplexField;
     adt::reset_tape();
@@ -108,6 +115,7 @@ pub fn gauss_nll_ad_trait(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatr
 }
 
 /// ad_trait reverse mode, `Matrix3`.
+#[cfg(feature = "peers")]
 pub fn gauss_nll3_ad_trait(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
     use adt::na34::ComplexField;
     adt::reset_tape();
@@ -130,17 +138,19 @@ pub const SIZES: [usize; 2] = [10, 50];
 pub fn cases(sizes: Sizes) -> Vec<Case> {
     let sigma = Matrix3::from_column_slice(data::spd(3, 41).as_slice());
     let s = Matrix3::from_column_slice(data::spd(3, 42).as_slice());
-    let mut cases = vec![Case::new("gauss_nll", "3 (Matrix3)")
+    let case = Case::new("gauss_nll", "3 (Matrix3)")
         .with(Impl::Value, move || gauss_nll3(bb(&sigma), bb(&s)))
         .with(Impl::Hand, move || gauss_nll3_hand(bb(&sigma), bb(&s)))
-        .with(Impl::Matgrad, move || gauss_nll3_grad(bb(&sigma), bb(&s)))
+        .with(Impl::Matgrad, move || gauss_nll3_grad(bb(&sigma), bb(&s)));
+    #[cfg(feature = "peers")]
+    let case = case
         .with(Impl::NumDual, move || {
             gauss_nll3_num_dual(bb(&sigma), bb(&s))
         })
         .with(Impl::AdTrait, move || {
             gauss_nll3_ad_trait(bb(&sigma), bb(&s))
-        })
-        .with(Impl::FiniteDiff, move || gauss_nll3_fd(bb(&sigma), bb(&s)))];
+        });
+    let mut cases = vec![case.with(Impl::FiniteDiff, move || gauss_nll3_fd(bb(&sigma), bb(&s)))];
     match sizes {
         Sizes::Smallest => cases.push(dynamic(4, None)),
         Sizes::All => {
@@ -175,18 +185,21 @@ fn dynamic(n: usize, skip_num_dual: Option<&'static str>) -> Case {
     case = case.with(Impl::Hand, move || gauss_nll_hand(bb(&sigma), bb(&s)));
     let (sigma, s) = args();
     case = case.with(Impl::Matgrad, move || gauss_nll_grad(bb(&sigma), bb(&s)));
-    case = match skip_num_dual {
-        None => {
+    if let Some(why) = skip_num_dual {
+        case = case.skip(Impl::NumDual, why);
+    }
+    #[cfg(feature = "peers")]
+    {
+        if skip_num_dual.is_none() {
             let (sigma, s) = args();
-            case.with(Impl::NumDual, move || {
+            case = case.with(Impl::NumDual, move || {
                 gauss_nll_num_dual(bb(&sigma), bb(&s))
-            })
+            });
         }
-        Some(why) => case.skip(Impl::NumDual, why),
-    };
-    let (sigma, s) = args();
-    case.with(Impl::AdTrait, move || {
-        gauss_nll_ad_trait(bb(&sigma), bb(&s))
-    })
-    .skip(Impl::FiniteDiff, "smallest size only")
+        let (sigma, s) = args();
+        case = case.with(Impl::AdTrait, move || {
+            gauss_nll_ad_trait(bb(&sigma), bb(&s))
+        });
+    }
+    case.skip(Impl::FiniteDiff, "smallest size only")
 }

@@ -44,6 +44,11 @@ impl Impl {
         }
     }
 
+    /// Whether this build has the implementation: the peer AD crates need the `peers` feature.
+    pub fn is_built(self) -> bool {
+        !matches!(self, Impl::NumDual | Impl::AdTrait) || cfg!(feature = "peers")
+    }
+
     /// Largest relative error allowed against the hand-written gradient.
     pub fn tolerance(self) -> f64 {
         match self {

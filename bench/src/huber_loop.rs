@@ -9,8 +9,10 @@ use std::hint::black_box as bb;
 
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector};
+#[cfg(feature = "peers")]
 use num_dual::DualDVec64;
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -123,6 +125,7 @@ pub fn huber_loop_hand(
 }
 
 /// num-dual forward mode, the loops with the branch on the real part.
+#[cfg(feature = "peers")]
 pub fn huber_loop_num_dual(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
@@ -154,6 +157,7 @@ pub fn huber_loop_num_dual(
 }
 
 /// ad_trait reverse mode, the loops with the branch on the value.
+#[cfg(feature = "peers")]
 pub fn huber_loop_ad_trait(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
@@ -221,18 +225,21 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
             case = case.with(Impl::Matgrad, move || {
                 huber_loop_matgrad(bb(&w), bb(&x), bb(&y), bb(delta))
             });
-            if n * d <= 10_000 {
+            #[cfg(feature = "peers")]
+            {
+                if n * d <= 10_000 {
+                    let (w, x, y) = args();
+                    case = case.with(Impl::NumDual, move || {
+                        huber_loop_num_dual(bb(&w), bb(&x), bb(&y), bb(delta))
+                    });
+                } else {
+                    case = case.skip(Impl::NumDual, "one allocating dual per scalar op");
+                }
                 let (w, x, y) = args();
-                case = case.with(Impl::NumDual, move || {
-                    huber_loop_num_dual(bb(&w), bb(&x), bb(&y), bb(delta))
+                case = case.with(Impl::AdTrait, move || {
+                    huber_loop_ad_trait(bb(&w), bb(&x), bb(&y), bb(delta))
                 });
-            } else {
-                case = case.skip(Impl::NumDual, "one allocating dual per scalar op");
             }
-            let (w, x, y) = args();
-            case = case.with(Impl::AdTrait, move || {
-                huber_loop_ad_trait(bb(&w), bb(&x), bb(&y), bb(delta))
-            });
             if i == 0 {
                 let (w, x, y) = args();
                 case = case.with(Impl::FiniteDiff, move || {

@@ -9,8 +9,10 @@
 //!
 //! plus the plain loss (value only). Each case module holds the loss and every implementation
 //! of its gradient; [`harness`] checks them against the hand-written one and times them.
-//! `cargo run --release -p matgrad-bench --bin table` prints the table.
+//! `cargo run --release -p matgrad-bench --features peers --bin table` prints the table; the
+//! peer implementations (3 and 4) are built with the `peers` feature only.
 
+#[cfg(feature = "peers")]
 pub mod adt;
 pub mod data;
 pub mod fd;

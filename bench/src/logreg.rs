@@ -5,8 +5,10 @@ use std::hint::black_box as bb;
 
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualNum};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -43,6 +45,7 @@ pub fn logreg_hand(
 }
 
 /// num-dual forward mode.
+#[cfg(feature = "peers")]
 pub fn logreg_num_dual(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
@@ -63,6 +66,7 @@ pub fn logreg_num_dual(
 }
 
 /// ad_trait reverse mode.
+#[cfg(feature = "peers")]
 pub fn logreg_ad_trait(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
@@ -124,12 +128,14 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
                     logreg_grad(bb(&w), bb(&x), bb(&y), bb(lambda))
                 });
             }
+            #[cfg(feature = "peers")]
             {
                 let (w, x, y) = (w.clone(), x.clone(), y.clone());
                 case = case.with(Impl::NumDual, move || {
                     logreg_num_dual(bb(&w), bb(&x), bb(&y), bb(lambda))
                 });
             }
+            #[cfg(feature = "peers")]
             {
                 let (w, x, y) = (w.clone(), x.clone(), y.clone());
                 case = case.with(Impl::AdTrait, move || {

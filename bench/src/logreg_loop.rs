@@ -6,8 +6,10 @@ use std::hint::black_box as bb;
 
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualNum};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -66,6 +68,7 @@ pub fn logreg_loop_fused(
 }
 
 /// num-dual forward mode, the same loops on dual numbers.
+#[cfg(feature = "peers")]
 pub fn logreg_loop_num_dual(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
@@ -90,6 +93,7 @@ pub fn logreg_loop_num_dual(
 }
 
 /// ad_trait reverse mode, the same loops on `adr`.
+#[cfg(feature = "peers")]
 pub fn logreg_loop_ad_trait(
     w: &DVector<f64>,
     x: &DMatrix<f64>,
@@ -154,18 +158,21 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
             case = case.with(Impl::Matgrad, move || {
                 logreg_loop_grad(bb(&w), bb(&x), bb(&y), bb(lambda))
             });
-            if n * d <= 10_000 {
+            #[cfg(feature = "peers")]
+            {
+                if n * d <= 10_000 {
+                    let (w, x, y) = args();
+                    case = case.with(Impl::NumDual, move || {
+                        logreg_loop_num_dual(bb(&w), bb(&x), bb(&y), bb(lambda))
+                    });
+                } else {
+                    case = case.skip(Impl::NumDual, "one allocating dual per scalar op");
+                }
                 let (w, x, y) = args();
-                case = case.with(Impl::NumDual, move || {
-                    logreg_loop_num_dual(bb(&w), bb(&x), bb(&y), bb(lambda))
+                case = case.with(Impl::AdTrait, move || {
+                    logreg_loop_ad_trait(bb(&w), bb(&x), bb(&y), bb(lambda))
                 });
-            } else {
-                case = case.skip(Impl::NumDual, "one allocating dual per scalar op");
             }
-            let (w, x, y) = args();
-            case = case.with(Impl::AdTrait, move || {
-                logreg_loop_ad_trait(bb(&w), bb(&x), bb(&y), bb(lambda))
-            });
             if i == 0 {
                 let (w, x, y) = args();
                 case = case.with(Impl::FiniteDiff, move || {

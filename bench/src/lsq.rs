@@ -4,8 +4,10 @@ use std::hint::black_box as bb;
 
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector};
+#[cfg(feature = "peers")]
 use num_dual::DualDVec64;
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -30,6 +32,7 @@ pub fn lsq_hand(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> (f64, D
 }
 
 /// num-dual forward mode: one dual number per entry of `w`, carrying a dynamic derivative vector.
+#[cfg(feature = "peers")]
 pub fn lsq_num_dual(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> (f64, DVector<f64>) {
     let x = x.map(DualDVec64::from_re);
     let y = y.map(DualDVec64::from_re);
@@ -37,6 +40,7 @@ pub fn lsq_num_dual(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> (f6
 }
 
 /// ad_trait reverse mode.
+#[cfg(feature = "peers")]
 pub fn lsq_ad_trait(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> (f64, DVector<f64>) {
     adt::reset_tape();
     let wv = adt::dvars(w);
@@ -75,10 +79,12 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
                 let (w, x, y) = (w.clone(), x.clone(), y.clone());
                 case = case.with(Impl::Matgrad, move || lsq_grad(bb(&w), bb(&x), bb(&y)));
             }
+            #[cfg(feature = "peers")]
             {
                 let (w, x, y) = (w.clone(), x.clone(), y.clone());
                 case = case.with(Impl::NumDual, move || lsq_num_dual(bb(&w), bb(&x), bb(&y)));
             }
+            #[cfg(feature = "peers")]
             {
                 let (w, x, y) = (w.clone(), x.clone(), y.clone());
                 case = case.with(Impl::AdTrait, move || lsq_ad_trait(bb(&w), bb(&x), bb(&y)));

@@ -3,9 +3,13 @@
 use std::hint::black_box as bb;
 
 use matgrad::grad;
-use matgrad::nalgebra::{DMatrix, DVector, SMatrix, SVector};
+use matgrad::nalgebra::{DMatrix, SMatrix};
+#[cfg(feature = "peers")]
+use matgrad::nalgebra::{DVector, SVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualSVec64};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -57,6 +61,7 @@ pub fn mf_s_hand(m: &M10x8, u: &U10x3, v: &V8x3) -> (f64, U10x3, V8x3) {
 }
 
 /// num-dual forward mode, `U` and `V` flattened (column-major) into one vector of variables.
+#[cfg(feature = "peers")]
 pub fn mf_num_dual(
     m: &DMatrix<f64>,
     u: &DMatrix<f64>,
@@ -81,6 +86,7 @@ pub fn mf_num_dual(
 }
 
 /// num-dual forward mode, `SMatrix`: 54 derivative directions on the stack.
+#[cfg(feature = "peers")]
 pub fn mf_s_num_dual(m: &M10x8, u: &U10x3, v: &V8x3) -> (f64, U10x3, V8x3) {
     type D = DualSVec64<54>;
     let m = m.map(D::from_re);
@@ -101,6 +107,7 @@ pub fn mf_s_num_dual(m: &M10x8, u: &U10x3, v: &V8x3) -> (f64, U10x3, V8x3) {
 }
 
 /// ad_trait reverse mode.
+#[cfg(feature = "peers")]
 pub fn mf_ad_trait(
     m: &DMatrix<f64>,
     u: &DMatrix<f64>,
@@ -118,6 +125,7 @@ pub fn mf_ad_trait(
 }
 
 /// ad_trait reverse mode, `SMatrix`.
+#[cfg(feature = "peers")]
 pub fn mf_s_ad_trait(m: &M10x8, u: &U10x3, v: &V8x3) -> (f64, U10x3, V8x3) {
     adt::reset_tape();
     let uv = adt::svars(u);
@@ -144,13 +152,15 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
     let m: M10x8 = data::smatrix(1.0, 51);
     let u: U10x3 = data::smatrix(1.0, 52);
     let v: V8x3 = data::smatrix(1.0, 53);
-    let mut cases = vec![Case::new("mf", "10×8 r=3 (SMatrix)")
+    let case = Case::new("mf", "10×8 r=3 (SMatrix)")
         .with(Impl::Value, move || mf_s(bb(&m), bb(&u), bb(&v)))
         .with(Impl::Hand, move || mf_s_hand(bb(&m), bb(&u), bb(&v)))
-        .with(Impl::Matgrad, move || mf_s_grad(bb(&m), bb(&u), bb(&v)))
+        .with(Impl::Matgrad, move || mf_s_grad(bb(&m), bb(&u), bb(&v)));
+    #[cfg(feature = "peers")]
+    let case = case
         .with(Impl::NumDual, move || mf_s_num_dual(bb(&m), bb(&u), bb(&v)))
-        .with(Impl::AdTrait, move || mf_s_ad_trait(bb(&m), bb(&u), bb(&v)))
-        .with(Impl::FiniteDiff, move || mf_s_fd(bb(&m), bb(&u), bb(&v)))];
+        .with(Impl::AdTrait, move || mf_s_ad_trait(bb(&m), bb(&u), bb(&v)));
+    let mut cases = vec![case.with(Impl::FiniteDiff, move || mf_s_fd(bb(&m), bb(&u), bb(&v)))];
     match sizes {
         Sizes::Smallest => cases.push(dynamic((6, 5, 2), None)),
         Sizes::All => cases.push(dynamic(SIZES[0], Some("≈3 s per call"))),
@@ -171,14 +181,17 @@ fn dynamic((mr, nr, r): (usize, usize, usize), skip_num_dual: Option<&'static st
     case = case.with(Impl::Hand, move || mf_hand(bb(&m), bb(&u), bb(&v)));
     let (m, u, v) = args();
     case = case.with(Impl::Matgrad, move || mf_grad(bb(&m), bb(&u), bb(&v)));
-    case = match skip_num_dual {
-        None => {
+    if let Some(why) = skip_num_dual {
+        case = case.skip(Impl::NumDual, why);
+    }
+    #[cfg(feature = "peers")]
+    {
+        if skip_num_dual.is_none() {
             let (m, u, v) = args();
-            case.with(Impl::NumDual, move || mf_num_dual(bb(&m), bb(&u), bb(&v)))
+            case = case.with(Impl::NumDual, move || mf_num_dual(bb(&m), bb(&u), bb(&v)));
         }
-        Some(why) => case.skip(Impl::NumDual, why),
-    };
-    let (m, u, v) = args();
-    case.with(Impl::AdTrait, move || mf_ad_trait(bb(&m), bb(&u), bb(&v)))
-        .skip(Impl::FiniteDiff, "smallest size only")
+        let (m, u, v) = args();
+        case = case.with(Impl::AdTrait, move || mf_ad_trait(bb(&m), bb(&u), bb(&v)));
+    }
+    case.skip(Impl::FiniteDiff, "smallest size only")
 }

@@ -5,8 +5,10 @@ use std::hint::black_box as bb;
 
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector, SMatrix, SVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualNum, DualSVec64};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -64,6 +66,7 @@ pub fn mlp_s_hand(w1: &W1s, w2: &W2s, x: &Xs, y: &Ys) -> (f64, W1s, W2s) {
 }
 
 /// num-dual forward mode, `W₁` and `W₂` flattened (column-major) into one vector of variables.
+#[cfg(feature = "peers")]
 pub fn mlp_num_dual(
     w1: &DMatrix<f64>,
     w2: &DMatrix<f64>,
@@ -91,6 +94,7 @@ pub fn mlp_num_dual(
 }
 
 /// num-dual forward mode, `SMatrix`: 48 derivative directions on the stack.
+#[cfg(feature = "peers")]
 pub fn mlp_s_num_dual(w1: &W1s, w2: &W2s, x: &Xs, y: &Ys) -> (f64, W1s, W2s) {
     type D = DualSVec64<48>;
     let x = x.map(D::from_re);
@@ -113,6 +117,7 @@ pub fn mlp_s_num_dual(w1: &W1s, w2: &W2s, x: &Xs, y: &Ys) -> (f64, W1s, W2s) {
 }
 
 /// ad_trait reverse mode.
+#[cfg(feature = "peers")]
 pub fn mlp_ad_trait(
     w1: &DMatrix<f64>,
     w2: &DMatrix<f64>,
@@ -133,6 +138,7 @@ pub fn mlp_ad_trait(
 }
 
 /// ad_trait reverse mode, `SMatrix`.
+#[cfg(feature = "peers")]
 pub fn mlp_s_ad_trait(w1: &W1s, w2: &W2s, x: &Xs, y: &Ys) -> (f64, W1s, W2s) {
     use adt::na34::ComplexField;
     adt::reset_tape();
@@ -162,23 +168,25 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
     let w2: W2s = data::smatrix(0.5, 62);
     let x: Xs = data::smatrix(1.0, 63);
     let y: Ys = data::smatrix(1.0, 64);
-    let mut cases = vec![Case::new("mlp", "d=4 h=8 o=2 (SMatrix)")
+    let case = Case::new("mlp", "d=4 h=8 o=2 (SMatrix)")
         .with(Impl::Value, move || mlp_s(bb(&w1), bb(&w2), bb(&x), bb(&y)))
         .with(Impl::Hand, move || {
             mlp_s_hand(bb(&w1), bb(&w2), bb(&x), bb(&y))
         })
         .with(Impl::Matgrad, move || {
             mlp_s_grad(bb(&w1), bb(&w2), bb(&x), bb(&y))
-        })
+        });
+    #[cfg(feature = "peers")]
+    let case = case
         .with(Impl::NumDual, move || {
             mlp_s_num_dual(bb(&w1), bb(&w2), bb(&x), bb(&y))
         })
         .with(Impl::AdTrait, move || {
             mlp_s_ad_trait(bb(&w1), bb(&w2), bb(&x), bb(&y))
-        })
-        .with(Impl::FiniteDiff, move || {
-            mlp_s_fd(bb(&w1), bb(&w2), bb(&x), bb(&y))
-        })];
+        });
+    let mut cases = vec![case.with(Impl::FiniteDiff, move || {
+        mlp_s_fd(bb(&w1), bb(&w2), bb(&x), bb(&y))
+    })];
     match sizes {
         Sizes::Smallest => cases.push(dynamic((3, 5, 2), None)),
         Sizes::All => cases.push(dynamic(SIZES[0], Some("≈1 s per call"))),
@@ -205,18 +213,21 @@ fn dynamic((d, h, o): (usize, usize, usize), skip_num_dual: Option<&'static str>
     case = case.with(Impl::Matgrad, move || {
         mlp_grad(bb(&w1), bb(&w2), bb(&x), bb(&y))
     });
-    case = match skip_num_dual {
-        None => {
+    if let Some(why) = skip_num_dual {
+        case = case.skip(Impl::NumDual, why);
+    }
+    #[cfg(feature = "peers")]
+    {
+        if skip_num_dual.is_none() {
             let (w1, w2, x, y) = args();
-            case.with(Impl::NumDual, move || {
+            case = case.with(Impl::NumDual, move || {
                 mlp_num_dual(bb(&w1), bb(&w2), bb(&x), bb(&y))
-            })
+            });
         }
-        Some(why) => case.skip(Impl::NumDual, why),
-    };
-    let (w1, w2, x, y) = args();
-    case.with(Impl::AdTrait, move || {
-        mlp_ad_trait(bb(&w1), bb(&w2), bb(&x), bb(&y))
-    })
-    .skip(Impl::FiniteDiff, "smallest size only")
+        let (w1, w2, x, y) = args();
+        case = case.with(Impl::AdTrait, move || {
+            mlp_ad_trait(bb(&w1), bb(&w2), bb(&x), bb(&y))
+        });
+    }
+    case.skip(Impl::FiniteDiff, "smallest size only")
 }

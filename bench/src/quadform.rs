@@ -3,9 +3,13 @@
 use std::hint::black_box as bb;
 
 use matgrad::grad;
-use matgrad::nalgebra::{DMatrix, DVector, Matrix3, SVector};
+use matgrad::nalgebra::{DMatrix, Matrix3};
+#[cfg(feature = "peers")]
+use matgrad::nalgebra::{DVector, SVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualSVec64};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -40,6 +44,7 @@ pub fn quadform3_hand(x: &Matrix3<f64>, a: &Matrix3<f64>) -> (f64, Matrix3<f64>)
 }
 
 /// num-dual forward mode, `X` flattened (column-major) into the vector of variables.
+#[cfg(feature = "peers")]
 pub fn quadform_num_dual(x: &DMatrix<f64>, a: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
     let (n, k) = x.shape();
     let a = a.map(DualDVec64::from_re);
@@ -54,6 +59,7 @@ pub fn quadform_num_dual(x: &DMatrix<f64>, a: &DMatrix<f64>) -> (f64, DMatrix<f6
 }
 
 /// num-dual forward mode, `Matrix3`: nine derivative directions on the stack.
+#[cfg(feature = "peers")]
 pub fn quadform3_num_dual(x: &Matrix3<f64>, a: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
     let a = a.map(DualSVec64::<9>::from_re);
     let (f, g) = num_dual::gradient(
@@ -67,6 +73,7 @@ pub fn quadform3_num_dual(x: &Matrix3<f64>, a: &Matrix3<f64>) -> (f64, Matrix3<f
 }
 
 /// ad_trait reverse mode.
+#[cfg(feature = "peers")]
 pub fn quadform_ad_trait(x: &DMatrix<f64>, a: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
     adt::reset_tape();
     let xv = adt::dvars(x);
@@ -75,6 +82,7 @@ pub fn quadform_ad_trait(x: &DMatrix<f64>, a: &DMatrix<f64>) -> (f64, DMatrix<f6
 }
 
 /// ad_trait reverse mode, `Matrix3`.
+#[cfg(feature = "peers")]
 pub fn quadform3_ad_trait(x: &Matrix3<f64>, a: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
     adt::reset_tape();
     let xv = adt::svars(x);
@@ -95,13 +103,15 @@ pub const SIZES: [usize; 2] = [10, 100];
 pub fn cases(sizes: Sizes) -> Vec<Case> {
     let x: Matrix3<f64> = data::smatrix(1.0, 31);
     let a: Matrix3<f64> = data::smatrix(1.0, 32);
-    let mut cases = vec![Case::new("quadform", "3 (Matrix3)")
+    let case = Case::new("quadform", "3 (Matrix3)")
         .with(Impl::Value, move || quadform3(bb(&x), bb(&a)))
         .with(Impl::Hand, move || quadform3_hand(bb(&x), bb(&a)))
-        .with(Impl::Matgrad, move || quadform3_grad(bb(&x), bb(&a)))
+        .with(Impl::Matgrad, move || quadform3_grad(bb(&x), bb(&a)));
+    #[cfg(feature = "peers")]
+    let case = case
         .with(Impl::NumDual, move || quadform3_num_dual(bb(&x), bb(&a)))
-        .with(Impl::AdTrait, move || quadform3_ad_trait(bb(&x), bb(&a)))
-        .with(Impl::FiniteDiff, move || quadform3_fd(bb(&x), bb(&a)))];
+        .with(Impl::AdTrait, move || quadform3_ad_trait(bb(&x), bb(&a)));
+    let mut cases = vec![case.with(Impl::FiniteDiff, move || quadform3_fd(bb(&x), bb(&a)))];
     match sizes {
         Sizes::Smallest => cases.push(dynamic(4, None)),
         Sizes::All => {
@@ -124,14 +134,17 @@ fn dynamic(n: usize, skip_num_dual: Option<&'static str>) -> Case {
     case = case.with(Impl::Hand, move || quadform_hand(bb(&x), bb(&a)));
     let (x, a) = args();
     case = case.with(Impl::Matgrad, move || quadform_grad(bb(&x), bb(&a)));
-    case = match skip_num_dual {
-        None => {
+    if let Some(why) = skip_num_dual {
+        case = case.skip(Impl::NumDual, why);
+    }
+    #[cfg(feature = "peers")]
+    {
+        if skip_num_dual.is_none() {
             let (x, a) = args();
-            case.with(Impl::NumDual, move || quadform_num_dual(bb(&x), bb(&a)))
+            case = case.with(Impl::NumDual, move || quadform_num_dual(bb(&x), bb(&a)));
         }
-        Some(why) => case.skip(Impl::NumDual, why),
-    };
-    let (x, a) = args();
-    case.with(Impl::AdTrait, move || quadform_ad_trait(bb(&x), bb(&a)))
-        .skip(Impl::FiniteDiff, "smallest size only")
+        let (x, a) = args();
+        case = case.with(Impl::AdTrait, move || quadform_ad_trait(bb(&x), bb(&a)));
+    }
+    case.skip(Impl::FiniteDiff, "smallest size only")
 }

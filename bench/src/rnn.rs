@@ -12,8 +12,10 @@ use std::hint::black_box as bb;
 
 use matgrad::grad;
 use matgrad::nalgebra::{Const, DMatrix, DVector, Dyn, OMatrix, SMatrix, SVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualNum, DualSVec64};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::harness::{Case, Impl, Sizes};
@@ -167,6 +169,7 @@ pub fn rnn_hand_ger(
 }
 
 /// num-dual forward mode on the stack: the 104 entries of `W`, `U`, `h₀` as `DualSVec64<104>`.
+#[cfg(feature = "peers")]
 pub fn rnn_s_num_dual(w: &Ws, u: &Us, h0: &Hs, xs: &[Xs]) -> (f64, Ws, Us, Hs) {
     type D = DualSVec64<104>;
     let v = SVector::<f64, 104>::from_iterator(w.iter().chain(u.iter()).chain(h0.iter()).copied());
@@ -193,6 +196,7 @@ pub fn rnn_s_num_dual(w: &Ws, u: &Us, h0: &Hs, xs: &[Xs]) -> (f64, Ws, Us, Hs) {
 }
 
 /// num-dual forward mode with `DMatrix`: every entry of `W`, `U`, `h₀` one direction.
+#[cfg(feature = "peers")]
 pub fn rnn_num_dual(
     w: &DMatrix<f64>,
     u: &Ud,
@@ -231,6 +235,7 @@ pub fn rnn_num_dual(
 }
 
 /// ad_trait reverse mode, `SMatrix`.
+#[cfg(feature = "peers")]
 pub fn rnn_s_ad_trait(w: &Ws, u: &Us, h0: &Hs, xs: &[Xs]) -> (f64, Ws, Us, Hs) {
     use adt::na34::ComplexField;
     adt::reset_tape();
@@ -249,6 +254,7 @@ pub fn rnn_s_ad_trait(w: &Ws, u: &Us, h0: &Hs, xs: &[Xs]) -> (f64, Ws, Us, Hs) {
 }
 
 /// ad_trait reverse mode, `DMatrix`.
+#[cfg(feature = "peers")]
 pub fn rnn_ad_trait(
     w: &DMatrix<f64>,
     u: &Ud,
@@ -305,14 +311,17 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
     case = case.with(Impl::Matgrad, move || {
         rnn_s_grad(bb(&w), bb(&u), bb(&h0), bb(&xs))
     });
-    let (w, u, h0, xs) = args();
-    case = case.with(Impl::NumDual, move || {
-        rnn_s_num_dual(bb(&w), bb(&u), bb(&h0), bb(&xs))
-    });
-    let (w, u, h0, xs) = args();
-    case = case.with(Impl::AdTrait, move || {
-        rnn_s_ad_trait(bb(&w), bb(&u), bb(&h0), bb(&xs))
-    });
+    #[cfg(feature = "peers")]
+    {
+        let (w, u, h0, xs) = args();
+        case = case.with(Impl::NumDual, move || {
+            rnn_s_num_dual(bb(&w), bb(&u), bb(&h0), bb(&xs))
+        });
+        let (w, u, h0, xs) = args();
+        case = case.with(Impl::AdTrait, move || {
+            rnn_s_ad_trait(bb(&w), bb(&u), bb(&h0), bb(&xs))
+        });
+    }
     let (w, u, h0, xs) = args();
     case = case.with(Impl::FiniteDiff, move || {
         rnn_s_fd(bb(&w), bb(&u), bb(&h0), bb(&xs))
@@ -346,20 +355,23 @@ fn dynamic(n: usize, steps: usize, skip_num_dual: Option<&'static str>) -> Case 
     case = case.with(Impl::Matgrad, move || {
         rnn_grad(bb(&w), bb(&u), bb(&h0), bb(&xs))
     });
-    case = match skip_num_dual {
-        None => {
+    if let Some(why) = skip_num_dual {
+        case = case.skip(Impl::NumDual, why);
+    }
+    #[cfg(feature = "peers")]
+    {
+        if skip_num_dual.is_none() {
             let (w, u, h0, xs) = args();
-            case.with(Impl::NumDual, move || {
+            case = case.with(Impl::NumDual, move || {
                 rnn_num_dual(bb(&w), bb(&u), bb(&h0), bb(&xs))
-            })
+            });
         }
-        Some(why) => case.skip(Impl::NumDual, why),
-    };
-    let (w, u, h0, xs) = args();
-    case.with(Impl::AdTrait, move || {
-        rnn_ad_trait(bb(&w), bb(&u), bb(&h0), bb(&xs))
-    })
-    .skip(Impl::FiniteDiff, "smallest size only")
+        let (w, u, h0, xs) = args();
+        case = case.with(Impl::AdTrait, move || {
+            rnn_ad_trait(bb(&w), bb(&u), bb(&h0), bb(&xs))
+        });
+    }
+    case.skip(Impl::FiniteDiff, "smallest size only")
 }
 
 /// The two dynamic hand-written forms agree (the table's check covers the one in use).

@@ -15,7 +15,7 @@ fn every_implementation_matches_the_hand_written_gradient() {
 #[test]
 fn every_case_has_every_implementation_at_its_smallest_size() {
     for case in all_cases(Sizes::Smallest) {
-        for imp in Impl::ALL {
+        for imp in Impl::ALL.into_iter().filter(|imp| imp.is_built()) {
             if imp == Impl::FiniteDiff && !case.skipped.is_empty() {
                 continue; // the extra dynamic instances of the fixed-size cases
             }

@@ -165,7 +165,7 @@ pub fn run(
                     let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, unused_parens, clippy::needless_range_loop)]);
                     generated_fn(&read.func, c.suffix, &c.extra, &c.outputs, attrs, ask(c.suffix))
                 });
-                let func = &read.func;
+                let func = original(&read.func);
                 quote!(#func #(#shells)*)
             }
             Step::Body(target) => ask(&target),
@@ -179,7 +179,7 @@ pub fn run(
     let errors = read.errors.to_compile_errors();
     match step {
         Step::First => {
-            let func = &read.func;
+            let func = original(&read.func);
             quote!(#func #generated #errors)
         }
         Step::Body(target) => {
@@ -261,6 +261,19 @@ fn grad(read: &mut Read) -> TokenStream {
             &stub_grad_types(&read.wrt_names, &read.params),
         ),
     }
+}
+
+/// The annotated function as written, with `#[allow(dead_code)]` put before its own attributes.
+///
+/// The generated companions do not call the original, so a private function reached only through
+/// `<name>_grad` (or `_hessian`, `_hvp`, `_jacobian`) would warn `dead_code` under the user's
+/// `#![deny(warnings)]`. Referring to it from the companions instead would need its path, which
+/// the attribute cannot know for a method without `self` in an `impl` block (`Self::name`) or a
+/// free function (`name`). The allow is on this one item and lint only: an unused companion still
+/// warns, and the user's own lint attributes on the function come after it and override it. (A
+/// crate that sets `#![forbid(dead_code)]` gets error E0453 for it, as for any allow.)
+pub fn original(func: &ItemFn) -> TokenStream {
+    quote!(#[allow(dead_code)] #func)
 }
 
 /// The gradient of `value` with respect to each listed parameter.

@@ -60,14 +60,48 @@
 //! remembers the last evaluation and answers the second question from it: the closure runs once
 //! per point. The closure must therefore be a pure function of the parameter, as a loss is.
 //! [`Problem::evaluations`] counts how many times it actually ran.
+//!
+//! # Newton-type solvers
+//!
+//! Built from a `#[hessian]` function's `<name>_hessian`, which returns the value, the gradient
+//! and the Hessian, [`Problem`] implements argmin's [`Hessian`] trait too, so argmin's trust-region
+//! method (with the [`Steihaug`](argmin::solver::trustregion::Steihaug) or Cauchy-point
+//! subproblem) can use it. The Hessian is handed over as argmin's `vec` backend expects it: a
+//! `Vec` of rows. (argmin's `Newton` solver needs a matrix inverse, which that backend does not
+//! provide.) Value, gradient and Hessian at a point again come from one call.
+//!
+//! ```
+//! use argmin::core::{Executor, State};
+//! use argmin::solver::trustregion::{Steihaug, TrustRegion};
+//! use matgrad::argmin::Problem;
+//! use matgrad::hessian;
+//! use matgrad::nalgebra::Vector2;
+//!
+//! /// Rosenbrock's function, minimum 0 at (1, 1).
+//! #[hessian(p)]
+//! fn rosenbrock(p: &Vector2<f64>) -> f64 {
+//!     (1.0 - p.x).powi(2) + 100.0 * (p.y - p.x * p.x).powi(2)
+//! }
+//!
+//! # fn main() -> Result<(), argmin::core::Error> {
+//! let problem = Problem::new(|p: &Vector2<f64>| rosenbrock_hessian(p));
+//! let solver = TrustRegion::new(Steihaug::new()).with_radius(1.0)?;
+//! let result = Executor::new(problem, solver)
+//!     .configure(|state| state.param(vec![-1.2, 1.0]).max_iters(50))
+//!     .run()?;
+//! let best = result.state.get_best_param().unwrap();
+//! assert!((best[0] - 1.0).abs() < 1e-8 && (best[1] - 1.0).abs() < 1e-8);
+//! # Ok(())
+//! # }
+//! ```
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use argmin::core::{ArgminError, CostFunction, Error, Gradient};
+use argmin::core::{ArgminError, CostFunction, Error, Gradient, Hessian};
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField};
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar};
 
 /// A parameter argmin can optimise through [`Problem`]: a value that converts to and from a flat
 /// `Vec` of its entries.
@@ -179,12 +213,66 @@ where
     x.iter().copied().collect()
 }
 
-/// A loss and its gradient as an argmin optimisation problem: implements [`CostFunction`] and
-/// [`Gradient`] with `Vec<T>` parameter and gradient (see the [module documentation](self)).
+/// What the closure of a [`Problem`] returns: `(value, gradient)`, as a generated `<name>_grad`
+/// does, or `(value, gradient, hessian)`, as a generated `<name>_hessian` does.
+///
+/// The gradient has the parameter's type; the Hessian is any nalgebra matrix, `n × n` for a
+/// parameter of `n` entries (in their column-major order).
+///
+/// ```
+/// use matgrad::argmin::Derivatives;
+/// use matgrad::nalgebra::{Matrix2, Vector2};
+///
+/// let (value, gradient, hessian) = (Derivatives::<Vector2<f64>>::into_parts((
+///     1.0,
+///     Vector2::new(2.0, 3.0),
+///     Matrix2::new(4.0, 5.0, 6.0, 7.0),
+/// )));
+/// assert_eq!((value, gradient), (1.0, vec![2.0, 3.0]));
+/// assert_eq!(hessian, Some(vec![vec![4.0, 5.0], vec![6.0, 7.0]])); // rows
+///
+/// let (_, _, hessian) = Derivatives::<Vector2<f64>>::into_parts((1.0, Vector2::new(2.0, 3.0)));
+/// assert_eq!(hessian, None);
+/// ```
+pub trait Derivatives<P: Parameter> {
+    /// The value, the gradient's entries (in the parameter's order), and the Hessian's rows if
+    /// there is a Hessian.
+    #[allow(clippy::type_complexity)]
+    fn into_parts(self) -> (P::Scalar, Vec<P::Scalar>, Option<Vec<Vec<P::Scalar>>>);
+}
+
+impl<T, P: Parameter<Scalar = T>> Derivatives<P> for (T, P) {
+    fn into_parts(self) -> (T, Vec<T>, Option<Vec<Vec<T>>>) {
+        (self.0, self.1.to_param(), None)
+    }
+}
+
+impl<T, P, R, C, S> Derivatives<P> for (T, P, Matrix<T, R, C, S>)
+where
+    T: Scalar + Copy,
+    P: Parameter<Scalar = T>,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<T, R, C>,
+{
+    fn into_parts(self) -> (T, Vec<T>, Option<Vec<Vec<T>>>) {
+        let rows = self
+            .2
+            .row_iter()
+            .map(|row| row.iter().copied().collect())
+            .collect();
+        (self.0, self.1.to_param(), Some(rows))
+    }
+}
+
+/// A loss and its derivatives as an argmin optimisation problem: implements [`CostFunction`] and
+/// [`Gradient`] with `Vec<T>` parameter and gradient, and [`Hessian`] (rows as `Vec<Vec<T>>`)
+/// when the closure returns a Hessian (see the [module documentation](self)).
 ///
 /// Built from a closure that takes the parameter as a nalgebra value `&P` and returns
 /// `(value, gradient)`, the gradient of the parameter's type: exactly what a generated
-/// `<name>_grad` returns when it differentiates with respect to one parameter.
+/// `<name>_grad` returns when it differentiates with respect to one parameter; or
+/// `(value, gradient, hessian)`, what a generated `<name>_hessian` returns.
 ///
 /// ```
 /// use argmin::core::{CostFunction, Gradient};
@@ -229,22 +317,40 @@ pub struct Problem<P: Parameter, F> {
     parameter: PhantomData<fn(&P)>,
 }
 
-/// The value and gradient at one point.
+/// The value, gradient and Hessian (if the closure gives one) at one point.
 struct Evaluation<T> {
     param: Vec<T>,
     value: T,
     gradient: Vec<T>,
+    hessian: Option<Vec<Vec<T>>>,
 }
 
-impl<P, F> Problem<P, F>
+impl<P, F, D> Problem<P, F>
 where
     P: Parameter,
-    F: Fn(&P) -> (P::Scalar, P),
+    F: Fn(&P) -> D,
+    D: Derivatives<P>,
 {
     /// A problem whose parameter shape follows from its type and the length of argmin's
     /// parameter: any nalgebra vector (`DVector`, `Vector3`, `RowDVector`, …) or matrix with at
     /// most one dynamic dimension (`Matrix2x3`, `SMatrix`, `OMatrix<T, Dyn, U3>`, …). For a
     /// `DMatrix`, use [`with_shape`](Problem::with_shape).
+    ///
+    /// ```
+    /// use argmin::core::{CostFunction, Hessian};
+    /// use matgrad::argmin::Problem;
+    /// use matgrad::hessian;
+    /// use matgrad::nalgebra::Vector2;
+    ///
+    /// #[hessian(x)]
+    /// fn cubic(x: &Vector2<f64>) -> f64 {
+    ///     x.x.powi(3) + x.x * x.y
+    /// }
+    ///
+    /// let problem = Problem::new(|x: &Vector2<f64>| cubic_hessian(x));
+    /// assert_eq!(problem.cost(&vec![2.0, 1.0]).unwrap(), 10.0);
+    /// assert_eq!(problem.hessian(&vec![2.0, 1.0]).unwrap(), vec![vec![12.0, 1.0], vec![1.0, 0.0]]);
+    /// ```
     pub fn new(f: F) -> Self {
         Problem {
             f,
@@ -285,12 +391,34 @@ where
 
     /// argmin's parameter (for example the solver's best parameter,
     /// `result.state.get_best_param()`) as the closure's nalgebra type.
+    ///
+    /// ```
+    /// use matgrad::argmin::Problem;
+    /// use matgrad::nalgebra::Matrix2;
+    ///
+    /// let problem = Problem::new(|m: &Matrix2<f64>| (m.norm_squared(), m * 2.0));
+    /// let m = problem.point(&[1.0, 2.0, 3.0, 4.0]).unwrap(); // column-major
+    /// assert_eq!(m, Matrix2::new(1.0, 3.0, 2.0, 4.0));
+    /// assert!(problem.point(&[1.0, 2.0]).is_err());
+    /// ```
     pub fn point(&self, param: &[P::Scalar]) -> Result<P, Error> {
         P::from_param(param, self.shape)
     }
 
-    /// How many times the closure has run. Each point costs one run, however many of its value
-    /// and gradient the solver asks for in a row.
+    /// How many times the closure has run. Each point costs one run, however many of its value,
+    /// gradient and Hessian the solver asks for in a row.
+    ///
+    /// ```
+    /// use argmin::core::{CostFunction, Gradient};
+    /// use matgrad::argmin::Problem;
+    /// use matgrad::nalgebra::Vector2;
+    ///
+    /// let problem = Problem::new(|v: &Vector2<f64>| (v.norm_squared(), v * 2.0));
+    /// problem.cost(&vec![1.0, 2.0]).unwrap();
+    /// problem.gradient(&vec![1.0, 2.0]).unwrap(); // the same point: no second run
+    /// problem.gradient(&vec![0.0, 2.0]).unwrap();
+    /// assert_eq!(problem.evaluations(), 2);
+    /// ```
     pub fn evaluations(&self) -> usize {
         self.evaluations.load(Ordering::Relaxed)
     }
@@ -310,30 +438,41 @@ where
         }
         // Not holding the lock while the closure runs, so parallel evaluations stay parallel.
         let point = self.point(param)?;
-        let (value, gradient) = (self.f)(&point);
+        let (value, gradient, hessian) = (self.f)(&point).into_parts();
         self.evaluations.fetch_add(1, Ordering::Relaxed);
+        let n = param.len();
+        if gradient.len() != n {
+            return Err(invalid(format!(
+                "the closure returned a gradient of {} entries for a parameter of {n}",
+                gradient.len(),
+            )));
+        }
+        if let Some(h) = &hessian {
+            if h.len() != n || h.iter().any(|row| row.len() != n) {
+                return Err(invalid(format!(
+                    "the closure returned a Hessian of {} × {} for a parameter of {n} entries",
+                    h.len(),
+                    h.first().map_or(0, Vec::len),
+                )));
+            }
+        }
         let evaluation = Evaluation {
             param: param.to_vec(),
             value,
-            gradient: gradient.to_param(),
+            gradient,
+            hessian,
         };
-        if evaluation.gradient.len() != param.len() {
-            return Err(invalid(format!(
-                "the closure returned a gradient of {} entries for a parameter of {}",
-                evaluation.gradient.len(),
-                param.len()
-            )));
-        }
         let answer = read(&evaluation);
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(evaluation);
         Ok(answer)
     }
 }
 
-impl<P, F> CostFunction for Problem<P, F>
+impl<P, F, D> CostFunction for Problem<P, F>
 where
     P: Parameter,
-    F: Fn(&P) -> (P::Scalar, P),
+    F: Fn(&P) -> D,
+    D: Derivatives<P>,
 {
     type Param = Vec<P::Scalar>;
     type Output = P::Scalar;
@@ -344,10 +483,11 @@ where
     }
 }
 
-impl<P, F> Gradient for Problem<P, F>
+impl<P, F, D> Gradient for Problem<P, F>
 where
     P: Parameter,
-    F: Fn(&P) -> (P::Scalar, P),
+    F: Fn(&P) -> D,
+    D: Derivatives<P>,
 {
     type Param = Vec<P::Scalar>;
     type Gradient = Vec<P::Scalar>;
@@ -355,6 +495,24 @@ where
     /// The gradient of the loss at `param`, entries in the order of `param`.
     fn gradient(&self, param: &Self::Param) -> Result<Self::Gradient, Error> {
         self.at(param, |e| e.gradient.clone())
+    }
+}
+
+impl<P, F, R, C, S> Hessian for Problem<P, F>
+where
+    P: Parameter,
+    P::Scalar: Scalar,
+    F: Fn(&P) -> (P::Scalar, P, Matrix<P::Scalar, R, C, S>),
+    R: Dim,
+    C: Dim,
+    S: RawStorage<P::Scalar, R, C>,
+{
+    type Param = Vec<P::Scalar>;
+    type Hessian = Vec<Vec<P::Scalar>>;
+
+    /// The Hessian of the loss at `param`, as its rows (entries in the order of `param`).
+    fn hessian(&self, param: &Self::Param) -> Result<Self::Hessian, Error> {
+        self.at(param, |e| e.hessian.clone().unwrap_or_default())
     }
 }
 

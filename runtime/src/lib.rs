@@ -52,6 +52,15 @@
 //! [`GradientCheck`] report; [`Point`] describes the scalars and matrices it can perturb.
 
 pub use matgrad_macros::{differentiable, grad, hessian, jacobian};
+
+/// The nalgebra the generated code is written against: use its types in annotated signatures.
+///
+/// ```
+/// use matgrad::nalgebra::{DMatrix, DVector};
+///
+/// let x = DMatrix::<f64>::identity(3, 3);
+/// assert_eq!(&x * DVector::from_element(3, 2.0), DVector::from_element(3, 2.0));
+/// ```
 pub use nalgebra;
 
 mod branch;

@@ -22,7 +22,7 @@ where
     DVector::from_iterator(x.len(), x.iter().copied())
 }
 
-/// `unvec(v, m, n)`: the `m×n` matrix whose `vec` is `v` (the inverse of [`vec`]).
+/// `unvec(v, m, n)`: the `m×n` matrix whose `vec` is `v` (the inverse of [`vec()`]).
 ///
 /// # Panics
 ///

@@ -1,8 +1,10 @@
 //! Prints the benchmark table.
 //!
 //! ```text
-//! cargo run --release -p matgrad-bench --bin table [-- [--quick] [CASE ...]]
+//! cargo run --release -p matgrad-bench --features peers --bin table [-- [--quick] [CASE ...]]
 //! ```
+//!
+//! Without the `peers` feature the num-dual and ad_trait columns are left out.
 //!
 //! Every implementation of every case is first checked against the hand-written gradient (the
 //! run stops before timing anything if one is wrong); then each case is timed (warm-up, then
@@ -64,17 +66,27 @@ fn main() {
     }
     eprintln!("all implementations agree (≤ 1e-6 relative, finite differences ≤ 1e-5); timing…");
 
-    let shown = [
+    // The peer AD crates' columns only when they are built (feature `peers`).
+    let shown: Vec<Impl> = [
         Impl::Hand,
         Impl::Matgrad,
         Impl::NumDual,
         Impl::AdTrait,
         Impl::FiniteDiff,
-    ];
-    println!(
-        "| case | size | hand (ns) | matgrad (ns) | num-dual (ns) | ad_trait (ns) | FD (ns) | value only (ns) | matgrad ÷ value |"
-    );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    ]
+    .into_iter()
+    .filter(|imp| imp.is_built())
+    .collect();
+    let mut header = String::from("| case | size |");
+    for &imp in &shown {
+        header += match imp {
+            Impl::FiniteDiff => " FD (ns) |".to_string(),
+            _ => format!(" {} (ns) |", imp.name()),
+        }
+        .as_str();
+    }
+    println!("{header} value only (ns) | matgrad ÷ value |");
+    println!("|---|---|{}---:|---:|", "---:|".repeat(shown.len()));
     let mut ratios = Vec::new();
     let mut grad_value = Vec::new();
     for case in &cases {
@@ -87,7 +99,7 @@ fn main() {
         };
         let hand = get(Impl::Hand).expect("every case has a hand-written gradient");
         let mut row = format!("| {} | {} |", case.case, case.size);
-        for imp in shown {
+        for &imp in &shown {
             match get(imp) {
                 Some(t) if imp == Impl::Hand => row += &format!(" {} |", fmt_ns(t)),
                 Some(t) => row += &format!(" {} ({:.2}×) |", fmt_ns(t), t / hand),

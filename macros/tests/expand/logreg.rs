@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 pub fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
     let m = (x * w).component_mul(y);
     m.map(|v| (1.0 + (-v).exp()).ln()).sum()

@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 pub fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
     let r = x * w - y;
     r.norm_squared()

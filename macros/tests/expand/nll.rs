@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 fn nll(x: &Matrix3<f64>, a: &Matrix3<f64>, s: &Matrix3<f64>) -> f64 {
     let q = (x.transpose() * a * x).trace();
     q + s.determinant().ln() + (s.clone().try_inverse().unwrap() * a).trace()
