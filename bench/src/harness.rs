@@ -13,6 +13,9 @@ pub enum Impl {
     Value,
     /// The hand-written closed-form gradient (the reference of every check and ratio).
     Hand,
+    /// For a loss written as loops: the best hand-written gradient of the loops as written
+    /// (the same loops and indexing, the derivative added in the same pass).
+    HandLoop,
     /// `#[grad]`.
     Matgrad,
     /// num-dual forward mode.
@@ -24,9 +27,10 @@ pub enum Impl {
 }
 
 impl Impl {
-    pub const ALL: [Impl; 6] = [
+    pub const ALL: [Impl; 7] = [
         Impl::Value,
         Impl::Hand,
+        Impl::HandLoop,
         Impl::Matgrad,
         Impl::NumDual,
         Impl::AdTrait,
@@ -37,6 +41,7 @@ impl Impl {
         match self {
             Impl::Value => "value",
             Impl::Hand => "hand",
+            Impl::HandLoop => "hand, as written",
             Impl::Matgrad => "matgrad",
             Impl::NumDual => "num-dual",
             Impl::AdTrait => "ad_trait",

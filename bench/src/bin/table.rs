@@ -69,6 +69,7 @@ fn main() {
     // The peer AD crates' columns only when they are built (feature `peers`).
     let shown: Vec<Impl> = [
         Impl::Hand,
+        Impl::HandLoop,
         Impl::Matgrad,
         Impl::NumDual,
         Impl::AdTrait,
@@ -85,8 +86,8 @@ fn main() {
         }
         .as_str();
     }
-    println!("{header} value only (ns) | matgrad ÷ value |");
-    println!("|---|---|{}---:|---:|", "---:|".repeat(shown.len()));
+    println!("{header} value only (ns) | matgrad ÷ value | matgrad ÷ hand, as written |");
+    println!("|---|---|{}---:|---:|---:|", "---:|".repeat(shown.len()));
     let mut ratios = Vec::new();
     let mut grad_value = Vec::new();
     for case in &cases {
@@ -103,6 +104,8 @@ fn main() {
             match get(imp) {
                 Some(t) if imp == Impl::Hand => row += &format!(" {} |", fmt_ns(t)),
                 Some(t) => row += &format!(" {} ({:.2}×) |", fmt_ns(t), t / hand),
+                // (Only the losses written as loops have one.)
+                None if imp == Impl::HandLoop => row += " — |",
                 None => {
                     let why = case
                         .skipped
@@ -116,6 +119,11 @@ fn main() {
         let value = get(Impl::Value).expect("every case has the plain loss");
         let mg = get(Impl::Matgrad).expect("every case has matgrad");
         row += &format!(" {} | {:.2}× |", fmt_ns(value), mg / value);
+        // The loop cases: against the gradient of the same loops, written by hand.
+        row += &match get(Impl::HandLoop) {
+            Some(t) => format!(" {:.2}× |", mg / t),
+            None => " — |".to_string(),
+        };
         println!("{row}");
         ratios.push(mg / hand);
         grad_value.push(mg / value);
