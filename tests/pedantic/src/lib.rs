@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod companions;
+pub mod helpers;
 pub use companions::run;
 
 use matgrad::grad;
