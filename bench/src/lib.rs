@@ -28,6 +28,7 @@ pub mod mf;
 pub mod mlp;
 pub mod quadform;
 pub mod rnn;
+pub mod softmax_ce;
 
 pub use harness::{Case, Entry, Impl, Sizes};
 
@@ -43,5 +44,6 @@ pub fn all_cases(sizes: Sizes) -> Vec<Case> {
     cases.extend(logreg_loop::cases(sizes));
     cases.extend(huber_loop::cases(sizes));
     cases.extend(rnn::cases(sizes));
+    cases.extend(softmax_ce::cases(sizes));
     cases
 }

@@ -36,7 +36,7 @@ fn every_case_has_every_implementation_at_its_smallest_size() {
 #[test]
 fn the_losses_written_as_loops_have_a_hand_written_loop_gradient() {
     for case in all_cases(Sizes::Smallest) {
-        let written_as_loops = matches!(case.case, "logreg_loop" | "huber_loop");
+        let written_as_loops = matches!(case.case, "logreg_loop" | "huber_loop" | "softmax_ce");
         assert_eq!(
             case.entry(Impl::HandLoop).is_some(),
             written_as_loops,
