@@ -22,6 +22,7 @@ pub fn log_softmax(z: &DVector<f64>) -> DVector<f64> {
 }
 
 /// The loss through the helper, one sample (column of `Z = W X`) at a time.
+#[allow(clippy::needless_range_loop)]
 #[grad(w)]
 pub fn softmax_ce(w: &DMatrix<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
     let z = w * x;
@@ -70,6 +71,7 @@ pub fn softmax_ce_hand_loop(
     let z = w * x;
     let mut g = DMatrix::zeros(z.nrows(), z.ncols());
     let mut total = 0.0;
+    #[allow(clippy::needless_range_loop)]
     for i in 0..x.ncols() {
         let lp = log_softmax(&z.column(i).clone_owned());
         total -= lp[labels[i]];
