@@ -23,7 +23,7 @@ use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector, RowDVector};
 
 mod support;
-use support::Rng;
+use support::{read_csv, Rng, IRIS};
 
 /// Mean (over samples) squared error of a two-layer tanh network on one-hot targets.
 #[allow(clippy::too_many_arguments)]
@@ -43,26 +43,7 @@ fn mlp_loss(
     (out - y).norm_squared() / n
 }
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/iris.csv");
 const CLASSES: [&str; 3] = ["setosa", "versicolor", "virginica"];
-
-/// The features (one column per sample) and the class labels.
-fn read_csv(path: &str) -> Result<(DMatrix<f64>, Vec<usize>), Box<dyn Error>> {
-    let mut reader = csv::Reader::from_path(path)?;
-    let features = reader.headers()?.len() - 1;
-    let (mut columns, mut labels) = (Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = record?;
-        for field in record.iter().take(features) {
-            columns.push(field.parse::<f64>()?);
-        }
-        labels.push(record[features].parse::<usize>()?);
-    }
-    Ok((
-        DMatrix::from_column_slice(features, labels.len(), &columns),
-        labels,
-    ))
-}
 
 /// Adam's moment estimates for one parameter, updated in place on its entries.
 struct Adam {
@@ -124,7 +105,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     const TEST_FRACTION: f64 = 0.2;
 
     // --- Data: seeded split, standardisation with the training statistics, one-hot targets.
-    let (x_all, labels_all) = read_csv(DATA)?;
+    let (x_all, labels_all) = read_csv(IRIS)?;
     let (features, samples) = x_all.shape();
     let mut rng = Rng::new(3);
     // Stratified: the same fraction of every class goes to the test set.

@@ -24,7 +24,7 @@ use matgrad::nalgebra::{DMatrix, Matrix3x4, Vector3};
 use matgrad::{differentiable, grad};
 
 mod support;
-use support::Rng;
+use support::{read_csv, Rng, IRIS};
 
 /// `ln softmax(z)`, shifted by the largest entry.
 #[differentiable]
@@ -54,26 +54,6 @@ fn nll(
     total / n as f64 + lambda * w.norm_squared()
 }
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/iris.csv");
-
-/// The features (one column per sample) and the class labels.
-fn read_csv(path: &str) -> Result<(DMatrix<f64>, Vec<usize>), Box<dyn Error>> {
-    let mut reader = csv::Reader::from_path(path)?;
-    let features = reader.headers()?.len() - 1;
-    let (mut columns, mut labels) = (Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = record?;
-        for field in record.iter().take(features) {
-            columns.push(field.parse::<f64>()?);
-        }
-        labels.push(record[features].parse::<usize>()?);
-    }
-    Ok((
-        DMatrix::from_column_slice(features, labels.len(), &columns),
-        labels,
-    ))
-}
-
 /// The fraction of columns of `x` whose largest score `W x + b` is at the label.
 fn accuracy(w: &Matrix3x4<f64>, b: &Vector3<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
     let correct = (0..x.ncols())
@@ -88,7 +68,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     const LAMBDA: f64 = 1e-3;
 
     // --- Data: stratified seeded split, standardised with the training statistics.
-    let (x_all, labels_all) = read_csv(DATA)?;
+    let (x_all, labels_all) = read_csv(IRIS)?;
     let mut rng = Rng::new(7);
     let order = rng.permutation(x_all.ncols());
     let (mut test_idx, mut train_idx) = (Vec::new(), Vec::new());

@@ -1,6 +1,34 @@
 //! What the examples share: a small seeded random number generator, enough
-//! for synthetic data and shuffles. (Each example uses part of it.)
+//! for synthetic data and shuffles, and the reader of the iris data. (Each
+//! example uses part of it.)
 #![allow(dead_code)]
+
+use std::error::Error;
+
+use matgrad::nalgebra::DMatrix;
+
+/// Fisher's iris data (150 flowers × 4 measurements, label `target`: 0 setosa, 1 versicolor,
+/// 2 virginica; source and licence in `examples/data/README.md`).
+pub const IRIS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/iris.csv");
+
+/// The features of a CSV file whose last column is an integer label (one column per sample),
+/// and the labels.
+pub fn read_csv(path: &str) -> Result<(DMatrix<f64>, Vec<usize>), Box<dyn Error>> {
+    let mut reader = csv::Reader::from_path(path)?;
+    let features = reader.headers()?.len() - 1;
+    let (mut columns, mut labels) = (Vec::new(), Vec::new());
+    for record in reader.records() {
+        let record = record?;
+        for field in record.iter().take(features) {
+            columns.push(field.parse::<f64>()?);
+        }
+        labels.push(record[features].parse::<usize>()?);
+    }
+    Ok((
+        DMatrix::from_column_slice(features, labels.len(), &columns),
+        labels,
+    ))
+}
 
 /// xorshift64*: deterministic, so every run of an example prints the same.
 pub struct Rng(u64);
