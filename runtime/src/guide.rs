@@ -509,7 +509,16 @@
 //!    `Graph::build` runs the rewrite table of `simplify.rs` on every new
 //!    node, in the parser and in the differentiator alike, so there is no
 //!    separate simplification pass and the graph never holds an
-//!    unsimplified form.
+//!    unsimplified form. A call of a helper marked `#[differentiable]` is read
+//!    inline (`parse/helper.rs`): its parameters are bound to the argument
+//!    nodes and its body parsed in their place, so the IR never holds a call.
+//!    Until every helper's body is known, the expansion writes, as each
+//!    generated function's body, a lookup that brings the next one
+//!    (`compose/`: the tokens travel through the helper's hidden module, and
+//!    `matgrad::__private::resume!` expands the function again with them). A
+//!    `map` closure that reads values from around it, and `zip_map`, are
+//!    parsed as the loop over the entries they stand for
+//!    (`parse/closure.rs`).
 //! 3. **Regions**: a `for` loop is one `Loop` node owning its body as a
 //!    region; an `if` is one `If` node owning a region per side. Nodes of a
 //!    region may read nodes of the regions around it; the owning node lists
