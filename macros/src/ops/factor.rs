@@ -48,13 +48,27 @@ impl Rule for LuDet {
         let f = a[0].receiver();
         quote!(#f.determinant())
     }
+    /// Up to 3×3 (a user's `a.clone().lu().determinant()`), the cofactors
+    /// by their closed form, which has a second derivative.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(g.node(node).args[0]).args[0];
+        if g.is_small_square(a) {
+            let cof = g.build(Cofactors, &[a]);
+            return vec![Some(g.times(cof, cbar))];
+        }
         det_adjoint(g, node, cbar, LuCofactors.into())
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("det", a)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let a = g.node(g.node(node).args[0]).args[0];
+        if g.is_small_square(a) {
+            return Ok(dargs[0].map(|da| {
+                let cof = g.build(Cofactors, &[a]);
+                g.dot(cof, da)
+            }));
+        }
         det_tangent(g, node, dargs, LuCofactors.into())
     }
 }

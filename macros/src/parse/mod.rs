@@ -748,6 +748,11 @@ impl BodyParser<'_> {
         let Expr::MethodCall(det) = &*m.receiver else {
             unreachable!("checked by the caller")
         };
+        if let Some(f) = self.factorisation(&det.receiver) {
+            let d = self.factor_method(det, f?)?;
+            self.g.span = m.span();
+            return self.build(m, Ln, &[d]);
+        }
         if is_field(&det.receiver) {
             self.hint = Some(Hint::Matrix);
         }
