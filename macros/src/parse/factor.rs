@@ -88,6 +88,9 @@ impl BodyParser<'_> {
     /// `f.method(…)` for the factorisation `f`.
     pub(super) fn factor_method(&mut self, m: &ExprMethodCall, f: Id) -> Result<Id, ()> {
         let name = m.method.to_string();
+        if (name == "clone" || name == "to_owned") && m.args.is_empty() {
+            return Ok(f);
+        }
         let cholesky = matches!(self.g.op(f), Op::CholeskyOf(_));
         let (op, arity): (Op, usize) = match (cholesky, name.as_str()) {
             (true, "l") => (CholeskyL.into(), 0),
