@@ -18,6 +18,7 @@ pub mod harness;
 pub mod linalg;
 
 pub mod gauss_nll;
+pub mod gp;
 pub mod huber_loop;
 pub mod logreg;
 pub mod logreg_loop;
@@ -41,5 +42,6 @@ pub fn all_cases(sizes: Sizes) -> Vec<Case> {
     cases.extend(logreg_loop::cases(sizes));
     cases.extend(huber_loop::cases(sizes));
     cases.extend(rnn::cases(sizes));
+    cases.extend(gp::cases(sizes));
     cases
 }

@@ -316,6 +316,15 @@ impl<'a> Eval<'a> {
             Op::CholeskyInverse(_) => M(cholesky(m(0)).inverse()),
             Op::CholeskyDet(_) => S(cholesky(m(0)).determinant()),
             Op::CholeskyLnDet(_) => S(cholesky(m(0)).ln_determinant()),
+            Op::LowerCongruence(c) => {
+                let x = triangle(Part::Lower, m(0)).try_inverse().expect("eval: singular factor");
+                let mid = if c.diagonal {
+                    DMatrix::from_diagonal(&m(1).column(0).into_owned())
+                } else {
+                    m(1).clone()
+                };
+                M(x.transpose() * mid * x)
+            }
             Op::Triangle(Triangle(part)) => M(triangle(*part, m(0))),
             Op::SolveTriangular(t) => M(solve_triangular(t, m(0), m(1))),
             Op::Kronecker(_) => M(m(0).kronecker(m(1))),

@@ -29,7 +29,7 @@ fn main() {
                 }
             }
             "-h" | "--help" => {
-                println!("usage: table [--quick] [CASE ...]   (cases: lsq logreg quadform gauss_nll mf mlp logreg_loop huber_loop rnn)");
+                println!("usage: table [--quick] [CASE ...]   (cases: lsq logreg quadform gauss_nll mf mlp logreg_loop huber_loop rnn gp_nlml)");
                 return;
             }
             name => only.push(name.to_string()),

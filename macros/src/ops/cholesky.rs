@@ -1,8 +1,10 @@
 //! One Cholesky factorisation per matrix (`a.clone().cholesky().unwrap()`),
 //! shared by its `l()`, `solve(&b)`, `inverse()`, `determinant()` and
 //! `ln_determinant()` and by their adjoints, which are triangular solves with
-//! the factor (no inverse is formed except where the loss asks for one, or
-//! for the gradient of a determinant, which is one).
+//! the factor (an inverse is formed only where the loss asks for one, for the
+//! gradient of a determinant, which is one, and for the adjoint of `l()`,
+//! `L⁻ᵀ Φ L⁻¹`, where one triangular solve for `L⁻¹` and two blocked
+//! products beat two triangular solves with `n` right-hand sides).
 //!
 //! nalgebra's `cholesky()` reads only the lower triangle of `A`: it factorises
 //! `S = sym(A)`, the lower triangle mirrored, `S = L Lᵀ`. The factor node
@@ -32,9 +34,16 @@ impl Rule for CholeskyOf {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "`cholesky`")
     }
+    /// A temporary nothing else reads is factorised in its own buffer.
+    fn reuses(&self, _: usize) -> bool {
+        true
+    }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
-        let maybe = quote!(#p::cholesky(#x));
+        let maybe = match &a[0] {
+            Value::Moved(t, _) => quote!(#t.cholesky()),
+            _ => quote!(#p::cholesky(#x)),
+        };
         // (Only the user's factorisations exist: `Nan` is never built.)
         self.0.finish(maybe.clone(), quote!(#maybe.unwrap()))
     }
@@ -54,7 +63,7 @@ impl Rule for CholeskyOf {
 /// with `L⁻¹ dL` lower triangular: `L⁻¹ dL = Φ(L⁻¹ dS L⁻ᵀ)`, `Φ` the lower
 /// triangle with the diagonal halved, and `dL = L Φ(L⁻¹ dS L⁻ᵀ)` (the tangent).
 /// `Φ` is self-adjoint, so `⟨L̄, L Φ(M)⟩ = ⟨Φ(Lᵀ L̄), M⟩` and, with
-/// `M = L⁻¹ dS L⁻ᵀ`, `S̄ = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹`: two triangular solves with `L`.
+/// `M = L⁻¹ dS L⁻ᵀ`, `S̄ = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹` ([`LowerCongruence`]).
 ///
 /// Where `L̄` is diagonal (`l().diagonal()` read, as in `Σ ln L_ii`), `Lᵀ L̄`
 /// has no entries below the diagonal and `Φ(Lᵀ L̄) = ½ Diag(diag(L) ∘ d)`:
@@ -72,25 +81,17 @@ impl Rule for CholeskyL {
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let l = node;
-        let phi = match g.op(cbar).clone() {
-            Op::DiagonalScatter(scatter) => {
-                let d = g.node(cbar).args[0];
-                let diag = g.build(Diagonal, &[l]);
-                let prod = g.component_mul(diag, d);
-                let half = g.lit(0.5);
-                let scaled = g.times(prod, half);
-                g.build(scatter, &[scaled])
-            }
-            _ => {
-                let ltl = g.tr_mul(l, cbar);
-                g.build(Triangle(Part::LowerHalfDiagonal), &[ltl])
-            }
-        };
-        // L⁻ᵀ Φ L⁻¹ = (L⁻ᵀ (L⁻ᵀ Φ)ᵀ)ᵀ.
-        let left = g.build(SolveTriangular::unchecked(true, true), &[l, phi]);
-        let left_t = g.transpose(left);
-        let both = g.build(SolveTriangular::unchecked(true, true), &[l, left_t]);
-        vec![Some(g.transpose(both))]
+        if let Op::DiagonalScatter(_) = g.op(cbar) {
+            let d = g.node(cbar).args[0];
+            let diag = g.build(Diagonal, &[l]);
+            let prod = g.component_mul(diag, d);
+            let half = g.lit(0.5);
+            let p = g.times(prod, half);
+            return vec![Some(g.build(LowerCongruence { diagonal: true }, &[l, p]))];
+        }
+        let ltl = g.tr_mul(l, cbar);
+        let phi = g.build(Triangle(Part::LowerHalfDiagonal), &[ltl]);
+        vec![Some(g.build(LowerCongruence { diagonal: false }, &[l, phi]))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("chol", a)
@@ -227,5 +228,64 @@ impl Rule for CholeskyLnDet {
             let inv = g.build(CholeskyInverse, &[f]);
             g.build(TrDot, &[inv, ds])
         }))
+    }
+}
+
+/// `F = L⁻ᵀ M L⁻¹` (or, `diagonal`, `L⁻ᵀ Diag(p) L⁻¹`) for the lower
+/// triangular `L` (built for the adjoint of [`CholeskyL`]): `L⁻¹` by one
+/// triangular solve, then two products, which nalgebra blocks.
+///
+/// Tangent: with `X = L⁻¹`, `dX = −X dL X`, so `dF = Xᵀ dM X − Xᵀ dLᵀ F −
+/// F dL X`, that is `F(L, dM) − L⁻ᵀ (dLᵀ F) − (L⁻ᵀ (dLᵀ Fᵀ))ᵀ`: triangular
+/// solves with `L`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LowerCongruence {
+    pub diagonal: bool,
+}
+
+impl Rule for LowerCongruence {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        square(a[0], dims, "a congruence")
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, l, m) = (cx.private(), a[0].operand(), a[1].operand());
+        if self.diagonal {
+            quote!(#p::lower_congruence_diagonal(#l, #m))
+        } else {
+            quote!(#p::lower_congruence(#l, #m))
+        }
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("third derivatives of `cholesky` are not supported")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        let m = if self.diagonal {
+            call("Diag", &a[1..])
+        } else {
+            a[1].clone()
+        };
+        product(
+            &product(&postfix(&a[0], "⁻ᵀ"), &m),
+            &postfix(&a[0], "⁻¹"),
+        )
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let l = g.node(node).args[0];
+        let dm = dargs[1].map(|dm| g.build(self.clone(), &[l, dm]));
+        let dl = dargs[0].map(|dl| {
+            let tr = SolveTriangular::unchecked(true, true);
+            let left_rhs = g.tr_mul(dl, node);
+            let left = g.build(tr.clone(), &[l, left_rhs]);
+            let right = if self.diagonal {
+                g.transpose(left)
+            } else {
+                let ft = g.transpose(node);
+                let rhs = g.tr_mul(dl, ft);
+                let solved = g.build(tr, &[l, rhs]);
+                g.transpose(solved)
+            };
+            g.plus(left, right)
+        });
+        Ok(difference(g, dm, dl))
     }
 }

@@ -278,7 +278,7 @@ ops! {
     // one LU factorisation per matrix
     LuOf, LuDet, LuCofactors, LuLogDet, LuInverse, LuSolve, LuTrSolve,
     // one Cholesky factorisation per matrix, triangles and triangular solves
-    CholeskyOf, CholeskyL, CholeskySolve, CholeskyInverse, CholeskyDet, CholeskyLnDet,
+    CholeskyOf, CholeskyL, CholeskySolve, CholeskyInverse, CholeskyDet, CholeskyLnDet, LowerCongruence,
     Triangle, SolveTriangular,
     // structured products and the matrix exponential
     Kronecker, KroneckerAdjoint, Cross, MatExp, ExpFrechet,

@@ -10,7 +10,7 @@ fn gp(k: &DMatrix<f64>, y: &DVector<f64>, eye: &DMatrix<f64>, noise: f64) -> f64
 
  Returns `(value, ∇k)`, where
 
- - `∇k = fold((tril(u₁)⁻ᵀ (tril(u₁)⁻ᵀ Diag(0.5 (u₂ ∘ map(u₂, v ↦ 1/v))))ᵀ)ᵀ − chol⁻¹ 0.5 y alphaᵀ)`
+ - `∇k = fold(u₁⁻ᵀ Diag(0.5 (u₂ ∘ map(u₂, v ↦ 1/v))) u₁⁻¹ − chol⁻¹ 0.5 y alphaᵀ)`
 
  where `kn = k + noise eye`, `chol = kn`, `alpha = chol⁻¹ y`, `u₁ = chol(chol)`, `u₂ = diag(u₁)`*/
 #[must_use]
@@ -25,7 +25,7 @@ fn gp_grad(
     let __mg_n_6 = (__mg_p::nalgebra::Dim::value(&y.shape_generic().0) * 1);
     let __mg_t7 = eye * noise;
     let __mg_kn_8 = k + __mg_t7;
-    let __mg_chol_9 = __mg_p::cholesky(&__mg_kn_8).unwrap();
+    let __mg_chol_9 = __mg_kn_8.cholesky().unwrap();
     let __mg_alpha_10 = __mg_chol_9.solve(y);
     let __mg_t12 = y.dot(&__mg_alpha_10);
     let __mg_t14 = __mg_chol_9.l();
@@ -42,27 +42,15 @@ fn gp_grad(
         __mg_m
     };
     let __mg_t35 = __mg_t34 * 0.5f64;
-    let __mg_t36 = {
-        let mut __mg_z = __mg_p::nalgebra::OMatrix::<
-            f64,
-            _,
-            _,
-        >::zeros_generic(k.shape_generic().0, k.shape_generic().1);
-        __mg_z.set_diagonal(&__mg_t35);
-        __mg_z
-    };
-    let __mg_t37 = __mg_t14.tr_solve_lower_triangular_unchecked(&__mg_t36);
-    let __mg_t38 = __mg_t37.transpose();
-    let __mg_t39 = __mg_t14.tr_solve_lower_triangular_unchecked(&__mg_t38);
-    let __mg_t40 = __mg_t39.transpose();
-    let __mg_alpha_bar_42 = y * 0.5f64;
-    let __mg_t43 = __mg_chol_9.solve(&__mg_alpha_bar_42);
-    let __mg_t44 = __mg_alpha_10.transpose();
-    let __mg_chol_bar_47 = __mg_p::mul_add(__mg_t40, (-1f64), &__mg_t43, &__mg_t44);
-    let __mg_k_bar_48 = __mg_p::fold_onto_lower(&__mg_chol_bar_47);
+    let __mg_t36 = __mg_p::lower_congruence_diagonal(&__mg_t14, &__mg_t35);
+    let __mg_alpha_bar_38 = y * 0.5f64;
+    let __mg_t39 = __mg_chol_9.solve(&__mg_alpha_bar_38);
+    let __mg_t40 = __mg_alpha_10.transpose();
+    let __mg_chol_bar_43 = __mg_p::mul_add(__mg_t36, (-1f64), &__mg_t39, &__mg_t40);
+    let __mg_k_bar_44 = __mg_p::fold_onto_lower(&__mg_chol_bar_43);
     (
         (((0.5f64 * __mg_t12) + __mg_t19)
             + ((0.5f64 * __mg_t21) * (::core::f64::consts::TAU).ln())),
-        __mg_k_bar_48,
+        __mg_k_bar_44,
     )
 }
