@@ -20,9 +20,7 @@
 mod common;
 
 use common::*;
-use matgrad::nalgebra::{
-    DMatrix, DVector, Matrix3, Matrix4, RealField, SMatrix, Vector3, Vector4,
-};
+use matgrad::nalgebra::{DMatrix, DVector, Matrix3, Matrix4, RealField, SMatrix, Vector3, Vector4};
 use matgrad::{grad, hessian};
 
 /// `n·I + (R + Rᵀ)/4` in the lower triangle, unrelated entries in [−1, 1]
@@ -30,7 +28,11 @@ use matgrad::{grad, hessian};
 fn lower_spd<T: Real>(n: usize, seed: u32) -> DMatrix<T> {
     let spd = dm_spd::<T>(n, seed);
     let noise = dm::<T>(n, n, seed + 100);
-    DMatrix::from_fn(n, n, |i, j| if i >= j { spd[(i, j)] } else { noise[(i, j)] })
+    DMatrix::from_fn(
+        n,
+        n,
+        |i, j| if i >= j { spd[(i, j)] } else { noise[(i, j)] },
+    )
 }
 
 fn lower_spd_s<T: Real, const N: usize>(seed: u32) -> SMatrix<T, N, N> {
@@ -94,7 +96,13 @@ mod cholesky {
     #[hessian(k)]
     fn chained_d64(k: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
         k.clone().cholesky().unwrap().solve(y).norm_squared()
-            + k.clone().cholesky().unwrap().l().diagonal().map(|v| v.ln()).sum()
+            + k.clone()
+                .cholesky()
+                .unwrap()
+                .l()
+                .diagonal()
+                .map(|v| v.ln())
+                .sum()
     }
 
     #[grad(k, y)]
@@ -102,7 +110,9 @@ mod cholesky {
     fn every_method_d32(k: &DMatrix<f32>, y: &DVector<f32>) -> f32 {
         let chol = k.clone().cholesky().unwrap();
         let l = chol.l();
-        y.dot(&chol.solve(y)) + chol.ln_determinant() + (l.transpose() * y).norm()
+        y.dot(&chol.solve(y))
+            + chol.ln_determinant()
+            + (l.transpose() * y).norm()
             + chol.inverse().trace()
     }
 
@@ -157,6 +167,28 @@ mod cholesky {
         check!(generic(&k, &y) => generic_grad[k]);
     }
 
+    /// One factorisation read in a loop (a sum over samples).
+    #[grad(k)]
+    #[hessian(k)]
+    fn in_a_loop(k: &DMatrix<f64>, ys: &DMatrix<f64>) -> f64 {
+        let chol = k.clone().cholesky().unwrap();
+        let mut total = 0.0;
+        for j in 0..ys.ncols() {
+            let y = ys.column(j);
+            total += y.dot(&chol.solve(&y)) * (j as f64 + 1.0);
+        }
+        total + chol.ln_determinant()
+    }
+
+    #[test]
+    fn read_in_a_loop() {
+        let (k, ys) = (lower_spd::<f64>(4, 23), dm::<f64>(4, 3, 24));
+        check!(in_a_loop(&k, &ys) => in_a_loop_grad[k]);
+        let v = dm::<f64>(4, 4, 25);
+        let (_, _, hv) = in_a_loop_hvp(&k, &ys, &v);
+        hvp("loop", |k| in_a_loop_grad(k, &ys).1.dot(&v), &k, &hv);
+    }
+
     /// The gradient of a function written with `cholesky()` is `∂f/∂A_ij` of
     /// the function as written: zero above the diagonal (nalgebra never reads
     /// it), both halves of the symmetric matrix below it, never symmetrised.
@@ -168,13 +200,18 @@ mod cholesky {
         moved[(0, 1)] += 3.0;
         moved[(0, 2)] -= 2.0;
         moved[(1, 2)] += 1.0;
-        assert_eq!(every_method_m3(&moved, &b), value, "the value reads the lower triangle only");
+        assert_eq!(
+            every_method_m3(&moved, &b),
+            value,
+            "the value reads the lower triangle only"
+        );
         for (i, j) in [(0, 1), (0, 2), (1, 2)] {
             assert_eq!(ga[(i, j)], 0.0, "gradient above the diagonal at ({i}, {j})");
         }
         // Below the diagonal: both halves, so not the symmetrised gradient,
         // whose entries there would be half as large.
-        let symmetrised = every_method_m3_grad(&Matrix3::from_fn(|i, j| a[(i.max(j), i.min(j))]), &b).1;
+        let symmetrised =
+            every_method_m3_grad(&Matrix3::from_fn(|i, j| a[(i.max(j), i.min(j))]), &b).1;
         assert_ne!(ga, (symmetrised + symmetrised.transpose()) * 0.5);
         check!(every_method_m3(&a, &b) => every_method_m3_grad[a]);
         let (k, y) = (lower_spd::<f64>(5, 17), dm::<f64>(5, 2, 18));
@@ -210,7 +247,8 @@ mod lu {
     #[hessian(a)]
     fn every_method_m3(a: &Matrix3<f64>, b: &Vector3<f64>) -> f64 {
         let lu = a.clone().lu();
-        lu.solve(b).unwrap().norm_squared() + lu.determinant()
+        lu.solve(b).unwrap().norm_squared()
+            + lu.determinant()
             + lu.try_inverse().expect("singular").trace()
     }
 
@@ -299,8 +337,11 @@ mod triangular {
     #[hessian(a)]
     fn both_m3(a: &Matrix3<f64>, b: &Matrix3<f64>) -> f64 {
         let lower = a.solve_lower_triangular(b).unwrap();
-        let upper = a.solve_upper_triangular(&lower).expect("zero on the diagonal");
-        upper.norm_squared() + a.tr_solve_lower_triangular(b).unwrap().sum()
+        let upper = a
+            .solve_upper_triangular(&lower)
+            .expect("zero on the diagonal");
+        upper.norm_squared()
+            + a.tr_solve_lower_triangular(b).unwrap().sum()
             + a.tr_solve_upper_triangular(&b.column(0)).unwrap().norm()
     }
 
@@ -388,7 +429,9 @@ mod triangular {
 
     #[grad(a)]
     fn upper_only(a: &Matrix3<f64>) -> f64 {
-        a.solve_upper_triangular(&a.column(0)).expect("zero on the diagonal").sum()
+        a.solve_upper_triangular(&a.column(0))
+            .expect("zero on the diagonal")
+            .sum()
     }
 
     fn panic_message<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> String {
@@ -436,7 +479,10 @@ mod ported {
     fn mvn_log_prob(x: &DVector<f64>, mu: &DVector<f64>, scale_tril: &DMatrix<f64>) -> f64 {
         let n = x.len();
         let diff = x - mu;
-        let m = scale_tril.solve_lower_triangular(&diff).unwrap().norm_squared();
+        let m = scale_tril
+            .solve_lower_triangular(&diff)
+            .unwrap()
+            .norm_squared();
         let half_log_det = scale_tril.diagonal().map(|v| v.ln()).sum();
         -0.5 * (n as f64 * (2.0 * std::f64::consts::PI).ln() + m) - half_log_det
     }
@@ -461,11 +507,21 @@ mod ported {
     #[test]
     fn gaussian_process() {
         let n = 8;
-        let (k, y, eye, noise) = (kernel::<f64>(n), dv::<f64>(n, 1), DMatrix::identity(n, n), 0.1);
+        let (k, y, eye, noise) = (
+            kernel::<f64>(n),
+            dv::<f64>(n, 1),
+            DMatrix::identity(n, n),
+            0.1,
+        );
         check!(gp_nlml(&k, &y, &eye, noise) => gp_nlml_grad[k, noise]);
         let v = dm::<f64>(n, n, 2);
         let (_, _, hv) = gp_nlml_hvp(&k, &y, &eye, noise, &v);
-        hvp("gp", |k| gp_nlml_grad(k, &y, &eye, noise).1.dot(&v), &k, &hv);
+        hvp(
+            "gp",
+            |k| gp_nlml_grad(k, &y, &eye, noise).1.dot(&v),
+            &k,
+            &hv,
+        );
         // The closed form: ∇K = ½ (K⁻¹ − α αᵀ), mapped onto the lower triangle.
         let kn = &k + &eye * noise;
         let inv = kn.clone().try_inverse().expect("SPD");
@@ -491,7 +547,12 @@ mod ported {
         check!(mvn_log_prob(&x, &mu, &scale_tril) => mvn_log_prob_grad[x, mu, scale_tril]);
         let v = dm::<f64>(n, n, 6);
         let (_, _, hv) = mvn_log_prob_hvp(&x, &mu, &scale_tril, &v);
-        hvp("mvn", |s| mvn_log_prob_grad(&x, &mu, s).3.dot(&v), &scale_tril, &hv);
+        hvp(
+            "mvn",
+            |s| mvn_log_prob_grad(&x, &mu, s).3.dot(&v),
+            &scale_tril,
+            &hv,
+        );
         // Against PyTorch's value for the same distribution, written out.
         let cov = &scale_tril * scale_tril.transpose();
         let diff = &x - &mu;
@@ -504,6 +565,11 @@ mod ported {
         check!(mvn_from_covariance(&x, &cov) => mvn_from_covariance_grad[x, cov]);
         let v = sm::<f64, 3, 3>(9);
         let (_, _, hv) = mvn_from_covariance_hvp(&x, &cov, &v);
-        hvp("mvn cov", |c| mvn_from_covariance_grad(&x, c).2.dot(&v), &cov, &hv);
+        hvp(
+            "mvn cov",
+            |c| mvn_from_covariance_grad(&x, c).2.dot(&v),
+            &cov,
+            &hv,
+        );
     }
 }

@@ -156,15 +156,26 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
     sizes
         .iter()
         .map(|&n| {
-            let (k, y, eye, noise) = (kernel(n), data::dvector(n, 1.0, 52), DMatrix::identity(n, n), 0.1);
+            let (k, y, eye, noise) = (
+                kernel(n),
+                data::dvector(n, 1.0, 52),
+                DMatrix::identity(n, n),
+                0.1,
+            );
             let args = move || (k.clone(), y.clone(), eye.clone());
             let mut case = Case::new("gp_nlml", format!("{n}"));
             let (k, y, eye) = args();
-            case = case.with(Impl::Value, move || gp_nlml(bb(&k), bb(&y), bb(&eye), bb(noise)));
+            case = case.with(Impl::Value, move || {
+                gp_nlml(bb(&k), bb(&y), bb(&eye), bb(noise))
+            });
             let (k, y, eye) = args();
-            case = case.with(Impl::Hand, move || gp_nlml_hand(bb(&k), bb(&y), bb(&eye), bb(noise)));
+            case = case.with(Impl::Hand, move || {
+                gp_nlml_hand(bb(&k), bb(&y), bb(&eye), bb(noise))
+            });
             let (k, y, eye) = args();
-            case = case.with(Impl::Matgrad, move || gp_nlml_grad(bb(&k), bb(&y), bb(&eye), bb(noise)));
+            case = case.with(Impl::Matgrad, move || {
+                gp_nlml_grad(bb(&k), bb(&y), bb(&eye), bb(noise))
+            });
             if n <= 50 {
                 let (k, y, eye) = args();
                 case = case.with(Impl::NumDual, move || {
@@ -179,7 +190,9 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
             });
             if n <= 6 {
                 let (k, y, eye) = args();
-                case = case.with(Impl::FiniteDiff, move || gp_nlml_fd(bb(&k), bb(&y), bb(&eye), bb(noise)));
+                case = case.with(Impl::FiniteDiff, move || {
+                    gp_nlml_fd(bb(&k), bb(&y), bb(&eye), bb(noise))
+                });
             } else {
                 case = case.skip(Impl::FiniteDiff, "smallest size only");
             }

@@ -307,8 +307,16 @@ impl<'a> Eval<'a> {
             Op::LuDet(_) => S(m(0).determinant()),
             Op::LuLogDet(_) => S(m(0).determinant().ln()),
             Op::LuInverse(LuInverse(on)) => M(inverse(m(0), on)),
-            Op::LuSolve(_) => M(m(0).clone().lu().solve(m(1)).expect("eval: singular matrix")),
-            Op::LuTrSolve(_) => M(m(0).transpose().lu().solve(m(1)).expect("eval: singular matrix")),
+            Op::LuSolve(_) => M(m(0)
+                .clone()
+                .lu()
+                .solve(m(1))
+                .expect("eval: singular matrix")),
+            Op::LuTrSolve(_) => M(m(0)
+                .transpose()
+                .lu()
+                .solve(m(1))
+                .expect("eval: singular matrix")),
             // The Cholesky factor stands for the symmetric matrix it factorises.
             Op::CholeskyOf(_) => M(triangle(Part::SymmetricFromLower, m(0))),
             Op::CholeskyL(_) => M(cholesky(m(0)).l()),
@@ -317,7 +325,9 @@ impl<'a> Eval<'a> {
             Op::CholeskyDet(_) => S(cholesky(m(0)).determinant()),
             Op::CholeskyLnDet(_) => S(cholesky(m(0)).ln_determinant()),
             Op::LowerCongruence(c) => {
-                let x = triangle(Part::Lower, m(0)).try_inverse().expect("eval: singular factor");
+                let x = triangle(Part::Lower, m(0))
+                    .try_inverse()
+                    .expect("eval: singular factor");
                 let mid = if c.diagonal {
                     DMatrix::from_diagonal(&m(1).column(0).into_owned())
                 } else {

@@ -651,6 +651,10 @@ fn gaussian_process_shares_one_cholesky() {
     assert_eq!(body.matches("cholesky(").count(), 1, "{body}");
     assert!(!body.contains("inverse"), "{body}");
     assert!(!body.contains("lower_half_diagonal"), "{body}");
-    assert_eq!(body.matches("lower_congruence_diagonal(").count(), 1, "{body}");
+    assert_eq!(
+        body.matches("lower_congruence_diagonal(").count(),
+        1,
+        "{body}"
+    );
     assert_eq!(body.matches("fold_onto_lower").count(), 1, "{body}");
 }

@@ -3144,7 +3144,10 @@ impl Reference {
         let inner_name = inner.method.to_string();
         let arg = |r: &mut Reference| rm(&r.expr(&m.args[0])).clone();
         if inner_name == "lu" && name == "determinant" {
-            return Some(S(rm(&self.expr(&inner.receiver)).clone().lu().determinant()));
+            return Some(S(rm(&self.expr(&inner.receiver))
+                .clone()
+                .lu()
+                .determinant()));
         }
         if name == "unwrap" || name == "expect" {
             let lu = match &*inner.receiver {

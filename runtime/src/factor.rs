@@ -84,7 +84,10 @@ where
 /// adjoint of `S = L Lᵀ` given `M = Φ(Lᵀ L̄)`. `X = L⁻¹` by one triangular
 /// solve, then `Xᵀ (M X)` by two products, which nalgebra blocks (faster than
 /// two triangular solves with `n` right-hand sides from 8 × 8 on).
-pub fn lower_congruence<T, D, S1, S2>(l: &Matrix<T, D, D, S1>, m: &Matrix<T, D, D, S2>) -> OMatrix<T, D, D>
+pub fn lower_congruence<T, D, S1, S2>(
+    l: &Matrix<T, D, D, S1>,
+    m: &Matrix<T, D, D, S2>,
+) -> OMatrix<T, D, D>
 where
     T: RealField + Copy,
     D: Dim,
@@ -98,7 +101,10 @@ where
 
 /// `L⁻ᵀ Diag(p) L⁻¹`: [`lower_congruence`] for a diagonal `M` (as when only
 /// the diagonal of the factor is read), its rows scaled instead of multiplied.
-pub fn lower_congruence_diagonal<T, D, S1, S2>(l: &Matrix<T, D, D, S1>, p: &Matrix<T, D, U1, S2>) -> OMatrix<T, D, D>
+pub fn lower_congruence_diagonal<T, D, S1, S2>(
+    l: &Matrix<T, D, D, S1>,
+    p: &Matrix<T, D, U1, S2>,
+) -> OMatrix<T, D, D>
 where
     T: RealField + Copy,
     D: Dim,
@@ -136,7 +142,13 @@ mod tests {
 
     #[test]
     fn congruence_by_the_inverse_factor() {
-        let a = Matrix4::from_fn(|i, j| if i == j { 4.0 } else { 0.3 * (i + 2 * j) as f64 - 1.0 });
+        let a = Matrix4::from_fn(|i, j| {
+            if i == j {
+                4.0
+            } else {
+                0.3 * (i + 2 * j) as f64 - 1.0
+            }
+        });
         let l = a.lower_triangle();
         let m = Matrix4::from_fn(|i, j| ((i * 3 + j) as f64).cos());
         let inv = l.try_inverse().expect("invertible");

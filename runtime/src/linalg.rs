@@ -399,7 +399,9 @@ mod tests {
     #[test]
     fn transposed_solve_from_the_factorisation() {
         // A matrix that needs row exchanges.
-        let a = DMatrix::from_fn(7, 7, |i, j| ((3 * i + 5 * j) as f64).sin() + if (i + 1) % 7 == j { 2.0 } else { 0.0 });
+        let a = DMatrix::from_fn(7, 7, |i, j| {
+            ((3 * i + 5 * j) as f64).sin() + if (i + 1) % 7 == j { 2.0 } else { 0.0 }
+        });
         let b = DMatrix::from_fn(7, 2, |i, j| (i as f64) - 0.5 * j as f64);
         let lu = super::Lu::new(&a);
         let x = lu.tr_solve(&b);

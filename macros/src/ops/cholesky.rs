@@ -91,7 +91,9 @@ impl Rule for CholeskyL {
         }
         let ltl = g.tr_mul(l, cbar);
         let phi = g.build(Triangle(Part::LowerHalfDiagonal), &[ltl]);
-        vec![Some(g.build(LowerCongruence { diagonal: false }, &[l, phi]))]
+        vec![Some(
+            g.build(LowerCongruence { diagonal: false }, &[l, phi]),
+        )]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("chol", a)
@@ -264,10 +266,7 @@ impl Rule for LowerCongruence {
         } else {
             a[1].clone()
         };
-        product(
-            &product(&postfix(&a[0], "⁻ᵀ"), &m),
-            &postfix(&a[0], "⁻¹"),
-        )
+        product(&product(&postfix(&a[0], "⁻ᵀ"), &m), &postfix(&a[0], "⁻¹"))
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         let l = g.node(node).args[0];

@@ -111,7 +111,11 @@ impl BodyParser<'_> {
         if m.args.len() != arity {
             return self.fail(
                 m,
-                format!("`{name}` takes {}, found {}", plural(arity, "argument"), m.args.len()),
+                format!(
+                    "`{name}` takes {}, found {}",
+                    plural(arity, "argument"),
+                    m.args.len()
+                ),
             );
         }
         let mut args = vec![f];
@@ -125,7 +129,12 @@ impl BodyParser<'_> {
         self.build(m, op, &args)
     }
 
-    fn unsupported_factor_method(&mut self, m: &ExprMethodCall, what: &str, supported: &str) -> Result<Id, ()> {
+    fn unsupported_factor_method(
+        &mut self,
+        m: &ExprMethodCall,
+        what: &str,
+        supported: &str,
+    ) -> Result<Id, ()> {
         let name = m.method.to_string();
         let why = match name.as_str() {
             "l_dirty" | "unpack_dirty" => {
@@ -174,13 +183,23 @@ impl BodyParser<'_> {
     }
 
     /// `lu.solve(&b).unwrap()` and `lu.try_inverse().unwrap()`.
-    fn lu_unwrapped(&mut self, m: &ExprMethodCall, inner: &ExprMethodCall, f: Id) -> Result<Id, ()> {
+    fn lu_unwrapped(
+        &mut self,
+        m: &ExprMethodCall,
+        inner: &ExprMethodCall,
+        f: Id,
+    ) -> Result<Id, ()> {
         let on = self.on_failure(m)?;
         let arity = usize::from(inner.method == "solve");
         if inner.args.len() != arity {
             return self.fail(
                 inner,
-                format!("`{}` takes {}, found {}", inner.method, plural(arity, "argument"), inner.args.len()),
+                format!(
+                    "`{}` takes {}, found {}",
+                    inner.method,
+                    plural(arity, "argument"),
+                    inner.args.len()
+                ),
             );
         }
         let mut args = vec![f];
@@ -204,7 +223,11 @@ impl BodyParser<'_> {
         if inner.args.len() != 1 {
             return self.fail(
                 inner,
-                format!("`{}` takes 1 argument, found {}", inner.method, inner.args.len()),
+                format!(
+                    "`{}` takes 1 argument, found {}",
+                    inner.method,
+                    inner.args.len()
+                ),
             );
         }
         let name = inner.method.to_string();
@@ -244,7 +267,11 @@ impl BodyParser<'_> {
     }
 
     /// The error for a factorisation used as a value (`chol + x`, `chol` returned).
-    pub(super) fn factor_as_value(&mut self, tokens: impl quote::ToTokens, id: Id) -> Option<Result<Id, ()>> {
+    pub(super) fn factor_as_value(
+        &mut self,
+        tokens: impl quote::ToTokens,
+        id: Id,
+    ) -> Option<Result<Id, ()>> {
         let what = kind(self.g.op(id))?;
         let methods = if matches!(self.g.op(id), Op::CholeskyOf(_)) {
             CHOLESKY_METHODS
