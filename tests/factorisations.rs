@@ -14,7 +14,9 @@
 //! The Hessian-vector product `H v` is checked as the gradient of
 //! `⟨∇f(x), v⟩` (`H` is symmetric), by the same finite differences.
 
-#![allow(clippy::too_many_arguments)]
+// Factorised matrices are cloned as users write it (`a.clone().cholesky()`),
+// fixed-size ones too, which are `Copy`.
+#![allow(clippy::too_many_arguments, clippy::clone_on_copy)]
 
 #[macro_use]
 mod common;
