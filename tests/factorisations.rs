@@ -6,7 +6,8 @@
 //! `try_inverse().unwrap()`), the triangular solves — fixed (`Matrix3`,
 //! `Matrix4`) and dynamic sizes, `f64`, `f32` and a generic scalar; then two
 //! losses as people port them: scikit-learn's Gaussian-process log marginal
-//! likelihood and PyTorch's multivariate normal `log_prob`.
+//! likelihood and PyTorch's multivariate normal `log_prob`; and `#[jacobian]`
+//! of functions returning what a factorisation gives.
 //!
 //! Matrices that are factorised are symmetric positive definite in their
 //! lower triangle and carry unrelated entries above it (`lower_spd`), so a
@@ -23,7 +24,7 @@ mod common;
 
 use common::*;
 use matgrad::nalgebra::{DMatrix, DVector, Matrix3, Matrix4, RealField, SMatrix, Vector3, Vector4};
-use matgrad::{grad, hessian};
+use matgrad::{grad, hessian, jacobian};
 
 /// `n·I + (R + Rᵀ)/4` in the lower triangle, unrelated entries in [−1, 1]
 /// strictly above: nalgebra's `cholesky()` reads the lower triangle only.
@@ -573,5 +574,81 @@ mod ported {
             &cov,
             &hv,
         );
+    }
+}
+
+/// `#[jacobian]` of vector- and matrix-valued functions through factorisations,
+/// column by column against central differences of the function.
+mod jacobians {
+    use super::*;
+
+    #[jacobian(k, b)]
+    fn cholesky_solve(k: &DMatrix<f64>, b: &DVector<f64>) -> DVector<f64> {
+        let chol = k.clone().cholesky().unwrap();
+        chol.solve(b) + chol.l() * b
+    }
+
+    #[jacobian(a)]
+    fn lu_and_triangular(a: &Matrix3<f64>, b: &Matrix3<f64>) -> Matrix3<f64> {
+        a.clone().lu().solve(b).unwrap() + a.solve_upper_triangular(b).unwrap()
+    }
+
+    /// Column `k` of `∂vec(f)/∂vec(x)ᵀ` by central differences.
+    fn fd_column<M: Clone + std::ops::IndexMut<usize, Output = f64>>(
+        f: impl Fn(&M) -> Vec<f64>,
+        x: &M,
+        k: usize,
+    ) -> Vec<f64> {
+        let h = 1e-6;
+        let (mut up, mut down) = (x.clone(), x.clone());
+        up[k] += h;
+        down[k] -= h;
+        f(&up)
+            .iter()
+            .zip(f(&down))
+            .map(|(u, d)| (u - d) / (2.0 * h))
+            .collect()
+    }
+
+    #[track_caller]
+    fn assert_columns(j: &DMatrix<f64>, columns: usize, column: impl Fn(usize) -> Vec<f64>) {
+        assert_eq!(j.ncols(), columns);
+        for k in 0..columns {
+            let fd = column(k);
+            for (i, want) in fd.iter().enumerate() {
+                let got = j[(i, k)];
+                assert!(
+                    (got - want).abs() <= 1e-6 * want.abs().max(1.0),
+                    "J[({i}, {k})] = {got}, differences {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_dynamic() {
+        let (k, b) = (lower_spd::<f64>(4, 1), dv::<f64>(4, 2));
+        let (value, jk, jb) = cholesky_solve_jacobian(&k, &b);
+        assert_eq!(value, cholesky_solve(&k, &b));
+        let flat = |v: DVector<f64>| v.iter().copied().collect::<Vec<_>>();
+        assert_columns(&jk, 16, |c| {
+            fd_column(|k: &DMatrix<f64>| flat(cholesky_solve(k, &b)), &k, c)
+        });
+        assert_columns(&jb, 4, |c| {
+            fd_column(|b: &DVector<f64>| flat(cholesky_solve(&k, b)), &b, c)
+        });
+        // Nothing above the diagonal is read.
+        assert!((0..4).all(|j| (0..j).all(|i| jk.column(j * 4 + i).iter().all(|&v| v == 0.0))));
+    }
+
+    #[test]
+    fn lu_and_triangular_fixed() {
+        let (a, b) = (sm_well::<f64, 3>(3), sm::<f64, 3, 3>(4));
+        let (_, ja) = lu_and_triangular_jacobian(&a, &b);
+        let ja = DMatrix::from_iterator(ja.nrows(), ja.ncols(), ja.iter().copied());
+        let flat = |m: Matrix3<f64>| m.iter().copied().collect::<Vec<_>>();
+        assert_columns(&ja, 9, |c| {
+            fd_column(|a: &Matrix3<f64>| flat(lu_and_triangular(a, &b)), &a, c)
+        });
     }
 }
