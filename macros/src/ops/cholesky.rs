@@ -50,8 +50,9 @@ impl Rule for CholeskyOf {
     fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
         vec![Some(g.build(Triangle(Part::FoldOntoLower), &[cbar]))]
     }
+    /// The matrix factorised, `sym(A)`.
     fn formula(&self, a: &[Formula]) -> Formula {
-        a[0].clone()
+        call("sym", a)
     }
     fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         linear_tangent(g, Triangle(Part::SymmetricFromLower), dargs)
@@ -95,8 +96,9 @@ impl Rule for CholeskyL {
             g.build(LowerCongruence { diagonal: false }, &[l, phi]),
         )]
     }
+    /// `L(S)`, the Cholesky factor of `S`.
     fn formula(&self, a: &[Formula]) -> Formula {
-        call("chol", a)
+        call("L", a)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         let l = node;

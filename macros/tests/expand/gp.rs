@@ -12,7 +12,7 @@ fn gp(k: &DMatrix<f64>, y: &DVector<f64>, eye: &DMatrix<f64>, noise: f64) -> f64
 
  - `∇k = fold(u₁⁻ᵀ Diag(0.5 (u₂ ∘ map(u₂, v ↦ 1/v))) u₁⁻¹ − chol⁻¹ 0.5 y alphaᵀ)`
 
- where `kn = k + noise eye`, `chol = kn`, `alpha = chol⁻¹ y`, `u₁ = chol(chol)`, `u₂ = diag(u₁)`*/
+ where `kn = k + noise eye`, `chol = sym(kn)`, `alpha = chol⁻¹ y`, `u₁ = L(chol)`, `u₂ = diag(u₁)`*/
 #[must_use]
 #[allow(unused_variables, unused_parens)]
 fn gp_grad(
