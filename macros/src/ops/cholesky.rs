@@ -129,9 +129,14 @@ impl Rule for CholeskySolve {
         let (f, b) = (a[0].receiver(), a[1].operand());
         quote!(#f.solve(#b))
     }
+    /// Where `C̄ = c B` (as for `½ yᵀ S⁻¹ y`), `B̄ = S⁻¹ C̄ = c C`: no second solve.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let f = g.node(node).args[0];
-        let bbar = g.build(CholeskySolve, &[f, cbar]);
+        let [f, b] = g.args2(node);
+        let bbar = match (g.op(cbar), &g.node(cbar).args[..]) {
+            _ if cbar == b => node,
+            (Op::Scale(_), &[m, c]) if m == b => g.times(node, c),
+            _ => g.build(CholeskySolve, &[f, cbar]),
+        };
         let ct = g.transpose(node);
         let outer = g.matmul(bbar, ct);
         vec![Some(g.neg(outer)), Some(bbar)]

@@ -10,7 +10,7 @@ fn gp(k: &DMatrix<f64>, y: &DVector<f64>, eye: &DMatrix<f64>, noise: f64) -> f64
 
  Returns `(value, ∇k)`, where
 
- - `∇k = fold(u₁⁻ᵀ Diag(0.5 (u₂ ∘ map(u₂, v ↦ 1/v))) u₁⁻¹ − chol⁻¹ 0.5 y alphaᵀ)`
+ - `∇k = fold(u₁⁻ᵀ Diag(0.5 (u₂ ∘ map(u₂, v ↦ 1/v))) u₁⁻¹ + −0.5 alpha alphaᵀ)`
 
  where `kn = k + noise eye`, `chol = sym(kn)`, `alpha = chol⁻¹ y`, `u₁ = L(chol)`, `u₂ = diag(u₁)`*/
 #[must_use]
@@ -43,14 +43,13 @@ fn gp_grad(
     };
     let __mg_t35 = __mg_t34 * 0.5f64;
     let __mg_t36 = __mg_p::lower_congruence_diagonal(&__mg_t14, &__mg_t35);
-    let __mg_alpha_bar_38 = y * 0.5f64;
-    let __mg_t39 = __mg_chol_9.solve(&__mg_alpha_bar_38);
-    let __mg_t40 = __mg_alpha_10.transpose();
-    let __mg_chol_bar_43 = __mg_p::mul_add(__mg_t36, (-1f64), &__mg_t39, &__mg_t40);
-    let __mg_k_bar_44 = __mg_p::fold_onto_lower(&__mg_chol_bar_43);
+    let __mg_t39 = __mg_alpha_10.transpose();
+    let __mg_t43 = __mg_p::mul_scaled((-0.5f64), &__mg_alpha_10, &__mg_t39);
+    let __mg_chol_bar_44 = __mg_t36 + __mg_t43;
+    let __mg_k_bar_45 = __mg_p::fold_onto_lower(&__mg_chol_bar_44);
     (
         (((0.5f64 * __mg_t12) + __mg_t19)
             + ((0.5f64 * __mg_t21) * (::core::f64::consts::TAU).ln())),
-        __mg_k_bar_44,
+        __mg_k_bar_45,
     )
 }
