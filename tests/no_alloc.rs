@@ -240,3 +240,27 @@ fn capturing_closure_on_a_fixed_size_matrix() {
     assert_eq!(n, 0);
     same_value(captured_map_grad(&x, 0.5).0, captured_map(&x, 0.5));
 }
+
+/// Factorisations of fixed-size matrices: nalgebra's `Cholesky<T, Const<N>>` and `LU` live on
+/// the stack, as do the triangular solves and every adjoint built from them.
+#[allow(clippy::clone_on_copy)] // written as for dynamic matrices
+#[grad(k, b)]
+fn factorisations(k: &Matrix3<f64>, b: &Vector3<f64>) -> f64 {
+    let chol = k.clone().cholesky().unwrap();
+    let lu = k.clone().lu();
+    chol.solve(b).norm_squared()
+        + chol.ln_determinant()
+        + chol.l().diagonal().map(|v| v.ln()).sum()
+        + chol.inverse().trace()
+        + lu.solve(b).unwrap().sum()
+        + k.solve_lower_triangular(b).unwrap().dot(b)
+        + k.tr_solve_upper_triangular(b).unwrap().sum()
+}
+
+#[test]
+fn factorisations_matrix3() {
+    let (k, b) = (spd3(1.0), filled(0.5));
+    let n = allocations(|| factorisations_grad(black_box(&k), black_box(&b)));
+    assert_eq!(n, 0);
+    same_value(factorisations_grad(&k, &b).0, factorisations(&k, &b));
+}

@@ -20,6 +20,7 @@ pub mod harness;
 pub mod linalg;
 
 pub mod gauss_nll;
+pub mod gp;
 pub mod huber_loop;
 pub mod logreg;
 pub mod logreg_loop;
@@ -44,6 +45,7 @@ pub fn all_cases(sizes: Sizes) -> Vec<Case> {
     cases.extend(logreg_loop::cases(sizes));
     cases.extend(huber_loop::cases(sizes));
     cases.extend(rnn::cases(sizes));
+    cases.extend(gp::cases(sizes));
     cases.extend(softmax_ce::cases(sizes));
     cases
 }

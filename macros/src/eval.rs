@@ -307,6 +307,36 @@ impl<'a> Eval<'a> {
             Op::LuDet(_) => S(m(0).determinant()),
             Op::LuLogDet(_) => S(m(0).determinant().ln()),
             Op::LuInverse(LuInverse(on)) => M(inverse(m(0), on)),
+            Op::LuSolve(_) => M(m(0)
+                .clone()
+                .lu()
+                .solve(m(1))
+                .expect("eval: singular matrix")),
+            Op::LuTrSolve(_) => M(m(0)
+                .transpose()
+                .lu()
+                .solve(m(1))
+                .expect("eval: singular matrix")),
+            // The Cholesky factor stands for the symmetric matrix it factorises.
+            Op::CholeskyOf(_) => M(triangle(Part::SymmetricFromLower, m(0))),
+            Op::CholeskyL(_) => M(cholesky(m(0)).l()),
+            Op::CholeskySolve(_) => M(cholesky(m(0)).solve(m(1))),
+            Op::CholeskyInverse(_) => M(cholesky(m(0)).inverse()),
+            Op::CholeskyDet(_) => S(cholesky(m(0)).determinant()),
+            Op::CholeskyLnDet(_) => S(cholesky(m(0)).ln_determinant()),
+            Op::LowerCongruence(c) => {
+                let x = triangle(Part::Lower, m(0))
+                    .try_inverse()
+                    .expect("eval: singular factor");
+                let mid = if c.diagonal {
+                    DMatrix::from_diagonal(&m(1).column(0).into_owned())
+                } else {
+                    m(1).clone()
+                };
+                M(x.transpose() * mid * x)
+            }
+            Op::Triangle(Triangle(part)) => M(triangle(*part, m(0))),
+            Op::SolveTriangular(t) => M(solve_triangular(t, m(0), m(1))),
             Op::Kronecker(_) => M(m(0).kronecker(m(1))),
             Op::KroneckerAdjoint(side) => M(kronecker_adjoint(side, m(0), m(1), m(2))),
             Op::Cross(_) => M(m(0).cross(m(1))),
@@ -817,6 +847,34 @@ fn inverse(a: &DMatrix<f64>, on: &OnSingular) -> DMatrix<f64> {
         (None, OnSingular::Nan) => a.map(|_| f64::NAN),
         (None, _) => panic!("eval: singular matrix"),
     }
+}
+
+/// The Cholesky factorisation of a symmetric positive definite matrix.
+fn cholesky(s: &DMatrix<f64>) -> nalgebra::linalg::Cholesky<f64, nalgebra::Dyn> {
+    s.clone().cholesky().expect("eval: not positive definite")
+}
+
+/// One of the linear maps onto a triangle, entry by entry.
+fn triangle(part: Part, m: &DMatrix<f64>) -> DMatrix<f64> {
+    DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| match part {
+        Part::Lower if i >= j => m[(i, j)],
+        Part::Upper if i <= j => m[(i, j)],
+        Part::LowerHalfDiagonal if i > j => m[(i, j)],
+        Part::LowerHalfDiagonal if i == j => 0.5 * m[(i, j)],
+        Part::FoldOntoLower if i > j => m[(i, j)] + m[(j, i)],
+        Part::FoldOntoLower if i == j => m[(i, j)],
+        Part::SymmetricFromLower if i >= j => m[(i, j)],
+        Part::SymmetricFromLower => m[(j, i)],
+        _ => 0.0,
+    })
+}
+
+/// `T⁻¹ B` or `T⁻ᵀ B` for the triangle `T` of `a`, by a general solve.
+fn solve_triangular(t: &SolveTriangular, a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+    let part = if t.lower { Part::Lower } else { Part::Upper };
+    let tri = triangle(part, a);
+    let tri = if t.transposed { tri.transpose() } else { tri };
+    tri.lu().solve(b).expect("eval: singular triangle")
 }
 
 /// The derivative of the cofactor matrix along `da`: each cofactor is a

@@ -646,3 +646,34 @@ fn sum_assigned_in_a_branch_is_one_loop() {
     assert_eq!(g.matches("for ").count(), 1, "{g}");
     assert!(!g.contains("Vec::with_capacity"), "nothing stored: {g}");
 }
+
+#[test]
+fn gaussian_process_shares_one_cholesky() {
+    let out = expand_pretty(
+        quote!(k),
+        quote! {
+            fn gp(k: &DMatrix<f64>, y: &DVector<f64>, eye: &DMatrix<f64>, noise: f64) -> f64 {
+                let n = y.len();
+                let kn = k + eye * noise;
+                let chol = kn.clone().cholesky().unwrap();
+                let alpha = chol.solve(y);
+                0.5 * y.dot(&alpha) + chol.l().diagonal().map(|v| v.ln()).sum()
+                    + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln()
+            }
+        },
+    );
+    check_snapshot("gp", &out);
+    let body = grad_fn(&out, "gp");
+    // One factorisation for the value and the gradient; L⁻ᵀ Φ L⁻¹ with
+    // Φ(Lᵀ L̄) diagonal (no product formed for it), put onto the lower
+    // triangle nalgebra read.
+    assert_eq!(body.matches("cholesky(").count(), 1, "{body}");
+    assert!(!body.contains("inverse"), "{body}");
+    assert!(!body.contains("lower_half_diagonal"), "{body}");
+    assert_eq!(
+        body.matches("lower_congruence_diagonal(").count(),
+        1,
+        "{body}"
+    );
+    assert_eq!(body.matches("fold_onto_lower").count(), 1, "{body}");
+}

@@ -450,6 +450,31 @@ enum K {
     Local(usize),
     /// `args[0][i]` (column-major) or `args[0][(i, j)]`.
     Entry(Ix, Option<Ix>),
+    /// A factorisation of `args[0]` and what is read off it (with `args[1]`
+    /// for a solve).
+    Factor(Fac),
+}
+
+/// What the generator reads off a factorisation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fac {
+    /// `a.clone().cholesky().unwrap().solve(&b)` (`.expect(…)` when `alt`).
+    CholSolve,
+    /// `….ln_determinant()`.
+    CholLnDet,
+    /// `….determinant().ln()`.
+    CholDetLn,
+    /// `….inverse()`.
+    CholInverse,
+    /// `….l()`.
+    CholL,
+    /// `a.clone().lu().solve(&b).unwrap()` (`.expect(…)` when `alt`).
+    LuSolve,
+    /// `a.clone().lu().determinant().ln()`.
+    LuLogDet,
+    /// `a.solve_lower_triangular(&b).unwrap()`, `solve_upper_triangular`,
+    /// and (`true`) their `tr_` forms.
+    TriSolve(bool, bool),
 }
 
 /// An index into a matrix, from the loop indices in scope; valid by
@@ -991,6 +1016,30 @@ impl E {
                 format!("{}{}{d}", if *deref { "*" } else { "" }, ["e", "f"][*which])
             }
             K::Local(d) => format!("u{d}"),
+            K::Factor(f) => {
+                let x = a[0].receiver(st);
+                let unwrap = if self.alt {
+                    ".expect(\"singular\")"
+                } else {
+                    ".unwrap()"
+                };
+                let chol = format!("{x}.clone().cholesky(){unwrap}");
+                match f {
+                    Fac::CholSolve => format!("{chol}.solve({})", a[1].by_ref(st)),
+                    Fac::CholLnDet => format!("{chol}.ln_determinant()"),
+                    Fac::CholDetLn => format!("{chol}.determinant().ln()"),
+                    Fac::CholInverse => format!("{chol}.inverse()"),
+                    Fac::CholL => format!("{chol}.l()"),
+                    Fac::LuSolve => format!("{x}.clone().lu().solve({}){unwrap}", a[1].by_ref(st)),
+                    Fac::LuLogDet => format!("{x}.clone().lu().determinant().ln()"),
+                    Fac::TriSolve(lower, tr) => format!(
+                        "{x}.{}solve_{}_triangular({}){unwrap}",
+                        if *tr { "tr_" } else { "" },
+                        if *lower { "lower" } else { "upper" },
+                        a[1].by_ref(st)
+                    ),
+                }
+            }
             K::Entry(i, None) => format!("{}[{}]", a[0].receiver(st), i.render()),
             K::Entry(i, Some(j)) => {
                 format!("{}[({}, {})]", a[0].receiver(st), i.render(), j.render())
@@ -1534,14 +1583,16 @@ impl Gen {
             }
             6 => to_scalar(K::Trace, vec![self.matrix(k, k, d)]),
             7 => to_scalar(K::Det, vec![self.matrix(k, k, d)]),
-            8 if self.spd_ok(k) => {
-                let a = self.invertible(k, d);
-                if self.rng.chance(0.5) {
-                    same(K::Ln, to_scalar(K::Det, vec![a]))
-                } else {
+            8 if self.spd_ok(k) => match self.rng.below(5) {
+                0 => same(K::Ln, to_scalar(K::Det, vec![self.invertible(k, d)])),
+                1 => {
+                    let a = self.invertible(k, d);
                     self.call("logdet", a)
                 }
-            }
+                2 => to_scalar(K::Factor(Fac::LuLogDet), vec![self.invertible(k, d)]),
+                3 => to_scalar(K::Factor(Fac::CholLnDet), vec![self.spd(k, d)]),
+                _ => to_scalar(K::Factor(Fac::CholDetLn), vec![self.spd(k, d)]),
+            },
             9 if self.rng.chance(0.4) => {
                 let a = self.matrix(r, c, d);
                 self.call("log_sum_exp", a)
@@ -1716,6 +1767,8 @@ impl Gen {
             u32::from(square && in_d(r)),                        // matrix exponential
             u32::from(kron),                                     // kronecker
             u32::from((r, c) == (3, 1) || (r, c) == (1, 3)) * 2, // cross
+            u32::from(self.spd_ok(r)) * 2,                       // a solve
+            u32::from(square && self.spd_ok(r)),                 // Cholesky's L, inverse
         ];
         match self.rng.weighted(&w) {
             0 => self.matrix_leaf(r, c),
@@ -1788,6 +1841,37 @@ impl Gen {
                 let (r1, r2, c1, c2) = self.factor(r, c).expect("checked");
                 let (x, y) = (self.matrix(r1, c1, d1), self.matrix(r2, c2, d1));
                 same_kron(x, y)
+            }
+            17 => {
+                // Cholesky of an SPD matrix; LU and the triangular solves of
+                // the invertible ones (a triangle of an SPD matrix has its
+                // diagonal bounded away from 0).
+                let rhs = self.matrix(r, c, d1);
+                let (fac, a) = match self.rng.below(4) {
+                    0 | 1 => (Fac::CholSolve, self.spd(r, d1)),
+                    2 => (Fac::LuSolve, self.invertible(r, d1)),
+                    _ => {
+                        let (lower, tr) = (self.rng.chance(0.5), self.rng.chance(0.3));
+                        (Fac::TriSolve(lower, tr), self.spd(r, d1))
+                    }
+                };
+                // A⁻¹ A = I up to rounding: entries at 0, kinks of a `relu`
+                // the Hessian check does not see inside `map`.
+                let rhs = if rhs == a {
+                    let sin = same(K::Sin, node(K::V, vec![], Sh::S));
+                    same2(K::Map, rhs, sin)
+                } else {
+                    rhs
+                };
+                node(K::Factor(fac), vec![a, rhs], Sh::M(r, c))
+            }
+            18 => {
+                let fac = if self.rng.chance(0.5) {
+                    Fac::CholL
+                } else {
+                    Fac::CholInverse
+                };
+                same(K::Factor(fac), self.spd(r, d1))
             }
             _ => {
                 // One operand a vector by its type: `cross` needs to know
@@ -2627,7 +2711,8 @@ fn fields_inferable(e: &E, reads: &[bool]) -> bool {
             | K::Powi(_)
             | K::Powf
             | K::Ref
-            | K::Clone => true,
+            | K::Clone
+            | K::Factor(_) => true,
             K::Call(f, _) => (a.sh == Sh::S) != matches!(f, "logdet" | "log_sum_exp"),
             // `max` and `min` are methods of scalars and of matrices, so is
             // `abs`; by its path, a scalar method takes scalars.
@@ -2927,6 +3012,9 @@ impl Reference {
     fn method(&mut self, m: &syn::ExprMethodCall) -> Val {
         use Val::{Matrix as M, Scalar as S};
         let name = m.method.to_string();
+        if let Some(v) = self.factorised(m) {
+            return v;
+        }
         if name == "unwrap" || name == "expect" {
             // `T::from_f64(c).unwrap()`.
             if let Expr::Call(c) = &*m.receiver {
@@ -3041,6 +3129,80 @@ impl Reference {
                 }
             }
         }
+    }
+}
+
+impl Reference {
+    /// What is read off a factorisation (`….cholesky().unwrap().solve(&b)`,
+    /// `….lu().solve(&b).unwrap()`, `….lu().determinant()`), or a triangular
+    /// solve, computed by nalgebra; `None` for other methods.
+    fn factorised(&mut self, m: &syn::ExprMethodCall) -> Option<Val> {
+        use Val::{Matrix as M, Scalar as S};
+        let name = m.method.to_string();
+        let Expr::MethodCall(inner) = &*m.receiver else {
+            return None;
+        };
+        let inner_name = inner.method.to_string();
+        let arg = |r: &mut Reference| rm(&r.expr(&m.args[0])).clone();
+        if inner_name == "lu" && name == "determinant" {
+            return Some(S(rm(&self.expr(&inner.receiver))
+                .clone()
+                .lu()
+                .determinant()));
+        }
+        if name == "unwrap" || name == "expect" {
+            let lu = match &*inner.receiver {
+                Expr::MethodCall(base) if base.method == "lu" => Some(base),
+                _ => None,
+            };
+            let b = |r: &mut Reference| rm(&r.expr(&inner.args[0])).clone();
+            return match (inner_name.as_str(), lu) {
+                ("solve", Some(base)) => {
+                    let a = rm(&self.expr(&base.receiver)).clone();
+                    Some(M(a.lu().solve(&b(self)).expect("reference: singular")))
+                }
+                (
+                    "solve_lower_triangular"
+                    | "solve_upper_triangular"
+                    | "tr_solve_lower_triangular"
+                    | "tr_solve_upper_triangular",
+                    _,
+                ) => {
+                    let a = rm(&self.expr(&inner.receiver)).clone();
+                    let b = b(self);
+                    Some(M(match inner_name.as_str() {
+                        "solve_lower_triangular" => a.solve_lower_triangular(&b),
+                        "solve_upper_triangular" => a.solve_upper_triangular(&b),
+                        "tr_solve_lower_triangular" => a.tr_solve_lower_triangular(&b),
+                        _ => a.tr_solve_upper_triangular(&b),
+                    }
+                    .expect("reference: zero on the diagonal")))
+                }
+                _ => None,
+            };
+        }
+        // `….cholesky().unwrap().method(…)`.
+        if inner_name != "unwrap" && inner_name != "expect" {
+            return None;
+        }
+        let Expr::MethodCall(base) = &*inner.receiver else {
+            return None;
+        };
+        if base.method != "cholesky" {
+            return None;
+        }
+        let chol = rm(&self.expr(&base.receiver))
+            .clone()
+            .cholesky()
+            .expect("reference: not positive definite");
+        Some(match name.as_str() {
+            "solve" => M(chol.solve(&arg(self))),
+            "ln_determinant" => S(chol.ln_determinant()),
+            "determinant" => S(chol.determinant()),
+            "inverse" => M(chol.inverse()),
+            "l" => M(chol.l()),
+            _ => panic!("reference: Cholesky method `{name}`"),
+        })
     }
 }
 
@@ -4039,6 +4201,7 @@ fn generator_covers_every_operation() {
                 K::Call(f, _) | K::MapFn(f) | K::Method(f) | K::MapMethod(f) | K::MatMethod(f) => {
                     format!("{name}:{f}")
                 }
+                K::Factor(f) => format!("{f:?}"),
                 _ => name.clone(),
             };
             seen.insert(name);
@@ -4108,6 +4271,17 @@ fn generator_covers_every_operation() {
         "MatMethod:amax",
         "MatMethod:amin",
         "MatMethod:abs",
+        "CholSolve",
+        "CholLnDet",
+        "CholDetLn",
+        "CholInverse",
+        "CholL",
+        "LuSolve",
+        "LuLogDet",
+        "TriSolve(true, false)",
+        "TriSolve(false, false)",
+        "TriSolve(true, true)",
+        "TriSolve(false, true)",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -65,6 +65,43 @@
 //! `cosh`, `asinh`, `acosh`, `atanh`, `mul_add`, `midpoint`, `to_degrees`,
 //! `to_radians`, and the branches `max`, `min`, `clamp`, `signum` (the
 //! gradient goes to the argument returned; at a tie to the receiver).
+//! Factorisations: `let chol = a.clone().cholesky().unwrap();` (or
+//! `.expect("…")`), then `chol.l()`, `chol.solve(&b)`, `chol.inverse()`,
+//! `chol.determinant()`, `chol.ln_determinant()`, as often as you like, or
+//! chained at once (`k.clone().cholesky().unwrap().solve(&y)`);
+//! `let lu = a.clone().lu();`, then `lu.solve(&b).unwrap()`,
+//! `lu.determinant()`, `lu.try_inverse().unwrap()`; and
+//! `a.solve_lower_triangular(&b).unwrap()`, `solve_upper_triangular` and their
+//! `tr_` forms. One factorisation serves the value and the gradient, whose
+//! rules are triangular solves with its factors; no inverse is formed unless
+//! the loss or a (log-)determinant's gradient is one. `cholesky()` reads only
+//! the lower triangle of its argument, and the triangular solves only their
+//! triangle, so the gradient is zero in the other triangle and each entry
+//! below the diagonal carries both halves of the symmetric matrix factorised:
+//! entry `(i, j)` is `∂f/∂A_ij` of your function as written (symmetrise it
+//! yourself if you parametrise a symmetric matrix by both triangles). A matrix
+//! that is not positive definite (or singular, or with a zero on the
+//! diagonal of a triangle) panics in `<name>_grad` as in your function.
+//!
+//! ```
+//! use matgrad::grad;
+//! use matgrad::nalgebra::{DMatrix, DVector};
+//!
+//! /// A Gaussian process's negative log marginal likelihood (scikit-learn's).
+//! #[grad(k)]
+//! fn nlml(k: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+//!     let chol = k.clone().cholesky().unwrap();
+//!     let alpha = chol.solve(y);
+//!     0.5 * y.dot(&alpha) + chol.l().diagonal().map(|v| v.ln()).sum()
+//! }
+//!
+//! let k = DMatrix::from_fn(3, 3, |i, j| if i == j { 2.0 } else { 0.5 });
+//! let y = DVector::from_vec(vec![1.0, -1.0, 0.5]);
+//! let (_, dk) = nlml_grad(&k, &y);
+//! assert_eq!(dk[(0, 2)], 0.0); // above the diagonal: never read
+//! matgrad::check_gradient(|k| nlml(k, &y), &k, &dk).assert_within(1e-6);
+//! ```
+//!
 //! Constants: `std::f64::consts::PI` and the others, `f64::EPSILON`, `f32::MAX`,
 //! …, and `T::pi()`. Functions:
 //! [`sigmoid`](crate::sigmoid), [`softplus`](crate::softplus),
@@ -461,6 +498,13 @@
 //!   (`&self.x`) is a matrix and a bare one beside a scalar a scalar. A bare
 //!   field times a matrix (a scaling, or a product with a `Copy` matrix), a
 //!   field read alone, negated, or as the receiver of `exp` does not tell.
+//! - *`cholesky()` returns an `Option`*, *`solve` of an LU factorisation
+//!   returns an `Option`*, *`solve_lower_triangular` returns an `Option`*:
+//!   follow it with `.unwrap()` or `.expect("…")`, as the gradient must panic
+//!   where your function does. *this is a Cholesky factorisation, not a
+//!   matrix*: use it through its methods; *unsupported method `l_dirty`*
+//!   (its upper triangle is whatever the input held) or `solve_mut` (it
+//!   writes into its argument): use `l()` and `solve(&b)`.
 //! - *needs `T: Copy`*: the generated code copies scalars.
 //!
 //! # Performance notes
@@ -470,7 +514,9 @@
 //! `tr_dot` or `dot` for traces of products), scalars are kept out of matrix
 //! products, Kronecker products are differentiated by blocks without forming
 //! anything larger than the product, and one LU factorisation serves a
-//! matrix's inverse, determinant and log-determinant (closed forms up to 3×3).
+//! matrix's inverse, determinant and log-determinant (closed forms up to 3×3),
+//! as one Cholesky factorisation serves everything read off it and its
+//! gradient (stack-allocated for fixed sizes).
 //! Fixed-size inputs stay on the stack.
 //!
 //! Dynamic matrices are reused rather than reallocated: a temporary is moved

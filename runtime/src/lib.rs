@@ -67,6 +67,7 @@ mod branch;
 mod check;
 pub use check::{check_gradient, GradientCheck, Point};
 
+mod factor;
 mod inverse;
 mod linalg;
 mod product;

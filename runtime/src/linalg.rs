@@ -6,6 +6,7 @@
 //! branch of [`Lu::det_gradient`] for matrices larger than 3×3.
 
 use nalgebra::allocator::Allocator;
+use nalgebra::constraint::{SameNumberOfRows, ShapeConstraint};
 use nalgebra::{DMatrix, DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage};
 
 /// `ln det A`, computed from an LU factorisation without forming `det A`, so it
@@ -84,6 +85,51 @@ where
         } else {
             sum
         }
+    }
+
+    /// `A⁻¹ B`, if `A` is invertible: nalgebra's `LU::solve`, so the caller's
+    /// `.unwrap()` or `.expect(…)` panics exactly as the user's code would.
+    pub fn solve<R2, C2, S2>(&self, b: &Matrix<T, R2, C2, S2>) -> Option<OMatrix<T, R2, C2>>
+    where
+        R2: Dim,
+        C2: Dim,
+        S2: Storage<T, R2, C2>,
+        ShapeConstraint: SameNumberOfRows<R2, D>,
+        DefaultAllocator: Allocator<R2, C2>,
+    {
+        self.lu.solve(b)
+    }
+
+    /// `A⁻¹ B`, or a matrix of NaN where `A` is singular (for the derivative
+    /// code, which runs only after the user's solve succeeded).
+    pub fn solve_or_nan<R2, C2, S2>(&self, b: &Matrix<T, R2, C2, S2>) -> OMatrix<T, R2, C2>
+    where
+        R2: Dim,
+        C2: Dim,
+        S2: Storage<T, R2, C2>,
+        ShapeConstraint: SameNumberOfRows<R2, D>,
+        DefaultAllocator: Allocator<R2, C2>,
+    {
+        self.solve(b)
+            .unwrap_or_else(|| b.map(|_| T::zero() / T::zero()))
+    }
+
+    /// `A⁻ᵀ B` from the same factorisation: `P A = L U` gives `Aᵀ = Uᵀ Lᵀ P`,
+    /// so `X = Pᵀ L⁻ᵀ U⁻ᵀ B`, two triangular solves (∞ or NaN where `A` is
+    /// singular).
+    pub fn tr_solve<R2, C2, S2>(&self, b: &Matrix<T, R2, C2, S2>) -> OMatrix<T, R2, C2>
+    where
+        R2: Dim,
+        C2: Dim,
+        S2: Storage<T, R2, C2>,
+        ShapeConstraint: SameNumberOfRows<R2, D>,
+        DefaultAllocator: Allocator<R2, C2>,
+    {
+        let mut x = b.clone_owned();
+        self.lu.u().tr_solve_upper_triangular_unchecked_mut(&mut x);
+        self.lu.l().tr_solve_lower_triangular_unchecked_mut(&mut x);
+        self.lu.p().inv_permute_rows(&mut x);
+        x
     }
 
     /// `A⁻¹`, if `A` is invertible.
@@ -349,6 +395,20 @@ mod tests {
     use nalgebra::{DMatrix, Matrix2};
 
     use super::logdet;
+
+    #[test]
+    fn transposed_solve_from_the_factorisation() {
+        // A matrix that needs row exchanges.
+        let a = DMatrix::from_fn(7, 7, |i, j| {
+            ((3 * i + 5 * j) as f64).sin() + if (i + 1) % 7 == j { 2.0 } else { 0.0 }
+        });
+        let b = DMatrix::from_fn(7, 2, |i, j| (i as f64) - 0.5 * j as f64);
+        let lu = super::Lu::new(&a);
+        let x = lu.tr_solve(&b);
+        assert!((a.transpose() * &x - &b).amax() < 1e-10);
+        let y = lu.solve(&b).expect("invertible");
+        assert!((&a * y - b).amax() < 1e-10);
+    }
 
     #[test]
     fn log_determinant_on_both_paths() {

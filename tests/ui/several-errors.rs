@@ -7,7 +7,7 @@ fn foo(x: &DMatrix<f64>) -> f64 {
 
 #[grad(x)]
 fn f(x: &DMatrix<f64>) -> f64 {
-    let a = x.clone().lu().determinant();
+    let a = x.clone().qr().r().determinant();
     let b = foo(x);
     a + b
 }

@@ -3,7 +3,7 @@ use matgrad::nalgebra::DMatrix;
 
 #[grad(x)]
 fn f(x: &DMatrix<f64>) -> f64 {
-    let d = x.clone().lu().determinant();
+    let d = x.clone().qr().r().determinant();
     d * 2.0
 }
 

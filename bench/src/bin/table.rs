@@ -31,7 +31,7 @@ fn main() {
                 }
             }
             "-h" | "--help" => {
-                println!("usage: table [--quick] [CASE ...]   (cases: lsq logreg quadform gauss_nll mf mlp logreg_loop huber_loop rnn softmax_ce)");
+                println!("usage: table [--quick] [CASE ...]   (cases: lsq logreg quadform gauss_nll mf mlp logreg_loop huber_loop rnn softmax_ce gp_nlml)");
                 return;
             }
             name => only.push(name.to_string()),

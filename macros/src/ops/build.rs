@@ -108,7 +108,7 @@ impl Graph {
 
     /// A fixed-size square matrix of at most 3×3, where nalgebra's closed forms
     /// beat a factorisation.
-    fn is_small_square(&self, a: Id) -> bool {
+    pub fn is_small_square(&self, a: Id) -> bool {
         match self.shape(a) {
             Shape::Matrix(r, c) => {
                 matches!((r, c), (Dim::Fixed(m), Dim::Fixed(n)) if m == n && n <= 3)

@@ -1,13 +1,14 @@
-//! One LU factorisation per matrix (larger than 3×3, or under `ln det`),
-//! shared by its inverse, determinant and log-determinant and their adjoints.
-//! The factor node stands for the matrix itself: its adjoint is the matrix's.
+//! One LU factorisation per matrix (the user's `a.clone().lu()`, or one made
+//! for a matrix larger than 3×3 or under `ln det`), shared by its inverse,
+//! determinant, log-determinant and solves and their adjoints. The factor
+//! node stands for the matrix itself: its adjoint is the matrix's.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
 use crate::emit::{EmitCx, Value};
-use crate::formula::{call, postfix, Formula};
+use crate::formula::{call, postfix, product, Formula};
 use crate::ir::{Graph, Id};
 use crate::shape::{Dims, Shape};
 
@@ -47,13 +48,27 @@ impl Rule for LuDet {
         let f = a[0].receiver();
         quote!(#f.determinant())
     }
+    /// Up to 3×3 (a user's `a.clone().lu().determinant()`), the cofactors
+    /// by their closed form, which has a second derivative.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let a = g.node(g.node(node).args[0]).args[0];
+        if g.is_small_square(a) {
+            let cof = g.build(Cofactors, &[a]);
+            return vec![Some(g.times(cof, cbar))];
+        }
         det_adjoint(g, node, cbar, LuCofactors.into())
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("det", a)
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let a = g.node(g.node(node).args[0]).args[0];
+        if g.is_small_square(a) {
+            return Ok(dargs[0].map(|da| {
+                let cof = g.build(Cofactors, &[a]);
+                g.dot(cof, da)
+            }));
+        }
         det_tangent(g, node, dargs, LuCofactors.into())
     }
 }
@@ -146,5 +161,85 @@ impl Rule for LuInverse {
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         Ok(dargs[0].map(|da| inverse_tangent(g, node, da)))
+    }
+}
+
+/// `C = lu.solve(&b).unwrap() = A⁻¹ B`: `dC = A⁻¹ (dB − dA C)`, and
+/// `⟨C̄, A⁻¹ dB⟩ = ⟨A⁻ᵀ C̄, dB⟩`, `⟨C̄, −A⁻¹ dA C⟩ = ⟨−A⁻ᵀ C̄ Cᵀ, dA⟩`, so
+/// `B̄ = A⁻ᵀ C̄` ([`LuTrSolve`], from the same factorisation) and
+/// `Ā = −B̄ Cᵀ`. Equality ignores [`OnSingular`], as for `Inverse`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LuSolve(pub OnSingular);
+
+impl Rule for LuSolve {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        solve_shape(a[0], a[1], dims, "`solve`")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (f, b) = (a[0].receiver(), a[1].operand());
+        self.0
+            .finish(quote!(#f.solve(#b)), quote!(#f.solve_or_nan(#b)))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let f = g.node(node).args[0];
+        let bbar = g.build(LuTrSolve, &[f, cbar]);
+        let ct = g.transpose(node);
+        let outer = g.matmul(bbar, ct);
+        vec![Some(g.neg(outer)), Some(bbar)]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        product(&postfix(&a[0], "⁻¹"), &a[1])
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let f = g.node(node).args[0];
+        let moved = dargs[0].map(|da| g.matmul(da, node));
+        let Some(rhs) = difference(g, dargs[1], moved) else {
+            return Ok(None);
+        };
+        Ok(Some(g.build(LuSolve(OnSingular::Nan), &[f, rhs])))
+    }
+}
+
+/// `X = A⁻ᵀ B` from the factorisation (built for the adjoint of
+/// [`LuSolve`]): `dX = A⁻ᵀ (dB − dAᵀ X)`, and `⟨X̄, −A⁻ᵀ dAᵀ X⟩ =
+/// ⟨−A⁻¹ X̄, dAᵀ X⟩ = ⟨−X (A⁻¹ X̄)ᵀ, dA⟩`, so `B̄ = A⁻¹ X̄`, `Ā = −X B̄ᵀ`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LuTrSolve;
+
+impl Rule for LuTrSolve {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        solve_shape(a[0], a[1], dims, "a transposed solve")
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (f, b) = (a[0].receiver(), a[1].operand());
+        quote!(#f.tr_solve(#b))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
+        let f = g.node(node).args[0];
+        let bbar = g.build(LuSolve(OnSingular::Nan), &[f, cbar]);
+        let bt = g.transpose(bbar);
+        let outer = g.matmul(node, bt);
+        vec![Some(g.neg(outer)), Some(bbar)]
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        product(&postfix(&a[0], "⁻ᵀ"), &a[1])
+    }
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let f = g.node(node).args[0];
+        let moved = dargs[0].map(|da| g.tr_mul(da, node));
+        let Some(rhs) = difference(g, dargs[1], moved) else {
+            return Ok(None);
+        };
+        Ok(Some(g.build(LuTrSolve, &[f, rhs])))
+    }
+}
+
+/// `db − m` with either term possibly zero (`None` if both are).
+pub fn difference(g: &mut Graph, db: Option<Id>, m: Option<Id>) -> Option<Id> {
+    match (db, m) {
+        (None, None) => None,
+        (Some(db), None) => Some(db),
+        (None, Some(m)) => Some(g.neg(m)),
+        (Some(db), Some(m)) => Some(g.minus(db, m)),
     }
 }

@@ -50,6 +50,7 @@ macro_rules! scalar_fn {
 mod arith;
 mod build;
 mod call;
+mod cholesky;
 mod control;
 mod elementwise;
 mod factor;
@@ -61,10 +62,12 @@ mod reduce;
 mod scalar_math;
 mod stable;
 mod structured;
+mod triangular;
 mod view;
 
 pub use arith::*;
 pub use call::*;
+pub use cholesky::*;
 pub use control::*;
 pub use elementwise::*;
 pub use factor::*;
@@ -76,6 +79,7 @@ pub use reduce::*;
 pub use scalar_math::*;
 pub use stable::*;
 pub use structured::*;
+pub use triangular::*;
 pub use view::*;
 
 use proc_macro2::TokenStream;
@@ -274,7 +278,10 @@ ops! {
     MatMul, TrMul, Transpose, Trace, TrDot, Dot, Determinant, Cofactors, CofactorsTangent, Inverse,
     ScaledIdentity,
     // one LU factorisation per matrix
-    LuOf, LuDet, LuCofactors, LuLogDet, LuInverse,
+    LuOf, LuDet, LuCofactors, LuLogDet, LuInverse, LuSolve, LuTrSolve,
+    // one Cholesky factorisation per matrix, triangles and triangular solves
+    CholeskyOf, CholeskyL, CholeskySolve, CholeskyInverse, CholeskyDet, CholeskyLnDet, LowerCongruence,
+    Triangle, SolveTriangular,
     // structured products and the matrix exponential
     Kronecker, KroneckerAdjoint, Cross, MatExp, ExpFrechet,
     // reductions

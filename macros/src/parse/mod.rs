@@ -16,6 +16,7 @@ use crate::signature::ParamSig;
 mod access;
 mod closure;
 mod control;
+mod factor;
 mod helper;
 mod scalar;
 use scalar::{float_constant, REAL_FIELD_CONSTANTS};
@@ -111,7 +112,7 @@ pub(crate) const RUNTIME_FUNCTIONS: &[&str] =
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
-    "determinant, pow(n), try_inverse().unwrap(), try_inverse().expect(\"…\"), map(|v| …), clone(), abs(), lp_norm(1), lp_norm(2)";
+    "determinant, pow(n), try_inverse().unwrap(), try_inverse().expect(\"…\"), cholesky().unwrap(), lu(), solve_lower_triangular(&b).unwrap(), solve_upper_triangular(&b).unwrap(), map(|v| …), clone(), abs(), lp_norm(1), lp_norm(2)";
 const SCALAR_SPECIAL: &str = "powi(n)";
 
 fn supported(table: Methods, special: &str) -> String {
@@ -336,7 +337,10 @@ impl BodyParser<'_> {
                 });
             }
         }
-        let value = local.init.as_ref().map(|init| self.expr(&init.expr));
+        let value = local.init.as_ref().map(|init| {
+            self.factorisation(&init.expr)
+                .unwrap_or_else(|| self.expr(&init.expr))
+        });
         self.declared_call = None;
         let binding = match (&local.init, value) {
             (Some(init), Some(value)) if init.diverge.is_none() => match value {
@@ -372,7 +376,7 @@ impl BodyParser<'_> {
             .find(|(n, _)| *n == name)
             .map(|(_, b)| b.clone());
         match found {
-            Some(Binding::Node(id)) => Ok(id),
+            Some(Binding::Node(id)) => self.factor_as_value(ident, id).unwrap_or(Ok(id)),
             Some(Binding::Poisoned) => Err(()),
             Some(Binding::Unusable(why)) => self.error(
                 ident,
@@ -572,6 +576,9 @@ impl BodyParser<'_> {
                 "type arguments on methods are not supported in a #[grad] body",
             );
         }
+        if let Some(f) = self.factorisation(&m.receiver) {
+            return self.factor_method(m, f?);
+        }
         match name.as_str() {
             "unwrap" => {
                 if let Expr::Call(c) = &*m.receiver {
@@ -579,9 +586,35 @@ impl BodyParser<'_> {
                         return Ok(self.g.lit(v));
                     }
                 }
+                if let Some(solved) = self.unwrap_factor(m) {
+                    return solved;
+                }
                 return self.inverse(m);
             }
-            "expect" => return self.inverse(m),
+            "expect" => {
+                if let Some(solved) = self.unwrap_factor(m) {
+                    return solved;
+                }
+                return self.inverse(m);
+            }
+            "cholesky" => {
+                return self.error(
+                    &m.method,
+                    "`cholesky()` returns an `Option` (`None` unless the matrix is positive definite): follow it with `.unwrap()` or `.expect(\"…\")`",
+                )
+            }
+            "lu" => {
+                return self.error(
+                    m,
+                    "an LU factorisation is not a matrix: bind it (`let lu = a.clone().lu();`) and use its methods, or call one at once (`a.clone().lu().solve(&b).unwrap()`)",
+                )
+            }
+            n if factor::is_triangular_solve(n) => {
+                return self.error(
+                    &m.method,
+                    format!("`{n}` returns an `Option` (`None` when a diagonal entry is zero): follow it with `.unwrap()` or `.expect(\"…\")`"),
+                )
+            }
             "try_inverse" => {
                 return self.error(
                     &m.method,
@@ -677,20 +710,7 @@ impl BodyParser<'_> {
         if inner.method != "try_inverse" || !inner.args.is_empty() {
             return self.unsupported_unwrap(m);
         }
-        let on_singular = match (m.method.to_string().as_str(), m.args.first()) {
-            ("unwrap", None) => OnSingular::Unwrap,
-            ("expect", Some(Expr::Lit(l))) if m.args.len() == 1 => match &l.lit {
-                Lit::Str(s) => OnSingular::Expect(s.value()),
-                _ => return self.error(l, "`expect` needs a string literal"),
-            },
-            ("unwrap", _) => return self.error(&m.args, "`unwrap` takes no arguments"),
-            _ => {
-                return self.error(
-                    &m.args,
-                    "`expect` needs one string literal, as in `.expect(\"singular matrix\")`",
-                )
-            }
-        };
+        let on_singular = self.on_failure(m)?;
         if is_field(&inner.receiver) {
             self.hint = Some(Hint::Matrix);
         }
@@ -708,7 +728,7 @@ impl BodyParser<'_> {
         self.error(
             &m.method,
             format!(
-                "`{}` is supported only after `try_inverse()` in a #[grad] body",
+                "`{}` is supported only after `try_inverse()`, `cholesky()`, an LU factorisation's `solve(&b)` or `try_inverse()`, and the triangular solves in a #[grad] body",
                 m.method
             ),
         )
@@ -733,6 +753,11 @@ impl BodyParser<'_> {
         let Expr::MethodCall(det) = &*m.receiver else {
             unreachable!("checked by the caller")
         };
+        if let Some(f) = self.factorisation(&det.receiver) {
+            let d = self.factor_method(det, f?)?;
+            self.g.span = m.span();
+            return self.build(m, Ln, &[d]);
+        }
         if is_field(&det.receiver) {
             self.hint = Some(Hint::Matrix);
         }
