@@ -11,8 +11,10 @@ use std::hint::black_box as bb;
 
 use matgrad::grad;
 use matgrad::nalgebra::{DMatrix, DVector};
+#[cfg(feature = "peers")]
 use num_dual::{DualDVec64, DualNum};
 
+#[cfg(feature = "peers")]
 use crate::adt;
 use crate::data;
 use crate::fd;
@@ -70,6 +72,7 @@ pub fn gp_nlml_hand(
 }
 
 /// The loss of a matrix of dual numbers or tape variables, as nalgebra computes it.
+#[cfg(feature = "peers")]
 macro_rules! nlml_of {
     ($k:expr, $y:expr, $n:expr, $c:expr) => {{
         let chol = $k.cholesky().expect("K is positive definite");
@@ -83,6 +86,7 @@ macro_rules! nlml_of {
     }};
 }
 
+#[cfg(feature = "peers")]
 /// num-dual forward mode, the kernel flattened (column-major) into the vector of variables.
 pub fn gp_nlml_num_dual(
     kernel: &DMatrix<f64>,
@@ -106,6 +110,7 @@ pub fn gp_nlml_num_dual(
 }
 
 /// ad_trait reverse mode.
+#[cfg(feature = "peers")]
 pub fn gp_nlml_ad_trait(
     kernel: &DMatrix<f64>,
     y: &DVector<f64>,
@@ -176,18 +181,21 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
             case = case.with(Impl::Matgrad, move || {
                 gp_nlml_grad(bb(&k), bb(&y), bb(&eye), bb(noise))
             });
-            if n <= 50 {
+            #[cfg(feature = "peers")]
+            {
+                if n <= 50 {
+                    let (k, y, eye) = args();
+                    case = case.with(Impl::NumDual, move || {
+                        gp_nlml_num_dual(bb(&k), bb(&y), bb(&eye), bb(noise))
+                    });
+                } else {
+                    case = case.skip(Impl::NumDual, "n² duals of n² entries each");
+                }
                 let (k, y, eye) = args();
-                case = case.with(Impl::NumDual, move || {
-                    gp_nlml_num_dual(bb(&k), bb(&y), bb(&eye), bb(noise))
+                case = case.with(Impl::AdTrait, move || {
+                    gp_nlml_ad_trait(bb(&k), bb(&y), bb(&eye), bb(noise))
                 });
-            } else {
-                case = case.skip(Impl::NumDual, "n² duals of n² entries each");
             }
-            let (k, y, eye) = args();
-            case = case.with(Impl::AdTrait, move || {
-                gp_nlml_ad_trait(bb(&k), bb(&y), bb(&eye), bb(noise))
-            });
             if n <= 6 {
                 let (k, y, eye) = args();
                 case = case.with(Impl::FiniteDiff, move || {
