@@ -165,10 +165,13 @@ fn hessian_through_helpers(x: &Matrix3<f64>) -> f64 {
     cube(x[(0, 1)]) * x[(2, 2)] + logistic(x.trace()) + huber(x[(1, 0)], 0.5)
 }
 
-
 #[test]
 fn helper_imported_by_use_inside_a_loop() {
-    let (w, x, y) = (dv::<f64>(4, 1), dm::<f64>(9, 4, 2), dv_pos::<f64>(9, 3) * 0.5);
+    let (w, x, y) = (
+        dv::<f64>(4, 1),
+        dm::<f64>(9, 4, 2),
+        dv_pos::<f64>(9, 3) * 0.5,
+    );
     check!(logistic_loss(&w, &x, &y) => logistic_loss_grad[w]);
 }
 
@@ -218,14 +221,22 @@ fn hessian_through_helpers_matches_differences() {
     let h = DMatrix::from_column_slice(9, 9, h.as_slice());
     same_value("hessian value", value, hessian_through_helpers(&x0));
     fd("gradient", hessian_through_helpers, &x0, &g);
-    let fd_h = fd_hessian(|p| DVector::from_column_slice(hessian_through_helpers_hessian(&flat(p)).1.as_slice()), &x);
+    let fd_h = fd_hessian(
+        |p| DVector::from_column_slice(hessian_through_helpers_hessian(&flat(p)).1.as_slice()),
+        &x,
+    );
     assert_close(&h, &fd_h, 1e-6, "Hessian");
     assert_close(&h, &h.transpose(), 1e-10, "symmetry");
     let v: Matrix3<f64> = sm(10);
     let (_, _, hv) = hessian_through_helpers_hvp(&x0, &v);
     let hv = DMatrix::from_column_slice(9, 1, hv.as_slice());
     let expected = &h * DVector::from_column_slice(v.as_slice());
-    assert_close(&hv, &DMatrix::from_column_slice(9, 1, expected.as_slice()), 1e-10, "hvp");
+    assert_close(
+        &hv,
+        &DMatrix::from_column_slice(9, 1, expected.as_slice()),
+        1e-10,
+        "hvp",
+    );
 }
 
 #[test]
@@ -249,10 +260,19 @@ fn jacobian_through_helpers() {
     let (value, j) = squashed_jacobian(&x);
     assert_eq!(value, squashed(&x));
     let fd = fd_hessian(
-        |p| DVector::from_column_slice(squashed(&Vector3::from_column_slice(p.as_slice())).as_slice()),
+        |p| {
+            DVector::from_column_slice(
+                squashed(&Vector3::from_column_slice(p.as_slice())).as_slice(),
+            )
+        },
         &DVector::from_column_slice(x.as_slice()),
     );
-    assert_close(&DMatrix::from_column_slice(3, 3, j.as_slice()), &fd, 1e-7, "Jacobian");
+    assert_close(
+        &DMatrix::from_column_slice(3, 3, j.as_slice()),
+        &fd,
+        1e-7,
+        "Jacobian",
+    );
 }
 
 #[test]

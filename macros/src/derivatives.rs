@@ -108,7 +108,13 @@ pub fn declared_entries(read: &mut Read) -> Option<usize> {
     let syn::ReturnType::Type(_, ty) = &read.func.sig.output else {
         return Some(1);
     };
-    let generics: Vec<Ident> = read.func.sig.generics.type_params().map(|t| t.ident.clone()).collect();
+    let generics: Vec<Ident> = read
+        .func
+        .sig
+        .generics
+        .type_params()
+        .map(|t| t.ident.clone())
+        .collect();
     let dims = &mut read.graph.dims;
     let mut fresh = |axis| {
         dims.fresh(crate::shape::Origin::Param {

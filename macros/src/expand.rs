@@ -130,7 +130,13 @@ pub struct Companion {
 /// Expands `kind`'s attribute on `item`, knowing the helpers in `calls`.
 /// When the body calls a helper not read yet, each generated function's body
 /// asks for it (see `compose::lookup`) instead of being derived.
-pub fn run(kind: Kind, attr: TokenStream, item: TokenStream, mut calls: Calls, step: Step) -> TokenStream {
+pub fn run(
+    kind: Kind,
+    attr: TokenStream,
+    item: TokenStream,
+    mut calls: Calls,
+    step: Step,
+) -> TokenStream {
     let mut read = match read(kind, attr.clone(), item.clone(), &mut calls) {
         Ok(r) => r,
         Err(out) => return out,
@@ -208,10 +214,13 @@ fn companions(kind: Kind, read: &mut Read) -> Vec<Companion> {
 /// The body of the function `name` among `generated`.
 fn body_of(generated: TokenStream, name: &Ident) -> TokenStream {
     let file: Option<syn::File> = syn::parse2(generated).ok();
-    let found = file.into_iter().flat_map(|f| f.items).find_map(|item| match item {
-        syn::Item::Fn(f) if f.sig.ident == *name => Some(f.block),
-        _ => None,
-    });
+    let found = file
+        .into_iter()
+        .flat_map(|f| f.items)
+        .find_map(|item| match item {
+            syn::Item::Fn(f) if f.sig.ident == *name => Some(f.block),
+            _ => None,
+        });
     match found {
         Some(block) => block.to_token_stream(),
         None => quote!({ ::core::unreachable!("matgrad reported an error") }),

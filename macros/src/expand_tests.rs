@@ -167,7 +167,8 @@ fn quadratic_form_and_log_determinant() {
 
 #[test]
 fn errors_come_with_a_stub() {
-    let out = expand::expand(expand::Kind::Grad, 
+    let out = expand::expand(
+        expand::Kind::Grad,
         quote!(w),
         quote! {
             fn f(w: &DVector<f64>) -> f64 {
@@ -183,7 +184,8 @@ fn errors_come_with_a_stub() {
 
 #[test]
 fn hessian_docs_show_the_kronecker_form() {
-    let quad = expand::expand(expand::Kind::Hessian, 
+    let quad = expand::expand(
+        expand::Kind::Hessian,
         quote!(x),
         quote! {
             fn f(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
@@ -193,7 +195,8 @@ fn hessian_docs_show_the_kronecker_form() {
     )
     .to_string();
     assert!(quad.contains("H = I ⊗ a + I ⊗ aᵀ"), "{quad}");
-    let log_det = expand::expand(expand::Kind::Hessian, 
+    let log_det = expand::expand(
+        expand::Kind::Hessian,
         quote!(x),
         quote! {
             fn f(x: &DMatrix<f64>) -> f64 {
@@ -206,7 +209,8 @@ fn hessian_docs_show_the_kronecker_form() {
         log_det.contains("H = −(u₁ ⊗ u₁ᵀ) K") && log_det.contains("u₁ = x⁻¹"),
         "{log_det}"
     );
-    let inverse = expand::expand(expand::Kind::Jacobian, 
+    let inverse = expand::expand(
+        expand::Kind::Jacobian,
         quote!(x),
         quote! {
             fn f(x: &Matrix3<f64>) -> Matrix3<f64> {
@@ -261,7 +265,8 @@ fn emitted_code_is_a_few_times_the_forward_code() {
             .block
             .to_token_stream(),
     );
-    let file: syn::File = syn::parse2(expand::expand(expand::Kind::Grad, quote!(w, a, s), item)).unwrap();
+    let file: syn::File =
+        syn::parse2(expand::expand(expand::Kind::Grad, quote!(w, a, s), item)).unwrap();
     let syn::Item::Fn(generated) = &file.items[1] else {
         panic!("the generated function")
     };
@@ -326,7 +331,11 @@ fn loop_expansion_time() {
     let runs = 200;
     let start = std::time::Instant::now();
     for _ in 0..runs {
-        let out = expand::expand(expand::Kind::Grad, quote!(w, u, h0, c), source.parse().unwrap());
+        let out = expand::expand(
+            expand::Kind::Grad,
+            quote!(w, u, h0, c),
+            source.parse().unwrap(),
+        );
         std::hint::black_box(out);
     }
     let per = start.elapsed() / runs;
@@ -515,7 +524,8 @@ fn fuzz_findings() {
             );
         }
     }
-    let both = expand::expand(expand::Kind::Grad, 
+    let both = expand::expand(
+        expand::Kind::Grad,
         quote!(a, b),
         quote!(
             fn f(a: f64, b: f64) -> f64 {
@@ -526,7 +536,8 @@ fn fuzz_findings() {
     .to_string();
     assert_eq!(
         both,
-        expand::expand(expand::Kind::Grad, 
+        expand::expand(
+            expand::Kind::Grad,
             quote!(a, b),
             quote!(
                 fn f(a: f64, b: f64) -> f64 {
@@ -536,7 +547,8 @@ fn fuzz_findings() {
         )
         .to_string()
     );
-    assert!(expand::expand(expand::Kind::Grad, 
+    assert!(expand::expand(
+        expand::Kind::Grad,
         quote!(),
         quote!(
             fn r#fn(x: f64) -> f64 {
@@ -546,7 +558,8 @@ fn fuzz_findings() {
     )
     .to_string()
     .contains("fn fn_grad"));
-    assert!(expand::expand(expand::Kind::Grad, 
+    assert!(expand::expand(
+        expand::Kind::Grad,
         quote!(),
         quote!(
             fn f(x: f64) -> f64 {
@@ -558,11 +571,17 @@ fn fuzz_findings() {
     .contains("INFINITY"));
     // A trait object returned: an error, with a stub that still parses.
     for ret in [quote!('a + B), quote!(dyn A + Send), quote!(impl A + B)] {
-        let out = expand::expand(expand::Kind::Grad, quote!(x), quote!(fn f(x: f64) -> #ret { x })).to_string();
+        let out = expand::expand(
+            expand::Kind::Grad,
+            quote!(x),
+            quote!(fn f(x: f64) -> #ret { x }),
+        )
+        .to_string();
         assert!(out.contains("compile_error"), "{out}");
         assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
     }
-    let matrix = expand::expand(expand::Kind::Grad, 
+    let matrix = expand::expand(
+        expand::Kind::Grad,
         quote!(),
         quote!(
             fn f(y: &DVector<f64>) -> f64 {

@@ -3249,7 +3249,15 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
     let scalar = signature::return_scalar(&func.sig, &mut errors);
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let mut g = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
-    let value = parse::body(&mut g, &params, &reported, true, &func.block, &mut errors, &mut crate::compose::Calls::none());
+    let value = parse::body(
+        &mut g,
+        &params,
+        &reported,
+        true,
+        &func.block,
+        &mut errors,
+        &mut crate::compose::Calls::none(),
+    );
     if !errors.is_empty() {
         return fail("parse error", errors.to_compile_errors().to_string());
     }
@@ -4717,7 +4725,15 @@ fn gradients_at(params: &str, body: &str, vals: &[Val]) -> Vec<Option<Val>> {
     let (mut errors, mut dims) = (Errors::default(), Dims::default());
     let (sig, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let mut g = Graph::new(Scalar::F64, dims);
-    let value = parse::body(&mut g, &sig, &reported, true, &func.block, &mut errors, &mut crate::compose::Calls::none());
+    let value = parse::body(
+        &mut g,
+        &sig,
+        &reported,
+        true,
+        &func.block,
+        &mut errors,
+        &mut crate::compose::Calls::none(),
+    );
     assert!(errors.is_empty(), "{}", errors.to_compile_errors());
     let value = value.expect("a value");
     let ids: Vec<Id> = sig

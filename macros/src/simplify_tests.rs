@@ -176,7 +176,15 @@ pub fn parse_over(params: &str, src: &str) -> (Graph, Id) {
     let (mut errors, mut dims) = (Errors::default(), Dims::default());
     let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let mut g = Graph::new(Scalar::F64, dims);
-    let value = parse::body(&mut g, &params, &reported, true, &func.block, &mut errors, &mut crate::compose::Calls::none());
+    let value = parse::body(
+        &mut g,
+        &params,
+        &reported,
+        true,
+        &func.block,
+        &mut errors,
+        &mut crate::compose::Calls::none(),
+    );
     assert!(errors.is_empty(), "`{src}`: {}", errors.to_compile_errors());
     (g, value.expect("the body has a value"))
 }

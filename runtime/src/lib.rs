@@ -61,6 +61,7 @@ pub use check::{check_gradient, GradientCheck, Point};
 mod inverse;
 mod linalg;
 mod product;
+mod rotation;
 pub use linalg::{expm_frechet, logdet};
 
 mod stable;

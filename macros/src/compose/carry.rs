@@ -15,10 +15,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
-            let err = syn::Error::new(
-                e.span(),
-                "#[matgrad::differentiable] applies to a function",
-            );
+            let err = syn::Error::new(e.span(), "#[matgrad::differentiable] applies to a function");
             let err = err.to_compile_error();
             return quote!(#item #err);
         }
@@ -82,7 +79,10 @@ impl Continuation {
     pub fn to_tokens(&self) -> TokenStream {
         let kind = syn::Ident::new(self.kind.name(), proc_macro2::Span::call_site());
         let (attr, item) = (&self.attr, &self.item);
-        let (target, pending) = (Literal::string(&self.target), Literal::string(&self.pending));
+        let (target, pending) = (
+            Literal::string(&self.target),
+            Literal::string(&self.pending),
+        );
         let unmarked = self.calls.unmarked.iter().map(|k| Literal::string(k));
         let helpers = self.calls.helpers.iter().map(|h| {
             let (key, func) = (Literal::string(&h.key), &h.func);
@@ -161,7 +161,9 @@ pub fn resume(input: TokenStream) -> TokenStream {
     };
     let rest: TokenStream = tokens.collect();
     let (Some(helper), Some(mut cont)) = (helper, Continuation::parse(rest)) else {
-        return quote!(::core::compile_error! { "matgrad: malformed continuation (do the versions of matgrad and matgrad-macros differ?)" });
+        return quote!(
+            ::core::compile_error! { "matgrad: malformed continuation (do the versions of matgrad and matgrad-macros differ?)" }
+        );
     };
     let key = std::mem::take(&mut cont.pending);
     match helper {

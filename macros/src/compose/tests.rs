@@ -75,8 +75,11 @@ impl VisitMut for Outline {
                 free.visit_expr(&init.expr);
                 if !free.reads_self && !free.names.is_empty() {
                     let expr = &init.expr;
-                    let names: Vec<syn::Ident> =
-                        free.names.iter().map(|n| syn::Ident::new(n, proc_macro2::Span::call_site())).collect();
+                    let names: Vec<syn::Ident> = free
+                        .names
+                        .iter()
+                        .map(|n| syn::Ident::new(n, proc_macro2::Span::call_site()))
+                        .collect();
                     self.helper = Some(syn::parse_quote! {
                         fn __h(#(#names: f64),*) -> f64 { #expr }
                     });
@@ -155,7 +158,13 @@ fn reading_a_helper_inline_is_exact() {
             key: "__h".to_owned(),
             func: helper.clone(),
         });
-        let got = expand::run(Kind::Grad, attr, outlined.to_token_stream(), calls, Step::First);
+        let got = expand::run(
+            Kind::Grad,
+            attr,
+            outlined.to_token_stream(),
+            calls,
+            Step::First,
+        );
         let (expected, got) = (generated(expected), generated(got));
         if expected == got {
             same += 1;

@@ -50,6 +50,7 @@ macro_rules! scalar_fn {
 mod arith;
 mod build;
 mod call;
+mod construct;
 mod control;
 mod elementwise;
 mod factor;
@@ -58,6 +59,7 @@ mod integer;
 mod leaf;
 mod linalg;
 mod reduce;
+mod rotation;
 mod scalar_math;
 mod stable;
 mod structured;
@@ -65,6 +67,7 @@ mod view;
 
 pub use arith::*;
 pub use call::*;
+pub use construct::*;
 pub use control::*;
 pub use elementwise::*;
 pub use factor::*;
@@ -73,6 +76,7 @@ pub use integer::*;
 pub use leaf::*;
 pub use linalg::*;
 pub use reduce::*;
+pub use rotation::*;
 pub use scalar_math::*;
 pub use stable::*;
 pub use structured::*;
@@ -279,6 +283,9 @@ ops! {
     Kronecker, KroneckerAdjoint, Cross, MatExp, ExpFrechet,
     // reductions
     Norm, NormSquared, Sum, Filled,
+    AxisSum, AxisMean, Count, Mean, Variance, AddScalar,
+    // matrices built from entries and sizes, and rotations
+    FromEntries, Fill, Identity, Reshape, Rotation, Skew, Vee, Stumpff,
     // elementwise
     ComponentMul, ComponentDiv, Map, MapAdjoint, MapDerivative,
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,

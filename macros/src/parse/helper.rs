@@ -84,7 +84,7 @@ impl BodyParser<'_> {
 
     /// Whether `id` depends on a differentiated parameter (or on the
     /// parameter of a closure, whose receiver may be differentiated).
-    fn is_active(&self, id: Id) -> bool {
+    pub(super) fn is_active(&self, id: Id) -> bool {
         let active = self.calls.active.as_deref();
         self.g.depends_on(id, |_, n| match &n.op {
             Op::Param(p) => active.is_none_or(|a| a.contains(&p.index)),
@@ -98,7 +98,10 @@ impl BodyParser<'_> {
         let identity = helper.identity();
         let name = helper.func.sig.ident.to_string();
         if let Some(at) = self.inlining.iter().position(|h| h.identity == identity) {
-            let mut chain: Vec<&str> = self.inlining[at..].iter().map(|h| h.name.as_str()).collect();
+            let mut chain: Vec<&str> = self.inlining[at..]
+                .iter()
+                .map(|h| h.name.as_str())
+                .collect();
             chain.push(&name);
             return self.error(
                 &c.func,
@@ -123,12 +126,16 @@ impl BodyParser<'_> {
         for (input, &arg) in sig.inputs.iter().zip(args) {
             let pat = match input {
                 FnArg::Typed(t) => &*t.pat,
-                FnArg::Receiver(r) => {
-                    return self.error(r, "a #[matgrad::differentiable] helper is a free function: it takes no `self`")
-                }
+                FnArg::Receiver(r) => return self.error(
+                    r,
+                    "a #[matgrad::differentiable] helper is a free function: it takes no `self`",
+                ),
             };
             let Pat::Ident(p) = pat else {
-                return self.error(pat, "a #[matgrad::differentiable] helper's parameters are plain names");
+                return self.error(
+                    pat,
+                    "a #[matgrad::differentiable] helper's parameters are plain names",
+                );
             };
             scope.push((p.ident.to_string(), Binding::Node(arg)));
         }
@@ -136,7 +143,11 @@ impl BodyParser<'_> {
             identity,
             name,
             key: helper.key.clone(),
-            scalars: sig.generics.type_params().map(|t| t.ident.to_string()).collect(),
+            scalars: sig
+                .generics
+                .type_params()
+                .map(|t| t.ident.to_string())
+                .collect(),
         });
         let scope = std::mem::replace(&mut self.scope, scope);
         let outer = self.outer.take();

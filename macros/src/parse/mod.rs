@@ -14,6 +14,7 @@ use crate::shape::Shape;
 use crate::signature::ParamSig;
 
 mod access;
+mod build;
 mod control;
 mod helper;
 mod scalar;
@@ -41,6 +42,13 @@ const MATRIX_METHODS: Methods = &[
     ("min", 0, || Extremum(Pick::Min).into()),
     ("amax", 0, || Extremum(Pick::AMax).into()),
     ("amin", 0, || Extremum(Pick::AMin).into()),
+    ("row_sum", 0, || AxisSum(Axis::Rows).into()),
+    ("column_sum", 0, || AxisSum(Axis::Columns).into()),
+    ("row_mean", 0, || AxisMean(Axis::Rows).into()),
+    ("column_mean", 0, || AxisMean(Axis::Columns).into()),
+    ("mean", 0, || Mean.into()),
+    ("variance", 0, || Variance.into()),
+    ("add_scalar", 1, || AddScalar.into()),
 ];
 
 /// Methods on scalars.
@@ -105,7 +113,8 @@ const SCALAR_FUNCTIONS: Methods = &[
 ];
 
 /// Functions of the runtime the body may call (with or without `matgrad::`).
-pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
+pub(crate) const RUNTIME_FUNCTIONS: &[&str] =
+    &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
@@ -151,6 +160,8 @@ struct BodyParser<'a> {
     inlining: Vec<helper::Inlined>,
     /// The type a `let` declares for the call it binds (`let c: f64 = f(n);`).
     declared_call: Option<Hint>,
+    /// The dimension each run-time size of a constructor stands for (see `build`).
+    sizes: std::collections::HashMap<Id, crate::shape::Dim>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -229,6 +240,7 @@ pub fn body(
         calls,
         inlining: Vec::new(),
         declared_call: None,
+        sizes: std::collections::HashMap::new(),
     };
     parser.block(block)
 }
@@ -605,6 +617,12 @@ impl BodyParser<'_> {
             }
             "clone" | "clone_owned" if m.args.is_empty() => return self.expr(&m.receiver),
             "map" => return self.map(m),
+            "matrix" | "into_inner" | "inverse" | "transform_vector"
+            | "inverse_transform_vector" => {
+                if let Some(built) = self.rotation_method(m) {
+                    return built;
+                }
+            }
             "nrows" | "ncols" | "len" if m.args.is_empty() => return self.size(m),
             "diagonal" if m.args.is_empty() => {
                 let x = self.expr(&m.receiver)?;
@@ -673,7 +691,7 @@ impl BodyParser<'_> {
                 self.hint = Some(match name.as_str() {
                     "tr_dot" => Hint::Transposed(shape),
                     "tr_mul" | "kronecker" => Hint::Matrix,
-                    "powf" => Hint::Scalar,
+                    "powf" | "add_scalar" => Hint::Scalar,
                     _ => Hint::Like(shape),
                 });
             }
@@ -805,6 +823,9 @@ impl BodyParser<'_> {
         }
         if let Some(name) = self.scalar_method_path(&c.func) {
             return self.scalar_path_call(c, &name);
+        }
+        if let Some(built) = self.constructor(c) {
+            return built;
         }
         let known = match &*c.func {
             Expr::Path(p) if p.qself.is_none() => {

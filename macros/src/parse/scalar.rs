@@ -60,7 +60,10 @@ impl BodyParser<'_> {
         let (ty, name) = (&p.path.segments[0], &p.path.segments[1]);
         let ty = ty.ident.to_string();
         let generic = matches!(&self.g.scalar, crate::ir::Scalar::Generic(t) if *t == ty)
-            || self.inlining.last().is_some_and(|h| h.scalars.contains(&ty));
+            || self
+                .inlining
+                .last()
+                .is_some_and(|h| h.scalars.contains(&ty));
         let known = SCALAR_METHODS.iter().any(|(n, ..)| name.ident == n)
             || NON_SMOOTH.iter().any(|n| name.ident == n)
             || name.ident == "powi";
