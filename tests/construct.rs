@@ -12,11 +12,11 @@
 mod common;
 
 use common::*;
-use matgrad::grad;
 use matgrad::nalgebra::{
     DMatrix, DVector, Matrix2, Matrix2x3, Matrix3, Rotation3, RowVector3, SVector, Vector2,
     Vector3, Vector4, Vector6,
 };
+use matgrad::{grad, hessian};
 
 /// Fixed-size vectors and matrices from a parameter's entries and a scalar.
 #[grad(x, s)]
@@ -210,4 +210,84 @@ fn rotation_at_and_near_zero() {
             &g,
         );
     }
+}
+
+/// A rotation's Hessian: the tangent of the adjoint, at θ = 0, 1e-9 and
+/// away from 0.
+#[hessian(aa)]
+fn rotated_residual(aa: &Vector3<f64>, p: &Vector3<f64>, target: &Vector3<f64>) -> f64 {
+    let r = Rotation3::new(*aa);
+    let q = r * p;
+    (q - target).norm_squared()
+        + (r * r * p).dot(target)
+        + r.transform_vector(&q)[0]
+        + r.inverse_transform_vector(p)[1]
+}
+
+#[test]
+fn rotation_hessian_at_and_near_zero() {
+    let (p, target) = (Vector3::new(0.4, -0.3, 1.0), Vector3::new(0.1, 0.7, -0.2));
+    let dynamic = |v: &DVector<f64>| Vector3::new(v[0], v[1], v[2]);
+    for aa in [
+        Vector3::zeros(),
+        Vector3::new(1e-9, 0.0, -1e-9),
+        Vector3::new(0.5, -1.0, 2.0),
+    ] {
+        let (value, g, h) = rotated_residual_hessian(&aa, &p, &target);
+        same_value("rotated", value, rotated_residual(&aa, &p, &target));
+        fd(
+            "rotated",
+            |a: &Vector3<f64>| rotated_residual(a, &p, &target),
+            &aa,
+            &g,
+        );
+        let grad = |v: &DVector<f64>| {
+            let g = rotated_residual_hessian(&dynamic(v), &p, &target).1;
+            DVector::from_column_slice(g.as_slice())
+        };
+        let at = DVector::from_column_slice(aa.as_slice());
+        let h = DMatrix::from_column_slice(3, 3, h.as_slice());
+        assert_close(&h, &fd_hessian(grad, &at), 1e-6, "rotation Hessian");
+        assert_close(&h, &h.transpose(), 1e-10, "symmetry");
+        let v = Vector3::new(0.3, -0.1, 0.2);
+        let (_, _, hv) = rotated_residual_hvp(&aa, &p, &target, &v);
+        let want = &h * DVector::from_column_slice(v.as_slice());
+        assert!((DVector::from_column_slice(hv.as_slice()) - want).amax() < 1e-10);
+    }
+}
+
+/// Hessians through sized constructors, `from_fn`, entries and reshapes.
+#[hessian(x)]
+fn built_hessian(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
+    let n = x.len();
+    let k = DMatrix::from_fn(n, n, |i, j| x[i] * x[j] + if i == j { 1.0 } else { 0.0 });
+    let fill = DVector::from_element(a.nrows(), x[0] * x[1]);
+    let v = Vector3::new(x[0], x[1] * x[2], 1.0);
+    let m = DMatrix::from_column_slice(n, 1, x.as_slice());
+    let mut z = DVector::zeros(n + 1);
+    z[n] = x.sum();
+    k.determinant().ln()
+        + (a * x + fill).norm_squared()
+        + v.norm_squared() * x[1]
+        + (m.transpose() * &k * x)[0]
+        + z.norm_squared()
+        + (DMatrix::identity(n, n) * x[2]).dot(&k)
+}
+
+#[test]
+fn hessian_through_constructors() {
+    let (x, a) = (dv(3, 20), dm(4, 3, 21));
+    let (_, g, h) = built_hessian_hessian(&x, &a);
+    fd("built", |x: &DVector<f64>| built_hessian(x, &a), &x, &g);
+    assert_close(
+        &h,
+        &fd_hessian(|p| built_hessian_hessian(p, &a).1, &x),
+        1e-6,
+        "Hessian",
+    );
+    assert_close(&h, &h.transpose(), 1e-10, "symmetry");
+    let v = dv(3, 22);
+    let (_, _, hv) = built_hessian_hvp(&x, &a, &v);
+    let col = |v: &DVector<f64>| DMatrix::from_column_slice(v.len(), 1, v.as_slice());
+    assert_close(&col(&hv), &col(&(&h * &v)), 1e-10, "hvp");
 }
