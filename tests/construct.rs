@@ -291,3 +291,35 @@ fn hessian_through_constructors() {
     let col = |v: &DVector<f64>| DMatrix::from_column_slice(v.len(), 1, v.as_slice());
     assert_close(&col(&hv), &col(&(&h * &v)), 1e-10, "hvp");
 }
+
+/// A generic scalar: literals as `T::one()`, constructors of `T`.
+#[grad(aa, w)]
+fn generic_built<T: matgrad::nalgebra::RealField + Copy>(aa: &Vector3<T>, w: &DVector<T>) -> T {
+    let r = Rotation3::new(*aa);
+    let two = T::one() + T::one();
+    let v = Vector3::new(w[0], w[1] * two, T::one());
+    let k = DMatrix::from_fn(w.len(), w.len(), |i, j| w[i] * w[j]);
+    let ones = DVector::from_element(w.len(), T::one());
+    (r * v).norm_squared() + (k * ones).dot(w) + DMatrix::<T>::identity(2, 3).sum() * w[2]
+}
+
+#[test]
+fn generic_scalar_f64_and_f32() {
+    let (aa, w) = (sm::<f64, 3, 1>(30), dv::<f64>(3, 31));
+    check!(generic_built(&aa, &w) => generic_built_grad[aa, w]);
+    let (aa, w) = (sm::<f32, 3, 1>(30), dv::<f32>(3, 31));
+    check!(generic_built(&aa, &w) => generic_built_grad[aa, w]);
+}
+
+/// A rotation in f32, and a rotation's transpose times a matrix.
+#[grad(aa, m)]
+fn rotation_f32(aa: &Vector3<f32>, m: &Matrix3<f32>) -> f32 {
+    let r = Rotation3::from_scaled_axis(*aa);
+    (r.inverse() * m * r).trace() + (r * m).norm_squared()
+}
+
+#[test]
+fn rotation_fixed_f32() {
+    let (aa, m) = (sm::<f32, 3, 1>(32), sm::<f32, 3, 3>(33));
+    check!(rotation_f32(&aa, &m) => rotation_f32_grad[aa, m]);
+}

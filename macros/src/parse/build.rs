@@ -127,16 +127,14 @@ impl BodyParser<'_> {
     }
 
     /// A constructor not supported: an error if it is given a
-    /// differentiated value, else left to be a constant call.
+    /// differentiated value (or one outside the body language), else left
+    /// to be a constant call.
     fn unsupported(&mut self, c: &ExprCall, shown: &str) -> Option<Result<Id, ()>> {
         let errors = self.errors.len();
         let args: Vec<Result<Id, ()>> = c.args.iter().map(|a| self.expr(a)).collect();
         // (The arguments are read again as those of a constant call.)
         self.errors.truncate(errors);
-        if !args
-            .iter()
-            .any(|a| matches!(a, Ok(id) if self.is_active(*id)))
-        {
+        if !args.iter().any(|a| a.as_ref().map_or(true, |id| self.is_active(*id))) {
             return None;
         }
         Some(self.fail(
