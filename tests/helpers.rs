@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 #[macro_use]
-
 mod common;
 
 use common::*;

@@ -888,7 +888,9 @@ impl E {
     fn primary(&self) -> bool {
         match self.k {
             K::Lit(v) => v >= 0.0,
-            K::Neg | K::Add | K::Sub | K::Mul | K::Div | K::Ref | K::Index(_) | K::ZerosPlus => false,
+            K::Neg | K::Add | K::Sub | K::Mul | K::Div | K::Ref | K::Index(_) | K::ZerosPlus => {
+                false
+            }
             K::Elem(_, _, deref) => !deref,
             _ => true,
         }
@@ -1012,7 +1014,9 @@ impl E {
             K::AxisReduce(f) | K::Moment(f) => method(f),
             K::AddScalar => format!("{}.add_scalar({})", a[0].receiver(st), a[1].render(st)),
             K::Fill(f) => {
-                let Sh::M(r, c) = self.sh else { unreachable!("a matrix") };
+                let Sh::M(r, c) = self.sh else {
+                    unreachable!("a matrix")
+                };
                 let value = a[0].render(st);
                 if self.alt && c == 1 && *f != "from_diagonal_element" {
                     format!("DVector::{f}({r}, {value})")
@@ -1021,11 +1025,15 @@ impl E {
                 }
             }
             K::ZerosPlus => {
-                let Sh::M(r, c) = self.sh else { unreachable!("a matrix") };
+                let Sh::M(r, c) = self.sh else {
+                    unreachable!("a matrix")
+                };
                 format!("DMatrix::zeros({r}, {c}) + {}", a[0].operand(st))
             }
             K::New => {
-                let Sh::M(r, c) = self.sh else { unreachable!("a matrix") };
+                let Sh::M(r, c) = self.sh else {
+                    unreachable!("a matrix")
+                };
                 let entries: Vec<String> = a.iter().map(|x| x.render(st)).collect();
                 let entries = entries.join(", ");
                 match (r, c) {
@@ -1800,7 +1808,9 @@ impl Gen {
                 node(K::Fill(f), vec![self.scalar(d1)], Sh::M(r, c))
             }
             20 => {
-                let entries = (0..r * c).map(|_| self.scalar(d1.saturating_sub(1))).collect();
+                let entries = (0..r * c)
+                    .map(|_| self.scalar(d1.saturating_sub(1)))
+                    .collect();
                 node(K::New, entries, Sh::M(r, c))
             }
             2 => {
@@ -3181,10 +3191,26 @@ impl Reference {
                     "amin" => S(a.amin()),
                     "abs" => M(a.abs()),
                     "lp_norm" => S(a.lp_norm(int_arg())),
-                    "row_sum" => M(DMatrix::from_row_slice(1, a.ncols(), a.row_sum().as_slice())),
-                    "row_mean" => M(DMatrix::from_row_slice(1, a.ncols(), a.row_mean().as_slice())),
-                    "column_sum" => M(DMatrix::from_column_slice(a.nrows(), 1, a.column_sum().as_slice())),
-                    "column_mean" => M(DMatrix::from_column_slice(a.nrows(), 1, a.column_mean().as_slice())),
+                    "row_sum" => M(DMatrix::from_row_slice(
+                        1,
+                        a.ncols(),
+                        a.row_sum().as_slice(),
+                    )),
+                    "row_mean" => M(DMatrix::from_row_slice(
+                        1,
+                        a.ncols(),
+                        a.row_mean().as_slice(),
+                    )),
+                    "column_sum" => M(DMatrix::from_column_slice(
+                        a.nrows(),
+                        1,
+                        a.column_sum().as_slice(),
+                    )),
+                    "column_mean" => M(DMatrix::from_column_slice(
+                        a.nrows(),
+                        1,
+                        a.column_mean().as_slice(),
+                    )),
                     "mean" => S(a.mean()),
                     "variance" => S(a.variance()),
                     "add_scalar" => M(a.add_scalar(args[0].scalar())),

@@ -39,7 +39,7 @@ pub fn stumpff<T: RealField + Copy>(k: u32, t: T) -> T {
     }
     let theta = t.sqrt();
     // c₀ and c₁, then two steps of the recurrence at a time.
-    let (mut c, mut j) = if k % 2 == 0 {
+    let (mut c, mut j) = if k.is_multiple_of(2) {
         (theta.cos(), 0)
     } else {
         (theta.sin() / theta, 1)

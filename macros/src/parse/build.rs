@@ -113,9 +113,9 @@ impl BodyParser<'_> {
                 let shape = Shape::Matrix(Dim::Fixed(3), Dim::Fixed(3));
                 Ok(self.g.build(ScaledIdentity(shape), &[one]))
             }
-            (Type::Matrix(r, col), "new") => self.from_entries(c, &shown, *r, *col),
+            (Type::Matrix(r, col), "new") => self.entries_constructor(c, &shown, *r, *col),
             (Type::Matrix(..) | Type::Unsized { vector: true, .. }, "from") => {
-                self.from_array(c, &shown, &ty)
+                self.array_constructor(c, &shown, &ty)
             }
             (Type::Matrix(r, col), _) => match self.sized(c, &shown, &method, *r, *col) {
                 Some(built) => built,
@@ -134,7 +134,10 @@ impl BodyParser<'_> {
         let args: Vec<Result<Id, ()>> = c.args.iter().map(|a| self.expr(a)).collect();
         // (The arguments are read again as those of a constant call.)
         self.errors.truncate(errors);
-        if !args.iter().any(|a| a.as_ref().map_or(true, |id| self.is_active(*id))) {
+        if !args
+            .iter()
+            .any(|a| a.as_ref().map_or(true, |id| self.is_active(*id)))
+        {
             return None;
         }
         Some(self.fail(
@@ -160,7 +163,7 @@ impl BodyParser<'_> {
 
     /// `Matrix2x3::new(a, b, …)`: the entries in row-major order, as nalgebra
     /// takes them.
-    fn from_entries(
+    fn entries_constructor(
         &mut self,
         c: &ExprCall,
         shown: &str,
@@ -194,7 +197,7 @@ impl BodyParser<'_> {
     }
 
     /// `SVector::<f64, 3>::from([a, b, c])`, `Vector3::from([..])`.
-    fn from_array(&mut self, c: &ExprCall, shown: &str, ty: &Type) -> Result<Id, ()> {
+    fn array_constructor(&mut self, c: &ExprCall, shown: &str, ty: &Type) -> Result<Id, ()> {
         let array = match c.args.first() {
             Some(Expr::Array(a)) if c.args.len() == 1 => a,
             _ => {
@@ -243,7 +246,7 @@ impl BodyParser<'_> {
             | "from_column_slice"
             | "from_vec" => 1,
             "zeros" | "identity" => 0,
-            "from_diagonal" => return Some(self.from_diagonal(c, shown, r, col)),
+            "from_diagonal" => return Some(self.diagonal_constructor(c, shown, r, col)),
             _ => return None,
         };
         let dynamic = [r, col]
@@ -337,11 +340,11 @@ impl BodyParser<'_> {
             }
             "from_fn" => {
                 let closure = last.expect("counted");
-                self.from_fn(c, closure, shape, &carried, (sizes[0].1, sizes[1].1))
+                self.fn_constructor(c, closure, shape, &carried, (sizes[0].1, sizes[1].1))
             }
             _ => {
                 let slice = last.expect("counted");
-                self.from_slice(c, shown, method, slice, shape, &carried)
+                self.slice_constructor(c, shown, method, slice, shape, &carried)
             }
         }
     }
@@ -375,7 +378,7 @@ impl BodyParser<'_> {
     }
 
     /// `DMatrix::from_diagonal(&v)`: square, of `v`'s length.
-    fn from_diagonal(
+    fn diagonal_constructor(
         &mut self,
         c: &ExprCall,
         shown: &str,
@@ -408,7 +411,7 @@ impl BodyParser<'_> {
     /// `DMatrix::from_column_slice(r, c, x.as_slice())` and
     /// `from_vec(r, c, x.as_slice().to_vec())`: `x`'s entries in column-major
     /// order, laid out as an `r×c` matrix.
-    fn from_slice(
+    fn slice_constructor(
         &mut self,
         c: &ExprCall,
         shown: &str,
@@ -452,7 +455,7 @@ impl BodyParser<'_> {
     /// `DMatrix::from_fn(r, c, |i, j| body)`: read as the loops filling a
     /// zero matrix entry by entry, `z[(i, j)] = body;`, so the body may read
     /// parameters' entries and outer values as any loop body does.
-    fn from_fn(
+    fn fn_constructor(
         &mut self,
         c: &ExprCall,
         closure: &Expr,
@@ -533,10 +536,7 @@ impl BodyParser<'_> {
         };
         let errors = self.errors.len();
         self.statement(&lowered);
-        let slot = self
-            .scope
-            .iter()
-            .rposition(|(n, _)| *n == target.to_string());
+        let slot = self.scope.iter().rposition(|(n, _)| target == n.as_str());
         let result = match slot.map(|s| self.scope[s].1.clone()) {
             Some(super::Binding::Node(id)) if self.errors.len() == errors => Ok(id),
             _ => Err(()),
