@@ -142,7 +142,8 @@ fn from_fn_fixed_f32() {
 fn reshaped(w: &DVector<f64>, x: &DVector<f64>) -> f64 {
     let m = DMatrix::from_column_slice(x.len(), 2, w.as_slice());
     let n = DMatrix::from_vec(2, x.len(), w.as_slice().to_vec());
-    (m.transpose() * x).norm_squared() + (n * x).sum()
+    let v = matgrad::nalgebra::RowDVector::from_vec(m.as_slice().to_vec());
+    (m.transpose() * x).norm_squared() + (n * x).sum() + (v * w)[0]
 }
 
 #[test]
@@ -322,4 +323,38 @@ fn rotation_f32(aa: &Vector3<f32>, m: &Matrix3<f32>) -> f32 {
 fn rotation_fixed_f32() {
     let (aa, m) = (sm::<f32, 3, 1>(32), sm::<f32, 3, 3>(33));
     check!(rotation_f32(&aa, &m) => rotation_f32_grad[aa, m]);
+}
+
+/// The Jacobian of a rotated, translated point in the axis-angle (a
+/// vector-valued function, as bundle adjustment's residuals), at θ = 0 and
+/// away; and of a vector built from entries and reductions.
+#[matgrad::jacobian(aa)]
+fn rotated_point(aa: &DVector<f64>, p: &Vector3<f64>) -> DVector<f64> {
+    let v = Vector3::new(aa[0], aa[1], aa[2]);
+    let q = Rotation3::new(v) * p;
+    DVector::from_column_slice(q.as_slice()) * aa[3] + DVector::from_element(3, aa.mean())
+}
+
+#[test]
+fn jacobian_of_a_rotated_point() {
+    let p = Vector3::new(0.4, -0.3, 1.0);
+    for aa in [
+        DVector::from_vec(vec![0.0, 0.0, 0.0, 1.5]),
+        DVector::from_vec(vec![0.3, -0.7, 0.2, 0.8]),
+    ] {
+        let (value, j) = rotated_point_jacobian(&aa, &p);
+        assert!((value - rotated_point(&aa, &p)).amax() < 1e-12);
+        let mut fd = DMatrix::zeros(3, 4);
+        for k in 0..4 {
+            let h = 1e-6;
+            let (mut plus, mut minus) = (aa.clone(), aa.clone());
+            plus[k] += h;
+            minus[k] -= h;
+            fd.set_column(
+                k,
+                &((rotated_point(&plus, &p) - rotated_point(&minus, &p)) / (2.0 * h)),
+            );
+        }
+        assert_close(&j, &fd, 1e-8, "Jacobian of a rotated point");
+    }
 }

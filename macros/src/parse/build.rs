@@ -253,6 +253,10 @@ impl BodyParser<'_> {
             .iter()
             .filter(|d| matches!(d, Written::Dynamic))
             .count();
+        // (With one run-time dimension, nalgebra reads it off the data.)
+        if matches!(method, "from_column_slice" | "from_vec") && dynamic == 1 {
+            return Some(self.vector_slice_constructor(c, shown, method, r, col));
+        }
         if c.args.len() != dynamic + extra {
             let mut names: Vec<&str> = Vec::new();
             if matches!(r, Written::Dynamic) {
@@ -420,6 +424,58 @@ impl BodyParser<'_> {
         shape: Shape,
         carried: &[Id],
     ) -> Result<Id, ()> {
+        let x = self.slice_source(shown, method, slice)?;
+        self.g.span = c.span();
+        self.build(c, Reshape(shape), &[&[x][..], carried].concat())
+    }
+
+    /// `DVector::from_column_slice(w.as_slice())`,
+    /// `RowDVector::from_vec(w.as_slice().to_vec())`: a vector of `w`'s
+    /// entries, its length `w`'s.
+    fn vector_slice_constructor(
+        &mut self,
+        c: &ExprCall,
+        shown: &str,
+        method: &str,
+        r: Written,
+        col: Written,
+    ) -> Result<Id, ()> {
+        let row = match (r, col) {
+            (Written::Fixed(1), Written::Dynamic) => true,
+            (Written::Dynamic, Written::Fixed(1)) => false,
+            _ => {
+                return self.fail(
+                    &c.func,
+                    format!("`{shown}` with one run-time dimension is supported for vectors; for a matrix write `DMatrix::{method}(r, c, …)`"),
+                )
+            }
+        };
+        if c.args.len() != 1 {
+            return self.fail(
+                c,
+                format!("`{shown}` takes 1 argument, found {}", c.args.len()),
+            );
+        }
+        let x = self.slice_source(shown, method, &c.args[0])?;
+        let xs = self.g.shape(x);
+        // A run-time dimension even when `w`'s are fixed, as nalgebra's type says.
+        let dims = &mut self.g.dims;
+        let n = dims.fresh(Origin::Product(xs.rows(), xs.cols()));
+        if let (Some(a), Some(b)) = (dims.value(xs.rows()), dims.value(xs.cols())) {
+            let _ = dims.unify(n, Dim::Fixed(a * b));
+        }
+        let shape = if row {
+            Shape::Matrix(Dim::Fixed(1), n)
+        } else {
+            Shape::Matrix(n, Dim::Fixed(1))
+        };
+        self.g.span = c.span();
+        self.build(c, Reshape(shape), &[x])
+    }
+
+    /// The matrix whose entries `slice` reads: `x` in `x.as_slice()` (for
+    /// `from_column_slice`) or `x.as_slice().to_vec()` (for `from_vec`).
+    fn slice_source(&mut self, shown: &str, method: &str, slice: &Expr) -> Result<Id, ()> {
         let source = match (method, slice) {
             ("from_column_slice", Expr::MethodCall(m)) if m.method == "as_slice" => {
                 Some(&*m.receiver)
@@ -447,9 +503,7 @@ impl BodyParser<'_> {
                 ),
             );
         };
-        let x = self.expr(source)?;
-        self.g.span = c.span();
-        self.build(c, Reshape(shape), &[&[x][..], carried].concat())
+        self.expr(source)
     }
 
     /// `DMatrix::from_fn(r, c, |i, j| body)`: read as the loops filling a
