@@ -264,3 +264,35 @@ fn factorisations_matrix3() {
     assert_eq!(n, 0);
     same_value(factorisations_grad(&k, &b).0, factorisations(&k, &b));
 }
+
+/// Constructors, reductions and a rotation on fixed sizes: built on the stack.
+#[grad(aa, t, s)]
+fn built_fixed(aa: &Vector3<f64>, t: &Vector3<f64>, s: f64, p: &Vector3<f64>) -> f64 {
+    let r = matgrad::nalgebra::Rotation3::new(*aa);
+    let q = r * p + t;
+    let m = Matrix3::new(q.x, s, 0.0, 1.0, q.y, s, 0.0, 0.0, q.z) + Matrix3::identity() * s;
+    let k = Matrix3::from_fn(|i, j| q[i] * q[j]);
+    let v = Vector3::repeat(s) + Vector3::from_element(1.0) + Vector3::zeros();
+    (m * v).add_scalar(-q.mean()).norm_squared()
+        + m.row_sum().sum()
+        + m.column_mean().variance()
+        + k.trace()
+}
+
+#[test]
+fn constructors_reductions_rotation_fixed() {
+    let (aa, t, p) = (
+        Vector3::new(0.1, 0.2, -0.3),
+        Vector3::new(0.5, 0.1, 2.0),
+        Vector3::new(1.0, 2.0, 3.0),
+    );
+    let n = allocations(|| built_fixed_grad(black_box(&aa), black_box(&t), 0.4, black_box(&p)));
+    same_value(
+        built_fixed_grad(&aa, &t, 0.4, &p).0,
+        built_fixed(&aa, &t, 0.4, &p),
+    );
+    assert_eq!(
+        n, 0,
+        "allocations on fixed-size constructors, reductions and a rotation"
+    );
+}

@@ -21,6 +21,11 @@ impl Errors {
         self.list.len()
     }
 
+    /// Forgets the errors after the first `len` (of an attempt given up).
+    pub fn truncate(&mut self, len: usize) {
+        self.list.truncate(len);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

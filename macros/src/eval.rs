@@ -425,6 +425,73 @@ impl<'a> Eval<'a> {
                 }
                 M(z)
             }
+            // Axis reductions, moments, `add_scalar`.
+            Op::AxisSum(AxisSum(axis)) => M(axis_sum(m(0), *axis)),
+            Op::AxisMean(AxisMean(axis)) => {
+                let (r, c) = m(0).shape();
+                let n = match axis {
+                    Axis::Rows => r,
+                    Axis::Columns => c,
+                };
+                let sum = M(axis_sum(m(0), *axis));
+                if n == 0 {
+                    sum.map(|_| 0.0)
+                } else {
+                    sum.map(|x| x / n as f64)
+                }
+            }
+            Op::Count(count) => S(match count {
+                Count::Rows => m(0).nrows(),
+                Count::Columns => m(0).ncols(),
+                Count::Entries => m(0).len(),
+            } as f64),
+            Op::Mean(_) => S(m(0).mean()),
+            Op::Variance(_) => S(m(0).variance()),
+            Op::AddScalar(_) => M(m(0).add_scalar(s(1))),
+            // Matrices built from entries and sizes, rotations.
+            Op::FromEntries(f) => {
+                let entries: Vec<f64> = (0..a.len()).map(s).collect();
+                M(DMatrix::from_column_slice(f.rows, f.cols, &entries))
+            }
+            Op::Fill(Fill(shape)) => {
+                let (r, c) = self.size(*shape);
+                M(DMatrix::from_element(r, c, s(0)))
+            }
+            Op::Identity(Identity(shape)) => {
+                let (r, c) = self.size(*shape);
+                M(DMatrix::from_diagonal_element(r, c, s(0)))
+            }
+            Op::Reshape(Reshape(shape)) => {
+                let (r, c) = self.size(*shape);
+                assert_eq!(m(0).len(), r * c, "eval: a reshape to another count");
+                M(DMatrix::from_column_slice(r, c, m(0).as_slice()))
+            }
+            Op::Rotation(_) => {
+                let v = nalgebra::Vector3::new(m(0)[0], m(0)[1], m(0)[2]);
+                let r = nalgebra::Rotation3::new(v).into_inner();
+                M(DMatrix::from_column_slice(3, 3, r.as_slice()))
+            }
+            Op::Skew(_) => {
+                let v = m(0);
+                M(DMatrix::from_row_slice(
+                    3,
+                    3,
+                    &[0.0, -v[2], v[1], v[2], 0.0, -v[0], -v[1], v[0], 0.0],
+                ))
+            }
+            Op::Vee(_) => {
+                let x = m(0);
+                M(DMatrix::from_column_slice(
+                    3,
+                    1,
+                    &[
+                        x[(2, 1)] - x[(1, 2)],
+                        x[(0, 2)] - x[(2, 0)],
+                        x[(1, 0)] - x[(0, 1)],
+                    ],
+                ))
+            }
+            Op::Stumpff(Stumpff(k)) => S(stumpff(*k, s(0))),
             // Loops.
             Op::RegionParam(_) => panic!("eval: a region input read outside its loop"),
             Op::Loop(l) => {
@@ -896,4 +963,25 @@ fn cofactors_tangent(a: &DMatrix<f64>, da: &DMatrix<f64>) -> DMatrix<f64> {
             .sum();
         sign * d
     })
+}
+
+/// Stumpff's `c_k(t) = Σₙ (−t)ⁿ/(2n + k)!`, summed directly (the runtime's
+/// `stumpff` switches to closed forms for large `t`; the two must agree).
+fn stumpff(k: u32, t: f64) -> f64 {
+    let mut term = 1.0 / (1..=k).map(f64::from).product::<f64>();
+    let mut sum = term;
+    for n in 1..60u32 {
+        term *= -t / (f64::from(2 * n + k - 1) * f64::from(2 * n + k));
+        sum += term;
+    }
+    sum
+}
+
+/// `row_sum` (1×c) or `column_sum` (r×1), as a `DMatrix`.
+fn axis_sum(x: &DMatrix<f64>, axis: Axis) -> DMatrix<f64> {
+    let (r, c) = x.shape();
+    match axis {
+        Axis::Rows => DMatrix::from_row_slice(1, c, x.row_sum().as_slice()),
+        Axis::Columns => DMatrix::from_column_slice(r, 1, x.column_sum().as_slice()),
+    }
 }

@@ -450,6 +450,20 @@ enum K {
     Local(usize),
     /// `args[0][i]` (column-major) or `args[0][(i, j)]`.
     Entry(Ix, Option<Ix>),
+    /// `args[0].row_sum()`, `column_sum`, `row_mean`, `column_mean`.
+    AxisReduce(&'static str),
+    /// `args[0].mean()`, `args[0].variance()`.
+    Moment(&'static str),
+    /// `args[0].add_scalar(args[1])`.
+    AddScalar,
+    /// `DMatrix::from_element(r, c, args[0])` of the node's shape (or
+    /// `DVector::from_element(r, …)`), `repeat`, `from_diagonal_element`.
+    Fill(&'static str),
+    /// `DMatrix::zeros(r, c) + args[0]`.
+    ZerosPlus,
+    /// `Matrix2x3::new(args…)` (row-major), `Vector3::new`, `RowVector2::new`,
+    /// or (alt, for a vector) `SVector::<f64, 3>::from([args…])`.
+    New,
     /// A factorisation of `args[0]` and what is read off it (with `args[1]`
     /// for a solve).
     Factor(Fac),
@@ -899,7 +913,9 @@ impl E {
     fn primary(&self) -> bool {
         match self.k {
             K::Lit(v) => v >= 0.0,
-            K::Neg | K::Add | K::Sub | K::Mul | K::Div | K::Ref | K::Index(_) => false,
+            K::Neg | K::Add | K::Sub | K::Mul | K::Div | K::Ref | K::Index(_) | K::ZerosPlus => {
+                false
+            }
             K::Elem(_, _, deref) => !deref,
             _ => true,
         }
@@ -1043,6 +1059,41 @@ impl E {
             K::Entry(i, None) => format!("{}[{}]", a[0].receiver(st), i.render()),
             K::Entry(i, Some(j)) => {
                 format!("{}[({}, {})]", a[0].receiver(st), i.render(), j.render())
+            }
+            K::AxisReduce(f) | K::Moment(f) => method(f),
+            K::AddScalar => format!("{}.add_scalar({})", a[0].receiver(st), a[1].render(st)),
+            K::Fill(f) => {
+                let Sh::M(r, c) = self.sh else {
+                    unreachable!("a matrix")
+                };
+                let value = a[0].render(st);
+                if self.alt && c == 1 && *f != "from_diagonal_element" {
+                    format!("DVector::{f}({r}, {value})")
+                } else {
+                    format!("DMatrix::{f}({r}, {c}, {value})")
+                }
+            }
+            K::ZerosPlus => {
+                let Sh::M(r, c) = self.sh else {
+                    unreachable!("a matrix")
+                };
+                format!("DMatrix::zeros({r}, {c}) + {}", a[0].operand(st))
+            }
+            K::New => {
+                let Sh::M(r, c) = self.sh else {
+                    unreachable!("a matrix")
+                };
+                let entries: Vec<String> = a.iter().map(|x| x.render(st)).collect();
+                let entries = entries.join(", ");
+                match (r, c) {
+                    (_, 1) if self.alt => {
+                        format!("SVector::<{}, {r}>::from([{entries}])", st.scalar())
+                    }
+                    (_, 1) => format!("Vector{r}::new({entries})"),
+                    (1, _) => format!("RowVector{c}::new({entries})"),
+                    _ if r == c => format!("Matrix{r}::new({entries})"),
+                    _ => format!("Matrix{r}x{c}::new({entries})"),
+                }
             }
         }
     }
@@ -1569,8 +1620,10 @@ impl Gen {
         let (r, c) = self.some_shape();
         let d_ = self.dims();
         let k = self.rng.pick(&d_);
-        match self.rng.below(12) {
+        match self.rng.below(14) {
             0 | 1 => to_scalar(K::Sum, vec![self.matrix(r, c, d)]),
+            12 => to_scalar(K::Moment("mean"), vec![self.matrix(r, c, d)]),
+            13 => to_scalar(K::Moment("variance"), vec![self.matrix(r, c, d)]),
             2 => to_scalar(K::NormSq, vec![self.matrix(r, c, d)]),
             3 => to_scalar(K::Norm, vec![self.matrix(r, c, d)]),
             4 => {
@@ -1769,10 +1822,50 @@ impl Gen {
             u32::from((r, c) == (3, 1) || (r, c) == (1, 3)) * 2, // cross
             u32::from(self.spd_ok(r)) * 2,                       // a solve
             u32::from(square && self.spd_ok(r)),                 // Cholesky's L, inverse
+            u32::from(r == 1 || c == 1) * 2,                     // an axis reduction
+            1,                                                   // add_scalar
+            1,                                                   // from_element, …
+            u32::from(r * c <= 6 && r <= 6 && c <= 6),           // Matrix2x3::new, …
         ];
         match self.rng.weighted(&w) {
             0 => self.matrix_leaf(r, c),
             1 => same(K::Neg, self.matrix(r, c, d1)),
+            19 => {
+                // A row vector from the rows of an m×c matrix, a column
+                // vector from the columns of an r×k one.
+                let k = self.rng.pick(&self.dims());
+                let f = if r == 1 && (c != 1 || self.rng.chance(0.5)) {
+                    self.rng.pick(&["row_sum", "row_mean"])
+                } else {
+                    self.rng.pick(&["column_sum", "column_mean"])
+                };
+                let x = if f.starts_with("row") {
+                    self.matrix(k, c, d1)
+                } else {
+                    self.matrix(r, k, d1)
+                };
+                node(K::AxisReduce(f), vec![x], Sh::M(r, c))
+            }
+            20 => {
+                let (x, s) = (self.matrix(r, c, d1), self.scalar(d1));
+                same2(K::AddScalar, x, s)
+            }
+            21 if self.rng.chance(0.25) => {
+                let x = self.matrix(r, c, d1);
+                node(K::ZerosPlus, vec![x], Sh::M(r, c))
+            }
+            21 => {
+                let f = self
+                    .rng
+                    .pick(&["from_element", "repeat", "from_diagonal_element"]);
+                node(K::Fill(f), vec![self.scalar(d1)], Sh::M(r, c))
+            }
+            22 => {
+                let entries = (0..r * c)
+                    .map(|_| self.scalar(d1.saturating_sub(1)))
+                    .collect();
+                node(K::New, entries, Sh::M(r, c))
+            }
             2 => {
                 let (x, y) = (self.matrix(r, c, d1), self.matrix(r, c, d1));
                 self.add_or_sub(x, y)
@@ -2624,7 +2717,7 @@ fn dress_fields(e: E, parent: Option<K>) -> E {
     if let K::Field(_) = e.k {
         let matrix = matches!(e.sh, Sh::M(..));
         return match parent {
-            Some(K::Add | K::Sub | K::Mul | K::Div) if matrix => same(K::Ref, e),
+            Some(K::Add | K::Sub | K::Mul | K::Div | K::ZerosPlus) if matrix => same(K::Ref, e),
             Some(K::Inverse(_)) => same(K::Clone, e),
             _ => e,
         };
@@ -2719,6 +2812,11 @@ fn fields_inferable(e: &E, reads: &[bool]) -> bool {
             K::Method(f) => e.alt || k > 0 || !matches!(f, "max" | "min"),
             K::MatMethod(f) => !matches!(f, "max" | "min" | "abs"),
             K::LpNorm(_) => true,
+            // Methods of matrices; `add_scalar`'s argument is a scalar; beside
+            // `DMatrix::zeros(..)` in `+`, the shape of the zeros.
+            K::AxisReduce(_) | K::Moment(_) | K::AddScalar | K::ZerosPlus => true,
+            // A constructor's arguments have no shape from their place.
+            K::Fill(_) | K::New => false,
             K::Exp | K::MatExp | K::Neg | K::Map | K::MapFn(_) | K::MapMethod(_) => false,
             // The parser cannot tell the shape of a field indexed.
             K::Entry(..) => false,
@@ -2989,6 +3087,9 @@ impl Reference {
                     ("zero", 0) => return S(0.0),
                     _ => {}
                 }
+                if let Some(built) = self.constructor(p, c) {
+                    return built;
+                }
                 let first = &p.path.segments[0].ident;
                 if p.path.segments.len() == 2 && (first == "f64" || first == "T") {
                     let args: Vec<f64> = c.args.iter().map(|a| self.expr(a).scalar()).collect();
@@ -3007,6 +3108,60 @@ impl Reference {
             }
             _ => panic!("reference: unsupported expression"),
         }
+    }
+
+    /// nalgebra's constructors: `Matrix2x3::new(..)` (row-major),
+    /// `Vector3::new`, `RowVector2::new`, `SVector::<f64, 3>::from([..])`,
+    /// `DMatrix::from_element(r, c, s)`, `DVector::from_element(r, s)`,
+    /// `repeat`, `from_diagonal_element`, `zeros`. `None` for other calls.
+    fn constructor(&mut self, p: &syn::ExprPath, c: &syn::ExprCall) -> Option<Val> {
+        let n = p.path.segments.len();
+        if n != 2 {
+            return None;
+        }
+        let ty = p.path.segments[0].ident.to_string();
+        let f = p.path.segments[1].ident.to_string();
+        let args: Vec<&Expr> = c.args.iter().collect();
+        let mut value = |e: &Expr| self.expr(e).scalar();
+        let digits = |s: &str| -> Option<usize> { s.parse().ok() };
+        let m = match (ty.as_str(), f.as_str()) {
+            (_, "new") => {
+                let (r, cols) = if let Some(k) = ty.strip_prefix("RowVector") {
+                    (1, digits(k)?)
+                } else if let Some(k) = ty.strip_prefix("Vector") {
+                    (digits(k)?, 1)
+                } else {
+                    let rest = ty.strip_prefix("Matrix")?;
+                    match rest.split_once('x') {
+                        Some((r, c)) => (digits(r)?, digits(c)?),
+                        None => (digits(rest)?, digits(rest)?),
+                    }
+                };
+                let entries: Vec<f64> = args.iter().map(|e| value(e)).collect();
+                DMatrix::from_row_slice(r, cols, &entries)
+            }
+            ("SVector", "from") => {
+                let Expr::Array(a) = args[0] else { return None };
+                let entries: Vec<f64> = a.elems.iter().map(&mut value).collect();
+                DMatrix::from_column_slice(entries.len(), 1, &entries)
+            }
+            ("DMatrix" | "DVector", _) => {
+                let sizes = if ty == "DMatrix" { 2 } else { 1 };
+                let size = |v: f64| v as usize;
+                let r = size(value(args[0]));
+                let cols = if sizes == 2 { size(value(args[1])) } else { 1 };
+                match f.as_str() {
+                    "zeros" => DMatrix::zeros(r, cols),
+                    "from_element" | "repeat" => DMatrix::from_element(r, cols, value(args[sizes])),
+                    "from_diagonal_element" => {
+                        DMatrix::from_diagonal_element(r, cols, value(args[sizes]))
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some(Val::Matrix(m))
     }
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Val {
@@ -3125,6 +3280,29 @@ impl Reference {
                     "amin" => S(a.amin()),
                     "abs" => M(a.abs()),
                     "lp_norm" => S(a.lp_norm(int_arg())),
+                    "row_sum" => M(DMatrix::from_row_slice(
+                        1,
+                        a.ncols(),
+                        a.row_sum().as_slice(),
+                    )),
+                    "row_mean" => M(DMatrix::from_row_slice(
+                        1,
+                        a.ncols(),
+                        a.row_mean().as_slice(),
+                    )),
+                    "column_sum" => M(DMatrix::from_column_slice(
+                        a.nrows(),
+                        1,
+                        a.column_sum().as_slice(),
+                    )),
+                    "column_mean" => M(DMatrix::from_column_slice(
+                        a.nrows(),
+                        1,
+                        a.column_mean().as_slice(),
+                    )),
+                    "mean" => S(a.mean()),
+                    "variance" => S(a.variance()),
+                    "add_scalar" => M(a.add_scalar(args[0].scalar())),
                     _ => panic!("reference: matrix method `{name}`"),
                 }
             }

@@ -370,7 +370,7 @@ pub fn type_shape(
 
 /// nalgebra's aliases with one dynamic dimension: `Matrix3xX` (3 rows),
 /// `MatrixXx2` (2 columns).
-fn half_dynamic_alias(name: &str) -> Option<(Option<usize>, Option<usize>)> {
+pub(crate) fn half_dynamic_alias(name: &str) -> Option<(Option<usize>, Option<usize>)> {
     let digit = |s: &str| -> Option<usize> {
         let n: usize = s.parse().ok()?;
         (1..=6).contains(&n).then_some(n)
@@ -384,7 +384,7 @@ fn half_dynamic_alias(name: &str) -> Option<(Option<usize>, Option<usize>)> {
 }
 
 /// nalgebra's static aliases: `Matrix3`, `Matrix2x3`, `Vector4`, `RowVector2`.
-fn alias_shape(name: &str) -> Option<(Dim, Dim)> {
+pub(crate) fn alias_shape(name: &str) -> Option<(Dim, Dim)> {
     let digit = |s: &str| -> Option<usize> {
         let n: usize = s.parse().ok()?;
         (1..=6).contains(&n).then_some(n)

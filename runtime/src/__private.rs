@@ -15,6 +15,7 @@ pub use crate::linalg::{
 pub use crate::product::{
     mul_add, mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled, tr_mul_vector_scaled,
 };
+pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
 
 use nalgebra::allocator::Allocator;

@@ -57,7 +57,9 @@
 //! `determinant().ln()`, `try_inverse().unwrap()` / `.expect("…")`, `pow(n)`,
 //! `exp`, `kronecker`, `cross`, `component_mul`, `component_div`, `norm`,
 //! `norm_squared`, `sum`, `max`, `min`, `amax`, `amin`, `abs`, `lp_norm(1)`,
-//! `lp_norm(2)`, `map(|v| …)` (a scalar expression of `v` and literals, or
+//! `lp_norm(2)`, `row_sum` (the sum of the rows: a row vector), `column_sum`,
+//! `row_mean`, `column_mean`, `mean`, `variance` (divided by the number of
+//! entries, as nalgebra does), `add_scalar(s)`, `map(|v| …)` (a scalar expression of `v` and literals, or
 //! `map(matgrad::sigmoid)`, `map(f64::ln_1p)`). Scalar methods, also by path
 //! (`f64::ln_1p(x)`): `exp`, `ln`, `sqrt`, `powi(n)`, `powf(e)`, `sin`, `cos`,
 //! `tanh`, `abs`, `recip`, `ln_1p`, `exp_m1`, `log(b)`, `log2`, `log10`,
@@ -107,6 +109,40 @@
 //! [`sigmoid`](crate::sigmoid), [`softplus`](crate::softplus),
 //! [`relu`](crate::relu), [`log_sum_exp`](crate::log_sum_exp),
 //! [`logdet`](crate::logdet).
+//!
+//! Matrices built in the body, differentiable in everything they are built
+//! from: `Vector3::new(a, b, c)`, `Matrix3::new(..)` (row-major arguments, as
+//! nalgebra), `SVector::<f64, 3>::from([a, b, c])`, `DVector::from_element(n,
+//! b)`, `DMatrix::from_element(r, c, b)`, `repeat`, `zeros`, `identity`,
+//! `from_diagonal_element`, `from_diagonal(&v)`, `from_column_slice(r, c,
+//! w.as_slice())`, and `DMatrix::from_fn(r, c, |i, j| …)`, read as the loops
+//! writing each entry (so its body may read parameters' entries and outer
+//! values, as a loop body does). A broadcast is written by hand, as in
+//! nalgebra: `&DVector::from_element(n, 1.0) * b.transpose()` repeats the row
+//! `bᵀ`. Rotations: `Rotation3::new(v)` and `from_scaled_axis(v)` (the SO(3)
+//! exponential map of bundle adjustment), times vectors and matrices,
+//! `.matrix()`, `.inverse()`; the gradient in `v` goes through the right
+//! Jacobian of the map, whose coefficients `(1 − cos θ)/θ²` and
+//! `(θ − sin θ)/θ³` are summed as series near `θ = 0`, so it is finite and
+//! accurate at the zero rotation. Fixed-size constructors and rotations stay on
+//! the stack.
+//!
+//! ```
+//! use matgrad::grad;
+//! use matgrad::nalgebra::{Rotation3, Vector2, Vector3};
+//!
+//! /// A reprojection residual of bundle adjustment.
+//! #[grad(aa, t)]
+//! fn residual(aa: &Vector3<f64>, t: &Vector3<f64>, p: &Vector3<f64>, obs: &Vector2<f64>) -> f64 {
+//!     let q = Rotation3::new(*aa) * p + t;
+//!     (Vector2::new(q.x / q.z, q.y / q.z) - obs).norm_squared()
+//! }
+//!
+//! let (p, obs) = (Vector3::new(0.1, -0.2, 1.0), Vector2::new(0.05, 0.1));
+//! let (aa, t) = (Vector3::zeros(), Vector3::new(0.0, 0.0, 2.0));
+//! let (_, daa, _) = residual_grad(&aa, &t, &p, &obs);
+//! matgrad::check_gradient(|aa| residual(aa, &t, &p, &obs), &aa, &daa).assert_within(1e-6);
+//! ```
 //!
 //! Parameters are scalars or nalgebra matrices and vectors (`DMatrix`,
 //! `DVector`, `RowDVector`, `Matrix3`, `Matrix2x3`, `Vector4`, `SMatrix`,

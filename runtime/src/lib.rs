@@ -71,6 +71,7 @@ mod factor;
 mod inverse;
 mod linalg;
 mod product;
+mod rotation;
 pub use linalg::{expm_frechet, logdet};
 
 mod stable;

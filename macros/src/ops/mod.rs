@@ -51,6 +51,7 @@ mod arith;
 mod build;
 mod call;
 mod cholesky;
+mod construct;
 mod control;
 mod elementwise;
 mod factor;
@@ -59,6 +60,7 @@ mod integer;
 mod leaf;
 mod linalg;
 mod reduce;
+mod rotation;
 mod scalar_math;
 mod stable;
 mod structured;
@@ -68,6 +70,7 @@ mod view;
 pub use arith::*;
 pub use call::*;
 pub use cholesky::*;
+pub use construct::*;
 pub use control::*;
 pub use elementwise::*;
 pub use factor::*;
@@ -76,6 +79,7 @@ pub use integer::*;
 pub use leaf::*;
 pub use linalg::*;
 pub use reduce::*;
+pub use rotation::*;
 pub use scalar_math::*;
 pub use stable::*;
 pub use structured::*;
@@ -286,6 +290,9 @@ ops! {
     Kronecker, KroneckerAdjoint, Cross, MatExp, ExpFrechet,
     // reductions
     Norm, NormSquared, Sum, Filled,
+    AxisSum, AxisMean, Count, Mean, Variance, AddScalar,
+    // matrices built from entries and sizes, and rotations
+    FromEntries, Fill, Identity, Reshape, Rotation, Skew, Vee, Stumpff,
     // elementwise
     ComponentMul, ComponentDiv, Map, MapAdjoint, MapDerivative,
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,

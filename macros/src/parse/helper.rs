@@ -84,7 +84,7 @@ impl BodyParser<'_> {
 
     /// Whether `id` depends on a differentiated parameter (or on the
     /// parameter of a closure, whose receiver may be differentiated).
-    fn is_active(&self, id: Id) -> bool {
+    pub(super) fn is_active(&self, id: Id) -> bool {
         let active = self.calls.active.as_deref();
         self.g.depends_on(id, |_, n| match &n.op {
             Op::Param(p) => active.is_none_or(|a| a.contains(&p.index)),

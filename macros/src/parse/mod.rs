@@ -14,6 +14,7 @@ use crate::shape::Shape;
 use crate::signature::ParamSig;
 
 mod access;
+mod build;
 mod closure;
 mod control;
 mod factor;
@@ -43,6 +44,13 @@ const MATRIX_METHODS: Methods = &[
     ("min", 0, || Extremum(Pick::Min).into()),
     ("amax", 0, || Extremum(Pick::AMax).into()),
     ("amin", 0, || Extremum(Pick::AMin).into()),
+    ("row_sum", 0, || AxisSum(Axis::Rows).into()),
+    ("column_sum", 0, || AxisSum(Axis::Columns).into()),
+    ("row_mean", 0, || AxisMean(Axis::Rows).into()),
+    ("column_mean", 0, || AxisMean(Axis::Columns).into()),
+    ("mean", 0, || Mean.into()),
+    ("variance", 0, || Variance.into()),
+    ("add_scalar", 1, || AddScalar.into()),
 ];
 
 /// Methods on scalars.
@@ -151,6 +159,8 @@ struct BodyParser<'a> {
     inlining: Vec<helper::Inlined>,
     /// The type a `let` declares for the call it binds (`let c: f64 = f(n);`).
     declared_call: Option<Hint>,
+    /// The dimension each run-time size of a constructor stands for (see `build`).
+    sizes: std::collections::HashMap<Id, crate::shape::Dim>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -228,6 +238,7 @@ pub fn body(
         calls,
         inlining: Vec::new(),
         declared_call: None,
+        sizes: std::collections::HashMap::new(),
     };
     parser.block(block)
 }
@@ -624,6 +635,12 @@ impl BodyParser<'_> {
             "clone" | "clone_owned" if m.args.is_empty() => return self.expr(&m.receiver),
             "map" => return self.map(m),
             "zip_map" => return self.zip_map(m),
+            "matrix" | "into_inner" | "inverse" | "transform_vector"
+            | "inverse_transform_vector" => {
+                if let Some(built) = self.rotation_method(m) {
+                    return built;
+                }
+            }
             "nrows" | "ncols" | "len" if m.args.is_empty() => return self.size(m),
             "diagonal" if m.args.is_empty() => {
                 let x = self.expr(&m.receiver)?;
@@ -692,7 +709,7 @@ impl BodyParser<'_> {
                 self.hint = Some(match name.as_str() {
                     "tr_dot" => Hint::Transposed(shape),
                     "tr_mul" | "kronecker" => Hint::Matrix,
-                    "powf" => Hint::Scalar,
+                    "powf" | "add_scalar" => Hint::Scalar,
                     _ => Hint::Like(shape),
                 });
             }
@@ -816,6 +833,9 @@ impl BodyParser<'_> {
         }
         if let Some(name) = self.scalar_method_path(&c.func) {
             return self.scalar_path_call(c, &name);
+        }
+        if let Some(built) = self.constructor(c) {
+            return built;
         }
         let known = match &*c.func {
             Expr::Path(p) if p.qself.is_none() => {

@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 fn gp(k: &DMatrix<f64>, y: &DVector<f64>, eye: &DMatrix<f64>, noise: f64) -> f64 {
     let n = y.len();
     let kn = k + eye * noise;
