@@ -476,6 +476,48 @@ mod ported {
             + 0.5 * n as f32 * (2.0 * std::f32::consts::PI).ln()
     }
 
+    /// The same with the identity built in the body, as users write it, and
+    /// the kernel an RBF of the inputs built with `from_fn` from a
+    /// differentiated length scale, all through a helper.
+    #[matgrad::differentiable]
+    fn rbf(xs: &DVector<f64>, length: f64) -> DMatrix<f64> {
+        let n = xs.len();
+        DMatrix::from_fn(n, n, |i, j| {
+            let d = (xs[i] - xs[j]) / length;
+            (-0.5 * d * d).exp()
+        })
+    }
+
+    #[grad(length, noise)]
+    #[hessian(length, noise)]
+    fn gp_of_hyperparameters(xs: &DVector<f64>, y: &DVector<f64>, length: f64, noise: f64) -> f64 {
+        let n = y.len();
+        let k = rbf(xs, length) + DMatrix::identity(n, n) * noise;
+        let chol = k.clone().cholesky().unwrap();
+        let alpha = chol.solve(y);
+        0.5 * y.dot(&alpha)
+            + chol.l().diagonal().map(|v| v.ln()).sum()
+            + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln()
+    }
+
+    #[test]
+    fn gaussian_process_hyperparameters() {
+        let n = 7;
+        let xs = DVector::from_fn(n, |i, _| i as f64 * 0.7 - 2.0);
+        let y = xs.map(|x| x.sin());
+        let (length, noise) = (0.9, 0.05);
+        check!(gp_of_hyperparameters(&xs, &y, length, noise) => gp_of_hyperparameters_grad[length, noise]);
+        let (_, gl, gn, h) = gp_of_hyperparameters_hessian(&xs, &y, length, noise);
+        let at = |p: &DVector<f64>| {
+            let (_, a, b) = gp_of_hyperparameters_grad(&xs, &y, p[0], p[1]);
+            DVector::from_vec(vec![a, b])
+        };
+        let fd = fd_hessian(at, &DVector::from_vec(vec![length, noise]));
+        let h = DMatrix::from_column_slice(2, 2, h.as_slice());
+        assert_close(&h, &fd, 1e-6, "Hessian of the GP in its hyperparameters");
+        assert!(gl.is_finite() && gn.is_finite());
+    }
+
     /// PyTorch's `MultivariateNormal.log_prob` from `scale_tril`.
     #[grad(x, mu, scale_tril)]
     #[hessian(scale_tril)]
