@@ -163,7 +163,8 @@ impl<'a> Eval<'a> {
             // `hypot` and `atan2` at the origin: no derivative either.
             || matches!(node.op, Op::Hypot(_) | Op::Atan2(_))
                 && args.iter().all(|a| matches!(a, Some(Val::Scalar(x)) if *x == 0.0));
-        let kink = kink_gap(&node.op, &args).is_some_and(|gap| gap < 1e-6);
+        let kink =
+            kink_gap(&node.op, &args).is_some_and(|gap| gap < 1e-6) || map_kink(g, &node.op, &args);
         let non_finite = match v {
             Val::Scalar(s) => !s.is_finite(),
             Val::Matrix(m) => m.iter().any(|e| !e.is_finite()),
@@ -792,6 +793,18 @@ pub fn kink_gap(op: &Op, a: &[Option<&Val>]) -> Option<f64> {
         Op::AtExtremum(at) => Some(pick_gap(m(0)?, at.pick)),
         _ => None,
     }
+}
+
+/// Whether a `map` whose closure is a kink of its parameter (`a.abs()`,
+/// `a.map(matgrad::relu)`) has an entry at the kink.
+fn map_kink(g: &Graph, op: &Op, a: &[Option<&Val>]) -> bool {
+    let Op::Map(f) = op else { return false };
+    let body = g.node(f.body);
+    let kinked = matches!(
+        body.op,
+        Op::Abs(_) | Op::Relu(_) | Op::Signum(_) | Op::Sign(_) | Op::Step(_)
+    ) && matches!(g.op(body.args[0]), Op::LambdaParam(_));
+    kinked && matches!(a.first(), Some(Some(Val::Matrix(m))) if m.iter().any(|e| e.abs() < 1e-6))
 }
 
 /// How far the entry a matrix's `max`, `min`, `amax` or `amin` picks is from
