@@ -152,6 +152,20 @@ fn log_gamma_half(n: usize) -> f64 {
     (0..n).map(|k| (k as f64 + 0.5).ln()).sum()
 }
 
+/// An associated function on constants: a constant too.
+struct Config;
+
+impl Config {
+    fn weight(n: usize) -> f64 {
+        1.0 / n as f64
+    }
+}
+
+#[grad(x)]
+fn weighted_sum(x: &DVector<f64>) -> f64 {
+    Config::weight(x.len()) * x.map(|v| v.exp()).sum()
+}
+
 #[grad(x)]
 fn with_constant_call(x: &DVector<f64>, n: usize) -> f64 {
     let c = log_gamma_half(n);
@@ -209,6 +223,7 @@ fn helper_passed_to_map() {
 fn calls_on_constants_are_constants() {
     let x = dv::<f64>(3, 8);
     check!(with_constant_call(&x, 4) => with_constant_call_grad[x]);
+    check!(weighted_sum(&x) => weighted_sum_grad[x]);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use syn::spanned::Spanned;
 use syn::{Expr, FnArg, Pat};
 
-use super::{is_borrowed, Binding, BodyParser, Hint};
+use super::{Binding, BodyParser, Hint};
 use crate::compose::{path_key, Helper, Missing};
 use crate::ir::Id;
 use crate::ops::{ConstCall, Op};
@@ -46,6 +46,22 @@ impl BodyParser<'_> {
         let shown = crate::errors::show(path);
         if let Some(helper) = self.calls.find(&key).cloned() {
             return self.inline(c, helper, &args);
+        }
+        // `Type::function`: an associated function, which cannot be marked (nor
+        // imported, so it is not looked up).
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let associated = segments.len() >= 2
+            && segments[segments.len() - 2].starts_with(|ch: char| ch.is_uppercase());
+        if associated {
+            if !args.iter().any(|&a| self.is_active(a)) {
+                return self.constant_call(c, &key, args, hint);
+            }
+            return self.error(
+                &c.func,
+                format!(
+                    "`{shown}` is an associated function called with a value matgrad differentiates: matgrad reads the bodies of free functions marked `#[matgrad::differentiable]`, so move it into one"
+                ),
+            );
         }
         if !self.calls.unmarked.contains(&key) {
             // Marked or not, the next step of the expansion will know.
@@ -179,7 +195,7 @@ impl BodyParser<'_> {
                 )
             }
         };
-        let borrowed = c.args.iter().map(is_borrowed).collect();
+        let borrowed = c.args.iter().map(by_reference).collect();
         self.g.span = c.span();
         self.build(
             c,
@@ -190,5 +206,15 @@ impl BodyParser<'_> {
             },
             &args,
         )
+    }
+}
+
+/// Whether a call's argument is written `&e`.
+fn by_reference(e: &Expr) -> bool {
+    match e {
+        Expr::Reference(_) => true,
+        Expr::Paren(p) => by_reference(&p.expr),
+        Expr::Group(g) => by_reference(&g.expr),
+        _ => false,
     }
 }
