@@ -52,18 +52,7 @@ impl BodyParser<'_> {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let associated = segments.len() >= 2
             && segments[segments.len() - 2].starts_with(|ch: char| ch.is_uppercase());
-        if associated {
-            if !args.iter().any(|&a| self.is_active(a)) {
-                return self.constant_call(c, &key, args, hint);
-            }
-            return self.error(
-                &c.func,
-                format!(
-                    "`{shown}` is an associated function called with a value matgrad differentiates: matgrad reads the bodies of free functions marked `#[matgrad::differentiable]`, so move it into one"
-                ),
-            );
-        }
-        if !self.calls.unmarked.contains(&key) {
+        if !associated && !self.calls.unmarked.contains(&key) {
             // Marked or not, the next step of the expansion will know.
             self.calls.missing.push(Missing { key });
             return Err(());
@@ -71,12 +60,12 @@ impl BodyParser<'_> {
         if !args.iter().any(|&a| self.is_active(a)) {
             return self.constant_call(c, &key, args, hint);
         }
-        self.error(
-            &c.func,
-            format!(
-                "`{shown}` is called with a value matgrad differentiates, so matgrad needs its body: mark `{shown}` with `#[matgrad::differentiable]` (its body may use what a #[grad] body uses)"
-            ),
-        )
+        let msg = if associated {
+            format!("`{shown}` is an associated function called with a value matgrad differentiates: matgrad reads the bodies of free functions marked `#[matgrad::differentiable]`, so move it into one")
+        } else {
+            format!("`{shown}` is called with a value matgrad differentiates, so matgrad needs its body: mark `{shown}` with `#[matgrad::differentiable]` (its body may use what a #[grad] body uses)")
+        };
+        self.error(&c.func, msg)
     }
 
     /// The key of a call's path: from the calling function's module. A
