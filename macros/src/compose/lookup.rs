@@ -1,8 +1,8 @@
-//! Asking for a helper's body: the code an expansion writes, in place of a
-//! generated function's body, when the loss calls a helper not read yet.
+//! Asking for a function's body: the code an expansion writes, in place of a
+//! generated function's body, when the loss calls a function not known yet.
 //!
 //! The call's path is imported in a block, `use path as h;`, inside a block
-//! that imports a fallback `h` whose `body!` reports the function as not
+//! that imports a fallback `h` whose `body!` says the function is not
 //! marked. A name in a block shadows the same name in an enclosing block, in
 //! each namespace separately: when `path` is marked, its hidden module (the
 //! type namespace) is the inner `h` and `h::body!` is the helper's; when it

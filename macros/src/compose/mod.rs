@@ -5,15 +5,16 @@
 //! tokens are carried to the caller. `#[differentiable] fn h` emits, beside
 //! `h` unchanged, a hidden module of the same name (the type namespace, so
 //! `use m::h;` and the path `m::h` reach both) holding a `macro_rules!` that
-//! passes `h`'s tokens on to a continuation. When a body calls `h` with a
-//! differentiated argument, its expansion invokes that macro through the
-//! call's own path, with itself as the continuation; the continuation expands
+//! passes `h`'s tokens on to a continuation. When a body calls a function it
+//! has no rule for, its expansion invokes that macro through the call's own
+//! path, with itself as the continuation; the continuation expands
 //! the function again, now knowing `h`'s body, until every helper it needs is
 //! known (the `ambassador` crate carries trait definitions the same way).
 //!
 //! Name resolution does the lookup, so a helper is found exactly where the
 //! call finds the function; a function that is not marked falls back to a
-//! macro that reports it (see [`lookup`]). The lookup is written where the
+//! macro that says so, and its call is then a constant (all arguments
+//! constants) or an error (see [`lookup`]). The lookup is written where the
 //! generated function's body goes, so the generated function's signature is
 //! written on the first step, and its body once every helper is known.
 
