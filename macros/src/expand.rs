@@ -142,7 +142,7 @@ pub fn run(
         Err(out) => return out,
     };
     if read.errors.is_empty() && !calls.missing.is_empty() {
-        let pending = calls.missing.remove(0).key;
+        let pending = calls.missing.remove(0);
         calls.missing.clear();
         let ask = |target: &str| {
             lookup::ask(&Continuation {

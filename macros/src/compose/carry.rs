@@ -20,26 +20,28 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #err);
         }
     };
-    if !attr.is_empty() {
-        let err = syn::Error::new_spanned(&attr, "#[matgrad::differentiable] takes no arguments");
-        let err = err.to_compile_error();
-        return quote!(#func #err);
-    }
-    if let Some(receiver) = func.sig.receiver() {
-        let err = syn::Error::new_spanned(
+    let name = &func.sig.ident;
+    let refused = if !attr.is_empty() {
+        Some(syn::Error::new_spanned(
+            &attr,
+            "#[matgrad::differentiable] takes no arguments",
+        ))
+    } else if let Some(receiver) = func.sig.receiver() {
+        Some(syn::Error::new_spanned(
             receiver,
             "#[matgrad::differentiable] applies to free functions (its body is read inline where it is called); pass what the method reads from `self` as parameters",
-        )
-        .to_compile_error();
-        return quote!(#func #err);
-    }
-    let name = &func.sig.ident;
-    if crate::parse::RUNTIME_FUNCTIONS.contains(&name.to_string().as_str()) {
-        let err = syn::Error::new_spanned(
+        ))
+    } else if crate::parse::RUNTIME_FUNCTIONS.contains(&name.to_string().as_str()) {
+        Some(syn::Error::new_spanned(
             name,
             format!("`{name}` is the name of `matgrad::{name}`, which a #[grad] body calls by that name: give this helper another name"),
-        )
-        .to_compile_error();
+        ))
+    } else {
+        None
+    };
+    if let Some(err) = refused {
+        // The function as written, so that its callers see no second error.
+        let err = err.to_compile_error();
         return quote!(#func #err);
     }
     quote! {

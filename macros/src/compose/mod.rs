@@ -40,14 +40,6 @@ impl Helper {
     }
 }
 
-/// A call of a function the body needs the body of, not read yet.
-#[derive(Clone)]
-pub struct Missing {
-    /// The path from the calling function's module (`sigmoid`,
-    /// `helpers::softmax`, `softmax::stable_exp` for a helper's own call).
-    pub key: String,
-}
-
 /// What a body may call beyond nalgebra's methods: the helpers read so far,
 /// and which parameters are differentiated (a call whose arguments depend on
 /// none of them is a constant and needs no helper).
@@ -56,9 +48,9 @@ pub struct Calls {
     pub helpers: Vec<Helper>,
     /// Indices of the differentiated parameters; `None`: all of them.
     pub active: Option<Vec<usize>>,
-    /// Helpers the body calls with a differentiated argument and that are
-    /// not read yet, in the order met.
-    pub missing: Vec<Missing>,
+    /// Keys of the functions the body calls that are not known yet (marked
+    /// or not), in the order met.
+    pub missing: Vec<String>,
     /// Keys of functions found not marked `#[differentiable]`: their calls
     /// with a differentiated argument are errors.
     pub unmarked: Vec<String>,

@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, FnArg, Pat};
 
 use super::{Binding, BodyParser, Hint};
-use crate::compose::{path_key, Helper, Missing};
+use crate::compose::{path_key, Helper};
 use crate::ir::Id;
 use crate::ops::{ConstCall, Op};
 use crate::shape::Shape;
@@ -54,7 +54,7 @@ impl BodyParser<'_> {
             && segments[segments.len() - 2].starts_with(|ch: char| ch.is_uppercase());
         if !associated && !self.calls.unmarked.contains(&key) {
             // Marked or not, the next step of the expansion will know.
-            self.calls.missing.push(Missing { key });
+            self.calls.missing.push(key);
             return Err(());
         }
         if !args.iter().any(|&a| self.is_active(a)) {
