@@ -92,6 +92,12 @@ struct Run {
     tapes: Vec<Vec<Val>>,
 }
 
+/// `|x|` beyond which `tanh′(x) = 1 − tanh²(x) < 1e-10`: moving `x` by a
+/// finite-difference step moves `tanh(x)` by less than its rounding.
+const TANH_SATURATES: f64 = 12.0;
+/// `|x|` beyond which `sigmoid′(x) < 1e-10`, likewise.
+const SIGMOID_SATURATES: f64 = 23.0;
+
 /// Observations of an evaluation, inside loops too (where a node has one
 /// value per iteration).
 #[derive(Clone, Debug, Default)]
@@ -113,6 +119,10 @@ pub struct Watch {
     pub iterations: usize,
     /// Whether a value had a non-finite entry (an overflow on the way).
     pub non_finite: bool,
+    /// Whether `tanh` or `sigmoid` was taken so far out that its slope is
+    /// below 1e-10 (in closures too): finite differences see it flat, while
+    /// its derivative, tiny but not zero, may meet huge adjoints.
+    pub saturated: bool,
 }
 
 impl<'a> Eval<'a> {
@@ -165,6 +175,11 @@ impl<'a> Eval<'a> {
                 && args.iter().all(|a| matches!(a, Some(Val::Scalar(x)) if *x == 0.0));
         let kink =
             kink_gap(&node.op, &args).is_some_and(|gap| gap < 1e-6) || map_kink(g, &node.op, &args);
+        let saturated = match (&node.op, args.first().copied().flatten()) {
+            (Op::Tanh(_), Some(Val::Scalar(x))) => x.abs() >= TANH_SATURATES,
+            (Op::Sigmoid(_), Some(Val::Scalar(x))) => x.abs() >= SIGMOID_SATURATES,
+            _ => false,
+        };
         let non_finite = match v {
             Val::Scalar(s) => !s.is_finite(),
             Val::Matrix(m) => m.iter().any(|e| !e.is_finite()),
@@ -182,6 +197,7 @@ impl<'a> Eval<'a> {
         w.norm_of_zero |= zero_norm;
         w.near_kink |= kink;
         w.non_finite |= non_finite;
+        w.saturated |= saturated;
     }
 
     fn compute(&mut self, id: Id) -> Val {
@@ -677,6 +693,7 @@ impl<'a> Eval<'a> {
         // Points without a derivative count inside closures too.
         if let (Some(w), Some(inner)) = (self.watch.as_mut(), inner.watch) {
             w.norm_of_zero |= inner.norm_of_zero;
+            w.saturated |= inner.saturated;
         }
         value
     }
