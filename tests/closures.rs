@@ -148,3 +148,74 @@ fn captures_inside_loops() {
         check!(captured_in_a_dynamic_recurrence(&y, t) => captured_in_a_dynamic_recurrence_grad[y, t]);
     }
 }
+
+/// `|v| v * beta`: the closure's derivative is the capture itself, so the
+/// adjoint is a scaling (and `beta`'s gradient a sum).
+#[grad(x, beta)]
+fn captured_factor(x: &DVector<f64>, beta: f64) -> f64 {
+    x.map(|v| v * beta).map(|v| v.sin()).sum()
+}
+
+/// One entry of a map that captures: the closure at that entry, no vector.
+#[grad(z)]
+fn entry_of_a_capturing_map(z: &Vector4<f32>, i: usize) -> f32 {
+    let m = z.max();
+    let log_total = m + z.map(|v| (v - m).exp()).sum().ln();
+    z.map(|v| v - log_total)[i]
+}
+
+/// A loop's index, cast, captured in every iteration.
+#[grad(x)]
+fn captured_index(x: &DVector<f64>) -> f64 {
+    let mut total = 0.0;
+    for i in 0..3 {
+        total += x.map(|v| (v * (i as f64 + 0.5)).cos()).sum();
+    }
+    total
+}
+
+/// Second derivatives through a capture that depends on the parameter, and
+/// through the entry of a capturing map.
+#[hessian(z)]
+fn capture_hessian_entry(z: &DVector<f64>) -> f64 {
+    let m = z.max();
+    let log_total = m + z.map(|v| (v - m).exp()).sum().ln();
+    z.map(|v| (v - log_total).powi(2))[1] + z.map(|v| (v * m).sin()).sum()
+}
+
+#[test]
+fn captures_read_as_maps() {
+    for seed in 0..5 {
+        let x = dv::<f64>(5, 60 + seed);
+        let beta = 0.4 + 0.2 * seed as f64;
+        check!(captured_factor(&x, beta) => captured_factor_grad[x, beta]);
+        check!(captured_index(&x) => captured_index_grad[x]);
+        let z: Vector4<f32> = sm(70 + seed);
+        check!(entry_of_a_capturing_map(&z, 2) => entry_of_a_capturing_map_grad[z]);
+    }
+}
+
+#[test]
+fn hessian_through_a_captured_parameter_and_an_entry() {
+    let z = dv::<f64>(4, 80) * 2.0;
+    let (value, grad, h) = capture_hessian_entry_hessian(&z);
+    same_value("capture_hessian_entry", value, capture_hessian_entry(&z));
+    fd(
+        "gradient",
+        |z: &DVector<f64>| capture_hessian_entry(z),
+        &z,
+        &grad,
+    );
+    let fd_h = fd_hessian(|p| capture_hessian_entry_hessian(p).1, &z);
+    assert_close(&h, &fd_h, 1e-6, "Hessian");
+    assert_close(&h, &h.transpose(), 1e-12, "symmetric");
+    let v = dv::<f64>(4, 81);
+    let (_, _, hv) = capture_hessian_entry_hvp(&z, &v);
+    let expected = &h * &v;
+    assert_close(
+        &DMatrix::from_column_slice(4, 1, hv.as_slice()),
+        &DMatrix::from_column_slice(4, 1, expected.as_slice()),
+        1e-10,
+        "hvp",
+    );
+}

@@ -75,6 +75,8 @@ pub struct Eval<'a> {
     memo: HashMap<Id, Val>,
     /// The value of the closure parameter, inside a `map` body.
     lambda: Option<f64>,
+    /// Inside a `map` closure: the values of its captures.
+    captured: Vec<f64>,
     /// The runs of the loops evaluated (and not forgotten since).
     runs: HashMap<Id, Rc<Run>>,
     /// The nodes of each region run so far, nested regions included.
@@ -138,6 +140,7 @@ impl<'a> Eval<'a> {
             constants,
             memo: HashMap::new(),
             lambda: None,
+            captured: Vec::new(),
             runs: HashMap::new(),
             region_nodes: HashMap::new(),
             watch: None,
@@ -212,6 +215,7 @@ impl<'a> Eval<'a> {
             Op::Lit(l) => S(l.value()),
             Op::Constant(c) => self.constant(c.index).clone(),
             Op::LambdaParam(_) => S(self.lambda.expect("eval: closure parameter outside `map`")),
+            Op::Captured(c) => S(self.captured[c.0]),
             Op::Neg(_) => a[0].map(|x| -x),
             Op::Add(_) => a[0].zip(&a[1], |x, y| x + y),
             Op::Sub(_) => a[0].zip(&a[1], |x, y| x - y),
@@ -240,12 +244,21 @@ impl<'a> Eval<'a> {
             }
             Op::ComponentMul(_) => M(m(0).component_mul(m(1))),
             Op::ComponentDiv(_) => M(m(0).component_div(m(1))),
-            Op::Map(f) => M(m(0).map(|v| self.closure(f.body, v, None))),
-            Op::MapAdjoint(f) => M(m(0).zip_zip_map(m(1), m(2), |cbar, v, c| {
-                cbar * self.closure(f.deriv, v, Some((f.body, c)))
-            })),
+            Op::Map(f) => {
+                let caps = scalars(&a[1..]);
+                M(m(0).map(|v| self.closure(f.body, v, None, &caps)))
+            }
+            Op::MapAdjoint(f) => {
+                let caps = scalars(&a[3..]);
+                M(m(0).zip_zip_map(m(1), m(2), |cbar, v, c| {
+                    cbar * self.closure(f.deriv, v, Some((f.body, c)), &caps)
+                }))
+            }
             Op::MapDerivative(f) => {
-                M(m(0).zip_map(m(1), |v, c| self.closure(f.deriv, v, Some((f.body, c)))))
+                let caps = scalars(&a[2..]);
+                M(m(0).zip_map(m(1), |v, c| {
+                    self.closure(f.deriv, v, Some((f.body, c)), &caps)
+                }))
             }
             Op::Exp(_) => S(s(0).exp()),
             Op::Ln(_) => S(s(0).ln()),
@@ -680,9 +693,10 @@ impl<'a> Eval<'a> {
     /// `bound` giving a node a known value (the body, for a derivative that
     /// reuses it). Each entry gets a fresh memo, since the closure's nodes
     /// depend on `v`.
-    fn closure(&mut self, root: Id, v: f64, bound: Option<(Id, f64)>) -> f64 {
+    fn closure(&mut self, root: Id, v: f64, bound: Option<(Id, f64)>, captured: &[f64]) -> f64 {
         let mut inner = Eval {
             lambda: Some(v),
+            captured: captured.to_vec(),
             watch: self.watch.as_ref().map(|_| Watch::default()),
             ..Eval::with_constants(self.graph, self.params, self.constants)
         };
@@ -810,6 +824,11 @@ pub fn kink_gap(op: &Op, a: &[Option<&Val>]) -> Option<f64> {
         Op::AtExtremum(at) => Some(pick_gap(m(0)?, at.pick)),
         _ => None,
     }
+}
+
+/// The values of scalar arguments (a closure's captures).
+fn scalars(a: &[Val]) -> Vec<f64> {
+    a.iter().map(Val::scalar).collect()
 }
 
 /// Whether a `map` whose closure is a kink of its parameter (`a.abs()`,

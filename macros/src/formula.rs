@@ -143,6 +143,8 @@ pub struct Writer<'a> {
     /// Unnamed subexpressions that occur more than once, with the names they
     /// get in the formula (`u₁`, `u₂`, …).
     shared: HashMap<Id, String>,
+    /// While writing a `map` closure: the formulas of the values it captures.
+    captured: Vec<Formula>,
 }
 
 impl<'a> Writer<'a> {
@@ -154,6 +156,7 @@ impl<'a> Writer<'a> {
             memo: HashMap::new(),
             used: BTreeMap::new(),
             shared: HashMap::new(),
+            captured: Vec::new(),
         };
         w.name_shared(roots);
         w
@@ -196,6 +199,18 @@ impl<'a> Writer<'a> {
         self.expand(id)
     }
 
+    /// A closure's `root` with its captures written as `captured`: its nodes
+    /// are shared by every closure of the same form, so they are written
+    /// afresh, not from the memo.
+    fn closure(&mut self, root: Id, captured: &[Formula]) -> Formula {
+        let memo = std::mem::take(&mut self.memo);
+        let outer = std::mem::replace(&mut self.captured, captured.to_vec());
+        let f = self.write(root);
+        self.captured = outer;
+        self.memo = memo;
+        f
+    }
+
     /// The user's name for `id`, if it is one of the function's `let`s.
     fn named(&self, id: Id) -> Option<String> {
         match self.graph.op(id) {
@@ -214,22 +229,23 @@ impl<'a> Writer<'a> {
         let f = match &node.op {
             Op::Param(_) => Formula::atom(self.graph.names[&id].clone()),
             Op::Constant(c) => Formula::atom(crate::errors::show(&self.graph.constants[c.index])),
+            Op::Captured(c) => self.captured[c.0].clone(),
             Op::Map(m) => {
-                let body = self.write(m.body);
+                let body = self.closure(m.body, &args[1..]);
                 call(
                     "map",
                     &[args[0].clone(), Formula::atom(format!("v ↦ {}", body.text))],
                 )
             }
             Op::MapDerivative(m) => {
-                let d = self.write(m.deriv);
+                let d = self.closure(m.deriv, &args[2..]);
                 call(
                     "map",
                     &[args[0].clone(), Formula::atom(format!("v ↦ {}", d.text))],
                 )
             }
             Op::MapAdjoint(m) => {
-                let d = self.write(m.deriv);
+                let d = self.closure(m.deriv, &args[3..]);
                 infix(
                     &args[0],
                     " ∘ ",

@@ -175,6 +175,41 @@ impl Graph {
         id
     }
 
+    /// `root` built again from the bottom up (in the current region), each
+    /// node first offered to `replace`: `Some(Ok(id))` puts `id` in its place
+    /// (its arguments are not visited), `Some(Err(()))` gives up, `None`
+    /// builds it again from its arguments' replacements. For closure bodies:
+    /// their leaves bound to values, or parts taken out as captures.
+    pub fn rebuild(
+        &mut self,
+        root: Id,
+        mut replace: impl FnMut(&mut Graph, Id) -> Option<Result<Id, ()>>,
+    ) -> Result<Id, ()> {
+        let mut done: HashMap<Id, Id> = HashMap::new();
+        // Depth first, a node's arguments before the node.
+        let mut stack = vec![(root, false)];
+        while let Some((id, ready)) = stack.pop() {
+            if done.contains_key(&id) {
+                continue;
+            }
+            if !ready {
+                if let Some(replaced) = replace(self, id) {
+                    done.insert(id, replaced?);
+                    continue;
+                }
+                stack.push((id, true));
+                stack.extend(self.node(id).args.iter().map(|&a| (a, false)));
+                continue;
+            }
+            let node = self.node(id).clone();
+            let args: Vec<Id> = node.args.iter().map(|a| done[a]).collect();
+            self.span = node.span;
+            let rebuilt = self.build(node.op, &args);
+            done.insert(id, rebuilt);
+        }
+        Ok(done[&root])
+    }
+
     /// Gives node `id` a new operation and arguments (a loop taking on more
     /// carried values); its arguments must still precede it.
     pub fn replace(&mut self, id: Id, op: Op, args: &[Id]) {

@@ -42,16 +42,22 @@ impl Plan {
     /// reads `roots`; `local(id)` says whether `id` is a `let` of its own.
     pub fn new(g: &Graph, fresh: &BTreeSet<Id>, roots: &[Id], local: impl Fn(Id) -> bool) -> Plan {
         let mut readers: HashMap<Id, Vec<Id>> = HashMap::new();
+        // Values read once per entry by a closure (a `map`'s captures).
+        let mut in_closure = BTreeSet::new();
         for &id in fresh {
-            for &a in &g.node(id).args {
+            let node = g.node(id);
+            for (i, &a) in node.args.iter().enumerate() {
                 readers.entry(a).or_default().push(id);
+                if node.op.rule().in_closure(i) {
+                    in_closure.insert(a);
+                }
             }
         }
         let reads = |id: Id| {
             readers.get(&id).map_or(0, Vec::len) + roots.iter().filter(|&&r| r == id).count()
         };
         let read_once: BTreeSet<Id> = (fresh.iter().copied())
-            .filter(|&id| local(id) && reads(id) == 1)
+            .filter(|&id| local(id) && reads(id) == 1 && !in_closure.contains(&id))
             .collect();
 
         let is_product = |id: Id| matches!(g.op(id), Op::MatMul(_) | Op::TrMul(_));

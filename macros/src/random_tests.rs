@@ -1354,6 +1354,9 @@ impl Gen {
     }
 
     fn scalar_leaf(&mut self, class: Class) -> E {
+        if self.closure && self.rng.chance(0.15) {
+            return self.captured(class);
+        }
         let r = &mut self.rng;
         if self.closure {
             let v = node(K::V, vec![], Sh::S);
@@ -1772,6 +1775,21 @@ impl Gen {
                     _ => self.scalar_leaf(Class::Positive),
                 }
             }
+        }
+    }
+
+    /// A closure's leaf reading a scalar from around it, `κ` (a parameter, a
+    /// `let`, a loop's value or index, a reduction): `v κ`, `tanh(v κ)` or
+    /// `(v κ)² + ½` by class.
+    fn captured(&mut self, class: Class) -> E {
+        self.closure = false;
+        let kappa = self.scalar_leaf(Class::Bounded);
+        self.closure = true;
+        let scaled = mul(node(K::V, vec![], Sh::S), kappa);
+        match class {
+            Class::Positive => plus_lit(mul(scaled.clone(), scaled), 0.5),
+            Class::Bounded => same(K::Tanh, scaled),
+            _ => scaled,
         }
     }
 

@@ -51,6 +51,15 @@ pub const RULES: &[(&str, RuleFn)] = &[
         map_adjoint_constant_is_scale,
     ),
     ("map-adjoint-of-filled", map_adjoint_of_filled),
+    ("map-derivative-of-itself", map_derivative_of_itself),
+    ("map-adjoint-of-itself", map_adjoint_of_itself),
+    (
+        "map-adjoint-captured-is-scale",
+        map_adjoint_captured_is_scale,
+    ),
+    ("entry-of-map", entry_of_map),
+    ("sum-of-neg", sum_of_neg),
+    ("sum-of-scale", sum_of_scale),
 ];
 
 pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
@@ -574,9 +583,84 @@ fn map_adjoint_of_filled(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
             body: m.body,
             deriv: m.deriv,
         },
-        &[args[1], args[2]],
+        &[&args[1..3], &args[3..]].concat(),
     );
     Some(g.times(d, s))
+}
+
+/// `±1` if `deriv` is the map's `body` itself, or its negation: `f′ = ±f`,
+/// as `∂ₘ e^{v−m} = −e^{v−m}` or `exp′ = exp`.
+fn sign_of_itself(g: &Graph, body: Id, deriv: Id) -> Option<bool> {
+    match parts(g, deriv) {
+        _ if deriv == body => Some(false),
+        (Op::Neg(_), inner) if inner[0] == body => Some(true),
+        _ => None,
+    }
+}
+
+/// `f′.(A) ⇒ ±C` for `C = f.(A)` when `f′ = ±f`: the map's value, not a
+/// second pass over `A`.
+fn map_derivative_of_itself(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::MapDerivative(m) = op else {
+        return None;
+    };
+    let c = args[1];
+    Some(match sign_of_itself(g, m.body, m.deriv)? {
+        false => c,
+        true => g.neg(c),
+    })
+}
+
+/// `C̄ ∘ f′.(A) ⇒ ±C̄ ∘ C` when `f′ = ±f`.
+fn map_adjoint_of_itself(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::MapAdjoint(m) = op else { return None };
+    let negate = sign_of_itself(g, m.body, m.deriv)?;
+    let product = g.component_mul(args[0], args[2]);
+    Some(if negate { g.neg(product) } else { product })
+}
+
+/// `C̄ ∘ f′.(A) ⇒ κ C̄` when `f′` is a capture `κ` (as for `map(|v| v * beta)`).
+fn map_adjoint_captured_is_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::MapAdjoint(m) = op else { return None };
+    let Op::Captured(c) = g.op(m.deriv) else {
+        return None;
+    };
+    let kappa = args[3 + c.0];
+    Some(g.times(args[0], kappa))
+}
+
+/// `f.(A; κ)[i] ⇒ f(A[i], κ)`: one entry of a map is its closure at that
+/// entry (the entry of `ln softmax` a loss reads, without the vector).
+fn entry_of_map(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Entry(_) = op else { return None };
+    let (Op::Map(m), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let (body, x, captures) = (m.body, inner[0], inner[1..].to_vec());
+    let entry = g.build(Entry, &[&[x], &args[1..]].concat());
+    Some(closure_at(g, body, entry, &captures))
+}
+
+/// `sum(−A) ⇒ −sum(A)`: a scalar negated, not a matrix.
+fn sum_of_neg(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Sum(_) = op else { return None };
+    let (Op::Neg(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let a = inner[0];
+    let sum = g.build(Sum, &[a]);
+    Some(g.neg(sum))
+}
+
+/// `sum(α A) ⇒ α sum(A)`: a scalar scaled, not a matrix.
+fn sum_of_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Sum(_) = op else { return None };
+    let (Op::Scale(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let (a, alpha) = (inner[0], inner[1]);
+    let sum = g.build(Sum, &[a]);
+    Some(g.times(alpha, sum))
 }
 
 /// `tr((xᵀ a) y) ⇒ ⟨x, a y⟩`: the same cost, and `a y` is the product the

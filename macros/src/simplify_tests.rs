@@ -55,6 +55,12 @@ const TESTED: &[&str] = &[
     "hadamard-filled-is-scale",
     "map-adjoint-constant-is-scale",
     "map-adjoint-of-filled",
+    "map-derivative-of-itself",
+    "map-adjoint-of-itself",
+    "map-adjoint-captured-is-scale",
+    "entry-of-map",
+    "sum-of-neg",
+    "sum-of-scale",
 ];
 
 #[test]
@@ -275,16 +281,16 @@ macro_rules! rewrite_tests {
 rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     fold_literals: (-(2.0 * 3.0) + 1.0) / 4.0 * s => "−1.25 s";
     times_one: 1.0 * s * (t / 1.0) + (a * 1.0 / 1.0).trace() => "s t + tr(a)";
-    times_minus_one_is_neg: (0.0 - 1.0) * s * t + (a * (0.5 - 1.5)).sum() => "−s t + sum(−a)";
+    times_minus_one_is_neg: (0.0 - 1.0) * s * t + (a * (0.5 - 1.5)).trace() => "−s t + tr(−a)";
     neg_neg: -(-s) + (-(-a)).trace() => "s + tr(a)";
     neg_literal_scale: (-(a * 2.0)).trace() + -(2.0 * s) => "tr(−2 a) + −2 s";
     transpose_transpose: a.transpose().transpose().sum() => "sum(a)";
-    transpose_scale: (a * s).transpose().sum() => "sum(s aᵀ)";
+    transpose_scale: (a * s).transpose().trace() => "tr(s aᵀ)";
     transpose_product_cancel: (a * b.transpose()).transpose().sum() + a.tr_mul(c).transpose().sum()
         => "sum(b aᵀ) + sum(cᵀ a)";
-    scale_scale: (a * s * t).sum() => "sum(s t a)";
-    scale_out_of_product: (a * s * b).sum() + a.tr_mul(&(c * t)).sum() => "sum(s a b) + sum(t aᵀ c)";
-    neg_out_of_product: (-a * b).sum() + a.tr_mul(&-c).sum() => "sum(−(a b)) + sum(−(aᵀ c))";
+    scale_scale: (a * s * t).trace() => "tr(s t a)";
+    scale_out_of_product: (a * s * b).trace() + a.tr_mul(&(c * t)).trace() => "tr(s a b) + tr(t aᵀ c)";
+    neg_out_of_product: (-a * b).trace() + a.tr_mul(&-c).trace() => "tr(−(a b)) + tr(−(aᵀ c))";
     transpose_times_is_tr_mul: (a.transpose() * b).sum() => "sum(aᵀ b)", ops "Sum(TrMul(a, b))";
     trace_of_product_is_tr_dot: (a * b).trace() + (a.transpose() * c).trace()
         => "tr(a b) + ⟨a, c⟩", ops "Add(TrDot(a, b), Dot(a, c))";
@@ -295,15 +301,19 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     add_neg_is_sub: (s + -t) * (-s + t) + (a - -b).sum() => "(s − t) (t − s) + sum(a + b)";
     sum_of_transposes: (a.transpose() + b.transpose()).dot(c) + (a.transpose() - b.transpose()).sum()
         => "⟨(a + b)ᵀ, c⟩ + sum((a − b)ᵀ)", ops "Add(Dot(Transpose(Add(a, b)), c), Sum(Transpose(Sub(a, b))))";
-    add_self_is_double: s + s + (a + a).sum() => "2 s + sum(2 a)";
+    add_self_is_double: s + s + (a + a).trace() => "2 s + tr(2 a)";
     powi_zero_one: s.powi(0) + t.powi(1) => "1 + t";
     ln_of_det_is_logdet: (a * a.transpose()).determinant().ln() => "ln det(a aᵀ)";
     kron_transpose: a.kronecker(b).transpose().dot(&c.kronecker(a)) => "⟨aᵀ ⊗ bᵀ, c ⊗ a⟩";
-    kron_scale_out: (a * s).kronecker(&(b * t)).sum() => "sum(t s (a ⊗ b))";
+    kron_scale_out: (a * s).kronecker(&(b * t)).norm() => "‖t s (a ⊗ b)‖";
     hadamard_of_krons: a.kronecker(b).component_mul(&c.kronecker(a)).sum()
         => "sum((a ⊗ b) ∘ (c ⊗ a))";
-    hadamard_scale_out: (a * s).component_mul(&(b * t)).sum() => "sum(t s (a ∘ b))";
+    hadamard_scale_out: (a * s).component_mul(&(b * t)).trace() => "tr(t s (a ∘ b))";
     tr_dot_of_tr_mul_is_dot: (a.transpose() * b * c).trace() => "⟨a, b c⟩";
+    entry_of_map: a.map(|v| (v * s).exp())[(1, 2)] + x.map(|v| v - t)[2]
+        => "exp(a[1, 2] s) + (x[2] − t)", ops "Add(Exp(Mul(Entry(a, IntLit(), IntLit()), s)), Sub(Entry(x, IntLit()), t))";
+    sum_of_neg: (-a).sum() => "−sum(a)";
+    sum_of_scale: (a * s).sum() => "s sum(a)";
 }
 
 // Rules that need fixed sizes: the same values, as `Matrix4` and `Vector4`.
@@ -437,8 +447,8 @@ fn map_adjoint_constant_is_scale() {
 
 #[test]
 fn map_adjoint_of_filled() {
-    // The adjoint of `a.map(|v| v.exp())` under `s * sum(…)`: `s e^A`, no filled matrix.
-    let (mut g, root) = parse("a.map(|v| v.exp()).sum()");
+    // The adjoint of `a.map(|v| v.sin())` under `s * sum(…)`: `s cos.(A)`, no filled matrix.
+    let (mut g, root) = parse("a.map(|v| v.sin()).sum()");
     let map = g.node(root).args[0];
     let Op::Map(Map { body }) = *g.op(map) else {
         panic!("not a map: {}", structure(&g, map))
@@ -448,7 +458,7 @@ fn map_adjoint_of_filled() {
     let shape = g.shape(a);
     let filled = g.build(Filled(shape), &[s]);
     let adjoint = g.build(MapAdjoint { body, deriv }, &[filled, a, map]);
-    assert_eq!(render(&g, adjoint), "s map(a, v ↦ exp(v))");
+    assert_eq!(render(&g, adjoint), "s map(a, v ↦ cos(v))");
     assert!(
         matches!(g.op(g.node(adjoint).args[0]), Op::MapDerivative(_)),
         "{}",
@@ -457,8 +467,8 @@ fn map_adjoint_of_filled() {
     let p = Inputs::new(SEED);
     assert_value(
         &eval(&g, adjoint, &p),
-        &Val::Matrix(p.a.map(f64::exp) * p.s),
-        "s e^a",
+        &Val::Matrix(p.a.map(f64::cos) * p.s),
+        "s cos.(a)",
     );
 }
 

@@ -14,7 +14,7 @@ pub use region::captures_of;
 use std::collections::HashMap;
 
 use crate::ir::{Graph, Id, RegionId};
-use crate::ops::{yields, LambdaParam, Op};
+use crate::ops::{yields, Captured, LambdaParam, Op};
 
 /// The adjoints of `inputs` for the scalar `output` (`None`: the output does not
 /// depend on that input, so its gradient is zero).
@@ -29,10 +29,21 @@ pub fn gradient(g: &mut Graph, output: Id, inputs: &[Id]) -> Vec<Option<Id>> {
 /// `f′(v)` for a `map` closure body `f(v)`: the adjoint of the closure parameter.
 pub fn derivative(g: &mut Graph, body: Id) -> Option<Id> {
     let v = g.build(LambdaParam, &[]);
+    partial(g, body, v)
+}
+
+/// `∂f/∂κ_k` for a `map` closure body `f(v, κ)` reading captures `κ`.
+pub fn capture_derivative(g: &mut Graph, body: Id, k: usize) -> Option<Id> {
+    let captured = g.build(Captured(k), &[]);
+    partial(g, body, captured)
+}
+
+/// The derivative of the scalar `root` with respect to the leaf `wrt`.
+fn partial(g: &mut Graph, root: Id, wrt: Id) -> Option<Id> {
     let seed = g.lit(1.0);
-    let region = g.node(body).region;
-    sweep(g, &[(body, seed)], region, |id| id == v)
-        .get(&v)
+    let region = g.node(root).region;
+    sweep(g, &[(root, seed)], region, |id| id == wrt)
+        .get(&wrt)
         .copied()
 }
 

@@ -102,6 +102,8 @@ pub struct EmitCx<'a> {
     /// Carried values of the loop being emitted that the one node reading
     /// them (a nested loop starting from them) may take by value.
     movable: std::collections::HashSet<Id>,
+    /// In a closure: the values of the captures it reads (`ops::Captured`).
+    captured: Vec<Value>,
 }
 
 impl<'a> EmitCx<'a> {
@@ -240,6 +242,11 @@ impl<'a> EmitCx<'a> {
         }
     }
 
+    /// The value a closure captures as its capture `k`.
+    pub fn captured(&self, k: usize) -> &Value {
+        &self.captured[k]
+    }
+
     pub fn lambda_param(&self) -> TokenStream {
         let v = closure_ident("v");
         quote!(#v)
@@ -295,28 +302,47 @@ impl<'a> EmitCx<'a> {
 
     /// `|params| root`, the scalar expression `root` computed from the closure's
     /// parameters.
-    pub fn closure(&self, root: Id, params: &[ClosureParam]) -> TokenStream {
-        self.closure_with(&[root], params, |mut body| body.remove(0))
+    pub fn closure(&self, root: Id, params: &[ClosureParam], captured: &[Value]) -> TokenStream {
+        self.closure_with(&[root], params, captured, |mut body| body.remove(0))
     }
 
     /// `|params| (first, second)`, the two sharing their common subexpressions.
-    pub fn closure_pair(&self, first: Id, second: Id, params: &[ClosureParam]) -> TokenStream {
-        self.closure_with(&[first, second], params, |body| quote!((#(#body),*)))
+    pub fn closure_pair(
+        &self,
+        first: Id,
+        second: Id,
+        params: &[ClosureParam],
+        captured: &[Value],
+    ) -> TokenStream {
+        self.closure_with(
+            &[first, second],
+            params,
+            captured,
+            |body| quote!((#(#body),*)),
+        )
     }
 
     /// `|adjoint, params| adjoint * root`.
-    pub fn closure_times_adjoint(&self, root: Id, params: &[ClosureParam]) -> TokenStream {
+    pub fn closure_times_adjoint(
+        &self,
+        root: Id,
+        params: &[ClosureParam],
+        captured: &[Value],
+    ) -> TokenStream {
         let g = closure_ident("g");
-        self.closure_with(&[root], params, |body| {
+        self.closure_with(&[root], params, captured, |body| {
             let body = &body[0];
             quote!(#g * #body)
         })
     }
 
+    /// A closure over `params` computing `roots`, reading the values
+    /// `captured` from around it (by reference: it is not `move`).
     fn closure_with(
         &self,
         roots: &[Id],
         params: &[ClosureParam],
+        captured: &[Value],
         finish: impl FnOnce(Vec<TokenStream>) -> TokenStream,
     ) -> TokenStream {
         let mut inner = EmitCx {
@@ -327,6 +353,7 @@ impl<'a> EmitCx<'a> {
             current: Shape::Scalar,
             plan: Plan::default(),
             movable: Default::default(),
+            captured: captured.to_vec(),
         };
         let mut idents = Vec::new();
         for p in params {
@@ -446,6 +473,7 @@ impl<'a> EmitCx<'a> {
                 Value::Scalar(op.rule().emit(self, &[]))
             }
             Op::LambdaParam(_) => Value::Scalar(self.lambda_param()),
+            Op::Captured(c) => self.captured(c.0).clone(),
             Op::Zeros(_) => {
                 let zeros = op.rule().emit(self, &[]);
                 Value::Matrix {
@@ -516,16 +544,19 @@ impl<'a> EmitCx<'a> {
         let Op::Map(map) = self.graph.op(id) else {
             return None;
         };
-        let arg = self.graph.node(id).args[0];
+        let args = &self.graph.node(id).args;
         let derivative = batch.range(id..).copied().find(|&d| {
+            let d_args = &self.graph.node(d).args;
             matches!(self.graph.op(d), Op::MapDerivative(m) if m.body == map.body)
-                && self.graph.node(d).args == [arg, id]
+                && d_args[..2] == [args[0], id]
+                && d_args[2..] == args[1..]
                 && !self.values.contains_key(&d)
         })?;
         let Op::MapDerivative(deriv) = self.graph.op(derivative) else {
             unreachable!("found above")
         };
-        Some((derivative, deriv.emit_with_map(self, &self.values[&arg])))
+        let values: Vec<Value> = args.iter().map(|a| self.values[a].clone()).collect();
+        Some((derivative, deriv.emit_with_map(self, &values)))
     }
 
     fn local_name(&self, id: Id, prefix: &str) -> Ident {
@@ -627,6 +658,7 @@ impl<'a> EmitCx<'a> {
             current: Shape::Scalar,
             plan: Plan::default(),
             movable: Default::default(),
+            captured: Vec::new(),
         }
     }
 
@@ -673,6 +705,7 @@ impl<'a> EmitCx<'a> {
                 | Op::Constant(_)
                 | Op::Lit(_)
                 | Op::LambdaParam(_)
+                | Op::Captured(_)
                 | Op::IntLit(_)
                 | Op::BoolLit(_)
                 | Op::Size(_)

@@ -83,13 +83,58 @@ impl Rule for ComponentDiv {
     }
 }
 
-/// `C = f.(A)` (`map(|v| f(v))`), `f` a scalar expression of `v` alone:
-/// `dC = f′.(A) ∘ dA`, so `Ā = C̄ ∘ f′.(A)`, with `f′` derived from `f` by the
-/// same engine (see [`MapAdjoint`]).
+/// `C = f.(A; κ)` (`map(|v| f(v))`), `f` a scalar expression of `v` and of
+/// the scalars `κ` it captures from around it (arguments `1..` of the map;
+/// `m` in `|v| (v - m).exp()`): `dC = f′.(A) ∘ dA + Σₖ ∂ₖf.(A) dκₖ`, so
+/// `Ā = C̄ ∘ f′.(A)` and `κ̄ₖ = Σᵢⱼ (C̄ ∘ ∂ₖf.(A))ᵢⱼ`, with `f′` and `∂ₖf`
+/// derived from `f` by the same engine (see [`MapAdjoint`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Map {
-    /// `f(v)`: a scalar node whose only leaves are the closure parameter and literals.
+    /// `f(v)`: a scalar node whose only leaves are the closure parameter,
+    /// [`Captured`] values and literals.
     pub body: Id,
+}
+
+/// The captures of a map-like node, its arguments from `first` on.
+fn captures(g: &Graph, node: Id, first: usize) -> Vec<Id> {
+    g.node(node).args[first..].to_vec()
+}
+
+/// `[fixed…, captures…]`: the arguments of a map-like node.
+fn with_captures(fixed: &[Id], captures: &[Id]) -> Vec<Id> {
+    [fixed, captures].concat()
+}
+
+/// `Σₖ dκₖ ∂ₖd.(A)` for `d` a derivative of a map's body `body`, each term
+/// `term(g, ∂ₖd)` scaled by the capture's tangent: the part of a tangent
+/// that comes from the captures.
+fn capture_tangents(
+    g: &mut Graph,
+    deriv: Id,
+    dcaptures: &[Option<Id>],
+    mut term: impl FnMut(&mut Graph, Id) -> Id,
+) -> Option<Id> {
+    let mut terms = Vec::new();
+    for (k, dk) in dcaptures.iter().enumerate() {
+        let (Some(dk), Some(partial)) = (dk, diff::capture_derivative(g, deriv, k)) else {
+            continue;
+        };
+        let t = term(g, partial);
+        terms.push(Some(g.times(t, *dk)));
+    }
+    sum_terms(g, terms)
+}
+
+/// A closure's `body` at the scalar `v`, its captures bound to `captures`:
+/// `f(v, κ)` as an expression (the entry of a map).
+pub fn closure_at(g: &mut Graph, body: Id, v: Id, captures: &[Id]) -> Id {
+    let bound = g.rebuild(body, |g, id| match g.op(id) {
+        Op::LambdaParam(_) => Some(Ok(v)),
+        Op::Captured(c) => Some(Ok(captures[c.0])),
+        _ if g.node(id).args.is_empty() => Some(Ok(id)),
+        _ => None,
+    });
+    bound.expect("every node of a closure body can be built again")
 }
 
 impl Rule for Map {
@@ -99,35 +144,59 @@ impl Rule for Map {
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
-        let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda]);
+        let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda], &a[1..]);
         quote!(#x.map(#f))
+    }
+    /// Captures are read inside the closure, once per entry.
+    fn in_closure(&self, arg: usize) -> bool {
+        arg >= 1
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let a = g.node(node).args[0];
-        let Some(deriv) = diff::derivative(g, self.body) else {
-            return vec![None];
+        let caps = captures(g, node, 1);
+        let args = with_captures(&[cbar, a, node], &caps);
+        let body = self.body;
+        let adjoint = |g: &mut Graph, deriv: Option<Id>| {
+            deriv.map(|deriv| g.build(MapAdjoint { body, deriv }, &args))
         };
-        let op = MapAdjoint {
-            body: self.body,
-            deriv,
-        };
-        vec![Some(g.build(op, &[cbar, a, node]))]
+        let deriv = diff::derivative(g, body);
+        let mut out = vec![adjoint(g, deriv)];
+        for k in 0..caps.len() {
+            let deriv = diff::capture_derivative(g, body, k);
+            out.push(adjoint(g, deriv).map(|m| g.build(Sum, &[m])));
+        }
+        out
     }
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("written by formula::Writer, which sees the body")
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // dC = f′.(A) ∘ dA: the adjoint rule with dA for C̄.
-        Ok(dargs[0].and_then(|da| self.adjoint(g, node, da)[0]))
+        // dC = f′.(A) ∘ dA + Σₖ ∂ₖf.(A) dκₖ
+        let a = g.node(node).args[0];
+        let caps = captures(g, node, 1);
+        let body = self.body;
+        let along_a = match (dargs[0], diff::derivative(g, body)) {
+            (Some(da), Some(deriv)) => Some(g.build(
+                MapAdjoint { body, deriv },
+                &with_captures(&[da, a, node], &caps),
+            )),
+            _ => None,
+        };
+        let args = with_captures(&[a, node], &caps);
+        let along_captures = capture_tangents(g, body, &dargs[1..], |g, deriv| {
+            g.build(MapDerivative { body, deriv }, &args)
+        });
+        Ok(sum_terms(g, [along_a, along_captures]))
     }
 }
 
 /// `Ā = C̄ ∘ f′.(A)` for `C = f.(A)`, computed in one pass over `C̄`, `A` and
-/// (when `f′` is written in terms of `f`, as for `exp`) `C`.
+/// (when `f′` is written in terms of `f`, as for `exp`) `C`; arguments
+/// `[C̄, A, C, κ…]`. `f′` may also be a derivative with respect to a capture.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MapAdjoint {
     pub body: Id,
-    /// `f′(v)`: may use the closure parameter, literals, and `body` itself.
+    /// `f′(v)`: may use the closure parameter, captures, literals, and `body` itself.
     pub deriv: Id,
 }
 
@@ -138,19 +207,19 @@ impl Rule for MapAdjoint {
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         use crate::emit::ClosureParam::{Adjoint, Lambda, Node};
         let (cbar, x, c) = (a[0].receiver(), a[1].operand(), a[2].operand());
-        let (body, deriv) = (self.body, self.deriv);
+        let (body, deriv, caps) = (self.body, self.deriv, &a[3..]);
         match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {
             (true, true) => {
-                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda, Node(body)]);
+                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda, Node(body)], caps);
                 quote!(#cbar.zip_zip_map(#x, #c, #f))
             }
             // `tanh′ = 1 − c²`: the map's argument is not read.
             (true, false) => {
-                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Node(body)]);
+                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Node(body)], caps);
                 quote!(#cbar.zip_map(#c, #f))
             }
             (false, _) => {
-                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda]);
+                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda], caps);
                 quote!(#cbar.zip_map(#x, #f))
             }
         }
@@ -159,6 +228,9 @@ impl Rule for MapAdjoint {
     fn reads(&self, g: &Graph, _: Id, arg: usize) -> bool {
         arg != 1 || !g.uses(self.deriv, self.body) || g.reads_lambda(self.deriv, self.body)
     }
+    fn in_closure(&self, arg: usize) -> bool {
+        arg >= 3
+    }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         unimplemented!("second derivatives of `map` are not supported yet")
     }
@@ -166,30 +238,32 @@ impl Rule for MapAdjoint {
         unreachable!("written by formula::Writer, which sees the derivative")
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // d(C̄ ∘ f′.(A)) = dC̄ ∘ f′.(A) + C̄ ∘ f″.(A) ∘ dA
-        let (cbar, a, c) = (
-            g.node(node).args[0],
-            g.node(node).args[1],
-            g.node(node).args[2],
-        );
-        let first = dargs[0].map(|dcbar| g.build(self.clone(), &[dcbar, a, c]));
+        // d(C̄ ∘ f′.(A)) = dC̄ ∘ f′.(A) + C̄ ∘ f″.(A) ∘ dA + Σₖ C̄ ∘ ∂ₖf′.(A) dκₖ
+        let [cbar, a, c] = [0, 1, 2].map(|i| g.node(node).args[i]);
+        let caps = captures(g, node, 3);
+        let body = self.body;
+        let first =
+            dargs[0].map(|dcbar| g.build(self.clone(), &with_captures(&[dcbar, a, c], &caps)));
         let second = match (dargs[1], diff::derivative(g, self.deriv)) {
-            (Some(da), Some(deriv2)) => {
+            (Some(da), Some(deriv)) => {
                 let scaled = g.component_mul(cbar, da);
-                let op = MapAdjoint {
-                    body: self.body,
-                    deriv: deriv2,
-                };
-                Some(g.build(op, &[scaled, a, c]))
+                Some(g.build(
+                    MapAdjoint { body, deriv },
+                    &with_captures(&[scaled, a, c], &caps),
+                ))
             }
             _ => None,
         };
-        Ok(sum_terms(g, [first, second]))
+        let args = with_captures(&[cbar, a, c], &caps);
+        let along_captures = capture_tangents(g, self.deriv, &dargs[3..], |g, deriv| {
+            g.build(MapAdjoint { body, deriv }, &args)
+        });
+        Ok(sum_terms(g, [first, second, along_captures]))
     }
 }
 
-/// `f′.(A)` for `C = f.(A)`, with no adjoint to multiply (args `[A, C]`): what
-/// [`MapAdjoint`] becomes when `C̄` is a constant `s 𝟙`, as under `sum`.
+/// `f′.(A)` for `C = f.(A)`, with no adjoint to multiply (args `[A, C, κ…]`):
+/// what [`MapAdjoint`] becomes when `C̄` is a constant `s 𝟙`, as under `sum`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MapDerivative {
     pub body: Id,
@@ -199,10 +273,11 @@ pub struct MapDerivative {
 impl MapDerivative {
     /// `(f.(A), f′.(A))` in one pass over `A`, for a `map` whose derivative is
     /// needed too: the two closures share their work (`exp(−v)` for
-    /// `ln(1 + exp(−v))`).
-    pub fn emit_with_map(&self, cx: &EmitCx, a: &Value) -> TokenStream {
-        let (p, x) = (cx.private(), a.operand());
-        let f = cx.closure_pair(self.body, self.deriv, &[crate::emit::ClosureParam::Lambda]);
+    /// `ln(1 + exp(−v))`). `a` holds the map's arguments `[A, κ…]`.
+    pub fn emit_with_map(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, x) = (cx.private(), a[0].operand());
+        let lambda = [crate::emit::ClosureParam::Lambda];
+        let f = cx.closure_pair(self.body, self.deriv, &lambda, &a[1..]);
         quote!(#p::map_with_derivative(#x, #f))
     }
 }
@@ -214,21 +289,24 @@ impl Rule for MapDerivative {
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         use crate::emit::ClosureParam::{Lambda, Node};
         let (x, c) = (a[0].receiver(), a[1].operand());
-        let (body, deriv) = (self.body, self.deriv);
+        let (body, deriv, caps) = (self.body, self.deriv, &a[2..]);
         match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {
             (true, true) => {
-                let f = cx.closure(deriv, &[Lambda, Node(body)]);
+                let f = cx.closure(deriv, &[Lambda, Node(body)], caps);
                 quote!(#x.zip_map(#c, #f))
             }
             (true, false) => {
-                let (c, f) = (a[1].receiver(), cx.closure(deriv, &[Node(body)]));
+                let (c, f) = (a[1].receiver(), cx.closure(deriv, &[Node(body)], caps));
                 quote!(#c.map(#f))
             }
             (false, _) => {
-                let f = cx.closure(deriv, &[Lambda]);
+                let f = cx.closure(deriv, &[Lambda], caps);
                 quote!(#x.map(#f))
             }
         }
+    }
+    fn in_closure(&self, arg: usize) -> bool {
+        arg >= 2
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         unimplemented!("second derivatives are taken in forward mode")
@@ -237,18 +315,22 @@ impl Rule for MapDerivative {
         unreachable!("written by formula::Writer, which sees the derivative")
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // d f′.(A) = f″.(A) ∘ dA
+        // d f′.(A) = f″.(A) ∘ dA + Σₖ ∂ₖf′.(A) dκₖ
         let (a, c) = (g.node(node).args[0], g.node(node).args[1]);
-        Ok(match (dargs[0], diff::derivative(g, self.deriv)) {
-            (Some(da), Some(deriv2)) => Some(g.build(
-                MapAdjoint {
-                    body: self.body,
-                    deriv: deriv2,
-                },
-                &[da, a, c],
+        let caps = captures(g, node, 2);
+        let body = self.body;
+        let along_a = match (dargs[0], diff::derivative(g, self.deriv)) {
+            (Some(da), Some(deriv)) => Some(g.build(
+                MapAdjoint { body, deriv },
+                &with_captures(&[da, a, c], &caps),
             )),
             _ => None,
-        })
+        };
+        let args = with_captures(&[a, c], &caps);
+        let along_captures = capture_tangents(g, self.deriv, &dargs[2..], |g, deriv| {
+            g.build(MapDerivative { body, deriv }, &args)
+        });
+        Ok(sum_terms(g, [along_a, along_captures]))
     }
 }
 

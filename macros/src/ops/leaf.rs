@@ -84,6 +84,30 @@ impl Rule for LambdaParam {
     }
 }
 
+/// A scalar a `map` closure reads from around it (`m` in `|v| (v - m).exp()`):
+/// the closure's capture `k`, whose value is argument `k` among the map's
+/// captures. Like [`LambdaParam`], one leaf per position serves every closure.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Captured(pub usize);
+
+impl Rule for Captured {
+    fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(Shape::Scalar)
+    }
+    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+        cx.captured(self.0).operand().clone()
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        Vec::new()
+    }
+    fn formula(&self, _: &[Formula]) -> Formula {
+        unreachable!("written by formula::Writer, which sees the map's captures")
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
+}
+
 /// A constant read from a field, `self.x` or `data.x`: not differentiated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Constant {

@@ -109,6 +109,14 @@ pub trait Rule {
         false
     }
 
+    /// Whether argument `arg` is read inside a closure the operation runs once
+    /// per entry (a `map`'s captures): it is then never written out in place
+    /// of its name, which would compute it again for every entry.
+    fn in_closure(&self, arg: usize) -> bool {
+        let _ = arg;
+        false
+    }
+
     /// Whether the emitted code reads argument `arg` of `node` (an argument
     /// may be there only to be differentiated, or unused by the form chosen):
     /// an argument not read is not computed for this node.
@@ -269,7 +277,7 @@ macro_rules! ops {
 
 ops! {
     // leaves
-    Param, Lit, LambdaParam, Constant, Zeros, ConstCall,
+    Param, Lit, LambdaParam, Captured, Constant, Zeros, ConstCall,
     // integers, `bool`s and casts
     IntLit, BoolLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access

@@ -1,10 +1,13 @@
 //! Closures that read values from around them: `x.map(|v| (v * beta).exp())`
-//! and `a.zip_map(&b, |p, q| …)`. They are read as the loop over the entries
-//! they stand for, `out[k] = f(x[k], …)` for `k in 0..x.len()`, so that the
-//! values they capture (data or differentiated, scalars or entries of
-//! matrices) get their gradients from the loop rules: a sum over the entries,
-//! accumulated in the reverse loop, nothing stored. A closure that reads only
-//! its parameters and literals stays a `map` (see `BodyParser::map_closure`).
+//! and `a.zip_map(&b, |p, q| …)`. A `map` closure reading scalars from around
+//! it stays a `map`, its captures arguments of the map (see
+//! [`BodyParser::capturing_map`]): one pass, as written, with the captures'
+//! gradients sums over the entries. Anything more (a closure reading a
+//! matrix, assigning to an outer variable, holding a loop; `zip_map`) is read
+//! as the loop over the entries it stands for, `out[k] = f(x[k], …)` for `k in
+//! 0..x.len()`, whose captured values get their gradients from the loop
+//! rules. A closure that reads only its parameters and literals is a plain
+//! `map` (see `BodyParser::map_closure`).
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
@@ -12,8 +15,8 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprClosure, ExprMethodCall, Pat};
 
 use super::{Binding, BodyParser};
-use crate::ir::Id;
-use crate::ops::Zeros;
+use crate::ir::{Graph, Id, RegionId};
+use crate::ops::{yields, Captured, LambdaParam, Map, Op, Zeros};
 
 impl BodyParser<'_> {
     /// `a.zip_map(&b, |p, q| f(p, q))`: entry by entry.
@@ -32,6 +35,58 @@ impl BodyParser<'_> {
             return self.error(m, msg);
         }
         self.entrywise_loop(m, &[a, b], closure)
+    }
+
+    /// `x.map(|v| f(v, κ))` where `f` reads scalars `κ` from around it (`m`
+    /// in `|v| (v - m).exp()`): a [`Map`] whose body reads each of them as a
+    /// [`Captured`] leaf, given as the map's arguments after `x`, so that the
+    /// closure runs as written, in one pass. `None` where the closure is more
+    /// than that (reads a matrix from around it, assigns to an outer
+    /// variable, holds a loop or a branch): the caller reads it as the loop
+    /// it stands for.
+    pub(super) fn capturing_map(
+        &mut self,
+        m: &ExprMethodCall,
+        receiver: Id,
+        closure: &ExprClosure,
+    ) -> Option<Result<Id, ()>> {
+        let [Pat::Ident(param)] = closure.inputs.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let before = self.bound_nodes();
+        let depth = self.scope.len();
+        let v = self.g.build(LambdaParam, &[]);
+        (self.scope).push((param.ident.to_string(), Binding::Node(v)));
+        let body = self.expr(&closure.body);
+        self.scope.truncate(depth);
+        if self.bound_nodes() != before {
+            return None;
+        }
+        let body = match body {
+            Ok(body) => body,
+            Err(()) => return Some(Err(())),
+        };
+        if !self.g.shape(body).is_scalar() {
+            return Some(self.error(
+                &closure.body,
+                "the closure passed to `map` must return a scalar",
+            ));
+        }
+        let region = self.g.region;
+        let (body, captures) = abstract_captures(self.g, body, region)?;
+        self.g.span = m.span();
+        Some(self.build(m, Map { body }, &[&[receiver], &captures[..]].concat()))
+    }
+
+    /// The nodes the names in scope stand for, to tell whether parsing
+    /// changed any.
+    fn bound_nodes(&self) -> Vec<Option<Id>> {
+        (self.scope.iter())
+            .map(|(_, b)| match b {
+                Binding::Node(id) => Some(*id),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether `closure` reads a name bound around it (other than its own
@@ -101,6 +156,33 @@ impl BodyParser<'_> {
         self.scope.truncate(depth);
         value.ok_or(())
     }
+}
+
+/// `body`, a closure's scalar expression of its parameter `v` built in
+/// `region`, with each largest part that does not depend on `v` (other than a
+/// literal) replaced by a [`Captured`] leaf; and those parts, the captures,
+/// in order. `None` if a capture is not a scalar or the body is not
+/// straight-line code of `region`.
+fn abstract_captures(g: &mut Graph, body: Id, region: RegionId) -> Option<(Id, Vec<Id>)> {
+    let reads_v = g.depends_on(body, |_, n| matches!(n.op, Op::LambdaParam(_)));
+    let mut captures = Vec::new();
+    let body = g.rebuild(body, |g, id| {
+        let node = g.node(id);
+        if !reads_v[id.index()] {
+            return Some(match node.op {
+                Op::Lit(_) => Ok(id),
+                _ if node.shape.is_scalar() => {
+                    captures.push(id);
+                    Ok(g.build(Captured(captures.len() - 1), &[]))
+                }
+                _ => Err(()),
+            });
+        }
+        // (Leaves belong to the function body, whatever the region.)
+        let elsewhere = node.region != region && !node.args.is_empty();
+        (elsewhere || yields(&node.op).is_some()).then_some(Err(()))
+    });
+    Some((body.ok()?, captures))
 }
 
 /// The names a closure binds, in order.

@@ -903,7 +903,11 @@ impl BodyParser<'_> {
         closure: &syn::ExprClosure,
     ) -> Result<Id, ()> {
         if self.captures(closure) {
-            return self.entrywise_loop(m, &[receiver?], closure);
+            let receiver = receiver?;
+            if let Some(map) = self.capturing_map(m, receiver, closure) {
+                return map;
+            }
+            return self.entrywise_loop(m, &[receiver], closure);
         }
         let param = match &closure.inputs[0] {
             Pat::Type(t) => &*t.pat,
