@@ -11,14 +11,18 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::emit::conforms;
 use crate::ir::{Graph, Id};
-use crate::ops::Op;
+use crate::ops::{adds_in_place, Op};
 
-/// A sum `acc ± a b` (or `acc ± aᵀ b`) computed on `acc`'s buffer.
+/// A sum `acc ± a b` (or `acc ± aᵀ b`), or `acc + y eᵢ` (a value placed into
+/// zeros, see `ops::adds_in_place`), computed on `acc`'s buffer: `product` is
+/// the term added.
 #[derive(Clone, Copy)]
 pub struct Accumulate {
     pub acc: Id,
     pub product: Id,
     pub negate: bool,
+    /// `acc ± α a b`: the scaling `α P` of the product added, and `α`.
+    pub scaled: Option<(Id, Id)>,
 }
 
 #[derive(Default)]
@@ -71,11 +75,25 @@ impl Plan {
                 };
                 let args = &g.node(sum).args;
                 candidates.iter().find_map(|&(k, negate)| {
-                    let (product, acc) = (args[k], args[1 - k]);
+                    let (term, acc) = (args[k], args[1 - k]);
+                    // `acc ± α P`, α folded into `gemm`.
+                    let scaled = match g.node(term) {
+                        n if matches!(n.op, Op::Scale(_))
+                            && read_once.contains(&term)
+                            && is_product(n.args[0]) =>
+                        {
+                            Some((term, n.args[1]))
+                        }
+                        _ => None,
+                    };
+                    let product = scaled.map_or(term, |(s, _)| g.node(s).args[0]);
+                    // A product is added by `gemm` (worth it at dynamic sizes),
+                    // a value placed into zeros by writing the entries it places.
+                    let addable = is_product(product) && g.shape(sum).has_dynamic()
+                        || adds_in_place(g.op(product)) && !negate;
                     let fits = product != acc
                         && read_once.contains(&product)
-                        && is_product(product)
-                        && g.shape(sum).has_dynamic()
+                        && addable
                         && fresh.contains(&acc)
                         && local(acc)
                         && !g.node(product).args.contains(&acc)
@@ -86,13 +104,14 @@ impl Plan {
                             acc,
                             product,
                             negate,
+                            scaled,
                         },
                     ))
                 })
             })
             .collect();
 
-        let scaled: HashMap<Id, Id> = (fresh.iter().copied())
+        let scalings: HashMap<Id, Id> = (fresh.iter().copied())
             .filter(|&id| matches!(g.op(id), Op::Scale(_)) && g.shape(id).has_dynamic())
             .map(|id| (id, g.node(id).args[0]))
             .filter(|&(_, product)| read_once.contains(&product) && is_product(product))
@@ -101,7 +120,22 @@ impl Plan {
         // A deferred product reads its arguments where its reader is emitted;
         // a sum whose other term cannot be moved into it is not accumulated.
         loop {
-            let at: HashMap<Id, Id> = (accumulate.iter().map(|(&s, a)| (a.product, s)))
+            // The scalings added by an accumulation are computed there.
+            let added: BTreeSet<Id> = accumulate
+                .values()
+                .filter_map(|a| a.scaled)
+                .map(|s| s.0)
+                .collect();
+            let scaled: HashMap<Id, Id> = (scalings.iter())
+                .filter(|(s, _)| !added.contains(s))
+                .map(|(&s, &p)| (s, p))
+                .collect();
+            let at: HashMap<Id, Id> = (accumulate.iter())
+                .flat_map(|(&s, a)| {
+                    [(a.product, s)]
+                        .into_iter()
+                        .chain(a.scaled.map(|(t, _)| (t, s)))
+                })
                 .chain(scaled.iter().map(|(&s, &p)| (p, s)))
                 .collect();
             let mut move_into = HashMap::new();

@@ -3,7 +3,7 @@
 //! and `amin` pick.
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField};
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RawStorageMut, RealField};
 
 /// Whether `x` is NaN, for any real scalar.
 #[inline]
@@ -101,6 +101,28 @@ where
         out[k] = sign * cbar;
     }
     out
+}
+
+/// `out += c̄ s e_k`: [`extremum_adjoint`] added into `out` in place, no
+/// matrix of zeros formed.
+#[inline]
+pub fn extremum_add_into<T, R, C, S, R2, C2, S2>(
+    out: &mut Matrix<T, R2, C2, S2>,
+    m: &Matrix<T, R, C, S>,
+    cbar: T,
+    pick: u8,
+) where
+    T: RealField + Copy,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<T, R, C>,
+    R2: Dim,
+    C2: Dim,
+    S2: RawStorageMut<T, R2, C2>,
+{
+    if let Some((k, sign)) = extremum(m, pick) {
+        out[k] += sign * cbar;
+    }
 }
 
 /// `s dm[k]`, the tangent of `m.max()` and its kind along `dm`.

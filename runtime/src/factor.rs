@@ -112,7 +112,14 @@ where
     S2: Storage<T, D, U1>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let x = lower_inverse(l);
+    let mut x = lower_inverse(l);
+    if p.iter().all(|&v| v >= T::zero()) {
+        // `(√P L⁻¹)ᵀ (√P L⁻¹)`: one matrix, scaled in place.
+        for (i, &v) in p.iter().enumerate() {
+            x.row_mut(i).scale_mut(v.sqrt());
+        }
+        return crate::product::tr_mul(&x, &x);
+    }
     let mut y = x.clone();
     for mut column in y.column_iter_mut() {
         column.component_mul_assign(p);
@@ -155,6 +162,10 @@ mod tests {
         let expected = inv.transpose() * m * inv;
         assert!((lower_congruence(&a, &m) - expected).amax() < 1e-12);
         let p = nalgebra::Vector4::new(0.5, -1.0, 2.0, 0.25);
+        let expected = inv.transpose() * Matrix4::from_diagonal(&p) * inv;
+        assert!((lower_congruence_diagonal(&a, &p) - expected).amax() < 1e-12);
+        // No negative weight: the in-place form through `√p`.
+        let p = nalgebra::Vector4::new(0.5, 0.0, 2.0, 0.25);
         let expected = inv.transpose() * Matrix4::from_diagonal(&p) * inv;
         assert!((lower_congruence_diagonal(&a, &p) - expected).amax() < 1e-12);
     }

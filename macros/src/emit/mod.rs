@@ -505,15 +505,33 @@ impl<'a> EmitCx<'a> {
     }
 
     /// `acc ± a b` on the buffer of `acc`, moved in: the product is added by
-    /// `gemm` with β = 1 and never formed on its own.
+    /// `gemm` with β = 1 and never formed on its own. Likewise `acc + y eᵢ`,
+    /// by adding `y` to entry `i`.
     fn accumulation(&self, sum: Accumulate) -> TokenStream {
         let acc = &self.values[&sum.acc];
         let (product, factors) = self.factors(sum.product);
-        let alpha = if sum.negate { -1.0 } else { 1.0 };
+        let sign = if sum.negate { -1.0 } else { 1.0 };
+        let alpha = match sum.scaled {
+            Some((_, alpha)) => {
+                let alpha = self.values[&alpha].operand();
+                if sum.negate {
+                    quote!(-#alpha)
+                } else {
+                    alpha.clone()
+                }
+            }
+            None => self.lit(sign),
+        };
         match &product.op {
-            Op::MatMul(op) => op.emit_add(self, acc, alpha, &factors),
-            Op::TrMul(op) => op.emit_add(self, acc, alpha, &factors),
-            op => unreachable!("only products are accumulated, not {op:?}"),
+            Op::MatMul(op) => op.emit_add(self, acc, &alpha, &factors),
+            Op::TrMul(op) => op.emit_add(self, acc, &alpha, &factors),
+            op => {
+                let m = Ident::new("__mg_m", Span::mixed_site());
+                let add = op.rule().add_into(&quote!(#m), &factors);
+                let acc = acc.receiver();
+                let add = add.unwrap_or_else(|| unreachable!("{op:?} is not added in place"));
+                quote!({ let mut #m = #acc; #add #m })
+            }
         }
     }
 
@@ -585,7 +603,7 @@ fn parenthesized(expr: TokenStream) -> TokenStream {
 
 /// The name generated bodies give `::matgrad::__private` (see
 /// [`with_private_alias`]): the helpers' paths are the bulk of the code else.
-fn private_alias() -> Ident {
+pub(crate) fn private_alias() -> Ident {
     Ident::new("__mg_p", Span::mixed_site())
 }
 

@@ -363,7 +363,7 @@ impl EmitCx<'_> {
         match &x_node.op {
             // `+=` keeps the carried value's type whatever the type of `x` of
             // its shape (`Dyn` or `Const` dimensions), as nalgebra's `AddAssign`.
-            Op::Scatter(_) | Op::ViewScatter(_) if !negate => Update::Scatter(x),
+            op if crate::ops::adds_in_place(op) && !negate => Update::Scatter(x),
             _ if self.graph.shape(x).is_matrix() == self.graph.shape(cin).is_matrix() => {
                 Update::InPlace { x, negate }
             }

@@ -33,8 +33,14 @@ pub struct MatMul;
 
 impl MatMul {
     /// `acc + α A B` on the buffer of `acc` (`gemm` with β = 1).
-    pub fn emit_add(&self, cx: &EmitCx, acc: &Value, alpha: f64, a: &[Value]) -> TokenStream {
-        let (p, m, alpha) = (cx.private(), acc.receiver(), cx.lit(alpha));
+    pub fn emit_add(
+        &self,
+        cx: &EmitCx,
+        acc: &Value,
+        alpha: &TokenStream,
+        a: &[Value],
+    ) -> TokenStream {
+        let (p, m) = (cx.private(), acc.receiver());
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#p::mul_add(#m, #alpha, #x, #y))
     }
@@ -76,8 +82,14 @@ pub struct TrMul;
 impl TrMul {
     /// `acc + α Aᵀ B` on the buffer of `acc` (`gemm` with β = 1, on a
     /// transposed view where nalgebra blocks it).
-    pub fn emit_add(&self, cx: &EmitCx, acc: &Value, alpha: f64, a: &[Value]) -> TokenStream {
-        let (p, m, alpha) = (cx.private(), acc.receiver(), cx.lit(alpha));
+    pub fn emit_add(
+        &self,
+        cx: &EmitCx,
+        acc: &Value,
+        alpha: &TokenStream,
+        a: &[Value],
+    ) -> TokenStream {
+        let (p, m) = (cx.private(), acc.receiver());
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#p::tr_mul_add(#m, #alpha, #x, #y))
     }

@@ -311,6 +311,16 @@ ops! {
     Sigmoid, Softplus, Relu, Step, LogSumExp, ExpShifted,
 }
 
+/// Whether `op` places a value into a matrix of zeros (the adjoint of reading
+/// an entry, a block or an extremum) that its rule can add into another
+/// matrix in place instead (`add_into`).
+pub fn adds_in_place(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Scatter(_) | Op::ViewScatter(_) | Op::AtExtremum(AtExtremum { adjoint: true, .. })
+    )
+}
+
 /// The argument must be a matrix.
 pub(crate) fn matrix(
     s: Shape,

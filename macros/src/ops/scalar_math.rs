@@ -555,6 +555,12 @@ impl Rule for AtExtremum {
             quote!(#p::extremum_tangent(#x, #v, #code))
         }
     }
+    fn add_into(&self, target: &TokenStream, a: &[Value]) -> Option<TokenStream> {
+        let (x, v, code) = (a[0].operand(), a[1].operand(), self.pick.code());
+        let p = crate::emit::private_alias();
+        self.adjoint
+            .then(|| quote!(#p::extremum_add_into(&mut #target, #x, #v, #code);))
+    }
     /// Constant in `A`; in the other argument the two forms are each other's
     /// adjoints (`⟨C̄, c̄ s e_k⟩ = c̄ s C̄[k]`).
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {

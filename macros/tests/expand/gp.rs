@@ -45,8 +45,12 @@ fn gp_grad(
     let __mg_t35 = __mg_t34 * 0.5f64;
     let __mg_t36 = __mg_p::lower_congruence_diagonal(&__mg_t14, &__mg_t35);
     let __mg_t39 = __mg_alpha_10.transpose();
-    let __mg_t43 = __mg_p::mul_scaled((-0.5f64), &__mg_alpha_10, &__mg_t39);
-    let __mg_chol_bar_44 = __mg_t36 + __mg_t43;
+    let __mg_chol_bar_44 = __mg_p::mul_add(
+        __mg_t36,
+        (-0.5f64),
+        &__mg_alpha_10,
+        &__mg_t39,
+    );
     let __mg_k_bar_45 = __mg_p::fold_onto_lower(&__mg_chol_bar_44);
     (
         (((0.5f64 * __mg_t12) + __mg_t19)
