@@ -131,6 +131,9 @@ where
     }
 }
 
+/// `(U, s, V)` with `A = U Diag(s) Vᵀ`.
+type Svd<T, D> = (OMatrix<T, D, D>, OVector<T, D>, OMatrix<T, D, D>);
+
 /// The most sweeps [`jacobi_svd`] makes (it converges quadratically, in
 /// well under 20 for the sizes a Hessian is taken at).
 const MAX_SWEEPS: usize = 60;
@@ -146,7 +149,7 @@ const MAX_SWEEPS: usize = 60;
 /// nalgebra issue #1172, small singular values), exactly the matrices the
 /// cofactors are needed at. Jacobi's method is backward stable, and needs
 /// no workspace beyond `W`, `U` and `V`.
-fn jacobi_svd<T, D>(a: OMatrix<T, D, D>) -> (OMatrix<T, D, D>, OVector<T, D>, OMatrix<T, D, D>)
+fn jacobi_svd<T, D>(a: OMatrix<T, D, D>) -> Svd<T, D>
 where
     T: RealField + Copy,
     D: Dim,
