@@ -167,7 +167,8 @@ where
         OMatrix::identity_generic(d, d),
         OMatrix::identity_generic(d, d),
     );
-    // Scaled to entries of at most 1, so that no square below over- or underflows.
+    // Scaled to entries of at most 1 (as Eigen does), so that the absolute
+    // floor `tiny` of the threshold below is negligible against the entries.
     let scale = a.amax();
     if scale.is_zero() || !scale.is_finite() {
         return (u, diagonal(&a), v);
