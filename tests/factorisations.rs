@@ -255,9 +255,9 @@ mod lu {
             + lu.try_inverse().expect("singular").trace()
     }
 
-    /// Beyond 3×3 the determinant has no second derivative (a compile error
-    /// under `#[hessian]`), so the Hessian is checked without it.
+    /// Beyond 3×3 the determinant's second derivative goes through an SVD.
     #[grad(a, b)]
+    #[hessian(a)]
     fn with_determinant_m4(a: &Matrix4<f32>, b: &Vector4<f32>) -> f32 {
         let lu = a.clone().lu();
         lu.solve(b).unwrap().dot(b) + lu.determinant() * 0.01
@@ -300,6 +300,9 @@ mod lu {
         check!(with_determinant_m4(&a, &b) => with_determinant_m4_grad[a, b]);
         check!(solve_m4(a, &b) => solve_m4_grad[a, b]);
         let v = sm::<f32, 4, 4>(6);
+        let (_, _, hv) = with_determinant_m4_hvp(&a, &b, &v);
+        let grad_dot_v = |a: &Matrix4<f32>| with_determinant_m4_grad(a, &b).1.dot(&v);
+        hvp("lu det m4", grad_dot_v, &a, &hv);
         let (_, _, hv) = solve_m4_hvp(a, &b, &v);
         hvp("lu m4", |a| solve_m4_grad(*a, &b).1.dot(&v), &a, &hv);
     }

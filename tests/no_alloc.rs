@@ -12,8 +12,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use matgrad::grad;
-use matgrad::nalgebra::{Matrix2x3, Matrix3, Matrix3x2, SMatrix, SVector, Vector2, Vector3};
+use matgrad::nalgebra::{
+    Matrix2x3, Matrix3, Matrix3x2, Matrix5, SMatrix, SVector, Vector2, Vector3,
+};
+use matgrad::{grad, hessian};
 
 struct Counting;
 
@@ -295,4 +297,31 @@ fn constructors_reductions_rotation_fixed() {
         n, 0,
         "allocations on fixed-size constructors, reductions and a rotation"
     );
+}
+
+/// Beyond 3×3 the determinant's second derivative goes through an SVD
+/// (Jacobi rotations on the stack), and its gradient at a singular matrix
+/// through the same.
+#[hessian(a)]
+fn det_m5(a: &Matrix5<f64>, b: &Matrix5<f64>) -> f64 {
+    a.determinant() * (b * a).trace()
+}
+
+#[test]
+fn determinant_hessian_fixed() {
+    let (mut a, b) = (
+        filled::<5, 5>(1.0) + Matrix5::identity(),
+        filled::<5, 5>(2.0),
+    );
+    for singular in [false, true] {
+        if singular {
+            let row = a.row(0) * 2.0;
+            a.set_row(4, &row);
+        }
+        let n = allocations(|| det_m5_hessian(black_box(&a), black_box(&b)));
+        assert_eq!(n, 0, "allocations in a fixed-size determinant Hessian");
+        let n = allocations(|| det_m5_hvp(black_box(&a), black_box(&b), black_box(&b)));
+        assert_eq!(n, 0, "allocations in a fixed-size determinant hvp");
+        same_value(det_m5_hessian(&a, &b).0, det_m5(&a, &b));
+    }
 }

@@ -511,27 +511,20 @@ fn sum_sizes(sizes: &[(TokenStream, Option<usize>)]) -> (TokenStream, Option<usi
 
 /// The error for an operation without a tangent rule, at its tokens.
 fn no_tangent(g: &Graph, id: Id) -> syn::Error {
-    let (what, hint) = match g.op(id) {
-        crate::ops::Op::ExpFrechet(_) => ("the matrix exponential `exp`".to_owned(), ""),
+    let what = match g.op(id) {
+        crate::ops::Op::ExpFrechet(_) => "the matrix exponential `exp`".to_owned(),
         crate::ops::Op::Loop(_) | crate::ops::Op::Output(_) | crate::ops::Op::RegionParam(_) => {
-            ("a `for` loop".to_owned(), "")
+            "a `for` loop".to_owned()
         }
-        crate::ops::Op::LuCofactors(_) => (
-            "the `determinant` of a matrix larger than 3×3".to_owned(),
-            "; its logarithm `determinant().ln()` can be",
-        ),
-        op => (
-            format!(
-                "`{}`",
-                format!("{op:?}")
-                    .split(['(', ' '])
-                    .next()
-                    .unwrap_or_default()
-            ),
-            "",
+        op => format!(
+            "`{}`",
+            format!("{op:?}")
+                .split(['(', ' '])
+                .next()
+                .unwrap_or_default()
         ),
     };
-    let msg = format!("matgrad cannot differentiate {what} twice yet{hint}");
+    let msg = format!("matgrad cannot differentiate {what} twice yet");
     syn::Error::new(g.node(id).span, msg)
 }
 

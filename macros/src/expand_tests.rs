@@ -222,6 +222,34 @@ fn hessian_docs_show_the_kronecker_form() {
     assert!(inverse.contains("J_x = −u₁ᵀ ⊗ u₁"), "{inverse}");
 }
 
+#[test]
+fn hessian_of_a_large_determinant_takes_one_svd_outside_the_loop() {
+    let out = expand::expand(
+        expand::Kind::Hessian,
+        quote!(x),
+        quote! {
+            fn f(x: &DMatrix<f64>) -> f64 {
+                (x.transpose() * x).determinant()
+            }
+        },
+    )
+    .to_string();
+    assert!(!out.contains("compile_error"), "{out}");
+    let hessian = &out[out.find("fn f_hessian").expect("f_hessian")..];
+    let hessian = &hessian[..hessian.find("fn f_hvp").expect("f_hvp")];
+    let svd = hessian.find("CofactorSvd :: new").expect("an SVD");
+    let lp = hessian
+        .find("for __mg_k")
+        .expect("the loop over directions");
+    assert!(svd < lp, "{hessian}");
+    assert_eq!(
+        hessian.matches("CofactorSvd :: new").count(),
+        1,
+        "{hessian}"
+    );
+    assert!(hessian.contains(". tangent ("), "{hessian}");
+}
+
 /// A loss of 50 operations, for the size and speed of the expansion.
 fn fifty_operations() -> proc_macro2::TokenStream {
     quote! {

@@ -6,6 +6,7 @@ pub use nalgebra;
 pub use crate::branch::{
     clamp_arm, extremum_add_into, extremum_adjoint, extremum_tangent, max_arm, min_arm, routed,
 };
+pub use crate::determinant::CofactorSvd;
 pub use crate::factor::{
     cholesky, fold_onto_lower, lower_congruence, lower_congruence_diagonal, lower_half_diagonal,
     symmetric_from_lower,

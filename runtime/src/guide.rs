@@ -552,7 +552,9 @@
 //! anything larger than the product, and one LU factorisation serves a
 //! matrix's inverse, determinant and log-determinant (closed forms up to 3×3),
 //! as one Cholesky factorisation serves everything read off it and its
-//! gradient (stack-allocated for fixed sizes).
+//! gradient (stack-allocated for fixed sizes). A determinant's second
+//! derivative beyond 3×3 takes one SVD of its matrix (Jacobi rotations),
+//! made before a Hessian's loop over directions.
 //! Fixed-size inputs stay on the stack.
 //!
 //! Dynamic matrices are reused rather than reallocated: a temporary is moved

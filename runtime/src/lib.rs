@@ -67,6 +67,9 @@ mod branch;
 mod check;
 pub use check::{check_gradient, GradientCheck, Point};
 
+mod determinant;
+pub use determinant::det_hvp;
+
 mod factor;
 mod inverse;
 mod linalg;

@@ -2,12 +2,13 @@
 //! factorisation shared by inverse, determinant and log-determinant, the
 //! gradient of the determinant that stays finite at singular matrices, the
 //! Fréchet derivative of the matrix exponential, and the Kronecker adjoints.
-//! Nothing here allocates for fixed-size matrices, except the rank-deficient
-//! branch of [`Lu::det_gradient`] for matrices larger than 3×3.
+//! Nothing here allocates for fixed-size matrices.
 
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{SameNumberOfRows, ShapeConstraint};
-use nalgebra::{DMatrix, DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage};
+use nalgebra::{DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage};
+
+use crate::determinant::CofactorSvd;
 
 /// `ln det A`, computed from an LU factorisation without forming `det A`, so it
 /// stays finite where `det A` overflows or underflows. Like
@@ -152,41 +153,14 @@ where
     }
 
     /// `∇ det A = adj(A)ᵀ`, the cofactor matrix: `det(A) A⁻ᵀ` where `A` is
-    /// invertible, and still exact where it is not (through the SVD
-    /// `A = U Σ Vᵀ`: `adj(A)ᵀ = det(U) det(V) U adj(Σ) Vᵀ`).
+    /// invertible, and still exact where it is not (through an SVD, see
+    /// [`CofactorSvd`]).
     pub fn det_gradient(&self) -> OMatrix<T, D, D> {
         match self.inverse() {
             Some(inv) => inv.transpose() * self.determinant(),
-            None => cofactor_by_svd(&self.matrix()),
+            None => CofactorSvd::new(&self.matrix()).cofactors(),
         }
     }
-}
-
-/// The cofactor matrix `adj(A)ᵀ` of a singular matrix, through the SVD.
-fn cofactor_by_svd<T, D>(a: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
-where
-    T: RealField + Copy,
-    D: Dim,
-    DefaultAllocator: Allocator<D, D>,
-{
-    let n = a.nrows();
-    let dynamic = DMatrix::from_iterator(n, n, a.iter().copied());
-    let svd = dynamic.svd(true, true);
-    let (u, v_t) = (svd.u.expect("u requested"), svd.v_t.expect("v_t requested"));
-    let signs = u.clone().determinant().signum() * v_t.clone().determinant().signum();
-    // adj(Σ)_ii = Π_{j≠i} σ_j.
-    let sigma = &svd.singular_values;
-    let adj_sigma = DMatrix::from_fn(n, n, |i, j| {
-        if i != j {
-            return T::zero();
-        }
-        (0..n)
-            .filter(|&k| k != i)
-            .fold(T::one(), |p, k| p * sigma[k])
-    });
-    let c = u * adj_sigma * v_t * signs;
-    let (d, _) = a.shape_generic();
-    OMatrix::from_iterator_generic(d, d, c.iter().copied())
 }
 
 /// The cofactor matrix `adj(A)ᵀ` (the gradient of `det A`) of a 1×1, 2×2 or

@@ -74,6 +74,8 @@ impl Rule for LuDet {
 }
 
 /// `adj(A)ᵀ` from the factorisation (built for the adjoint of [`LuDet`]).
+/// Its derivative goes through an SVD of `A` ([`SvdCofactorsTangent`]),
+/// exact at singular matrices as this one is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LuCofactors;
 
@@ -91,11 +93,14 @@ impl Rule for LuCofactors {
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&call("adj", a), "ᵀ")
     }
-    /// The second derivative of `det` beyond 3×3 is not implemented: the
-    /// formula through `A⁻¹` is unstable near singular matrices, and a wrong
-    /// number is worse than a compile error.
-    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        Err(())
+    /// `dC = d adj(A)ᵀ[dA]` (the tangent of the factorisation is `dA`), not
+    /// through `A⁻¹`, which is unstable near singular matrices.
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let a = g.node(g.node(node).args[0]).args[0];
+        Ok(dargs[0].map(|da| {
+            let svd = g.build(SvdOf, &[a]);
+            g.build(SvdCofactorsTangent, &[svd, da])
+        }))
     }
 }
 

@@ -64,6 +64,7 @@ mod rotation;
 mod scalar_math;
 mod stable;
 mod structured;
+mod svd;
 mod triangular;
 mod view;
 
@@ -83,6 +84,7 @@ pub use rotation::*;
 pub use scalar_math::*;
 pub use stable::*;
 pub use structured::*;
+pub use svd::*;
 pub use triangular::*;
 pub use view::*;
 
@@ -291,6 +293,8 @@ ops! {
     ScaledIdentity,
     // one LU factorisation per matrix
     LuOf, LuDet, LuCofactors, LuLogDet, LuInverse, LuSolve, LuTrSolve,
+    // the SVD a determinant's second derivative beyond 3×3 goes through
+    SvdOf, SvdCofactorsTangent,
     // one Cholesky factorisation per matrix, triangles and triangular solves
     CholeskyOf, CholeskyL, CholeskySolve, CholeskyInverse, CholeskyDet, CholeskyLnDet, LowerCongruence,
     Triangle, SolveTriangular,
