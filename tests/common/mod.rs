@@ -55,16 +55,20 @@ impl Real for f32 {
 }
 
 /// A deterministic pseudo-random number in [-1, 1] for entry (i, j) of the
-/// matrix number `seed`: a small LCG hash of the three, mapped through `sin`
-/// so that nearby seeds and indices give unrelated values.
+/// matrix number `seed`: the three mixed by SplitMix64's finalizer after each
+/// is folded in, so that entries are unrelated (an affine hash of `i` and `j`
+/// mapped through `sin` would make every matrix of rank 2).
 pub fn rnd(seed: u32, i: usize, j: usize) -> f64 {
-    let mut h: u64 = 0x9E37_79B9_7F4A_7C15 ^ (seed as u64);
-    for k in [i as u64, j as u64, seed as u64] {
-        h = h
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407 ^ k);
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
+    for k in [seed as u64, i as u64, j as u64] {
+        h = mix(h.wrapping_add(k).wrapping_add(0x9E37_79B9_7F4A_7C15));
     }
-    ((h >> 11) as f64 / (1u64 << 53) as f64 * core::f64::consts::TAU).sin()
+    (h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
 }
 
 /// Entries in [-1, 1].
