@@ -53,3 +53,35 @@ fn owned_types_spelled_out() {
     let (x, y) = (owned(Dyn(3), Dyn(4), 6), dm(3, 4, 7));
     check!(spelled_out(&x, &y) => spelled_out_grad[x]);
 }
+
+/// A fixed `q` plus a product of dynamic rows: in the gradient, a product of
+/// fixed and dynamic factors (`Matrix<f64, Dyn, Const<3>>`) has its trace
+/// taken, which nalgebra's `trace` refuses for a type that is square only in
+/// its sizes (found by the random-program tests).
+#[grad(q)]
+fn fixed_plus_dynamic_product(
+    a: &OMatrix<f64, matgrad::nalgebra::U2, Dyn>,
+    q: &matgrad::nalgebra::Matrix3<f64>,
+) -> f64 {
+    let mut w0 = 1.0;
+    for i in 0..5 {
+        w0 -= 0.1 * q.trace();
+        w0 += a[i % 4];
+    }
+    let d = DMatrix::from_diagonal_element(3, 3, w0 * w0);
+    (q + d.row_sum().tr_mul(&d.map(|v| v / 1.5).row_sum())).determinant()
+}
+
+#[test]
+fn trace_of_a_product_of_fixed_and_dynamic_factors() {
+    for seed in 0..4 {
+        let a = OMatrix::<f64, matgrad::nalgebra::U2, Dyn>::from_fn_generic(
+            matgrad::nalgebra::U2,
+            Dyn(2),
+            |i, j| 0.1 * rnd(90 + seed, i, j),
+        );
+        let q: matgrad::nalgebra::Matrix3<f64> = sm_well(91 + seed);
+        let q = q * 0.1;
+        check!(fixed_plus_dynamic_product(&a, &q) => fixed_plus_dynamic_product_grad[q]);
+    }
+}

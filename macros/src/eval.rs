@@ -834,15 +834,28 @@ fn scalars(a: &[Val]) -> Vec<f64> {
 }
 
 /// Whether a `map` whose closure is a kink of its parameter (`a.abs()`,
-/// `a.map(matgrad::relu)`) has an entry at the kink.
+/// `a.map(matgrad::relu)`, `a.map(|v| v.clamp(0.0, 1.0))`) has an entry at
+/// the kink.
 fn map_kink(g: &Graph, op: &Op, a: &[Option<&Val>]) -> bool {
     let Op::Map(f) = op else { return false };
     let body = g.node(f.body);
-    let kinked = matches!(
-        body.op,
-        Op::Abs(_) | Op::Relu(_) | Op::Signum(_) | Op::Sign(_) | Op::Step(_)
-    ) && matches!(g.op(body.args[0]), Op::LambdaParam(_));
-    kinked && matches!(a.first(), Some(Some(Val::Matrix(m))) if m.iter().any(|e| e.abs() < 1e-6))
+    if !matches!(
+        body.args.first().map(|&v| g.op(v)),
+        Some(Op::LambdaParam(_))
+    ) {
+        return false;
+    }
+    // The points where the closure bends: 0, or a clamp's literal bounds.
+    let kinks: Vec<f64> = match body.op {
+        Op::Abs(_) | Op::Relu(_) | Op::Signum(_) | Op::Sign(_) | Op::Step(_) => vec![0.0],
+        Op::Clamp(_) => body.args[1..]
+            .iter()
+            .filter_map(|&b| g.lit_value(b))
+            .collect(),
+        _ => return false,
+    };
+    matches!(a.first(), Some(Some(Val::Matrix(m)))
+        if m.iter().any(|e| kinks.iter().any(|k| (e - k).abs() < 1e-6)))
 }
 
 /// How far the entry a matrix's `max`, `min`, `amax` or `amin` picks is from

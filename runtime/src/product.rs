@@ -17,6 +17,23 @@ use nalgebra::{
     Vector, ViewStorage,
 };
 
+/// `tr(m)` for any matrix type: nalgebra's `trace` needs a square type, and a
+/// product of fixed and dynamic factors is square only in its sizes
+/// (`Matrix<T, Dyn, Const<3>>`). Panics if `m` is not square, as `trace` does.
+pub fn trace<T, R, C, S>(m: &Matrix<T, R, C, S>) -> T
+where
+    T: RealField + Copy,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+{
+    assert!(
+        m.is_square(),
+        "Unable to compute the trace of a non-square matrix."
+    );
+    (0..m.nrows()).fold(T::zero(), |acc, i| acc + m[(i, i)])
+}
+
 /// `aᵀ b`, equal to `a.tr_mul(b)`.
 pub fn tr_mul<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,

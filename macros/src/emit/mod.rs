@@ -97,6 +97,8 @@ pub struct EmitCx<'a> {
     values: HashMap<Id, Value>,
     /// The shape of the node being emitted.
     current: Shape,
+    /// The shapes of its arguments.
+    current_args: Vec<Shape>,
     /// How the batch being emitted reuses memory (empty unless it is the last).
     plan: Plan,
     /// Carried values of the loop being emitted that the one node reading
@@ -110,6 +112,11 @@ impl<'a> EmitCx<'a> {
     /// The shape of the value being emitted.
     pub fn shape(&self) -> Shape {
         self.current
+    }
+
+    /// The shape of argument `i` of the value being emitted.
+    pub fn arg_shape(&self, i: usize) -> Shape {
+        self.current_args[i]
     }
 
     pub fn private(&self) -> &TokenStream {
@@ -351,6 +358,7 @@ impl<'a> EmitCx<'a> {
             private: self.private.clone(),
             values: HashMap::new(),
             current: Shape::Scalar,
+            current_args: Vec::new(),
             plan: Plan::default(),
             movable: Default::default(),
             captured: captured.to_vec(),
@@ -437,6 +445,7 @@ impl<'a> EmitCx<'a> {
             }
             let op = &node.op;
             self.current = node.shape;
+            self.current_args = node.args.iter().map(|&a| self.graph.shape(a)).collect();
             let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
                 (Some(&sum), _) => self.accumulation(sum),
                 (None, Some(&product)) => self.scaled_product(id, product),
@@ -674,6 +683,7 @@ impl<'a> EmitCx<'a> {
             private: private_alias().into_token_stream(),
             values: HashMap::new(),
             current: Shape::Scalar,
+            current_args: Vec::new(),
             plan: Plan::default(),
             movable: Default::default(),
             captured: Vec::new(),

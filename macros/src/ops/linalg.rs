@@ -171,7 +171,18 @@ impl Rule for Trace {
         square(a[0], dims, "`trace`")?;
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    /// nalgebra's `trace` needs a square type: a product of a fixed and a
+    /// dynamic factor (`Matrix<T, Dyn, Const<3>>`) goes through a helper.
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let s = cx.arg_shape(0);
+        let mixed = matches!(
+            (s.rows(), s.cols()),
+            (Dim::Fixed(_), Dim::Dynamic(_)) | (Dim::Dynamic(_), Dim::Fixed(_))
+        );
+        if mixed {
+            let (p, x) = (cx.private(), a[0].operand());
+            return quote!(#p::trace(#x));
+        }
         let x = a[0].receiver();
         quote!(#x.trace())
     }
