@@ -833,29 +833,34 @@ fn scalars(a: &[Val]) -> Vec<f64> {
     a.iter().map(Val::scalar).collect()
 }
 
-/// Whether a `map` whose closure is a kink of its parameter (`a.abs()`,
-/// `a.map(matgrad::relu)`, `a.map(|v| v.clamp(0.0, 1.0))`) has an entry at
-/// the kink.
+/// Whether a `map` whose closure bends at a point of its parameter
+/// (`a.abs()`, `a.map(|v| v.abs().atan())`, `a.map(|v| v.clamp(0.0, 1.0))`)
+/// has an entry there.
 fn map_kink(g: &Graph, op: &Op, a: &[Option<&Val>]) -> bool {
     let Op::Map(f) = op else { return false };
-    let body = g.node(f.body);
-    if !matches!(
-        body.args.first().map(|&v| g.op(v)),
-        Some(Op::LambdaParam(_))
-    ) {
+    let Some(Some(Val::Matrix(m))) = a.first() else {
         return false;
-    }
-    // The points where the closure bends: 0, or a clamp's literal bounds.
-    let kinks: Vec<f64> = match body.op {
-        Op::Abs(_) | Op::Relu(_) | Op::Signum(_) | Op::Sign(_) | Op::Step(_) => vec![0.0],
-        Op::Clamp(_) => body.args[1..]
-            .iter()
-            .filter_map(|&b| g.lit_value(b))
-            .collect(),
-        _ => return false,
     };
-    matches!(a.first(), Some(Some(Val::Matrix(m)))
-        if m.iter().any(|e| kinks.iter().any(|k| (e - k).abs() < 1e-6)))
+    // The points where a part of the closure applied to `v` itself bends:
+    // 0, or a clamp's literal bounds.
+    let mut kinks = Vec::new();
+    let mut stack = vec![f.body];
+    while let Some(id) = stack.pop() {
+        let node = g.node(id);
+        stack.extend(node.args.iter().copied());
+        if !matches!(
+            node.args.first().map(|&v| g.op(v)),
+            Some(Op::LambdaParam(_))
+        ) {
+            continue;
+        }
+        match node.op {
+            Op::Abs(_) | Op::Relu(_) | Op::Signum(_) | Op::Sign(_) | Op::Step(_) => kinks.push(0.0),
+            Op::Clamp(_) => kinks.extend(node.args[1..].iter().filter_map(|&b| g.lit_value(b))),
+            _ => {}
+        }
+    }
+    m.iter().any(|e| kinks.iter().any(|k| (e - k).abs() < 1e-6))
 }
 
 /// How far the entry a matrix's `max`, `min`, `amax` or `amin` picks is from

@@ -3663,6 +3663,9 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
         return Outcome::Skip("an intermediate value beyond 1e8", 0);
     }
     let err = (forward - expected).abs() / expected.abs().max(1.0);
+    if err > FORWARD_TOL && chaotic(&g, value, &vals, &consts, forward) {
+        return Outcome::Skip("a value that rounding in the inputs changes (chaotic)", 0);
+    }
     if err.is_nan() || err > FORWARD_TOL {
         return fail(
             "forward value",
@@ -3738,7 +3741,8 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                 continue;
             }
             match mismatch(a[j], [up, forward, down], h, &at, || {
-                magnitude(&g, value, &vals, &consts)
+                let noise = value_noise(&g, value, &vals, &consts, forward);
+                magnitude(&g, value, &vals, &consts).max(noise / (4.0 * f64::EPSILON))
             }) {
                 Verdict::Agree => {}
                 Verdict::Unreliable(why) => {
@@ -3753,6 +3757,12 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
                 Verdict::Differ if up == down && saturated(&g, value, &vals, &consts) => {
                     return Outcome::Skip(
                         "a saturated tanh or sigmoid: the value as computed is flat",
+                        compared,
+                    );
+                }
+                Verdict::Differ if near_kink(&g, &[value], &vals, &consts) => {
+                    return Outcome::Skip(
+                        "a kink (abs, relu, signum) or a tie (max, min, clamp)",
                         compared,
                     );
                 }
@@ -3987,6 +3997,19 @@ fn mismatch(
     {
         return Verdict::Agree;
     }
+    // The other way round: a value whose rounding error varies over the
+    // steps around h (a determinant cancelling large terms, whose entries'
+    // last bits quantise the step) while steps 100 and 1000 times larger
+    // both agree with the gradient: the small steps cannot decide.
+    let coarse = [central(h * 100.0), central(h * 1000.0)];
+    if coarse
+        .iter()
+        .all(|&n| n.is_finite() && rel(a, n) <= 10.0 * TOL)
+    {
+        return Verdict::Unreliable(
+            "finite differences at small steps see rounding; larger ones agree",
+        );
+    }
     Verdict::Differ
 }
 
@@ -3997,6 +4020,37 @@ fn magnitude(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> f64 {
     let mut ev = Eval::watching(g, vals, consts);
     ev.eval(value);
     ev.watch.expect("watching").largest
+}
+
+/// How much the value moves when every input moves by one part in 10¹³
+/// (either way), about what rounding does: the rounding error of the value
+/// as computed, which intermediate magnitudes miss where a determinant or a
+/// solve cancels large terms. Finite differences at step `h` are off by
+/// about this over `h`.
+fn value_noise(g: &Graph, value: Id, vals: &[Val], consts: &[Val], forward: f64) -> f64 {
+    [1e-13, -1e-13]
+        .map(|t| {
+            let nudged: Vec<Val> = vals.iter().map(|v| v.map(|x| x * (1.0 + t))).collect();
+            let moved = Eval::with_constants(g, &nudged, consts)
+                .eval(value)
+                .scalar();
+            (moved - forward).abs()
+        })
+        .into_iter()
+        .fold(0.0, f64::max)
+}
+
+/// Whether the value moves by more than the forward tolerance when every
+/// input moves by one part in 10¹³, about what rounding does: then two
+/// evaluations that round differently (the engine's and nalgebra's, as
+/// `powi(2)` against `v * v`) need not agree, as in a loop iterating
+/// `w -= cos(w²)`, which amplifies rounding at every step.
+fn chaotic(g: &Graph, value: Id, vals: &[Val], consts: &[Val], forward: f64) -> bool {
+    let nudged: Vec<Val> = vals.iter().map(|v| v.map(|x| x * (1.0 + 1e-13))).collect();
+    let moved = Eval::with_constants(g, &nudged, consts)
+        .eval(value)
+        .scalar();
+    !moved.is_finite() || (moved - forward).abs() / forward.abs().max(1.0) > FORWARD_TOL
 }
 
 /// Whether the forward pass takes `tanh` or `sigmoid` where it is flat to
@@ -5297,5 +5351,51 @@ fn regression_atan2_at_the_origin() {
         Outcome::Skip(why, _) => assert!(why.contains("origin"), "{why}"),
         Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
         Outcome::Pass(..) => panic!("`{body}`: checked at a point without a derivative"),
+    }
+}
+
+/// The checks skip what finite differences cannot decide, with the reason:
+/// the five cases a 100,000-program run failed on, minimised. None is a wrong
+/// derivative (case 40936 also had its generated code fail to compile, fixed
+/// and tested in `tests/half_dynamic.rs`).
+#[test]
+fn regression_undecidable_cases_are_skipped() {
+    let cases: [(usize, usize, u64, bool, &str, &str, &str); 5] = [
+        // A loop iterating `w -= cos(w²)`: rounding decides the value.
+        (5, 1, 6777, false, "&self, a: &Matrix5<f64>, p: &Matrix5<f64>, q: SMatrix<f64, 1, 1>, x: &Vector5<f64>, s: f64, t: f64",
+         "let mut w0 = s; for i0 in 0..=5 { for &e1 in x.iter() { w0 -= w0.powi(2).cos(); } w0 += p.tr_dot(&p); } w0",
+         "chaotic"),
+        // `min` of a matrix with two entries tied up to rounding.
+        (4, 4, 28414, false, "a: &SMatrix<f64, 4, 4>, b: &SMatrix<f64, 4, 4>, p: &SMatrix<f64, 4, 4>, q: &SMatrix<f64, 4, 4>, x: &SVector<f64, 4>, y: &Vector4<f64>, s: f64, t: f64",
+         "let mut w0: DMatrix<f64> = q; for i0 in 2..=4 { w0 = w0 - q.component_div(&p.try_inverse().unwrap()); let mut u0 = 0.0; for i1 in 0..1 { u0 += w0.min(); } w0 += q.try_inverse().unwrap() * u0.tanh(); } w0.norm_squared()",
+         "tie"),
+        // `K⁻¹K`'s entries, 0 and 1 up to rounding, at a clamp's bounds.
+        (1, 4, 36992, true, "&self, a: &SMatrix<T, 1, 1>, p: &Matrix1<T>, q: &SMatrix<T, 4, 4>, x: Vector1<T>, y: &Vector4<T>, s: T, t: T",
+         "(q.clone().cholesky().expect(\"singular\").solve(&q).map(|v: T| v.clamp(nalgebra::convert(0.0), convert(1.0))) * y).variance()",
+         "kink"),
+        // The same at `abs` inside the closure.
+        (2, 1, 66966, false, "a: &Matrix2<f64>, b: &Matrix2x1<f64>, p: &SMatrix<f64, 2, 2>, q: &Matrix1<f64>, x: &SVector<f64, 2>, y: &Vector1<f64>, s: f64, t: f64",
+         "p.transpose().clone().cholesky().unwrap().solve(&p).map(|v| v.abs().atan()).sum()",
+         "kink"),
+        // A determinant cancelling a large rank-one term: small steps see
+        // its rounding (steps 100 and 1000 times larger agree with the
+        // gradient), and so do the differences of the gradient.
+        (2, 3, 40936, false, "a: &OMatrix<f64, U2, Dyn>, b: &Matrix2x3<f64>, p: &DMatrix<f64>, q: &SMatrix<f64, 3, 3>, x: &OVector<f64, Dyn>, y: &SVector<f64, 3>, s: f64, t: f64",
+         "let mut w0 = 1.0; for i0 in 0..5 { w0 -= q.trace(); for &e1 in y.iter() { w0 += a[i0 % 4]; } } (q + DMatrix::from_diagonal_element(3, 3, w0 * w0).row_sum().tr_mul(&DMatrix::from_diagonal_element(3, 3, w0 * w0).map(|v| v / 1.5).row_sum())).determinant()",
+         "gradient disagree"),
+    ];
+    for (n, m, seed, generic, params, body, reason) in cases {
+        let fx = Fixture {
+            n,
+            m,
+            seed,
+            params: params.to_owned(),
+            generic,
+        };
+        match check(&fx, body) {
+            Outcome::Skip(why, _) => assert!(why.contains(reason), "case {seed}: {why}"),
+            Outcome::Pass(..) => {}
+            Outcome::Fail(f) => panic!("case {seed}: {}: {}", f.kind, f.detail),
+        }
     }
 }
