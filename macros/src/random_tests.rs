@@ -51,10 +51,9 @@
 //!    programs are checked too: the tangent of a loop is a loop carrying the
 //!    values and their tangents, which `eval.rs` runs like any other (with
 //!    its tapes, `TapeNext`, and the branches an `if` makes). Not run where
-//!    an operation has no tangent rule yet (the matrix exponential; the
-//!    cofactors through an LU factorisation that a determinant's gradient
-//!    uses), counted by reason; the counts for loop programs are reported
-//!    apart.
+//!    an operation has no tangent rule yet (the cofactors through an LU
+//!    factorisation that a determinant's gradient uses), counted by reason;
+//!    the counts for loop programs are reported apart.
 //!
 //! Values stay in a safe domain by construction: `ln`, `sqrt`, `powf`, `recip`,
 //! `ln_1p`, `log2`, `log10`, `cbrt`, `log` of positive expressions (`log` to a
@@ -99,7 +98,7 @@ use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
 use crate::errors::Errors;
 use crate::eval::{Eval, Val};
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::Op;
+use crate::ops::{Fun, Op};
 use crate::shape::Dims;
 use crate::{diff, expand, parse, signature};
 
@@ -3765,7 +3764,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
 /// Programs with loops and branches are checked too: their tangents are
 /// loops carrying the values and their tangents (evaluated like any loop).
 /// `Ok(Checked)` if they agree, `Ok(NotRun(why))` where an operation has no
-/// tangent rule yet (the matrix exponential, LU cofactors), else the outcome.
+/// tangent rule yet (LU cofactors), else the outcome.
 fn check_hessian(
     g: &mut Graph,
     names: &[&str],
@@ -3799,14 +3798,13 @@ fn check_hessian(
         .filter_map(|(i, gr)| gr.map(|gr| (i, gr)))
         .collect();
     let targets: Vec<Id> = present.iter().map(|&(_, gr)| gr).collect();
-    // The matrix exponential and the cofactors of an LU factorisation (in
-    // the gradient of a determinant) have no tangent rule yet: nothing to
-    // check, which is counted (by reason).
+    // The cofactors of an LU factorisation (in the gradient of a
+    // determinant) have no tangent rule yet: nothing to check, which is
+    // counted (by reason).
     let tangents = match diff::tangents(g, &targets, &seeds) {
         Ok(tangents) => tangents,
         Err(id) => {
             return Ok(Hessian::NotRun(match g.op(id) {
-                Op::MatExp(_) | Op::ExpFrechet(_) => "no tangent rule: the matrix exponential",
                 Op::LuCofactors(_) => "no tangent rule: LU cofactors (a determinant's gradient)",
                 _ => "no tangent rule: another operation",
             }))
@@ -4781,7 +4779,7 @@ fn regression_eval_log_sum_exp_overflows() {
 }
 
 /// Found by the random tests (an earlier 100,000-case run; the fixture keeps
-/// its values), in the test evaluator `eval.rs`, not in generated code: `eval`'s `expm_frechet(A, E)` takes the top-right block of
+/// its values), in the test evaluator `eval.rs`, not in generated code: `eval`'s `frechet(Exp, A, E)` took the top-right block of
 /// `exp([[A, E], [0, A]])` without normalising `E`; for a large `‖E‖` (here
 /// the adjoint C̄ of `‖e^{q/s}‖⁸`, entries about 1e160, with `s` ≈ 0.033) the
 /// scaling and squaring of the block loses everything: the engine's gradient
@@ -4794,8 +4792,8 @@ fn regression_eval_expm_frechet_large_direction() {
     // direction of norm 1e160 must give 1e160 times the unit direction's.
     let a = nalgebra::DMatrix::from_fn(4, 4, |i, j| ((i * 4 + j) as f64).sin());
     let e = nalgebra::DMatrix::from_fn(4, 4, |i, j| ((i + 3 * j) as f64).cos());
-    let unit = crate::eval::expm_frechet(&a, &e);
-    let large = crate::eval::expm_frechet(&a, &(&e * 1e160));
+    let unit = crate::eval::frechet(Fun::Exp, &a, &e);
+    let large = crate::eval::frechet(Fun::Exp, &a, &(&e * 1e160));
     let err = (&large / 1e160 - &unit).norm() / unit.norm();
     assert!(err < 1e-10, "relative error {err:e}");
 }
