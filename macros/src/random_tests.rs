@@ -59,10 +59,10 @@
 //! `ln_1p`, `log2`, `log10`, `cbrt`, `log` of positive expressions (`log` to a
 //! base ≥ 1.5, `acosh` of values ≥ 1.5), `exp`, `exp_m1`, `exp2`, `sinh`,
 //! `cosh` of bounded ones, `asin`, `acos`, `atanh` of `0.9 tanh(x)` and `tan`
-//! of `1.2 tanh(x)`, inverses and
-//! log-determinants of symmetric positive definite matrices or of `p + E`
-//! with `‖E‖₂ ≤ 1/2` (not symmetric, so that adjoints confusing a matrix with
-//! its transpose show), `cross` of operands typed as vectors. A mismatch
+//! of `1.2 tanh(x)`, inverses,
+//! log-determinants and logarithms (`matgrad::logm`) of symmetric positive
+//! definite matrices or of `p + E` with `‖E‖₂ ≤ 1/2` (not symmetric, so that
+//! adjoints confusing a matrix with its transpose show), `cross` of operands typed as vectors. A mismatch
 //! counts as a failure only if the finite differences are trustworthy there:
 //! they agree across steps h/4, h, 4h, are not drowned in rounding (judged
 //! from the largest intermediate value), and the point is not a kink (`abs`,
@@ -1149,6 +1149,20 @@ impl Program {
         !self.loops.is_empty()
     }
 
+    /// The matrix functions the program calls, for the counts.
+    fn matrix_functions(&self) -> Vec<&'static str> {
+        let roots = self.roots();
+        let calls = |f: &dyn Fn(&K) -> bool| roots.iter().any(|e| e.any(&|x| f(&x.k)));
+        let mut out = Vec::new();
+        if calls(&|k| matches!(k, K::MatExp)) {
+            out.push("the matrix exponential");
+        }
+        if calls(&|k| matches!(k, K::Call("logm", _))) {
+            out.push("logm");
+        }
+        out
+    }
+
     /// Whether a loop index is read as a float (`i0 as f64`), which a body
     /// generic over the scalar cannot write.
     fn casts_index(&self) -> bool {
@@ -1825,6 +1839,7 @@ impl Gen {
             1,                                                   // add_scalar
             1,                                                   // from_element, …
             u32::from(r * c <= 6 && r <= 6 && c <= 6),           // Matrix2x3::new, …
+            u32::from(square && self.spd_ok(r)) * 2,             // matrix logarithm
         ];
         match self.rng.weighted(&w) {
             0 => self.matrix_leaf(r, c),
@@ -1858,6 +1873,14 @@ impl Gen {
                     .rng
                     .pick(&["from_element", "repeat", "from_diagonal_element"]);
                 node(K::Fill(f), vec![self.scalar(d1)], Sh::M(r, c))
+            }
+            23 => {
+                // Of an invertible matrix (SPD, or p + E with p ⪰ I and
+                // ‖E‖₂ ≤ 1/2): eigenvalues with real parts at least 1/2,
+                // inside the logarithm's domain.
+                let a = self.invertible(r, d1);
+                let qualified = self.rng.chance(0.7);
+                node(K::Call("logm", qualified), vec![a], Sh::M(r, r))
             }
             22 => {
                 let entries = (0..r * c)
@@ -2805,7 +2828,7 @@ fn fields_inferable(e: &E, reads: &[bool]) -> bool {
             | K::Ref
             | K::Clone
             | K::Factor(_) => true,
-            K::Call(f, _) => (a.sh == Sh::S) != matches!(f, "logdet" | "log_sum_exp"),
+            K::Call(f, _) => (a.sh == Sh::S) != matches!(f, "logdet" | "log_sum_exp" | "logm"),
             // `max` and `min` are methods of scalars and of matrices, so is
             // `abs`; by its path, a scalar method takes scalars.
             K::Method(f) => e.alt || k > 0 || !matches!(f, "max" | "min"),
@@ -3101,6 +3124,8 @@ impl Reference {
                         S(max + a.map(|v| (v - max).exp()).sum().ln())
                     }
                     ("logdet", M(a)) => S(a.determinant().ln()),
+                    // (The runtime's, against the evaluator's own.)
+                    ("logm", M(a)) => M(matgrad::logm(a)),
                     (f, S(v)) => S(stable(f, *v)),
                     _ => panic!("reference: function `{name}`"),
                 }
@@ -4132,6 +4157,9 @@ struct Stats {
     loops_hessian_checked: usize,
     /// Programs with a loop that passed without check 4, by reason.
     loops_hessian_not_run: BTreeMap<&'static str, usize>,
+    /// Programs calling a matrix function (`exp`, `logm`), per function:
+    /// passed with check 4 run, passed without, skipped, failed.
+    matrix_functions: BTreeMap<&'static str, [usize; 4]>,
 }
 
 impl Stats {
@@ -4192,6 +4220,14 @@ impl Stats {
             "\n  with loops, Hessian-vector check run on {} passed cases, not run on {:?}",
             self.loops_hessian_checked, self.loops_hessian_not_run
         );
+        for (f, [checked, unchecked, skipped, failed]) in &self.matrix_functions {
+            let _ = write!(
+                out,
+                "\n  calling {f}: {} cases, {} passed ({checked} with the Hessian-vector check), {skipped} skipped, {failed} failed",
+                checked + unchecked + skipped + failed,
+                checked + unchecked
+            );
+        }
         out
     }
 }
@@ -4220,6 +4256,15 @@ fn run_case(seed: u64, stats: &mut Stats) {
         stats.loops.entry(fx.variant()).or_default()[column] += 1;
     }
     let loops = program.has_loops();
+    for f in program.matrix_functions() {
+        let counts = stats.matrix_functions.entry(f).or_default();
+        counts[match &outcome {
+            Outcome::Pass(_, Hessian::Checked) => 0,
+            Outcome::Pass(..) => 1,
+            Outcome::Skip(..) => 2,
+            Outcome::Fail(_) => 3,
+        }] += 1;
+    }
     match outcome {
         Outcome::Pass(entries, hessian) => {
             stats.passed += 1;
@@ -4436,6 +4481,7 @@ fn generator_covers_every_operation() {
         "Call:relu",
         "Call:log_sum_exp",
         "Call:logdet",
+        "Call:logm",
         "MapFn:sigmoid",
         "MapFn:softplus",
         "MapFn:relu",
