@@ -4406,6 +4406,32 @@ fn check_fixture(n: usize, m: usize, seed: u64, params: &str, generic: bool, bod
     }
 }
 
+/// The matrix exponential and logarithm pass all four checks, the
+/// Hessian-vector one (their second Fréchet derivatives) included.
+#[test]
+fn matrix_functions_differentiated_twice() {
+    for body in [
+        "matgrad::logm(&p).trace()",
+        "(matgrad::logm(&(p + a * 0.1)) * b).sum()",
+        "logm(&q).norm_squared() + (a * 0.5).exp().dot(&p)",
+        "(a.exp() * b).norm_squared() + matgrad::logm(&a.exp()).trace()",
+    ] {
+        let fx = Fixture {
+            n: 3,
+            m: 2,
+            seed: 7,
+            params: PLAIN.to_owned(),
+            generic: false,
+        };
+        match check(&fx, body) {
+            Outcome::Pass(_, Hessian::Checked) => {}
+            Outcome::Pass(_, Hessian::NotRun(why)) => panic!("`{body}`: Hessian not run ({why})"),
+            Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
+            Outcome::Skip(why, _) => panic!("`{body}`: skipped ({why})"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The generator itself.
 
