@@ -82,7 +82,13 @@ fn trace_of_exp_closed_form() {
         let hk = DMatrix::from_column_slice(3, 3, h.column(k).as_slice());
         assert_close(&hk, &column, 1e-12, "column of H tr e^A");
     }
-    agrees("tr e^A", &a, &h, |y| trace_exp_hvp(y, &a).1, |v| trace_exp_hvp(&a, v).2);
+    agrees(
+        "tr e^A",
+        &a,
+        &h,
+        |y| trace_exp_hvp(y, &a).1,
+        |v| trace_exp_hvp(&a, v).2,
+    );
 }
 
 #[test]
@@ -98,7 +104,10 @@ fn fixed_sizes() {
         |v| flat(&exp_times_hvp(&a, &b, &to3(v)).2),
     );
 
-    let (a, w) = (Matrix2::new(0.3, -0.8, 0.5, 0.1), Matrix2::new(1.0, 0.5, -0.2, 0.7));
+    let (a, w) = (
+        Matrix2::new(0.3, -0.8, 0.5, 0.1),
+        Matrix2::new(1.0, 0.5, -0.2, 0.7),
+    );
     let (_, _, h) = exp_two_hessian(&a, &w);
     let to2 = |m: &DMatrix<f64>| Matrix2::from_iterator(m.iter().copied());
     agrees(
@@ -125,7 +134,9 @@ fn dynamic_with_a_scalar_parameter() {
     assert_close(&h, &fd_hessian(stacked, &point), 1e-6, "exp_scaled");
     assert_close(&h, &h.transpose(), 1e-10, "exp_scaled symmetry");
     fd_gradient_agrees(&a, &ga, |a| exp_scaled(a, s, &b));
-    assert!((gs - (exp_scaled(&a, s + 1e-6, &b) - exp_scaled(&a, s - 1e-6, &b)) / 2e-6).abs() < 1e-6);
+    assert!(
+        (gs - (exp_scaled(&a, s + 1e-6, &b) - exp_scaled(&a, s - 1e-6, &b)) / 2e-6).abs() < 1e-6
+    );
 }
 
 #[test]
@@ -142,7 +153,13 @@ fn single_precision() {
     let (_, g64, h64) = trace_exp_hessian(&a64);
     assert!((g.map(f64::from) - &g64).amax() < 1e-5 * g64.amax().max(1.0));
     assert!((h.map(f64::from) - &h64).amax() < 1e-5 * h64.amax().max(1.0));
-    agrees("tr e^A 4×4", &a64, &h64, |y| trace_exp_hvp(y, &a64).1, |v| trace_exp_hvp(&a64, v).2);
+    agrees(
+        "tr e^A 4×4",
+        &a64,
+        &h64,
+        |y| trace_exp_hvp(y, &a64).1,
+        |v| trace_exp_hvp(&a64, v).2,
+    );
 }
 
 /// Finite differences of `f` at `a` against the gradient `g`.

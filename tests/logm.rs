@@ -52,7 +52,8 @@ fn symmetric_positive_definite_against_the_eigen_logarithm() {
         let x = spd(n, 100 + n as u32);
         let eig = x.clone().symmetric_eigen();
         let ln = eig.eigenvalues.map(f64::ln);
-        let expected = &eig.eigenvectors * DMatrix::from_diagonal(&ln) * eig.eigenvectors.transpose();
+        let expected =
+            &eig.eigenvectors * DMatrix::from_diagonal(&ln) * eig.eigenvectors.transpose();
         let err = relative(&logm(&x), &expected);
         assert!(err < 1e-12, "n = {n}: {err:e}");
     }
@@ -90,7 +91,17 @@ fn complex_eigenvalues_rotation_and_scaling() {
     // log(S B S⁻¹) = S log(B) S⁻¹.
     let (c, s) = (2.0f64.cos(), 2.0f64.sin());
     let b = Matrix3::new(1.5 * c, -1.5 * s, 0.0, 1.5 * s, 1.5 * c, 0.0, 0.0, 0.0, 0.2);
-    let log_b = Matrix3::new(1.5f64.ln(), -2.0, 0.0, 2.0, 1.5f64.ln(), 0.0, 0.0, 0.0, 0.2f64.ln());
+    let log_b = Matrix3::new(
+        1.5f64.ln(),
+        -2.0,
+        0.0,
+        2.0,
+        1.5f64.ln(),
+        0.0,
+        0.0,
+        0.0,
+        0.2f64.ln(),
+    );
     let sim: Matrix3<f64> = sm_well(7);
     let inv = sim.try_inverse().unwrap();
     let x = sim * b * inv;
@@ -115,19 +126,27 @@ fn far_from_identity_and_far_from_normal() {
 fn outside_the_domain_is_nan() {
     let all_nan = |m: &DMatrix<f64>| m.iter().all(|v| v.is_nan());
     // A negative eigenvalue, plainly and through a similarity.
-    assert!(logm(&Matrix2::new(-1.0, 0.0, 0.0, 2.0_f64)).iter().all(|v| v.is_nan()));
+    assert!(logm(&Matrix2::new(-1.0, 0.0, 0.0, 2.0_f64))
+        .iter()
+        .all(|v| v.is_nan()));
     let s = general(3, 9);
-    let x = &s * DMatrix::from_diagonal(&DVector::from_vec(vec![-0.5, 1.0, 2.0])) * s.clone().try_inverse().unwrap();
+    let x = &s
+        * DMatrix::from_diagonal(&DVector::from_vec(vec![-0.5, 1.0, 2.0]))
+        * s.clone().try_inverse().unwrap();
     assert!(all_nan(&logm(&x)));
     // −I (a double eigenvalue at −1) and a singular matrix (0 is on the closed axis).
     assert!(all_nan(&logm(&(-DMatrix::<f64>::identity(4, 4)))));
-    assert!(logm(&Matrix2::new(1.0, 2.0, 2.0, 4.0_f64)).iter().all(|v| v.is_nan()));
+    assert!(logm(&Matrix2::new(1.0, 2.0, 2.0, 4.0_f64))
+        .iter()
+        .all(|v| v.is_nan()));
     // The derivatives too.
     let e = DMatrix::identity(3, 3);
     assert!(all_nan(&matgrad::logm_frechet(&x, &e)));
     assert!(all_nan(&matgrad::logm_frechet2(&x, &e, &e)));
     // f32 like f64.
-    assert!(logm(&Matrix2::new(-1.0f32, 0.0, 0.0, 2.0)).iter().all(|v| v.is_nan()));
+    assert!(logm(&Matrix2::new(-1.0f32, 0.0, 0.0, 2.0))
+        .iter()
+        .all(|v| v.is_nan()));
 }
 
 #[test]
@@ -151,7 +170,11 @@ fn frechet_derivatives_against_differences() {
         let h = 1e-5;
         let fd = (logm(&(&x + &e * h)) - logm(&(&x - &e * h))) / (2.0 * h);
         let l = matgrad::logm_frechet(&x, &e);
-        assert!(relative(&l, &fd) < 1e-8, "n = {n}: L_log {:e}", relative(&l, &fd));
+        assert!(
+            relative(&l, &fd) < 1e-8,
+            "n = {n}: L_log {:e}",
+            relative(&l, &fd)
+        );
         // It inverts L_exp at log X.
         assert!(relative(&matgrad::expm_frechet(&logm(&x), &l), &e) < 1e-11);
         // The second derivative: differences of the first, symmetric in E, F.
@@ -159,7 +182,11 @@ fn frechet_derivatives_against_differences() {
             - matgrad::logm_frechet(&(&x - &f * h), &e))
             / (2.0 * h);
         let l2 = matgrad::logm_frechet2(&x, &e, &f);
-        assert!(relative(&l2, &fd2) < 1e-8, "n = {n}: L²_log {:e}", relative(&l2, &fd2));
+        assert!(
+            relative(&l2, &fd2) < 1e-8,
+            "n = {n}: L²_log {:e}",
+            relative(&l2, &fd2)
+        );
         assert!(relative(&matgrad::logm_frechet2(&x, &f, &e), &l2) < 1e-12);
         // The same for the exponential.
         let a = dm::<f64>(n, n, 60 + n as u32);
@@ -167,7 +194,11 @@ fn frechet_derivatives_against_differences() {
             - matgrad::expm_frechet(&(&a - &f * h), &e))
             / (2.0 * h);
         let l2 = matgrad::expm_frechet2(&a, &e, &f);
-        assert!(relative(&l2, &fd2) < 1e-8, "n = {n}: L²_exp {:e}", relative(&l2, &fd2));
+        assert!(
+            relative(&l2, &fd2) < 1e-8,
+            "n = {n}: L²_exp {:e}",
+            relative(&l2, &fd2)
+        );
         assert!(relative(&matgrad::expm_frechet2(&a, &f, &e), &l2) < 1e-12);
     }
 }
@@ -195,22 +226,22 @@ fn trace_log(x: &DMatrix<f64>) -> f64 {
 
 #[grad(x)]
 fn log_norm(x: &Matrix3<f64>) -> f64 {
-    logm(&x).norm_squared()
+    logm(x).norm_squared()
 }
 
 #[grad(x, b)]
 fn log_times(x: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
-    (logm(&x) * b).sum()
+    (logm(x) * b).sum()
 }
 
 #[grad(x)]
 fn log_f32(x: &Matrix3<f32>, w: &Matrix3<f32>) -> f32 {
-    (matgrad::logm(&(x * x.transpose())) * w).trace() + logm(&x).norm_squared()
+    (matgrad::logm(&(x * x.transpose())) * w).trace() + logm(x).norm_squared()
 }
 
 #[grad(x)]
 fn log_dyn_f32(x: &DMatrix<f32>) -> f32 {
-    logm(&x).norm_squared()
+    logm(x).norm_squared()
 }
 
 #[test]
@@ -219,7 +250,12 @@ fn gradients_against_finite_differences() {
     let x = general(4, 1);
     let (value, g) = trace_log_grad(&x);
     same_value("tr log X", value, x.determinant().ln());
-    assert_close(&g, &x.clone().try_inverse().unwrap().transpose(), 1e-12, "X⁻ᵀ");
+    assert_close(
+        &g,
+        &x.clone().try_inverse().unwrap().transpose(),
+        1e-12,
+        "X⁻ᵀ",
+    );
     check!(trace_log(&x) => trace_log_grad[x]);
 
     let x: Matrix3<f64> = sm_well(2);
@@ -240,27 +276,27 @@ fn trace_log_h(x: &DMatrix<f64>) -> f64 {
 
 #[hessian(x)]
 fn log_norm_h(x: &Matrix2<f64>) -> f64 {
-    matgrad::logm(&x).norm_squared()
+    matgrad::logm(x).norm_squared()
 }
 
 #[hessian(x)]
 fn log_times_h(x: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
-    (logm(&x) * b).sum() + logm(&(x * x)).norm_squared() * 0.1
+    (logm(x) * b).sum() + logm(&(x * x)).norm_squared() * 0.1
 }
 
 #[hessian(x)]
 fn log_fixed3(x: &Matrix3<f64>, w: &Vector3<f64>) -> f64 {
-    (logm(&x) * w).norm_squared() + logm(&x.transpose()).exp().trace()
+    (logm(x) * w).norm_squared() + logm(&x.transpose()).exp().trace()
 }
 
 #[hessian(x)]
 fn log_h_f32(x: &Matrix3<f32>) -> f32 {
-    logm(&x).norm_squared()
+    logm(x).norm_squared()
 }
 
 #[hessian(x)]
 fn log_h_f64(x: &Matrix3<f64>) -> f64 {
-    logm(&x).norm_squared()
+    logm(x).norm_squared()
 }
 
 /// The Hessian of `f` at `x` against central differences of its gradient
@@ -276,14 +312,23 @@ fn hessian_agrees(
     let (r, c) = x.shape();
     let flat = DVector::from_column_slice(x.as_slice());
     let fd = fd_hessian(
-        |p| DVector::from_column_slice(grad(&DMatrix::from_column_slice(r, c, p.as_slice())).as_slice()),
+        |p| {
+            DVector::from_column_slice(
+                grad(&DMatrix::from_column_slice(r, c, p.as_slice())).as_slice(),
+            )
+        },
         &flat,
     );
     assert_close(h, &fd, 1e-6, what);
     assert_close(h, &h.transpose(), 1e-10, what);
     let v = dm::<f64>(r, c, 99);
     let hv = h * DVector::from_column_slice(v.as_slice());
-    assert_close(&DMatrix::from_column_slice(r, c, hvp(&v).as_slice()), &DMatrix::from_column_slice(r, c, hv.as_slice()), 1e-10, what);
+    assert_close(
+        &DMatrix::from_column_slice(r, c, hvp(&v).as_slice()),
+        &DMatrix::from_column_slice(r, c, hv.as_slice()),
+        1e-10,
+        what,
+    );
 }
 
 #[test]
@@ -295,7 +340,13 @@ fn hessians_against_differences_of_the_gradient() {
     assert_close(&g, &inv.transpose(), 1e-12, "∇ tr log X");
     let expected = -kron(&inv, &inv.transpose()) * commutation_matrix::<f64>(3, 3);
     assert_close(&h, &expected, 1e-10, "H tr log X");
-    hessian_agrees("tr log X", &x, &h, |y| trace_log_h_hvp(y, &x).1, |v| trace_log_h_hvp(&x, v).2);
+    hessian_agrees(
+        "tr log X",
+        &x,
+        &h,
+        |y| trace_log_h_hvp(y, &x).1,
+        |v| trace_log_h_hvp(&x, v).2,
+    );
 
     let x = Matrix2::new(1.5, 0.3, -0.4, 0.8);
     let (_, _, h) = log_norm_h_hessian(&x);
@@ -310,7 +361,13 @@ fn hessians_against_differences_of_the_gradient() {
 
     let (x, b) = (general(4, 31), dm::<f64>(4, 3, 32));
     let (_, _, h) = log_times_h_hessian(&x, &b);
-    hessian_agrees("(log X) B", &x, &h, |y| log_times_h_hvp(y, &b, &x).1, |v| log_times_h_hvp(&x, &b, v).2);
+    hessian_agrees(
+        "(log X) B",
+        &x,
+        &h,
+        |y| log_times_h_hvp(y, &b, &x).1,
+        |v| log_times_h_hvp(&x, &b, v).2,
+    );
 
     let (x, w): (Matrix3<f64>, Vector3<f64>) = (sm_well(33), sm(34));
     let (_, _, h) = log_fixed3_hessian(&x, &w);

@@ -319,7 +319,10 @@ fn matrix_logarithm_and_exponential_on_the_stack() {
             matgrad::expm_frechet2(black_box(&w), black_box(&x), black_box(&v)),
         )
     });
-    assert_eq!(runtime, 0, "allocations in logm and the Fréchet derivatives");
+    assert_eq!(
+        runtime, 0,
+        "allocations in logm and the Fréchet derivatives"
+    );
     let n = allocations(|| log_and_exp_grad(black_box(&x), black_box(&w)));
     assert_eq!(n, 0, "allocations in the gradient");
     same_value(log_and_exp_grad(&x, &w).0, log_and_exp(&x, &w));

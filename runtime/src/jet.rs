@@ -172,7 +172,7 @@ where
             sum += if i == j { (*v - s).abs() } else { v.abs() };
         }
         // (`max` would drop a NaN; the caller must see it.)
-        if !(sum <= largest) {
+        if sum > largest || !sum.is_finite() {
             largest = sum;
         }
     }

@@ -115,8 +115,14 @@ const SCALAR_FUNCTIONS: Methods = &[
 ];
 
 /// Functions of the runtime the body may call (with or without `matgrad::`).
-pub(crate) const RUNTIME_FUNCTIONS: &[&str] =
-    &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet", "logm"];
+pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
+    "sigmoid",
+    "softplus",
+    "relu",
+    "log_sum_exp",
+    "logdet",
+    "logm",
+];
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
