@@ -8,7 +8,7 @@
 //! Matrices", 2008, ch. 11; Al-Mohy and Higham, "Improved inverse scaling and
 //! squaring algorithms for the matrix logarithm", 2012, use the same pieces
 //! with degrees chosen per matrix). Its error for `‖Z‖₁ ≤ 0.3` is at most
-//! `|r₈(−0.3) − log 0.7| ≈ 10⁻¹⁸` (Kenney and Laub's bound), below rounding.
+//! `|r₈(−0.3) − log 0.7| ≈ 8·10⁻¹⁸` (Kenney and Laub's bound), below rounding.
 //!
 //! A real matrix with an eigenvalue on the closed negative real axis has no
 //! principal logarithm: there the square-root iteration meets a singular
