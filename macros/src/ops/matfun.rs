@@ -122,6 +122,8 @@ impl Rule for Frechet2 {
         unimplemented!("third derivatives of matrix functions are not supported")
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        call(&format!("L²_{}", self.0.name()), a)
+        let name = self.0.name();
+        let (x, e, f) = (&a[0].text, &a[1].text, &a[2].text);
+        Formula::atom(format!("L²_{name}({x}; {e}, {f})"))
     }
 }
