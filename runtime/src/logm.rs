@@ -1,8 +1,8 @@
 //! The principal matrix logarithm and its first and second Fréchet
 //! derivatives, by inverse scaling and squaring run on jets (see `jet.rs`).
 //!
-//! `log X = 2^s log(X^{1/2^s})`: square roots (the product form of the
-//! Denman–Beavers iteration) until `‖X^{1/2^s} − I‖₁ ≤ 0.3`, then
+//! `log X = 2^s log(X^{1/2^s})`: square roots (the Denman–Beavers
+//! iteration) until `‖X^{1/2^s} − I‖₁ ≤ 0.3`, then
 //! `log(I + Z) = ∫₀¹ Z (I + tZ)⁻¹ dt` by the 8-point Gauss–Legendre rule,
 //! which is the [8/8] Padé approximant of `log(1 + z)` (Higham, "Functions of
 //! Matrices", 2008, ch. 11; Al-Mohy and Higham, "Improved inverse scaling and
@@ -36,12 +36,15 @@ const GAUSS_LEGENDRE_8: [(f64, f64); 4] = [
     (0.960_289_856_497_536_2, 0.101_228_536_290_376_26),
 ];
 
-/// `X^{1/2}` by the product form of the Denman–Beavers iteration
-/// (`M₀ = Y₀ = X`, `Y ← Y (I + M⁻¹)/2`, `M ← (2I + M + M⁻¹)/4`, so that
-/// `Y → X^{1/2}` and `M → I` quadratically), or `None` if it meets a singular
-/// matrix or does not converge. Two more steps are taken once `‖M − I‖₁` is
-/// below `√ε`: the first brings the value to rounding level, the second the
-/// jet's derivative parts.
+/// `X^{1/2}` by the Denman–Beavers iteration (`Y₀ = X`, `Z₀ = I`,
+/// `Y ← (Y + Z⁻¹)/2`, `Z ← (Z + Y⁻¹)/2`, so that `Y → X^{1/2}` and
+/// `Z → X^{−1/2}` quadratically), or `None` if it meets a singular matrix or
+/// does not converge. Two more steps are taken once a step changes `Y` by at
+/// most `√ε ‖Y‖₁`: the first brings the value to rounding level, the second
+/// the jet's derivative parts. (Its product form, with one inverse a step,
+/// first forms `(2I + X + X⁻¹)/4`, whose eigenvalues `cos²(θ/2)` for `e^{iθ}`
+/// cancel to `δ²/4` when `θ = π − δ`: it loses twice the digits this form does
+/// next to the negative real axis.)
 fn sqrt_jet<T, D, J>(x: &J) -> Option<J>
 where
     T: RealField + Copy,
@@ -49,15 +52,17 @@ where
     J: Jet<T, D>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let (half, quarter) = (nalgebra::convert(0.5), nalgebra::convert(0.25));
+    let half = nalgebra::convert(0.5);
     let tolerance = T::default_epsilon().sqrt();
-    let (mut m, mut y) = (x.clone(), x.clone());
+    let (mut y, mut z) = (x.clone(), x.identity());
     let mut more = 2;
     for _ in 0..MAX_ITERATIONS {
-        let mi = m.inverse()?;
-        y = y.mul(&mi.shift(T::one())).scale(half);
-        m = m.add(&mi).scale(quarter).shift(half);
-        if norm1_shifted(m.value(), T::one()) <= tolerance {
+        let (yi, zi) = (y.inverse()?, z.inverse()?);
+        let next = y.add(&zi).scale(half);
+        z = z.add(&yi).scale(half);
+        let change = norm1_shifted(&(next.value() - y.value()), T::zero());
+        y = next;
+        if change <= tolerance * norm1_shifted(y.value(), T::zero()) {
             if more == 0 {
                 return Some(y);
             }
@@ -114,8 +119,9 @@ where
 /// Computed by inverse scaling and squaring: square roots until `X^{1/2^s}` is
 /// near `I`, the [8/8] Padé approximant of `log(I + Z)` (as Gauss–Legendre
 /// quadrature of `∫₀¹ Z (I + tZ)⁻¹ dt`), times `2^s`. Its accuracy is that of
-/// the square roots, which lose digits when `X` is far from normal or close to
-/// singular.
+/// the square roots, which lose digits when `X` is far from normal, close to
+/// singular, or has eigenvalues close to the negative real axis (where the
+/// logarithm itself is ill-conditioned: about `ε π/δ` at the angle `π − δ`).
 ///
 /// In a `#[grad]`, `#[hessian]` or `#[jacobian]` body, `matgrad::logm(&x)` is
 /// differentiated: its adjoint is [`logm_frechet`]`(Xᵀ, C̄)`.
