@@ -325,3 +325,38 @@ fn determinant_hessian_fixed() {
         same_value(det_m5_hessian(&a, &b).0, det_m5(&a, &b));
     }
 }
+
+#[grad(x)]
+fn log_and_exp(x: &Matrix3<f64>, w: &Matrix3<f64>) -> f64 {
+    (matgrad::logm(x) * w).trace() + x.exp().norm_squared()
+}
+
+#[matgrad::hessian(x)]
+fn log_and_exp_twice(x: &Matrix3<f64>, w: &Matrix3<f64>) -> f64 {
+    (matgrad::logm(x) * w).trace() + x.exp().norm_squared()
+}
+
+#[test]
+fn matrix_logarithm_and_exponential_on_the_stack() {
+    let (x, w) = (spd3(1.0), filled(2.0));
+    let v: Matrix3<f64> = filled(3.0);
+    let runtime = allocations(|| {
+        (
+            matgrad::logm(black_box(&x)),
+            matgrad::logm_frechet(black_box(&x), black_box(&w)),
+            matgrad::logm_frechet2(black_box(&x), black_box(&w), black_box(&v)),
+            matgrad::expm_frechet2(black_box(&w), black_box(&x), black_box(&v)),
+        )
+    });
+    assert_eq!(
+        runtime, 0,
+        "allocations in logm and the Fréchet derivatives"
+    );
+    let n = allocations(|| log_and_exp_grad(black_box(&x), black_box(&w)));
+    assert_eq!(n, 0, "allocations in the gradient");
+    same_value(log_and_exp_grad(&x, &w).0, log_and_exp(&x, &w));
+    let n = allocations(|| log_and_exp_twice_hessian(black_box(&x), black_box(&w)));
+    assert_eq!(n, 0, "allocations in the Hessian");
+    let n = allocations(|| log_and_exp_twice_hvp(black_box(&x), black_box(&w), black_box(&v)));
+    assert_eq!(n, 0, "allocations in the Hessian-vector product");
+}

@@ -512,7 +512,6 @@ fn sum_sizes(sizes: &[(TokenStream, Option<usize>)]) -> (TokenStream, Option<usi
 /// The error for an operation without a tangent rule, at its tokens.
 fn no_tangent(g: &Graph, id: Id) -> syn::Error {
     let what = match g.op(id) {
-        crate::ops::Op::ExpFrechet(_) => "the matrix exponential `exp`".to_owned(),
         crate::ops::Op::Loop(_) | crate::ops::Op::Output(_) | crate::ops::Op::RegionParam(_) => {
             "a `for` loop".to_owned()
         }

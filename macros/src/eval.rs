@@ -372,8 +372,10 @@ impl<'a> Eval<'a> {
             Op::Kronecker(_) => M(m(0).kronecker(m(1))),
             Op::KroneckerAdjoint(side) => M(kronecker_adjoint(side, m(0), m(1), m(2))),
             Op::Cross(_) => M(m(0).cross(m(1))),
-            Op::MatExp(_) => M(m(0).clone().exp()),
-            Op::ExpFrechet(_) => M(expm_frechet(m(0), m(1))),
+            Op::MatFn(MatFn(Fun::Exp)) => M(m(0).clone().exp()),
+            Op::MatFn(MatFn(Fun::Log)) => M(logm(m(0))),
+            Op::Frechet(Frechet(f)) => M(frechet(*f, m(0), m(1))),
+            Op::Frechet2(Frechet2(f)) => M(frechet2(*f, m(0), m(1), m(2))),
             Op::Sigmoid(_) => S(1.0 / (1.0 + (-s(0)).exp())),
             Op::Softplus(_) => S(s(0).max(0.0) + (-s(0).abs()).exp().ln_1p()),
             Op::Relu(_) => S(s(0).max(0.0)),
@@ -958,21 +960,89 @@ fn kronecker_adjoint(
     }
 }
 
-/// `L_exp(A, E)` as the top-right block of `exp([[A, E], [0, A]])`.
+/// `f(A)` for a matrix function of the engine.
+fn apply(f: Fun, a: &DMatrix<f64>) -> DMatrix<f64> {
+    match f {
+        Fun::Exp => a.clone().exp(),
+        Fun::Log => logm(a),
+    }
+}
+
+/// The principal logarithm, independently of the runtime's: square roots by
+/// the Denman–Beavers iteration until `‖Y − I‖ ≤ 1/4`, then the Mercator
+/// series `log(I + Z) = Σ (−1)^{k+1} Z^k / k` to 60 terms (4⁻⁶⁰, below rounding).
+/// NaN where the iteration does not converge (an eigenvalue on the negative
+/// real axis).
+pub fn logm(a: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = a.nrows();
+    let id = DMatrix::<f64>::identity(n, n);
+    let mut y = a.clone();
+    let mut roots = 0;
+    while (&y - &id).norm() > 0.25 {
+        // Y → A^{1/2}, Z → A^{-1/2}.
+        let mut z = id.clone();
+        for _ in 0..200 {
+            let (Some(yi), Some(zi)) = (y.clone().try_inverse(), z.clone().try_inverse()) else {
+                return a.map(|_| f64::NAN);
+            };
+            let next = (&y + zi) / 2.0;
+            z = (&z + yi) / 2.0;
+            let change = (&next - &y).norm();
+            y = next;
+            if change <= 1e-13 * y.norm() {
+                break;
+            }
+        }
+        roots += 1;
+        if roots > 60 || !y.iter().all(|v| v.is_finite()) {
+            return a.map(|_| f64::NAN);
+        }
+    }
+    let z = &y - &id;
+    let mut power = id;
+    let mut log = DMatrix::zeros(n, n);
+    for k in 1..=60 {
+        power = &power * &z;
+        let sign = if k % 2 == 1 { 1.0 } else { -1.0 };
+        log += &power * (sign / f64::from(k));
+    }
+    log * 2f64.powi(roots)
+}
+
+/// `L_f(A, E)` as the top-right block of `f([[A, E], [0, A]])`.
 /// `E` is scaled to unit size (largest entry 1) first (the derivative is linear in it), so a large
-/// `E` does not spoil the exponential of the block matrix.
-pub fn expm_frechet(a: &DMatrix<f64>, e: &DMatrix<f64>) -> DMatrix<f64> {
+/// `E` does not spoil the function of the block matrix.
+pub fn frechet(f: Fun, a: &DMatrix<f64>, e: &DMatrix<f64>) -> DMatrix<f64> {
     let scale = e.amax();
     if scale == 0.0 {
         return DMatrix::zeros(a.nrows(), a.ncols());
     }
-    let e = e / scale;
     let n = a.nrows();
     let mut block = DMatrix::zeros(2 * n, 2 * n);
     block.view_mut((0, 0), (n, n)).copy_from(a);
-    block.view_mut((0, n), (n, n)).copy_from(&e);
+    block.view_mut((0, n), (n, n)).copy_from(&(e / scale));
     block.view_mut((n, n), (n, n)).copy_from(a);
-    block.exp().view((0, n), (n, n)).into_owned() * scale
+    apply(f, &block).view((0, n), (n, n)).into_owned() * scale
+}
+
+/// `L²_f(A; E, F)` as the top-right block of `f` of the 4×4 block matrix
+/// `[[A, E, F, 0], [0, A, 0, F], [0, 0, A, E], [0, 0, 0, A]]` (Higham and
+/// Relton 2014), `E` and `F` scaled to unit size first.
+pub fn frechet2(f: Fun, a: &DMatrix<f64>, e: &DMatrix<f64>, g: &DMatrix<f64>) -> DMatrix<f64> {
+    let (se, sg) = (e.amax(), g.amax());
+    if se == 0.0 || sg == 0.0 {
+        return DMatrix::zeros(a.nrows(), a.ncols());
+    }
+    let (e, g) = (e / se, g / sg);
+    let n = a.nrows();
+    let mut block = DMatrix::zeros(4 * n, 4 * n);
+    for k in 0..4 {
+        block.view_mut((k * n, k * n), (n, n)).copy_from(a);
+    }
+    for (i, j, m) in [(0, 1, &e), (0, 2, &g), (1, 3, &g), (2, 3, &e)] {
+        block.view_mut((i * n, j * n), (n, n)).copy_from(m);
+    }
+    apply(f, &block).view((0, 3 * n), (n, n)).into_owned() * (se * sg)
 }
 
 /// `A⁻¹`; where `A` is singular, NaN for an inverse only the differentiator

@@ -705,3 +705,34 @@ fn gaussian_process_shares_one_cholesky() {
     );
     assert_eq!(body.matches("fold_onto_lower").count(), 1, "{body}");
 }
+
+#[test]
+fn hessian_of_logm_through_its_second_frechet_derivative() {
+    let out = expand::expand(
+        expand::Kind::Hessian,
+        quote!(x),
+        quote! {
+            fn f(x: &Matrix3<f64>, b: &Matrix3<f64>) -> f64 {
+                (matgrad::logm(x) * b).norm_squared()
+            }
+        },
+    )
+    .to_string();
+    assert!(
+        out.contains("∇x = L_log(xᵀ, u₁)")
+            && out.contains("H vec(v) = vec(L_log(xᵀ, 2 L_log(x, v) b bᵀ) + L²_log(xᵀ; vᵀ, u₁))"),
+        "{out}"
+    );
+    // In `f_hessian`: the value, the gradient, then per column one first and
+    // one second derivative at xᵀ (xᵀ formed once, before the loop).
+    let hessian = &out[out.find("fn f_hessian").expect("f_hessian")..];
+    let hessian = &hessian[..hessian.find("fn f_hvp").unwrap_or(hessian.len())];
+    let column = &hessian[hessian.find("for").expect("the column loop")..];
+    assert_eq!(hessian.matches("x . transpose ()").count(), 1, "{hessian}");
+    assert!(!column.contains("x . transpose ()"), "{column}");
+    assert_eq!(
+        column.matches(":: matgrad :: logm_frechet2").count(),
+        1,
+        "{column}"
+    );
+}

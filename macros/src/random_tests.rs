@@ -51,17 +51,17 @@
 //!    programs are checked too: the tangent of a loop is a loop carrying the
 //!    values and their tangents, which `eval.rs` runs like any other (with
 //!    its tapes, `TapeNext`, and the branches an `if` makes). Not run where
-//!    an operation has no tangent rule yet (the matrix exponential), counted
-//!    by reason; the counts for loop programs are reported apart.
+//!    an operation has no tangent rule (none has today), counted by reason;
+//!    the counts for loop programs are reported apart.
 //!
 //! Values stay in a safe domain by construction: `ln`, `sqrt`, `powf`, `recip`,
 //! `ln_1p`, `log2`, `log10`, `cbrt`, `log` of positive expressions (`log` to a
 //! base ≥ 1.5, `acosh` of values ≥ 1.5), `exp`, `exp_m1`, `exp2`, `sinh`,
 //! `cosh` of bounded ones, `asin`, `acos`, `atanh` of `0.9 tanh(x)` and `tan`
-//! of `1.2 tanh(x)`, inverses and
-//! log-determinants of symmetric positive definite matrices or of `p + E`
-//! with `‖E‖₂ ≤ 1/2` (not symmetric, so that adjoints confusing a matrix with
-//! its transpose show), `cross` of operands typed as vectors. A mismatch
+//! of `1.2 tanh(x)`, inverses,
+//! log-determinants and logarithms (`matgrad::logm`) of symmetric positive
+//! definite matrices or of `p + E` with `‖E‖₂ ≤ 1/2` (not symmetric, so that
+//! adjoints confusing a matrix with its transpose show), `cross` of operands typed as vectors. A mismatch
 //! counts as a failure only if the finite differences are trustworthy there:
 //! they agree across steps h/4, h, 4h, are not drowned in rounding (judged
 //! from the largest intermediate value), and the point is not a kink (`abs`,
@@ -97,7 +97,7 @@ use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
 use crate::errors::Errors;
 use crate::eval::{Eval, Val};
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::Op;
+use crate::ops::{Fun, Op};
 use crate::shape::Dims;
 use crate::{diff, expand, parse, signature};
 
@@ -1148,6 +1148,20 @@ impl Program {
         !self.loops.is_empty()
     }
 
+    /// The matrix functions the program calls, for the counts.
+    fn matrix_functions(&self) -> Vec<&'static str> {
+        let roots = self.roots();
+        let calls = |f: &dyn Fn(&K) -> bool| roots.iter().any(|e| e.any(&|x| f(&x.k)));
+        let mut out = Vec::new();
+        if calls(&|k| matches!(k, K::MatExp)) {
+            out.push("the matrix exponential");
+        }
+        if calls(&|k| matches!(k, K::Call("logm", _))) {
+            out.push("logm");
+        }
+        out
+    }
+
     /// Whether a loop index is read as a float (`i0 as f64`), which a body
     /// generic over the scalar cannot write.
     fn casts_index(&self) -> bool {
@@ -1842,6 +1856,7 @@ impl Gen {
             1,                                                   // add_scalar
             1,                                                   // from_element, …
             u32::from(r * c <= 6 && r <= 6 && c <= 6),           // Matrix2x3::new, …
+            u32::from(square && self.spd_ok(r)) * 2,             // matrix logarithm
         ];
         match self.rng.weighted(&w) {
             0 => self.matrix_leaf(r, c),
@@ -1875,6 +1890,14 @@ impl Gen {
                     .rng
                     .pick(&["from_element", "repeat", "from_diagonal_element"]);
                 node(K::Fill(f), vec![self.scalar(d1)], Sh::M(r, c))
+            }
+            23 => {
+                // Of an invertible matrix (SPD, or p + E with p ⪰ I and
+                // ‖E‖₂ ≤ 1/2): eigenvalues with real parts at least 1/2,
+                // inside the logarithm's domain.
+                let a = self.invertible(r, d1);
+                let qualified = self.rng.chance(0.7);
+                node(K::Call("logm", qualified), vec![a], Sh::M(r, r))
             }
             22 => {
                 let entries = (0..r * c)
@@ -2822,7 +2845,7 @@ fn fields_inferable(e: &E, reads: &[bool]) -> bool {
             | K::Ref
             | K::Clone
             | K::Factor(_) => true,
-            K::Call(f, _) => (a.sh == Sh::S) != matches!(f, "logdet" | "log_sum_exp"),
+            K::Call(f, _) => (a.sh == Sh::S) != matches!(f, "logdet" | "log_sum_exp" | "logm"),
             // `max` and `min` are methods of scalars and of matrices, so is
             // `abs`; by its path, a scalar method takes scalars.
             K::Method(f) => e.alt || k > 0 || !matches!(f, "max" | "min"),
@@ -3118,6 +3141,8 @@ impl Reference {
                         S(max + a.map(|v| (v - max).exp()).sum().ln())
                     }
                     ("logdet", M(a)) => S(a.determinant().ln()),
+                    // (The runtime's, against the evaluator's own.)
+                    ("logm", M(a)) => M(matgrad::logm(a)),
                     (f, S(v)) => S(stable(f, *v)),
                     _ => panic!("reference: function `{name}`"),
                 }
@@ -3797,7 +3822,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
 /// Programs with loops and branches are checked too: their tangents are
 /// loops carrying the values and their tangents (evaluated like any loop).
 /// `Ok(Checked)` if they agree, `Ok(NotRun(why))` where an operation has no
-/// tangent rule yet (the matrix exponential, LU cofactors), else the outcome.
+/// tangent rule yet (LU cofactors), else the outcome.
 fn check_hessian(
     g: &mut Graph,
     names: &[&str],
@@ -3831,16 +3856,11 @@ fn check_hessian(
         .filter_map(|(i, gr)| gr.map(|gr| (i, gr)))
         .collect();
     let targets: Vec<Id> = present.iter().map(|&(_, gr)| gr).collect();
-    // The matrix exponential has no tangent rule yet: nothing to check,
-    // which is counted (by reason).
+    // An operation without a tangent rule (none today) leaves nothing to
+    // check, which is counted (by reason).
     let tangents = match diff::tangents(g, &targets, &seeds) {
         Ok(tangents) => tangents,
-        Err(id) => {
-            return Ok(Hessian::NotRun(match g.op(id) {
-                Op::MatExp(_) | Op::ExpFrechet(_) => "no tangent rule: the matrix exponential",
-                _ => "no tangent rule: another operation",
-            }))
-        }
+        Err(_) => return Ok(Hessian::NotRun("no tangent rule")),
     };
     // What the kink test evaluates: everything the comparison below reads.
     let mut roots = vec![value];
@@ -4212,6 +4232,9 @@ struct Stats {
     loops_hessian_checked: usize,
     /// Programs with a loop that passed without check 4, by reason.
     loops_hessian_not_run: BTreeMap<&'static str, usize>,
+    /// Programs calling a matrix function (`exp`, `logm`), per function:
+    /// passed with check 4 run, passed without, skipped, failed.
+    matrix_functions: BTreeMap<&'static str, [usize; 4]>,
 }
 
 impl Stats {
@@ -4272,6 +4295,14 @@ impl Stats {
             "\n  with loops, Hessian-vector check run on {} passed cases, not run on {:?}",
             self.loops_hessian_checked, self.loops_hessian_not_run
         );
+        for (f, [checked, unchecked, skipped, failed]) in &self.matrix_functions {
+            let _ = write!(
+                out,
+                "\n  calling {f}: {} cases, {} passed ({checked} with the Hessian-vector check), {skipped} skipped, {failed} failed",
+                checked + unchecked + skipped + failed,
+                checked + unchecked
+            );
+        }
         out
     }
 }
@@ -4300,6 +4331,15 @@ fn run_case(seed: u64, stats: &mut Stats) {
         stats.loops.entry(fx.variant()).or_default()[column] += 1;
     }
     let loops = program.has_loops();
+    for f in program.matrix_functions() {
+        let counts = stats.matrix_functions.entry(f).or_default();
+        counts[match &outcome {
+            Outcome::Pass(_, Hessian::Checked) => 0,
+            Outcome::Pass(..) => 1,
+            Outcome::Skip(..) => 2,
+            Outcome::Fail(_) => 3,
+        }] += 1;
+    }
     match outcome {
         Outcome::Pass(entries, hessian) => {
             stats.passed += 1;
@@ -4441,6 +4481,32 @@ fn check_fixture(n: usize, m: usize, seed: u64, params: &str, generic: bool, bod
     }
 }
 
+/// The matrix exponential and logarithm pass all four checks, the
+/// Hessian-vector one (their second Fréchet derivatives) included.
+#[test]
+fn matrix_functions_differentiated_twice() {
+    for body in [
+        "matgrad::logm(&p).trace()",
+        "(matgrad::logm(&(p + a * 0.1)) * b).sum()",
+        "logm(&q).norm_squared() + (a * 0.5).exp().dot(&p)",
+        "(a.exp() * b).norm_squared() + matgrad::logm(&a.exp()).trace()",
+    ] {
+        let fx = Fixture {
+            n: 3,
+            m: 2,
+            seed: 7,
+            params: PLAIN.to_owned(),
+            generic: false,
+        };
+        match check(&fx, body) {
+            Outcome::Pass(_, Hessian::Checked) => {}
+            Outcome::Pass(_, Hessian::NotRun(why)) => panic!("`{body}`: Hessian not run ({why})"),
+            Outcome::Fail(f) => panic!("`{body}`: {}: {}", f.kind, f.detail),
+            Outcome::Skip(why, _) => panic!("`{body}`: skipped ({why})"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The generator itself.
 
@@ -4516,6 +4582,7 @@ fn generator_covers_every_operation() {
         "Call:relu",
         "Call:log_sum_exp",
         "Call:logdet",
+        "Call:logm",
         "MapFn:sigmoid",
         "MapFn:softplus",
         "MapFn:relu",
@@ -4859,7 +4926,7 @@ fn regression_eval_log_sum_exp_overflows() {
 }
 
 /// Found by the random tests (an earlier 100,000-case run; the fixture keeps
-/// its values), in the test evaluator `eval.rs`, not in generated code: `eval`'s `expm_frechet(A, E)` takes the top-right block of
+/// its values), in the test evaluator `eval.rs`, not in generated code: `eval`'s `frechet(Exp, A, E)` took the top-right block of
 /// `exp([[A, E], [0, A]])` without normalising `E`; for a large `‖E‖` (here
 /// the adjoint C̄ of `‖e^{q/s}‖⁸`, entries about 1e160, with `s` ≈ 0.033) the
 /// scaling and squaring of the block loses everything: the engine's gradient
@@ -4872,8 +4939,8 @@ fn regression_eval_expm_frechet_large_direction() {
     // direction of norm 1e160 must give 1e160 times the unit direction's.
     let a = nalgebra::DMatrix::from_fn(4, 4, |i, j| ((i * 4 + j) as f64).sin());
     let e = nalgebra::DMatrix::from_fn(4, 4, |i, j| ((i + 3 * j) as f64).cos());
-    let unit = crate::eval::expm_frechet(&a, &e);
-    let large = crate::eval::expm_frechet(&a, &(&e * 1e160));
+    let unit = crate::eval::frechet(Fun::Exp, &a, &e);
+    let large = crate::eval::frechet(Fun::Exp, &a, &(&e * 1e160));
     let err = (&large / 1e160 - &unit).norm() / unit.norm();
     assert!(err < 1e-10, "relative error {err:e}");
 }

@@ -35,6 +35,11 @@
 //! | `C = f.(A)` | `Ā = C̄ ∘ f′.(A)` |
 //! | `C = A ⊗ B` | `Ā_ij = ⟨C̄_(ij), B⟩`, `B̄ = Σ A_ij C̄_(ij)` |
 //! | `C = e^A` | `Ā = L_exp(Aᵀ, C̄)` ([`expm_frechet`](crate::expm_frechet)) |
+//! | `C = log A` | `Ā = L_log(Aᵀ, C̄)` ([`logm_frechet`](crate::logm_frechet)) |
+//!
+//! Hessians of `e^A` and `log A` differentiate `L_f(Aᵀ, C̄)` once more:
+//! `dĀ = L_f(Aᵀ, dC̄) + L²_f(Aᵀ; dAᵀ, C̄)`, with the second Fréchet derivative
+//! [`expm_frechet2`](crate::expm_frechet2), [`logm_frechet2`](crate::logm_frechet2).
 //!
 //! # The body language
 //!
@@ -108,7 +113,9 @@
 //! …, and `T::pi()`. Functions:
 //! [`sigmoid`](crate::sigmoid), [`softplus`](crate::softplus),
 //! [`relu`](crate::relu), [`log_sum_exp`](crate::log_sum_exp),
-//! [`logdet`](crate::logdet).
+//! [`logdet`](crate::logdet), [`logm`](crate::logm) (the principal matrix
+//! logarithm; NaN for a matrix with an eigenvalue on the closed negative real
+//! axis).
 //!
 //! Matrices built in the body, differentiable in everything they are built
 //! from: `Vector3::new(a, b, c)`, `Matrix3::new(..)` (row-major arguments, as

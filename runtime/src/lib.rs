@@ -70,12 +70,17 @@ pub use check::{check_gradient, GradientCheck, Point};
 mod determinant;
 pub use determinant::det_hvp;
 
+mod expm;
 mod factor;
 mod inverse;
+mod jet;
 mod linalg;
+mod logm;
 mod product;
 mod rotation;
-pub use linalg::{expm_frechet, logdet};
+pub use expm::{expm_frechet, expm_frechet2};
+pub use linalg::logdet;
+pub use logm::{logm, logm_frechet, logm_frechet2};
 
 mod stable;
 pub use stable::{log_sum_exp, relu, sigmoid, softplus};

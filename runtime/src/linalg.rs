@@ -1,7 +1,7 @@
 //! Numerical linear algebra the generated code (and users) call: an LU
 //! factorisation shared by inverse, determinant and log-determinant, the
-//! gradient of the determinant that stays finite at singular matrices, the
-//! Fréchet derivative of the matrix exponential, and the Kronecker adjoints.
+//! gradient of the determinant that stays finite at singular matrices, and
+//! the Kronecker adjoints.
 //! Nothing here allocates for fixed-size matrices.
 
 use nalgebra::allocator::Allocator;
@@ -236,64 +236,6 @@ where
             dp * q + p * dq - dr * s - r * ds
         }
     })
-}
-
-/// The Fréchet derivative `L_exp(A, E)` of the matrix exponential at `A` in
-/// direction `E`: `e^{A+E} = e^A + L_exp(A, E) + O(‖E‖²)`. It equals the top-right
-/// block of `exp([[A, E], [0, A]])`; here it is computed by scaling and
-/// squaring on the pair, `L(2X, 2F) = L(X, F) e^X + e^X L(X, F)`, with a Taylor
-/// series for the scaled pair, so fixed-size inputs stay on the stack.
-///
-/// The gradient of `f(e^A)` with respect to `A` is `L_exp(Aᵀ, ∇_{e^A} f)`.
-///
-/// ```
-/// use matgrad::nalgebra::Matrix2;
-/// let a = Matrix2::new(0.1, 0.4, -0.3, 0.2);
-/// let e = Matrix2::new(1.0, 0.0, 0.0, 0.0);
-/// let h = 1e-6;
-/// let fd = ((a + e * h).exp() - (a - e * h).exp()) / (2.0 * h);
-/// assert!((matgrad::expm_frechet(&a, &e) - fd).norm() < 1e-8);
-/// ```
-pub fn expm_frechet<T, D, S1, S2>(
-    a: &Matrix<T, D, D, S1>,
-    e: &Matrix<T, D, D, S2>,
-) -> OMatrix<T, D, D>
-where
-    T: RealField + Copy,
-    D: Dim,
-    S1: Storage<T, D, D>,
-    S2: Storage<T, D, D>,
-    DefaultAllocator: Allocator<D, D>,
-{
-    let (d, _) = a.shape_generic();
-    let norm = a.iter().fold(T::zero(), |m, v| m + v.abs());
-    let half = nalgebra::convert::<f64, T>(0.5);
-    let two = nalgebra::convert::<f64, T>(2.0);
-    let mut squarings = 0;
-    let mut scale = T::one();
-    while norm * scale > half {
-        scale /= two;
-        squarings += 1;
-    }
-    let x = a.clone_owned() * scale;
-    let f = e.clone_owned() * scale;
-    // Taylor series of e^X and of its derivative in direction F.
-    let mut term = OMatrix::<T, D, D>::identity_generic(d, d);
-    let mut dterm = OMatrix::<T, D, D>::zeros_generic(d, d);
-    let mut exp_x = term.clone();
-    let mut l = dterm.clone();
-    for k in 1..=20 {
-        let k = nalgebra::convert::<f64, T>(f64::from(k));
-        dterm = (&dterm * &x + &term * &f) / k;
-        term = &term * &x / k;
-        exp_x += &term;
-        l += &dterm;
-    }
-    for _ in 0..squarings {
-        l = &l * &exp_x + &exp_x * &l;
-        exp_x = &exp_x * &exp_x;
-    }
-    l
 }
 
 /// `Ā` for `C = A ⊗ B`: `Ā_ij = ⟨C̄_(ij), B⟩` over the blocks `C̄_(ij)` of `C̄`

@@ -59,6 +59,7 @@ mod index;
 mod integer;
 mod leaf;
 mod linalg;
+mod matfun;
 mod reduce;
 mod rotation;
 mod scalar_math;
@@ -79,6 +80,7 @@ pub use index::*;
 pub use integer::*;
 pub use leaf::*;
 pub use linalg::*;
+pub use matfun::*;
 pub use reduce::*;
 pub use rotation::*;
 pub use scalar_math::*;
@@ -298,8 +300,10 @@ ops! {
     // one Cholesky factorisation per matrix, triangles and triangular solves
     CholeskyOf, CholeskyL, CholeskySolve, CholeskyInverse, CholeskyDet, CholeskyLnDet, LowerCongruence,
     Triangle, SolveTriangular,
-    // structured products and the matrix exponential
-    Kronecker, KroneckerAdjoint, Cross, MatExp, ExpFrechet,
+    // structured products
+    Kronecker, KroneckerAdjoint, Cross,
+    // the matrix exponential and logarithm
+    MatFn, Frechet, Frechet2,
     // reductions
     Norm, NormSquared, Sum, Filled,
     AxisSum, AxisMean, Count, Mean, Variance, AddScalar,

@@ -1,4 +1,4 @@
-//! Kronecker and cross products, and the matrix exponential.
+//! Kronecker and cross products.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -129,54 +129,5 @@ impl Rule for Cross {
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         bilinear_tangent(g, Cross.into(), node, dargs)
-    }
-}
-
-/// `C = e^A` (`exp` of a square matrix): `dC = L_exp(A, dA)`, the Fréchet
-/// derivative, and `⟨C̄, L_exp(A, dA)⟩ = ⟨L_exp(Aᵀ, C̄), dA⟩`, so
-/// `Ā = L_exp(Aᵀ, C̄)` (`matgrad::expm_frechet`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct MatExp;
-
-impl Rule for MatExp {
-    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
-        square(a[0], dims, "the matrix exponential `exp`")
-    }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-        let x = a[0].receiver();
-        quote!(#x.exp())
-    }
-    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let a = g.node(node).args[0];
-        let at = g.transpose(a);
-        vec![Some(g.build(ExpFrechet, &[at, cbar]))]
-    }
-    fn formula(&self, a: &[Formula]) -> Formula {
-        call("exp", a)
-    }
-    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // dC = L_exp(A, dA)
-        let a = g.node(node).args[0];
-        Ok(dargs[0].map(|da| g.build(ExpFrechet, &[a, da])))
-    }
-}
-
-/// `L_exp(A, E)` (built for the adjoint of [`MatExp`]).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ExpFrechet;
-
-impl Rule for ExpFrechet {
-    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
-        Ok(a[0])
-    }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-        let (x, e) = (a[0].operand(), a[1].operand());
-        quote!(::matgrad::expm_frechet(#x, #e))
-    }
-    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
-        unimplemented!("second derivatives of the matrix exponential are not supported yet")
-    }
-    fn formula(&self, a: &[Formula]) -> Formula {
-        call("L_exp", a)
     }
 }

@@ -39,7 +39,7 @@ const MATRIX_METHODS: Methods = &[
     ("sum", 0, || Sum.into()),
     ("kronecker", 1, || Kronecker.into()),
     ("cross", 1, || Cross.into()),
-    ("exp", 0, || MatExp.into()),
+    ("exp", 0, || MatFn(Fun::Exp).into()),
     ("max", 0, || Extremum(Pick::Max).into()),
     ("min", 0, || Extremum(Pick::Min).into()),
     ("amax", 0, || Extremum(Pick::AMax).into()),
@@ -115,8 +115,14 @@ const SCALAR_FUNCTIONS: Methods = &[
 ];
 
 /// Functions of the runtime the body may call (with or without `matgrad::`).
-pub(crate) const RUNTIME_FUNCTIONS: &[&str] =
-    &["sigmoid", "softplus", "relu", "log_sum_exp", "logdet"];
+pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
+    "sigmoid",
+    "softplus",
+    "relu",
+    "log_sum_exp",
+    "logdet",
+    "logm",
+];
 
 /// Methods handled by the parser itself rather than the tables.
 const MATRIX_SPECIAL: &str =
@@ -825,8 +831,8 @@ impl BodyParser<'_> {
     }
 
     /// A call of one of the runtime's functions: `matgrad::sigmoid(x)`,
-    /// `softplus`, `relu` (scalars), `log_sum_exp(&a)`, `logdet(&a)`; any
-    /// other function is a helper or a constant.
+    /// `softplus`, `relu` (scalars), `log_sum_exp(&a)`, `logdet(&a)`,
+    /// `logm(&a)`; any other function is a helper or a constant.
     fn call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
         if let Some(v) = generic_literal(c) {
             return Ok(self.g.lit(v));
@@ -866,7 +872,7 @@ impl BodyParser<'_> {
         let scalar_fn = SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == name);
         if is_field(&c.args[0]) {
             // The scalar functions take a scalar; the others (`logdet`,
-            // `log_sum_exp`) a matrix.
+            // `log_sum_exp`, `logm`) a matrix.
             self.hint = Some(match scalar_fn {
                 Some(_) => Hint::Scalar,
                 None => Hint::Matrix,
@@ -877,6 +883,7 @@ impl BodyParser<'_> {
         let built = match (name.as_str(), scalar_fn) {
             (_, Some((_, _, op))) => self.g.try_build(op(), &[x]),
             ("log_sum_exp", None) => self.g.try_build(LogSumExp, &[x]),
+            ("logm", None) => self.g.try_build(MatFn(Fun::Log), &[x]),
             _ => self.g.logdet(x),
         };
         self.built(c, built)
