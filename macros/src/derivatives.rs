@@ -143,6 +143,7 @@ fn direction(
         owned_ty,
         by_ref,
         shape: p.shape,
+        field: p.field,
         unusable: None,
     };
     read.params.push(sig);
@@ -151,6 +152,7 @@ fn direction(
         Param {
             index,
             shape: read.params[index].shape,
+            field: read.params[index].field,
         },
         &[],
     );

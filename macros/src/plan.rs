@@ -66,7 +66,9 @@ impl Plan {
                 let args = &g.node(sum).args;
                 candidates.iter().find_map(|&(k, negate)| {
                     let (product, acc) = (args[k], args[1 - k]);
+                    // (The `gemm` helpers take a real α.)
                     let fits = product != acc
+                        && !g.is_complex(sum)
                         && read_once.contains(&product)
                         && is_product(product)
                         && g.shape(sum).has_dynamic()
@@ -87,7 +89,9 @@ impl Plan {
             .collect();
 
         let scaled: HashMap<Id, Id> = (fresh.iter().copied())
-            .filter(|&id| matches!(g.op(id), Op::Scale(_)) && g.shape(id).has_dynamic())
+            .filter(|&id| {
+                matches!(g.op(id), Op::Scale(_)) && g.shape(id).has_dynamic() && !g.is_complex(id)
+            })
             .map(|id| (id, g.node(id).args[0]))
             .filter(|&(_, product)| read_once.contains(&product) && is_product(product))
             .collect();

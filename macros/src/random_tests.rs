@@ -3784,6 +3784,7 @@ fn check_hessian(
             crate::ops::Param {
                 index: vals.len() + i,
                 shape,
+                field: g.field(id),
             },
             &[],
         );

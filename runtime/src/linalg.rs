@@ -7,7 +7,9 @@
 
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{SameNumberOfRows, ShapeConstraint};
-use nalgebra::{DMatrix, DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage};
+use nalgebra::{
+    ComplexField, DMatrix, DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage,
+};
 
 /// `ln det A`, computed from an LU factorisation without forming `det A`, so it
 /// stays finite where `det A` overflows or underflows. Like
@@ -32,9 +34,9 @@ where
 
 /// An LU factorisation with partial pivoting, `P A = L U` (nalgebra's). One per
 /// matrix serves its inverse, determinant and log-determinant and their
-/// gradients.
+/// gradients (of real or complex matrices; the log-determinant of real ones).
 #[doc(hidden)]
-pub struct Lu<T: RealField, D: DimMin<D, Output = D>>
+pub struct Lu<T: ComplexField, D: DimMin<D, Output = D>>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -45,7 +47,7 @@ where
 
 impl<T, D> Lu<T, D>
 where
-    T: RealField + Copy,
+    T: ComplexField + Copy,
     D: DimMin<D, Output = D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -58,33 +60,6 @@ where
 
     pub fn determinant(&self) -> T {
         self.lu.determinant()
-    }
-
-    /// `ln det A` without forming `det A` where it would overflow or
-    /// underflow: NaN for `det A < 0`, −∞ if singular.
-    pub fn ln_determinant(&self) -> T {
-        // The product of the pivots, when it is a normal number (of f32 even),
-        // loses nothing that the sum of their logarithms keeps, and takes one
-        // `ln` instead of one per pivot.
-        let det = self.lu.determinant();
-        let tiny: T = nalgebra::convert(f64::from(f32::MIN_POSITIVE));
-        if det.is_finite() && det.abs() >= tiny {
-            return det.ln();
-        }
-        let mut sign: T = self.lu.p().determinant();
-        let mut sum = T::zero();
-        for &u in self.lu.u().diagonal().iter() {
-            if u < T::zero() {
-                sign = -sign;
-            }
-            sum += u.abs().ln();
-        }
-        // A zero pivot makes `det A` zero, of either sign: ln is −∞.
-        if sign < T::zero() && sum.is_finite() {
-            T::zero() / T::zero()
-        } else {
-            sum
-        }
     }
 
     /// `A⁻¹ B`, if `A` is invertible: nalgebra's `LU::solve`, so the caller's
@@ -153,7 +128,7 @@ where
 
     /// `∇ det A = adj(A)ᵀ`, the cofactor matrix: `det(A) A⁻ᵀ` where `A` is
     /// invertible, and still exact where it is not (through the SVD
-    /// `A = U Σ Vᵀ`: `adj(A)ᵀ = det(U) det(V) U adj(Σ) Vᵀ`).
+    /// `A = U Σ Vᴴ`: `adj(A)ᵀ = det(U) det(Vᴴ) conj(U adj(Σ) Vᴴ)`).
     pub fn det_gradient(&self) -> OMatrix<T, D, D> {
         match self.inverse() {
             Some(inv) => inv.transpose() * self.determinant(),
@@ -162,10 +137,47 @@ where
     }
 }
 
-/// The cofactor matrix `adj(A)ᵀ` of a singular matrix, through the SVD.
-fn cofactor_by_svd<T, D>(a: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+impl<T, D> Lu<T, D>
 where
     T: RealField + Copy,
+    D: DimMin<D, Output = D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    /// `ln det A` without forming `det A` where it would overflow or
+    /// underflow: NaN for `det A < 0`, −∞ if singular.
+    pub fn ln_determinant(&self) -> T {
+        // The product of the pivots, when it is a normal number (of f32 even),
+        // loses nothing that the sum of their logarithms keeps, and takes one
+        // `ln` instead of one per pivot.
+        let det = self.lu.determinant();
+        let tiny: T = nalgebra::convert(f64::from(f32::MIN_POSITIVE));
+        if det.is_finite() && det.abs() >= tiny {
+            return det.ln();
+        }
+        let mut sign: T = self.lu.p().determinant();
+        let mut sum = T::zero();
+        for &u in self.lu.u().diagonal().iter() {
+            if u < T::zero() {
+                sign = -sign;
+            }
+            sum += u.abs().ln();
+        }
+        // A zero pivot makes `det A` zero, of either sign: ln is −∞.
+        if sign < T::zero() && sum.is_finite() {
+            T::zero() / T::zero()
+        } else {
+            sum
+        }
+    }
+}
+
+/// The cofactor matrix `adj(A)ᵀ` of a singular matrix, through the SVD
+/// `A = U Σ Vᴴ`: `adj(A) = adj(Vᴴ) adj(Σ) adj(U)`, and `adj(U) = det(U) Uᴴ`
+/// for a unitary `U`, so `adj(A)ᵀ = det(U) det(Vᴴ) conj(U adj(Σ) Vᴴ)` (for a
+/// real `A`, `±U adj(Σ) Vᵀ`).
+fn cofactor_by_svd<T, D>(a: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+where
+    T: ComplexField + Copy,
     D: Dim,
     DefaultAllocator: Allocator<D, D>,
 {
@@ -173,6 +185,7 @@ where
     let dynamic = DMatrix::from_iterator(n, n, a.iter().copied());
     let svd = dynamic.svd(true, true);
     let (u, v_t) = (svd.u.expect("u requested"), svd.v_t.expect("v_t requested"));
+    // det(U) and det(Vᴴ) have modulus 1: their signs, or phases.
     let signs = u.clone().determinant().signum() * v_t.clone().determinant().signum();
     // adj(Σ)_ii = Π_{j≠i} σ_j.
     let sigma = &svd.singular_values;
@@ -180,11 +193,12 @@ where
         if i != j {
             return T::zero();
         }
-        (0..n)
+        let p = (0..n)
             .filter(|&k| k != i)
-            .fold(T::one(), |p, k| p * sigma[k])
+            .fold(nalgebra::one::<T::RealField>(), |p, k| p * sigma[k].clone());
+        T::from_real(p)
     });
-    let c = u * adj_sigma * v_t * signs;
+    let c = (u * adj_sigma * v_t).conjugate() * signs;
     let (d, _) = a.shape_generic();
     OMatrix::from_iterator_generic(d, d, c.iter().copied())
 }
@@ -194,7 +208,7 @@ where
 #[doc(hidden)]
 pub fn small_det_gradient<T, D, S>(a: &Matrix<T, D, D, S>) -> OMatrix<T, D, D>
 where
-    T: RealField + Copy,
+    T: ComplexField + Copy,
     D: Dim,
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
@@ -226,7 +240,7 @@ pub fn small_det_gradient_tangent<T, D, S1, S2>(
     da: &Matrix<T, D, D, S2>,
 ) -> OMatrix<T, D, D>
 where
-    T: RealField + Copy,
+    T: ComplexField + Copy,
     D: Dim,
     S1: Storage<T, D, D>,
     S2: Storage<T, D, D>,

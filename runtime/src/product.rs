@@ -13,8 +13,8 @@ use nalgebra::constraint::{
     AreMultipliable, DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint,
 };
 use nalgebra::{
-    DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField, Scalar, Storage, StorageMut,
-    Vector, ViewStorage,
+    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField, Scalar, Storage,
+    StorageMut, Vector, ViewStorage,
 };
 
 /// `aᵀ b`, equal to `a.tr_mul(b)`.
@@ -23,7 +23,7 @@ pub fn tr_mul<T, R1, C1, S1, R2, C2, S2>(
     b: &Matrix<T, R2, C2, S2>,
 ) -> OMatrix<T, C1, C2>
 where
-    T: RealField,
+    T: ComplexField,
     R1: Dim,
     C1: Dim,
     R2: Dim,

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
-use crate::ir::{Graph, Id, Scalar};
+use crate::ir::{Field, Graph, Id, Scalar};
 use crate::ops::Op;
 use crate::plan::{Accumulate, Plan};
 use crate::shape::{Dim, Origin, Shape};
@@ -87,6 +87,9 @@ pub enum ClosureParam {
     Lambda,
     /// An entry of this node's value.
     Node(Id),
+    /// Parameter number `k` of a map over several matrices, the closure
+    /// parameter leaf it binds.
+    Entry(Id, usize),
 }
 
 pub struct EmitCx<'a> {
@@ -97,6 +100,8 @@ pub struct EmitCx<'a> {
     values: HashMap<Id, Value>,
     /// The shape of the node being emitted.
     current: Shape,
+    /// The node being emitted (its fields, real or complex, and its arguments').
+    node: Option<Id>,
     /// How the batch being emitted reuses memory (empty unless it is the last).
     plan: Plan,
     /// Carried values of the loop being emitted that the one node reading
@@ -116,6 +121,31 @@ impl<'a> EmitCx<'a> {
 
     pub fn scalar_type(&self) -> TokenStream {
         self.graph.scalar.tokens()
+    }
+
+    /// Whether the entries of the value being emitted are real or complex.
+    pub fn field(&self) -> Field {
+        self.node.map_or(Field::Real, |id| self.graph.field(id))
+    }
+
+    /// Whether the entries of its argument `arg` are real or complex.
+    pub fn arg_field(&self, arg: usize) -> Field {
+        self.node.map_or(Field::Real, |id| {
+            self.graph.field(self.graph.node(id).args[arg])
+        })
+    }
+
+    /// The type of the entries of the value being emitted: the scalar type,
+    /// or the complex numbers over it.
+    pub fn element_type(&self) -> TokenStream {
+        let ty = self.scalar_type();
+        match self.field() {
+            Field::Real => ty,
+            Field::Complex => {
+                let p = &self.private;
+                quote!(#p::nalgebra::Complex<#ty>)
+            }
+        }
     }
 
     /// A literal of the function's scalar type, as one token tree.
@@ -325,6 +355,7 @@ impl<'a> EmitCx<'a> {
             private: self.private.clone(),
             values: HashMap::new(),
             current: Shape::Scalar,
+            node: None,
             plan: Plan::default(),
             movable: Default::default(),
         };
@@ -337,6 +368,11 @@ impl<'a> EmitCx<'a> {
                     let y = closure_ident("y");
                     inner.values.insert(*id, Value::Scalar(quote!(#y)));
                     y
+                }
+                ClosureParam::Entry(id, k) => {
+                    let v = closure_ident(&format!("v{k}"));
+                    inner.values.insert(*id, Value::Scalar(quote!(#v)));
+                    v
                 }
             };
             idents.push(ident);
@@ -410,6 +446,7 @@ impl<'a> EmitCx<'a> {
             }
             let op = &node.op;
             self.current = node.shape;
+            self.node = Some(id);
             let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
                 (Some(&sum), _) => self.accumulation(sum),
                 (None, Some(&product)) => self.scaled_product(id, product),
@@ -625,6 +662,7 @@ impl<'a> EmitCx<'a> {
             private: private_alias().into_token_stream(),
             values: HashMap::new(),
             current: Shape::Scalar,
+            node: None,
             plan: Plan::default(),
             movable: Default::default(),
         }
@@ -706,10 +744,13 @@ impl<'a> EmitCx<'a> {
         let x = self.param(param);
         let x = x.operand();
         let Some(id) = node else {
-            return if shape.is_scalar() {
-                self.lit(0.0)
-            } else {
-                quote!(#p::zeros_like(#x))
+            return match (shape.is_scalar(), self.params[param].field) {
+                (false, _) => quote!(#p::zeros_like(#x)),
+                (true, Field::Real) => self.lit(0.0),
+                (true, Field::Complex) => {
+                    let zero = self.lit(0.0);
+                    quote!(#p::nalgebra::Complex::new(#zero, #zero))
+                }
             };
         };
         let owned = self.owned(id, movable);

@@ -8,7 +8,7 @@ use syn::{BinOp, Block, Expr, ExprMethodCall, Lit, Pat, Stmt, UnOp};
 
 use crate::compose::Calls;
 use crate::errors::Errors;
-use crate::ir::{Graph, Id};
+use crate::ir::{Graph, Id, COMPLEX_NOT_YET};
 use crate::ops::*;
 use crate::shape::Shape;
 use crate::signature::ParamSig;
@@ -16,6 +16,7 @@ use crate::signature::ParamSig;
 mod access;
 mod build;
 mod closure;
+mod complex;
 mod control;
 mod factor;
 mod helper;
@@ -51,7 +52,25 @@ const MATRIX_METHODS: Methods = &[
     ("mean", 0, || Mean.into()),
     ("variance", 0, || Variance.into()),
     ("add_scalar", 1, || AddScalar.into()),
+    ("adjoint", 0, || Adjoint.into()),
+    ("conjugate", 0, || Conj.into()),
+    ("ad_mul", 1, || AdMul.into()),
+    ("dotc", 1, || Dotc.into()),
+    ("scale", 1, || Scale.into()),
+    ("unscale", 1, || DivScalar.into()),
 ];
+
+/// Methods on complex scalars (`z: Complex<f64>`), besides those of
+/// [`SCALAR_METHODS`] that have rules for them (`exp`, `ln`).
+const COMPLEX_SCALAR_METHODS: Methods = &[
+    ("conj", 0, || Conj.into()),
+    ("conjugate", 0, || Conj.into()),
+    ("norm_sqr", 0, || NormSqr.into()),
+    ("norm", 0, || Modulus.into()),
+];
+
+/// What complex values support, for the error on anything else.
+const COMPLEX_SUPPORTED: &str = "`adjoint`, `conjugate`, `transpose`, `+`, `-`, `*`, `scale`, `unscale`, `trace`, `determinant`, `try_inverse().unwrap()`, `dot`, `dotc`, `tr_mul`, `ad_mul`, `tr_dot`, `norm_squared`, `norm`, `component_mul`, `pow(n)` and `map`; on complex scalars `+ - * /`, `.re`, `.im`, `norm_sqr`, `norm`, `conj`, `ln`, `exp` and `Complex::new(re, im)`";
 
 /// Methods on scalars.
 const SCALAR_METHODS: Methods = &[
@@ -200,6 +219,7 @@ pub fn body(
                     Param {
                         index,
                         shape: p.shape,
+                        field: p.field,
                     },
                     &[],
                 );
@@ -216,6 +236,7 @@ pub fn body(
                     Param {
                         index,
                         shape: p.shape,
+                        field: p.field,
                     },
                     &[],
                 );
@@ -398,8 +419,14 @@ impl BodyParser<'_> {
     }
 
     fn build(&mut self, tokens: impl ToTokens, op: impl Into<Op>, args: &[Id]) -> Result<Id, ()> {
+        let op = op.into();
+        let what = complex_what(&op, &tokens);
         match self.g.try_build(op, args) {
             Ok(id) => Ok(id),
+            Err(msg) if msg == COMPLEX_NOT_YET => self.error(
+                tokens,
+                format!("{what} {msg}; complex values support {COMPLEX_SUPPORTED}"),
+            ),
             Err(msg) => self.error(tokens, msg),
         }
     }
@@ -446,7 +473,7 @@ impl BodyParser<'_> {
             Expr::Cast(c) => self.cast(c),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
-            Expr::Field(f) => match self.vector_field(f) {
+            Expr::Field(f) => match self.complex_part(f).or_else(|| self.vector_field(f)) {
                 Some(entry) => entry,
                 None => self.field(f),
             },
@@ -678,10 +705,12 @@ impl BodyParser<'_> {
             }
             _ => {}
         }
-        let (table, special, kind) = if is_scalar {
-            (SCALAR_METHODS, SCALAR_SPECIAL, "a scalar")
-        } else {
-            (MATRIX_METHODS, MATRIX_SPECIAL, "a matrix or vector")
+        let complex = is_scalar && self.g.is_complex(receiver);
+        let (table, special, kind) = match COMPLEX_SCALAR_METHODS.iter().find(|(n, ..)| *n == name)
+        {
+            Some(_) if complex => (COMPLEX_SCALAR_METHODS, "", "a complex scalar"),
+            _ if is_scalar => (SCALAR_METHODS, SCALAR_SPECIAL, "a scalar"),
+            _ => (MATRIX_METHODS, MATRIX_SPECIAL, "a matrix or vector"),
         };
         let Some((_, arity, op)) = table.iter().find(|(n, ..)| *n == name) else {
             return self.error(
@@ -708,8 +737,8 @@ impl BodyParser<'_> {
                 let shape = self.g.shape(receiver);
                 self.hint = Some(match name.as_str() {
                     "tr_dot" => Hint::Transposed(shape),
-                    "tr_mul" | "kronecker" => Hint::Matrix,
-                    "powf" | "add_scalar" => Hint::Scalar,
+                    "tr_mul" | "ad_mul" | "kronecker" => Hint::Matrix,
+                    "powf" | "add_scalar" | "scale" | "unscale" => Hint::Scalar,
                     _ => Hint::Like(shape),
                 });
             }
@@ -738,7 +767,16 @@ impl BodyParser<'_> {
     }
 
     fn built(&mut self, tokens: impl ToTokens, built: Result<Id, String>) -> Result<Id, ()> {
-        built.or_else(|msg| self.error(tokens, msg))
+        built.or_else(|msg| match msg.as_str() {
+            COMPLEX_NOT_YET => {
+                let what = complex_what(&Op::Neg(Neg), &tokens);
+                self.error(
+                    tokens,
+                    format!("{what} {msg}; complex values support {COMPLEX_SUPPORTED}"),
+                )
+            }
+            _ => self.error(tokens, msg),
+        })
     }
 
     fn unsupported_unwrap(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
@@ -805,6 +843,7 @@ impl BodyParser<'_> {
         }
         if n == 0 {
             let one = self.g.lit(1.0);
+            let one = self.g.fit(one, self.g.field(a));
             return Ok(self.g.build(ScaledIdentity(shape), &[one]));
         }
         // Square-and-multiply: about 2 log₂ n products, each power a node.
@@ -833,6 +872,9 @@ impl BodyParser<'_> {
         }
         if let Some(name) = self.scalar_method_path(&c.func) {
             return self.scalar_path_call(c, &name);
+        }
+        if let Some(built) = self.complex_constructor(c) {
+            return built;
         }
         if let Some(built) = self.constructor(c) {
             return built;
@@ -915,7 +957,14 @@ impl BodyParser<'_> {
                 "the closure's parameter must be a plain name",
             );
         };
-        let v = self.g.build(LambdaParam, &[]);
+        // A complex entry is a parameter of its own (closures do not nest).
+        let complex = receiver.as_ref().is_ok_and(|&r| self.g.is_complex(r));
+        let v = if complex {
+            let field = crate::ir::Field::Complex;
+            self.g.build(EntryVar { k: 0, field }, &[])
+        } else {
+            self.g.build(LambdaParam, &[])
+        };
         // (A closure reading nothing from around it: see `captures`.)
         let outer = std::mem::replace(
             &mut self.scope,
@@ -932,6 +981,10 @@ impl BodyParser<'_> {
         }
         if !self.g.shape(receiver).is_scalar() {
             self.g.span = m.span();
+            if complex || self.g.is_complex(body) {
+                let built = Entrywise::build(self.g, body, vec![v], &[receiver]);
+                return self.built(m, built);
+            }
             return self.build(m, Map { body }, &[receiver]);
         }
         self.error(
@@ -1129,4 +1182,22 @@ fn item_name(item: &syn::Item) -> Option<String> {
         _ => return None,
     };
     Some(ident.to_string())
+}
+
+/// How an error names an operation that has no rule for complex values:
+/// by the method, operator or function written, or the kind of expression.
+fn complex_what(op: &Op, tokens: &impl ToTokens) -> String {
+    match op {
+        Op::Loop(_) => return "a `for` loop over complex values".to_owned(),
+        Op::If(_) => return "an `if` on complex values".to_owned(),
+        _ => {}
+    }
+    match syn::parse2::<Expr>(tokens.to_token_stream()) {
+        Ok(Expr::MethodCall(m)) => format!("`{}`", m.method),
+        Ok(Expr::Binary(b)) => format!("`{}`", crate::errors::show(b.op)),
+        Ok(Expr::Unary(u)) => format!("`{}`", crate::errors::show(u.op)),
+        Ok(Expr::Call(c)) => format!("`{}`", crate::errors::show(&c.func)),
+        Ok(e) => describe(&e).to_owned(),
+        Err(_) => "this".to_owned(),
+    }
 }
