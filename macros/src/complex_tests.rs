@@ -370,7 +370,10 @@ fn tangents_of_gradients() {
         "(zs * zs.conj() + zs / (zs + 1.0)).re + (zs.exp() * zs.ln()).im",
         "zs",
     );
-    check_tangent("za.try_inverse().unwrap().trace().im", "za");
+    check_tangent(
+        "za.determinant().norm_sqr() + za.try_inverse().unwrap().trace().im",
+        "za",
+    );
     check_tangent(
         "za.map(|v| v.exp() * v.conj()).trace().re + za.map(|v| v.norm_sqr()).norm()",
         "za",

@@ -302,9 +302,11 @@ impl<'a> Eval<'a> {
             }
             Op::LpNorm(LpNorm(p)) => S(m(0).lp_norm(*p)),
             Op::Cofactors(_) | Op::LuCofactors(_) => M(cofactors(m(0))),
-            Op::CofactorsTangent(_) => M(cofactors_tangent(m(0), m(1))),
-            // The factor node stands for its matrix.
-            Op::LuOf(_) => a[0].clone(),
+            Op::CofactorsTangent(_) | Op::SvdCofactorsTangent(_) => {
+                M(cofactors_tangent(m(0), m(1)))
+            }
+            // The factor nodes stand for their matrix.
+            Op::LuOf(_) | Op::SvdOf(_) => a[0].clone(),
             Op::LuDet(_) => S(m(0).determinant()),
             Op::LuLogDet(_) => S(m(0).determinant().ln()),
             Op::LuInverse(LuInverse(on)) => M(inverse(m(0), on)),

@@ -136,10 +136,12 @@ impl<'a> CEval<'a> {
             Op::Inverse(_) | Op::LuInverse(_) => {
                 M(m(0).clone().try_inverse().expect("ceval: singular matrix"))
             }
-            // The factor node stands for its matrix.
-            Op::LuOf(_) => a[0].clone(),
+            // The factor nodes stand for their matrix.
+            Op::LuOf(_) | Op::SvdOf(_) => a[0].clone(),
             Op::Cofactors(_) | Op::LuCofactors(_) => M(cofactors(m(0))),
-            Op::CofactorsTangent(_) => M(cofactors_tangent(m(0), m(1))),
+            Op::CofactorsTangent(_) | Op::SvdCofactorsTangent(_) => {
+                M(cofactors_tangent(m(0), m(1)))
+            }
             Op::ScaledIdentity(ScaledIdentity(shape)) => {
                 let (r, c) = self.size(*shape);
                 M(DMatrix::from_diagonal_element(r, c, s(0)))

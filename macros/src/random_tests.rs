@@ -3800,15 +3800,13 @@ fn check_hessian(
         .filter_map(|(i, gr)| gr.map(|gr| (i, gr)))
         .collect();
     let targets: Vec<Id> = present.iter().map(|&(_, gr)| gr).collect();
-    // The matrix exponential and the cofactors of an LU factorisation (in
-    // the gradient of a determinant) have no tangent rule yet: nothing to
-    // check, which is counted (by reason).
+    // The matrix exponential has no tangent rule yet: nothing to check,
+    // which is counted (by reason).
     let tangents = match diff::tangents(g, &targets, &seeds) {
         Ok(tangents) => tangents,
         Err(id) => {
             return Ok(Hessian::NotRun(match g.op(id) {
                 Op::MatExp(_) | Op::ExpFrechet(_) => "no tangent rule: the matrix exponential",
-                Op::LuCofactors(_) => "no tangent rule: LU cofactors (a determinant's gradient)",
                 _ => "no tangent rule: another operation",
             }))
         }

@@ -10,7 +10,7 @@ pub use crate::factor::{
 };
 pub use crate::linalg::{
     kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient,
-    small_det_gradient_tangent, Lu,
+    small_det_gradient_tangent, Lu, Svd,
 };
 pub use crate::product::{
     mul_add, mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled, tr_mul_vector_scaled,
@@ -20,7 +20,8 @@ pub use crate::stable::relu_derivative;
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{
-    ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar, Storage,
+    Complex, ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar,
+    Storage,
 };
 
 /// `a⁻¹`, if `a` is invertible: nalgebra's `try_inverse` on a copy, so the
@@ -160,6 +161,36 @@ where
         "matgrad: gradient shape differs from its parameter's"
     );
     OMatrix::from_iterator_generic(r, c, m.iter().cloned())
+}
+
+/// Real coordinate `k` of a complex scalar: 1 for `k = 0`, `i` for `k = 1`
+/// (the direction of one column of a Hessian).
+#[inline]
+pub fn complex_unit<T: RealField>(k: usize) -> Complex<T> {
+    if k == 0 {
+        Complex::new(T::one(), T::zero())
+    } else {
+        Complex::new(T::zero(), T::one())
+    }
+}
+
+/// The complex matrix shaped like `like` that is real coordinate `k` of its
+/// entries: 1 (`k` even) or `i` (`k` odd) at column-major index `k / 2`.
+#[inline]
+pub fn complex_unit_like<T, R, C, S>(
+    like: &Matrix<Complex<T>, R, C, S>,
+    k: usize,
+) -> OMatrix<Complex<T>, R, C>
+where
+    T: RealField,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<Complex<T>, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut unit = zeros_like(like);
+    unit[k / 2] = complex_unit(k % 2);
+    unit
 }
 
 /// The unit matrix shaped like `like` with a 1 at column-major index `k`: the

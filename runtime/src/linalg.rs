@@ -8,7 +8,8 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{SameNumberOfRows, ShapeConstraint};
 use nalgebra::{
-    ComplexField, DMatrix, DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage,
+    ComplexField, DMatrix, DefaultAllocator, Dim, DimDiff, DimMin, DimSub, Matrix, OMatrix,
+    RealField, Storage, U1,
 };
 
 /// `ln det A`, computed from an LU factorisation without forming `det A`, so it
@@ -201,6 +202,76 @@ where
     let c = (u * adj_sigma * v_t).conjugate() * signs;
     let (d, _) = a.shape_generic();
     OMatrix::from_iterator_generic(d, d, c.iter().copied())
+}
+
+/// A singular value decomposition `A = U Σ Vᴴ`, kept for the derivative of
+/// the cofactor matrix `adj(A)ᵀ` (the second derivative of `det A` beyond
+/// 3×3) in any number of directions: exact at singular matrices too, with no
+/// inverse of `A`.
+#[doc(hidden)]
+pub struct Svd<T: ComplexField, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    u: OMatrix<T, D, D>,
+    v_t: OMatrix<T, D, D>,
+    /// `Π_{l∉{i,j}} σ_l` at `(i, j)` (`Π_{l≠i} σ_l` on the diagonal).
+    products: OMatrix<T, D, D>,
+    /// `det(U) det(Vᴴ)`, of modulus 1.
+    phase: T,
+}
+
+impl<T, D> Svd<T, D>
+where
+    T: ComplexField + Copy,
+    D: DimMin<D, Output = D> + DimSub<U1>,
+    DefaultAllocator:
+        Allocator<D, D> + Allocator<D> + Allocator<DimDiff<D, U1>> + Allocator<D, DimDiff<D, U1>>,
+{
+    pub fn new<S: Storage<T, D, D>>(a: &Matrix<T, D, D, S>) -> Self {
+        let (d, _) = a.shape_generic();
+        let svd = a.clone_owned().svd(true, true);
+        let (u, v_t) = (svd.u.expect("u requested"), svd.v_t.expect("v_t requested"));
+        let sigma = &svd.singular_values;
+        let n = a.nrows();
+        let products = OMatrix::from_fn_generic(d, d, |i, j| {
+            let p = (0..n)
+                .filter(|&l| l != i && l != j)
+                .fold(nalgebra::one::<T::RealField>(), |p, l| p * sigma[l].clone());
+            T::from_real(p)
+        });
+        let phase = (u.clone().determinant() * v_t.clone().determinant()).signum();
+        Svd {
+            u,
+            v_t,
+            products,
+            phase,
+        }
+    }
+
+    /// The derivative of `adj(A)ᵀ` in direction `E`. With `F = Uᴴ E V`,
+    /// `adj(A + tE) = adj(Vᴴ) adj(Σ + tF) adj(U)`, and for a diagonal `Σ`,
+    /// `d adj(Σ)[F]` is `−F_ij Π_{l∉{i,j}} σ_l` off the diagonal and
+    /// `Σ_{k≠i} F_kk Π_{l∉{i,k}} σ_l` on it; with `adj(U) = det(U) Uᴴ` for a
+    /// unitary `U`, `d adj(A)ᵀ = det(U) det(Vᴴ) conj(U d adj(Σ)ᴴ Vᴴ)`.
+    pub fn cofactors_tangent<S: Storage<T, D, D>>(
+        &self,
+        e: &Matrix<T, D, D, S>,
+    ) -> OMatrix<T, D, D> {
+        let (d, _) = e.shape_generic();
+        let f = self.u.ad_mul(&(e * self.v_t.adjoint()));
+        let n = e.nrows();
+        let da = OMatrix::from_fn_generic(d, d, |i, j| {
+            if i == j {
+                (0..n)
+                    .filter(|&k| k != i)
+                    .fold(T::zero(), |s, k| s + f[(k, k)] * self.products[(i, k)])
+            } else {
+                -f[(i, j)] * self.products[(i, j)]
+            }
+        });
+        (&self.u * da.adjoint() * &self.v_t).conjugate() * self.phase
+    }
 }
 
 /// The cofactor matrix `adj(A)ᵀ` (the gradient of `det A`) of a 1×1, 2×2 or

@@ -96,16 +96,71 @@ impl Rule for LuCofactors {
         quote!(#f.det_gradient())
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
-        unimplemented!("second derivatives of `determinant` are not supported yet")
+        unimplemented!("second derivatives are taken in forward mode")
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&call("adj", a), "ᵀ")
     }
-    /// The second derivative of `det` beyond 3×3 is not implemented: the
-    /// formula through `A⁻¹` is unstable near singular matrices, and a wrong
-    /// number is worse than a compile error.
-    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        Err(())
+    /// Through an SVD of `A` ([`SvdCofactorsTangent`]): the formula through
+    /// `A⁻¹`, `det(A) (tr(A⁻¹ dA) A⁻ᵀ − A⁻ᵀ dAᵀ A⁻ᵀ)`, cancels catastrophically
+    /// near singular matrices.
+    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        let a = g.node(g.node(node).args[0]).args[0];
+        Ok(dargs[0].map(|da| {
+            let svd = g.build(SvdOf, &[a]);
+            g.build(SvdCofactorsTangent, &[svd, da])
+        }))
+    }
+}
+
+/// `S = svd(A)`, one per matrix, kept for [`SvdCofactorsTangent`] in every
+/// direction of a Hessian; it stands for `A`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SvdOf;
+
+impl Rule for SvdOf {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        square(a[0], dims, "SVD")
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (p, x) = (cx.private(), a[0].operand());
+        quote!(#p::Svd::new(#x))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("third derivatives of `determinant` are not supported")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        a[0].clone()
+    }
+}
+
+/// `d adj(A)ᵀ[dA]`, the derivative of the cofactor matrix, from an SVD
+/// `A = U Σ Vᴴ` (args `[svd(A), dA]`): with `F = Uᴴ dA V`,
+/// `d adj(A) = adj(Vᴴ) d adj(Σ)[F] adj(U)`, and for the diagonal `Σ`,
+/// `d adj(Σ)[F]ᵢⱼ = −Fᵢⱼ Π_{l∉{i,j}} σ_l` (`i ≠ j`), `Σ_{k≠i} F_kk Π_{l∉{i,k}} σ_l`
+/// (`i = j`): exact at singular matrices too.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SvdCofactorsTangent;
+
+impl Rule for SvdCofactorsTangent {
+    fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
+        Ok(a[1])
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
+    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+        let (svd, da) = (a[0].receiver(), a[1].operand());
+        quote!(#svd.cofactors_tangent(#da))
+    }
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unimplemented!("third derivatives of `determinant` are not supported")
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("d adjᵀ", a)
     }
 }
 

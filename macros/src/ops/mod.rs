@@ -339,7 +339,7 @@ ops! {
     MatMul, TrMul, Transpose, Trace, TrDot, Dot, Determinant, Cofactors, CofactorsTangent, Inverse,
     ScaledIdentity,
     // one LU factorisation per matrix
-    LuOf, LuDet, LuCofactors, LuLogDet, LuInverse, LuSolve, LuTrSolve,
+    LuOf, LuDet, LuCofactors, LuLogDet, LuInverse, LuSolve, LuTrSolve, SvdOf, SvdCofactorsTangent,
     // one Cholesky factorisation per matrix, triangles and triangular solves
     CholeskyOf, CholeskyL, CholeskySolve, CholeskyInverse, CholeskyDet, CholeskyLnDet, LowerCongruence,
     Triangle, SolveTriangular,
