@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use nalgebra::{Complex, ComplexField, DMatrix};
+use nalgebra::{Complex, DMatrix};
 
 use crate::ir::{Graph, Id};
 use crate::ops::*;
@@ -108,6 +108,8 @@ impl<'a> CEval<'a> {
         let m = |i: usize| a[i].matrix();
         let s = |i: usize| a[i].scalar();
         let real = |x: C| C::new(x.re, 0.0);
+        // A function of a real value, computed in real arithmetic.
+        let of_real = |f: fn(f64) -> f64| S(C::new(f(s(0).re), 0.0));
         match &node.op {
             Op::Param(p) => self.params[p.index].clone(),
             Op::Lit(l) => S(C::new(l.value(), 0.0)),
@@ -163,14 +165,22 @@ impl<'a> CEval<'a> {
             // and the holomorphic `exp` and `ln`.
             Op::Exp(_) => S(s(0).exp()),
             Op::Ln(_) => S(s(0).ln()),
-            Op::Sqrt(_) => S(real(s(0)).sqrt()),
-            Op::Sin(_) => S(real(s(0)).sin()),
-            Op::Cos(_) => S(real(s(0)).cos()),
-            Op::Tanh(_) => S(real(s(0)).tanh()),
-            Op::Recip(_) => S(real(s(0)).recip()),
-            Op::Powi(Powi(n)) => S(real(s(0)).powi(*n)),
+            Op::Sqrt(_) => of_real(f64::sqrt),
+            Op::Sin(_) => of_real(f64::sin),
+            Op::Cos(_) => of_real(f64::cos),
+            Op::Tanh(_) => of_real(f64::tanh),
+            Op::Recip(_) => of_real(f64::recip),
+            Op::Powi(Powi(n)) => S(C::new(s(0).re.powi(*n), 0.0)),
             op => panic!("ceval: no complex evaluation of {op:?}"),
         }
+    }
+
+    /// The largest modulus of an entry of any value computed so far.
+    pub fn largest(&self) -> f64 {
+        (self.memo.values())
+            .flat_map(CVal::entries)
+            .map(|v| v.norm())
+            .fold(0.0, f64::max)
     }
 
     /// The body of a map at one entry: its parameters `vars` bound to `entries`.

@@ -24,6 +24,8 @@ mod ops;
 mod parse;
 mod plan;
 #[cfg(test)]
+mod random_complex_tests;
+#[cfg(test)]
 mod random_tests;
 mod shape;
 mod signature;
