@@ -400,3 +400,47 @@ mod second_derivatives {
         assert_close(&h, &fd_hessian(grad, &x), 1e-6, "mixed H");
     }
 }
+
+mod jacobians_helpers_and_indexing {
+    use super::*;
+    use matgrad::nalgebra::{Matrix2, Vector2};
+    use matgrad::{differentiable, jacobian};
+
+    /// `∂vec(F)/∂(Re z₁, Im z₁, Re z₂, Im z₂)`: a real function of a complex
+    /// vector, one column per real coordinate.
+    #[jacobian(z)]
+    fn intensities(z: &Vector2<Complex<f64>>, a: &Matrix2<f64>) -> Vector2<f64> {
+        a * z.map(|v| v.norm_sqr())
+    }
+
+    #[test]
+    fn jacobian_over_real_coordinates() {
+        let (z, a) = (smc::<f64, 2, 1>(33), sm::<f64, 2, 2>(34));
+        let (value, j) = intensities_jacobian(&z, &a);
+        assert_eq!(value, intensities(&z, &a));
+        // d|z_k|²/d Re z_k = 2 Re z_k, d/d Im z_k = 2 Im z_k.
+        for k in 0..2 {
+            for (part, d) in [(0, 2.0 * z[k].re), (1, 2.0 * z[k].im)] {
+                let column = a.column(k) * d;
+                assert!((j.column(2 * k + part) - column).norm() < 1e-12);
+            }
+        }
+    }
+
+    #[differentiable]
+    fn energy(z: &DVector<Complex<f64>>, m: &DMatrix<Complex<f64>>) -> f64 {
+        (z.adjoint() * m * z).trace().re
+    }
+
+    /// A helper of complex arguments, and entries read by index.
+    #[grad(z)]
+    fn through_a_helper(z: &DVector<Complex<f64>>, m: &DMatrix<Complex<f64>>) -> f64 {
+        energy(z, m) + z[0].re * z[1].im + (z[2] * z[0].conj()).norm_sqr()
+    }
+
+    #[test]
+    fn gradients() {
+        let (z, m) = (dvc::<f64>(3, 35), dmc::<f64>(3, 3, 36));
+        check!(through_a_helper(&z, &m) => through_a_helper_grad[z]);
+    }
+}

@@ -415,6 +415,7 @@ fn expansion_of_a_quadratic_form() {
             }
         },
     );
+    crate::expand_tests::check_snapshot("complex_quad", &out);
     // ∇z = mᴴ z + m z + 2 (z − m), no adjoint formed in the forward pass.
     assert!(out.contains("∇z = (zᴴ m)ᴴ + m z + 2 (z − m)"), "{out}");
     assert!(out.contains("z.ad_mul(m)"), "{out}");

@@ -615,6 +615,16 @@ fn hessian_doc(
         " built one column at a time from the derivative of the gradient: no Kronecker product is formed.".to_owned(),
         String::new(),
     ];
+    if read
+        .wrt
+        .iter()
+        .any(|&w| read.params[w].field == Field::Complex)
+    {
+        lines.insert(
+            lines.len() - 1,
+            " A complex entry is two coordinates, its real part then its imaginary part: `H` is the Hessian over them.".to_owned(),
+        );
+    }
     for o in outs {
         let text = o.node.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
         lines.push(format!(" - `∇{} = {text}`", read.params[o.param].ident));

@@ -160,7 +160,7 @@ pub fn params(
             Ok((shape, None)) => (shape, Field::Real, None),
             Ok((shape, Some(real))) => match complex_over(&real, returned.as_ref()) {
                 Ok(()) => (shape, Field::Complex, None),
-                Err(why) => (Shape::Data, Field::Real, Some(why)),
+                Err(why) => (shape, Field::Complex, Some(why)),
             },
             Err(why) => (constant_shape(inner), Field::Real, Some(why)),
         };

@@ -872,6 +872,47 @@ mod tests {
     }
 
     #[test]
+    fn complex_points_are_perturbed_in_each_part() {
+        use nalgebra::{Complex, DMatrix};
+        // f(Z) = Re tr(M Z) + |z₀₀|²: ∇ = Mᴴ + 2 z₀₀ e₀₀ (∂/∂Re + i ∂/∂Im).
+        let m = DMatrix::from_fn(2, 2, |i, j| Complex::new(i as f64 - 0.5, j as f64 + 0.25));
+        let z = DMatrix::from_fn(2, 2, |i, j| {
+            Complex::new(0.3 * i as f64, -0.7 * j as f64 + 0.1)
+        });
+        let f = |z: &DMatrix<Complex<f64>>| (&m * z).trace().re + z[0].norm_sqr();
+        let mut g = m.adjoint();
+        g[0] += z[0] * 2.0;
+        let r = check_gradient(f, &z, &g);
+        assert_eq!((r.entries, r.parts, r.shape), (8, 2, (2, 2)));
+        r.assert_within(1e-8);
+        // The conjugate is wrong in the imaginary parts; the report says where.
+        let r = check_gradient(f, &z, &g.conjugate());
+        assert!(!r.is_within(1e-2));
+        assert_eq!(r.worst_index % 2, 1, "{r}");
+        let msg = r.to_string();
+        assert!(msg.contains("(the imaginary part of entry "), "{msg}");
+        assert!(msg.contains("of a 2×2 point"), "{msg}");
+    }
+
+    #[test]
+    fn complex_scalars_and_f32() {
+        use nalgebra::{Complex, Vector2};
+        // f(z) = |z|² Re z: ∂/∂x = 3x² + y², ∂/∂y = 2xy.
+        let z = Complex::new(0.5_f64, -1.5);
+        let g = Complex::new(3.0 * z.re * z.re + z.im * z.im, 2.0 * z.re * z.im);
+        let r = check_gradient(|z: &Complex<f64>| z.norm_sqr() * z.re, &z, &g);
+        r.assert_within(1e-8);
+        assert_eq!(r.entries, 2);
+        let r = check_gradient(|z: &Complex<f64>| z.norm_sqr() * z.re, &z, &g.conj());
+        assert!(
+            r.to_string().contains("entry 1 (the imaginary part)"),
+            "{r}"
+        );
+        let v = Vector2::new(Complex::new(1.0_f32, 2.0), Complex::new(-0.5, 0.25));
+        check_gradient(|v| v.norm_squared(), &v, &(v * Complex::new(2.0, 0.0))).assert_within(1e-3);
+    }
+
+    #[test]
     #[should_panic(
         expected = "gradient check failed: entry 2 of a 3×1 point: analytic 6.5 vs finite difference "
     )]

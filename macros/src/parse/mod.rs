@@ -70,7 +70,7 @@ const COMPLEX_SCALAR_METHODS: Methods = &[
 ];
 
 /// What complex values support, for the error on anything else.
-const COMPLEX_SUPPORTED: &str = "`adjoint`, `conjugate`, `transpose`, `+`, `-`, `*`, `scale`, `unscale`, `trace`, `determinant`, `try_inverse().unwrap()`, `dot`, `dotc`, `tr_mul`, `ad_mul`, `tr_dot`, `norm_squared`, `norm`, `component_mul`, `pow(n)` and `map`; on complex scalars `+ - * /`, `.re`, `.im`, `norm_sqr`, `norm`, `conj`, `ln`, `exp` and `Complex::new(re, im)`";
+const COMPLEX_SUPPORTED: &str = "`adjoint`, `conjugate`, `transpose`, `+`, `-`, `*`, `scale`, `unscale`, `trace`, `determinant`, `try_inverse().unwrap()`, `dot`, `dotc`, `tr_mul`, `ad_mul`, `tr_dot`, `norm_squared`, `norm`, `component_mul`, `pow(n)`, `map` and indexing; on complex scalars `+ - * /`, `.re`, `.im`, `norm_sqr`, `norm`, `conj`, `ln`, `exp` and `Complex::new(re, im)`";
 
 /// Methods on scalars.
 const SCALAR_METHODS: Methods = &[
@@ -1188,8 +1188,8 @@ fn item_name(item: &syn::Item) -> Option<String> {
 /// by the method, operator or function written, or the kind of expression.
 fn complex_what(op: &Op, tokens: &impl ToTokens) -> String {
     match op {
-        Op::Loop(_) => return "a `for` loop over complex values".to_owned(),
-        Op::If(_) => return "an `if` on complex values".to_owned(),
+        Op::Loop(_) => return "a `for` loop".to_owned(),
+        Op::If(_) => return "an `if`".to_owned(),
         _ => {}
     }
     match syn::parse2::<Expr>(tokens.to_token_stream()) {
