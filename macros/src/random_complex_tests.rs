@@ -575,7 +575,7 @@ fn coords(v: &CVal, complex: bool) -> Vec<f64> {
 fn moved(v: &CVal, complex: bool, k: usize, t: f64) -> CVal {
     let mut e = v.entries();
     let parts = if complex { 2 } else { 1 };
-    let step = if k % parts == 0 {
+    let step = if k.is_multiple_of(parts) {
         C::new(t, 0.0)
     } else {
         C::new(0.0, t)
