@@ -229,6 +229,8 @@ pub fn body(
                 g.names.insert(id, p.ident.to_string());
                 Binding::Node(id)
             }
+            // (Refused where it was listed to be differentiated.)
+            Some(_) if reported.contains(&p.ident) => Binding::Poisoned,
             Some(why) => Binding::Unusable(why.clone()),
             None => {
                 g.span = p.ident.span();
