@@ -180,6 +180,9 @@ struct BodyParser<'a> {
     declared_call: Option<Hint>,
     /// The dimension each run-time size of a constructor stands for (see `build`).
     sizes: std::collections::HashMap<Id, crate::shape::Dim>,
+    /// The fields read, and those read by a `let` declaring their type.
+    field_reads: Vec<(syn::ExprField, String)>,
+    declared_fields: std::collections::HashSet<String>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -262,8 +265,12 @@ pub fn body(
         inlining: Vec::new(),
         declared_call: None,
         sizes: std::collections::HashMap::new(),
+        field_reads: Vec::new(),
+        declared_fields: std::collections::HashSet::new(),
     };
-    parser.block(block)
+    let value = parser.block(block);
+    parser.untyped_fields_beside_complex_values();
+    value
 }
 
 impl BodyParser<'_> {
@@ -362,6 +369,7 @@ impl BodyParser<'_> {
         let name = ident.ident.to_string();
         if let (Pat::Type(t), Some(init)) = (&local.pat, &local.init) {
             if let Some(f) = field_in(&init.expr) {
+                self.declared_fields.insert(crate::errors::show(f));
                 self.pending_field = Some(crate::errors::show(f));
                 self.hint = self.declared(&t.ty);
             } else if matches!(&*init.expr, Expr::Call(_)) {
@@ -422,7 +430,7 @@ impl BodyParser<'_> {
 
     fn build(&mut self, tokens: impl ToTokens, op: impl Into<Op>, args: &[Id]) -> Result<Id, ()> {
         let op = op.into();
-        let what = complex_what(&op, &tokens);
+        let what = complex_what(Some(&op), &tokens);
         match self.g.try_build(op, args) {
             Ok(id) => Ok(id),
             Err(msg) if msg == COMPLEX_NOT_YET => self.error(
@@ -583,7 +591,27 @@ impl BodyParser<'_> {
             Hint::Matrix => Shape::Matrix(fresh(0), fresh(1)),
         };
         self.constant_shapes.insert(index, shape);
+        self.field_reads.push((f.clone(), crate::errors::show(f)));
         Ok(self.g.build(Constant { index, shape }, &[]))
+    }
+
+    /// In a loss with complex values, a field whose type the context gave is
+    /// an error: `r * self.s` reads as a real product, and is one of a real
+    /// and a complex number if `s` is complex, which matgrad cannot see. A
+    /// `let` declaring a real type (`let s: f64 = self.s;`) settles it.
+    fn untyped_fields_beside_complex_values(&mut self) {
+        let complex = (0..self.g.len() as u32).any(|i| self.g.is_complex(Id(i)));
+        if !complex {
+            return;
+        }
+        let mut reads = std::mem::take(&mut self.field_reads);
+        reads.retain(|(_, t)| !self.declared_fields.contains(t));
+        for (f, text) in &reads {
+            let _ = self.error(
+                f,
+                format!("in a loss with complex values, matgrad cannot see whether `{text}` is real or complex: bind it with its real type first, as in `let v: f64 = {text};`, or pass a complex value as a parameter"),
+            );
+        }
     }
 
     /// The shape a `let` declares for a field it binds.
@@ -771,7 +799,7 @@ impl BodyParser<'_> {
     fn built(&mut self, tokens: impl ToTokens, built: Result<Id, String>) -> Result<Id, ()> {
         built.or_else(|msg| match msg.as_str() {
             COMPLEX_NOT_YET => {
-                let what = complex_what(&Op::Neg(Neg), &tokens);
+                let what = complex_what(None, &tokens);
                 self.error(
                     tokens,
                     format!("{what} {msg}; complex values support {COMPLEX_SUPPORTED}"),
@@ -1188,10 +1216,10 @@ fn item_name(item: &syn::Item) -> Option<String> {
 
 /// How an error names an operation that has no rule for complex values:
 /// by the method, operator or function written, or the kind of expression.
-fn complex_what(op: &Op, tokens: &impl ToTokens) -> String {
+fn complex_what(op: Option<&Op>, tokens: &impl ToTokens) -> String {
     match op {
-        Op::Loop(_) => return "a `for` loop".to_owned(),
-        Op::If(_) => return "an `if`".to_owned(),
+        Some(Op::Loop(_)) => return "a `for` loop".to_owned(),
+        Some(Op::If(_)) => return "an `if`".to_owned(),
         _ => {}
     }
     match syn::parse2::<Expr>(tokens.to_token_stream()) {
