@@ -444,3 +444,23 @@ mod jacobians_helpers_and_indexing {
         check!(through_a_helper(&z, &m) => through_a_helper_grad[z]);
     }
 }
+
+mod complex_methods_of_real_matrices {
+    use super::*;
+
+    /// nalgebra's complex methods on real matrices are their real
+    /// counterparts: `adjoint` the transpose, `conjugate` the identity,
+    /// `dotc` the dot product, `ad_mul` `tr_mul`, `scale` the product.
+    #[grad(x, y)]
+    fn f(x: &DMatrix<f64>, y: &DMatrix<f64>, r: f64) -> f64 {
+        (x.adjoint() * y.conjugate()).trace()
+            + x.dotc(y) * x.ad_mul(y).norm()
+            + x.scale(r).unscale(2.0).norm_squared()
+    }
+
+    #[test]
+    fn gradients() {
+        let (x, y, r) = (dm::<f64>(3, 2, 37), dm::<f64>(3, 2, 38), sc::<f64>(39));
+        check!(f(&x, &y, r) => f_grad[x, y]);
+    }
+}

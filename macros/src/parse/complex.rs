@@ -94,6 +94,13 @@ impl BodyParser<'_> {
         if self.g.is_complex(re) || self.g.is_complex(im) {
             return Some(self.error(c, "`Complex::new` takes two real scalars"));
         }
+        // (num-complex mixes `Complex<T>` with `T` only for `f64` and `f32`.)
+        if let crate::ir::Scalar::Generic(t) = &self.g.scalar {
+            return Some(self.error(
+                c,
+                format!("complex values in a loss generic over its scalar `{t}` are not supported yet; write it for `f64` or `f32`"),
+            ));
+        }
         Some(self.build(c, FromParts, &[re, im]))
     }
 }
