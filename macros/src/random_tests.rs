@@ -51,10 +51,8 @@
 //!    programs are checked too: the tangent of a loop is a loop carrying the
 //!    values and their tangents, which `eval.rs` runs like any other (with
 //!    its tapes, `TapeNext`, and the branches an `if` makes). Not run where
-//!    an operation has no tangent rule yet (the matrix exponential; the
-//!    cofactors through an LU factorisation that a determinant's gradient
-//!    uses), counted by reason; the counts for loop programs are reported
-//!    apart.
+//!    an operation has no tangent rule yet (the matrix exponential), counted
+//!    by reason; the counts for loop programs are reported apart.
 //!
 //! Values stay in a safe domain by construction: `ln`, `sqrt`, `powf`, `recip`,
 //! `ln_1p`, `log2`, `log10`, `cbrt`, `log` of positive expressions (`log` to a
@@ -3857,8 +3855,8 @@ fn check_hessian(
                 ));
             }
             if a.is_nan() {
-                // The second derivative of a determinant at a singular matrix
-                // larger than 3×3 is not implemented: NaN, never a wrong number.
+                // Where there is no second derivative (as of a log-determinant
+                // at a singular matrix): NaN, never a wrong number.
                 return Err(Outcome::Skip("NaN second derivative", 0));
             }
             if !a.is_finite() || rel(a, n) > 1e-4 {
