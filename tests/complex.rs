@@ -464,3 +464,29 @@ mod complex_methods_of_real_matrices {
         check!(f(&x, &y, r) => f_grad[x, y]);
     }
 }
+
+mod singular_determinants {
+    use super::*;
+
+    #[grad(z)]
+    fn det_re(z: &DMatrix<Complex<f64>>) -> f64 {
+        z.determinant().re + 2.0 * z.determinant().im
+    }
+
+    /// At a complex 4×4 matrix of rank 3 the determinant's gradient is the
+    /// conjugate cofactor matrix, not zero: through an SVD of the matrix, as
+    /// its inverse does not exist.
+    #[test]
+    fn gradient_at_rank_three() {
+        // F diag(1, 1, 1, 0) G with invertible F and G: rank 3 exactly.
+        let d = DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 1.0, 1.0, 0.0]));
+        let d = d.map(|v| Complex::new(v, 0.0));
+        let z = dmc_well::<f64>(4, 40) * d * dmc_well::<f64>(4, 41);
+        let (_, g) = det_re_grad(&z);
+        assert!(
+            g.norm() > 0.1,
+            "the cofactors of a rank-3 matrix are not all zero"
+        );
+        check_gradient(det_re, &z, &g).assert_within(1e-6);
+    }
+}

@@ -274,8 +274,11 @@ fn det_dyn(a: &DMatrix<f64>) -> f64 {
 #[test]
 fn determinant_beyond_three_by_three_at_any_rank() {
     use matgrad::nalgebra::Matrix4;
-    // A product of a 4×k and a k×4 matrix has rank k.
-    let rank = |k: usize| dm::<f64>(4, k, 41) * dm::<f64>(k, 4, 42);
+    // F diag(1, …, 1, 0, …) G with k ones and invertible F, G: rank k exactly.
+    let rank = |k: usize| {
+        let d = DVector::from_fn(4, |i, _| if i < k { 1.0 } else { 0.0 });
+        dm_well::<f64>(4, 41) * DMatrix::from_diagonal(&d) * dm_well::<f64>(4, 42)
+    };
     for (what, x) in [
         ("full rank", dm_well::<f64>(4, 40)),
         ("rank 3", rank(3)),
