@@ -111,7 +111,8 @@ fn main() {
     let v = Matrix3::from_fn(|i, j| ((3 * j + i) as f64).sin());
     let (_, _, hv) = spread_hvp(&x0, &logs, &v);
     let hv_expected = &hess * DVector::from_column_slice(v.as_slice());
-    let hvp_error = (DVector::from_column_slice(hv.as_slice()) - &hv_expected).norm() / hv_expected.norm();
+    let hvp_error =
+        (DVector::from_column_slice(hv.as_slice()) - &hv_expected).norm() / hv_expected.norm();
     println!("Hessian vs central differences of the gradient: max relative error {worst:.2e}; hvp vs H·v: {hvp_error:.2e}");
     assert!(worst < 1e-6 && hvp_error < 1e-10);
 }

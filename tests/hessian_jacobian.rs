@@ -256,3 +256,57 @@ fn jacobian_f32_dynamic() {
         );
     }
 }
+
+#[hessian(a)]
+fn det4(a: &matgrad::nalgebra::Matrix4<f64>) -> f64 {
+    a.determinant()
+}
+
+#[hessian(a)]
+fn det_dyn(a: &DMatrix<f64>) -> f64 {
+    a.determinant()
+}
+
+/// `d²(det X)[E, F] = det X (tr(X⁻¹E) tr(X⁻¹F) − tr(X⁻¹E X⁻¹F))`, and as a
+/// polynomial exact where `X` is singular: beyond 3×3 through an SVD of `X`,
+/// checked at full rank and at ranks n−1 and n−2 against differences of the
+/// gradient (the cofactor matrix, a polynomial).
+#[test]
+fn determinant_beyond_three_by_three_at_any_rank() {
+    use matgrad::nalgebra::Matrix4;
+    // F diag(1, …, 1, 0, …) G with k ones and invertible F, G: rank k exactly.
+    let rank = |k: usize| {
+        let d = DVector::from_fn(4, |i, _| if i < k { 1.0 } else { 0.0 });
+        dm_well::<f64>(4, 41) * DMatrix::from_diagonal(&d) * dm_well::<f64>(4, 42)
+    };
+    for (what, x) in [
+        ("full rank", dm_well::<f64>(4, 40)),
+        ("rank 3", rank(3)),
+        ("rank 2", rank(2)),
+    ] {
+        let (_, g, h) = det_dyn_hessian(&x);
+        let numeric = fd_hessian(
+            |v| {
+                let m = DMatrix::from_column_slice(4, 4, v.as_slice());
+                let (_, g, _) = det_dyn_hessian(&m);
+                DVector::from_column_slice(g.as_slice())
+            },
+            &DVector::from_column_slice(x.as_slice()),
+        );
+        assert_close(&h, &numeric, 1e-8, what);
+        assert_close(&h, &h.transpose(), 1e-12, what);
+        let fixed = Matrix4::from_iterator(x.iter().copied());
+        let (_, gf, hf) = det4_hessian(&fixed);
+        assert_close(&dyn_of(&gf), &g, 1e-12, what);
+        assert_close(&dyn_of(&hf), &h, 1e-12, what);
+        let v = Matrix4::from_iterator(dm::<f64>(4, 4, 45).iter().copied());
+        let (_, _, hv) = det4_hvp(&fixed, &v);
+        let expected = &h * DVector::from_column_slice(v.as_slice());
+        assert_close(
+            &dyn_of(&hv),
+            &DMatrix::from_column_slice(4, 4, expected.as_slice()),
+            1e-12,
+            what,
+        );
+    }
+}

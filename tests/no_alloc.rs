@@ -360,3 +360,43 @@ fn matrix_logarithm_and_exponential_on_the_stack() {
     let n = allocations(|| log_and_exp_twice_hvp(black_box(&x), black_box(&w), black_box(&v)));
     assert_eq!(n, 0, "allocations in the Hessian-vector product");
 }
+
+/// A complex loss with every complex operation of fixed size: products,
+/// adjoints, a map, a determinant, an inverse, real parameters beside.
+#[grad(z, s, theta)]
+fn complex_fixed(
+    z: &Matrix3<matgrad::nalgebra::Complex<f64>>,
+    s: matgrad::nalgebra::Complex<f64>,
+    theta: &Vector3<f64>,
+) -> f64 {
+    let phases = theta.map(|t| matgrad::nalgebra::Complex::new(t.cos(), t.sin()));
+    let w = z * phases * s;
+    w.dotc(&phases).re
+        + z.determinant().norm_sqr()
+        + (z.adjoint() * z).trace().re
+        + z.try_inverse().unwrap().trace().im
+        + z.map(|v| v.exp() * v.conj()).norm_squared()
+        + z.component_mul(z).scale(0.5).norm()
+}
+
+#[test]
+fn complex_matrix3() {
+    use matgrad::nalgebra::Complex;
+    let z = Matrix3::from_fn(|i, j| {
+        Complex::new(
+            if i == j {
+                3.0
+            } else {
+                0.1 * (i + 2 * j) as f64
+            },
+            0.2 * (i as f64 - j as f64),
+        )
+    });
+    let (s, theta) = (Complex::new(0.5, -0.25), Vector3::new(0.1, 0.2, 0.3));
+    let n = allocations(|| complex_fixed_grad(black_box(&z), black_box(s), black_box(&theta)));
+    assert_eq!(n, 0);
+    same_value(
+        complex_fixed_grad(&z, s, &theta).0,
+        complex_fixed(&z, s, &theta),
+    );
+}

@@ -12,7 +12,7 @@ use quote::{quote, ToTokens};
 use crate::attr::Layout;
 use crate::emit::{EmitCx, GradOut};
 use crate::expand::{self, Read};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::ops::Param;
 use crate::shape::{Dim, Shape};
 use crate::signature::ParamSig;
@@ -36,6 +36,20 @@ pub fn jacobian(read: &mut Read) -> TokenStream {
     }
     let entries = declared_entries(read);
     expand::stubs(read, &[jacobian_companion(read, entries)])
+}
+
+/// The number of real entries of a parameter when its dimensions are fixed:
+/// two per complex entry (its real part, then its imaginary part).
+fn param_entries(p: &ParamSig) -> Option<usize> {
+    fixed_entries(p.shape).map(|n| n * parts(p.field))
+}
+
+/// The real parts of an entry of `field`: 1, or 2 for a complex one.
+fn parts(field: Field) -> usize {
+    match field {
+        Field::Real => 1,
+        Field::Complex => 2,
+    }
 }
 
 /// The number of entries of a value of `shape` when its dimensions are fixed.
@@ -63,7 +77,7 @@ pub fn hessian_companions(read: &Read) -> Vec<expand::Companion> {
     let sizes: Option<usize> = read
         .wrt
         .iter()
-        .map(|&w| fixed_entries(read.params[w].shape))
+        .map(|&w| param_entries(&read.params[w]))
         .sum();
     let grads = expand::grad_types(read);
     let mut out = vec![expand::Companion {
@@ -89,7 +103,7 @@ pub fn jacobian_companion(read: &Read, value_entries: Option<usize>) -> expand::
         .wrt
         .iter()
         .map(|&w| {
-            let size = fixed_entries(read.params[w].shape);
+            let size = param_entries(&read.params[w]);
             match read.options.layout {
                 Layout::Numerator => matrix_type(read, value_entries, size),
                 Layout::Denominator => matrix_type(read, size, value_entries),
@@ -143,6 +157,7 @@ fn direction(
         owned_ty,
         by_ref,
         shape: p.shape,
+        field: p.field,
         unusable: None,
     };
     read.params.push(sig);
@@ -151,6 +166,7 @@ fn direction(
         Param {
             index,
             shape: read.params[index].shape,
+            field: read.params[index].field,
         },
         &[],
     );
@@ -170,16 +186,18 @@ fn direction_name(read: &Read) -> Ident {
     Ident::new(name, read.func.sig.ident.span())
 }
 
-/// The number of entries of a value of `shape` at run time, and at compile time
-/// when its dimensions are fixed.
-fn entries(shape: Shape, value: &TokenStream) -> (TokenStream, Option<usize>) {
+/// The number of real entries of a value of `shape` and `field` at run time
+/// (two per complex entry), and at compile time when its dimensions are fixed.
+fn entries(shape: Shape, field: Field, value: &TokenStream) -> (TokenStream, Option<usize>) {
+    let k = parts(field);
     match (shape, shape.rows(), shape.cols()) {
-        (Shape::Scalar, ..) => (quote!(1usize), Some(1)),
+        (Shape::Scalar, ..) => (quote!(#k), Some(k)),
         (_, Dim::Fixed(r), Dim::Fixed(c)) => {
-            let n = r * c;
+            let n = r * c * k;
             (quote!(#n), Some(n))
         }
-        _ => (quote!(#value.len()), None),
+        _ if k == 1 => (quote!(#value.len()), None),
+        _ => (quote!(#k * #value.len()), None),
     }
 }
 
@@ -199,25 +217,39 @@ fn zeros(
     }
 }
 
-/// `let dir = e_k` shaped like parameter `like` (1 for a scalar).
-fn unit(cx: &EmitCx, dir: &Ident, like: usize, k: &Ident) -> TokenStream {
+/// `let dir = e_k` shaped like parameter `like` (1 for a scalar): for a
+/// complex one, real coordinate `k`, that is 1 (`k` even) or `i` (`k` odd) in
+/// entry `k / 2`.
+fn unit(cx: &EmitCx, dir: &Ident, like: usize, field: Field, k: &Ident) -> TokenStream {
     let p = cx.private();
     let x = cx.param(like);
-    if matches!(x, crate::emit::Value::Scalar(_)) {
-        let one = cx.lit(1.0);
-        quote!(let #dir = #one;)
-    } else {
-        let x = x.operand();
-        quote!(let #dir = #p::unit_like(#x, #k);)
+    match (x, field) {
+        (crate::emit::Value::Scalar(_), Field::Real) => {
+            let one = cx.lit(1.0);
+            quote!(let #dir = #one;)
+        }
+        (crate::emit::Value::Scalar(_), Field::Complex) => {
+            let ty = cx.scalar_type();
+            quote!(let #dir = #p::complex_unit::<#ty>(#k);)
+        }
+        (x, Field::Real) => {
+            let x = x.operand();
+            quote!(let #dir = #p::unit_like(#x, #k);)
+        }
+        (x, Field::Complex) => {
+            let x = x.operand();
+            quote!(let #dir = #p::complex_unit_like(#x, #k);)
+        }
     }
 }
 
 /// Writes the entries of `value` (a node's value) into `target` from
-/// `(row, col)` down a column, or along a row when `along_row`.
+/// `(row, col)` down a column, or along a row when `along_row`; a complex
+/// entry as two, its real part then its imaginary part.
 fn write_entries(
     cx: &EmitCx,
     target: &Ident,
-    node: Id,
+    (node, field): (Id, Field),
     row: &TokenStream,
     col: &TokenStream,
     along_row: bool,
@@ -225,17 +257,39 @@ fn write_entries(
     let value = cx.value(node);
     let index = Ident::new("__mg_i", Span::mixed_site());
     let entry = Ident::new("__mg_e", Span::mixed_site());
-    let place = if along_row {
-        quote!((#row, #col + #index))
-    } else {
-        quote!((#row + #index, #col))
+    let at = |offset: TokenStream| {
+        if along_row {
+            quote!((#row, #col + #offset))
+        } else {
+            quote!((#row + #offset, #col))
+        }
     };
-    match value {
-        crate::emit::Value::Scalar(t) => quote!(#target[(#row, #col)] = #t;),
-        crate::emit::Value::Matrix { receiver, .. } | crate::emit::Value::Moved(receiver, _) => {
+    match (value, field) {
+        (crate::emit::Value::Scalar(t), Field::Real) => quote!(#target[(#row, #col)] = #t;),
+        (crate::emit::Value::Scalar(t), Field::Complex) => {
+            let (re, im) = (at(quote!(0)), at(quote!(1)));
+            quote!(#target[#re] = #t.re; #target[#im] = #t.im;)
+        }
+        (
+            crate::emit::Value::Matrix { receiver, .. } | crate::emit::Value::Moved(receiver, _),
+            Field::Real,
+        ) => {
+            let place = at(quote!(#index));
             quote! {
                 for (#index, #entry) in #receiver.iter().enumerate() {
                     #target[#place] = *#entry;
+                }
+            }
+        }
+        (
+            crate::emit::Value::Matrix { receiver, .. } | crate::emit::Value::Moved(receiver, _),
+            Field::Complex,
+        ) => {
+            let (re, im) = (at(quote!(2 * #index)), at(quote!(2 * #index + 1)));
+            quote! {
+                for (#index, #entry) in #receiver.iter().enumerate() {
+                    #target[#re] = #entry.re;
+                    #target[#im] = #entry.im;
                 }
             }
         }
@@ -250,6 +304,13 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     let grads: Vec<Option<Id>> = outs.iter().map(|o| o.node).collect();
     let grad_nodes: Vec<Id> = grads.iter().flatten().copied().collect();
     let wrt = read.wrt.clone();
+    // The tangent of a gradient has the gradient's field (real or complex).
+    let fields: Vec<Field> = grad_nodes.iter().map(|&n| read.graph.field(n)).collect();
+    let fit = |g: &mut Graph, t: Vec<Option<Id>>| -> Vec<Option<Id>> {
+        (t.into_iter().zip(&fields))
+            .map(|(t, &f)| t.map(|t| g.fit(t, f)))
+            .collect()
+    };
 
     // One direction per parameter, and the gradients' tangents along each.
     let mut columns = Vec::new();
@@ -260,7 +321,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         let x = expand::param_node(&read.graph, w);
         let t = diff::tangents(&mut read.graph, &grad_nodes, &[(x, dir)])
             .map_err(|id| no_tangent(&read.graph, id))?;
-        columns.push((dir_index, dir, t));
+        columns.push((dir_index, dir, fit(&mut read.graph, t)));
     }
     // `<name>_hvp`: the tangent once, in the caller's direction.
     let hvp = if wrt.len() == 1 {
@@ -269,6 +330,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         let x = expand::param_node(&read.graph, wrt[0]);
         let t = diff::tangents(&mut read.graph, &grad_nodes, &[(x, v)])
             .map_err(|id| no_tangent(&read.graph, id))?;
+        let t = fit(&mut read.graph, t);
         let hv = grads[0].and(t.first().copied().flatten());
         Some((v_index, name, hv, v))
     } else {
@@ -283,7 +345,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
         .iter()
         .map(|&w| {
             let x = cx.param(w);
-            entries(params[w].shape, x.receiver())
+            entries(params[w].shape, params[w].field, x.receiver())
         })
         .collect();
     let total = sum_sizes(&sizes);
@@ -301,7 +363,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
             continue;
         }
         let dir_ident = params[*dir_index].ident.clone();
-        let set_dir = unit(&cx, &dir_ident, wrt[j], &k);
+        let set_dir = unit(&cx, &dir_ident, wrt[j], params[wrt[j]].field, &k);
         let known = cx.known();
         let targets: Vec<Id> = present.iter().map(|&(_, t)| t).collect();
         let (hoisted, inner) = split_by_direction(&mut cx, g, &targets, *dir);
@@ -311,7 +373,8 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
             // Row block of gradient i; grads are in the order of `wrt`.
             let row = offset(&sizes, i);
             let col = quote!(#col_offset + #k);
-            writes.extend(write_entries(&cx, &h, t, &row, &col, false));
+            let field = params[wrt[i]].field;
+            writes.extend(write_entries(&cx, &h, (t, field), &row, &col, false));
         }
         let n = &sizes[j].0;
         loops.extend(quote! {
@@ -409,7 +472,8 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     let params = &read.params;
     let mut cx = EmitCx::new(g, params);
     let outer = cx.compute(&[value]);
-    let value_size = entries(g.shape(value), cx.value(value).receiver());
+    let value_size = entries(g.shape(value), g.field(value), cx.value(value).receiver());
+    let value_of = |t: Id| (t, g.field(value));
     let k = Ident::new("__mg_k", Span::mixed_site());
     let zero_row = quote!(0usize);
     let mut blocks = TokenStream::new();
@@ -417,7 +481,7 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     for (j, (dir_index, dir, tangent)) in columns.iter().enumerate() {
         let w = wrt[j];
         let x = cx.param(w);
-        let size = entries(params[w].shape, x.receiver());
+        let size = entries(params[w].shape, params[w].field, x.receiver());
         let (rows, cols) = match layout {
             Layout::Numerator => (&value_size, &size),
             Layout::Denominator => (&size, &value_size),
@@ -430,12 +494,16 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
             continue;
         };
         let dir_ident = params[*dir_index].ident.clone();
-        let set_dir = unit(&cx, &dir_ident, w, &k);
+        let set_dir = unit(&cx, &dir_ident, w, params[w].field, &k);
         let known = cx.known();
         let (hoisted, inner) = split_by_direction(&mut cx, g, &[*t], *dir);
         let write = match layout {
-            Layout::Numerator => write_entries(&cx, &jac, *t, &zero_row, &quote!(#k), false),
-            Layout::Denominator => write_entries(&cx, &jac, *t, &quote!(#k), &zero_row, true),
+            Layout::Numerator => {
+                write_entries(&cx, &jac, value_of(*t), &zero_row, &quote!(#k), false)
+            }
+            Layout::Denominator => {
+                write_entries(&cx, &jac, value_of(*t), &quote!(#k), &zero_row, true)
+            }
         };
         let n = &size.0;
         blocks.extend(quote! {
@@ -546,6 +614,16 @@ fn hessian_doc(
         " built one column at a time from the derivative of the gradient: no Kronecker product is formed.".to_owned(),
         String::new(),
     ];
+    if read
+        .wrt
+        .iter()
+        .any(|&w| read.params[w].field == Field::Complex)
+    {
+        lines.insert(
+            lines.len() - 1,
+            " A complex entry is two coordinates, its real part then its imaginary part: `H` is the Hessian over them.".to_owned(),
+        );
+    }
     for o in outs {
         let text = o.node.map_or_else(|| "0".to_owned(), |id| w.write(id).text);
         lines.push(format!(" - `∇{} = {text}`", read.params[o.param].ident));

@@ -225,7 +225,11 @@ impl<'a> Eval<'a> {
             Op::DivScalar(_) => M(m(0) / s(1)),
             Op::MatMul(_) => M(m(0) * m(1)),
             Op::TrMul(_) => M(m(0).transpose() * m(1)),
-            Op::Transpose(_) => M(m(0).transpose()),
+            // (Of real matrices, as a real loss may write them.)
+            Op::Transpose(_) | Op::Adjoint(_) => M(m(0).transpose()),
+            Op::Conj(_) | Op::Re(_) => a[0].clone(),
+            Op::AdMul(_) => M(m(0).transpose() * m(1)),
+            Op::Dotc(_) => S(m(0).component_mul(m(1)).sum()),
             Op::Trace(_) => S(m(0).trace()),
             Op::TrDot(_) => S((m(0) * m(1)).trace()),
             Op::Dot(_) => S(m(0).component_mul(m(1)).sum()),
@@ -334,7 +338,7 @@ impl<'a> Eval<'a> {
             Op::CofactorsTangent(_) | Op::SvdCofactorsTangent(_) => {
                 M(cofactors_tangent(m(0), m(1)))
             }
-            // The factor node stands for its matrix.
+            // The factor nodes stand for their matrix.
             Op::LuOf(_) | Op::SvdOf(_) => a[0].clone(),
             Op::LuDet(_) => S(m(0).determinant()),
             Op::LuLogDet(_) => S(m(0).determinant().ln()),

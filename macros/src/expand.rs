@@ -71,8 +71,19 @@ pub fn read(
     };
     let return_ok = errors.len() == errors_before;
     let mut dims = Dims::default();
-    let (params, reported) = signature::params(&func.sig, &mut dims, &mut errors);
+    let (params, mut reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let wrt = resolve_wrt(&func, &options.wrt, &params, &mut errors);
+    // A listed parameter refused above (a complex one over a type parameter)
+    // is not reported again where the body reads it.
+    let listed = |p: &ParamSig| match options.wrt.as_slice() {
+        [] => params.first().is_some_and(|f| f.ident == p.ident),
+        names => names.contains(&p.ident),
+    };
+    reported.extend(
+        (params.iter())
+            .filter(|p| p.unusable.is_some() && !p.shape.is_constant() && listed(p))
+            .map(|p| p.ident.clone()),
+    );
     calls.active = Some(wrt.clone());
     let mut graph = Graph::new(scalar.unwrap_or(Scalar::F64), dims);
     let needs_tail = !matches!(func.sig.output, syn::ReturnType::Default);

@@ -12,7 +12,7 @@ fn expand_pretty(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream)
     prettyplease::unparse(&file)
 }
 
-fn check_snapshot(name: &str, actual: &str) {
+pub(crate) fn check_snapshot(name: &str, actual: &str) {
     let path = format!("{}/tests/expand/{name}.rs", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("MATGRAD_BLESS").is_some() {
         std::fs::write(&path, actual).expect("write snapshot");

@@ -214,7 +214,9 @@ impl<'a> Writer<'a> {
     /// The user's name for `id`, if it is one of the function's `let`s.
     fn named(&self, id: Id) -> Option<String> {
         match self.graph.op(id) {
-            Op::Param(_) | Op::Constant(_) | Op::Lit(_) | Op::LambdaParam(_) => None,
+            Op::Param(_) | Op::Constant(_) | Op::Lit(_) | Op::LambdaParam(_) | Op::EntryVar(_) => {
+                None
+            }
             _ if id > self.forward_end => None,
             _ => self.graph.names.get(&id).cloned(),
         }
@@ -243,6 +245,11 @@ impl<'a> Writer<'a> {
                     "map",
                     &[args[0].clone(), Formula::atom(format!("v ↦ {}", d.text))],
                 )
+            }
+            Op::Entrywise(m) => {
+                let vars: Vec<Formula> = m.vars.iter().map(|&v| self.write(v)).collect();
+                let body = self.write(m.body);
+                crate::ops::entrywise_formula(&args, &vars, &body)
             }
             Op::MapAdjoint(m) => {
                 let d = self.closure(m.deriv, &args[3..]);

@@ -26,6 +26,8 @@ pub struct Node {
     pub op: Op,
     pub args: Vec<Id>,
     pub shape: Shape,
+    /// Whether its entries are real or complex numbers.
+    pub field: Field,
     pub span: Span,
     /// The region the node is computed in (see [`Region`]).
     pub region: RegionId,
@@ -54,7 +56,18 @@ pub struct Region {
     pub repeated: bool,
 }
 
-/// The element type of every value in the function.
+/// Whether a value's entries are real numbers of the function's [`Scalar`]
+/// type or complex numbers over it (`Complex<f64>`): a real value is a complex
+/// one with no imaginary part, so rules written with conjugates and `ᴴ` cover
+/// both, and conjugating a real value builds nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum Field {
+    #[default]
+    Real,
+    Complex,
+}
+
+/// The real type of every value in the function (complex values are over it).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Scalar {
     F32,
@@ -73,6 +86,10 @@ impl Scalar {
         }
     }
 }
+
+/// What [`Graph::try_build`] says of an operation that has no rule for
+/// complex values yet (the parser names the operation at its tokens).
+pub const COMPLEX_NOT_YET: &str = "is not supported for complex matrices yet";
 
 pub struct Graph {
     nodes: Vec<Node>,
@@ -123,6 +140,14 @@ impl Graph {
         self.nodes[id.index()].shape
     }
 
+    pub fn field(&self, id: Id) -> Field {
+        self.nodes[id.index()].field
+    }
+
+    pub fn is_complex(&self, id: Id) -> bool {
+        self.field(id) == Field::Complex
+    }
+
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
@@ -133,10 +158,15 @@ impl Graph {
         let op = op.into();
         let shapes: Vec<Shape> = args.iter().map(|&a| self.shape(a)).collect();
         let shape = op.rule().shape(&shapes, &mut self.dims)?;
+        let fields: Vec<Field> = args.iter().map(|&a| self.field(a)).collect();
+        let field = op
+            .rule()
+            .field(&fields)
+            .ok_or_else(|| COMPLEX_NOT_YET.to_owned())?;
         if let Some(id) = simplify::rewrite(self, &op, args) {
             return Ok(id);
         }
-        Ok(self.intern(op, args, shape))
+        Ok(self.intern(op, args, shape, field))
     }
 
     /// [`Graph::try_build`] for nodes built by rules, whose shapes hold by construction.
@@ -148,7 +178,7 @@ impl Graph {
         }
     }
 
-    fn intern(&mut self, op: Op, args: &[Id], shape: Shape) -> Id {
+    fn intern(&mut self, op: Op, args: &[Id], shape: Shape, field: Field) -> Id {
         // Leaves without a place of their own (literals, parameters) are
         // visible everywhere: they belong to the function body.
         let region = if args.is_empty() && !matches!(op, Op::RegionParam(_)) {
@@ -165,6 +195,7 @@ impl Graph {
             op: key.0.clone(),
             args: key.1.clone(),
             shape,
+            field,
             span: self.span,
             region,
         });

@@ -3,6 +3,8 @@
 //! `matgrad` crate, which re-exports them with the runtime helpers they need.
 
 mod attr;
+#[cfg(test)]
+mod complex_tests;
 mod compose;
 mod derivatives;
 mod diff;
@@ -10,6 +12,8 @@ mod emit;
 mod errors;
 #[cfg(test)]
 mod eval;
+#[cfg(test)]
+mod eval_complex;
 mod expand;
 #[cfg(test)]
 mod expand_tests;
@@ -19,6 +23,8 @@ mod kron_form;
 mod ops;
 mod parse;
 mod plan;
+#[cfg(test)]
+mod random_complex_tests;
 #[cfg(test)]
 mod random_tests;
 mod shape;

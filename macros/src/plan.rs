@@ -92,6 +92,7 @@ impl Plan {
                     let addable = is_product(product) && g.shape(sum).has_dynamic()
                         || adds_in_place(g.op(product)) && !negate;
                     let fits = product != acc
+                        && !g.is_complex(sum)
                         && read_once.contains(&product)
                         && addable
                         && fresh.contains(&acc)
@@ -112,7 +113,9 @@ impl Plan {
             .collect();
 
         let scalings: HashMap<Id, Id> = (fresh.iter().copied())
-            .filter(|&id| matches!(g.op(id), Op::Scale(_)) && g.shape(id).has_dynamic())
+            .filter(|&id| {
+                matches!(g.op(id), Op::Scale(_)) && g.shape(id).has_dynamic() && !g.is_complex(id)
+            })
             .map(|id| (id, g.node(id).args[0]))
             .filter(|&(_, product)| read_once.contains(&product) && is_product(product))
             .collect();

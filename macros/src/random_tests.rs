@@ -3841,6 +3841,7 @@ fn check_hessian(
             crate::ops::Param {
                 index: vals.len() + i,
                 shape,
+                field: g.field(id),
             },
             &[],
         );

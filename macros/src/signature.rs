@@ -5,7 +5,7 @@ use proc_macro2::Ident;
 use syn::{FnArg, GenericArgument, Pat, PathArguments, ReturnType, Signature, Type};
 
 use crate::errors::Errors;
-use crate::ir::Scalar;
+use crate::ir::{Field, Scalar};
 use crate::shape::{Dim, Dims, Origin, Shape};
 
 /// A parameter of the user's function.
@@ -15,6 +15,8 @@ pub struct ParamSig {
     pub owned_ty: Type,
     pub by_ref: bool,
     pub shape: Shape,
+    /// Whether its entries are complex (`Complex<f64>`, `DMatrix<Complex<f32>>`).
+    pub field: Field,
     /// Why matgrad cannot compute with this parameter (not a float scalar, vector
     /// or matrix), if it cannot.
     pub unusable: Option<String>,
@@ -127,6 +129,10 @@ pub fn params(
     dims: &mut Dims,
     errors: &mut Errors,
 ) -> (Vec<ParamSig>, Vec<Ident>) {
+    let returned = match &sig.output {
+        ReturnType::Type(_, ty) => scalar_type(ty, &type_params(sig)),
+        ReturnType::Default => None,
+    };
     let mut out = Vec::new();
     let mut reported = Vec::new();
     for arg in &sig.inputs {
@@ -150,19 +156,41 @@ pub fn params(
             Type::Reference(r) if r.mutability.is_none() => (&*r.elem, true),
             ty => (ty, false),
         };
-        let (shape, unusable) = match value_shape(inner, &ident, &type_params(sig), dims) {
-            Ok(shape) => (shape, None),
-            Err(why) => (constant_shape(inner), Some(why)),
+        let (shape, field, unusable) = match value_shape(inner, &ident, &type_params(sig), dims) {
+            Ok((shape, None)) => (shape, Field::Real, None),
+            Ok((shape, Some(real))) => match complex_over(&real, returned.as_ref()) {
+                Ok(()) => (shape, Field::Complex, None),
+                Err(why) => (shape, Field::Complex, Some(why)),
+            },
+            Err(why) => (constant_shape(inner), Field::Real, Some(why)),
         };
         out.push(ParamSig {
             ident,
             owned_ty: inner.clone(),
             by_ref,
             shape,
+            field,
             unusable,
         });
     }
     (out, reported)
+}
+
+/// Whether complex entries over `real` can be differentiated in a function
+/// returning `returned`: over its own real type, `f64` or `f32`.
+fn complex_over(real: &Scalar, returned: Option<&Scalar>) -> Result<(), String> {
+    match (real, returned) {
+        (Scalar::Generic(t), _) => Err(format!(
+            "complex entries over a type parameter (`Complex<{t}>`) are not supported yet; use `Complex<f64>` or `Complex<f32>`"
+        )),
+        (real, Some(r)) if real != r => {
+            let (a, b) = (real.tokens(), r.tokens());
+            Err(format!(
+                "its entries are `Complex<{a}>`, but the function returns `{b}`: complex parameters are over the real type of the loss"
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether `name` is one of Rust's integer types (also the suffixes that make
@@ -268,15 +296,30 @@ fn scalar_type(ty: &Type, generics: &[Ident]) -> Option<Scalar> {
     }
 }
 
-/// The shape of a float scalar, or of a nalgebra vector or matrix of floats.
+/// `Complex<f64>` or `Complex<f32>` by any path (`num_complex::Complex`,
+/// `matgrad::nalgebra::Complex`): the real type of its parts.
+fn complex_type(ty: &Type, generics: &[Ident]) -> Option<Scalar> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last().filter(|s| s.ident == "Complex")?;
+    match &seg.arguments {
+        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+            GenericArgument::Type(t) => scalar_type(t, generics),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The shape of a parameter's float scalar, or nalgebra vector or matrix of
+/// floats, and the real type of its entries if they are complex.
 fn value_shape(
     ty: &Type,
     param: &Ident,
     generics: &[Ident],
     dims: &mut Dims,
-) -> Result<Shape, String> {
+) -> Result<(Shape, Option<Scalar>), String> {
     let param = param.to_string();
-    type_shape(ty, generics, &mut |axis| {
+    field_shape(ty, generics, &mut |axis| {
         dims.fresh(Origin::Param {
             param: param.clone(),
             axis,
@@ -291,6 +334,22 @@ pub fn type_shape(
     generics: &[Ident],
     fresh: &mut dyn FnMut(usize) -> Dim,
 ) -> Result<Shape, String> {
+    match field_shape(ty, generics, fresh)? {
+        (shape, None) => Ok(shape),
+        (_, Some(_)) => Err(format!(
+            "its type `{}` has complex entries, which are supported for the parameters of a loss only",
+            crate::errors::show(ty)
+        )),
+    }
+}
+
+/// [`type_shape`] of real or complex entries (`Complex<f64>`,
+/// `DMatrix<Complex<f32>>`), and the real type of complex ones.
+fn field_shape(
+    ty: &Type,
+    generics: &[Ident],
+    fresh: &mut dyn FnMut(usize) -> Dim,
+) -> Result<(Shape, Option<Scalar>), String> {
     let ty = match ty {
         Type::Reference(r) => &*r.elem,
         ty => ty,
@@ -300,7 +359,10 @@ pub fn type_shape(
         format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them")
     };
     if scalar_type(ty, generics).is_some() {
-        return Ok(Shape::Scalar);
+        return Ok((Shape::Scalar, None));
+    }
+    if let Some(real) = complex_type(ty, generics) {
+        return Ok((Shape::Scalar, Some(real)));
     }
     let Type::Path(p) = ty else {
         return Err(not_float());
@@ -310,10 +372,11 @@ pub fn type_shape(
         PathArguments::AngleBracketed(a) => a.args.iter().collect(),
         _ => Vec::new(),
     };
-    match args.first() {
-        Some(GenericArgument::Type(t)) if scalar_type(t, generics).is_some() => {}
+    let complex = match args.first() {
+        Some(GenericArgument::Type(t)) if scalar_type(t, generics).is_some() => None,
+        Some(GenericArgument::Type(t)) => Some(complex_type(t, generics).ok_or_else(not_float)?),
         _ => return Err(not_float()),
-    }
+    };
     let name = seg.ident.to_string();
     let mut dynamic = |axis| fresh(axis);
     let fixed = |arg: Option<&&GenericArgument>| -> Option<Dim> {
@@ -365,7 +428,7 @@ pub fn type_shape(
         },
         _ => return Err(not_float()),
     };
-    Ok(Shape::Matrix(r, c))
+    Ok((Shape::Matrix(r, c), complex))
 }
 
 /// nalgebra's aliases with one dynamic dimension: `Matrix3xX` (3 rows),

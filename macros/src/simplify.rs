@@ -60,6 +60,15 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("entry-of-map", entry_of_map),
     ("sum-of-neg", sum_of_neg),
     ("sum-of-scale", sum_of_scale),
+    ("conj-conj", conj_conj),
+    ("adjoint-adjoint", adjoint_adjoint),
+    ("conjugate-transposes", conjugate_transposes),
+    ("adjoint-scale", adjoint_scale),
+    ("adjoint-identity", adjoint_identity),
+    ("adjoint-times-is-ad-mul", adjoint_times_is_ad_mul),
+    ("trace-of-ad-mul-is-dotc", trace_of_ad_mul),
+    ("parts-of-parts", parts_of_parts),
+    ("real-operand-of-complex", real_operand_of_complex),
 ];
 
 pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
@@ -398,6 +407,10 @@ fn map_adjoint_constant_is_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<
 /// no overflow, and the factorisation is shared with `A`'s inverse.
 fn ln_of_det_is_logdet(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Ln(_) = op else { return None };
+    // (The logarithm of a complex determinant is complex: no such shortcut.)
+    if g.is_complex(args[0]) {
+        return None;
+    }
     match parts(g, args[0]) {
         // (A `Determinant` is up to 3×3: its logarithm stays the closed form.)
         (Op::LuDet(_), inner) => {
@@ -689,4 +702,133 @@ fn scale_out(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     };
     let inner = g.build(op.clone(), &[a, b]);
     Some(g.times(inner, s))
+}
+
+/// `conj(conj(z)) ⇒ z`.
+fn conj_conj(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Conj(_) = op else { return None };
+    match parts(g, args[0]) {
+        (Op::Conj(_), inner) => Some(inner[0]),
+        _ => None,
+    }
+}
+
+/// `(Aᴴ)ᴴ ⇒ A`.
+fn adjoint_adjoint(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Adjoint(_) = op else { return None };
+    match parts(g, args[0]) {
+        (Op::Adjoint(_), inner) => Some(inner[0]),
+        _ => None,
+    }
+}
+
+/// `conj(Aᵀ) ⇒ Aᴴ`, `conj(A)ᵀ ⇒ Aᴴ`, `conj(Aᴴ) ⇒ Aᵀ`, `conj(A)ᴴ ⇒ Aᵀ`,
+/// `(Aᵀ)ᴴ ⇒ conj(A)`, `(Aᴴ)ᵀ ⇒ conj(A)`: one pass over `A` instead of two.
+fn conjugate_transposes(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::Conj(_) | Op::Transpose(_) | Op::Adjoint(_)) {
+        return None;
+    }
+    let (inner_op, inner) = parts(g, args[0]);
+    let a = *inner.first()?;
+    match (op, inner_op) {
+        (Op::Conj(_), Op::Transpose(_)) | (Op::Transpose(_), Op::Conj(_)) => {
+            Some(g.build(Adjoint, &[a]))
+        }
+        (Op::Conj(_), Op::Adjoint(_)) | (Op::Adjoint(_), Op::Conj(_)) => Some(g.transpose(a)),
+        (Op::Adjoint(_), Op::Transpose(_)) | (Op::Transpose(_), Op::Adjoint(_)) => {
+            Some(g.build(Conj, &[a]))
+        }
+        _ => None,
+    }
+}
+
+/// `(α A)ᴴ ⇒ conj(α) Aᴴ`: scalars move outward, as for `ᵀ`.
+fn adjoint_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Adjoint(_) = op else { return None };
+    let (Op::Scale(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let (m, s) = (inner[0], inner[1]);
+    let (mh, s) = (g.adjoint(m), g.conj(s));
+    Some(g.times(mh, s))
+}
+
+/// `(α I)ᴴ ⇒ conj(α) I`.
+fn adjoint_identity(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Adjoint(_) = op else { return None };
+    let (Op::ScaledIdentity(ScaledIdentity(shape)), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let (shape, s) = (shape.transposed(), inner[0]);
+    let s = g.conj(s);
+    Some(g.build(ScaledIdentity(shape), &[s]))
+}
+
+/// `Aᴴ B ⇒ A.ad_mul(B)`: no conjugate transpose of `A` formed.
+fn adjoint_times_is_ad_mul(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::MatMul(_) = op else { return None };
+    let (Op::Adjoint(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let a = inner[0];
+    Some(g.build(AdMul, &[a, args[1]]))
+}
+
+/// `tr(Aᴴ B) ⇒ ⟨A, B⟩` (`dotc`): no product formed.
+fn trace_of_ad_mul(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Trace(_) = op else { return None };
+    let (Op::AdMul(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let (a, b) = (inner[0], inner[1]);
+    Some(g.build(Dotc, &[a, b]))
+}
+
+/// `Re(x + iy) ⇒ x`, `Im(x + iy) ⇒ y`, `Re x ⇒ x` for `x` taken as complex,
+/// `Re conj(z) ⇒ Re z`, `Im conj(z) ⇒ −Im z`.
+fn parts_of_parts(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    if !matches!(op, Op::Re(_) | Op::Im(_)) {
+        return None;
+    }
+    let (inner_op, inner) = parts(g, args[0]);
+    let inner = inner.to_vec();
+    match (op, inner_op) {
+        (Op::Re(_), Op::FromParts(_)) => Some(inner[0]),
+        (Op::Im(_), Op::FromParts(_)) => Some(inner[1]),
+        (Op::Re(_), Op::ToComplex(_)) => Some(inner[0]),
+        (Op::Re(_), Op::Conj(_)) => Some(g.re(inner[0])),
+        (Op::Im(_), Op::Conj(_)) => {
+            let im = g.im(inner[0]);
+            Some(g.neg(im))
+        }
+        _ => None,
+    }
+}
+
+/// `z x ⇒ z x` with `x` real rather than taken as complex (`Complex::from(x)`),
+/// likewise in `z / x`, `z ± x`, `Z.scale(x)`, `Z.unscale(x)`, where the
+/// other operand is complex (nalgebra mixes them there), and `conj(x) ⇒ x`:
+/// literals meet literals and fold (`Z 1 ⇒ Z`).
+fn real_operand_of_complex(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let real = |g: &Graph, x: Id| match parts(g, x) {
+        (Op::ToComplex(_), inner) if g.shape(x).is_scalar() => Some(inner[0]),
+        _ => None,
+    };
+    if let Op::Conj(_) = op {
+        real(g, args[0])?;
+        return Some(args[0]);
+    }
+    let scalars = matches!(op, Op::Mul(_) | Op::Div(_) | Op::Add(_) | Op::Sub(_))
+        && g.shape(args[0]).is_scalar();
+    let scalings = matches!(op, Op::Scale(_) | Op::DivScalar(_));
+    if !scalars && !scalings {
+        return None;
+    }
+    let (a, b) = (args[0], args[1]);
+    let args = match (real(g, a), real(g, b)) {
+        (_, Some(x)) if g.is_complex(a) => [a, x],
+        (Some(x), _) if scalars && g.is_complex(b) => [x, b],
+        _ => return None,
+    };
+    Some(g.build(op.clone(), &args))
 }

@@ -16,7 +16,8 @@ use crate::ops::*;
 use crate::shape::Dims;
 use crate::{diff, parse, signature, simplify};
 
-/// Every rule name of `simplify::RULES` with a test in this file.
+/// Every rule name of `simplify::RULES` with a test in this file (or, for the
+/// rules on complex values, in `complex_tests.rs`).
 const TESTED: &[&str] = &[
     "fold-literals",
     "int-plus-minus-zero",
@@ -61,6 +62,15 @@ const TESTED: &[&str] = &[
     "entry-of-map",
     "sum-of-neg",
     "sum-of-scale",
+    "conj-conj",
+    "adjoint-adjoint",
+    "conjugate-transposes",
+    "adjoint-scale",
+    "adjoint-identity",
+    "adjoint-times-is-ad-mul",
+    "trace-of-ad-mul-is-dotc",
+    "parts-of-parts",
+    "real-operand-of-complex",
 ];
 
 #[test]

@@ -13,7 +13,7 @@ pub use crate::factor::{
 };
 pub use crate::linalg::{
     kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient,
-    small_det_gradient_tangent, Lu,
+    small_det_gradient_tangent, Lu, Svd,
 };
 pub use crate::product::{
     mul_add, mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled, tr_mul_vector_scaled, trace,
@@ -22,14 +22,17 @@ pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar, Storage};
+use nalgebra::{
+    Complex, ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar,
+    Storage,
+};
 
 /// `a⁻¹`, if `a` is invertible: nalgebra's `try_inverse` on a copy, so the
 /// caller's `.unwrap()` or `.expect(…)` panics exactly as the user's code would.
 #[inline]
 pub fn inverse<T, D, S>(a: &Matrix<T, D, D, S>) -> Option<OMatrix<T, D, D>>
 where
-    T: RealField,
+    T: ComplexField,
     D: Dim,
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
@@ -41,7 +44,7 @@ where
 #[inline]
 pub fn inverse_or_nan<T, D, S>(a: &Matrix<T, D, D, S>) -> OMatrix<T, D, D>
 where
-    T: RealField,
+    T: ComplexField,
     D: Dim,
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
@@ -70,6 +73,45 @@ where
     (value, derivative)
 }
 
+/// `f` applied entry by entry to four matrices of one shape (nalgebra's
+/// `zip_map` takes two, `zip_zip_map` three): the tangent of a map's adjoint.
+#[inline]
+pub fn zip_map4<T1, T2, T3, T4, U, R, C, S1, S2, S3, S4>(
+    a: &Matrix<T1, R, C, S1>,
+    b: &Matrix<T2, R, C, S2>,
+    c: &Matrix<T3, R, C, S3>,
+    d: &Matrix<T4, R, C, S4>,
+    mut f: impl FnMut(T1, T2, T3, T4) -> U,
+) -> OMatrix<U, R, C>
+where
+    T1: Scalar,
+    T2: Scalar,
+    T3: Scalar,
+    T4: Scalar,
+    U: Scalar,
+    R: Dim,
+    C: Dim,
+    S1: RawStorage<T1, R, C>,
+    S2: RawStorage<T2, R, C>,
+    S3: RawStorage<T3, R, C>,
+    S4: RawStorage<T4, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, cols) = a.shape_generic();
+    assert!(
+        b.shape() == a.shape() && c.shape() == a.shape() && d.shape() == a.shape(),
+        "matgrad: entrywise operands of different shapes"
+    );
+    OMatrix::from_fn_generic(r, cols, |i, j| {
+        f(
+            a[(i, j)].clone(),
+            b[(i, j)].clone(),
+            c[(i, j)].clone(),
+            d[(i, j)].clone(),
+        )
+    })
+}
+
 /// −1, 0 or 1 (NaN stays NaN): the derivative of `abs`, with the subgradient 0 at 0.
 #[inline]
 pub fn sign<T: RealField + Copy>(x: T) -> T {
@@ -87,7 +129,7 @@ pub fn sign<T: RealField + Copy>(x: T) -> T {
 #[inline]
 pub fn zeros_like<T, R, C, S>(like: &Matrix<T, R, C, S>) -> OMatrix<T, R, C>
 where
-    T: RealField,
+    T: ComplexField,
     R: Dim,
     C: Dim,
     S: RawStorage<T, R, C>,
@@ -124,12 +166,42 @@ where
     OMatrix::from_iterator_generic(r, c, m.iter().cloned())
 }
 
+/// Real coordinate `k` of a complex scalar: 1 for `k = 0`, `i` for `k = 1`
+/// (the direction of one column of a Hessian).
+#[inline]
+pub fn complex_unit<T: RealField>(k: usize) -> Complex<T> {
+    if k == 0 {
+        Complex::new(T::one(), T::zero())
+    } else {
+        Complex::new(T::zero(), T::one())
+    }
+}
+
+/// The complex matrix shaped like `like` that is real coordinate `k` of its
+/// entries: 1 (`k` even) or `i` (`k` odd) at column-major index `k / 2`.
+#[inline]
+pub fn complex_unit_like<T, R, C, S>(
+    like: &Matrix<Complex<T>, R, C, S>,
+    k: usize,
+) -> OMatrix<Complex<T>, R, C>
+where
+    T: RealField,
+    R: Dim,
+    C: Dim,
+    S: RawStorage<Complex<T>, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut unit = zeros_like(like);
+    unit[k / 2] = complex_unit(k % 2);
+    unit
+}
+
 /// The unit matrix shaped like `like` with a 1 at column-major index `k`: the
 /// direction of one column of a Jacobian or Hessian.
 #[inline]
 pub fn unit_like<T, R, C, S>(like: &Matrix<T, R, C, S>, k: usize) -> OMatrix<T, R, C>
 where
-    T: RealField,
+    T: ComplexField,
     R: Dim,
     C: Dim,
     S: RawStorage<T, R, C>,

@@ -3,19 +3,26 @@
 //! [`check_gradient`] compares a gradient (typically one derived by `#[matgrad::grad]`, but any
 //! hand-written gradient works too) against central finite differences of the function, entry by
 //! entry, and returns a [`GradientCheck`] report. The points it works on are described by the
-//! [`Point`] trait, implemented for `f32`, `f64` and every nalgebra matrix, vector or view of
-//! `f32`/`f64` entries.
+//! [`Point`] trait, implemented for `f32`, `f64`, `Complex<f32>`, `Complex<f64>` and every nalgebra
+//! matrix, vector or view of such entries. A complex entry is two real ones, its real part and its
+//! imaginary part, perturbed one at a time.
 
 use core::fmt;
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField};
+use nalgebra::{
+    Complex, ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField,
+};
 
 /// A point a scalar function can be evaluated at and perturbed entry by entry.
 ///
 /// A point is a finite sequence of real entries. For matrices the entries are taken in
 /// column-major order (the order of nalgebra's storage and of `matrix[i]` indexing), so entry `i`
-/// of an `r × c` matrix is the one at row `i % r`, column `i / r`.
+/// of an `r × c` matrix is the one at row `i % r`, column `i / r`. A complex number is two real
+/// entries, its real part then its imaginary part (the order of their storage): entry `2k` of a
+/// complex matrix is the real part of `matrix[k]`, entry `2k + 1` its imaginary part. A gradient
+/// of a complex point is then `∂f/∂Re z + i ∂f/∂Im z` entry by entry, the convention of
+/// `#[grad]` (see the guide's "Complex parameters"), and its conjugate fails the check.
 ///
 /// [`check_gradient`] needs three things from a point: read its entries ([`entry`](Point::entry)),
 /// make one mutable copy of it ([`to_owned_point`](Point::to_owned_point)) that is handed to the
@@ -25,10 +32,11 @@ use nalgebra::{ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage,
 /// Implemented for:
 ///
 /// * `f32` and `f64` (a single entry; the owned copy is the number itself);
-/// * every nalgebra [`Matrix<T, R, C, S>`](nalgebra::Matrix) whose entries `T` are `f32` or `f64`
-///   (more precisely, `T: RealField + Copy + LowerExp`), with static or dynamic dimensions and any
-///   storage, owned or not: `Matrix3<f32>`, `Vector4<f64>`, `SMatrix<f64, 2, 5>`, `DMatrix<f64>`,
-///   `DVector<f32>`, `RowDVector<f64>`, matrix views, … The owned copy is the matching
+/// * `Complex<f32>` and `Complex<f64>` (two entries, the real and the imaginary part);
+/// * every nalgebra [`Matrix<T, R, C, S>`](nalgebra::Matrix) whose entries `T` are one of these
+///   four ([`PointEntry`]), with static or dynamic dimensions and any storage, owned or not:
+///   `Matrix3<f32>`, `Vector4<f64>`, `SMatrix<f64, 2, 5>`, `DMatrix<f64>`, `DVector<f32>`,
+///   `RowDVector<f64>`, `DMatrix<Complex<f64>>`, matrix views, … The owned copy is the matching
 ///   [`OMatrix`](nalgebra::OMatrix), which for fixed sizes lives on the stack.
 ///
 /// You may implement it for your own parameter types. The contract: `len`, `entry` and
@@ -52,6 +60,12 @@ use nalgebra::{ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage,
 /// <DVector<f32> as Point>::set_entry(&mut owned, 2, 10.0);
 /// assert_eq!(owned[2], 10.0);
 /// assert_eq!(v[2], 3.0); // the original is untouched
+///
+/// // A complex vector: two real entries per complex one.
+/// use matgrad::nalgebra::{Complex, Vector2};
+/// let z = Vector2::new(Complex::new(1.0_f64, 2.0), Complex::new(3.0, 4.0));
+/// assert_eq!(Point::len(&z), 4);
+/// assert_eq!((z.entry(2), z.entry(3)), (3.0, 4.0)); // Re and Im of z[1]
 /// ```
 pub trait Point {
     /// The type of one entry (`f32` or `f64` for the provided implementations).
@@ -74,6 +88,13 @@ pub trait Point {
     /// `(len, 1)`, a column; scalars are `(1, 1)`.
     fn shape(&self) -> (usize, usize) {
         (self.len(), 1)
+    }
+
+    /// How many real entries make one entry of [`shape`](Point::shape): 2 for complex points
+    /// (the real part, then the imaginary part), 1 otherwise (the default). Used only to describe
+    /// entries in reports.
+    fn parts(&self) -> usize {
+        1
     }
 
     /// Entry `i` (column-major for matrices).
@@ -132,20 +153,104 @@ macro_rules! impl_point_for_float {
 
 impl_point_for_float!(f32, f64);
 
+/// The entries of the matrices [`check_gradient`] perturbs: `f32` and `f64`, each one real entry,
+/// and `Complex<f32>` and `Complex<f64>`, each two (the real part, then the imaginary part).
+///
+/// Implemented for these four types only.
+pub trait PointEntry: Copy {
+    /// The real type of the parts.
+    type Real: RealField + Copy + fmt::LowerExp;
+    /// The number of real parts: 1 or 2.
+    const PARTS: usize;
+    /// Part `k` (`0` the real part, `1` the imaginary part).
+    fn part(self, k: usize) -> Self::Real;
+    /// Sets part `k`.
+    fn set_part(&mut self, k: usize, v: Self::Real);
+}
+
+macro_rules! impl_point_entry {
+    ($($t:ty),*) => {$(
+        impl PointEntry for $t {
+            type Real = $t;
+            const PARTS: usize = 1;
+            #[inline]
+            fn part(self, _: usize) -> $t {
+                self
+            }
+            #[inline]
+            fn set_part(&mut self, _: usize, v: $t) {
+                *self = v;
+            }
+        }
+
+        impl PointEntry for Complex<$t> {
+            type Real = $t;
+            const PARTS: usize = 2;
+            #[inline]
+            fn part(self, k: usize) -> $t {
+                if k == 0 { self.re } else { self.im }
+            }
+            #[inline]
+            fn set_part(&mut self, k: usize, v: $t) {
+                if k == 0 { self.re = v } else { self.im = v }
+            }
+        }
+
+        impl Point for Complex<$t> {
+            type Scalar = $t;
+            type Owned = Complex<$t>;
+
+            #[inline]
+            fn len(&self) -> usize {
+                2
+            }
+
+            #[inline]
+            fn shape(&self) -> (usize, usize) {
+                (1, 1)
+            }
+
+            #[inline]
+            fn parts(&self) -> usize {
+                2
+            }
+
+            #[inline]
+            fn entry(&self, i: usize) -> $t {
+                assert!(i < 2, "a complex point has entries 0 and 1, got index {i}");
+                self.part(i)
+            }
+
+            #[inline]
+            fn to_owned_point(&self) -> Complex<$t> {
+                *self
+            }
+
+            #[inline]
+            fn set_entry(owned: &mut Complex<$t>, i: usize, v: $t) {
+                assert!(i < 2, "a complex point has entries 0 and 1, got index {i}");
+                owned.set_part(i, v);
+            }
+        }
+    )*};
+}
+
+impl_point_entry!(f32, f64);
+
 impl<T, R, C, S> Point for Matrix<T, R, C, S>
 where
-    T: RealField + Copy + fmt::LowerExp,
+    T: PointEntry + nalgebra::Scalar,
     R: Dim,
     C: Dim,
     S: RawStorage<T, R, C>,
     DefaultAllocator: Allocator<R, C>,
 {
-    type Scalar = T;
+    type Scalar = T::Real;
     type Owned = OMatrix<T, R, C>;
 
     #[inline]
     fn len(&self) -> usize {
-        self.nrows() * self.ncols()
+        self.nrows() * self.ncols() * T::PARTS
     }
 
     #[inline]
@@ -154,8 +259,13 @@ where
     }
 
     #[inline]
-    fn entry(&self, i: usize) -> T {
-        self[i]
+    fn parts(&self) -> usize {
+        T::PARTS
+    }
+
+    #[inline]
+    fn entry(&self, i: usize) -> T::Real {
+        self[i / T::PARTS].part(i % T::PARTS)
     }
 
     fn to_owned_point(&self) -> OMatrix<T, R, C> {
@@ -166,8 +276,8 @@ where
     }
 
     #[inline]
-    fn set_entry(owned: &mut OMatrix<T, R, C>, i: usize, v: T) {
-        owned[i] = v;
+    fn set_entry(owned: &mut OMatrix<T, R, C>, i: usize, v: T::Real) {
+        owned[i / T::PARTS].set_part(i % T::PARTS, v);
     }
 }
 
@@ -225,7 +335,9 @@ pub struct GradientCheck<T> {
     pub max_rel_error: T,
     /// Column-major linear index of the entry with the largest error (the first NaN one if there
     /// is a NaN; 0 if there are no entries). For an `r × c` matrix that is row
-    /// `worst_index % r`, column `worst_index / r`.
+    /// `worst_index % r`, column `worst_index / r`; for a complex one, the real part (even) or the
+    /// imaginary part (odd) of the entry at row `(worst_index / 2) % r`, column
+    /// `(worst_index / 2) / r`.
     pub worst_index: usize,
     /// The given (analytic) derivative at [`worst_index`](GradientCheck::worst_index).
     pub analytic: T,
@@ -236,6 +348,9 @@ pub struct GradientCheck<T> {
     /// `(rows, columns)` of the checked point (`(1, 1)` for a scalar), to locate
     /// [`worst_index`](GradientCheck::worst_index).
     pub shape: (usize, usize),
+    /// The real entries per entry of [`shape`](GradientCheck::shape): 2 for a complex point,
+    /// else 1 ([`Point::parts`]).
+    pub parts: usize,
 }
 
 impl<T: RealField + Copy + fmt::LowerExp> GradientCheck<T> {
@@ -344,14 +459,23 @@ impl<T: RealField + Copy + fmt::LowerExp> fmt::Display for WorstEntry<'_, T> {
         let c = self.0;
         write!(f, "entry {}", c.worst_index)?;
         let (rows, cols) = c.shape;
+        // The entry of the shape, and which part of it for a complex point.
+        let k = c.worst_index / c.parts.max(1);
+        let mut place = Vec::new();
+        if c.parts == 2 {
+            let part = ["real", "imaginary"][c.worst_index % 2];
+            place.push(match (rows, cols) {
+                (1, 1) => format!("the {part} part"),
+                _ => format!("the {part} part of entry {k}"),
+            });
+        }
         if rows > 1 && cols > 1 {
-            write!(
-                f,
-                " (row {}, column {}) of a {rows}×{cols} point",
-                c.worst_index % rows,
-                c.worst_index / rows
-            )?;
-        } else if (rows, cols) != (1, 1) {
+            place.push(format!("row {}, column {}", k % rows, k / rows));
+        }
+        if !place.is_empty() {
+            write!(f, " ({})", place.join(", "))?;
+        }
+        if (rows, cols) != (1, 1) {
             write!(f, " of a {rows}×{cols} point")?;
         }
         write!(
@@ -505,6 +629,7 @@ where
         numeric: zero,
         entries: n,
         shape: x.shape(),
+        parts: x.parts(),
     };
 
     let mut xs = x.to_owned_point();
@@ -744,6 +869,47 @@ mod tests {
             msg.starts_with("gradient check of 12 entries: max relative error 2.3"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn complex_points_are_perturbed_in_each_part() {
+        use nalgebra::{Complex, DMatrix};
+        // f(Z) = Re tr(M Z) + |z₀₀|²: ∇ = Mᴴ + 2 z₀₀ e₀₀ (∂/∂Re + i ∂/∂Im).
+        let m = DMatrix::from_fn(2, 2, |i, j| Complex::new(i as f64 - 0.5, j as f64 + 0.25));
+        let z = DMatrix::from_fn(2, 2, |i, j| {
+            Complex::new(0.3 * i as f64, -0.7 * j as f64 + 0.1)
+        });
+        let f = |z: &DMatrix<Complex<f64>>| (&m * z).trace().re + z[0].norm_sqr();
+        let mut g = m.adjoint();
+        g[0] += z[0] * 2.0;
+        let r = check_gradient(f, &z, &g);
+        assert_eq!((r.entries, r.parts, r.shape), (8, 2, (2, 2)));
+        r.assert_within(1e-8);
+        // The conjugate is wrong in the imaginary parts; the report says where.
+        let r = check_gradient(f, &z, &g.conjugate());
+        assert!(!r.is_within(1e-2));
+        assert_eq!(r.worst_index % 2, 1, "{r}");
+        let msg = r.to_string();
+        assert!(msg.contains("(the imaginary part of entry "), "{msg}");
+        assert!(msg.contains("of a 2×2 point"), "{msg}");
+    }
+
+    #[test]
+    fn complex_scalars_and_f32() {
+        use nalgebra::{Complex, Vector2};
+        // f(z) = |z|² Re z: ∂/∂x = 3x² + y², ∂/∂y = 2xy.
+        let z = Complex::new(0.5_f64, -1.5);
+        let g = Complex::new(3.0 * z.re * z.re + z.im * z.im, 2.0 * z.re * z.im);
+        let r = check_gradient(|z: &Complex<f64>| z.norm_sqr() * z.re, &z, &g);
+        r.assert_within(1e-8);
+        assert_eq!(r.entries, 2);
+        let r = check_gradient(|z: &Complex<f64>| z.norm_sqr() * z.re, &z, &g.conj());
+        assert!(
+            r.to_string().contains("entry 1 (the imaginary part)"),
+            "{r}"
+        );
+        let v = Vector2::new(Complex::new(1.0_f32, 2.0), Complex::new(-0.5, 0.25));
+        check_gradient(|v| v.norm_squared(), &v, &(v * Complex::new(2.0, 0.0))).assert_within(1e-3);
     }
 
     #[test]

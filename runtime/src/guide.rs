@@ -41,6 +41,57 @@
 //! `dĀ = L_f(Aᵀ, dC̄) + L²_f(Aᵀ; dAᵀ, C̄)`, with the second Fréchet derivative
 //! [`expm_frechet2`](crate::expm_frechet2), [`logm_frechet2`](crate::logm_frechet2).
 //!
+//! ## Complex parameters
+//!
+//! Parameters may be complex scalars, vectors and matrices (`Complex<f64>`,
+//! `DMatrix<Complex<f64>>`, `Matrix3<Complex<f32>>`, with `Complex` from
+//! `matgrad::nalgebra` or `num_complex`), beside real ones; the loss stays
+//! real. For `Z = X + iY` the gradient has `Z`'s type and entries
+//! `∂L/∂X_ij + i ∂L/∂Y_ij` (which is `2 ∂L/∂Z̄_ij` in Wirtinger's terms):
+//! `dL = Re tr(Z̄ᴴ dZ)`, so `z -= step * grad` descends. This is PyTorch's
+//! convention; JAX's `grad` returns the conjugate. The rules are the real
+//! ones with `ᴴ` for `ᵀ` and conjugates where the differential has them:
+//! `C = A B` gives `Ā = C̄ Bᴴ`, `B̄ = Aᴴ C̄`; `C = Zᴴ` gives `Z̄ = C̄ᴴ`;
+//! `c = tr Z` gives `Z̄ = c̄ I`; `r = Re c` gives `c̄ = r̄`; `r = |z|²` gives
+//! `z̄ = 2 r̄ z`; a holomorphic `w = g(z)` gives `z̄ = conj(g′(z)) w̄`; and a
+//! real parameter of a complex operation gets the real part of its rule.
+//!
+//! The body may use `adjoint()`, `conjugate()`, `transpose()`, `+`, `-`, `*`
+//! (products, and `z * s` for a complex scalar `s`), `scale(r)` and
+//! `unscale(r)` by a real `r`, `trace()`, `determinant()`,
+//! `try_inverse().unwrap()`, `dot`, `dotc`, `tr_mul`, `ad_mul`, `tr_dot`,
+//! `norm()`, `norm_squared()`, `component_mul`, `pow(n)`, indexing, and
+//! `map` with any closure of these (holomorphic or not, complex to real, or
+//! real to complex as in `theta.map(|t| Complex::new(t.cos(), t.sin()))`);
+//! on complex scalars `+ - * /` (with real operands too), `.re`, `.im`,
+//! `norm_sqr()`, `norm()`, `conj()`, `ln()`, `exp()`, and
+//! `Complex::new(re, im)` of real scalars. Anything else on a complex value
+//! (`for` loops over one, `sum`, `sin`, …) is a compile error at its tokens.
+//! [`check_gradient`](crate::check_gradient) perturbs the real and the
+//! imaginary part of each entry, so it checks this convention (and a
+//! conjugated gradient fails it). `#[hessian]` is the Hessian over the real
+//! coordinates of the parameters, a complex entry being two, its real part
+//! then its imaginary part; `_hvp` takes a complex direction and returns a
+//! complex matrix.
+//!
+//! ```
+//! use matgrad::grad;
+//! use matgrad::nalgebra::{Complex, DMatrix};
+//!
+//! /// `Re tr(Zᴴ M Z) + ‖Z − M‖²`: ∇Z = (Mᴴ + M) Z + 2 (Z − M).
+//! #[grad(z)]
+//! fn energy(z: &DMatrix<Complex<f64>>, m: &DMatrix<Complex<f64>>) -> f64 {
+//!     (z.adjoint() * m * z).trace().re + (z - m).norm_squared()
+//! }
+//!
+//! let m = DMatrix::from_fn(2, 2, |i, j| Complex::new(i as f64, 1.0 - j as f64));
+//! let z = DMatrix::from_fn(2, 2, |i, j| Complex::new(0.5 - j as f64, i as f64));
+//! let (_, dz) = energy_grad(&z, &m);
+//! let expected = (m.adjoint() + &m) * &z + (&z - &m).scale(2.0);
+//! assert!((&dz - expected).norm() < 1e-12);
+//! matgrad::check_gradient(|z| energy(z, &m), &z, &dz).assert_within(1e-6);
+//! ```
+//!
 //! # The body language
 //!
 //! Statements, then the loss as the final expression. Statements are `let`
@@ -549,6 +600,11 @@
 //!   (its upper triangle is whatever the input held) or `solve_mut` (it
 //!   writes into its argument): use `l()` and `solve(&b)`.
 //! - *needs `T: Copy`*: the generated code copies scalars.
+//! - *`sum` is not supported for complex matrices yet*: the operation has no
+//!   rule for complex values yet (see [Complex
+//!   parameters](#complex-parameters)); the message lists those that do.
+//!   *complex entries over a type parameter*: use `Complex<f64>` or
+//!   `Complex<f32>`, over the loss's own real type.
 //!
 //! # Performance notes
 //!

@@ -8,7 +8,7 @@
 
 use nalgebra::allocator::Allocator;
 use nalgebra::linalg::LU;
-use nalgebra::{DefaultAllocator, Dim, DimMin, Dyn, Matrix, OMatrix, RealField, ViewStorageMut};
+use nalgebra::{ComplexField, DefaultAllocator, Dim, DimMin, Dyn, Matrix, OMatrix, ViewStorageMut};
 
 /// The size from which the blocked inverse is used.
 const BLOCKED_FROM: usize = 8;
@@ -20,7 +20,7 @@ const BASE: usize = 16;
 /// has a zero on its diagonal: exactly when nalgebra's `try_inverse` gives `None`.
 pub fn lu_inverse<T, D>(lu: &LU<T, D, D>, n: usize) -> Option<OMatrix<T, D, D>>
 where
-    T: RealField + Copy,
+    T: ComplexField + Copy,
     D: DimMin<D, Output = D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -44,7 +44,7 @@ type ViewMut<'a, T, RS, CS> = Matrix<T, Dyn, Dyn, ViewStorageMut<'a, T, Dyn, Dyn
 
 /// Inverts the lower-triangular `m` in place (its strict upper part is zero):
 /// `[A 0; B C]⁻¹ = [A⁻¹ 0; −C⁻¹ B A⁻¹ C⁻¹]`.
-fn invert_lower<T: RealField + Copy, RS: Dim, CS: Dim>(m: &mut ViewMut<'_, T, RS, CS>) {
+fn invert_lower<T: ComplexField + Copy, RS: Dim, CS: Dim>(m: &mut ViewMut<'_, T, RS, CS>) {
     let n = m.nrows();
     if n <= BASE {
         return invert_lower_small(m);
@@ -63,7 +63,7 @@ fn invert_lower<T: RealField + Copy, RS: Dim, CS: Dim>(m: &mut ViewMut<'_, T, RS
 /// inverted (`X`), column `j` below the diagonal becomes `−x_jj X m_(j+1:, j)`,
 /// a triangular product formed in place from the bottom up, one column of `X`
 /// at a time (`y_i += x_ik y_k`, each `y_k` read before it is scaled).
-fn invert_lower_small<T: RealField + Copy, RS: Dim, CS: Dim>(m: &mut ViewMut<'_, T, RS, CS>) {
+fn invert_lower_small<T: ComplexField + Copy, RS: Dim, CS: Dim>(m: &mut ViewMut<'_, T, RS, CS>) {
     let n = m.nrows();
     // SAFETY (every `get_unchecked`): all indices are below `n`, the view's
     // number of rows and columns.

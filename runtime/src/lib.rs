@@ -65,7 +65,7 @@ pub use nalgebra;
 
 mod branch;
 mod check;
-pub use check::{check_gradient, GradientCheck, Point};
+pub use check::{check_gradient, GradientCheck, Point, PointEntry};
 
 mod determinant;
 pub use determinant::det_hvp;

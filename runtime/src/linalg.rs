@@ -6,7 +6,10 @@
 
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{SameNumberOfRows, ShapeConstraint};
-use nalgebra::{DefaultAllocator, Dim, DimMin, Matrix, OMatrix, RealField, Storage};
+use nalgebra::{
+    Complex, ComplexField, DMatrix, DefaultAllocator, Dim, DimDiff, DimMin, DimSub, Matrix,
+    OMatrix, RealField, Storage, U1,
+};
 
 use crate::determinant::CofactorSvd;
 
@@ -33,9 +36,9 @@ where
 
 /// An LU factorisation with partial pivoting, `P A = L U` (nalgebra's). One per
 /// matrix serves its inverse, determinant and log-determinant and their
-/// gradients.
+/// gradients (of real or complex matrices; the log-determinant of real ones).
 #[doc(hidden)]
-pub struct Lu<T: RealField, D: DimMin<D, Output = D>>
+pub struct Lu<T: ComplexField, D: DimMin<D, Output = D>>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -46,7 +49,7 @@ where
 
 impl<T, D> Lu<T, D>
 where
-    T: RealField + Copy,
+    T: ComplexField + Copy,
     D: DimMin<D, Output = D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -59,33 +62,6 @@ where
 
     pub fn determinant(&self) -> T {
         self.lu.determinant()
-    }
-
-    /// `ln det A` without forming `det A` where it would overflow or
-    /// underflow: NaN for `det A < 0`, −∞ if singular.
-    pub fn ln_determinant(&self) -> T {
-        // The product of the pivots, when it is a normal number (of f32 even),
-        // loses nothing that the sum of their logarithms keeps, and takes one
-        // `ln` instead of one per pivot.
-        let det = self.lu.determinant();
-        let tiny: T = nalgebra::convert(f64::from(f32::MIN_POSITIVE));
-        if det.is_finite() && det.abs() >= tiny {
-            return det.ln();
-        }
-        let mut sign: T = self.lu.p().determinant();
-        let mut sum = T::zero();
-        for &u in self.lu.u().diagonal().iter() {
-            if u < T::zero() {
-                sign = -sign;
-            }
-            sum += u.abs().ln();
-        }
-        // A zero pivot makes `det A` zero, of either sign: ln is −∞.
-        if sign < T::zero() && sum.is_finite() {
-            T::zero() / T::zero()
-        } else {
-            sum
-        }
     }
 
     /// `A⁻¹ B`, if `A` is invertible: nalgebra's `LU::solve`, so the caller's
@@ -151,7 +127,14 @@ where
         self.lu.p().inv_permute_rows(&mut a);
         a
     }
+}
 
+impl<T, D> Lu<T, D>
+where
+    T: RealField + Copy,
+    D: DimMin<D, Output = D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
     /// `∇ det A = adj(A)ᵀ`, the cofactor matrix: `det(A) A⁻ᵀ` where `A` is
     /// invertible, and still exact where it is not (through an SVD, see
     /// [`CofactorSvd`]).
@@ -161,6 +144,152 @@ where
             None => CofactorSvd::new(&self.matrix()).cofactors(),
         }
     }
+
+    /// `ln det A` without forming `det A` where it would overflow or
+    /// underflow: NaN for `det A < 0`, −∞ if singular.
+    pub fn ln_determinant(&self) -> T {
+        // The product of the pivots, when it is a normal number (of f32 even),
+        // loses nothing that the sum of their logarithms keeps, and takes one
+        // `ln` instead of one per pivot.
+        let det = self.lu.determinant();
+        let tiny: T = nalgebra::convert(f64::from(f32::MIN_POSITIVE));
+        if det.is_finite() && det.abs() >= tiny {
+            return det.ln();
+        }
+        let mut sign: T = self.lu.p().determinant();
+        let mut sum = T::zero();
+        for &u in self.lu.u().diagonal().iter() {
+            if u < T::zero() {
+                sign = -sign;
+            }
+            sum += u.abs().ln();
+        }
+        // A zero pivot makes `det A` zero, of either sign: ln is −∞.
+        if sign < T::zero() && sum.is_finite() {
+            T::zero() / T::zero()
+        } else {
+            sum
+        }
+    }
+}
+
+impl<R, D> Lu<Complex<R>, D>
+where
+    R: RealField + Copy,
+    D: DimMin<D, Output = D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    /// [`Lu::det_gradient`] of a complex matrix: `det(A) A⁻ᵀ` where `A` is
+    /// invertible, else through the SVD `A = U Σ Vᴴ`:
+    /// `adj(A)ᵀ = det(U) det(Vᴴ) conj(U adj(Σ) Vᴴ)`.
+    pub fn det_gradient_complex(&self) -> OMatrix<Complex<R>, D, D> {
+        match self.inverse() {
+            Some(inv) => inv.transpose() * self.determinant(),
+            None => cofactor_by_svd(&self.matrix()),
+        }
+    }
+}
+
+/// The cofactor matrix `adj(A)ᵀ` of a singular matrix, through the SVD
+/// `A = U Σ Vᴴ`: `adj(A) = adj(Vᴴ) adj(Σ) adj(U)`, and `adj(U) = det(U) Uᴴ`
+/// for a unitary `U`, so `adj(A)ᵀ = det(U) det(Vᴴ) conj(U adj(Σ) Vᴴ)` (for a
+/// real `A`, `±U adj(Σ) Vᵀ`).
+fn cofactor_by_svd<T, D>(a: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+where
+    T: ComplexField + Copy,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let n = a.nrows();
+    let dynamic = DMatrix::from_iterator(n, n, a.iter().copied());
+    let svd = dynamic.svd(true, true);
+    let (u, v_t) = (svd.u.expect("u requested"), svd.v_t.expect("v_t requested"));
+    // det(U) and det(Vᴴ) have modulus 1: their signs, or phases.
+    let signs = u.clone().determinant().signum() * v_t.clone().determinant().signum();
+    // adj(Σ)_ii = Π_{j≠i} σ_j.
+    let sigma = &svd.singular_values;
+    let adj_sigma = DMatrix::from_fn(n, n, |i, j| {
+        if i != j {
+            return T::zero();
+        }
+        let p = (0..n)
+            .filter(|&k| k != i)
+            .fold(nalgebra::one::<T::RealField>(), |p, k| p * sigma[k].clone());
+        T::from_real(p)
+    });
+    let c = (u * adj_sigma * v_t).conjugate() * signs;
+    let (d, _) = a.shape_generic();
+    OMatrix::from_iterator_generic(d, d, c.iter().copied())
+}
+
+/// A singular value decomposition `A = U Σ Vᴴ`, kept for the derivative of
+/// the cofactor matrix `adj(A)ᵀ` (the second derivative of `det A` beyond
+/// 3×3) in any number of directions: exact at singular matrices too, with no
+/// inverse of `A`.
+#[doc(hidden)]
+pub struct Svd<T: ComplexField, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    u: OMatrix<T, D, D>,
+    v_t: OMatrix<T, D, D>,
+    /// `Π_{l∉{i,j}} σ_l` at `(i, j)` (`Π_{l≠i} σ_l` on the diagonal).
+    products: OMatrix<T, D, D>,
+    /// `det(U) det(Vᴴ)`, of modulus 1.
+    phase: T,
+}
+
+impl<T, D> Svd<T, D>
+where
+    T: ComplexField + Copy,
+    D: DimMin<D, Output = D> + DimSub<U1>,
+    DefaultAllocator:
+        Allocator<D, D> + Allocator<D> + Allocator<DimDiff<D, U1>> + Allocator<D, DimDiff<D, U1>>,
+{
+    pub fn new<S: Storage<T, D, D>>(a: &Matrix<T, D, D, S>) -> Self {
+        let (d, _) = a.shape_generic();
+        let svd = a.clone_owned().svd(true, true);
+        let (u, v_t) = (svd.u.expect("u requested"), svd.v_t.expect("v_t requested"));
+        let sigma = &svd.singular_values;
+        let n = a.nrows();
+        let products = OMatrix::from_fn_generic(d, d, |i, j| {
+            let p = (0..n)
+                .filter(|&l| l != i && l != j)
+                .fold(nalgebra::one::<T::RealField>(), |p, l| p * sigma[l].clone());
+            T::from_real(p)
+        });
+        let phase = (u.clone().determinant() * v_t.clone().determinant()).signum();
+        Svd {
+            u,
+            v_t,
+            products,
+            phase,
+        }
+    }
+
+    /// The derivative of `adj(A)ᵀ` in direction `E`. With `F = Uᴴ E V`,
+    /// `adj(A + tE) = adj(Vᴴ) adj(Σ + tF) adj(U)`, and for a diagonal `Σ`,
+    /// `d adj(Σ)[F]` is `−F_ij Π_{l∉{i,j}} σ_l` off the diagonal and
+    /// `Σ_{k≠i} F_kk Π_{l∉{i,k}} σ_l` on it; with `adj(U) = det(U) Uᴴ` for a
+    /// unitary `U`, `d adj(A)ᵀ = det(U) det(Vᴴ) conj(U d adj(Σ)ᴴ Vᴴ)`.
+    pub fn cofactors_tangent<S: Storage<T, D, D>>(
+        &self,
+        e: &Matrix<T, D, D, S>,
+    ) -> OMatrix<T, D, D> {
+        let (d, _) = e.shape_generic();
+        let f = self.u.ad_mul(&(e * self.v_t.adjoint()));
+        let n = e.nrows();
+        let da = OMatrix::from_fn_generic(d, d, |i, j| {
+            if i == j {
+                (0..n)
+                    .filter(|&k| k != i)
+                    .fold(T::zero(), |s, k| s + f[(k, k)] * self.products[(i, k)])
+            } else {
+                -f[(i, j)] * self.products[(i, j)]
+            }
+        });
+        (&self.u * da.adjoint() * &self.v_t).conjugate() * self.phase
+    }
 }
 
 /// The cofactor matrix `adj(A)ᵀ` (the gradient of `det A`) of a 1×1, 2×2 or
@@ -168,7 +297,7 @@ where
 #[doc(hidden)]
 pub fn small_det_gradient<T, D, S>(a: &Matrix<T, D, D, S>) -> OMatrix<T, D, D>
 where
-    T: RealField + Copy,
+    T: ComplexField + Copy,
     D: Dim,
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
@@ -200,7 +329,7 @@ pub fn small_det_gradient_tangent<T, D, S1, S2>(
     da: &Matrix<T, D, D, S2>,
 ) -> OMatrix<T, D, D>
 where
-    T: RealField + Copy,
+    T: ComplexField + Copy,
     D: Dim,
     S1: Storage<T, D, D>,
     S2: Storage<T, D, D>,

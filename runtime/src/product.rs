@@ -13,8 +13,8 @@ use nalgebra::constraint::{
     AreMultipliable, DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint,
 };
 use nalgebra::{
-    DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField, Scalar, Storage, StorageMut,
-    Vector, ViewStorage,
+    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField, Scalar, Storage,
+    StorageMut, Vector, ViewStorage,
 };
 
 /// `tr(m)` for any matrix type: nalgebra's `trace` needs a square type, and a
@@ -22,7 +22,7 @@ use nalgebra::{
 /// (`Matrix<T, Dyn, Const<3>>`). Panics if `m` is not square, as `trace` does.
 pub fn trace<T, R, C, S>(m: &Matrix<T, R, C, S>) -> T
 where
-    T: RealField + Copy,
+    T: nalgebra::ComplexField + Copy,
     R: Dim,
     C: Dim,
     S: Storage<T, R, C>,
@@ -40,7 +40,7 @@ pub fn tr_mul<T, R1, C1, S1, R2, C2, S2>(
     b: &Matrix<T, R2, C2, S2>,
 ) -> OMatrix<T, C1, C2>
 where
-    T: RealField,
+    T: ComplexField,
     R1: Dim,
     C1: Dim,
     R2: Dim,

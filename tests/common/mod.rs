@@ -7,7 +7,7 @@
 
 use core::fmt::{Display, LowerExp};
 
-use matgrad::nalgebra::{DMatrix, DVector, RealField, RowDVector, SMatrix};
+use matgrad::nalgebra::{Complex, DMatrix, DVector, RealField, RowDVector, SMatrix};
 use matgrad::{check_gradient, Point};
 
 /// `f64` or `f32`, with the tolerances the tests use for it.
@@ -233,4 +233,32 @@ pub fn assert_close(actual: &DMatrix<f64>, expected: &DMatrix<f64>, tol: f64, wh
         err <= tol,
         "{what}: error {err:e}\nactual {actual}\nexpected {expected}"
     );
+}
+
+/// Complex entries with parts in [-1, 1] (the imaginary part from the seed's neighbour).
+pub fn dmc<T: Real>(r: usize, c: usize, seed: u32) -> DMatrix<Complex<T>> {
+    DMatrix::from_fn(r, c, |i, j| {
+        Complex::new(T::of(rnd(seed, i, j)), T::of(rnd(seed + 1000, i, j)))
+    })
+}
+pub fn dvc<T: Real>(n: usize, seed: u32) -> DVector<Complex<T>> {
+    DVector::from_fn(n, |i, j| {
+        Complex::new(T::of(rnd(seed, i, j)), T::of(rnd(seed + 1000, i, j)))
+    })
+}
+pub fn smc<T: Real, const R: usize, const C: usize>(seed: u32) -> SMatrix<Complex<T>, R, C> {
+    SMatrix::from_fn(|i, j| Complex::new(T::of(rnd(seed, i, j)), T::of(rnd(seed + 1000, i, j))))
+}
+/// `n·I + R/2` with complex `R`: invertible, far from singular.
+pub fn dmc_well<T: Real>(n: usize, seed: u32) -> DMatrix<Complex<T>> {
+    dmc::<T>(n, n, seed).scale(T::of(0.5))
+        + DMatrix::from_diagonal_element(n, n, Complex::new(T::of(n as f64), T::of(0.0)))
+}
+pub fn smc_well<T: Real, const N: usize>(seed: u32) -> SMatrix<Complex<T>, N, N> {
+    smc::<T, N, N>(seed).scale(T::of(0.5))
+        + SMatrix::from_diagonal_element(Complex::new(T::of(N as f64), T::of(0.0)))
+}
+/// A complex scalar with parts in [0.5, 1.5].
+pub fn csc<T: Real>(seed: u32) -> Complex<T> {
+    Complex::new(sc::<T>(seed), sc::<T>(seed + 1000))
 }

@@ -47,6 +47,15 @@ fn partial(g: &mut Graph, root: Id, wrt: Id) -> Option<Id> {
         .copied()
 }
 
+/// The adjoints of the parameters `vars` of a closure whose result `body`
+/// has the adjoint `seed` (a closure parameter too): the pullback of a map
+/// entry by entry (`None` where `body` does not read a parameter).
+pub fn pullbacks(g: &mut Graph, body: Id, seed: Id, vars: &[Id]) -> Vec<Option<Id>> {
+    let region = g.node(body).region;
+    let adjoints = sweep(g, &[(body, seed)], region, |id| vars.contains(&id));
+    vars.iter().map(|v| adjoints.get(v).copied()).collect()
+}
+
 /// The reverse sweep over the nodes of `region`, from the adjoints `seeds`
 /// of some of them: the adjoint of every node of `region` that depends on an
 /// input, and the contributions reaching the nodes outside `region` it reads.
@@ -105,8 +114,12 @@ fn sweep(
     adjoints
 }
 
-/// Adds the contribution `c` to the adjoint of `node` (fan-out).
+/// Adds the contribution `c` to the adjoint of `node` (fan-out). A real
+/// `node` keeps the real part of a complex contribution (`Re⟨c, dx⟩ =
+/// ⟨Re c, dx⟩` for a real `dx`); a complex one takes a real contribution as
+/// complex.
 fn add(g: &mut Graph, adjoints: &mut HashMap<Id, Id>, node: Id, c: Id) {
+    let c = g.fit(c, g.field(node));
     let total = match adjoints.get(&node) {
         Some(&prev) => g.plus(prev, c),
         None => c,

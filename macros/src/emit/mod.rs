@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
-use crate::ir::{Graph, Id, Scalar};
+use crate::ir::{Field, Graph, Id, Scalar};
 use crate::ops::Op;
 use crate::plan::{Accumulate, Plan};
 use crate::shape::{Dim, Origin, Shape};
@@ -87,6 +87,9 @@ pub enum ClosureParam {
     Lambda,
     /// An entry of this node's value.
     Node(Id),
+    /// Parameter number `k` of a map over several matrices, the closure
+    /// parameter leaf it binds.
+    Entry(Id, usize),
 }
 
 pub struct EmitCx<'a> {
@@ -97,8 +100,8 @@ pub struct EmitCx<'a> {
     values: HashMap<Id, Value>,
     /// The shape of the node being emitted.
     current: Shape,
-    /// The shapes of its arguments.
-    current_args: Vec<Shape>,
+    /// The node being emitted (its fields, real or complex, and its arguments').
+    node: Option<Id>,
     /// How the batch being emitted reuses memory (empty unless it is the last).
     plan: Plan,
     /// Carried values of the loop being emitted that the one node reading
@@ -116,7 +119,8 @@ impl<'a> EmitCx<'a> {
 
     /// The shape of argument `i` of the value being emitted.
     pub fn arg_shape(&self, i: usize) -> Shape {
-        self.current_args[i]
+        let id = self.node.expect("a node being emitted");
+        self.graph.shape(self.graph.node(id).args[i])
     }
 
     pub fn private(&self) -> &TokenStream {
@@ -125,6 +129,31 @@ impl<'a> EmitCx<'a> {
 
     pub fn scalar_type(&self) -> TokenStream {
         self.graph.scalar.tokens()
+    }
+
+    /// Whether the entries of the value being emitted are real or complex.
+    pub fn field(&self) -> Field {
+        self.node.map_or(Field::Real, |id| self.graph.field(id))
+    }
+
+    /// Whether the entries of its argument `arg` are real or complex.
+    pub fn arg_field(&self, arg: usize) -> Field {
+        self.node.map_or(Field::Real, |id| {
+            self.graph.field(self.graph.node(id).args[arg])
+        })
+    }
+
+    /// The type of the entries of the value being emitted: the scalar type,
+    /// or the complex numbers over it.
+    pub fn element_type(&self) -> TokenStream {
+        let ty = self.scalar_type();
+        match self.field() {
+            Field::Real => ty,
+            Field::Complex => {
+                let p = &self.private;
+                quote!(#p::nalgebra::Complex<#ty>)
+            }
+        }
     }
 
     /// A literal of the function's scalar type, as one token tree.
@@ -358,7 +387,7 @@ impl<'a> EmitCx<'a> {
             private: self.private.clone(),
             values: HashMap::new(),
             current: Shape::Scalar,
-            current_args: Vec::new(),
+            node: None,
             plan: Plan::default(),
             movable: Default::default(),
             captured: captured.to_vec(),
@@ -372,6 +401,11 @@ impl<'a> EmitCx<'a> {
                     let y = closure_ident("y");
                     inner.values.insert(*id, Value::Scalar(quote!(#y)));
                     y
+                }
+                ClosureParam::Entry(id, k) => {
+                    let v = closure_ident(&format!("v{k}"));
+                    inner.values.insert(*id, Value::Scalar(quote!(#v)));
+                    v
                 }
             };
             idents.push(ident);
@@ -445,7 +479,7 @@ impl<'a> EmitCx<'a> {
             }
             let op = &node.op;
             self.current = node.shape;
-            self.current_args = node.args.iter().map(|&a| self.graph.shape(a)).collect();
+            self.node = Some(id);
             let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
                 (Some(&sum), _) => self.accumulation(sum),
                 (None, Some(&product)) => self.scaled_product(id, product),
@@ -683,7 +717,7 @@ impl<'a> EmitCx<'a> {
             private: private_alias().into_token_stream(),
             values: HashMap::new(),
             current: Shape::Scalar,
-            current_args: Vec::new(),
+            node: None,
             plan: Plan::default(),
             movable: Default::default(),
             captured: Vec::new(),
@@ -767,10 +801,13 @@ impl<'a> EmitCx<'a> {
         let x = self.param(param);
         let x = x.operand();
         let Some(id) = node else {
-            return if shape.is_scalar() {
-                self.lit(0.0)
-            } else {
-                quote!(#p::zeros_like(#x))
+            return match (shape.is_scalar(), self.params[param].field) {
+                (false, _) => quote!(#p::zeros_like(#x)),
+                (true, Field::Real) => self.lit(0.0),
+                (true, Field::Complex) => {
+                    let zero = self.lit(0.0);
+                    quote!(#p::nalgebra::Complex::new(#zero, #zero))
+                }
             };
         };
         let owned = self.owned(id, movable);

@@ -7,7 +7,7 @@ use quote::quote;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{infix, prefix, product, quotient, Formula, SUM};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// `C = −A`: `dC = −dA`, so `Ā = −C̄`.
@@ -20,6 +20,9 @@ impl Rule for Neg {
     }
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].operand();
@@ -36,7 +39,8 @@ impl Rule for Neg {
     }
 }
 
-/// `C = A + B`: `dC = dA + dB`, so `Ā = C̄`, `B̄ = C̄`.
+/// `C = A + B`: `dC = dA + dB`, so `Ā = C̄`, `B̄ = C̄` (the real part of `C̄`
+/// for a real `z` in `z + 1.0`, as the sweep takes it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Add;
 
@@ -46,6 +50,10 @@ impl Rule for Add {
     }
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         same_shape(a[0], a[1], dims, "`+`")
+    }
+    /// Scalars mix (`z + 1.0`); matrices of both fields do not type-check.
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        either_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand(), a[1].operand());
@@ -73,6 +81,10 @@ impl Rule for Sub {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         same_shape(a[0], a[1], dims, "`-`")
     }
+    /// Scalars mix (`z + 1.0`); matrices of both fields do not type-check.
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        either_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#x - #y)
@@ -89,7 +101,9 @@ impl Rule for Sub {
     }
 }
 
-/// `c = a b` (scalars): `dc = da b + a db`, so `ā = c̄ b`, `b̄ = c̄ a`.
+/// `c = a b` (scalars): `dc = da b + a db`, and `Re(conj(c̄) b da) =
+/// Re(conj(c̄ conj(b)) da)`, so `ā = c̄ conj(b)`, `b̄ = c̄ conj(a)` (`c̄ b`,
+/// `c̄ a` for real ones).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Mul;
 
@@ -98,12 +112,16 @@ impl Rule for Mul {
         scalar(a[0], dims, "`*`")?;
         scalar(a[1], dims, "`*`")
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        either_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#x * #y)
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);
+        let (a, b) = (g.conj(a), g.conj(b));
         vec![Some(g.times(cbar, b)), Some(g.times(cbar, a))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
@@ -115,7 +133,7 @@ impl Rule for Mul {
 }
 
 /// `c = a / b` (scalars): `dc = (b da − a db)/b² = da/b − c db/b`, so
-/// `ā = c̄/b`, `b̄ = −c̄ c/b`.
+/// `ā = c̄/conj(b)`, `b̄ = −c̄ conj(c)/conj(b)` (`c̄/b`, `−c̄ c/b` for real ones).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Div;
 
@@ -124,13 +142,17 @@ impl Rule for Div {
         scalar(a[0], dims, "`/`")?;
         scalar(a[1], dims, "`/`")
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        either_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#x / #y)
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [_, b] = g.args2(node);
-        let cbar_c = g.times(cbar, node);
+        let (b, c) = (g.conj(b), g.conj(node));
+        let cbar_c = g.times(cbar, c);
         let q = g.over(cbar_c, b);
         vec![Some(g.over(cbar, b)), Some(g.neg(q))]
     }
@@ -142,8 +164,10 @@ impl Rule for Div {
     }
 }
 
-/// `C = α A` (matrix `A`, scalar `α`; written `A * α` or `α * A`):
-/// `dC = α dA + dα A`, so `Ā = α C̄`, `ᾱ = ⟨C̄, A⟩`.
+/// `C = α A` (matrix `A`, scalar `α`; written `A * α` or `α * A`, and
+/// `A.scale(r)` for a real `r`): `dC = α dA + dα A`, and
+/// `Re⟨C̄, α dA⟩ = Re⟨conj(α) C̄, dA⟩`, `Re⟨C̄, A dα⟩ = Re(conj(⟨C̄, A⟩) dα)`,
+/// so `Ā = conj(α) C̄`, `ᾱ = conj(⟨C̄, A⟩)` (`α C̄`, `⟨C̄, A⟩` for real ones).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Scale;
 
@@ -156,13 +180,28 @@ impl Rule for Scale {
         scalar(a[1], dims, "scaling")?;
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    /// A complex matrix scales by a real or a complex scalar (nalgebra has
+    /// no product of a real matrix and a complex scalar).
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        match a {
+            [Field::Real, Field::Complex] => None,
+            _ => Some(a[0]),
+        }
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        if (cx.arg_field(0), cx.arg_field(1)) == (Field::Complex, Field::Real) {
+            let (m, s) = (a[0].receiver(), a[1].operand());
+            return quote!(#m.scale(#s));
+        }
         let (m, s) = (a[0].operand(), a[1].operand());
         quote!(#m * #s)
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [m, s] = g.args2(node);
-        vec![Some(g.times(cbar, s)), Some(g.dot(cbar, m))]
+        let s = g.conj(s);
+        let a_bar = g.times(cbar, s);
+        let inner = g.inner(cbar, m);
+        vec![Some(a_bar), Some(g.conj(inner))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&a[1], &a[0])
@@ -172,8 +211,9 @@ impl Rule for Scale {
     }
 }
 
-/// `C = A / α` (matrix `A`, scalar `α`): `dC = dA/α − C dα/α`, so
-/// `Ā = C̄/α`, `ᾱ = −⟨C̄, C⟩/α`.
+/// `C = A / α` (matrix `A`, scalar `α`; `A.unscale(r)` for a real `r`):
+/// `dC = dA/α − C dα/α`, so `Ā = C̄/conj(α)`, `ᾱ = −conj(⟨C̄, C⟩)/conj(α)`
+/// (`C̄/α`, `−⟨C̄, C⟩/α` for real ones; see [`Scale`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DivScalar;
 
@@ -186,13 +226,22 @@ impl Rule for DivScalar {
         scalar(a[1], dims, "dividing a matrix")?;
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        Scale.field(a)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        if (cx.arg_field(0), cx.arg_field(1)) == (Field::Complex, Field::Real) {
+            let (m, s) = (a[0].receiver(), a[1].operand());
+            return quote!(#m.unscale(#s));
+        }
         let (m, s) = (a[0].operand(), a[1].operand());
         quote!(#m / #s)
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [_, s] = g.args2(node);
-        let inner = g.dot(cbar, node);
+        let s = g.conj(s);
+        let inner = g.inner(cbar, node);
+        let inner = g.conj(inner);
         let q = g.over(inner, s);
         vec![Some(g.over(cbar, s)), Some(g.neg(q))]
     }

@@ -1,7 +1,7 @@
 //! Short names for building nodes, used by the parser and by the rules.
 
 use super::*;
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dim, Shape};
 
 impl Graph {
@@ -73,6 +73,70 @@ impl Graph {
         self.build(Dot, &[a, b])
     }
 
+    /// `Aᴴ`, the conjugate transpose: `Aᵀ` for a real `A`.
+    pub fn adjoint(&mut self, a: Id) -> Id {
+        match self.field(a) {
+            Field::Real => self.transpose(a),
+            Field::Complex => self.build(Adjoint, &[a]),
+        }
+    }
+
+    /// `conj(a)` entrywise: `a` itself for a real `a`.
+    pub fn conj(&mut self, a: Id) -> Id {
+        match self.field(a) {
+            Field::Real => a,
+            Field::Complex => self.build(Conj, &[a]),
+        }
+    }
+
+    /// `aᴴ b` (`ad_mul`): `aᵀ b` for a real `a`.
+    pub fn ad_mul(&mut self, a: Id, b: Id) -> Id {
+        match self.field(a) {
+            Field::Real => self.tr_mul(a, b),
+            Field::Complex => self.build(AdMul, &[a, b]),
+        }
+    }
+
+    /// `⟨a, b⟩ = Σ conj(aᵢⱼ) bᵢⱼ` (`dotc`): `dot` for a real `a`.
+    pub fn inner(&mut self, a: Id, b: Id) -> Id {
+        match self.field(a) {
+            Field::Real => self.dot(a, b),
+            Field::Complex => self.build(Dotc, &[a, b]),
+        }
+    }
+
+    /// `Re a` (entrywise): `a` itself for a real `a`.
+    pub fn re(&mut self, a: Id) -> Id {
+        match self.field(a) {
+            Field::Real => a,
+            Field::Complex => self.build(Re, &[a]),
+        }
+    }
+
+    /// `Im a` of a scalar: 0 for a real `a`.
+    pub fn im(&mut self, a: Id) -> Id {
+        match self.field(a) {
+            Field::Real => self.lit(0.0),
+            Field::Complex => self.build(Im, &[a]),
+        }
+    }
+
+    /// `a` as a complex value.
+    pub fn complex(&mut self, a: Id) -> Id {
+        match self.field(a) {
+            Field::Real => self.build(ToComplex, &[a]),
+            Field::Complex => a,
+        }
+    }
+
+    /// `a` as a value of `field`: its real part, or itself taken as complex.
+    pub fn fit(&mut self, a: Id, field: Field) -> Id {
+        match field {
+            Field::Real => self.re(a),
+            Field::Complex => self.complex(a),
+        }
+    }
+
     pub fn component_mul(&mut self, a: Id, b: Id) -> Id {
         self.build(ComponentMul, &[a, b])
     }
@@ -98,8 +162,9 @@ impl Graph {
     /// `ln det A`: the logarithm of the closed form up to 3×3, from an LU
     /// factorisation beyond (no determinant formed, so no overflow).
     pub fn logdet(&mut self, a: Id) -> Result<Id, String> {
-        if self.is_small_square(a) {
-            let det = self.try_build(Determinant, &[a])?;
+        // (The logarithm of a complex determinant is complex, of the determinant.)
+        if self.is_small_square(a) || self.is_complex(a) {
+            let det = self.determinant(a)?;
             return self.try_build(Ln, &[det]);
         }
         let f = self.try_build(LuOf, &[a])?;

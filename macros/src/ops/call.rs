@@ -7,7 +7,7 @@ use quote::quote;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, Formula};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// `f(a, b)` where no argument depends on a differentiated value: called as
@@ -25,6 +25,11 @@ pub struct ConstCall {
 impl Rule for ConstCall {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.shape)
+    }
+    /// Real, whatever its arguments (a complex parameter not differentiated):
+    /// the emitted binding's type says so, or the call does not compile.
+    fn field(&self, _: &[Field]) -> Option<Field> {
+        Some(Field::Real)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let path: TokenStream = self.path.parse().expect("a call's path is a path");

@@ -8,11 +8,13 @@ use super::*;
 use crate::diff;
 use crate::emit::{conforms, EmitCx, Value};
 use crate::formula::{call, mark, Formula, POSTFIX};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// `C = A ∘ B` (`component_mul`): `dC = dA ∘ B + A ∘ dB`, and
-/// `⟨C̄, dA ∘ B⟩ = ⟨C̄ ∘ B, dA⟩`, so `Ā = C̄ ∘ B`, `B̄ = C̄ ∘ A`.
+/// `⟨C̄, dA ∘ B⟩ = ⟨C̄ ∘ B, dA⟩`, so `Ā = C̄ ∘ B`, `B̄ = C̄ ∘ A`; for complex
+/// ones `Re⟨C̄, dA ∘ B⟩ = Re⟨C̄ ∘ conj(B), dA⟩`, so `Ā = C̄ ∘ conj(B)`,
+/// `B̄ = C̄ ∘ conj(A)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ComponentMul;
 
@@ -20,6 +22,9 @@ impl Rule for ComponentMul {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         matrix(a[0], "`component_mul`")?;
         same_shape(a[0], a[1], dims, "`component_mul`")
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     fn reuses(&self, arg: usize) -> bool {
         arg == 0
@@ -38,6 +43,7 @@ impl Rule for ComponentMul {
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);
+        let (a, b) = (g.conj(a), g.conj(b));
         vec![
             Some(g.component_mul(cbar, b)),
             Some(g.component_mul(cbar, a)),
@@ -335,12 +341,20 @@ impl Rule for MapDerivative {
 }
 
 scalar_fn!(
-    /// `c = eᵃ`: `dc = c da`, so `ā = c̄ c`.
-    Exp, method "exp", "exp", |g, a, c, cbar| Some(g.times(cbar, c))
+    /// `c = eᵃ`: `dc = c da`, so `ā = c̄ c`; for a complex `a`,
+    /// `Re(conj(c̄) c da) = Re(conj(c̄ conj(c)) da)`, so `ā = c̄ conj(c)`.
+    Exp, holomorphic method "exp", "exp", |g, a, c, cbar| {
+        let c = g.conj(c);
+        Some(g.times(cbar, c))
+    }
 );
 scalar_fn!(
-    /// `c = ln a`: `dc = da/a`, so `ā = c̄/a`.
-    Ln, method "ln", "ln", |g, a, c, cbar| Some(g.over(cbar, a))
+    /// `c = ln a` (the principal branch for a complex `a`): `dc = da/a`, so
+    /// `ā = c̄/a`, and `ā = c̄/conj(a)` for a complex `a`.
+    Ln, holomorphic method "ln", "ln", |g, a, c, cbar| {
+        let a = g.conj(a);
+        Some(g.over(cbar, a))
+    }
 );
 scalar_fn!(
     /// `c = √a`: `dc = da/(2c)`, so `ā = c̄/(2c)`.

@@ -9,7 +9,7 @@ use quote::quote;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, postfix, product, Formula};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// `F = lu(A)`: the factorisation, standing for `A` (so `Ā = F̄`).
@@ -19,6 +19,9 @@ pub struct LuOf;
 impl Rule for LuOf {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "LU factorisation")
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
@@ -44,6 +47,9 @@ impl Rule for LuDet {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Scalar)
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         quote!(#f.determinant())
@@ -54,6 +60,7 @@ impl Rule for LuDet {
         let a = g.node(g.node(node).args[0]).args[0];
         if g.is_small_square(a) {
             let cof = g.build(Cofactors, &[a]);
+            let cof = g.conj(cof);
             return vec![Some(g.times(cof, cbar))];
         }
         det_adjoint(g, node, cbar, LuCofactors.into())
@@ -83,12 +90,18 @@ impl Rule for LuCofactors {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
-        quote!(#f.det_gradient())
+        match cx.field() {
+            Field::Real => quote!(#f.det_gradient()),
+            Field::Complex => quote!(#f.det_gradient_complex()),
+        }
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
-        unimplemented!("second derivatives of `determinant` are not supported yet")
+        unimplemented!("second derivatives are taken in forward mode")
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         postfix(&call("adj", a), "ᵀ")
@@ -152,6 +165,9 @@ pub struct LuInverse(pub OnSingular);
 impl Rule for LuInverse {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();

@@ -9,10 +9,11 @@ use quote::quote;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, Formula};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
-/// `y = X[i]` (args `X, i`) or `y = X[(i, j)]` (args `X, i, j`).
+/// `y = X[i]` (args `X, i`) or `y = X[(i, j)]` (args `X, i, j`); of a
+/// complex `X` too (`Re(conj(ȳ) dXᵢ)` gives the same rule).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry;
 
@@ -21,6 +22,9 @@ impl Rule for Entry {
         matrix(a[0], "indexing")?;
         indices(&a[1..], dims)?;
         Ok(Shape::Scalar)
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        Some(a[0])
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
@@ -55,8 +59,11 @@ impl Rule for Scatter {
         indices(&a[1..], dims)?;
         Ok(self.0)
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        Some(a[0])
+    }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let (ty, p) = (cx.scalar_type(), cx.private());
+        let (ty, p) = (cx.element_type(), cx.private());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         let (y, index) = (a[0].operand(), index_tokens(&a[1..]));
         let z = proc_macro2::Ident::new("__mg_z", proc_macro2::Span::mixed_site());

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{self, Formula};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// A parameter of the user's function.
@@ -13,11 +13,15 @@ use crate::shape::{Dims, Shape};
 pub struct Param {
     pub index: usize,
     pub shape: Shape,
+    pub field: Field,
 }
 
 impl Rule for Param {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.shape)
+    }
+    fn field(&self, _: &[Field]) -> Option<Field> {
+        Some(self.field)
     }
     fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
         cx.param(self.index).operand().clone()

@@ -9,7 +9,7 @@ use quote::quote;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, postfix, product, Formula};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dim, Dims, Shape};
 
 /// The shape of `A B`, with nalgebra's type-level result: rows of `A`, columns of `B`.
@@ -27,7 +27,9 @@ fn product_shape(a: Shape, b: Shape, dims: &mut Dims, what: &str) -> Result<Shap
 }
 
 /// `C = A B`: `dC = dA B + A dB`, and `⟨C̄, dA B⟩ = ⟨C̄ Bᵀ, dA⟩`,
-/// `⟨C̄, A dB⟩ = ⟨Aᵀ C̄, dB⟩`, so `Ā = C̄ Bᵀ`, `B̄ = Aᵀ C̄`.
+/// `⟨C̄, A dB⟩ = ⟨Aᵀ C̄, dB⟩`, so `Ā = C̄ Bᵀ`, `B̄ = Aᵀ C̄`. For complex
+/// matrices `Re⟨C̄, dA B⟩ = Re tr(C̄ᴴ dA B) = Re⟨C̄ Bᴴ, dA⟩`, so `Ā = C̄ Bᴴ`,
+/// `B̄ = Aᴴ C̄` (the same for real ones).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MatMul;
 
@@ -57,14 +59,17 @@ impl Rule for MatMul {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         product_shape(a[0], a[1], dims, "`*`")
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#x * #y)
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);
-        let bt = g.transpose(b);
-        vec![Some(g.matmul(cbar, bt)), Some(g.tr_mul(a, cbar))]
+        let bh = g.adjoint(b);
+        vec![Some(g.matmul(cbar, bh)), Some(g.ad_mul(a, cbar))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&a[0], &a[1])
@@ -76,6 +81,9 @@ impl Rule for MatMul {
 
 /// `C = Aᵀ B` (nalgebra's `tr_mul`, no transpose formed): `dC = dAᵀ B + Aᵀ dB`,
 /// and `⟨C̄, dAᵀ B⟩ = tr(C̄ᵀ dAᵀ B) = ⟨B C̄ᵀ, dA⟩`, so `Ā = B C̄ᵀ`, `B̄ = A C̄`.
+/// For complex matrices (a transpose, not conjugated) `Re tr(C̄ᴴ dAᵀ B) =
+/// Re tr(dA (B C̄ᴴ)ᵀ) = Re⟨conj(B C̄ᴴ), dA⟩`, so `Ā = conj(B C̄ᴴ)`,
+/// `B̄ = conj(A) C̄`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TrMul;
 
@@ -110,6 +118,9 @@ impl Rule for TrMul {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         product_shape(a[0].transposed(), a[1], dims, "`tr_mul`")
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     /// `tr_mul` for a vector result (nalgebra's `gemv` of the transpose) and
     /// for fixed sizes (on the stack). For a dynamic matrix, nalgebra 0.35's
     /// `tr_mul` takes one dot product per entry, and `__private::tr_mul` hands
@@ -127,8 +138,11 @@ impl Rule for TrMul {
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);
-        let ct = g.transpose(cbar);
-        vec![Some(g.matmul(b, ct)), Some(g.matmul(a, cbar))]
+        let ch = g.adjoint(cbar);
+        let abar = g.matmul(b, ch);
+        let abar = g.conj(abar);
+        let a = g.conj(a);
+        vec![Some(abar), Some(g.matmul(a, cbar))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         product(&postfix(&a[0], "ᵀ"), &a[1])
@@ -147,6 +161,10 @@ impl Rule for Transpose {
         matrix(a[0], "`transpose`")?;
         Ok(a[0].transposed())
     }
+    /// `Re⟨C̄, dAᵀ⟩ = Re⟨C̄ᵀ, dA⟩`: the same rule for complex matrices.
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.transpose())
@@ -162,7 +180,8 @@ impl Rule for Transpose {
     }
 }
 
-/// `c = tr A`: `dc = tr dA = ⟨I, dA⟩`, so `Ā = c̄ I`.
+/// `c = tr A`: `dc = tr dA = ⟨I, dA⟩`, so `Ā = c̄ I`; for a complex `A`,
+/// `Re(conj(c̄) tr dA) = Re⟨c̄ I, dA⟩`, the same.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Trace;
 
@@ -170,6 +189,9 @@ impl Rule for Trace {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "`trace`")?;
         Ok(Shape::Scalar)
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     /// nalgebra's `trace` needs a square type: a product of a fixed and a
     /// dynamic factor (`Matrix<T, Dyn, Const<3>>`) goes through a helper.
@@ -200,7 +222,9 @@ impl Rule for Trace {
 }
 
 /// `c = tr(A B)` without forming `A B` (nalgebra's `tr_dot`, `⟨Aᵀ, B⟩`):
-/// `dc = tr(dA B) + tr(A dB) = ⟨Bᵀ, dA⟩ + ⟨Aᵀ, dB⟩`, so `Ā = c̄ Bᵀ`, `B̄ = c̄ Aᵀ`.
+/// `dc = tr(dA B) + tr(A dB) = ⟨Bᵀ, dA⟩ + ⟨Aᵀ, dB⟩`, so `Ā = c̄ Bᵀ`, `B̄ = c̄ Aᵀ`;
+/// for complex ones `Re(conj(c̄) tr(dA B)) = Re⟨c̄ Bᴴ, dA⟩`, so `Ā = c̄ Bᴴ`,
+/// `B̄ = c̄ Aᴴ`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TrDot;
 
@@ -217,14 +241,17 @@ impl Rule for TrDot {
         }
         Ok(Shape::Scalar)
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.tr_dot(#y))
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);
-        let (at, bt) = (g.transpose(a), g.transpose(b));
-        vec![Some(g.times(bt, cbar)), Some(g.times(at, cbar))]
+        let (ah, bh) = (g.adjoint(a), g.adjoint(b));
+        vec![Some(g.times(bh, cbar)), Some(g.times(ah, cbar))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         call("tr", &[product(&a[0], &a[1])])
@@ -235,6 +262,9 @@ impl Rule for TrDot {
 }
 
 /// `c = ⟨A, B⟩` (`dot`): `dc = ⟨dA, B⟩ + ⟨A, dB⟩`, so `Ā = c̄ B`, `B̄ = c̄ A`.
+/// nalgebra's `dot` of complex matrices conjugates neither (`Σ Aᵢⱼ Bᵢⱼ`):
+/// `Re(conj(c̄) Σ dAᵢⱼ Bᵢⱼ) = Re⟨c̄ conj(B), dA⟩`, so `Ā = c̄ conj(B)`,
+/// `B̄ = c̄ conj(A)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Dot;
 
@@ -244,12 +274,16 @@ impl Rule for Dot {
         same_shape(a[0], a[1], dims, "`dot`")?;
         Ok(Shape::Scalar)
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.dot(#y))
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let [a, b] = g.args2(node);
+        let (a, b) = (g.conj(a), g.conj(b));
         vec![Some(g.times(b, cbar)), Some(g.times(a, cbar))]
     }
     fn formula(&self, a: &[Formula]) -> Formula {
@@ -263,6 +297,8 @@ impl Rule for Dot {
 /// `c = det A` of a matrix of at most 3×3 (larger ones go through
 /// [`super::LuDet`]): `dc = tr(adj(A) dA) = ⟨adj(A)ᵀ, dA⟩`, so `Ā = c̄ adj(A)ᵀ`,
 /// the cofactor matrix — `c A⁻ᵀ` where `A` is invertible, and finite where not.
+/// For a complex `A`, `Re(conj(c̄) ⟨adj(A)ᵀ, dA⟩) = Re⟨c̄ conj(adj(A)ᵀ), dA⟩`,
+/// so `Ā = c̄ conj(adj(A)ᵀ)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Determinant;
 
@@ -270,6 +306,9 @@ impl Rule for Determinant {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "`determinant`")?;
         Ok(Shape::Scalar)
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
@@ -286,11 +325,12 @@ impl Rule for Determinant {
     }
 }
 
-/// `Ā = c̄ adj(A)ᵀ` for `c = det A`, the cofactor matrix `adj(A)ᵀ` computed by
-/// `cofactors` from the determinant's argument (the matrix, or its LU).
+/// `Ā = c̄ conj(adj(A)ᵀ)` for `c = det A`, the cofactor matrix `adj(A)ᵀ`
+/// computed by `cofactors` from the determinant's argument (the matrix, or its LU).
 pub fn det_adjoint(g: &mut Graph, det: Id, cbar: Id, cofactors: Op) -> Vec<Option<Id>> {
     let a = g.node(det).args[0];
     let cof = g.build(cofactors, &[a]);
+    let cof = g.conj(cof);
     vec![Some(g.times(cof, cbar))]
 }
 
@@ -317,6 +357,9 @@ impl Rule for Cofactors {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "cofactors")
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         quote!(#p::small_det_gradient(#x))
@@ -341,6 +384,9 @@ pub struct CofactorsTangent;
 impl Rule for CofactorsTangent {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, x, dx) = (cx.private(), a[0].operand(), a[1].operand());
@@ -368,7 +414,8 @@ pub enum OnSingular {
 
 /// `C = A⁻¹` (`try_inverse().unwrap()`) of a matrix of at most 3×3 (larger
 /// ones go through [`super::LuInverse`]): `dC = −A⁻¹ dA A⁻¹`, and
-/// `⟨C̄, −C dA C⟩ = ⟨−Cᵀ C̄ Cᵀ, dA⟩`, so `Ā = −Cᵀ C̄ Cᵀ`.
+/// `⟨C̄, −C dA C⟩ = ⟨−Cᵀ C̄ Cᵀ, dA⟩`, so `Ā = −Cᵀ C̄ Cᵀ`; for a complex `A`,
+/// `Re tr(C̄ᴴ C dA C) = Re⟨Cᴴ C̄ Cᴴ, dA⟩`, so `Ā = −Cᴴ C̄ Cᴴ`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Inverse(pub OnSingular);
 
@@ -390,21 +437,30 @@ pub fn inverse_tangent(g: &mut Graph, c: Id, da: Id) -> Id {
     g.neg(prod)
 }
 
-/// `Ā = −Cᵀ C̄ Cᵀ` for `C = A⁻¹`; for a dynamic `C̄ = Xᵀ` (as from
-/// `tr(C X)`), the same `−(C X C)ᵀ` with one transposed copy instead of two.
+/// `Ā = −Cᴴ C̄ Cᴴ` for `C = A⁻¹`; for a dynamic `C̄ = Xᴴ` (as from
+/// `tr(C X)`), the same `−(C X C)ᴴ` with one transposed copy instead of two.
 /// (Fixed-size transposes cost nothing, and the first form measures faster.)
 pub fn inverse_adjoint(g: &mut Graph, c: Id, cbar: Id) -> Id {
-    if let (Op::Transpose(_), true) = (g.op(cbar), g.shape(c).has_dynamic()) {
-        let x = g.node(cbar).args[0];
+    if let (Some(x), true) = (adjoint_of(g, cbar), g.shape(c).has_dynamic()) {
         let cx = g.matmul(c, x);
         let cxc = g.matmul(cx, c);
-        let t = g.transpose(cxc);
+        let t = g.adjoint(cxc);
         return g.neg(t);
     }
-    let left = g.tr_mul(c, cbar);
-    let ct = g.transpose(c);
-    let prod = g.matmul(left, ct);
+    let left = g.ad_mul(c, cbar);
+    let ch = g.adjoint(c);
+    let prod = g.matmul(left, ch);
     g.neg(prod)
+}
+
+/// `X` if `m = Xᴴ` (a transpose of a real `X`).
+pub fn adjoint_of(g: &Graph, m: Id) -> Option<Id> {
+    let x = *g.node(m).args.first()?;
+    match g.op(m) {
+        Op::Transpose(_) if !g.is_complex(x) => Some(x),
+        Op::Adjoint(_) => Some(x),
+        _ => None,
+    }
 }
 
 impl PartialEq for OnSingular {
@@ -420,6 +476,9 @@ impl Hash for OnSingular {
 impl Rule for Inverse {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "`try_inverse`")
+    }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
@@ -439,7 +498,8 @@ impl Rule for Inverse {
 }
 
 /// `C = s I` of a given shape (built by the differentiator, e.g. for `tr`):
-/// `dC = ds I`, so `s̄ = tr C̄`.
+/// `dC = ds I`, so `s̄ = tr C̄` (`Re tr(C̄ᴴ ds I) = Re(conj(tr C̄) ds)` for
+/// complex ones).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ScaledIdentity(pub Shape);
 
@@ -447,8 +507,11 @@ impl Rule for ScaledIdentity {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.0)
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let (ty, p, s) = (cx.scalar_type(), cx.private(), a[0].operand());
+        let (ty, p, s) = (cx.element_type(), cx.private(), a[0].operand());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         quote!(#p::nalgebra::OMatrix::<#ty, _, _>::from_diagonal_element_generic(#r, #c, #s))
     }

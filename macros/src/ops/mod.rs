@@ -18,7 +18,17 @@ macro_rules! scalar_fn {
         let (x, f) = ($a[0].operand(), proc_macro2::Ident::new($f, proc_macro2::Span::call_site()));
         quote!(::matgrad::#f(#x))
     }};
+    // A holomorphic function (`exp`, `ln`) of complex scalars too, whose
+    // adjoint `c̄ conj(f′(a))` the rule writes with `g.conj`.
+    ($(#[$doc:meta])* $name:ident, holomorphic $form:ident $func:literal, $math:literal,
+     |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
+        scalar_fn!(@impl one_field; $(#[$doc])* $name, $form $func, $math, |$g, $a, $c, $cbar| $adjoint);
+    };
     ($(#[$doc:meta])* $name:ident, $form:ident $func:literal, $math:literal,
+     |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
+        scalar_fn!(@impl real_only; $(#[$doc])* $name, $form $func, $math, |$g, $a, $c, $cbar| $adjoint);
+    };
+    (@impl $field:ident; $(#[$doc:meta])* $name:ident, $form:ident $func:literal, $math:literal,
      |$g:ident, $a:ident, $c:ident, $cbar:ident| $adjoint:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -27,6 +37,9 @@ macro_rules! scalar_fn {
         impl Rule for $name {
             fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
                 scalar(a[0], dims, concat!("`", $func, "`"))
+            }
+            fn field(&self, a: &[crate::ir::Field]) -> Option<crate::ir::Field> {
+                super::$field(a)
             }
             fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
                 scalar_fn!(@emit $form, $func, a)
@@ -51,9 +64,11 @@ mod arith;
 mod build;
 mod call;
 mod cholesky;
+mod complex;
 mod construct;
 mod control;
 mod elementwise;
+mod entrywise;
 mod factor;
 mod index;
 mod integer;
@@ -72,9 +87,11 @@ mod view;
 pub use arith::*;
 pub use call::*;
 pub use cholesky::*;
+pub use complex::*;
 pub use construct::*;
 pub use control::*;
 pub use elementwise::*;
+pub use entrywise::*;
 pub use factor::*;
 pub use index::*;
 pub use integer::*;
@@ -94,13 +111,20 @@ use proc_macro2::TokenStream;
 
 use crate::emit::{EmitCx, Value};
 use crate::formula::Formula;
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// What every operation knows about itself.
 pub trait Rule {
     /// The shape of the result, or a message saying why the arguments do not fit.
     fn shape(&self, args: &[Shape], dims: &mut Dims) -> Result<Shape, String>;
+
+    /// The field of the result (real or complex entries) from those of the
+    /// arguments, or `None` where the operation has no rule for complex
+    /// values yet: by default, real arguments only, giving a real result.
+    fn field(&self, args: &[Field]) -> Option<Field> {
+        real_only(args)
+    }
 
     /// The nalgebra expression computing the result from its arguments.
     fn emit(&self, cx: &EmitCx, args: &[Value]) -> TokenStream;
@@ -174,6 +198,30 @@ pub trait Rule {
     }
 }
 
+/// [`Rule::field`] of an operation on real values only.
+pub fn real_only(args: &[Field]) -> Option<Field> {
+    args.iter()
+        .all(|&f| f == Field::Real)
+        .then_some(Field::Real)
+}
+
+/// [`Rule::field`] of an operation on arguments of one field (as nalgebra's
+/// matrix operations, whose operands have one entry type), giving that field.
+pub fn one_field(args: &[Field]) -> Option<Field> {
+    let first = args.first().copied().unwrap_or_default();
+    args.iter().all(|&f| f == first).then_some(first)
+}
+
+/// [`Rule::field`] of arithmetic on scalars, which mixes real and complex
+/// operands (`z * 2.0`, `2.0 - z`): complex if any operand is.
+pub fn either_field(args: &[Field]) -> Option<Field> {
+    Some(if args.contains(&Field::Complex) {
+        Field::Complex
+    } else {
+        Field::Real
+    })
+}
+
 /// The sum of the present terms (`None` if none is).
 pub fn sum_terms(g: &mut Graph, terms: impl IntoIterator<Item = Option<Id>>) -> Option<Id> {
     terms.into_iter().flatten().reduce(|a, b| g.plus(a, b))
@@ -235,7 +283,10 @@ pub fn bilinear_tangent(
 }
 
 /// The tangent of an operation on scalars: `Σ ∂c/∂aᵢ daᵢ`, the partials being
-/// the adjoint rule's contributions for `c̄ = 1`.
+/// the adjoint rule's contributions `pᵢ` for `c̄ = 1`. For complex values,
+/// `Re(conj(c̄) dc) = Σ Re(conj(pᵢ) daᵢ)` gives `dc = Σ conj(pᵢ) daᵢ` where
+/// `c` is holomorphic in each argument, and its real part where `c` is real
+/// (`|z|²`, `Re z`).
 pub fn scalar_tangent(
     rule: &dyn Rule,
     g: &mut Graph,
@@ -248,11 +299,15 @@ pub fn scalar_tangent(
         .into_iter()
         .zip(dargs)
         .map(|(p, d)| match (p, d) {
-            (Some(p), Some(d)) => Some(g.times(p, *d)),
+            (Some(p), Some(d)) => {
+                let p = g.conj(p);
+                Some(g.times(p, *d))
+            }
             _ => None,
         })
         .collect();
-    Ok(sum_terms(g, terms))
+    let field = g.field(node);
+    Ok(sum_terms(g, terms).map(|t| g.fit(t, field)))
 }
 
 macro_rules! ops {
@@ -290,6 +345,8 @@ ops! {
     RegionParam, Loop, If, Output, Tape, TapeRead, TapeNext,
     // arithmetic
     Neg, Add, Sub, Mul, Div, Scale, DivScalar,
+    // complex values
+    Adjoint, Conj, Re, Im, FromParts, ToComplex, AdMul, Dotc, NormSqr, Modulus, EntryVar, Entrywise,
     // linear algebra
     MatMul, TrMul, Transpose, Trace, TrDot, Dot, Determinant, Cofactors, CofactorsTangent, Inverse,
     ScaledIdentity,

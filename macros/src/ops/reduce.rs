@@ -6,11 +6,11 @@ use quote::quote;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, postfix, product, Formula};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// `c = ‖A‖_F`: `dc = ⟨A, dA⟩/c`, so `Ā = A c̄/c` (undefined at `A = 0`, where
-/// the norm has no derivative).
+/// the norm has no derivative); for a complex `A`, `dc = Re⟨A, dA⟩/c`, the same.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Norm;
 
@@ -18,6 +18,9 @@ impl Rule for Norm {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         matrix(a[0], "`norm`")?;
         Ok(Shape::Scalar)
+    }
+    fn field(&self, _: &[Field]) -> Option<Field> {
+        Some(Field::Real)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
@@ -32,16 +35,18 @@ impl Rule for Norm {
         Formula::atom(format!("‖{}‖", a[0].text))
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // dc = ⟨A, dA⟩/c
+        // dc = Re⟨A, dA⟩/c
         let a = g.node(node).args[0];
         Ok(dargs[0].map(|da| {
-            let inner = g.dot(a, da);
+            let inner = g.inner(a, da);
+            let inner = g.re(inner);
             g.over(inner, node)
         }))
     }
 }
 
-/// `c = ‖A‖²_F = ⟨A, A⟩`: `dc = 2⟨A, dA⟩`, so `Ā = 2 c̄ A`.
+/// `c = ‖A‖²_F = ⟨A, A⟩`: `dc = 2⟨A, dA⟩`, so `Ā = 2 c̄ A`; for a complex
+/// `A`, `dc = 2 Re⟨A, dA⟩`, the same.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NormSquared;
 
@@ -49,6 +54,9 @@ impl Rule for NormSquared {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         matrix(a[0], "`norm_squared`")?;
         Ok(Shape::Scalar)
+    }
+    fn field(&self, _: &[Field]) -> Option<Field> {
+        Some(Field::Real)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
@@ -64,10 +72,11 @@ impl Rule for NormSquared {
         postfix(&Formula::atom(format!("‖{}‖", a[0].text)), "²")
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // dc = 2⟨A, dA⟩
+        // dc = 2 Re⟨A, dA⟩
         let a = g.node(node).args[0];
         Ok(dargs[0].map(|da| {
-            let inner = g.dot(a, da);
+            let inner = g.inner(a, da);
+            let inner = g.re(inner);
             let two = g.lit(2.0);
             g.times(two, inner)
         }))

@@ -8,7 +8,7 @@ use quote::quote;
 use super::*;
 use crate::emit::{EmitCx, Value};
 use crate::formula::{call, Formula};
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
 
 /// `F = svd(A)`, `A = U S Vᵀ` (the runtime's `CofactorSvd`), standing for `A`.
@@ -20,9 +20,17 @@ impl Rule for SvdOf {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "SVD")
     }
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
+    /// A real matrix by Jacobi rotations (exact at rank deficiency, on the
+    /// stack); a complex one by nalgebra's SVD.
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
-        quote!(#p::CofactorSvd::new(#x))
+        match cx.field() {
+            Field::Real => quote!(#p::CofactorSvd::new(#x)),
+            Field::Complex => quote!(#p::Svd::new(#x)),
+        }
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         unimplemented!("third derivatives of `determinant` are not supported")
@@ -45,9 +53,15 @@ impl Rule for SvdCofactorsTangent {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn field(&self, a: &[Field]) -> Option<Field> {
+        one_field(a)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (f, e) = (a[0].receiver(), a[1].operand());
-        quote!(#f.tangent(#e))
+        match cx.field() {
+            Field::Real => quote!(#f.tangent(#e)),
+            Field::Complex => quote!(#f.cofactors_tangent(#e)),
+        }
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         unimplemented!("third derivatives of `determinant` are not supported")

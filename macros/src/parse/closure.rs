@@ -53,6 +53,10 @@ impl BodyParser<'_> {
         let [Pat::Ident(param)] = closure.inputs.iter().collect::<Vec<_>>()[..] else {
             return None;
         };
+        // (A complex map is an `Entrywise` of its own, capturing nothing yet.)
+        if self.g.is_complex(receiver) {
+            return None;
+        }
         let before = self.bound_nodes();
         let depth = self.scope.len();
         let v = self.g.build(LambdaParam, &[]);
@@ -71,6 +75,9 @@ impl BodyParser<'_> {
                 &closure.body,
                 "the closure passed to `map` must return a scalar",
             ));
+        }
+        if self.g.is_complex(body) {
+            return None;
         }
         let region = self.g.region;
         let (body, captures) = abstract_captures(self.g, body, region)?;

@@ -8,7 +8,7 @@ use syn::{BinOp, Block, Expr, ExprMethodCall, Lit, Pat, Stmt, UnOp};
 
 use crate::compose::Calls;
 use crate::errors::Errors;
-use crate::ir::{Graph, Id};
+use crate::ir::{Graph, Id, COMPLEX_NOT_YET};
 use crate::ops::*;
 use crate::shape::Shape;
 use crate::signature::ParamSig;
@@ -16,6 +16,7 @@ use crate::signature::ParamSig;
 mod access;
 mod build;
 mod closure;
+mod complex;
 mod control;
 mod factor;
 mod helper;
@@ -51,7 +52,25 @@ const MATRIX_METHODS: Methods = &[
     ("mean", 0, || Mean.into()),
     ("variance", 0, || Variance.into()),
     ("add_scalar", 1, || AddScalar.into()),
+    ("adjoint", 0, || Adjoint.into()),
+    ("conjugate", 0, || Conj.into()),
+    ("ad_mul", 1, || AdMul.into()),
+    ("dotc", 1, || Dotc.into()),
+    ("scale", 1, || Scale.into()),
+    ("unscale", 1, || DivScalar.into()),
 ];
+
+/// Methods on complex scalars (`z: Complex<f64>`), besides those of
+/// [`SCALAR_METHODS`] that have rules for them (`exp`, `ln`).
+const COMPLEX_SCALAR_METHODS: Methods = &[
+    ("conj", 0, || Conj.into()),
+    ("conjugate", 0, || Conj.into()),
+    ("norm_sqr", 0, || NormSqr.into()),
+    ("norm", 0, || Modulus.into()),
+];
+
+/// What complex values support, for the error on anything else.
+const COMPLEX_SUPPORTED: &str = "`adjoint`, `conjugate`, `transpose`, `+`, `-`, `*`, `scale`, `unscale`, `trace`, `determinant`, `try_inverse().unwrap()`, `dot`, `dotc`, `tr_mul`, `ad_mul`, `tr_dot`, `norm_squared`, `norm`, `component_mul`, `pow(n)`, `map` and indexing; on complex scalars `+ - * /`, `.re`, `.im`, `norm_sqr`, `norm`, `conj`, `ln`, `exp` and `Complex::new(re, im)`";
 
 /// Methods on scalars.
 const SCALAR_METHODS: Methods = &[
@@ -167,6 +186,9 @@ struct BodyParser<'a> {
     declared_call: Option<Hint>,
     /// The dimension each run-time size of a constructor stands for (see `build`).
     sizes: std::collections::HashMap<Id, crate::shape::Dim>,
+    /// The fields read, and those read by a `let` declaring their type.
+    field_reads: Vec<(syn::ExprField, String)>,
+    declared_fields: std::collections::HashSet<String>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -206,6 +228,7 @@ pub fn body(
                     Param {
                         index,
                         shape: p.shape,
+                        field: p.field,
                     },
                     &[],
                 );
@@ -215,6 +238,8 @@ pub fn body(
                 g.names.insert(id, p.ident.to_string());
                 Binding::Node(id)
             }
+            // (Refused where it was listed to be differentiated.)
+            Some(_) if reported.contains(&p.ident) => Binding::Poisoned,
             Some(why) => Binding::Unusable(why.clone()),
             None => {
                 g.span = p.ident.span();
@@ -222,6 +247,7 @@ pub fn body(
                     Param {
                         index,
                         shape: p.shape,
+                        field: p.field,
                     },
                     &[],
                 );
@@ -245,8 +271,12 @@ pub fn body(
         inlining: Vec::new(),
         declared_call: None,
         sizes: std::collections::HashMap::new(),
+        field_reads: Vec::new(),
+        declared_fields: std::collections::HashSet::new(),
     };
-    parser.block(block)
+    let value = parser.block(block);
+    parser.untyped_fields_beside_complex_values();
+    value
 }
 
 impl BodyParser<'_> {
@@ -345,6 +375,7 @@ impl BodyParser<'_> {
         let name = ident.ident.to_string();
         if let (Pat::Type(t), Some(init)) = (&local.pat, &local.init) {
             if let Some(f) = field_in(&init.expr) {
+                self.declared_fields.insert(crate::errors::show(f));
                 self.pending_field = Some(crate::errors::show(f));
                 self.hint = self.declared(&t.ty);
             } else if matches!(&*init.expr, Expr::Call(_)) {
@@ -404,8 +435,14 @@ impl BodyParser<'_> {
     }
 
     fn build(&mut self, tokens: impl ToTokens, op: impl Into<Op>, args: &[Id]) -> Result<Id, ()> {
+        let op = op.into();
+        let what = complex_what(Some(&op), &tokens);
         match self.g.try_build(op, args) {
             Ok(id) => Ok(id),
+            Err(msg) if msg == COMPLEX_NOT_YET => self.error(
+                tokens,
+                format!("{what} {msg}; complex values support {COMPLEX_SUPPORTED}"),
+            ),
             Err(msg) => self.error(tokens, msg),
         }
     }
@@ -452,7 +489,7 @@ impl BodyParser<'_> {
             Expr::Cast(c) => self.cast(c),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
-            Expr::Field(f) => match self.vector_field(f) {
+            Expr::Field(f) => match self.complex_part(f).or_else(|| self.vector_field(f)) {
                 Some(entry) => entry,
                 None => self.field(f),
             },
@@ -560,7 +597,27 @@ impl BodyParser<'_> {
             Hint::Matrix => Shape::Matrix(fresh(0), fresh(1)),
         };
         self.constant_shapes.insert(index, shape);
+        self.field_reads.push((f.clone(), crate::errors::show(f)));
         Ok(self.g.build(Constant { index, shape }, &[]))
+    }
+
+    /// In a loss with complex values, a field whose type the context gave is
+    /// an error: `r * self.s` reads as a real product, and is one of a real
+    /// and a complex number if `s` is complex, which matgrad cannot see. A
+    /// `let` declaring a real type (`let s: f64 = self.s;`) settles it.
+    fn untyped_fields_beside_complex_values(&mut self) {
+        let complex = (0..self.g.len() as u32).any(|i| self.g.is_complex(Id(i)));
+        if !complex {
+            return;
+        }
+        let mut reads = std::mem::take(&mut self.field_reads);
+        reads.retain(|(_, t)| !self.declared_fields.contains(t));
+        for (f, text) in &reads {
+            let _ = self.error(
+                f,
+                format!("in a loss with complex values, matgrad cannot see whether `{text}` is real or complex: bind it with its real type first, as in `let v: f64 = {text};`, or pass a complex value as a parameter"),
+            );
+        }
     }
 
     /// The shape a `let` declares for a field it binds.
@@ -684,10 +741,12 @@ impl BodyParser<'_> {
             }
             _ => {}
         }
-        let (table, special, kind) = if is_scalar {
-            (SCALAR_METHODS, SCALAR_SPECIAL, "a scalar")
-        } else {
-            (MATRIX_METHODS, MATRIX_SPECIAL, "a matrix or vector")
+        let complex = is_scalar && self.g.is_complex(receiver);
+        let (table, special, kind) = match COMPLEX_SCALAR_METHODS.iter().find(|(n, ..)| *n == name)
+        {
+            Some(_) if complex => (COMPLEX_SCALAR_METHODS, "", "a complex scalar"),
+            _ if is_scalar => (SCALAR_METHODS, SCALAR_SPECIAL, "a scalar"),
+            _ => (MATRIX_METHODS, MATRIX_SPECIAL, "a matrix or vector"),
         };
         let Some((_, arity, op)) = table.iter().find(|(n, ..)| *n == name) else {
             return self.error(
@@ -714,8 +773,8 @@ impl BodyParser<'_> {
                 let shape = self.g.shape(receiver);
                 self.hint = Some(match name.as_str() {
                     "tr_dot" => Hint::Transposed(shape),
-                    "tr_mul" | "kronecker" => Hint::Matrix,
-                    "powf" | "add_scalar" => Hint::Scalar,
+                    "tr_mul" | "ad_mul" | "kronecker" => Hint::Matrix,
+                    "powf" | "add_scalar" | "scale" | "unscale" => Hint::Scalar,
                     _ => Hint::Like(shape),
                 });
             }
@@ -744,7 +803,16 @@ impl BodyParser<'_> {
     }
 
     fn built(&mut self, tokens: impl ToTokens, built: Result<Id, String>) -> Result<Id, ()> {
-        built.or_else(|msg| self.error(tokens, msg))
+        built.or_else(|msg| match msg.as_str() {
+            COMPLEX_NOT_YET => {
+                let what = complex_what(None, &tokens);
+                self.error(
+                    tokens,
+                    format!("{what} {msg}; complex values support {COMPLEX_SUPPORTED}"),
+                )
+            }
+            _ => self.error(tokens, msg),
+        })
     }
 
     fn unsupported_unwrap(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
@@ -811,6 +879,7 @@ impl BodyParser<'_> {
         }
         if n == 0 {
             let one = self.g.lit(1.0);
+            let one = self.g.fit(one, self.g.field(a));
             return Ok(self.g.build(ScaledIdentity(shape), &[one]));
         }
         // Square-and-multiply: about 2 log₂ n products, each power a node.
@@ -839,6 +908,9 @@ impl BodyParser<'_> {
         }
         if let Some(name) = self.scalar_method_path(&c.func) {
             return self.scalar_path_call(c, &name);
+        }
+        if let Some(built) = self.complex_constructor(c) {
+            return built;
         }
         if let Some(built) = self.constructor(c) {
             return built;
@@ -926,7 +998,14 @@ impl BodyParser<'_> {
                 "the closure's parameter must be a plain name",
             );
         };
-        let v = self.g.build(LambdaParam, &[]);
+        // A complex entry is a parameter of its own (closures do not nest).
+        let complex = receiver.as_ref().is_ok_and(|&r| self.g.is_complex(r));
+        let v = if complex {
+            let field = crate::ir::Field::Complex;
+            self.g.build(EntryVar { k: 0, field }, &[])
+        } else {
+            self.g.build(LambdaParam, &[])
+        };
         // (A closure reading nothing from around it: see `captures`.)
         let outer = std::mem::replace(
             &mut self.scope,
@@ -943,6 +1022,10 @@ impl BodyParser<'_> {
         }
         if !self.g.shape(receiver).is_scalar() {
             self.g.span = m.span();
+            if complex || self.g.is_complex(body) {
+                let built = Entrywise::build(self.g, body, vec![v], &[receiver]);
+                return self.built(m, built);
+            }
             return self.build(m, Map { body }, &[receiver]);
         }
         self.error(
@@ -1140,4 +1223,22 @@ fn item_name(item: &syn::Item) -> Option<String> {
         _ => return None,
     };
     Some(ident.to_string())
+}
+
+/// How an error names an operation that has no rule for complex values:
+/// by the method, operator or function written, or the kind of expression.
+fn complex_what(op: Option<&Op>, tokens: &impl ToTokens) -> String {
+    match op {
+        Some(Op::Loop(_)) => return "a `for` loop".to_owned(),
+        Some(Op::If(_)) => return "an `if`".to_owned(),
+        _ => {}
+    }
+    match syn::parse2::<Expr>(tokens.to_token_stream()) {
+        Ok(Expr::MethodCall(m)) => format!("`{}`", m.method),
+        Ok(Expr::Binary(b)) => format!("`{}`", crate::errors::show(b.op)),
+        Ok(Expr::Unary(u)) => format!("`{}`", crate::errors::show(u.op)),
+        Ok(Expr::Call(c)) => format!("`{}`", crate::errors::show(&c.func)),
+        Ok(e) => describe(&e).to_owned(),
+        Err(_) => "this".to_owned(),
+    }
 }
