@@ -72,8 +72,9 @@ fn main() {
         // Far from the mean a full step may leave the SPD matrices (where
         // `logm` is NaN) or go uphill: halve it until `f` does not increase
         // (beyond its rounding, which is all that is left near the mean).
+        let worse = |f: f64| f.is_nan() || f > value * (1.0 + 1e-12);
         let mut t = 1.0;
-        while !(spread(&(x - step * t), &logs) <= value * (1.0 + 1e-12)) && t > 1e-8 {
+        while worse(spread(&(x - step * t), &logs)) && t > 1e-8 {
             t /= 2.0;
         }
         x -= step * t;
@@ -107,12 +108,12 @@ fn main() {
         let column = (spread_hessian(&plus, &logs).1 - spread_hessian(&minus, &logs).1) / (2.0 * h);
         fd.set_column(k, &DVector::from_column_slice(column.as_slice()));
     }
-    let worst = (&fd - &hess).amax() / hess.amax();
+    let worst = (&fd - hess).amax() / hess.amax();
     let v = Matrix3::from_fn(|i, j| ((3 * j + i) as f64).sin());
     let (_, _, hv) = spread_hvp(&x0, &logs, &v);
-    let hv_expected = &hess * DVector::from_column_slice(v.as_slice());
+    let hv_expected = hess * DVector::from_column_slice(v.as_slice());
     let hvp_error =
-        (DVector::from_column_slice(hv.as_slice()) - &hv_expected).norm() / hv_expected.norm();
+        (DVector::from_column_slice(hv.as_slice()) - hv_expected).norm() / hv_expected.norm();
     println!("Hessian vs central differences of the gradient: max relative error {worst:.2e}; hvp vs H·v: {hvp_error:.2e}");
     assert!(worst < 1e-6 && hvp_error < 1e-10);
 }
