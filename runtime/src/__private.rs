@@ -2,6 +2,7 @@
 
 pub use matgrad_macros::resume;
 pub use nalgebra;
+pub use nalgebra::Const;
 
 pub use crate::branch::{
     clamp_arm, extremum_add_into, extremum_adjoint, extremum_tangent, max_arm, min_arm, routed,
@@ -137,6 +138,32 @@ where
 {
     let (r, c) = like.shape_generic();
     OMatrix::from_element_generic(r, c, T::zero())
+}
+
+/// `s 𝟙`, every entry `s`, of sizes `r × c` (nalgebra's
+/// `from_element_generic`, by a short path: generated code is shorter).
+#[inline]
+pub fn filled<T, R, C>(r: R, c: C, s: T) -> OMatrix<T, R, C>
+where
+    T: ComplexField,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    OMatrix::from_element_generic(r, c, s)
+}
+
+/// `s I` of sizes `r × c` (nalgebra's `from_diagonal_element_generic`, by a
+/// short path).
+#[inline]
+pub fn scaled_identity<T, R, C>(r: R, c: C, s: T) -> OMatrix<T, R, C>
+where
+    T: ComplexField,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    OMatrix::from_diagonal_element_generic(r, c, s)
 }
 
 /// `m` with the type of `like` (same entries and shape): when a gradient mixes

@@ -293,7 +293,7 @@ impl<'a> EmitCx<'a> {
     pub fn dim(&self, d: Dim) -> TokenStream {
         let p = &self.private;
         match d {
-            Dim::Fixed(n) => quote!(#p::nalgebra::Const::<#n>),
+            Dim::Fixed(n) => quote!(#p::Const::<#n>),
             Dim::Dynamic(s) => match self.graph.dims.origin(s) {
                 Origin::Param { param, axis } => {
                     let name = &self

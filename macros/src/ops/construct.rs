@@ -94,9 +94,9 @@ impl Rule for Fill {
         Ok(self.0)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let (ty, p, s) = (cx.scalar_type(), cx.private(), a[0].operand());
+        let (p, s) = (cx.private(), a[0].operand());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
-        quote!(#p::nalgebra::OMatrix::<#ty, _, _>::from_element_generic(#r, #c, #s))
+        quote!(#p::filled(#r, #c, #s))
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let n = g.node(node).args.len();
@@ -125,9 +125,9 @@ impl Rule for Identity {
         Ok(self.0)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let (ty, p, s) = (cx.scalar_type(), cx.private(), a[0].operand());
+        let (p, s) = (cx.private(), a[0].operand());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
-        quote!(#p::nalgebra::OMatrix::<#ty, _, _>::from_diagonal_element_generic(#r, #c, #s))
+        quote!(#p::scaled_identity(#r, #c, #s))
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let args = g.node(node).args.clone();
