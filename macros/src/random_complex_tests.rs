@@ -38,6 +38,7 @@ use nalgebra::{Complex, DMatrix};
 use crate::eval_complex::{CEval, CVal};
 use crate::ir::{Field, Id};
 use crate::ops::{Op, Param};
+use crate::random_tests::Rng;
 use crate::simplify_tests::{param, parse_over};
 use crate::{diff, expand};
 
@@ -62,28 +63,6 @@ const DYNAMIC: &str = "za: &DMatrix<Complex<f64>>, zb: &DMatrix<Complex<f64>>, \
     zx: &DVector<Complex<f64>>, zs: Complex<f64>, a: &DMatrix<f64>, r: f64";
 const FIXED: &str = "za: &Matrix3<Complex<f64>>, zb: &Matrix3x2<Complex<f64>>, \
     zx: &Vector3<Complex<f64>>, zs: Complex<f64>, a: &Matrix3<f64>, r: f64";
-
-/// SplitMix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn signed(&mut self) -> f64 {
-        2.0 * self.unit() - 1.0
-    }
-}
 
 /// A value as the generator computes it.
 #[derive(Clone, Debug)]
@@ -144,8 +123,11 @@ struct Point {
 
 impl Point {
     fn new(rng: &mut Rng) -> Point {
-        let mut z =
-            |r: usize, c: usize| DMatrix::from_fn(r, c, |_, _| C::new(rng.signed(), rng.signed()));
+        let mut z = |r: usize, c: usize| {
+            DMatrix::from_fn(r, c, |_, _| {
+                C::new(rng.range(-1.0, 1.0), rng.range(-1.0, 1.0))
+            })
+        };
         let za = z(3, 3) + DMatrix::from_diagonal_element(3, 3, C::new(3.0, 0.0));
         let (zb, zx) = (z(3, 2), z(3, 1));
         let zs = z(1, 1)[0];
@@ -673,7 +655,12 @@ fn run(src: &str, expected: f64, fixed: bool, point: &Point, seed: u64) -> Outco
         let mut rng = Rng(seed ^ (k as u64 + 1));
         let dir_val = vals[k].with_entries(
             &(0..vals[k].entries().len())
-                .map(|_| C::new(rng.signed(), if complex { rng.signed() } else { 0.0 }))
+                .map(|_| {
+                    C::new(
+                        rng.range(-1.0, 1.0),
+                        if complex { rng.range(-1.0, 1.0) } else { 0.0 },
+                    )
+                })
                 .collect::<Vec<_>>(),
         );
         let dir = g.build(

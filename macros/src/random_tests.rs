@@ -135,7 +135,7 @@ fn total_cases() -> u64 {
 // ---------------------------------------------------------------------------
 // A seeded generator (SplitMix64): no `rand` crate.
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
@@ -150,16 +150,16 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
     }
 
@@ -3680,6 +3680,8 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
     let expected = Reference { scope }.block(&func.block).scalar();
     let mut ev = Eval::watching(&g, &vals, &consts);
     let forward = ev.eval(value).scalar();
+    // What the forward pass met (its largest value, kinks and ties, norms of
+    // zero, saturations): the gradient check below consults it too.
     let watch = ev.watch.take().expect("watching");
     if !expected.is_finite() {
         return Outcome::Skip("value not finite", 0);
@@ -3774,25 +3776,25 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
             }
             match mismatch(a[j], [up, forward, down], h, &at, || {
                 let noise = value_noise(&g, value, &vals, &consts, forward);
-                magnitude(&g, value, &vals, &consts).max(noise / (4.0 * f64::EPSILON))
+                watch.largest.max(noise / (4.0 * f64::EPSILON))
             }) {
                 Verdict::Agree => {}
                 Verdict::Unreliable(why) => {
                     skipped.get_or_insert(why);
                 }
-                Verdict::NormOfZero if norm_of_zero(&g, value, &vals, &consts) => {
+                Verdict::NormOfZero if watch.norm_of_zero => {
                     return Outcome::Skip(
                         "a norm of zero, or hypot or atan2 at the origin",
                         compared,
                     );
                 }
-                Verdict::Differ if up == down && saturated(&g, value, &vals, &consts) => {
+                Verdict::Differ if up == down && watch.saturated => {
                     return Outcome::Skip(
                         "a saturated tanh or sigmoid: the value as computed is flat",
                         compared,
                     );
                 }
-                Verdict::Differ if near_kink(&g, &[value], &vals, &consts) => {
+                Verdict::Differ if watch.near_kink => {
                     return Outcome::Skip(
                         "a kink (abs, relu, signum) or a tie (max, min, clamp)",
                         compared,
@@ -4041,15 +4043,6 @@ fn mismatch(
     Verdict::Differ
 }
 
-/// The largest magnitude among the finite intermediate values of the forward
-/// pass (entries of every value `value` is computed from, in every iteration
-/// of the loops among them).
-fn magnitude(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> f64 {
-    let mut ev = Eval::watching(g, vals, consts);
-    ev.eval(value);
-    ev.watch.expect("watching").largest
-}
-
 /// How much the value moves when every input moves by one part in 10¹³
 /// (either way), about what rounding does: the rounding error of the value
 /// as computed, which intermediate magnitudes miss where a determinant or a
@@ -4062,7 +4055,12 @@ fn value_noise(g: &Graph, value: Id, vals: &[Val], consts: &[Val], forward: f64)
             let moved = Eval::with_constants(g, &nudged, consts)
                 .eval(value)
                 .scalar();
-            (moved - forward).abs()
+            let change = (moved - forward).abs();
+            if change.is_finite() {
+                change
+            } else {
+                f64::INFINITY
+            }
         })
         .into_iter()
         .fold(0.0, f64::max)
@@ -4074,29 +4072,7 @@ fn value_noise(g: &Graph, value: Id, vals: &[Val], consts: &[Val], forward: f64)
 /// `powi(2)` against `v * v`) need not agree, as in a loop iterating
 /// `w -= cos(w²)`, which amplifies rounding at every step.
 fn chaotic(g: &Graph, value: Id, vals: &[Val], consts: &[Val], forward: f64) -> bool {
-    let nudged: Vec<Val> = vals.iter().map(|v| v.map(|x| x * (1.0 + 1e-13))).collect();
-    let moved = Eval::with_constants(g, &nudged, consts)
-        .eval(value)
-        .scalar();
-    !moved.is_finite() || (moved - forward).abs() / forward.abs().max(1.0) > FORWARD_TOL
-}
-
-/// Whether the forward pass takes `tanh` or `sigmoid` where it is flat to
-/// rounding: there finite differences see a constant while the
-/// derivative, tiny, can be multiplied by huge adjoints (a loop's).
-fn saturated(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> bool {
-    let mut ev = Eval::watching(g, vals, consts);
-    ev.eval(value);
-    ev.watch.expect("watching").saturated
-}
-
-/// Whether the forward pass takes the norm (`norm()`, `lp_norm(2)`) of a
-/// matrix that is exactly zero (in some iteration, inside a loop): the
-/// evaluator's watch.
-fn norm_of_zero(g: &Graph, value: Id, vals: &[Val], consts: &[Val]) -> bool {
-    let mut ev = Eval::watching(g, vals, consts);
-    ev.eval(value);
-    ev.watch.expect("watching").norm_of_zero
+    value_noise(g, value, vals, consts, forward) / forward.abs().max(1.0) > FORWARD_TOL
 }
 
 fn param_node(g: &Graph, name: &str) -> Id {

@@ -97,14 +97,12 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     let mut out = crate::__private::zeros_like(m);
-    if let Some((k, sign)) = extremum(m, pick) {
-        out[k] = sign * cbar;
-    }
+    extremum_add_into(&mut out, m, cbar, pick);
     out
 }
 
-/// `out += c̄ s e_k`: [`extremum_adjoint`] added into `out` in place, no
-/// matrix of zeros formed.
+/// `out += c̄ s e_k`: [`extremum_adjoint`] added into `out` in place (what a
+/// sum of it and another term emits), no matrix of zeros formed.
 #[inline]
 pub fn extremum_add_into<T, R, C, S, R2, C2, S2>(
     out: &mut Matrix<T, R2, C2, S2>,

@@ -4,7 +4,7 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage};
 
-use crate::jet::{norm1_shifted, second_order, Dual, Jet};
+use crate::jet::{first_order, norm1_shifted, second_order, Jet};
 
 /// `e^X` for a jet `X`: `e^X = (e^{X/2^s})^{2^s}`, with `s` such that
 /// `‖X/2^s‖₁ ≤ 1/2` and the Taylor series of 20 terms for `e^{X/2^s}` (its
@@ -65,10 +65,7 @@ where
     S2: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let jet = Dual {
-        x: a.clone_owned(),
-        e: e.clone_owned(),
-    };
+    let jet = first_order(a, e);
     exp_jet(&jet).e
 }
 

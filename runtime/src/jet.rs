@@ -130,6 +130,24 @@ where
     }
 }
 
+/// The jet `A + εE` of first order.
+pub(crate) fn first_order<T, D, S1, S2>(
+    a: &Matrix<T, D, D, S1>,
+    e: &Matrix<T, D, D, S2>,
+) -> Dual<OMatrix<T, D, D>>
+where
+    T: RealField + Copy,
+    D: Dim,
+    S1: Storage<T, D, D>,
+    S2: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    Dual {
+        x: a.clone_owned(),
+        e: e.clone_owned(),
+    }
+}
+
 /// The jet `A + εE + ηF` of second order.
 pub(crate) fn second_order<T, D, S1, S2, S3>(
     a: &Matrix<T, D, D, S1>,
@@ -146,10 +164,7 @@ where
 {
     let (d, _) = a.shape_generic();
     Dual {
-        x: Dual {
-            x: a.clone_owned(),
-            e: e.clone_owned(),
-        },
+        x: first_order(a, e),
         e: Dual {
             x: f.clone_owned(),
             e: OMatrix::zeros_generic(d, d),

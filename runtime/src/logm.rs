@@ -17,7 +17,7 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage};
 
-use crate::jet::{nan_like, norm1_shifted, second_order, Dual, Jet};
+use crate::jet::{first_order, nan_like, norm1_shifted, second_order, Jet};
 
 /// Square roots are taken until `‖X^{1/2^s} − I‖₁` is at most this.
 const ROOTS_UNTIL: f64 = 0.3;
@@ -180,10 +180,7 @@ where
     S2: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let jet = Dual {
-        x: x.clone_owned(),
-        e: e.clone_owned(),
-    };
+    let jet = first_order(x, e);
     log_jet(&jet).map_or_else(|| nan_like(&jet.x), |l| l.e)
 }
 
