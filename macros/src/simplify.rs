@@ -3,7 +3,7 @@
 //! looks at an operation and its (already simplified) arguments and may return
 //! an equal, cheaper node. Every rule is an identity of exact arithmetic.
 
-use crate::ir::{Graph, Id};
+use crate::ir::{Field, Graph, Id};
 use crate::ops::*;
 use crate::shape::Shape;
 
@@ -17,6 +17,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("times-minus-one-is-neg", times_minus_one_is_neg),
     ("neg-neg", neg_neg),
     ("neg-literal-scale", neg_literal_scale),
+    ("quotient-cancels", quotient_cancels),
     ("transpose-transpose", transpose_transpose),
     ("transpose-scale", transpose_scale),
     ("transpose-identity", transpose_identity),
@@ -31,6 +32,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("tr-dot-of-transpose-is-dot", tr_dot_of_transpose),
     ("dot-of-transposes", dot_of_transposes),
     ("add-neg-is-sub", add_neg_is_sub),
+    ("plus-zero", plus_zero),
     ("sum-of-transposes", sum_of_transposes),
     ("add-self-is-double", add_self_is_double),
     ("powi-zero-one", powi_zero_one),
@@ -60,6 +62,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("entry-of-map", entry_of_map),
     ("sum-of-neg", sum_of_neg),
     ("sum-of-scale", sum_of_scale),
+    ("extremum-of-zero-weight", extremum_of_zero_weight),
     ("conj-conj", conj_conj),
     ("adjoint-adjoint", adjoint_adjoint),
     ("conjugate-transposes", conjugate_transposes),
@@ -126,6 +129,27 @@ fn times_minus_one_is_neg(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         Op::Mul(_) | Op::Scale(_) if minus_one(1) => Some(g.neg(args[0])),
         _ => None,
     }
+}
+
+/// `(c/x) x ⇒ c`, `(c/x)(−x) ⇒ −c`, either order: a derivative that is
+/// exactly constant (`∂ₘ(m + ln Σ e^{v−m}) = 1 − 1 = 0`) folds to its constant
+/// instead of being computed from rounded terms. Equal for `x ≠ 0`; at
+/// `x = 0` the value the loss computes through `c/x` is not finite already.
+fn quotient_cancels(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Mul(_) = op else { return None };
+    let cancel = |q: Id, y: Id| -> Option<(Id, bool)> {
+        let (Op::Div(_), qa) = parts(g, q) else {
+            return None;
+        };
+        let (c, x) = (qa[0], qa[1]);
+        match parts(g, y) {
+            _ if y == x => Some((c, false)),
+            (Op::Neg(_), inner) if inner[0] == x => Some((c, true)),
+            _ => None,
+        }
+    };
+    let (c, negate) = cancel(args[0], args[1]).or_else(|| cancel(args[1], args[0]))?;
+    Some(if negate { g.neg(c) } else { c })
 }
 
 /// `−(−x) ⇒ x`.
@@ -339,6 +363,28 @@ fn add_neg_is_sub(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         (Op::Add(_), _, Some(b)) => Some(g.minus(args[0], b)),
         (Op::Add(_), Some(a), None) => Some(g.minus(args[1], a)),
         (Op::Sub(_), _, Some(b)) => Some(g.plus(args[0], b)),
+        _ => None,
+    }
+}
+
+/// Whether node `id` is exactly zero: the literal, or a matrix of zeros.
+fn is_zero(g: &Graph, id: Id) -> bool {
+    match parts(g, id) {
+        (Op::Zeros(_), _) => true,
+        (Op::Filled(_) | Op::Fill(_), inner) => g.lit_value(inner[0]) == Some(0.0),
+        _ => g.lit_value(id) == Some(0.0),
+    }
+}
+
+/// `A + 0 ⇒ A`, `0 + A ⇒ A`, `A − 0 ⇒ A` (unless the zero is complex and
+/// `A` real: the sum is complex).
+fn plus_zero(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let keeps_field = |x: Id, zero: Id| g.field(zero) == Field::Real || g.field(x) == g.field(zero);
+    match op {
+        Op::Add(_) | Op::Sub(_) if is_zero(g, args[1]) && keeps_field(args[0], args[1]) => {
+            Some(args[0])
+        }
+        Op::Add(_) if is_zero(g, args[0]) && keeps_field(args[1], args[0]) => Some(args[1]),
         _ => None,
     }
 }
@@ -674,6 +720,23 @@ fn sum_of_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let (a, alpha) = (inner[0], inner[1]);
     let sum = g.build(Sum, &[a]);
     Some(g.times(alpha, sum))
+}
+
+/// `c̄ s e_k ⇒ 0` and `s dA[k] ⇒ 0` when the weight is zero: a maximum whose
+/// derivative cancels (the shift of a stable softmax) needs no pass over `A`.
+fn extremum_of_zero_weight(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::AtExtremum(at) = op else { return None };
+    if !is_zero(g, args[1]) {
+        return None;
+    }
+    let zero = g.lit(0.0);
+    Some(match at.adjoint {
+        true => {
+            let shape = g.shape(args[0]);
+            g.build(Filled(shape), &[zero])
+        }
+        false => zero,
+    })
 }
 
 /// `tr((xᵀ a) y) ⇒ ⟨x, a y⟩`: the same cost, and `a y` is the product the

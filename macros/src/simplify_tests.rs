@@ -25,6 +25,7 @@ const TESTED: &[&str] = &[
     "times-minus-one-is-neg",
     "neg-neg",
     "neg-literal-scale",
+    "quotient-cancels",
     "transpose-transpose",
     "transpose-scale",
     "transpose-identity",
@@ -39,6 +40,7 @@ const TESTED: &[&str] = &[
     "tr-dot-of-transpose-is-dot",
     "dot-of-transposes",
     "add-neg-is-sub",
+    "plus-zero",
     "sum-of-transposes",
     "add-self-is-double",
     "powi-zero-one",
@@ -62,6 +64,7 @@ const TESTED: &[&str] = &[
     "entry-of-map",
     "sum-of-neg",
     "sum-of-scale",
+    "extremum-of-zero-weight",
     "conj-conj",
     "adjoint-adjoint",
     "conjugate-transposes",
@@ -294,6 +297,7 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     times_minus_one_is_neg: (0.0 - 1.0) * s * t + (a * (0.5 - 1.5)).trace() => "−s t + tr(−a)";
     neg_neg: -(-s) + (-(-a)).trace() => "s + tr(a)";
     neg_literal_scale: (-(a * 2.0)).trace() + -(2.0 * s) => "tr(−2 a) + −2 s";
+    quotient_cancels: (t / s) * s * a.trace() + (1.0 / s) * -s => "t tr(a) + −1";
     transpose_transpose: a.transpose().transpose().sum() => "sum(a)";
     transpose_scale: (a * s).transpose().trace() => "tr(s aᵀ)";
     transpose_product_cancel: (a * b.transpose()).transpose().sum() + a.tr_mul(c).transpose().sum()
@@ -309,6 +313,7 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     dot_of_transposes: a.transpose().dot(&b.transpose()) + x.transpose().dot(&y.transpose())
         => "⟨a, b⟩ + ⟨x, y⟩";
     add_neg_is_sub: (s + -t) * (-s + t) + (a - -b).sum() => "(s − t) (t − s) + sum(a + b)";
+    plus_zero: (s + 0.0) * (0.0 + t) - 0.0 + (a + DMatrix::<f64>::zeros(4, 4)).trace() => "s t + tr(a)";
     sum_of_transposes: (a.transpose() + b.transpose()).dot(c) + (a.transpose() - b.transpose()).sum()
         => "⟨(a + b)ᵀ, c⟩ + sum((a − b)ᵀ)", ops "Add(Dot(Transpose(Add(a, b)), c), Sum(Transpose(Sub(a, b))))";
     add_self_is_double: s + s + (a + a).trace() => "2 s + tr(2 a)";
@@ -436,6 +441,29 @@ fn hadamard_filled_is_scale() {
             filled.component_mul(&p.a) + p.b.component_mul(&filled)
         },
     );
+}
+
+#[test]
+fn extremum_of_zero_weight() {
+    // The adjoint and the tangent of `a.max()` with the weight 0 (as the
+    // shift of a stable softmax gets): zeros, no pass over `a`.
+    let (mut g, _) = parse("a.max()");
+    let a = param(&g, "a");
+    let zero = g.lit(0.0);
+    let pick = |g: &Graph, adjoint| {
+        let max = (0..g.len() as u32).map(Id).find(|&id| matches!(g.op(id), Op::Extremum(_)));
+        let Op::Extremum(Extremum(pick)) = g.op(max.expect("a max node")) else {
+            unreachable!()
+        };
+        AtExtremum { pick: *pick, adjoint }
+    };
+    let (at, entry) = (pick(&g, true), pick(&g, false));
+    let adjoint = g.build(at, &[a, zero]);
+    let tangent = g.build(entry, &[a, zero]);
+    assert_eq!(structure(&g, adjoint), "Filled(0)");
+    assert_eq!(g.lit_value(tangent), Some(0.0));
+    let p = Inputs::new(SEED);
+    assert_value(&eval(&g, adjoint, &p), &Val::Matrix(DMatrix::zeros(N, N)), "0");
 }
 
 #[test]

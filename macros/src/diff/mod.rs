@@ -100,6 +100,9 @@ fn sweep(
                 Some(cbars) => region::if_adjoint(g, id, &cbars, &active),
                 None => continue,
             },
+            // An adjoint that folded to exactly zero (`1 − 1` for the shift of a
+            // stable softmax) passes nothing on.
+            (_, Some(&cbar)) if g.lit_value(cbar) == Some(0.0) => continue,
             (_, Some(&cbar)) if !node.args.is_empty() => node.op.rule().adjoint(g, id, cbar),
             _ => continue,
         };
