@@ -56,7 +56,9 @@ fn least_squares_is_one_forward_and_one_backward_pass() {
         1,
         "{body}"
     );
-    assert_eq!(body.matches("let ").count(), 4, "{body}");
+    // The residual (the product written inside it) and the gradient; the
+    // loss is read in the returned tuple.
+    assert_eq!(body.matches("let ").count(), 2, "{body}");
     assert!(!body.contains("transpose"), "no transposed copy: {body}");
     // The backward pass reuses the residual computed by the forward pass.
     let residual = body.find("let __mg_r_").expect("residual is a local");
@@ -280,10 +282,10 @@ fn size(tokens: proc_macro2::TokenStream) -> usize {
         .sum()
 }
 
-/// The emitted value-and-gradient code stays within a few times the forward
-/// expression. The goal is about 4×; this loss measures 4.48× (one `let` per
-/// matrix, scalar arithmetic read once inline, constructors through short
-/// runtime paths), and the bound guards against growth.
+/// The emitted value-and-gradient code stays within 4× the forward
+/// expression: values read once are written inside their reader (scalars,
+/// and matrices taken by value), `A Bᵀ` forms no transpose, constructors go
+/// through short runtime paths.
 #[test]
 fn emitted_code_is_a_few_times_the_forward_code() {
     let item = fifty_operations();
@@ -302,7 +304,7 @@ fn emitted_code_is_a_few_times_the_forward_code() {
     let ratio = generated as f64 / forward as f64;
     println!("generated {generated} tokens for a forward body of {forward}: {ratio:.2}×");
     assert!(
-        ratio <= 5.0,
+        ratio <= 4.0,
         "generated {generated} tokens for {forward}: {ratio:.2}×"
     );
 }

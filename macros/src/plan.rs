@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::emit::conforms;
 use crate::ir::{Graph, Id};
 use crate::ops::{adds_in_place, Op};
+use crate::shape::Shape;
 
 /// A sum `acc ± a b` (or `acc ± aᵀ b`), or `acc + y eᵢ` (a value placed into
 /// zeros, see `ops::adds_in_place`), computed on `acc`'s buffer: `product` is
@@ -30,15 +31,21 @@ pub struct Plan {
     /// A local → the node it may be moved into: its last reader, which reads
     /// it once.
     pub move_into: HashMap<Id, Id>,
-    /// The locals read exactly once (by a node or as a root).
-    pub read_once: BTreeSet<Id>,
+    /// The values written inside the expression that reads them instead of
+    /// in a `let` (see [`inline_scalars`] and [`inline_matrices`]).
+    pub inline: BTreeSet<Id>,
     /// A sum → how it accumulates a product.
     pub accumulate: HashMap<Id, Accumulate>,
     /// A scaling `α P` of a product → the product, computed with the scale
     /// folded into `gemm`'s α.
     pub scaled: HashMap<Id, Id>,
-    /// The products computed inside the sum or scaling that reads them.
+    /// The products computed inside the sum or scaling that reads them, and
+    /// the transposes computed inside the product that reads them.
     pub deferred: BTreeSet<Id>,
+    /// A product `A Bᵀ` → `B`: its transpose, read by nothing else, is never
+    /// formed on its own (`A * B.transpose()`, or `gemm` on a transposed view
+    /// where the product is added or scaled).
+    pub transposed: HashMap<Id, Id>,
 }
 
 impl Plan {
@@ -120,6 +127,18 @@ impl Plan {
             .filter(|&(_, product)| read_once.contains(&product) && is_product(product))
             .collect();
 
+        let transposed: HashMap<Id, (Id, Id)> = (fresh.iter().copied())
+            .filter(|&p| matches!(g.op(p), Op::MatMul(_)) && !g.is_complex(p))
+            .filter_map(|p| {
+                let t = g.node(p).args[1];
+                let Op::Transpose(_) = g.op(t) else {
+                    return None;
+                };
+                let b = g.node(t).args[0];
+                (read_once.contains(&t) && g.node(p).args[0] != t).then_some((p, (t, b)))
+            })
+            .collect();
+
         // A deferred product reads its arguments where its reader is emitted;
         // a sum whose other term cannot be moved into it is not accumulated.
         loop {
@@ -133,7 +152,7 @@ impl Plan {
                 .filter(|(s, _)| !added.contains(s))
                 .map(|(&s, &p)| (s, p))
                 .collect();
-            let at: HashMap<Id, Id> = (accumulate.iter())
+            let mut at: HashMap<Id, Id> = (accumulate.iter())
                 .flat_map(|(&s, a)| {
                     [(a.product, s)]
                         .into_iter()
@@ -141,6 +160,10 @@ impl Plan {
                 })
                 .chain(scaled.iter().map(|(&s, &p)| (p, s)))
                 .collect();
+            for (&p, &(t, _)) in &transposed {
+                let place = *at.get(&p).unwrap_or(&p);
+                at.insert(t, place);
+            }
             let mut move_into = HashMap::new();
             for &id in fresh {
                 if !local(id) || roots.contains(&id) {
@@ -162,14 +185,84 @@ impl Plan {
             accumulate.retain(|sum, a| move_into.get(&a.acc) == Some(sum));
             if accumulate.len() == before {
                 let deferred = at.into_keys().collect();
+                // The locals given away by value: to an accumulation, or to an
+                // operation that reuses their buffer, or returned as roots.
+                let moved = |a: Id| {
+                    roots.contains(&a)
+                        || move_into.get(&a).is_some_and(|&r| {
+                            accumulate.get(&r).is_some_and(|sum| sum.acc == a)
+                                || (g.node(r).args.iter().enumerate())
+                                    .any(|(i, &x)| x == a && g.op(r).rule().reuses(i))
+                        })
+                };
+                let mut inline = inline_scalars(g, &read_once, &readers, &moved);
+                inline.extend(inline_matrices(
+                    g,
+                    &read_once,
+                    &move_into,
+                    &accumulate,
+                    &scaled,
+                    &moved,
+                ));
                 return Plan {
                     move_into,
-                    read_once,
+                    inline,
                     accumulate,
                     scaled,
                     deferred,
+                    transposed: transposed.into_iter().map(|(p, (_, b))| (p, b)).collect(),
                 };
             }
         }
     }
+}
+
+/// The scalars of `read_once` written where they are read: arithmetic on
+/// scalars, and reductions of matrices (`sum`, `dot`, `norm`) none of which
+/// is moved, as its reader may come after the move; a reduction read by a
+/// loop or an `if` keeps its `let`, so that it is computed once.
+fn inline_scalars(
+    g: &Graph,
+    read_once: &BTreeSet<Id>,
+    readers: &HashMap<Id, Vec<Id>>,
+    moved: &impl Fn(Id) -> bool,
+) -> BTreeSet<Id> {
+    let by_region = |id: &Id| {
+        (readers.get(id).into_iter().flatten()).any(|&r| matches!(g.op(r), Op::Loop(_) | Op::If(_)))
+    };
+    let matrices =
+        |id: Id| (g.node(id).args.iter()).filter(|a| matches!(g.shape(**a), Shape::Matrix(..)));
+    (read_once.iter().copied())
+        .filter(|&id| g.shape(id).is_scalar())
+        .filter(|&id| {
+            let mut matrices = matrices(id).peekable();
+            matrices.peek().is_none() || !by_region(&id) && matrices.all(|&a| !moved(a))
+        })
+        .collect()
+}
+
+/// The matrices of `read_once` written inside the expression that reads them:
+/// those their reader takes by value (`(x * w) - y` for `let t = x * w; t - y`,
+/// the same code in fewer tokens), when none of the matrices they read is
+/// moved. Accumulations and scalings read their terms in their own way.
+fn inline_matrices(
+    g: &Graph,
+    read_once: &BTreeSet<Id>,
+    move_into: &HashMap<Id, Id>,
+    accumulate: &HashMap<Id, Accumulate>,
+    scaled: &HashMap<Id, Id>,
+    moved: &impl Fn(Id) -> bool,
+) -> BTreeSet<Id> {
+    let taken_by_value = |id: Id| {
+        move_into.get(&id).is_some_and(|&r| {
+            !accumulate.contains_key(&r)
+                && !scaled.contains_key(&r)
+                && (g.node(r).args.iter().enumerate())
+                    .any(|(i, &x)| x == id && g.op(r).rule().reuses(i))
+        })
+    };
+    (read_once.iter().copied())
+        .filter(|&id| matches!(g.shape(id), Shape::Matrix(..)) && taken_by_value(id))
+        .filter(|&id| (g.node(id).args.iter()).all(|&a| !moved(a)))
+        .collect()
 }

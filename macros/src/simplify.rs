@@ -17,6 +17,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("times-minus-one-is-neg", times_minus_one_is_neg),
     ("neg-neg", neg_neg),
     ("neg-literal-scale", neg_literal_scale),
+    ("scale-of-neg", scale_of_neg),
     ("quotient-cancels", quotient_cancels),
     ("transpose-transpose", transpose_transpose),
     ("transpose-scale", transpose_scale),
@@ -174,6 +175,18 @@ fn neg_literal_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let c = g.lit_value(inner[lit_at])?;
     let neg_c = g.lit(-c);
     Some(g.times(neg_c, inner[other]))
+}
+
+/// `(−A) α ⇒ A (−α)`: the scalar negated, not the matrix (and a scaled
+/// product stays one `gemm`).
+fn scale_of_neg(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Scale(_) = op else { return None };
+    let (Op::Neg(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let a = inner[0];
+    let minus_alpha = g.neg(args[1]);
+    Some(g.times(a, minus_alpha))
 }
 
 /// `(Aᵀ)ᵀ ⇒ A`.

@@ -25,6 +25,7 @@ const TESTED: &[&str] = &[
     "times-minus-one-is-neg",
     "neg-neg",
     "neg-literal-scale",
+    "scale-of-neg",
     "quotient-cancels",
     "transpose-transpose",
     "transpose-scale",
@@ -297,6 +298,7 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     times_minus_one_is_neg: (0.0 - 1.0) * s * t + (a * (0.5 - 1.5)).trace() => "−s t + tr(−a)";
     neg_neg: -(-s) + (-(-a)).trace() => "s + tr(a)";
     neg_literal_scale: (-(a * 2.0)).trace() + -(2.0 * s) => "tr(−2 a) + −2 s";
+    scale_of_neg: ((-a) * 2.0).trace() + ((-b) * s).norm() => "tr(−2 a) + ‖−s b‖";
     quotient_cancels: (t / s) * s * a.trace() + (1.0 / s) * -s => "t tr(a) + −1";
     transpose_transpose: a.transpose().transpose().sum() => "sum(a)";
     transpose_scale: (a * s).transpose().trace() => "tr(s aᵀ)";
@@ -451,11 +453,16 @@ fn extremum_of_zero_weight() {
     let a = param(&g, "a");
     let zero = g.lit(0.0);
     let pick = |g: &Graph, adjoint| {
-        let max = (0..g.len() as u32).map(Id).find(|&id| matches!(g.op(id), Op::Extremum(_)));
+        let max = (0..g.len() as u32)
+            .map(Id)
+            .find(|&id| matches!(g.op(id), Op::Extremum(_)));
         let Op::Extremum(Extremum(pick)) = g.op(max.expect("a max node")) else {
             unreachable!()
         };
-        AtExtremum { pick: *pick, adjoint }
+        AtExtremum {
+            pick: *pick,
+            adjoint,
+        }
     };
     let (at, entry) = (pick(&g, true), pick(&g, false));
     let adjoint = g.build(at, &[a, zero]);
@@ -463,7 +470,11 @@ fn extremum_of_zero_weight() {
     assert_eq!(structure(&g, adjoint), "Filled(0)");
     assert_eq!(g.lit_value(tangent), Some(0.0));
     let p = Inputs::new(SEED);
-    assert_value(&eval(&g, adjoint, &p), &Val::Matrix(DMatrix::zeros(N, N)), "0");
+    assert_value(
+        &eval(&g, adjoint, &p),
+        &Val::Matrix(DMatrix::zeros(N, N)),
+        "0",
+    );
 }
 
 #[test]

@@ -17,7 +17,8 @@ pub use crate::linalg::{
     small_det_gradient_tangent, Lu, Svd,
 };
 pub use crate::product::{
-    mul_add, mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled, tr_mul_vector_scaled, trace,
+    mul_add, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add, tr_mul_scaled,
+    tr_mul_vector_scaled, trace,
 };
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
@@ -164,6 +165,17 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     OMatrix::from_diagonal_element_generic(r, c, s)
+}
+
+/// `s I` of size `n × n`.
+#[inline]
+pub fn scaled_identity_square<T, D>(n: D, s: T) -> OMatrix<T, D, D>
+where
+    T: ComplexField,
+    D: Dim,
+    DefaultAllocator: Allocator<D, D>,
+{
+    OMatrix::from_diagonal_element_generic(n, n, s)
 }
 
 /// `m` with the type of `like` (same entries and shape): when a gradient mixes

@@ -1,4 +1,4 @@
-//! `Aᵀ B` for matrices without copying `Aᵀ`, and products added to a matrix
+//! `Aᵀ B` and `A Bᵀ` for matrices without copying the transpose, and products added to a matrix
 //! in place.
 //!
 //! nalgebra 0.35's `tr_mul` computes one dot product per entry, while `gemm`
@@ -7,6 +7,8 @@
 //! `Aᵀ` is passed to `gemm` as a view of `A`'s storage with rows and columns
 //! exchanged; below it, or for fixed sizes (which nalgebra never blocks),
 //! `tr_mul` is the faster of the two.
+
+use std::ops::Mul;
 
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{
@@ -134,6 +136,84 @@ where
 {
     let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
     out.gemm(alpha, a, b, T::zero());
+    out
+}
+
+/// `a bᵀ`, equal to `a * b.transpose()`. Where `gemm` blocks, `bᵀ` is a view
+/// of `b`'s storage (zeroing the output costs less than copying `b`, which
+/// has as many rows and the inner size as columns); elsewhere, as for an
+/// outer product `x yᵀ` (whose transpose is a copy of a vector), nalgebra's
+/// own product.
+pub fn mul_tr<T, R1, C1, S1, R2, C2, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, R2>
+where
+    T: RealField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, R2> + Allocator<C2, R2>,
+    ShapeConstraint: AreMultipliable<R1, C1, C2, R2>,
+    for<'m> &'m Matrix<T, R1, C1, S1>: Mul<OMatrix<T, C2, R2>, Output = OMatrix<T, R1, R2>>,
+{
+    let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
+    if dynamic && a.nrows() > 5 && a.ncols() > 5 && b.nrows() > 5 {
+        mul_tr_scaled(T::one(), a, b)
+    } else {
+        a * b.transpose()
+    }
+}
+
+/// `acc + α a bᵀ` on `acc`'s buffer, `bᵀ` a view of `b`'s storage (`gemm`
+/// with β = 1, no transposed copy of `b`).
+pub fn mul_tr_add<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    mut acc: Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> Matrix<T, R0, C0, S0>
+where
+    T: RealField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint:
+        SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, R2> + AreMultipliable<R1, C1, C2, R2>,
+{
+    acc.gemm(alpha, a, &transposed(b), T::one());
+    acc
+}
+
+/// `α a bᵀ`, the scaling folded into `gemm`'s α and `bᵀ` a view of `b`'s
+/// storage.
+pub fn mul_tr_scaled<T, R1, C1, S1, R2, C2, S2>(
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, R2>
+where
+    T: RealField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, R2>,
+    ShapeConstraint: AreMultipliable<R1, C1, C2, R2>,
+{
+    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().0);
+    out.gemm(alpha, a, &transposed(b), T::zero());
     out
 }
 

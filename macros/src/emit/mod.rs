@@ -8,7 +8,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
 use crate::ir::{Field, Graph, Id, Scalar};
-use crate::ops::Op;
+use crate::ops::{Factor, MatMul, Op};
 use crate::plan::{Accumulate, Plan};
 use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
@@ -288,6 +288,11 @@ impl<'a> EmitCx<'a> {
         quote!(#v)
     }
 
+    /// Whether sizes `a` and `b` are known to be equal.
+    pub fn same_size(&self, a: Dim, b: Dim) -> bool {
+        self.graph.dims.same(a, b)
+    }
+
     /// nalgebra's run-time value of a dimension, of the dimension's own type
     /// (`Const::<3>` or a `Dyn` read off the parameter it came from).
     pub fn dim(&self, d: Dim) -> TokenStream {
@@ -483,13 +488,21 @@ impl<'a> EmitCx<'a> {
             let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
                 (Some(&sum), _) => self.accumulation(sum),
                 (None, Some(&product)) => self.scaled_product(id, product),
+                (None, None) if self.plan.transposed.contains_key(&id) => {
+                    MatMul.emit_transposed(self, &self.factors(id).1)
+                }
                 (None, None) => {
                     let args = self.args(id);
                     op.rule().emit(self, &args)
                 }
             };
-            if self.plan.read_once.contains(&id) && self.is_scalar_arithmetic(id) {
-                self.values.insert(id, Value::Scalar(parenthesized(expr)));
+            if self.plan.inline.contains(&id) {
+                let expr = parenthesized(expr);
+                let value = match node.shape {
+                    Shape::Scalar => Value::Scalar(expr),
+                    shape => Value::Moved(expr, shape),
+                };
+                self.values.insert(id, value);
                 return out;
             }
             let name = self.local_name(id, prefix);
@@ -566,7 +579,7 @@ impl<'a> EmitCx<'a> {
             None => self.lit(sign),
         };
         match &product.op {
-            Op::MatMul(op) => op.emit_add(self, acc, &alpha, &factors),
+            Op::MatMul(op) => op.emit_add(self, acc, &alpha, &factors, self.second(sum.product)),
             Op::TrMul(op) => op.emit_add(self, acc, &alpha, &factors),
             op => {
                 let m = Ident::new("__mg_m", Span::mixed_site());
@@ -582,21 +595,32 @@ impl<'a> EmitCx<'a> {
     /// `gemm` and `P` never formed on its own.
     fn scaled_product(&self, id: Id, product: Id) -> TokenStream {
         let alpha = &self.values[&self.graph.node(id).args[1]];
+        let second = self.second(product);
         let (product, factors) = self.factors(product);
         match &product.op {
-            Op::MatMul(op) => op.emit_scaled(self, alpha, &factors),
+            Op::MatMul(op) => op.emit_scaled(self, alpha, &factors, second),
             Op::TrMul(op) => op.emit_scaled(self, alpha, &factors),
             op => unreachable!("only products are scaled in gemm, not {op:?}"),
         }
     }
 
-    /// A deferred product's node and the values of its factors.
+    /// A deferred product's node and the values of its factors (for `A Bᵀ`
+    /// whose transpose is not formed, of `A` and `B`).
     fn factors(&self, product: Id) -> (&crate::ir::Node, Vec<Value>) {
         let node = self.graph.node(product);
-        (
-            node,
-            node.args.iter().map(|a| self.values[a].clone()).collect(),
-        )
+        let mut args = node.args.clone();
+        if let Some(&b) = self.plan.transposed.get(&product) {
+            args[1] = b;
+        }
+        (node, args.iter().map(|a| self.values[a].clone()).collect())
+    }
+
+    /// How the product `product` reads its second factor.
+    fn second(&self, product: Id) -> Factor {
+        match self.plan.transposed.contains_key(&product) {
+            true => Factor::Transposed,
+            false => Factor::AsIs,
+        }
     }
 
     /// A `map` whose derivative is needed in the same batch (as under `sum`):
@@ -749,13 +773,6 @@ impl<'a> EmitCx<'a> {
             .filter(|id| !self.values.contains_key(id))
             .collect();
         Plan::new(self.graph, &fresh, roots, |id| self.is_local(id))
-    }
-
-    /// Whether `id` is arithmetic on scalars only: it cannot panic, so it may
-    /// be written where it is read instead of in a `let` of its own.
-    fn is_scalar_arithmetic(&self, id: Id) -> bool {
-        let node = self.graph.node(id);
-        node.shape.is_scalar() && node.args.iter().all(|&a| self.graph.shape(a).is_scalar())
     }
 
     /// Whether `id` is emitted as a `let` of its own.

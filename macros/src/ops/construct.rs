@@ -125,9 +125,7 @@ impl Rule for Identity {
         Ok(self.0)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let (p, s) = (cx.private(), a[0].operand());
-        let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
-        quote!(#p::scaled_identity(#r, #c, #s))
+        emit_scaled_identity(cx, self.0, a[0].operand())
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let args = g.node(node).args.clone();

@@ -33,6 +33,14 @@ fn product_shape(a: Shape, b: Shape, dims: &mut Dims, what: &str) -> Result<Shap
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MatMul;
 
+/// How a product's second factor is read: as it is, or transposed (`A Bᵀ`
+/// with `a` holding `B`, its transpose never formed).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    AsIs,
+    Transposed,
+}
+
 impl MatMul {
     /// `acc + α A B` on the buffer of `acc` (`gemm` with β = 1).
     pub fn emit_add(
@@ -41,17 +49,44 @@ impl MatMul {
         acc: &Value,
         alpha: &TokenStream,
         a: &[Value],
+        second: Factor,
     ) -> TokenStream {
         let (p, m) = (cx.private(), acc.receiver());
         let (x, y) = (a[0].operand(), a[1].operand());
-        quote!(#p::mul_add(#m, #alpha, #x, #y))
+        match second {
+            Factor::AsIs => quote!(#p::mul_add(#m, #alpha, #x, #y)),
+            Factor::Transposed => quote!(#p::mul_tr_add(#m, #alpha, #x, #y)),
+        }
     }
 
     /// `α A B` (`gemm` with α and β = 0).
-    pub fn emit_scaled(&self, cx: &EmitCx, alpha: &Value, a: &[Value]) -> TokenStream {
+    pub fn emit_scaled(
+        &self,
+        cx: &EmitCx,
+        alpha: &Value,
+        a: &[Value],
+        second: Factor,
+    ) -> TokenStream {
         let (p, alpha) = (cx.private(), alpha.operand());
         let (x, y) = (a[0].operand(), a[1].operand());
-        quote!(#p::mul_scaled(#alpha, #x, #y))
+        match second {
+            Factor::AsIs => quote!(#p::mul_scaled(#alpha, #x, #y)),
+            Factor::Transposed => quote!(#p::mul_tr_scaled(#alpha, #x, #y)),
+        }
+    }
+
+    /// `A Bᵀ` for `a = [A, B]`: for fixed sizes the transpose formed inside
+    /// the expression (on the stack); for dynamic ones `__private::mul_tr`,
+    /// which hands `gemm` a transposed view where it blocks.
+    pub fn emit_transposed(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (x, y) = (a[0].operand(), a[1].receiver());
+        match cx.shape().has_dynamic() || cx.arg_shape(0).has_dynamic() {
+            true => {
+                let (p, y) = (cx.private(), a[1].operand());
+                quote!(#p::mul_tr(#x, #y))
+            }
+            false => quote!(#x * #y.transpose()),
+        }
     }
 }
 
@@ -497,6 +532,23 @@ impl Rule for Inverse {
     }
 }
 
+/// `s I` of `shape`, with one size expression where both sizes are the same
+/// size of the same kind (the usual square identity).
+pub(crate) fn emit_scaled_identity(cx: &EmitCx, shape: Shape, s: &TokenStream) -> TokenStream {
+    let p = cx.private();
+    let (rows, cols) = (shape.rows(), shape.cols());
+    let same_kind = matches!(
+        (rows, cols),
+        (Dim::Fixed(_), Dim::Fixed(_)) | (Dim::Dynamic(_), Dim::Dynamic(_))
+    );
+    let (r, c) = (cx.dim(rows), cx.dim(cols));
+    if same_kind && cx.same_size(rows, cols) {
+        quote!(#p::scaled_identity_square(#r, #s))
+    } else {
+        quote!(#p::scaled_identity(#r, #c, #s))
+    }
+}
+
 /// `C = s I` of a given shape (built by the differentiator, e.g. for `tr`):
 /// `dC = ds I`, so `s̄ = tr C̄` (`Re tr(C̄ᴴ ds I) = Re(conj(tr C̄) ds)` for
 /// complex ones).
@@ -511,9 +563,7 @@ impl Rule for ScaledIdentity {
         one_field(a)
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let (p, s) = (cx.private(), a[0].operand());
-        let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
-        quote!(#p::scaled_identity(#r, #c, #s))
+        emit_scaled_identity(cx, self.0, a[0].operand())
     }
     fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
         vec![Some(g.build(Trace, &[cbar]))]

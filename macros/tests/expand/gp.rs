@@ -24,19 +24,15 @@ fn gp_grad(
 ) -> (f64, DMatrix<f64>) {
     use ::matgrad::__private as __mg_p;
     let __mg_n_6 = (__mg_p::nalgebra::Dim::value(&y.shape_generic().0) * 1);
-    let __mg_t7 = eye * noise;
-    let __mg_kn_8 = k + __mg_t7;
+    let __mg_kn_8 = k + (eye * noise);
     let __mg_chol_9 = __mg_kn_8.cholesky().unwrap();
     let __mg_alpha_10 = __mg_chol_9.solve(y);
-    let __mg_t12 = y.dot(&__mg_alpha_10);
     let __mg_t14 = __mg_chol_9.l();
     let __mg_t15 = __mg_t14.diagonal();
     let (__mg_t18, __mg_t32) = __mg_p::map_with_derivative(
         &__mg_t15,
         |__mg_v| { (__mg_v.ln(), (1f64 / __mg_v)) },
     );
-    let __mg_t19 = __mg_t18.sum();
-    let __mg_t21 = (__mg_n_6 as f64);
     let __mg_t34 = {
         let mut __mg_m = __mg_t15;
         __mg_m.component_mul_assign(&__mg_t32);
@@ -44,17 +40,16 @@ fn gp_grad(
     };
     let __mg_t35 = __mg_t34 * 0.5f64;
     let __mg_t36 = __mg_p::lower_congruence_diagonal(&__mg_t14, &__mg_t35);
-    let __mg_t39 = __mg_alpha_10.transpose();
-    let __mg_chol_bar_44 = __mg_p::mul_add(
+    let __mg_chol_bar_44 = __mg_p::mul_tr_add(
         __mg_t36,
         (-0.5f64),
         &__mg_alpha_10,
-        &__mg_t39,
+        &__mg_alpha_10,
     );
     let __mg_k_bar_45 = __mg_p::fold_onto_lower(&__mg_chol_bar_44);
     (
-        (((0.5f64 * __mg_t12) + __mg_t19)
-            + ((0.5f64 * __mg_t21) * (::core::f64::consts::TAU).ln())),
+        (((0.5f64 * y.dot(&__mg_alpha_10)) + __mg_t18.sum())
+            + ((0.5f64 * (__mg_n_6 as f64)) * (::core::f64::consts::TAU).ln())),
         __mg_k_bar_45,
     )
 }

@@ -18,9 +18,8 @@ pub fn logreg_grad(
     y: &DVector<f64>,
 ) -> (f64, DVector<f64>) {
     use ::matgrad::__private as __mg_p;
-    let __mg_t3 = x * w;
     let __mg_m_4 = {
-        let mut __mg_m = __mg_t3;
+        let mut __mg_m = (x * w);
         __mg_m.component_mul_assign(y);
         __mg_m
     };
@@ -32,12 +31,11 @@ pub fn logreg_grad(
             (__mg_c9.ln(), (-((1f64 / __mg_c9) * __mg_c8)))
         },
     );
-    let __mg_t12 = __mg_t11.sum();
     let __mg_t18 = {
         let mut __mg_m = __mg_m_bar_17;
         __mg_m.component_mul_assign(y);
         __mg_m
     };
     let __mg_w_bar_22 = x.tr_mul(&__mg_t18);
-    (__mg_t12, __mg_w_bar_22)
+    (__mg_t11.sum(), __mg_w_bar_22)
 }

@@ -23,15 +23,10 @@ fn nll_grad(
     let __mg_q_7 = x.dot(&__mg_t6);
     let __mg_t8 = s.determinant();
     let __mg_t11 = __mg_p::inverse(s).unwrap();
-    let __mg_t13 = __mg_t11.tr_dot(a);
-    let __mg_t16 = __mg_t11.transpose();
     let __mg_t17 = a.transpose();
     let __mg_t18 = __mg_t11.tr_mul(&__mg_t17);
-    let __mg_t19 = &__mg_t18 * &__mg_t16;
-    let __mg_t22 = __mg_p::small_det_gradient(s);
-    let __mg_t23 = __mg_t22 * (1f64 / __mg_t8);
-    let __mg_s_bar_24 = __mg_t23 - __mg_t19;
-    let __mg_t26 = a.tr_mul(x);
-    let __mg_x_bar_27 = __mg_t6 + __mg_t26;
-    (((__mg_q_7 + __mg_t8.ln()) + __mg_t13), __mg_x_bar_27, __mg_s_bar_24)
+    let __mg_t23 = __mg_p::small_det_gradient(s) * (1f64 / __mg_t8);
+    let __mg_s_bar_24 = __mg_t23 - (&__mg_t18 * __mg_t11.transpose());
+    let __mg_x_bar_27 = __mg_t6 + a.tr_mul(x);
+    (((__mg_q_7 + __mg_t8.ln()) + __mg_t11.tr_dot(a)), __mg_x_bar_27, __mg_s_bar_24)
 }
