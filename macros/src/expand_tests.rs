@@ -92,17 +92,35 @@ fn adjoints_are_accumulated_in_place() {
     let out = expand_pretty(
         quote!(x),
         quote! {
+            fn quadform(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
+                (x.transpose() * a * x).trace()
+            }
+        },
+    );
+    let body = grad_fn(&out, "quadform");
+    // ∇x = A x + Aᵀ x: `Aᵀ x` is added onto `A x`, moved in after the value
+    // read it, and never formed on its own.
+    assert!(body.contains("tr_mul_add(__mg_t5, 1f64, a, x)"), "{body}");
+    assert_eq!(body.matches("let ").count(), 3, "{body}");
+    assert!(!body.contains("transpose"), "{body}");
+}
+
+#[test]
+fn a_quadratic_form_in_a_matrix_is_one_product() {
+    let out = expand_pretty(
+        quote!(x),
+        quote! {
             fn quadform(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
                 (x.transpose() * a * x).trace()
             }
         },
     );
     let body = grad_fn(&out, "quadform");
-    // ∇x = A X + Aᵀ X: `Aᵀ X` is added onto `A X`, moved in after the value
-    // read it, and never formed on its own.
-    assert!(body.contains("tr_mul_add(__mg_t5, 1f64, a, x)"), "{body}");
-    assert_eq!(body.matches("let ").count(), 3, "{body}");
-    assert!(!body.contains("transpose"), "{body}");
+    // tr(XᵀAX) = ½⟨X, G⟩ with G = (A + Aᵀ) X, the gradient: one product of
+    // `X`'s size for the value and the gradient together.
+    assert!(body.contains("a + a.transpose()"), "{body}");
+    assert_eq!(body.matches(" * x").count(), 1, "{body}");
+    assert!(body.contains("0.5f64 *"), "{body}");
 }
 
 #[test]
@@ -196,7 +214,8 @@ fn hessian_docs_show_the_kronecker_form() {
         },
     )
     .to_string();
-    assert!(quad.contains("H = I ⊗ a + I ⊗ aᵀ"), "{quad}");
+    assert!(quad.contains("H = I ⊗ u₁"), "{quad}");
+    assert!(quad.contains("where `u₁ = a + aᵀ`"), "{quad}");
     let log_det = expand::expand(
         expand::Kind::Hessian,
         quote!(x),

@@ -206,6 +206,17 @@ impl Graph {
         id
     }
 
+    /// The node computing `op` of `args` in the current region, if the graph
+    /// has one already (without building it).
+    pub fn existing(&self, op: Op, args: &[Id]) -> Option<Id> {
+        let region = if args.is_empty() {
+            RegionId(0)
+        } else {
+            self.region
+        };
+        self.memo.get(&(op, args.to_vec(), region)).copied()
+    }
+
     /// `root` built again from the bottom up (in the current region), each
     /// node first offered to `replace`: `Some(Ok(id))` puts `id` in its place
     /// (its arguments are not visited), `Some(Err(()))` gives up, `None`

@@ -38,6 +38,10 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("add-self-is-double", add_self_is_double),
     ("powi-zero-one", powi_zero_one),
     ("ln-of-det-is-logdet", ln_of_det_is_logdet),
+    (
+        "cofactors-over-det-is-inverse",
+        cofactors_over_det_is_inverse,
+    ),
     ("kron-mixed-product", kron_mixed_product),
     ("kron-transpose", kron_transpose),
     ("kron-scale-out", kron_scale_out),
@@ -47,6 +51,9 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("hadamard-of-krons", hadamard_of_krons),
     ("hadamard-scale-out", hadamard_scale_out),
     ("tr-dot-of-tr-mul-is-dot", tr_dot_of_tr_mul),
+    ("quadratic-form-symmetrised", quadratic_form_symmetrised),
+    ("transpose-of-symmetric-sum", transpose_of_symmetric_sum),
+    ("tr-mul-of-symmetric-sum", tr_mul_of_symmetric_sum),
     ("trace-cyclic-cheapest", trace_cyclic_cheapest),
     ("hadamard-filled-is-scale", hadamard_filled_is_scale),
     (
@@ -480,6 +487,28 @@ fn ln_of_det_is_logdet(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     }
 }
 
+/// `adj(A)ᵀ (c / det A) ⇒ c A⁻ᵀ` where the loss inverts `A` anyway (the
+/// gradient of `ln det A` beside `A⁻¹`): the cofactors are not computed a
+/// second time. Equal wherever `A⁻¹` exists, and the loss computes it.
+fn cofactors_over_det_is_inverse(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Scale(_) = op else { return None };
+    let (Op::Cofactors(_), inner) = parts(g, args[0]) else {
+        return None;
+    };
+    let a = inner[0];
+    let (Op::Div(_), q) = parts(g, args[1]) else {
+        return None;
+    };
+    let (c, det) = (q[0], q[1]);
+    let is_det_of_a = matches!(parts(g, det), (Op::Determinant(_), d) if d[0] == a);
+    if !is_det_of_a || g.is_complex(a) {
+        return None;
+    }
+    let inverse = g.existing(Inverse(OnSingular::Unwrap).into(), &[a])?;
+    let inverse_t = g.transpose(inverse);
+    Some(g.times(inverse_t, c))
+}
+
 /// The factors `[A, B]` of `id = A ⊗ B`.
 fn kron_factors(g: &Graph, id: Id) -> Option<[Id; 2]> {
     match parts(g, id) {
@@ -762,6 +791,53 @@ fn tr_dot_of_tr_mul(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let (x, a) = (inner[0], inner[1]);
     let ay = g.matmul(a, args[1]);
     Some(g.dot(x, ay))
+}
+
+/// Whether `s` is `B + Bᵀ` (or `Bᵀ + B`): symmetric whatever `B` is.
+fn is_symmetric_sum(g: &Graph, s: Id) -> bool {
+    let (Op::Add(_), args) = parts(g, s) else {
+        return false;
+    };
+    let transpose_of =
+        |t: Id, b: Id| matches!(parts(g, t), (Op::Transpose(_), inner) if inner[0] == b);
+    transpose_of(args[1], args[0]) || transpose_of(args[0], args[1])
+}
+
+/// `⟨X, A X⟩ ⇒ ½⟨X, (A + Aᵀ) X⟩` for a real `X` of more than one column:
+/// the gradient in `X`, `(A + Aᵀ) X`, is then the very product the value
+/// reads, one product for both instead of two. (For a vector `x` two `gemv`s
+/// cost less than forming `A + Aᵀ`.)
+fn quadratic_form_symmetrised(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Dot(_) = op else { return None };
+    let form = |x: Id, ax: Id| match parts(g, ax) {
+        (Op::MatMul(_), inner) if inner[1] == x => Some((x, inner[0])),
+        _ => None,
+    };
+    let (x, a) = form(args[0], args[1]).or_else(|| form(args[1], args[0]))?;
+    let Shape::Matrix(_, cols) = g.shape(x) else {
+        return None;
+    };
+    if cols == crate::shape::Dim::Fixed(1) || g.is_complex(x) || is_symmetric_sum(g, a) {
+        return None;
+    }
+    let at = g.transpose(a);
+    let s = g.plus(a, at);
+    let sx = g.matmul(s, x);
+    let form = g.dot(x, sx);
+    let half = g.lit(0.5);
+    Some(g.times(half, form))
+}
+
+/// `(B + Bᵀ)ᵀ ⇒ B + Bᵀ`.
+fn transpose_of_symmetric_sum(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Transpose(_) = op else { return None };
+    is_symmetric_sum(g, args[0]).then_some(args[0])
+}
+
+/// `(B + Bᵀ)ᵀ X ⇒ (B + Bᵀ) X`: the product the value already has.
+fn tr_mul_of_symmetric_sum(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::TrMul(_) = op else { return None };
+    is_symmetric_sum(g, args[0]).then(|| g.matmul(args[0], args[1]))
 }
 
 /// `op(α A, B) ⇒ α op(A, B)` and `op(A, α B) ⇒ α op(A, B)` for an operation

@@ -46,6 +46,7 @@ const TESTED: &[&str] = &[
     "add-self-is-double",
     "powi-zero-one",
     "ln-of-det-is-logdet",
+    "cofactors-over-det-is-inverse",
     "kron-mixed-product",
     "kron-transpose",
     "kron-scale-out",
@@ -55,6 +56,9 @@ const TESTED: &[&str] = &[
     "hadamard-of-krons",
     "hadamard-scale-out",
     "tr-dot-of-tr-mul-is-dot",
+    "quadratic-form-symmetrised",
+    "transpose-of-symmetric-sum",
+    "tr-mul-of-symmetric-sum",
     "trace-cyclic-cheapest",
     "hadamard-filled-is-scale",
     "map-adjoint-constant-is-scale",
@@ -327,6 +331,10 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
         => "sum((a ⊗ b) ∘ (c ⊗ a))";
     hadamard_scale_out: (a * s).component_mul(&(b * t)).trace() => "tr(t s (a ∘ b))";
     tr_dot_of_tr_mul_is_dot: (a.transpose() * b * c).trace() => "⟨a, b c⟩";
+    quadratic_form_symmetrised: (b.transpose() * a * b).trace() + x.dot(&(a * x))
+        => "0.5 ⟨b, (a + aᵀ) b⟩ + ⟨x, a x⟩";
+    transpose_of_symmetric_sum: (a + a.transpose()).transpose().dot(b) => "⟨a + aᵀ, b⟩";
+    tr_mul_of_symmetric_sum: (a.transpose() + a).tr_mul(b).sum() => "sum((aᵀ + a) b)";
     entry_of_map: a.map(|v| (v * s).exp())[(1, 2)] + x.map(|v| v - t)[2]
         => "exp(a[1, 2] s) + (x[2] − t)", ops "Add(Exp(Mul(Entry(a, IntLit(), IntLit()), s)), Sub(Entry(x, IntLit()), t))";
     sum_of_neg: (-a).sum() => "−sum(a)";
@@ -425,6 +433,39 @@ fn identity_product_of_a_rectangular_identity() {
         &Val::Matrix(expected),
         "(s I) yᵀ, I of shape n×1",
     );
+}
+
+#[test]
+fn cofactors_over_det_is_inverse() {
+    // The gradient of `ln det a` as `Determinant`'s and `ln`'s adjoints build
+    // it, `adj(a)ᵀ (1 / det a)`, beside the loss's own `a⁻¹`.
+    let (mut g, _) = parse_over("a: &Matrix3<f64>", "a.try_inverse().unwrap().trace()");
+    let a = param(&g, "a");
+    let (det, cof, one) = (
+        g.build(Determinant, &[a]),
+        g.build(Cofactors, &[a]),
+        g.lit(1.0),
+    );
+    let q = g.over(one, det);
+    let gradient = g.times(cof, q);
+    assert_eq!(render(&g, gradient), "a⁻¹ᵀ");
+    let m = nalgebra::Matrix3::new(2.0, 0.3, -0.5, 0.1, 1.5, 0.2, -0.4, 0.6, 3.0);
+    let vals = [Val::Matrix(DMatrix::from_column_slice(3, 3, m.as_slice()))];
+    let expected = m.try_inverse().unwrap().transpose();
+    let expected = DMatrix::from_column_slice(3, 3, expected.as_slice());
+    let got = Eval::new(&g, &vals).eval(gradient);
+    assert_value(&got, &Val::Matrix(expected), "a⁻¹ᵀ");
+    // Without the inverse in the graph, the cofactors stay.
+    let (mut g, _) = parse_over("a: &Matrix3<f64>", "a.determinant()");
+    let a = param(&g, "a");
+    let (det, cof, one) = (
+        g.build(Determinant, &[a]),
+        g.build(Cofactors, &[a]),
+        g.lit(1.0),
+    );
+    let q = g.over(one, det);
+    let gradient = g.times(cof, q);
+    assert_eq!(render(&g, gradient), "(1/det(a)) adj(a)ᵀ");
 }
 
 #[test]

@@ -296,7 +296,10 @@ fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
 mod tests {
     use nalgebra::{DMatrix, SMatrix};
 
-    use super::{mul_scaled, tr_mul, tr_mul_add, tr_mul_scaled, tr_mul_vector_scaled};
+    use super::{
+        mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add, tr_mul_scaled,
+        tr_mul_vector_scaled,
+    };
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
@@ -346,6 +349,36 @@ mod tests {
             let expected = &bt * &a * 0.5;
             assert!((mul_scaled(0.5, &bt, &a) - &expected).amax() <= 1e-12 * expected.amax());
         }
+    }
+
+    #[test]
+    fn products_with_a_transposed_second_factor() {
+        // Outer products (inner size 1), both sides of the blocked threshold,
+        // and views of larger matrices.
+        for (r, k, c) in [
+            (7, 1, 9),
+            (2, 3, 4),
+            (6, 6, 6),
+            (40, 7, 9),
+            (9, 30, 6),
+            (50, 50, 50),
+        ] {
+            let (a, b, start) = (filled(r, k, 0.3), filled(c, k, 0.7), filled(r, c, 0.1));
+            let expected = &a * b.transpose();
+            let close = |got: DMatrix<f64>, want: &DMatrix<f64>| {
+                (got - want).amax() <= 1e-12 * want.amax().max(1.0)
+            };
+            assert!(close(mul_tr(&a, &b), &expected), "{r}×{k}×{c}");
+            assert!(close(mul_tr_scaled(-2.0, &a, &b), &(&expected * -2.0)));
+            let added = &start + &expected * 0.5;
+            assert!(close(mul_tr_add(start, 0.5, &a, &b), &added));
+        }
+        let big = filled(30, 20, 0.9);
+        let (a, b) = (big.view((2, 3), (12, 8)), big.view((1, 0), (9, 8)));
+        let expected = a.clone_owned() * b.transpose();
+        assert!((mul_tr(&a, &b) - &expected).amax() <= 1e-12 * expected.amax());
+        let a: SMatrix<f64, 3, 2> = SMatrix::from_fn(|i, j| (i + 2 * j) as f64);
+        assert_eq!(mul_tr(&a, &a), a * a.transpose());
     }
 
     #[test]
