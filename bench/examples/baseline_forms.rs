@@ -139,23 +139,8 @@ fn mlp_forms() {
                 mlp::mlp_hand(w1, w2, x, y)
             },
         )
-        .form("gemv, tanh in place, gemv_tr, ger", move || {
-            let (w1, w2, x, y) = bb(&*args);
-            let mut h = w1 * x;
-            h.apply(|v| *v = v.tanh());
-            let mut r = y.clone();
-            r.gemv(1.0, w2, &h, -1.0);
-            let mut delta = DVector::zeros(h.len());
-            delta.gemv_tr(2.0, w2, &r, 0.0);
-            delta.zip_apply(&h, |d, h| *d *= 1.0 - h * h);
-            let mut g1 = DMatrix::zeros(w1.nrows(), w1.ncols());
-            g1.ger(1.0, &delta, x, 0.0);
-            let mut g2 = DMatrix::zeros(w2.nrows(), w2.ncols());
-            g2.ger(2.0, &r, &h, 0.0);
-            (r.norm_squared(), g1, g2)
-        })
         .form(
-            "the same, outer products by from_fn (no zeroing)",
+            "gemv, tanh in place, gemv_tr, outer products by from_fn",
             move || {
                 let (w1, w2, x, y) = bb(&*a2);
                 let mut h = w1 * x;
@@ -167,6 +152,24 @@ fn mlp_forms() {
                 delta.zip_apply(&h, |d, h| *d *= 1.0 - h * h);
                 let g1 = DMatrix::from_fn(w1.nrows(), w1.ncols(), |i, j| delta[i] * x[j]);
                 let g2 = DMatrix::from_fn(w2.nrows(), w2.ncols(), |i, j| 2.0 * r[i] * h[j]);
+                (r.norm_squared(), g1, g2)
+            },
+        )
+        .form(
+            "the same, outer products by ger into zeroed matrices",
+            move || {
+                let (w1, w2, x, y) = bb(&*args);
+                let mut h = w1 * x;
+                h.apply(|v| *v = v.tanh());
+                let mut r = y.clone();
+                r.gemv(1.0, w2, &h, -1.0);
+                let mut delta = DVector::zeros(h.len());
+                delta.gemv_tr(2.0, w2, &r, 0.0);
+                delta.zip_apply(&h, |d, h| *d *= 1.0 - h * h);
+                let mut g1 = DMatrix::zeros(w1.nrows(), w1.ncols());
+                g1.ger(1.0, &delta, x, 0.0);
+                let mut g2 = DMatrix::zeros(w2.nrows(), w2.ncols());
+                g2.ger(2.0, &r, &h, 0.0);
                 (r.norm_squared(), g1, g2)
             },
         )
