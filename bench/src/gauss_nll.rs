@@ -59,7 +59,8 @@ pub fn gauss_nll_hand(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f
 /// `determinant()` and `try_inverse()` compute them twice; `Σ` is symmetric, so six cofactors
 /// make the symmetric adjugate. Then `P = Σ⁻¹S`, whose trace is the second term, and
 /// `∇Σ = Σ⁻¹ − PΣ⁻¹`. (All nine cofactors, nalgebra's two calls and a Cholesky factorisation
-/// were measured too, `examples/baseline_forms.rs`: 1.05–1.1×, 1.1–1.3× and 3× slower.)
+/// were measured too, `examples/baseline_forms.rs`: 1.07–1.11×, 1.15–1.25× and 3.3–4.1× the
+/// time.)
 pub fn gauss_nll3_hand(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
     let m = |i: usize, j: usize| sigma[(i, j)];
     let c00 = m(1, 1) * m(2, 2) - m(1, 2) * m(1, 2);
