@@ -54,13 +54,49 @@ pub fn gauss_nll_hand(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f
     (ln_det + t.trace(), g)
 }
 
-/// By hand, `Matrix3` (on the stack): nalgebra's closed-form 3 × 3 determinant and inverse
-/// (cofactors), which for 3 × 3 beat a Cholesky factorisation (see [`gauss_nll3_hand_cholesky`]);
-/// then the same `T = Σ⁻¹S`, `∇Σ = Σ⁻¹ − TΣ⁻¹`.
+/// By hand, `Matrix3` (on the stack): the 2 × 2 cofactors once, giving both the determinant
+/// (expansion along the first row) and the inverse (adjugate ÷ determinant), where
+/// `determinant()` and `try_inverse()` compute them twice; `Σ` is symmetric, so six cofactors
+/// make the symmetric adjugate. Then `P = Σ⁻¹S`, whose trace is the second term, and
+/// `∇Σ = Σ⁻¹ − PΣ⁻¹`. (All nine cofactors, nalgebra's two calls and a Cholesky factorisation
+/// were measured too, `examples/baseline_forms.rs`: 1.07–1.11×, 1.15–1.25× and 3.3–4.1× the
+/// time.)
 pub fn gauss_nll3_hand(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
-    let inv = sigma.try_inverse().expect("Σ is invertible");
-    let t = inv * s;
-    (sigma.determinant().ln() + t.trace(), inv - t * inv)
+    let m = |i: usize, j: usize| sigma[(i, j)];
+    let c00 = m(1, 1) * m(2, 2) - m(1, 2) * m(1, 2);
+    let c01 = m(1, 2) * m(0, 2) - m(0, 1) * m(2, 2);
+    let c02 = m(0, 1) * m(1, 2) - m(1, 1) * m(0, 2);
+    let c11 = m(0, 0) * m(2, 2) - m(0, 2) * m(0, 2);
+    let c12 = m(0, 2) * m(0, 1) - m(0, 0) * m(1, 2);
+    let c22 = m(0, 0) * m(1, 1) - m(0, 1) * m(0, 1);
+    let det = m(0, 0) * c00 + m(0, 1) * c01 + m(0, 2) * c02;
+    let inv = Matrix3::new(c00, c01, c02, c01, c11, c12, c02, c12, c22) * det.recip();
+    let p = inv * s;
+    (det.ln() + p.trace(), inv - p * inv)
+}
+
+/// By hand, `Matrix3`, all nine cofactors (no use of the symmetry of `Σ`), for the comparison
+/// in `examples/baseline_forms.rs`.
+pub fn gauss_nll3_hand_nine(sigma: &Matrix3<f64>, s: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
+    let m = |i: usize, j: usize| sigma[(i, j)];
+    let c00 = m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1);
+    let c01 = m(1, 2) * m(2, 0) - m(1, 0) * m(2, 2);
+    let c02 = m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0);
+    let det = m(0, 0) * c00 + m(0, 1) * c01 + m(0, 2) * c02;
+    let adj = Matrix3::new(
+        c00,
+        m(0, 2) * m(2, 1) - m(0, 1) * m(2, 2),
+        m(0, 1) * m(1, 2) - m(0, 2) * m(1, 1),
+        c01,
+        m(0, 0) * m(2, 2) - m(0, 2) * m(2, 0),
+        m(0, 2) * m(1, 0) - m(0, 0) * m(1, 2),
+        c02,
+        m(0, 1) * m(2, 0) - m(0, 0) * m(2, 1),
+        m(0, 0) * m(1, 1) - m(0, 1) * m(1, 0),
+    );
+    let inv = adj * det.recip();
+    let p = inv * s;
+    (det.ln() + p.trace(), inv - p * inv)
 }
 
 /// By hand, `Matrix3`, through a Cholesky factorisation as for the dynamic sizes (timed as a
@@ -161,15 +197,18 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
     cases
 }
 
-/// The case "hand-written with Cholesky" beside the closed form at `Matrix3` (a side note of the
-/// README, not part of the table).
-pub fn cholesky3_case() -> Case {
+/// The other `Matrix3` forms beside the baseline, for the tests: through a Cholesky
+/// factorisation (as `matgrad`) and with all nine cofactors (as "hand, as written").
+pub fn forms3_case() -> Case {
     let sigma = Matrix3::from_column_slice(data::spd(3, 41).as_slice());
     let s = Matrix3::from_column_slice(data::spd(3, 42).as_slice());
-    Case::new("gauss_nll", "3 (Matrix3), Cholesky")
+    Case::new("gauss_nll", "3 (Matrix3), other forms")
         .with(Impl::Hand, move || gauss_nll3_hand(bb(&sigma), bb(&s)))
         .with(Impl::Matgrad, move || {
             gauss_nll3_hand_cholesky(bb(&sigma), bb(&s))
+        })
+        .with(Impl::HandLoop, move || {
+            gauss_nll3_hand_nine(bb(&sigma), bb(&s))
         })
 }
 

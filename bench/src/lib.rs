@@ -14,6 +14,7 @@
 
 #[cfg(feature = "peers")]
 pub mod adt;
+pub mod chart;
 pub mod data;
 pub mod fd;
 pub mod harness;

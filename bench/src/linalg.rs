@@ -12,8 +12,13 @@ use matgrad::nalgebra::{DMatrix, DVector, Dyn, MatrixView};
 
 /// `Mᵀ` as a strided view of `M`'s storage: no copy.
 pub fn transposed(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
-    let (r, c) = m.shape();
-    MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(c), Dyn(r), Dyn(r), Dyn(1))
+    transposed_slice(m.as_slice(), m.nrows())
+}
+
+/// `Bᵀ` as a strided view, `B` the column-major matrix of `rows` rows stored in `b`.
+fn transposed_slice(b: &[f64], rows: usize) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
+    let cols = b.len() / rows;
+    MatrixView::from_slice_with_strides_generic(b, Dyn(cols), Dyn(rows), Dyn(rows), Dyn(1))
 }
 
 /// Whether nalgebra's `gemm` takes the `matrixmultiply` path for an `out` and a first operand
@@ -37,6 +42,17 @@ pub fn gemm_nt(c: &mut DMatrix<f64>, alpha: f64, a: &DMatrix<f64>, b: &DMatrix<f
         c.gemm(alpha, a, &transposed(b), beta);
     } else {
         c.gemm(alpha, a, &b.transpose(), beta);
+    }
+}
+
+/// `c ← a Bᵀ`, `B` the column-major matrix of `rows` rows stored in `b` (a range of a larger
+/// matrix's columns, say).
+pub fn gemm_nt_view(c: &mut DMatrix<f64>, a: &DMatrix<f64>, b: &[f64], rows: usize) {
+    let bt = transposed_slice(b, rows);
+    if blocked(c.shape(), a.shape()) {
+        c.gemm(1.0, a, &bt, 0.0);
+    } else {
+        c.gemm(1.0, a, &bt.clone_owned(), 0.0);
     }
 }
 

@@ -41,7 +41,9 @@ pub fn mlp_s(
 
 /// By hand: `h = tanh.(W₁x)`; `r = W₂h − y` (`gemv`, `y` subtracted in place); with `s = 2r`,
 /// `∇W₂ = s hᵀ`; `δ = (W₂ᵀs) ∘ (1 − h∘h)` (one `gemv_tr`, one pass); `∇W₁ = δxᵀ`. (The outer
-/// products by `ger` into zeroed matrices were measured too: ≈10 % slower at 64/128/10.)
+/// products by `ger` into zeroed matrices, `tanh` and its derivative in place and `gemv_tr`
+/// into a buffer were measured too, `examples/baseline_forms.rs`: no faster at 64/128/10, where
+/// the 128 `tanh` take most of the time.)
 pub fn mlp_hand(
     w1: &DMatrix<f64>,
     w2: &DMatrix<f64>,
@@ -56,7 +58,8 @@ pub fn mlp_hand(
     (r.norm_squared(), delta * x.transpose(), s * h.transpose())
 }
 
-/// By hand, `SMatrix` (on the stack), same formulas.
+/// By hand, `SMatrix` (on the stack), same formulas (`ger` into zeroed matrices measured the
+/// same, `examples/baseline_forms.rs`).
 pub fn mlp_s_hand(w1: &W1s, w2: &W2s, x: &Xs, y: &Ys) -> (f64, W1s, W2s) {
     let h = (w1 * x).map(f64::tanh);
     let r = w2 * h - y;

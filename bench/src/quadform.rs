@@ -14,7 +14,6 @@ use crate::adt;
 use crate::data;
 use crate::fd;
 use crate::harness::{Case, Impl, Sizes};
-use crate::linalg::gemm_tn;
 
 /// The loss for dynamic sizes; `#[grad]` adds `quadform_grad`.
 #[grad(x)]
@@ -28,19 +27,20 @@ pub fn quadform3(x: &Matrix3<f64>, a: &Matrix3<f64>) -> f64 {
     (x.transpose() * a * x).trace()
 }
 
-/// By hand: `AX` once; the value is `⟨X, AX⟩` (no `XᵀAX` formed); `∇X = AX + AᵀX`, the second
-/// product accumulated onto `AX` in place (`gemm` with β = 1, `Aᵀ` a view: see [`gemm_tn`]).
+/// By hand: the form is homogeneous, `tr(XᵀAX) = ½⟨X, SX⟩` with `S = A + Aᵀ` (`n²` additions,
+/// `Aᵀ` copied once and `A` added in place), so one product `G = SX` gives both the gradient
+/// `∇X = G` and the value `½⟨X, G⟩`: one `n × n × k` product instead of the two of `AX + AᵀX`.
 pub fn quadform_hand(x: &DMatrix<f64>, a: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
-    let mut g = a * x;
-    let f = x.dot(&g);
-    gemm_tn(&mut g, 1.0, a, x, 1.0);
-    (f, g)
+    let mut s = a.transpose();
+    s += a;
+    let g = &s * x;
+    (0.5 * x.dot(&g), g)
 }
 
-/// By hand, `Matrix3` (on the stack).
+/// By hand, `Matrix3` (on the stack): the same `S = A + Aᵀ`, `G = SX`, value `½⟨X, G⟩`.
 pub fn quadform3_hand(x: &Matrix3<f64>, a: &Matrix3<f64>) -> (f64, Matrix3<f64>) {
-    let ax = a * x;
-    (x.dot(&ax), ax + a.tr_mul(x))
+    let g = (a + a.transpose()) * x;
+    (0.5 * x.dot(&g), g)
 }
 
 /// num-dual forward mode, `X` flattened (column-major) into the vector of variables.

@@ -87,14 +87,16 @@ pub fn rnn_s_hand(w: &Ws, u: &Us, h0: &Hs, xs: &[Xs]) -> (f64, Ws, Us, Hs) {
     (h.norm_squared(), gw, gu, hbar)
 }
 
-/// By hand, backpropagation through time with `DMatrix`: the states `h₀ … h_{T−1}` are the
-/// columns of one matrix `H` (one allocation), each step one `gemv` for `Uxₜ` and one onto it for
-/// `W hₜ`, `tanh` in place; the backward pass only runs the sequential part, `δₜ = h̄ ∘
-/// (1 − hₜ₊₁²)` into the columns of `Δ` and `h̄ ← Wᵀδₜ` (`gemv_tr`), and the weight gradients
-/// are two blocked products at the end, `∇W = Δ Hᵀ` (`gemm` on a transposed view,
-/// [`linalg::gemm_nt`]) and `∇U = Δ Xᵀ`, the inputs copied into the rows of one `T × m` matrix. (The per-step
-/// rank-one updates `ger` of the fixed-size version were measured too, [`rnn_hand_ger`]: slower
-/// at hidden 32.)
+/// By hand, backpropagation through time with `DMatrix`: the input projections of every step
+/// are one blocked product before the recurrence, `Z = U X` (`X` the inputs as the columns of
+/// one `16 × T` matrix), written straight into the columns `1 … T` of the state matrix `H`
+/// (column 0 is `h₀`); each step then only adds `W hₜ` onto its column (`gemv`, β = 1) and
+/// applies `tanh` in place, so the column becomes `hₜ₊₁`: no vector per step, nothing copied.
+/// The backward pass only runs the sequential part, `δₜ = h̄ ∘ (1 − hₜ₊₁²)` into the columns
+/// of `Δ` and `h̄ ← Wᵀδₜ` (`gemv_tr`), and the weight gradients are two blocked products at the
+/// end, `∇W = Δ H₀..ₜ₋₁ᵀ` and `∇U = Δ Xᵀ` (`gemm` on transposed views, [`linalg::gemm_nt_view`]).
+/// (The per-step rank-one updates `ger` of the fixed-size version were measured too,
+/// [`rnn_hand_ger`]: slower at hidden 32.)
 pub fn rnn_hand(
     w: &DMatrix<f64>,
     u: &Ud,
@@ -102,35 +104,29 @@ pub fn rnn_hand(
     xs: &[Xd],
 ) -> (f64, DMatrix<f64>, Ud, DVector<f64>) {
     let (n, steps) = (h0.len(), xs.len());
-    let mut hs = DMatrix::zeros(n, steps);
-    let mut h = h0.clone();
-    let mut z = DVector::zeros(n);
-    for (t, x) in xs.iter().enumerate() {
-        hs.set_column(t, &h);
-        z.gemv(1.0, u, x, 0.0);
-        z.gemv(1.0, w, &h, 1.0);
-        h.zip_apply(&z, |h, z| *h = z.tanh());
+    let x = DMatrix::from_fn(16, steps, |k, t| xs[t][k]);
+    let mut hs = DMatrix::zeros(n, steps + 1);
+    hs.set_column(0, h0);
+    hs.columns_mut(1, steps).gemm(1.0, u, &x, 0.0);
+    for t in 0..steps {
+        let (h, mut next) = hs.columns_range_pair_mut(t, t + 1);
+        next.gemv(1.0, w, &h, 1.0);
+        next.apply(|v| *v = v.tanh());
     }
-    let f = h.norm_squared();
-    let mut hbar = &h * 2.0;
+    let f = hs.column(steps).norm_squared();
+    let mut hbar = hs.column(steps) * 2.0;
     let mut deltas = DMatrix::zeros(n, steps);
     for t in (0..steps).rev() {
-        let next = if t + 1 < steps {
-            hs.column(t + 1)
-        } else {
-            h.column(0)
-        };
+        let next = hs.column(t + 1);
         let mut delta = deltas.column_mut(t);
-        for i in 0..n {
-            delta[i] = hbar[i] * (1.0 - next[i] * next[i]);
-        }
+        delta.zip_zip_apply(&hbar, &next, |d, g, h| *d = g * (1.0 - h * h));
         hbar.gemv_tr(1.0, w, &delta, 0.0);
     }
     let mut gw = DMatrix::zeros(n, n);
-    linalg::gemm_nt(&mut gw, 1.0, &deltas, &hs, 0.0);
-    let xt = OMatrix::<f64, Dyn, Const<16>>::from_fn(steps, |t, k| xs[t][k]);
-    let mut gu = Ud::zeros(n);
-    gu.gemm(1.0, &deltas, &xt, 0.0);
+    linalg::gemm_nt_view(&mut gw, &deltas, &hs.as_slice()[..n * steps], n);
+    let mut gu = DMatrix::zeros(n, 16);
+    linalg::gemm_nt_view(&mut gu, &deltas, x.as_slice(), 16);
+    let gu = Ud::from_column_slice_generic(Dyn(n), Const::<16>, gu.as_slice());
     (f, gw, gu, hbar)
 }
 
@@ -337,12 +333,7 @@ pub fn cases(sizes: Sizes) -> Vec<Case> {
 /// The dynamic case; num-dual unless `skip_num_dual` says why not.
 fn dynamic(n: usize, steps: usize, skip_num_dual: Option<&'static str>) -> Case {
     let m = 16;
-    let w = data::dmatrix(n, n, 1.5 / (n as f64).sqrt(), 75);
-    let u = dynamic_u(n, 76);
-    let h0 = data::dvector(n, 0.5, 77);
-    let xs: Vec<Xd> = (0..steps)
-        .map(|t| data::smatrix(1.0, 200 + t as u64))
-        .collect();
+    let (w, u, h0, xs) = dynamic_args(n, steps);
     let args = move || (w.clone(), u.clone(), h0.clone(), xs.clone());
     let mut case = Case::new("rnn", format!("h={n} x={m} T={steps}"));
     let (w, u, h0, xs) = args();
@@ -385,6 +376,17 @@ pub fn forms_case() -> Case {
     Case::new("rnn forms", format!("h={n} x={m} T=6"))
         .with(Impl::Hand, move || rnn_hand(&w, &u, &h0, &xs))
         .with(Impl::Matgrad, move || rnn_hand_ger(&w2, &u2, &h02, &xs2))
+}
+
+/// The inputs of the dynamic case with hidden size `n` over `steps` steps: `W`, `U`, `h₀`, `xs`.
+pub fn dynamic_args(n: usize, steps: usize) -> (DMatrix<f64>, Ud, DVector<f64>, Vec<Xd>) {
+    let w = data::dmatrix(n, n, 1.5 / (n as f64).sqrt(), 75);
+    let u = dynamic_u(n, 76);
+    let h0 = data::dvector(n, 0.5, 77);
+    let xs = (0..steps)
+        .map(|t| data::smatrix(1.0, 200 + t as u64))
+        .collect();
+    (w, u, h0, xs)
 }
 
 /// The input weights of the dynamic variant, `n × 16`, scaled so that `Uxₜ` is O(1).

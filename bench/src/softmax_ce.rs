@@ -11,6 +11,7 @@ use matgrad::{differentiable, grad};
 use crate::data;
 use crate::fd;
 use crate::harness::{Case, Impl, Sizes};
+use crate::linalg::gemm_nt;
 
 /// `ln softmax(z)`, shifted by the largest entry so that `exp` cannot overflow.
 #[differentiable]
@@ -35,7 +36,8 @@ pub fn softmax_ce(w: &DMatrix<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
 
 /// By hand: `Z = W X` (`gemm`), then per column one pass for the maximum, one for
 /// `Σ exp(zⱼ − m)` (written into the column), and one turning the column into
-/// `softmax(zᵢ) − e_{yᵢ}` in place; `∇W = G Xᵀ` (`gemm` against a transposed view).
+/// `softmax(zᵢ) − e_{yᵢ}` in place; `∇W = G Xᵀ` (`gemm` against a transposed view of `X`, no
+/// copy: [`gemm_nt`]).
 pub fn softmax_ce_hand(
     w: &DMatrix<f64>,
     x: &DMatrix<f64>,
@@ -56,7 +58,7 @@ pub fn softmax_ce_hand(
         col[y] -= 1.0;
     }
     let mut grad = DMatrix::zeros(w.nrows(), w.ncols());
-    grad.gemm(1.0, &g, &x.transpose(), 0.0);
+    gemm_nt(&mut grad, 1.0, &g, x, 0.0);
     (total, grad)
 }
 
