@@ -400,3 +400,46 @@ fn complex_matrix3() {
         complex_fixed(&z, s, &theta),
     );
 }
+
+/// `ln softmax` of one column per sample: a map whose buffer, scaled and
+/// shifted in place, the gradient's column adds from.
+#[allow(clippy::needless_range_loop)]
+#[grad(w)]
+fn softmax_loop(
+    w: &matgrad::nalgebra::DMatrix<f64>,
+    x: &matgrad::nalgebra::DMatrix<f64>,
+    labels: &[usize],
+) -> f64 {
+    let z = w * x;
+    let mut total = 0.0;
+    for i in 0..x.ncols() {
+        let col = z.column(i);
+        let m = col.max();
+        let e = col.map(|v| (v - m).exp());
+        total -= (e[labels[i]] / e.sum()).ln();
+    }
+    total
+}
+
+/// Dynamic sizes allocate, but a loop's map reuses one buffer across the
+/// iterations: the count does not grow with the number of samples.
+#[test]
+fn a_loop_reuses_its_map_buffer() {
+    use matgrad::nalgebra::DMatrix;
+    let w = DMatrix::from_fn(4, 3, |i, j| 0.3 * (i as f64) - 0.2 * (j as f64));
+    let count = |samples: usize| {
+        let x = DMatrix::from_fn(3, samples, |i, j| ((i * 7 + j * 3) as f64).sin());
+        let labels: Vec<usize> = (0..samples).map(|j| j % 4).collect();
+        let n = allocations(|| softmax_loop_grad(black_box(&w), black_box(&x), black_box(&labels)));
+        same_value(
+            softmax_loop_grad(&w, &x, &labels).0,
+            softmax_loop(&w, &x, &labels),
+        );
+        n
+    };
+    let (few, many) = (count(5), count(50));
+    assert_eq!(
+        few, many,
+        "allocations grow with the trip count: {few} for 5 samples, {many} for 50"
+    );
+}

@@ -139,22 +139,23 @@ fn times_minus_one_is_neg(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     }
 }
 
-/// `(c/x) x ⇒ c`, `(c/x)(−x) ⇒ −c`, either order: a derivative that is
+/// `(c/x) x ⇒ c`, `(c/x)(−x) ⇒ −c`, `(−(c/x)) x ⇒ −c`, either order: a derivative that is
 /// exactly constant (`∂ₘ(m + ln Σ e^{v−m}) = 1 − 1 = 0`) folds to its constant
 /// instead of being computed from rounded terms. Equal for `x ≠ 0`; at
 /// `x = 0` the value the loss computes through `c/x` is not finite already.
 fn quotient_cancels(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::Mul(_) = op else { return None };
+    // `±x` as `x` and whether it is negated.
+    let signed = |x: Id| match parts(g, x) {
+        (Op::Neg(_), inner) => (inner[0], true),
+        _ => (x, false),
+    };
     let cancel = |q: Id, y: Id| -> Option<(Id, bool)> {
+        let ((q, q_negated), (y, y_negated)) = (signed(q), signed(y));
         let (Op::Div(_), qa) = parts(g, q) else {
             return None;
         };
-        let (c, x) = (qa[0], qa[1]);
-        match parts(g, y) {
-            _ if y == x => Some((c, false)),
-            (Op::Neg(_), inner) if inner[0] == x => Some((c, true)),
-            _ => None,
-        }
+        (qa[1] == y).then_some((qa[0], q_negated != y_negated))
     };
     let (c, negate) = cancel(args[0], args[1]).or_else(|| cancel(args[1], args[0]))?;
     Some(if negate { g.neg(c) } else { c })

@@ -303,7 +303,7 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     neg_neg: -(-s) + (-(-a)).trace() => "s + tr(a)";
     neg_literal_scale: (-(a * 2.0)).trace() + -(2.0 * s) => "tr(−2 a) + −2 s";
     scale_of_neg: ((-a) * 2.0).trace() + ((-b) * s).norm() => "tr(−2 a) + ‖−s b‖";
-    quotient_cancels: (t / s) * s * a.trace() + (1.0 / s) * -s => "t tr(a) + −1";
+    quotient_cancels: (t / s) * s * a.trace() + (1.0 / s) * -s + s * -(t / s) => "t tr(a) + −1 − t";
     transpose_transpose: a.transpose().transpose().sum() => "sum(a)";
     transpose_scale: (a * s).transpose().trace() => "tr(s aᵀ)";
     transpose_product_cancel: (a * b.transpose()).transpose().sum() + a.tr_mul(c).transpose().sum()

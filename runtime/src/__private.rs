@@ -167,6 +167,32 @@ where
     OMatrix::from_diagonal_element_generic(r, c, s)
 }
 
+/// `f.(a)`, written into `spare`'s buffer when it has one of `a`'s shape (a
+/// loop keeps the buffer of one iteration's map for the next), else into a
+/// new matrix.
+#[inline]
+pub fn map_into<T, R, C, S, F>(
+    spare: Option<OMatrix<T, R, C>>,
+    a: &Matrix<T, R, C, S>,
+    mut f: F,
+) -> OMatrix<T, R, C>
+where
+    T: Scalar + Copy,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    F: FnMut(T) -> T,
+    DefaultAllocator: Allocator<R, C>,
+{
+    match spare {
+        Some(mut m) if m.shape() == a.shape() => {
+            m.zip_apply(a, |out, v| *out = f(v));
+            m
+        }
+        _ => a.map(f),
+    }
+}
+
 /// `s I` of size `n × n`.
 #[inline]
 pub fn scaled_identity_square<T, D>(n: D, s: T) -> OMatrix<T, D, D>
@@ -249,4 +275,28 @@ where
     let mut unit = zeros_like(like);
     unit[k] = T::one();
     unit
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{DMatrix, DVector};
+
+    use super::map_into;
+
+    #[test]
+    fn map_into_reuses_a_buffer_of_the_same_shape_only() {
+        let a = DVector::from_vec(vec![1.0, -2.0, 3.0]);
+        let spare = DVector::from_vec(vec![9.0, 9.0, 9.0]);
+        let pointer = spare.as_ptr();
+        let mapped = map_into(Some(spare), &a, |v: f64| 2.0 * v);
+        assert_eq!(mapped, a * 2.0);
+        assert_eq!(mapped.as_ptr(), pointer, "the buffer is reused");
+        let other = DMatrix::from_element(2, 2, 1.0);
+        let b = DMatrix::from_element(3, 1, 0.5);
+        assert_eq!(
+            map_into(Some(other), &b, |v: f64| v + 1.0),
+            b.add_scalar(1.0)
+        );
+        assert_eq!(map_into(None, &b, f64::exp), b.map(f64::exp));
+    }
 }

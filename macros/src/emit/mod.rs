@@ -109,6 +109,9 @@ pub struct EmitCx<'a> {
     movable: std::collections::HashSet<Id>,
     /// In a closure: the values of the captures it reads (`ops::Captured`).
     captured: Vec<Value>,
+    /// In a loop body: the maps that write into a buffer kept from the
+    /// previous iteration (an `Option` local, see `emit_loop`).
+    spares: HashMap<Id, Ident>,
 }
 
 impl<'a> EmitCx<'a> {
@@ -129,6 +132,12 @@ impl<'a> EmitCx<'a> {
 
     pub fn scalar_type(&self) -> TokenStream {
         self.graph.scalar.tokens()
+    }
+
+    /// The buffer the node being emitted may write into instead of a new
+    /// matrix, if it has one.
+    pub fn spare(&self) -> Option<&Ident> {
+        self.spares.get(&self.node?)
     }
 
     /// Whether the entries of the value being emitted are real or complex.
@@ -396,6 +405,7 @@ impl<'a> EmitCx<'a> {
             plan: Plan::default(),
             movable: Default::default(),
             captured: captured.to_vec(),
+            spares: HashMap::new(),
         };
         let mut idents = Vec::new();
         for p in params {
@@ -745,6 +755,7 @@ impl<'a> EmitCx<'a> {
             plan: Plan::default(),
             movable: Default::default(),
             captured: Vec::new(),
+            spares: HashMap::new(),
         }
     }
 

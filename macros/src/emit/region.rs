@@ -165,7 +165,27 @@ impl EmitCx<'_> {
         let saved_movable = std::mem::replace(&mut self.movable, movable);
         let saved = std::mem::take(&mut self.plan);
         self.plan = self.plan(&need, &roots);
+        let assigned: BTreeSet<Id> = (updates.iter())
+            .filter_map(|u| match u {
+                Update::Assign(out) => Some(*out),
+                _ => None,
+            })
+            .collect();
+        let recycled = self.recycled(&need, l.region, &assigned);
+        for (j, &(head, _)) in recycled.iter().enumerate() {
+            let spare = ident(format!("__mg_spare{}_{j}", id.0));
+            start.extend(quote!(let mut #spare = ::core::option::Option::None;));
+            self.spares.insert(head, spare);
+        }
         let body = self.lets(&need, "b");
+        // Each recycled buffer, last held by `last`, kept for the next
+        // iteration once every update has read it.
+        let mut keep = TokenStream::new();
+        for &(head, last) in &recycled {
+            let (spare, last) = (&self.spares[&head], self.values[&last].receiver());
+            keep.extend(quote!(#spare = ::core::option::Option::Some(#last);));
+            self.spares.remove(&head);
+        }
         self.plan = saved;
         self.movable = saved_movable;
 
@@ -233,6 +253,7 @@ impl EmitCx<'_> {
         }
         self.forget_since(&known);
         write.extend(assign);
+        write.extend(keep);
 
         let results = carried
             .iter()
@@ -258,6 +279,46 @@ impl EmitCx<'_> {
                 (#(#results,)*)
             };
         )
+    }
+
+    /// The maps of a loop body (region `region`) whose buffer can serve the
+    /// next iteration, with the local holding it at the end of the body:
+    /// the map's result and whatever takes it over by value (a scaling,
+    /// `m[i] += y`, …, of the same shape), ending in a local that nothing
+    /// moves and no carried value becomes (`assigned`).
+    fn recycled(
+        &self,
+        need: &BTreeSet<Id>,
+        region: crate::ir::RegionId,
+        assigned: &BTreeSet<Id>,
+    ) -> Vec<(Id, Id)> {
+        let g = self.graph;
+        let takes_over = |r: Id, x: Id| {
+            self.plan.accumulate.get(&r).is_some_and(|a| a.acc == x)
+                || (!self.plan.accumulate.contains_key(&r)
+                    && (g.node(r).args.iter().enumerate())
+                        .any(|(i, &a)| a == x && g.op(r).rule().reuses(i)))
+        };
+        let heads = need.iter().copied().filter(|&h| {
+            let node = g.node(h);
+            matches!(node.op, Op::Map(_)) && node.region == region && node.shape.has_dynamic()
+        });
+        heads
+            .filter_map(|head| {
+                let mut last = head;
+                while let Some(&r) = self.plan.move_into.get(&last) {
+                    if !takes_over(r, last) {
+                        break;
+                    }
+                    if g.shape(r) != g.shape(head) || self.plan.inline.contains(&r) {
+                        return None;
+                    }
+                    last = r;
+                }
+                let kept = !assigned.contains(&last) && !self.plan.inline.contains(&last);
+                kept.then_some((head, last))
+            })
+            .collect()
     }
 
     /// The `let` holding branch `id`'s outputs, with the `if` computing them:

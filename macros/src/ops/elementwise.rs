@@ -149,8 +149,12 @@ impl Rule for Map {
         Ok(a[0])
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let x = a[0].receiver();
         let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda], &a[1..]);
+        if let Some(spare) = cx.spare() {
+            let (p, x) = (cx.private(), a[0].operand());
+            return quote!(#p::map_into(#spare.take(), #x, #f));
+        }
+        let x = a[0].receiver();
         quote!(#x.map(#f))
     }
     /// Captures are read inside the closure, once per entry.
