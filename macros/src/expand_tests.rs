@@ -757,3 +757,43 @@ fn hessian_of_logm_through_its_second_frechet_derivative() {
         "{column}"
     );
 }
+
+#[test]
+fn a_loop_map_reuses_the_previous_iterations_buffer() {
+    let softmax = expand_pretty(
+        quote!(w),
+        quote! {
+            fn f(w: &DMatrix<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+                let z = w * x;
+                let mut total = 0.0;
+                for i in 0..x.ncols() {
+                    let col = z.column(i);
+                    let m = col.max();
+                    let e = col.map(|v| (v - m).exp());
+                    total -= (e[labels[i]] / e.sum()).ln();
+                }
+                total
+            }
+        },
+    );
+    let body = grad_fn(&softmax, "f");
+    // Taken at the map, given back at the end of the iteration.
+    assert_eq!(body.matches("map_into(").count(), 1, "{body}");
+    assert_eq!(body.matches("__mg_spare27_0.take()").count(), 1, "{body}");
+    assert_eq!(body.matches("Option::Some(").count(), 1, "{body}");
+    // A recurrence's map is read off the tape in the reverse loop, and
+    // becomes the carried state in the forward one: no buffer to keep.
+    let rnn = expand_pretty(
+        quote!(w),
+        quote! {
+            fn f(w: &DMatrix<f64>, h0: &DVector<f64>, steps: usize) -> f64 {
+                let mut h = h0.clone();
+                for _ in 0..steps {
+                    h = (w * &h).map(|v| v.tanh());
+                }
+                h.norm_squared()
+            }
+        },
+    );
+    assert!(!grad_fn(&rnn, "f").contains("spare"), "{rnn}");
+}

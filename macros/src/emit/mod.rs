@@ -110,8 +110,11 @@ pub struct EmitCx<'a> {
     /// In a closure: the values of the captures it reads (`ops::Captured`).
     captured: Vec<Value>,
     /// In a loop body: the maps that write into a buffer kept from the
-    /// previous iteration (an `Option` local, see `emit_loop`).
+    /// previous iteration (an `Option` local, see `emit_loop`), and those
+    /// whose code took it (a map read off a tape, or computed with its
+    /// derivative, takes none).
     spares: HashMap<Id, Ident>,
+    spares_taken: std::cell::RefCell<BTreeSet<Id>>,
 }
 
 impl<'a> EmitCx<'a> {
@@ -137,7 +140,10 @@ impl<'a> EmitCx<'a> {
     /// The buffer the node being emitted may write into instead of a new
     /// matrix, if it has one.
     pub fn spare(&self) -> Option<&Ident> {
-        self.spares.get(&self.node?)
+        let node = self.node?;
+        let spare = self.spares.get(&node)?;
+        self.spares_taken.borrow_mut().insert(node);
+        Some(spare)
     }
 
     /// Whether the entries of the value being emitted are real or complex.
@@ -406,6 +412,7 @@ impl<'a> EmitCx<'a> {
             movable: Default::default(),
             captured: captured.to_vec(),
             spares: HashMap::new(),
+            spares_taken: Default::default(),
         };
         let mut idents = Vec::new();
         for p in params {
@@ -756,6 +763,7 @@ impl<'a> EmitCx<'a> {
             movable: Default::default(),
             captured: Vec::new(),
             spares: HashMap::new(),
+            spares_taken: Default::default(),
         }
     }
 

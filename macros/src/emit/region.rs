@@ -173,18 +173,20 @@ impl EmitCx<'_> {
             .collect();
         let recycled = self.recycled(&need, l.region, &assigned);
         for (j, &(head, _)) in recycled.iter().enumerate() {
-            let spare = ident(format!("__mg_spare{}_{j}", id.0));
-            start.extend(quote!(let mut #spare = ::core::option::Option::None;));
-            self.spares.insert(head, spare);
+            self.spares
+                .insert(head, ident(format!("__mg_spare{}_{j}", id.0)));
         }
         let body = self.lets(&need, "b");
         // Each recycled buffer, last held by `last`, kept for the next
         // iteration once every update has read it.
         let mut keep = TokenStream::new();
         for &(head, last) in &recycled {
-            let (spare, last) = (&self.spares[&head], self.values[&last].receiver());
-            keep.extend(quote!(#spare = ::core::option::Option::Some(#last);));
-            self.spares.remove(&head);
+            let spare = self.spares.remove(&head).expect("a spare");
+            if self.spares_taken.borrow_mut().remove(&head) {
+                let last = self.values[&last].receiver();
+                start.extend(quote!(let mut #spare = ::core::option::Option::None;));
+                keep.extend(quote!(#spare = ::core::option::Option::Some(#last);));
+            }
         }
         self.plan = saved;
         self.movable = saved_movable;
