@@ -663,7 +663,7 @@ fn scalar_methods_branches_and_constants() {
     assert!(g.contains("::core::f64::consts::LN_2"), "{g}");
     assert!(g.contains("::core::f64::consts::PI"), "{g}");
     assert!(
-        out.contains("`∇x = π/(x ln 2) + [u₁ ≥ y] 1/(1 + x)`"),
+        out.contains("`∇x = π/(ln(2) x) + [u₁ ≥ y] 1/(1 + x)`"),
         "{out}"
     );
     assert!(out.contains("`∇y = [u₁ < y] 1`"), "{out}");

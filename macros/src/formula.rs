@@ -105,7 +105,7 @@ pub fn number(v: f64) -> Formula {
     use std::f64::consts::{E, LN_10, LN_2, PI};
     // The constants the derivatives of `log2`, `exp2`, … bring in, and the
     // ones users write most, by name.
-    let named = [(PI, "π"), (E, "e"), (LN_2, "ln 2"), (LN_10, "ln 10")];
+    let named = [(PI, "π"), (E, "e"), (LN_2, "ln(2)"), (LN_10, "ln(10)")];
     if let Some((_, name)) = named.iter().find(|(c, _)| *c == v.abs()) {
         return if v < 0.0 {
             Formula {

@@ -14,6 +14,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("fold-literals", fold_literals),
     ("int-plus-minus-zero", int_plus_minus_zero),
     ("times-one", times_one),
+    ("literal-factor-first", literal_factor_first),
     ("times-minus-one-is-neg", times_minus_one_is_neg),
     ("neg-neg", neg_neg),
     ("neg-literal-scale", neg_literal_scale),
@@ -127,6 +128,24 @@ fn times_one(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         Op::Mul(_) | Op::Scale(_) | Op::Div(_) | Op::DivScalar(_) if one(1) => Some(args[0]),
         _ => None,
     }
+}
+
+/// `x c ⇒ c x`, `c₁ (c₂ x) ⇒ (c₁ c₂) x` for scalar literals `c`: one
+/// order for products with a constant, so that `0.5 r + r 0.5` meets as
+/// `2 (0.5 r)` and folds to `r`.
+fn literal_factor_first(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Mul(_) = op else { return None };
+    let (x, y) = (args[0], args[1]);
+    if g.lit_value(y).is_some() && g.lit_value(x).is_none() {
+        return Some(g.times(y, x));
+    }
+    let c1 = g.lit_value(x)?;
+    let (Op::Mul(_), inner) = parts(g, y) else {
+        return None;
+    };
+    let (c2, z) = (g.lit_value(inner[0])?, inner[1]);
+    let c = g.lit(c1 * c2);
+    Some(g.times(c, z))
 }
 
 /// `(−1) x ⇒ −x`, `A (−1) ⇒ −A`.

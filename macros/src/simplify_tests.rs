@@ -22,6 +22,7 @@ const TESTED: &[&str] = &[
     "fold-literals",
     "int-plus-minus-zero",
     "times-one",
+    "literal-factor-first",
     "times-minus-one-is-neg",
     "neg-neg",
     "neg-literal-scale",
@@ -299,6 +300,7 @@ macro_rules! rewrite_tests {
 rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     fold_literals: (-(2.0 * 3.0) + 1.0) / 4.0 * s => "−1.25 s";
     times_one: 1.0 * s * (t / 1.0) + (a * 1.0 / 1.0).trace() => "s t + tr(a)";
+    literal_factor_first: 0.5 * s + s * 0.5 + 3.0 * (2.0 * t) => "s + 6 t";
     times_minus_one_is_neg: (0.0 - 1.0) * s * t + (a * (0.5 - 1.5)).trace() => "−s t + tr(−a)";
     neg_neg: -(-s) + (-(-a)).trace() => "s + tr(a)";
     neg_literal_scale: (-(a * 2.0)).trace() + -(2.0 * s) => "tr(−2 a) + −2 s";
