@@ -795,5 +795,13 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
             }
         },
     );
-    assert!(!grad_fn(&rnn, "f").contains("spare"), "{rnn}");
+    let body = grad_fn(&rnn, "f");
+    assert!(!body.contains("spare"), "{body}");
+    // The map's argument, a fresh product, is mapped in place, and the
+    // rank-one updates `W̄ += δ hᵀ` of the reverse loop are gathered and added
+    // by `gemm` after it.
+    assert!(body.contains("map_in_place("), "{body}");
+    assert!(body.contains("OuterSum::new(1f64)"), "{body}");
+    assert_eq!(body.matches(".push(&mut __mg_c").count(), 1, "{body}");
+    assert!(!body.contains(".ger("), "{body}");
 }

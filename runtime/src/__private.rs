@@ -18,7 +18,7 @@ pub use crate::linalg::{
 };
 pub use crate::product::{
     mul_add, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add, tr_mul_scaled,
-    tr_mul_vector_scaled, trace,
+    tr_mul_vector_scaled, trace, OuterSum,
 };
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
@@ -26,7 +26,7 @@ pub use crate::stable::relu_derivative;
 use nalgebra::allocator::Allocator;
 use nalgebra::{
     Complex, ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar,
-    Storage,
+    Storage, StorageMut,
 };
 
 /// `a⁻¹`, if `a` is invertible: nalgebra's `try_inverse` on a copy, so the
@@ -165,6 +165,20 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     OMatrix::from_diagonal_element_generic(r, c, s)
+}
+
+/// `f.(m)` in `m`'s own buffer (a matrix nothing reads after the map).
+#[inline]
+pub fn map_in_place<T, R, C, S, F>(mut m: Matrix<T, R, C, S>, mut f: F) -> Matrix<T, R, C, S>
+where
+    T: Scalar + Copy,
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+    F: FnMut(T) -> T,
+{
+    m.apply(|x| *x = f(*x));
+    m
 }
 
 /// `f.(a)`, written into `spare`'s buffer when it has one of `a`'s shape (a

@@ -15,8 +15,8 @@ use nalgebra::constraint::{
     AreMultipliable, DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint,
 };
 use nalgebra::{
-    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField, Scalar, Storage,
-    StorageMut, Vector, ViewStorage,
+    ComplexField, DMatrixView, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField,
+    Scalar, Storage, StorageMut, Vector, ViewStorage,
 };
 
 /// `tr(m)` for any matrix type: nalgebra's `trace` needs a square type, and a
@@ -264,6 +264,75 @@ where
     out
 }
 
+/// `c += α Σₜ aₜ hₜᵀ` over a loop's iterations, as one blocked `gemm` per
+/// [`OuterSum::CHUNK`] iterations instead of one rank-one update (`ger`) per
+/// iteration: the vectors are gathered as the columns of `[a₀ a₁ …]` and
+/// `[h₀ h₁ …]`, and the sum added as `A Hᵀ` (`matrixmultiply`'s kernels,
+/// where `ger` is one pass over `c` per iteration).
+pub struct OuterSum<T> {
+    alpha: T,
+    left: Vec<T>,
+    right: Vec<T>,
+}
+
+impl<T: RealField + Copy> OuterSum<T> {
+    /// Iterations gathered before they are added.
+    pub const CHUNK: usize = 64;
+
+    pub fn new(alpha: T) -> Self {
+        OuterSum {
+            alpha,
+            left: Vec::new(),
+            right: Vec::new(),
+        }
+    }
+
+    /// Adds `a hᵀ` to the sum, and the sum so far to `c` every
+    /// [`OuterSum::CHUNK`] iterations.
+    pub fn push<R0, C0, S0, R1, S1, R2, S2>(
+        &mut self,
+        c: &mut Matrix<T, R0, C0, S0>,
+        a: &Vector<T, R1, S1>,
+        h: &Vector<T, R2, S2>,
+    ) where
+        R0: Dim,
+        C0: Dim,
+        R1: Dim,
+        R2: Dim,
+        S0: StorageMut<T, R0, C0>,
+        S1: Storage<T, R1>,
+        S2: Storage<T, R2>,
+        ShapeConstraint: SameNumberOfRows<R0, Dyn> + SameNumberOfColumns<C0, Dyn>,
+    {
+        assert_eq!((a.len(), h.len()), c.shape(), "ger: dimensions mismatch");
+        self.left.extend(a.iter().copied());
+        self.right.extend(h.iter().copied());
+        if self.left.len() >= Self::CHUNK * a.len().max(1) {
+            self.add_to(c);
+        }
+    }
+
+    /// Adds what is gathered to `c` (at the end of the loop).
+    pub fn add_to<R0, C0, S0>(&mut self, c: &mut Matrix<T, R0, C0, S0>)
+    where
+        R0: Dim,
+        C0: Dim,
+        S0: StorageMut<T, R0, C0>,
+        ShapeConstraint: SameNumberOfRows<R0, Dyn> + SameNumberOfColumns<C0, Dyn>,
+    {
+        let (rows, cols) = c.shape();
+        if rows > 0 && cols > 0 && !self.left.is_empty() {
+            let steps = self.left.len() / rows;
+            let a = DMatrixView::from_slice(&self.left, rows, steps);
+            let h = DMatrixView::from_slice(&self.right, cols, steps);
+            let ht: Matrix<T, Dyn, Dyn, _> = transposed(&h);
+            c.gemm(self.alpha, &a, &ht, T::one());
+        }
+        self.left.clear();
+        self.right.clear();
+    }
+}
+
 /// Whether nalgebra's `gemm` takes its blocked path for `aᵀ b`.
 fn blocked<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -379,6 +448,27 @@ mod tests {
         assert!((mul_tr(&a, &b) - &expected).amax() <= 1e-12 * expected.amax());
         let a: SMatrix<f64, 3, 2> = SMatrix::from_fn(|i, j| (i + 2 * j) as f64);
         assert_eq!(mul_tr(&a, &a), a * a.transpose());
+    }
+
+    #[test]
+    fn outer_sums_equal_rank_one_updates() {
+        // More iterations than one chunk, and fewer; added with α = −1.
+        for steps in [3, super::OuterSum::<f64>::CHUNK + 5] {
+            let start = filled(7, 4, 0.2);
+            let (mut expected, mut got) = (start.clone(), start);
+            let mut sum = super::OuterSum::new(-1.0);
+            for t in 0..steps {
+                let a = filled(7, 1, 0.3 + t as f64).column(0).into_owned();
+                let h = filled(4, 1, 0.9 - t as f64).column(0).into_owned();
+                expected.ger(-1.0, &a, &h, 1.0);
+                sum.push(&mut got, &a, &h);
+            }
+            sum.add_to(&mut got);
+            assert!(
+                (got - &expected).amax() <= 1e-12 * expected.amax(),
+                "{steps}"
+            );
+        }
     }
 
     #[test]

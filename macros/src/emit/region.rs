@@ -139,6 +139,30 @@ impl EmitCx<'_> {
             })
             .collect();
         let need = needed(self.graph, &roots, |x| known.contains(&x));
+        // Rank-one updates `c += a hᵀ` of a carried matrix nothing else in the
+        // body reads: gathered, and added by `gemm` (`OuterSum`).
+        let batched: Vec<Option<Ident>> = (0..l.carried)
+            .map(|k| {
+                let cin = info.inputs[1 + k];
+                let Update::InPlace { x, .. } = updates[k] else {
+                    return None;
+                };
+                let outer = matches!(self.fused_add(x), Some((Fused::Outer, _)));
+                let read = roots.contains(&cin)
+                    || (need.iter()).any(|&r| self.graph.node(r).args.contains(&cin));
+                (outer && !read && tapes[k].is_none() && !self.graph.is_complex(cin))
+                    .then(|| ident(format!("__mg_outer{}_{k}", id.0)))
+            })
+            .collect();
+        let mut finish = TokenStream::new();
+        for (k, batch) in batched.iter().enumerate() {
+            if let (Some(batch), Update::InPlace { negate, .. }) = (batch, &updates[k]) {
+                let (p, c) = (self.private(), &carried[k]);
+                let alpha = self.lit(if *negate { -1.0 } else { 1.0 });
+                start.extend(quote!(let mut #batch = #p::OuterSum::new(#alpha);));
+                finish.extend(quote!(#batch.add_to(&mut #c);));
+            }
+        }
         // A carried value read only by a nested loop starting from it (an
         // accumulator it adds into) is moved into that loop and back.
         let mut movable = self.movable.clone();
@@ -210,7 +234,15 @@ impl EmitCx<'_> {
                             read.extend(quote!(let #arg = #value;));
                             names.push(arg);
                         }
-                        write.extend(self.add_product(c, form, &names, *negate));
+                        write.extend(match (&batched[k], form) {
+                            (Some(batch), Fused::Outer) => {
+                                let [a, h] = &names[..] else {
+                                    unreachable!("an outer product's two vectors")
+                                };
+                                quote!(#batch.push(&mut #c, #a, #h);)
+                            }
+                            _ => self.add_product(c, form, &names, *negate),
+                        });
                     }
                     _ => {
                         let x = self.values[x].operand();
@@ -278,6 +310,7 @@ impl EmitCx<'_> {
                     #read
                     #write
                 }
+                #finish
                 (#(#results,)*)
             };
         )

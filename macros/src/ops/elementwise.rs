@@ -148,10 +148,18 @@ impl Rule for Map {
         matrix(a[0], "`map`")?;
         Ok(a[0])
     }
+    /// A matrix nothing reads after the map is mapped in place.
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0
+    }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda], &a[1..]);
+        let p = cx.private();
+        if let Value::Moved(x, _) = &a[0] {
+            return quote!(#p::map_in_place(#x, #f));
+        }
         if let Some(spare) = cx.spare() {
-            let (p, x) = (cx.private(), a[0].operand());
+            let x = a[0].operand();
             return quote!(#p::map_into(#spare.take(), #x, #f));
         }
         let x = a[0].receiver();
