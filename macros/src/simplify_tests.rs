@@ -451,11 +451,16 @@ fn extremum_of_zero_weight() {
     let a = param(&g, "a");
     let zero = g.lit(0.0);
     let pick = |g: &Graph, adjoint| {
-        let max = (0..g.len() as u32).map(Id).find(|&id| matches!(g.op(id), Op::Extremum(_)));
+        let max = (0..g.len() as u32)
+            .map(Id)
+            .find(|&id| matches!(g.op(id), Op::Extremum(_)));
         let Op::Extremum(Extremum(pick)) = g.op(max.expect("a max node")) else {
             unreachable!()
         };
-        AtExtremum { pick: *pick, adjoint }
+        AtExtremum {
+            pick: *pick,
+            adjoint,
+        }
     };
     let (at, entry) = (pick(&g, true), pick(&g, false));
     let adjoint = g.build(at, &[a, zero]);
@@ -463,7 +468,11 @@ fn extremum_of_zero_weight() {
     assert_eq!(structure(&g, adjoint), "Filled(0)");
     assert_eq!(g.lit_value(tangent), Some(0.0));
     let p = Inputs::new(SEED);
-    assert_value(&eval(&g, adjoint, &p), &Val::Matrix(DMatrix::zeros(N, N)), "0");
+    assert_value(
+        &eval(&g, adjoint, &p),
+        &Val::Matrix(DMatrix::zeros(N, N)),
+        "0",
+    );
 }
 
 #[test]
