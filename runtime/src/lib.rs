@@ -76,6 +76,8 @@ mod inverse;
 mod jet;
 mod linalg;
 mod logm;
+mod parallel;
+pub use parallel::{set_threads, threads};
 mod product;
 mod rotation;
 pub use expm::{expm_frechet, expm_frechet2};

@@ -18,7 +18,7 @@ pub fn logreg_grad(
     y: &DVector<f64>,
 ) -> (f64, DVector<f64>) {
     use ::matgrad::__private as __mg_p;
-    let __mg_t3 = x * w;
+    let __mg_t3 = __mg_p::mul(x, w);
     let __mg_m_4 = {
         let mut __mg_m = __mg_t3;
         __mg_m.component_mul_assign(y);
@@ -38,6 +38,6 @@ pub fn logreg_grad(
         __mg_m.component_mul_assign(y);
         __mg_m
     };
-    let __mg_w_bar_22 = x.tr_mul(&__mg_t18);
+    let __mg_w_bar_22 = __mg_p::tr_mul(x, &__mg_t18);
     (__mg_t12, __mg_w_bar_22)
 }

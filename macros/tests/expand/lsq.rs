@@ -18,7 +18,7 @@ pub fn lsq_grad(
     y: &DVector<f64>,
 ) -> (f64, DVector<f64>) {
     use ::matgrad::__private as __mg_p;
-    let __mg_t3 = x * w;
+    let __mg_t3 = __mg_p::mul(x, w);
     let __mg_r_4 = __mg_t3 - y;
     let __mg_t5 = __mg_r_4.norm_squared();
     let __mg_w_bar_15 = __mg_p::tr_mul_vector_scaled(2f64, x, &__mg_r_4);
