@@ -98,13 +98,24 @@ fn threaded_by_matrixmultiply(dynamic: bool, m: usize, k: usize, n: usize) -> bo
 /// job that the pool starts late (its threads busy, or descheduled on a loaded machine) finds
 /// nothing left and the caller has done the work alone: a split is never much slower than no
 /// split. The caller waits only for ranges already claimed, not for the jobs themselves.
-fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
+fn split(extent: usize, parts: usize, ranges_per_part: usize, f: impl Fn(usize, usize) + Sync) {
     #[cfg(feature = "parallel")]
-    pool::split(extent, parts, &f);
+    pool::split(extent, parts, (parts * ranges_per_part).min(extent), &f);
     #[cfg(not(feature = "parallel"))]
     {
-        let _ = parts;
+        let _ = (parts, ranges_per_part);
         f(0, extent)
+    }
+}
+
+/// Ranges per thread for a matrix-vector product: smaller ranges let the caller take over more
+/// of a late job's share. A matrix product takes one range per thread, as matrixmultiply packs
+/// the whole of one factor for every call.
+const fn ranges_per_part(columns: usize) -> usize {
+    if columns == 1 {
+        4
+    } else {
+        1
     }
 }
 
@@ -113,9 +124,6 @@ mod pool {
     use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Arc;
-
-    /// Ranges per thread: smaller ranges let the caller take over more of a late job's share.
-    const RANGES_PER_PART: usize = 4;
 
     /// The work of one split, shared with the pool's jobs.
     struct Shared {
@@ -154,14 +162,19 @@ mod pool {
         }
     }
 
-    pub(super) fn split(extent: usize, parts: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+    pub(super) fn split(
+        extent: usize,
+        parts: usize,
+        ranges: usize,
+        f: &(dyn Fn(usize, usize) + Sync),
+    ) {
         // SAFETY: only the lifetime changes; see `Shared::f`.
         let f: &'static (dyn Fn(usize, usize) + Sync) = unsafe { std::mem::transmute(f) };
         let shared = Arc::new(Shared {
             next: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
-            ranges: (parts * RANGES_PER_PART).min(extent),
+            ranges,
             extent,
             f,
         });
@@ -323,7 +336,7 @@ fn gemv_tr_blocks<RS, T, D, R, C, SA, DX, SX>(
     ShapeConstraint: DimEq<R, DX>,
 {
     let (a, x) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(x));
-    split(a.ncols(), parts, |start, len| {
+    split(a.ncols(), parts, ranges_per_part(1), |start, len| {
         // SAFETY: `split` hands out disjoint ranges of the entries.
         let mut y = unsafe { y.rows::<RS>(start, len) };
         y.gemv_tr(alpha.clone(), &a.columns(start, len), &x, beta.clone());
@@ -402,13 +415,13 @@ fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
     let (a, b) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(b));
     let (m, n) = (a.nrows(), b.ncols());
     if n >= m {
-        split(n, parts, |start, len| {
+        split(n, parts, ranges_per_part(n), |start, len| {
             // SAFETY: `split` hands out disjoint ranges of the columns.
             let mut c = unsafe { c.columns::<RS>(start, len) };
             c.gemm(alpha.clone(), &a, &b.columns(start, len), beta.clone());
         });
     } else {
-        split(m, parts, |start, len| {
+        split(m, parts, ranges_per_part(n), |start, len| {
             // SAFETY: `split` hands out disjoint ranges of the rows.
             let mut c = unsafe { c.rows::<RS>(start, len) };
             c.gemm(alpha.clone(), &a.rows(start, len), &b, beta.clone());
@@ -481,11 +494,16 @@ fn gemm_tr_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
     ShapeConstraint: SameNumberOfColumns<C0, C2> + DimEq<R1, R2>,
 {
     let (a, b) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(b));
-    split(a.ncols(), parts, |start, len| {
-        // SAFETY: `split` hands out disjoint ranges of the rows.
-        let mut c = unsafe { c.rows::<RS>(start, len) };
-        c.gemm_tr(alpha.clone(), &a.columns(start, len), &b, beta.clone());
-    });
+    split(
+        a.ncols(),
+        parts,
+        ranges_per_part(b.ncols()),
+        |start, len| {
+            // SAFETY: `split` hands out disjoint ranges of the rows.
+            let mut c = unsafe { c.rows::<RS>(start, len) };
+            c.gemm_tr(alpha.clone(), &a.columns(start, len), &b, beta.clone());
+        },
+    );
 }
 
 #[cfg(test)]
@@ -510,7 +528,10 @@ mod tests {
     #[test]
     fn split_products_equal_nalgebra() {
         set_threads(threads().max(3));
-        let (a, x) = (filled(1001, 301, 0.3), DVector::from_fn(1001, |i, _| (i as f64).cos()));
+        let (a, x) = (
+            filled(1001, 301, 0.3),
+            DVector::from_fn(1001, |i, _| (i as f64).cos()),
+        );
         let mut y = DVector::from_element(301, 0.5);
         let mut expected = y.clone();
         expected.gemv_tr(2.0, &a, &x, -1.0);
@@ -523,7 +544,12 @@ mod tests {
         gemv_tr(&mut y, 1.0, &view, &x.rows(0, 801), 0.0);
         close(y.as_slice(), view.tr_mul(&x.rows(0, 801)).as_slice());
 
-        for (m, k, n) in [(1001, 301, 1), (301, 1001, 1), (700, 10, 300), (300, 200, 7)] {
+        for (m, k, n) in [
+            (1001, 301, 1),
+            (301, 1001, 1),
+            (700, 10, 300),
+            (300, 200, 7),
+        ] {
             let (a, b, c0) = (filled(m, k, 0.3), filled(k, n, 0.9), filled(m, n, 0.1));
             let (mut c, mut expected) = (c0.clone(), c0.clone());
             expected.gemm(-2.0, &a, &b, 0.5);
