@@ -51,9 +51,9 @@
 //! With the feature `parallel` (off by default: `matgrad = { version = "0.1", features =
 //! ["parallel"] }`), the matrix products of generated gradients whose sizes are dynamic and
 //! large use every core: nalgebra's large matrix products through matrixmultiply's threads, and
-//! matrix-vector products (`X w`, `Xᵀ r`) and products with a small inner or outer size split
-//! across rayon's pool by matgrad. Products under about 10⁵ multiply-adds and all fixed-size
-//! code stay on the calling thread, and without the feature the generated code makes exactly
+//! matrix-vector products (`X w`, `Xᵀ r`, which nalgebra keeps on one thread) split across
+//! rayon's pool by matgrad. Products under about 10⁵ multiply-adds and all fixed-size code stay
+//! on the calling thread, and without the feature the generated code makes exactly
 //! nalgebra's calls. A split product's result equals the single-threaded one up to rounding.
 //!
 //! [`threads`] tells how many threads a product may use, [`set_threads`] changes it for the

@@ -1,12 +1,13 @@
 //! Products of dynamic size split across threads (the `parallel` feature).
 //!
 //! nalgebra hands a product whose four sizes all exceed 5 to matrixmultiply, which the feature
-//! builds with its own threads; it threads only products with `m k + k n ≥ 2¹⁵` (two threads).
-//! What is left single-threaded is split here: matrix × vector (`A x` by blocks of rows of `A`,
-//! `Aᵀ x` by blocks of its columns) and thin products (`mf`'s `U Vᵀ` with k = 10),
-//! whose result is cut into blocks of rows or columns, one block per thread. Each block is an
-//! ordinary nalgebra call on views, so the arithmetic of each entry is that of the
-//! single-threaded call and the results are equal bit for bit.
+//! builds with its own threads (it threads products with `m k + k n ≥ 2¹⁵`). Matrix × vector
+//! never gets there (nalgebra's `gemv`, one thread): it is split here, `A x` by blocks of rows
+//! of `A`, `Aᵀ x` by blocks of its columns. Each block is an ordinary nalgebra call on views,
+//! so the arithmetic of each entry is that of the single-threaded call and the results are
+//! equal bit for bit. (Splitting the thin matrix products matrixmultiply leaves on one thread,
+//! such as `U Vᵀ` with 10 columns, was measured slower on a shared 2-core machine and is not
+//! done.)
 //!
 //! The blocks run on rayon's pool rather than on `std::thread::scope`: scoped threads are
 //! spawned and joined on every call (tens of microseconds), a pool's idle workers take a block
@@ -85,12 +86,6 @@ pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
     blocks(dynamic, work, usize::MAX) > 1
 }
 
-/// Whether nalgebra's `gemm` hands `m × k` by `k × n` to matrixmultiply, and matrixmultiply
-/// (built with its `threading` feature) runs it on two threads or more.
-fn threaded_by_matrixmultiply(dynamic: bool, m: usize, k: usize, n: usize) -> bool {
-    dynamic && m > 5 && k > 5 && n > 5 && m * k + k * n >= 1 << 15
-}
-
 /// `f(start, len)` on consecutive ranges covering `0..extent`, shared by the calling thread and
 /// `parts − 1` jobs on rayon's pool; returns when every range is done.
 ///
@@ -98,26 +93,19 @@ fn threaded_by_matrixmultiply(dynamic: bool, m: usize, k: usize, n: usize) -> bo
 /// job that the pool starts late (its threads busy, or descheduled on a loaded machine) finds
 /// nothing left and the caller has done the work alone: a split is never much slower than no
 /// split. The caller waits only for ranges already claimed, not for the jobs themselves.
-fn split(extent: usize, parts: usize, ranges_per_part: usize, f: impl Fn(usize, usize) + Sync) {
+fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
     #[cfg(feature = "parallel")]
-    pool::split(extent, parts, (parts * ranges_per_part).min(extent), &f);
+    pool::split(extent, parts, (parts * RANGES_PER_PART).min(extent), &f);
     #[cfg(not(feature = "parallel"))]
     {
-        let _ = (parts, ranges_per_part);
+        let _ = parts;
         f(0, extent)
     }
 }
 
-/// Ranges per thread for a matrix-vector product: smaller ranges let the caller take over more
-/// of a late job's share. A matrix product takes one range per thread, as matrixmultiply packs
-/// the whole of one factor for every call.
-const fn ranges_per_part(columns: usize) -> usize {
-    if columns == 1 {
-        4
-    } else {
-        1
-    }
-}
+/// Ranges per thread: smaller ranges let the caller take over more of a late job's share.
+#[cfg(feature = "parallel")]
+const RANGES_PER_PART: usize = 4;
 
 #[cfg(feature = "parallel")]
 mod pool {
@@ -132,6 +120,8 @@ mod pool {
         panicked: AtomicBool,
         ranges: usize,
         extent: usize,
+        /// Woken when the last range is done.
+        caller: std::thread::Thread,
         /// The caller's closure, its lifetime erased: dereferenced only after claiming a range,
         /// and the caller returns only once every claimed range is done.
         f: *const (dyn Fn(usize, usize) + Sync),
@@ -157,7 +147,9 @@ mod pool {
                 if catch_unwind(AssertUnwindSafe(|| f(start, end - start))).is_err() {
                     self.panicked.store(true, Ordering::Relaxed);
                 }
-                self.done.fetch_add(1, Ordering::Release);
+                if self.done.fetch_add(1, Ordering::AcqRel) + 1 == self.ranges {
+                    self.caller.unpark();
+                }
             }
         }
     }
@@ -176,6 +168,7 @@ mod pool {
             panicked: AtomicBool::new(false),
             ranges,
             extent,
+            caller: std::thread::current(),
             f,
         });
         for _ in 1..parts {
@@ -183,13 +176,15 @@ mod pool {
             rayon::spawn(move || shared.work());
         }
         shared.work();
+        // A short spin for a range about to finish, then sleep: a caller spinning on a loaded
+        // machine would keep a late job's thread off its core.
         let mut spins = 0u32;
         while shared.done.load(Ordering::Acquire) < shared.ranges {
-            if spins < 1 << 10 {
+            if spins < 1 << 8 {
                 std::hint::spin_loop();
                 spins += 1;
             } else {
-                std::thread::yield_now();
+                std::thread::park();
             }
         }
         if shared.panicked.load(Ordering::Relaxed) {
@@ -255,26 +250,6 @@ impl<T: Scalar, R: Dim, C: Dim> Out<T, R, C> {
             )
         })
     }
-
-    /// Columns `start .. start + len`.
-    ///
-    /// # Safety
-    /// As for [`Out::rows`].
-    unsafe fn columns<RS: Dim>(
-        &self,
-        start: usize,
-        len: usize,
-    ) -> Matrix<T, R, Dyn, ViewStorageMut<'_, T, R, Dyn, RS, Dyn>> {
-        let (rs, cs) = self.strides;
-        // SAFETY: the caller's contract.
-        Matrix::from_data(unsafe {
-            ViewStorageMut::from_raw_parts(
-                self.ptr.add(start * cs),
-                (self.shape.0, Dyn(len)),
-                (RS::from_usize(rs), Dyn(cs)),
-            )
-        })
-    }
 }
 
 /// Whether the columns of every matrix are contiguous (row stride 1).
@@ -336,16 +311,15 @@ fn gemv_tr_blocks<RS, T, D, R, C, SA, DX, SX>(
     ShapeConstraint: DimEq<R, DX>,
 {
     let (a, x) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(x));
-    split(a.ncols(), parts, ranges_per_part(1), |start, len| {
+    split(a.ncols(), parts, |start, len| {
         // SAFETY: `split` hands out disjoint ranges of the entries.
         let mut y = unsafe { y.rows::<RS>(start, len) };
         y.gemv_tr(alpha.clone(), &a.columns(start, len), &x, beta.clone());
     });
 }
 
-/// `c ← α a b + β c` (nalgebra's `gemm`). Products matrixmultiply threads itself are passed to
-/// it whole; others are cut into blocks of columns of `c` and `b`, or of rows of `c` and `a`
-/// (whichever `c` has more of): for a vector `b`, blocks of rows of `a`, each one `gemv`.
+/// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of rows of `c` and `a`
+/// split across threads, each one `gemv`; a matrix `b` is nalgebra's (matrixmultiply's) alone.
 #[inline]
 pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     c: &mut Matrix<T, R0, C0, S0>,
@@ -375,11 +349,7 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     .contains(&true)
         || C2::is::<Dyn>();
     let ((m, k), n) = (a.shape(), b.ncols());
-    let parts = if threaded_by_matrixmultiply(dynamic, m, k, n) {
-        1
-    } else {
-        blocks(dynamic, m * k * n, m.max(n))
-    };
+    let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
     if parts <= 1 {
         return c.gemm(alpha, a, b, beta);
     }
@@ -413,24 +383,15 @@ fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
     ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
     let (a, b) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(b));
-    let (m, n) = (a.nrows(), b.ncols());
-    if n >= m {
-        split(n, parts, ranges_per_part(n), |start, len| {
-            // SAFETY: `split` hands out disjoint ranges of the columns.
-            let mut c = unsafe { c.columns::<RS>(start, len) };
-            c.gemm(alpha.clone(), &a, &b.columns(start, len), beta.clone());
-        });
-    } else {
-        split(m, parts, ranges_per_part(n), |start, len| {
-            // SAFETY: `split` hands out disjoint ranges of the rows.
-            let mut c = unsafe { c.rows::<RS>(start, len) };
-            c.gemm(alpha.clone(), &a.rows(start, len), &b, beta.clone());
-        });
-    }
+    split(a.nrows(), parts, |start, len| {
+        // SAFETY: `split` hands out disjoint ranges of the rows.
+        let mut c = unsafe { c.rows::<RS>(start, len) };
+        c.gemm(alpha.clone(), &a.rows(start, len), &b, beta.clone());
+    });
 }
 
-/// `c ← α aᵀ b + β c` (nalgebra's `gemm_tr`: one dot product per entry, `gemv_tr` for a vector
-/// `b`), the rows of `c` (columns of `a`) split across threads.
+/// `c ← α aᵀ b + β c` (nalgebra's `gemm_tr`): for a vector `b` (`gemv_tr`), the rows of `c`
+/// (columns of `a`) split across threads.
 #[inline]
 pub fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     c: &mut Matrix<T, R0, C0, S0>,
@@ -460,7 +421,7 @@ pub fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     .contains(&true)
         || C2::is::<Dyn>();
     let ((k, m), n) = (a.shape(), b.ncols());
-    let parts = blocks(dynamic, m * k * n, m);
+    let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
     if parts <= 1 {
         return c.gemm_tr(alpha, a, b, beta);
     }
@@ -494,16 +455,11 @@ fn gemm_tr_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
     ShapeConstraint: SameNumberOfColumns<C0, C2> + DimEq<R1, R2>,
 {
     let (a, b) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(b));
-    split(
-        a.ncols(),
-        parts,
-        ranges_per_part(b.ncols()),
-        |start, len| {
-            // SAFETY: `split` hands out disjoint ranges of the rows.
-            let mut c = unsafe { c.rows::<RS>(start, len) };
-            c.gemm_tr(alpha.clone(), &a.columns(start, len), &b, beta.clone());
-        },
-    );
+    split(a.ncols(), parts, |start, len| {
+        // SAFETY: `split` hands out disjoint ranges of the rows.
+        let mut c = unsafe { c.rows::<RS>(start, len) };
+        c.gemm_tr(alpha.clone(), &a.columns(start, len), &b, beta.clone());
+    });
 }
 
 #[cfg(test)]

@@ -53,8 +53,8 @@ where
     ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
 {
     if !blocked(a, b) {
-        let work = a.nrows() * a.ncols() * b.ncols();
-        if !parallel::worth_splitting(dynamic(a, b), work) {
+        let vector = b.ncols() == 1;
+        if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
             return a.tr_mul(b);
         }
         let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
@@ -78,8 +78,8 @@ where
     out
 }
 
-/// `a b`, equal to `a * b`; split across threads where large and dynamic (the `parallel`
-/// feature), else exactly nalgebra's product.
+/// `a b`, equal to `a * b`; for a large dynamic vector `b` with the `parallel` feature, split
+/// across threads, else exactly nalgebra's product.
 #[inline]
 pub fn mul<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -96,8 +96,8 @@ where
     DefaultAllocator: Allocator<R1, C2>,
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
 {
-    let work = a.nrows() * a.ncols() * b.ncols();
-    if !parallel::worth_splitting(dynamic(a, b), work) {
+    let vector = b.ncols() == 1;
+    if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
         return a * b;
     }
     let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
