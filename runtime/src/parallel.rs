@@ -9,12 +9,13 @@
 //! such as `U Vᵀ` with 10 columns, was measured slower on a shared 2-core machine and is not
 //! done.)
 //!
-//! The blocks run on rayon's pool rather than on `std::thread::scope`: scoped threads are
-//! spawned and joined on every call (tens of microseconds), a pool's idle workers take a block
-//! in a few, which moves the threshold down to products of about 10⁵ multiply-adds.
+//! The blocks run on rayon's pool rather than on `std::thread::scope`, which spawns and joins a
+//! thread on every call: on the 2-core machine at a load average of about 4, handing two empty
+//! halves to rayon took 16-20 µs, to a scoped thread 90-140 µs (a 2000 × 200 `gemv` takes
+//! about 70 µs on one core).
 //!
-//! Below [`MIN_WORK`] multiply-adds, for fixed sizes, without the feature, or with
-//! `MATGRAD_THREADS=1` in the environment, every function here is the nalgebra call it wraps.
+//! Below [`MIN_WORK`] multiply-adds, for fixed sizes, for a matrix (not vector) right factor,
+//! without the feature, or with one thread, every function here is the nalgebra call it wraps.
 
 #[cfg(feature = "parallel")]
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,9 +26,11 @@ use nalgebra::{
     ViewStorageMut, U1,
 };
 
-/// The multiply-adds below which a product stays on the calling thread. Measured with
-/// `examples/parallel.rs` of the benchmark crate on 2 cores: a split costs a few microseconds,
-/// about what 10⁵ multiply-adds of a matrix-vector product take on one core.
+/// The multiply-adds below which a product stays on the calling thread: a hand-off to the pool
+/// costs microseconds (above), what about 10⁵ multiply-adds of a `gemv` take. With
+/// `examples/parallel.rs` of the benchmark crate on 2 cores, lsq and logreg at 200 × 50 (10⁴,
+/// below) are unchanged; at 2000 × 200 (4·10⁵) threads took 0.58-1.15× the single-threaded
+/// time across runs at load averages of 1-3.
 pub const MIN_WORK: usize = 1 << 17;
 
 /// The number of blocks a product of `work` multiply-adds is cut into: 1 unless the feature is
@@ -90,9 +93,10 @@ pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
 /// `parts − 1` jobs on rayon's pool; returns when every range is done.
 ///
 /// The ranges are claimed one at a time from a counter, and the caller claims them too, so a
-/// job that the pool starts late (its threads busy, or descheduled on a loaded machine) finds
-/// nothing left and the caller has done the work alone: a split is never much slower than no
-/// split. The caller waits only for ranges already claimed, not for the jobs themselves.
+/// job that the pool starts late (its threads busy elsewhere) finds nothing left and the caller
+/// has done the work alone. The caller waits only for ranges already claimed, not for the jobs
+/// themselves; a job descheduled in the middle of its range (a machine with more runnable
+/// threads than cores) still makes it wait.
 fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
     #[cfg(feature = "parallel")]
     pool::split(extent, parts, (parts * RANGES_PER_PART).min(extent), &f);
