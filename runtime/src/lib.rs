@@ -46,6 +46,27 @@
 //! The [`guide`] covers the conventions, the whole body language, the generated formulas, the
 //! errors and performance.
 //!
+//! # Every core
+//!
+//! With the feature `parallel` (off by default: `matgrad = { version = "0.1", features =
+//! ["parallel"] }`), the matrix products of generated gradients whose sizes are dynamic and
+//! large use every core: nalgebra's large matrix products through matrixmultiply's threads, and
+//! matrix-vector products (`X w`, `Xᵀ r`, which nalgebra keeps on one thread) split across
+//! rayon's pool by matgrad. Products under about 10⁵ multiply-adds and all fixed-size code stay
+//! on the calling thread, and without the feature the generated code makes exactly
+//! nalgebra's calls. A split product's result equals the single-threaded one up to rounding.
+//!
+//! [`threads`] tells how many threads a product may use, [`set_threads`] changes it for the
+//! process (1: none), and `MATGRAD_THREADS` in the environment sets it at start-up, as
+//! `MATMUL_NUM_THREADS` does for matrixmultiply:
+//!
+//! ```
+//! // When the caller already runs one loss per core (a parallel sweep over data sets), keep each
+//! // gradient on its own thread.
+//! matgrad::set_threads(1);
+//! assert_eq!(matgrad::threads(), 1);
+//! ```
+//!
 //! # Checking gradients
 //!
 //! [`check_gradient`] compares any gradient with central finite differences and returns a
@@ -76,6 +97,8 @@ mod inverse;
 mod jet;
 mod linalg;
 mod logm;
+mod parallel;
+pub use parallel::{set_threads, threads};
 mod product;
 mod rotation;
 pub use expm::{expm_frechet, expm_frechet2};

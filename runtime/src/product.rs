@@ -19,6 +19,8 @@ use nalgebra::{
     Scalar, Storage, StorageMut, Vector, ViewStorage,
 };
 
+use crate::parallel;
+
 /// `tr(m)` for any matrix type: nalgebra's `trace` needs a square type, and a
 /// product of fixed and dynamic factors is square only in its sizes
 /// (`Matrix<T, Dyn, Const<3>>`). Panics if `m` is not square, as `trace` does.
@@ -53,10 +55,55 @@ where
     ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
 {
     if !blocked(a, b) {
-        return a.tr_mul(b);
+        let vector = b.ncols() == 1;
+        if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
+            return a.tr_mul(b);
+        }
+        let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
+        parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(
+            &mut out,
+            T::one(),
+            a,
+            b,
+            T::zero(),
+        );
+        return out;
     }
     let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
-    out.gemm(T::one(), &transposed(a), b, T::zero());
+    parallel::gemm::<T, C1, C2, _, C1, R1, _, R2, C2, _>(
+        &mut out,
+        T::one(),
+        &transposed(a),
+        b,
+        T::zero(),
+    );
+    out
+}
+
+/// `a b`, equal to `a * b`; for a large dynamic vector `b` with the `parallel` feature, split
+/// across threads, else exactly nalgebra's product.
+#[inline]
+pub fn mul<T, R1, C1, S1, R2, C2, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
+{
+    let vector = b.ncols() == 1;
+    if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
+        return a * b;
+    }
+    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
+    parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, T::one(), a, b, T::zero());
     out
 }
 
@@ -79,10 +126,9 @@ where
     S0: StorageMut<T, R0, C0>,
     S1: Storage<T, R1, C1>,
     S2: Storage<T, R2, C2>,
-    ShapeConstraint:
-        SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + AreMultipliable<R1, C1, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
-    acc.gemm(alpha, a, b, T::one());
+    parallel::gemm::<T, R0, C0, _, R1, C1, _, R2, C2, _>(&mut acc, alpha, a, b, T::one());
     acc
 }
 
@@ -110,9 +156,15 @@ where
         + DimEq<R1, R2>,
 {
     if blocked(a, b) {
-        acc.gemm(alpha, &transposed(a), b, T::one());
+        parallel::gemm::<T, R0, C0, _, C1, R1, _, R2, C2, _>(
+            &mut acc,
+            alpha,
+            &transposed(a),
+            b,
+            T::one(),
+        );
     } else {
-        acc.gemm_tr(alpha, a, b, T::one());
+        parallel::gemm_tr::<T, R0, C0, _, R1, C1, _, R2, C2, _>(&mut acc, alpha, a, b, T::one());
     }
     acc
 }
@@ -132,10 +184,10 @@ where
     S1: Storage<T, R1, C1>,
     S2: Storage<T, R2, C2>,
     DefaultAllocator: Allocator<R1, C2>,
-    ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
 {
     let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
-    out.gemm(alpha, a, b, T::zero());
+    parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, alpha, a, b, T::zero());
     out
 }
 
@@ -160,8 +212,7 @@ where
     ShapeConstraint: AreMultipliable<R1, C1, C2, R2>,
     for<'m> &'m Matrix<T, R1, C1, S1>: Mul<OMatrix<T, C2, R2>, Output = OMatrix<T, R1, R2>>,
 {
-    let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
-    if dynamic && a.nrows() > 5 && a.ncols() > 5 && b.nrows() > 5 {
+    if dynamic(a, b) && a.nrows() > 5 && a.ncols() > 5 && b.nrows() > 5 {
         mul_tr_scaled(T::one(), a, b)
     } else {
         a * b.transpose()
@@ -236,9 +287,15 @@ where
 {
     let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
     if blocked(a, b) {
-        out.gemm(alpha, &transposed(a), b, T::zero());
+        parallel::gemm::<T, C1, C2, _, C1, R1, _, R2, C2, _>(
+            &mut out,
+            alpha,
+            &transposed(a),
+            b,
+            T::zero(),
+        );
     } else {
-        out.gemm_tr(alpha, a, b, T::zero());
+        parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(&mut out, alpha, a, b, T::zero());
     }
     out
 }
@@ -260,7 +317,7 @@ where
     ShapeConstraint: DimEq<R1, R2>,
 {
     let mut out = OVector::zeros_generic(a.shape_generic().1, nalgebra::Const::<1>);
-    out.gemv_tr(alpha, a, b, T::zero());
+    parallel::gemv_tr::<T, C1, _, R1, C1, _, R2, _>(&mut out, alpha, a, b, T::zero());
     out
 }
 
@@ -333,6 +390,14 @@ impl<T: RealField + Copy> OuterSum<T> {
     }
 }
 
+/// Whether a size of `a` or `b` is dynamic.
+fn dynamic<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
+    _: &Matrix<T, R1, C1, S1>,
+    _: &Matrix<T, R2, C2, S2>,
+) -> bool {
+    R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>()
+}
+
 /// Whether nalgebra's `gemm` takes its blocked path for `aᵀ b`.
 fn blocked<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -342,10 +407,9 @@ where
     S1: Storage<T, R1, C1>,
     S2: Storage<T, R2, C2>,
 {
-    let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
     let (rows, cols) = a.shape();
     assert_eq!(rows, b.nrows(), "tr_mul: dimensions mismatch");
-    dynamic && rows > 5 && cols > 5 && b.ncols() > 5
+    dynamic(a, b) && rows > 5 && cols > 5 && b.ncols() > 5
 }
 
 /// `aᵀ` as a view of `a`'s storage with rows and columns exchanged.

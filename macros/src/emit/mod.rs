@@ -40,6 +40,32 @@ impl Value {
         }
     }
 
+    /// [`Value::operand`] standing at `at` in an arithmetic expression,
+    /// without the parentheses an inline value carries where the expression
+    /// reads as the same tree without them (`a * b + c`, `a + b - c`).
+    pub fn operand_at(&self, at: Operand) -> TokenStream {
+        let operand = self.operand();
+        let mut trees = operand.clone().into_iter();
+        let (Some(proc_macro2::TokenTree::Group(group)), None) = (trees.next(), trees.next())
+        else {
+            return operand.clone();
+        };
+        if group.delimiter() != proc_macro2::Delimiter::Parenthesis {
+            return operand.clone();
+        }
+        let kind = precedence(group.stream());
+        let bare = match at {
+            Operand::SumLeft => kind != Precedence::Other,
+            Operand::SumRight => kind == Precedence::Product,
+            Operand::ProductLeft => matches!(kind, Precedence::Product | Precedence::Prefix),
+        };
+        if bare {
+            group.stream()
+        } else {
+            operand.clone()
+        }
+    }
+
     /// The form for a method receiver.
     pub fn receiver(&self) -> &TokenStream {
         match self {
@@ -667,6 +693,57 @@ impl<'a> EmitCx<'a> {
             _ => format!("__mg_{prefix}{}", id.0),
         };
         Ident::new(&name, Span::mixed_site())
+    }
+}
+
+/// Where an operand stands in `x + y`, `x − y`, `x * y` or `x / y`.
+#[derive(Clone, Copy)]
+pub enum Operand {
+    /// `x` of `x ± y`: a sum, a product or a negation needs no parentheses.
+    SumLeft,
+    /// `y` of `x ± y`: a product needs none.
+    SumRight,
+    /// `x` of `x * y`, `x / y`: a product or a negation needs none.
+    ProductLeft,
+}
+
+/// The loosest operator at the top level of an expression.
+#[derive(PartialEq, Eq)]
+enum Precedence {
+    /// A binary `+` or `-`, and nothing looser.
+    Sum,
+    /// A binary `*` or `/`, and nothing looser.
+    Product,
+    /// A leading `-` on a path, a literal or a chain of calls.
+    Prefix,
+    /// Anything else (comparisons, casts, ranges, closures): kept as it is.
+    Other,
+}
+
+fn precedence(expr: TokenStream) -> Precedence {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = expr.into_iter().collect();
+    let (mut sum, mut product) = (false, false);
+    for (i, tree) in trees.iter().enumerate() {
+        let after_operand = i > 0 && !matches!(&trees[i - 1], TokenTree::Punct(_));
+        match tree {
+            TokenTree::Punct(p) => match p.as_char() {
+                '+' | '-' if after_operand => sum = true,
+                '-' if i == 0 => {}
+                '*' | '/' if after_operand => product = true,
+                '.' if !matches!(trees.get(i + 1), Some(TokenTree::Punct(q)) if q.as_char() == '.') =>
+                    {}
+                ':' => {}
+                _ => return Precedence::Other,
+            },
+            TokenTree::Ident(id) if id == "as" => return Precedence::Other,
+            _ => {}
+        }
+    }
+    match (sum, product) {
+        (true, _) => Precedence::Sum,
+        (false, true) => Precedence::Product,
+        (false, false) => Precedence::Prefix,
     }
 }
 

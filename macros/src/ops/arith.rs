@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
+use crate::emit::{EmitCx, Operand::*, Value};
 use crate::formula::{infix, prefix, product, quotient, Formula, SUM};
 use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dims, Shape};
@@ -56,7 +56,7 @@ impl Rule for Add {
         either_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-        let (x, y) = (a[0].operand(), a[1].operand());
+        let (x, y) = (a[0].operand_at(SumLeft), a[1].operand_at(SumRight));
         quote!(#x + #y)
     }
     fn adjoint(&self, _: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
@@ -86,7 +86,7 @@ impl Rule for Sub {
         either_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-        let (x, y) = (a[0].operand(), a[1].operand());
+        let (x, y) = (a[0].operand_at(SumLeft), a[1].operand_at(SumRight));
         quote!(#x - #y)
     }
     fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
@@ -116,7 +116,7 @@ impl Rule for Mul {
         either_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-        let (x, y) = (a[0].operand(), a[1].operand());
+        let (x, y) = (a[0].operand_at(ProductLeft), a[1].operand());
         quote!(#x * #y)
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
@@ -146,7 +146,7 @@ impl Rule for Div {
         either_field(a)
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-        let (x, y) = (a[0].operand(), a[1].operand());
+        let (x, y) = (a[0].operand_at(ProductLeft), a[1].operand());
         quote!(#x / #y)
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {

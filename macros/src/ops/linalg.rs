@@ -97,7 +97,14 @@ impl Rule for MatMul {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    /// `a * b`; a matrix-vector product with a dynamic size goes through
+    /// `__private::mul`, which is `a * b` unless the `parallel` feature splits
+    /// it across threads (matrix products thread in `matrixmultiply`).
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        if dynamic_product(cx) && cx.arg_shape(1).cols() == Dim::Fixed(1) {
+            let (p, x, y) = (cx.private(), borrowed(&a[0]), borrowed(&a[1]));
+            return quote!(#p::mul(#x, #y));
+        }
         let (x, y) = (a[0].operand(), a[1].operand());
         quote!(#x * #y)
     }
@@ -156,17 +163,19 @@ impl Rule for TrMul {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    /// `tr_mul` for a vector result (nalgebra's `gemv` of the transpose) and
-    /// for fixed sizes (on the stack). For a dynamic matrix, nalgebra 0.35's
-    /// `tr_mul` takes one dot product per entry, and `__private::tr_mul` hands
-    /// a transposed view to the blocked `gemm` instead.
+    /// `tr_mul` for fixed sizes (on the stack). For a dynamic matrix, nalgebra
+    /// 0.35's `tr_mul` takes one dot product per entry, and `__private::tr_mul`
+    /// hands a transposed view to the blocked `gemm` instead; for a dynamic
+    /// vector it is `tr_mul` (nalgebra's `gemv` of the transpose) unless the
+    /// `parallel` feature splits it across threads.
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         let p = cx.private();
         match (cx.shape().rows(), cx.shape().cols()) {
-            (_, Dim::Fixed(1)) | (Dim::Fixed(_), Dim::Fixed(_)) => quote!(#x.tr_mul(#y)),
+            (_, Dim::Fixed(1)) if !dynamic_product(cx) => quote!(#x.tr_mul(#y)),
+            (Dim::Fixed(_), Dim::Fixed(_)) => quote!(#x.tr_mul(#y)),
             _ => {
-                let x = a[0].operand();
+                let x = borrowed(&a[0]);
                 quote!(#p::tr_mul(#x, #y))
             }
         }
@@ -184,6 +193,23 @@ impl Rule for TrMul {
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         bilinear_tangent(g, TrMul.into(), node, dargs)
+    }
+}
+
+/// Whether a product (`A B` or `Aᵀ B`) has a dynamic size: its result's or
+/// its first factor's.
+fn dynamic_product(cx: &EmitCx) -> bool {
+    let (out, a) = (cx.shape(), cx.arg_shape(0));
+    [out.rows(), out.cols(), a.rows(), a.cols()]
+        .iter()
+        .any(|d| matches!(d, Dim::Dynamic(_)))
+}
+
+/// A matrix argument as a reference, also when it is moved into its reader.
+fn borrowed(v: &Value) -> TokenStream {
+    match v {
+        Value::Moved(t, _) => quote!(&#t),
+        _ => v.operand().clone(),
     }
 }
 

@@ -19,7 +19,7 @@ pub fn logreg_grad(
 ) -> (f64, DVector<f64>) {
     use ::matgrad::__private as __mg_p;
     let __mg_m_4 = {
-        let mut __mg_m = (x * w);
+        let mut __mg_m = __mg_p::mul(x, w);
         __mg_m.component_mul_assign(y);
         __mg_m
     };
@@ -28,7 +28,7 @@ pub fn logreg_grad(
         |__mg_v| {
             let __mg_c8 = (-__mg_v).exp();
             let __mg_c9 = 1f64 + __mg_c8;
-            (__mg_c9.ln(), (-((1f64 / __mg_c9) * __mg_c8)))
+            (__mg_c9.ln(), (-(1f64 / __mg_c9 * __mg_c8)))
         },
     );
     let __mg_t18 = {
@@ -36,6 +36,6 @@ pub fn logreg_grad(
         __mg_m.component_mul_assign(y);
         __mg_m
     };
-    let __mg_w_bar_22 = x.tr_mul(&__mg_t18);
+    let __mg_w_bar_22 = __mg_p::tr_mul(x, &__mg_t18);
     (__mg_t11.sum(), __mg_w_bar_22)
 }

@@ -18,7 +18,7 @@ pub fn lsq_grad(
     y: &DVector<f64>,
 ) -> (f64, DVector<f64>) {
     use ::matgrad::__private as __mg_p;
-    let __mg_r_4 = (x * w) - y;
+    let __mg_r_4 = __mg_p::mul(x, w) - y;
     let __mg_w_bar_15 = __mg_p::tr_mul_vector_scaled(2f64, x, &__mg_r_4);
     (__mg_r_4.norm_squared(), __mg_w_bar_15)
 }

@@ -1,0 +1,529 @@
+//! Products of dynamic size split across threads (the `parallel` feature).
+//!
+//! nalgebra hands a product whose four sizes all exceed 5 to matrixmultiply, which the feature
+//! builds with its own threads (it threads products with `m k + k n ≥ 2¹⁵`). Matrix × vector
+//! never gets there (nalgebra's `gemv`, one thread): it is split here, `A x` by blocks of rows
+//! of `A`, `Aᵀ x` by blocks of its columns. Each block is an ordinary nalgebra call on views,
+//! so the arithmetic of each entry is that of the single-threaded call and the results are
+//! equal bit for bit. (Splitting the thin matrix products matrixmultiply leaves on one thread,
+//! such as `U Vᵀ` with 10 columns, was measured slower on a shared 2-core machine and is not
+//! done.)
+//!
+//! The blocks run on rayon's pool rather than on `std::thread::scope`, which spawns and joins a
+//! thread on every call: on the 2-core machine at a load average of about 4, handing two empty
+//! halves to rayon took 16-20 µs, to a scoped thread 90-140 µs (a 2000 × 200 `gemv` takes
+//! about 70 µs on one core).
+//!
+//! Below [`MIN_WORK`] multiply-adds, for fixed sizes, for a matrix (not vector) right factor,
+//! without the feature, or with one thread, every function here is the nalgebra call it wraps.
+
+#[cfg(feature = "parallel")]
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
+use nalgebra::{
+    ComplexField, Dim, Dyn, Matrix, Scalar, Storage, StorageMut, Vector, ViewStorage,
+    ViewStorageMut, U1,
+};
+
+/// The multiply-adds below which a product stays on the calling thread: a hand-off to the pool
+/// costs microseconds (above), what about 10⁵ multiply-adds of a `gemv` take. With
+/// `examples/parallel.rs` of the benchmark crate on 2 cores, lsq and logreg at 200 × 50 (10⁴,
+/// below) are unchanged; at 2000 × 200 (4·10⁵) threads took 0.58-1.22× the single-threaded
+/// time across runs at load averages of 1-3 (other builds running), and 2.0-2.4× in a run
+/// beside a two-job build: on a machine with no idle core, set one thread.
+pub const MIN_WORK: usize = 1 << 17;
+
+/// The number of blocks a product of `work` multiply-adds is cut into: 1 unless the feature is
+/// on, a size is dynamic and the work is large enough for every block to pay for its thread.
+#[inline]
+fn blocks(dynamic: bool, work: usize, extent: usize) -> usize {
+    if !cfg!(feature = "parallel") || !dynamic || work < MIN_WORK {
+        return 1;
+    }
+    threads().min(work / (MIN_WORK / 2)).min(extent).max(1)
+}
+
+/// The number of threads a generated gradient's products may use: 1 without the `parallel`
+/// feature; with it, the last [`set_threads`], else `MATGRAD_THREADS` from the environment (read
+/// once), else the size of rayon's global pool (one thread per core).
+///
+/// matrixmultiply, which nalgebra's large products call, has its own setting,
+/// `MATMUL_NUM_THREADS`, read once per process.
+pub fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        match THREADS.load(Ordering::Relaxed) {
+            0 => {
+                let n = std::env::var("MATGRAD_THREADS")
+                    .ok()
+                    .and_then(|s| s.trim().parse::<usize>().ok())
+                    .unwrap_or_else(rayon::current_num_threads)
+                    .max(1);
+                THREADS.store(n, Ordering::Relaxed);
+                n
+            }
+            n => n,
+        }
+    }
+    #[cfg(not(feature = "parallel"))]
+    1
+}
+
+/// Sets the number of threads [`threads`] returns from now on (at least 1; 1 keeps every
+/// product on the calling thread). Without the `parallel` feature, does nothing.
+pub fn set_threads(n: usize) {
+    #[cfg(feature = "parallel")]
+    THREADS.store(n.max(1), Ordering::Relaxed);
+    #[cfg(not(feature = "parallel"))]
+    let _ = n;
+}
+
+/// [`threads`], 0 until first read.
+#[cfg(feature = "parallel")]
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a product of `work` multiply-adds is split across threads, given whether one of its
+/// sizes is dynamic (false without the feature).
+#[inline]
+pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
+    blocks(dynamic, work, usize::MAX) > 1
+}
+
+/// `f(start, len)` on consecutive ranges covering `0..extent`, shared by the calling thread and
+/// `parts − 1` jobs on rayon's pool; returns when every range is done.
+///
+/// The ranges are claimed one at a time from a counter, and the caller claims them too, so a
+/// job that the pool starts late (its threads busy elsewhere) finds nothing left and the caller
+/// has done the work alone. The caller waits only for ranges already claimed, not for the jobs
+/// themselves; a job descheduled in the middle of its range (a machine with more runnable
+/// threads than cores) still makes it wait.
+fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
+    #[cfg(feature = "parallel")]
+    pool::split(extent, parts, (parts * RANGES_PER_PART).min(extent), &f);
+    #[cfg(not(feature = "parallel"))]
+    {
+        let _ = parts;
+        f(0, extent)
+    }
+}
+
+/// Ranges per thread: smaller ranges let the caller take over more of a late job's share.
+#[cfg(feature = "parallel")]
+const RANGES_PER_PART: usize = 4;
+
+#[cfg(feature = "parallel")]
+mod pool {
+    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// The work of one split, shared with the pool's jobs.
+    struct Shared {
+        next: AtomicUsize,
+        done: AtomicUsize,
+        panicked: AtomicBool,
+        ranges: usize,
+        extent: usize,
+        /// Woken when the last range is done.
+        caller: std::thread::Thread,
+        /// The caller's closure, its lifetime erased: dereferenced only after claiming a range,
+        /// and the caller returns only once every claimed range is done.
+        f: *const (dyn Fn(usize, usize) + Sync),
+    }
+
+    // SAFETY: `f` points to a `Sync` closure, called only while the caller waits for it (above).
+    unsafe impl Send for Shared {}
+    unsafe impl Sync for Shared {}
+
+    impl Shared {
+        /// Claims and runs ranges until none is left.
+        fn work(&self) {
+            loop {
+                let k = self.next.fetch_add(1, Ordering::Relaxed);
+                if k >= self.ranges {
+                    return;
+                }
+                let start = self.extent * k / self.ranges;
+                let end = self.extent * (k + 1) / self.ranges;
+                // SAFETY: range `k` is claimed and not done, so the caller is still waiting
+                // and its closure alive.
+                let f = unsafe { &*self.f };
+                if catch_unwind(AssertUnwindSafe(|| f(start, end - start))).is_err() {
+                    self.panicked.store(true, Ordering::Relaxed);
+                }
+                if self.done.fetch_add(1, Ordering::AcqRel) + 1 == self.ranges {
+                    self.caller.unpark();
+                }
+            }
+        }
+    }
+
+    pub(super) fn split(
+        extent: usize,
+        parts: usize,
+        ranges: usize,
+        f: &(dyn Fn(usize, usize) + Sync),
+    ) {
+        // SAFETY: only the lifetime changes; see `Shared::f`.
+        let f: &'static (dyn Fn(usize, usize) + Sync) = unsafe { std::mem::transmute(f) };
+        let shared = Arc::new(Shared {
+            next: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+            ranges,
+            extent,
+            caller: std::thread::current(),
+            f,
+        });
+        for _ in 1..parts {
+            let shared = Arc::clone(&shared);
+            rayon::spawn(move || shared.work());
+        }
+        shared.work();
+        // A short spin for a range about to finish, then sleep: a caller spinning on a loaded
+        // machine would keep a late job's thread off its core.
+        let mut spins = 0u32;
+        while shared.done.load(Ordering::Acquire) < shared.ranges {
+            if spins < 1 << 8 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::park();
+            }
+        }
+        if shared.panicked.load(Ordering::Relaxed) {
+            resume_unwind(Box::new("matgrad: a product split across threads panicked"));
+        }
+    }
+}
+
+/// `m` as a view with row stride `RS`: `U1` where `m`'s columns are contiguous (nalgebra's
+/// loops over a column then vectorise), `Dyn` otherwise. A view of `T: Sync` can be shared
+/// across threads, a generic storage is not known to be.
+fn shared<RS: Dim, T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
+    m: &Matrix<T, R, C, S>,
+) -> Matrix<T, R, C, ViewStorage<'_, T, R, C, RS, Dyn>> {
+    let (rs, cs) = m.strides();
+    // SAFETY: the view reads exactly the entries of `m`, with `m`'s strides, and borrows `m`.
+    Matrix::from_data(unsafe {
+        ViewStorage::from_raw_parts(
+            m.data.ptr(),
+            m.shape_generic(),
+            (RS::from_usize(rs), Dyn(cs)),
+        )
+    })
+}
+
+/// The address of an output matrix, shared by the threads that write disjoint blocks of it.
+struct Out<T, R, C> {
+    ptr: *mut T,
+    shape: (R, C),
+    strides: (usize, usize),
+}
+
+// SAFETY: each thread builds a view of a block no other thread's view overlaps (see
+// `rows`/`columns`), so sharing the address is sharing `&mut` to disjoint parts.
+unsafe impl<T: Send, R: Dim, C: Dim> Sync for Out<T, R, C> {}
+
+impl<T: Scalar, R: Dim, C: Dim> Out<T, R, C> {
+    fn new<S: StorageMut<T, R, C>>(m: &mut Matrix<T, R, C, S>) -> Self {
+        let (shape, strides) = (m.shape_generic(), m.strides());
+        Self {
+            ptr: m.data.ptr_mut(),
+            shape,
+            strides,
+        }
+    }
+
+    /// Rows `start .. start + len`, with row stride `RS` (as in [`shared`]).
+    ///
+    /// # Safety
+    /// The block is inside the matrix, and no other live view overlaps it.
+    unsafe fn rows<RS: Dim>(
+        &self,
+        start: usize,
+        len: usize,
+    ) -> Matrix<T, Dyn, C, ViewStorageMut<'_, T, Dyn, C, RS, Dyn>> {
+        let (rs, cs) = self.strides;
+        // SAFETY: the caller's contract.
+        Matrix::from_data(unsafe {
+            ViewStorageMut::from_raw_parts(
+                self.ptr.add(start * rs),
+                (Dyn(len), self.shape.1),
+                (RS::from_usize(rs), Dyn(cs)),
+            )
+        })
+    }
+}
+
+/// Whether the columns of every matrix are contiguous (row stride 1).
+fn contiguous(row_strides: &[usize]) -> bool {
+    row_strides.iter().all(|&s| s == 1)
+}
+
+/// `y ← α aᵀ x + β y` (nalgebra's `gemv_tr`), the columns of `a` (entries of `y`) split across
+/// threads.
+#[inline]
+pub fn gemv_tr<T, D, SY, R, C, SA, DX, SX>(
+    y: &mut Vector<T, D, SY>,
+    alpha: T,
+    a: &Matrix<T, R, C, SA>,
+    x: &Vector<T, DX, SX>,
+    beta: T,
+) where
+    T: ComplexField,
+    D: Dim,
+    R: Dim,
+    C: Dim,
+    DX: Dim,
+    SY: StorageMut<T, D>,
+    SA: Storage<T, R, C>,
+    SX: Storage<T, DX>,
+    ShapeConstraint: DimEq<D, C> + DimEq<R, DX>,
+{
+    let dynamic = D::is::<Dyn>() || R::is::<Dyn>() || C::is::<Dyn>();
+    let (k, n) = a.shape();
+    let parts = blocks(dynamic, k * n, n);
+    if parts <= 1 {
+        return y.gemv_tr(alpha, a, x, beta);
+    }
+    assert_eq!(y.nrows(), n, "Gemv: dimensions mismatch.");
+    let out = Out::new(y);
+    if contiguous(&[out.strides.0, a.strides().0, x.strides().0]) {
+        gemv_tr_blocks::<U1, _, _, _, _, _, _, _>(out, alpha, a, x, beta, parts);
+    } else {
+        gemv_tr_blocks::<Dyn, _, _, _, _, _, _, _>(out, alpha, a, x, beta, parts);
+    }
+}
+
+fn gemv_tr_blocks<RS, T, D, R, C, SA, DX, SX>(
+    y: Out<T, D, U1>,
+    alpha: T,
+    a: &Matrix<T, R, C, SA>,
+    x: &Vector<T, DX, SX>,
+    beta: T,
+    parts: usize,
+) where
+    RS: Dim,
+    T: ComplexField,
+    D: Dim,
+    R: Dim,
+    C: Dim,
+    DX: Dim,
+    SA: Storage<T, R, C>,
+    SX: Storage<T, DX>,
+    ShapeConstraint: DimEq<R, DX>,
+{
+    let (a, x) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(x));
+    split(a.ncols(), parts, |start, len| {
+        // SAFETY: `split` hands out disjoint ranges of the entries.
+        let mut y = unsafe { y.rows::<RS>(start, len) };
+        y.gemv_tr(alpha.clone(), &a.columns(start, len), &x, beta.clone());
+    });
+}
+
+/// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of rows of `c` and `a`
+/// split across threads, each one `gemv`; a matrix `b` is nalgebra's (matrixmultiply's) alone.
+#[inline]
+pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    c: &mut Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+) where
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
+{
+    let dynamic = [
+        R0::is::<Dyn>(),
+        C0::is::<Dyn>(),
+        R1::is::<Dyn>(),
+        C1::is::<Dyn>(),
+    ]
+    .contains(&true)
+        || C2::is::<Dyn>();
+    let ((m, k), n) = (a.shape(), b.ncols());
+    let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
+    if parts <= 1 {
+        return c.gemm(alpha, a, b, beta);
+    }
+    assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
+    let out = Out::new(c);
+    if contiguous(&[out.strides.0, a.strides().0, b.strides().0]) {
+        gemm_blocks::<U1, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
+    } else {
+        gemm_blocks::<Dyn, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
+    }
+}
+
+fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
+    c: Out<T, R0, C0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+    parts: usize,
+) where
+    RS: Dim,
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
+{
+    let (a, b) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(b));
+    split(a.nrows(), parts, |start, len| {
+        // SAFETY: `split` hands out disjoint ranges of the rows.
+        let mut c = unsafe { c.rows::<RS>(start, len) };
+        c.gemm(alpha.clone(), &a.rows(start, len), &b, beta.clone());
+    });
+}
+
+/// `c ← α aᵀ b + β c` (nalgebra's `gemm_tr`): for a vector `b` (`gemv_tr`), the rows of `c`
+/// (columns of `a`) split across threads.
+#[inline]
+pub fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    c: &mut Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+) where
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, C1> + SameNumberOfColumns<C0, C2> + DimEq<R1, R2>,
+{
+    let dynamic = [
+        R0::is::<Dyn>(),
+        C0::is::<Dyn>(),
+        R1::is::<Dyn>(),
+        C1::is::<Dyn>(),
+    ]
+    .contains(&true)
+        || C2::is::<Dyn>();
+    let ((k, m), n) = (a.shape(), b.ncols());
+    let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
+    if parts <= 1 {
+        return c.gemm_tr(alpha, a, b, beta);
+    }
+    assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
+    let out = Out::new(c);
+    if contiguous(&[out.strides.0, a.strides().0, b.strides().0]) {
+        gemm_tr_blocks::<U1, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
+    } else {
+        gemm_tr_blocks::<Dyn, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
+    }
+}
+
+fn gemm_tr_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
+    c: Out<T, R0, C0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+    parts: usize,
+) where
+    RS: Dim,
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfColumns<C0, C2> + DimEq<R1, R2>,
+{
+    let (a, b) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(b));
+    split(a.ncols(), parts, |start, len| {
+        // SAFETY: `split` hands out disjoint ranges of the rows.
+        let mut c = unsafe { c.rows::<RS>(start, len) };
+        c.gemm_tr(alpha.clone(), &a.columns(start, len), &b, beta.clone());
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{DMatrix, DVector};
+
+    use super::{gemm, gemm_tr, gemv_tr, set_threads, threads};
+
+    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
+    }
+
+    fn close(a: &[f64], b: &[f64]) {
+        assert_eq!(a.len(), b.len());
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-12 * scale, "{x} against {y}");
+        }
+    }
+
+    /// Large enough to be split, with sizes that do not divide evenly, and views with strides.
+    #[test]
+    fn split_products_equal_nalgebra() {
+        set_threads(threads().max(3));
+        let (a, x) = (
+            filled(1001, 301, 0.3),
+            DVector::from_fn(1001, |i, _| (i as f64).cos()),
+        );
+        let mut y = DVector::from_element(301, 0.5);
+        let mut expected = y.clone();
+        expected.gemv_tr(2.0, &a, &x, -1.0);
+        gemv_tr(&mut y, 2.0, &a, &x, -1.0);
+        close(y.as_slice(), expected.as_slice());
+
+        let big = filled(900, 700, 0.7);
+        let view = big.view((3, 5), (801, 600));
+        let mut y = DVector::zeros(600);
+        gemv_tr(&mut y, 1.0, &view, &x.rows(0, 801), 0.0);
+        close(y.as_slice(), view.tr_mul(&x.rows(0, 801)).as_slice());
+
+        for (m, k, n) in [
+            (1001, 301, 1),
+            (301, 1001, 1),
+            (700, 10, 300),
+            (300, 200, 7),
+        ] {
+            let (a, b, c0) = (filled(m, k, 0.3), filled(k, n, 0.9), filled(m, n, 0.1));
+            let (mut c, mut expected) = (c0.clone(), c0.clone());
+            expected.gemm(-2.0, &a, &b, 0.5);
+            gemm(&mut c, -2.0, &a, &b, 0.5);
+            close(c.as_slice(), expected.as_slice());
+
+            let at = a.transpose();
+            let mut c = c0.clone();
+            gemm_tr(&mut c, -2.0, &at, &b, 0.5);
+            close(c.as_slice(), expected.as_slice());
+            let mut c = c0.clone();
+            gemm(&mut c, -2.0, &at.transpose(), &b, 0.5);
+            close(c.as_slice(), expected.as_slice());
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Gradients with dynamic sizes large enough for the `parallel` feature to split their products
+//! across threads: equal to the single-threaded ones (relative 1e-12) and to finite differences.
+//! Without the feature both runs are single-threaded and the comparison is trivially met.
+//!
+//! `cargo test -p matgrad-tests --features matgrad/parallel --test parallel`
+
+#[macro_use]
+mod common;
+
+use std::sync::Mutex;
+
+use common::*;
+use matgrad::grad;
+use matgrad::nalgebra::{Complex, DMatrix, DVector, Dyn, OMatrix, U4};
+
+#[grad(w)]
+fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let r = x * w - y;
+    r.norm_squared()
+}
+
+#[grad(w)]
+fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64) -> f64 {
+    let m = (x * w).component_mul(y);
+    m.map(|v| (1.0 + (-v).exp()).ln()).sum() + lambda * w.norm_squared()
+}
+
+#[grad(u, v)]
+fn mf(m: &DMatrix<f64>, u: &DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
+    (m - u * v.transpose()).norm_squared()
+}
+
+#[grad(w1, w2)]
+fn mlp(w1: &DMatrix<f64>, w2: &DMatrix<f64>, x: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    let h = (w1 * x).map(|v| v.tanh());
+    (w2 * h - y).norm_squared()
+}
+
+/// `Aᵀ r` as written (`tr_mul`), and a fixed number of columns.
+#[grad(w, b)]
+fn tall(w: &DVector<f64>, b: &OMatrix<f64, Dyn, U4>, x: &DMatrix<f64>) -> f64 {
+    let r = x * w;
+    x.tr_mul(&r).norm_squared() + (b.transpose() * &r).norm_squared()
+}
+
+#[grad(z)]
+fn complex_quad(z: &DMatrix<Complex<f64>>, m: &DMatrix<Complex<f64>>) -> f64 {
+    (m * z).norm_squared()
+}
+
+/// `f` on one thread, then on four (more blocks than the machine may have cores). The setting
+/// is global: one test at a time.
+fn both<R>(f: impl Fn() -> R) -> (R, R) {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    matgrad::set_threads(1);
+    let one = f();
+    matgrad::set_threads(4);
+    let many = f();
+    (one, many)
+}
+
+/// Entry by entry within 1e-12 of the largest entry of `want`.
+fn real(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len());
+    let scale = want.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-12 * scale,
+            "{what}: entry {k} is {g:e} on four threads, {w:e} on one"
+        );
+    }
+}
+
+#[test]
+fn least_squares() {
+    let (x, y, w) = (dm::<f64>(900, 200, 1), dv::<f64>(900, 2), dv::<f64>(200, 3));
+    let ((v1, g1), (v, g)) = both(|| lsq_grad(&w, &x, &y));
+    real("lsq value", &[v], &[v1]);
+    real("∇w", g.as_slice(), g1.as_slice());
+    fd("lsq", |w| lsq(w, &x, &y), &w, &g);
+}
+
+#[test]
+fn logistic_regression() {
+    let (x, w) = (dm::<f64>(1200, 150, 4), dv::<f64>(150, 5));
+    let y = dv::<f64>(1200, 6).map(|v| v.signum());
+    let ((v1, g1), (v, g)) = both(|| logreg_grad(&w, &x, &y, 0.1));
+    real("logreg value", &[v], &[v1]);
+    real("∇w", g.as_slice(), g1.as_slice());
+    fd("logreg", |w| logreg(w, &x, &y, 0.1), &w, &g);
+}
+
+#[test]
+fn matrix_factorisation() {
+    let (m, u, v) = (
+        dm::<f64>(400, 300, 7),
+        dm::<f64>(400, 12, 8),
+        dm::<f64>(300, 12, 9),
+    );
+    let ((f1, gu1, gv1), (f, gu, gv)) = both(|| mf_grad(&m, &u, &v));
+    real("mf value", &[f], &[f1]);
+    real("∇u", gu.as_slice(), gu1.as_slice());
+    real("∇v", gv.as_slice(), gv1.as_slice());
+    // Finite differences on a smaller instance: one evaluation per entry of u and v.
+    let (m, u, v) = (
+        dm::<f64>(60, 40, 7),
+        dm::<f64>(60, 3, 8),
+        dm::<f64>(40, 3, 9),
+    );
+    let (_, gu, gv) = mf_grad(&m, &u, &v);
+    fd("mf ∇u", |u| mf(&m, u, &v), &u, &gu);
+    fd("mf ∇v", |v| mf(&m, &u, v), &v, &gv);
+}
+
+#[test]
+fn two_layer_network() {
+    let (w1, w2) = (dm::<f64>(600, 400, 10), dm::<f64>(300, 600, 11));
+    let (x, y) = (dv::<f64>(400, 12), dv::<f64>(300, 13));
+    let ((f1, g11, g21), (f, g1, g2)) = both(|| mlp_grad(&w1, &w2, &x, &y));
+    real("mlp value", &[f], &[f1]);
+    real("∇w1", g1.as_slice(), g11.as_slice());
+    real("∇w2", g2.as_slice(), g21.as_slice());
+    let (w1, w2) = (dm::<f64>(20, 8, 10), dm::<f64>(5, 20, 11));
+    let (x, y) = (dv::<f64>(8, 12), dv::<f64>(5, 13));
+    let (_, g1, g2) = mlp_grad(&w1, &w2, &x, &y);
+    fd("mlp ∇w1", |w1| mlp(w1, &w2, &x, &y), &w1, &g1);
+    fd("mlp ∇w2", |w2| mlp(&w1, w2, &x, &y), &w2, &g2);
+}
+
+#[test]
+fn transposed_products_and_fixed_columns() {
+    let (x, w) = (dm::<f64>(700, 300, 14), dv::<f64>(300, 15));
+    let b = OMatrix::<f64, Dyn, U4>::from_iterator(700, dm::<f64>(700, 4, 16).iter().copied());
+    let ((f1, gw1, gb1), (f, gw, gb)) = both(|| tall_grad(&w, &b, &x));
+    real("tall value", &[f], &[f1]);
+    real("∇w", gw.as_slice(), gw1.as_slice());
+    real("∇b", gb.as_slice(), gb1.as_slice());
+    let (x, w) = (dm::<f64>(40, 30, 14), dv::<f64>(30, 15));
+    let b = OMatrix::<f64, Dyn, U4>::from_iterator(40, dm::<f64>(40, 4, 16).iter().copied());
+    let (_, gw, gb) = tall_grad(&w, &b, &x);
+    fd("tall ∇w", |w| tall(w, &b, &x), &w, &gw);
+    fd("tall ∇b", |b| tall(&w, b, &x), &b, &gb);
+}
+
+#[test]
+fn complex_products() {
+    let c = |r: usize, k: usize, s: u32| {
+        DMatrix::from_fn(r, k, |i, j| Complex::new(rnd(s, i, j), rnd(s + 1, i, j)))
+    };
+    let (z, m) = (c(200, 30, 17), c(100, 200, 19));
+    let ((f1, g1), (f, g)) = both(|| complex_quad_grad(&z, &m));
+    real("complex value", &[f], &[f1]);
+    let parts = |g: &DMatrix<Complex<f64>>| g.iter().flat_map(|c| [c.re, c.im]).collect::<Vec<_>>();
+    real("∇z", &parts(&g), &parts(&g1));
+}
