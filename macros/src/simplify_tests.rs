@@ -441,15 +441,19 @@ fn identity_product_of_a_rectangular_identity() {
 fn cofactors_over_det_is_inverse() {
     // The gradient of `ln det a` as `Determinant`'s and `ln`'s adjoints build
     // it, `adj(a)ᵀ (1 / det a)`, beside the loss's own `a⁻¹`.
-    let (mut g, _) = parse_over("a: &Matrix3<f64>", "a.try_inverse().unwrap().trace()");
-    let a = param(&g, "a");
-    let (det, cof, one) = (
-        g.build(Determinant, &[a]),
-        g.build(Cofactors, &[a]),
-        g.lit(1.0),
-    );
-    let q = g.over(one, det);
-    let gradient = g.times(cof, q);
+    let ln_det_gradient = |src: &str| {
+        let (mut g, _) = parse_over("a: &Matrix3<f64>", src);
+        let a = param(&g, "a");
+        let (det, cof, one) = (
+            g.build(Determinant, &[a]),
+            g.build(Cofactors, &[a]),
+            g.lit(1.0),
+        );
+        let q = g.over(one, det);
+        let gradient = g.times(cof, q);
+        (g, gradient)
+    };
+    let (g, gradient) = ln_det_gradient("a.try_inverse().unwrap().trace()");
     assert_eq!(render(&g, gradient), "a⁻¹ᵀ");
     let m = nalgebra::Matrix3::new(2.0, 0.3, -0.5, 0.1, 1.5, 0.2, -0.4, 0.6, 3.0);
     let vals = [Val::Matrix(DMatrix::from_column_slice(3, 3, m.as_slice()))];
@@ -458,15 +462,7 @@ fn cofactors_over_det_is_inverse() {
     let got = Eval::new(&g, &vals).eval(gradient);
     assert_value(&got, &Val::Matrix(expected), "a⁻¹ᵀ");
     // Without the inverse in the graph, the cofactors stay.
-    let (mut g, _) = parse_over("a: &Matrix3<f64>", "a.determinant()");
-    let a = param(&g, "a");
-    let (det, cof, one) = (
-        g.build(Determinant, &[a]),
-        g.build(Cofactors, &[a]),
-        g.lit(1.0),
-    );
-    let q = g.over(one, det);
-    let gradient = g.times(cof, q);
+    let (g, gradient) = ln_det_gradient("a.determinant()");
     assert_eq!(render(&g, gradient), "(1/det(a)) adj(a)ᵀ");
 }
 

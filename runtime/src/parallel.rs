@@ -323,6 +323,18 @@ fn gemv_tr_blocks<RS, T, D, R, C, SA, DX, SX>(
     });
 }
 
+/// Whether any of the sizes of a product's output and factors is dynamic.
+fn any_dynamic<R0: Dim, C0: Dim, R1: Dim, C1: Dim, C2: Dim>() -> bool {
+    [
+        R0::is::<Dyn>(),
+        C0::is::<Dyn>(),
+        R1::is::<Dyn>(),
+        C1::is::<Dyn>(),
+        C2::is::<Dyn>(),
+    ]
+    .contains(&true)
+}
+
 /// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of rows of `c` and `a`
 /// split across threads, each one `gemv`; a matrix `b` is nalgebra's (matrixmultiply's) alone.
 #[inline]
@@ -345,14 +357,7 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S2: Storage<T, R2, C2>,
     ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
-    let dynamic = [
-        R0::is::<Dyn>(),
-        C0::is::<Dyn>(),
-        R1::is::<Dyn>(),
-        C1::is::<Dyn>(),
-    ]
-    .contains(&true)
-        || C2::is::<Dyn>();
+    let dynamic = any_dynamic::<R0, C0, R1, C1, C2>();
     let ((m, k), n) = (a.shape(), b.ncols());
     let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
     if parts <= 1 {
@@ -417,14 +422,7 @@ pub fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S2: Storage<T, R2, C2>,
     ShapeConstraint: SameNumberOfRows<R0, C1> + SameNumberOfColumns<C0, C2> + DimEq<R1, R2>,
 {
-    let dynamic = [
-        R0::is::<Dyn>(),
-        C0::is::<Dyn>(),
-        R1::is::<Dyn>(),
-        C1::is::<Dyn>(),
-    ]
-    .contains(&true)
-        || C2::is::<Dyn>();
+    let dynamic = any_dynamic::<R0, C0, R1, C1, C2>();
     let ((k, m), n) = (a.shape(), b.ncols());
     let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
     if parts <= 1 {
