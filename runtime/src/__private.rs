@@ -9,8 +9,8 @@ pub use crate::branch::{
 };
 pub use crate::determinant::CofactorSvd;
 pub use crate::factor::{
-    cholesky, fold_onto_lower, lower_congruence, lower_congruence_diagonal, lower_half_diagonal,
-    symmetric_from_lower,
+    cholesky, fold_onto_lower, fold_onto_lower_in_place, lower_congruence,
+    lower_congruence_diagonal, lower_half_diagonal, symmetric_from_lower,
 };
 pub use crate::linalg::{
     kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient,

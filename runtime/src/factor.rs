@@ -9,7 +9,7 @@
 
 use nalgebra::allocator::Allocator;
 use nalgebra::linalg::Cholesky;
-use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage, U1};
+use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage, StorageMut, U1};
 
 /// `a`'s Cholesky factorisation, as `a.clone().cholesky()` computes it: `None`
 /// where nalgebra's is (a pivot that is not positive), so the caller's
@@ -78,6 +78,25 @@ where
         core::cmp::Ordering::Equal => g[(i, j)],
         core::cmp::Ordering::Less => T::zero(),
     })
+}
+
+/// [`fold_onto_lower`] in `g`'s own buffer (a matrix nothing reads after).
+#[inline]
+pub fn fold_onto_lower_in_place<T, R, C, S>(mut g: Matrix<T, R, C, S>) -> Matrix<T, R, C, S>
+where
+    T: RealField + Copy,
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+{
+    assert!(g.is_square(), "fold_onto_lower: a square matrix");
+    for j in 0..g.ncols() {
+        for i in 0..j {
+            let upper = core::mem::replace(&mut g[(i, j)], T::zero());
+            g[(j, i)] += upper;
+        }
+    }
+    g
 }
 
 /// `L⁻ᵀ M L⁻¹` for the lower triangle `L` of `l` (a Cholesky factor): the
@@ -177,6 +196,7 @@ mod tests {
         let lhs = symmetric_from_lower(&x).dot(&y);
         let rhs = x.dot(&fold_onto_lower(&y));
         assert!((lhs - rhs).abs() < 1e-12, "{lhs} vs {rhs}");
+        assert_eq!(fold_onto_lower_in_place(y), fold_onto_lower(&y));
     }
 
     #[test]

@@ -56,12 +56,19 @@ impl Rule for Triangle {
             Part::FoldOntoLower | Part::SymmetricFromLower => square(a[0], dims, "a triangle"),
         }
     }
+    /// `fold` of a matrix nothing reads after it is done in its buffer.
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0 && self.0 == Part::FoldOntoLower
+    }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, x, m) = (cx.private(), a[0].operand(), a[0].receiver());
         match self.0 {
             Part::Lower => quote!(#m.lower_triangle()),
             Part::Upper => quote!(#m.upper_triangle()),
             Part::LowerHalfDiagonal => quote!(#p::lower_half_diagonal(#x)),
+            Part::FoldOntoLower if matches!(a[0], Value::Moved(..)) => {
+                quote!(#p::fold_onto_lower_in_place(#x))
+            }
             Part::FoldOntoLower => quote!(#p::fold_onto_lower(#x)),
             Part::SymmetricFromLower => quote!(#p::symmetric_from_lower(#x)),
         }

@@ -46,7 +46,7 @@ fn gp_grad(
         &__mg_alpha_10,
         &__mg_alpha_10,
     );
-    let __mg_k_bar_45 = __mg_p::fold_onto_lower(&__mg_chol_bar_44);
+    let __mg_k_bar_45 = __mg_p::fold_onto_lower_in_place(__mg_chol_bar_44);
     (
         (0.5f64 * y.dot(&__mg_alpha_10) + __mg_t18.sum()
             + 0.5f64 * (__mg_n_6 as f64) * (::core::f64::consts::TAU).ln()),
