@@ -185,15 +185,11 @@ impl Plan {
             accumulate.retain(|sum, a| move_into.get(&a.acc) == Some(sum));
             if accumulate.len() == before {
                 let deferred = at.into_keys().collect();
-                // The locals given away by value: to an accumulation, or to an
-                // operation that reuses their buffer, or returned as roots.
+                // The locals given away by value: to their last reader, or
+                // returned as roots.
                 let moved = |a: Id| {
                     roots.contains(&a)
-                        || move_into.get(&a).is_some_and(|&r| {
-                            accumulate.get(&r).is_some_and(|sum| sum.acc == a)
-                                || (g.node(r).args.iter().enumerate())
-                                    .any(|(i, &x)| x == a && g.op(r).rule().reuses(i))
-                        })
+                        || (move_into.get(&a)).is_some_and(|&r| takes_over(g, &accumulate, r, a))
                 };
                 let mut inline = inline_scalars(g, &read_once, &readers, &moved);
                 inline.extend(inline_matrices(
@@ -214,6 +210,16 @@ impl Plan {
                 };
             }
         }
+    }
+}
+
+/// Whether `reader` takes `x` by value: an accumulation onto `x`'s buffer,
+/// or an operation that reuses it (not an accumulation reading it as a term).
+pub fn takes_over(g: &Graph, accumulate: &HashMap<Id, Accumulate>, reader: Id, x: Id) -> bool {
+    match accumulate.get(&reader) {
+        Some(sum) => sum.acc == x,
+        None => (g.node(reader).args.iter().enumerate())
+            .any(|(i, &a)| a == x && g.op(reader).rule().reuses(i)),
     }
 }
 
@@ -257,8 +263,7 @@ fn inline_matrices(
         move_into.get(&id).is_some_and(|&r| {
             !accumulate.contains_key(&r)
                 && !scaled.contains_key(&r)
-                && (g.node(r).args.iter().enumerate())
-                    .any(|(i, &x)| x == id && g.op(r).rule().reuses(i))
+                && takes_over(g, accumulate, r, id)
         })
     };
     (read_once.iter().copied())

@@ -328,12 +328,7 @@ impl EmitCx<'_> {
         assigned: &BTreeSet<Id>,
     ) -> Vec<(Id, Id)> {
         let g = self.graph;
-        let takes_over = |r: Id, x: Id| {
-            self.plan.accumulate.get(&r).is_some_and(|a| a.acc == x)
-                || (!self.plan.accumulate.contains_key(&r)
-                    && (g.node(r).args.iter().enumerate())
-                        .any(|(i, &a)| a == x && g.op(r).rule().reuses(i)))
-        };
+        let takes_over = |r: Id, x: Id| crate::plan::takes_over(g, &self.plan.accumulate, r, x);
         let heads = need.iter().copied().filter(|&h| {
             let node = g.node(h);
             matches!(node.op, Op::Map(_)) && node.region == region && node.shape.has_dynamic()
