@@ -1,11 +1,13 @@
 //! How one batch of `let`s, emitted together and read by nothing after them
 //! but their roots, reuses memory: which locals are moved into the node that
-//! reads them last (whose operation may then reuse the buffer), which scalar
-//! arithmetic is written inline, and which products are added into the sum
-//! that reads them (`gemm` with β = 1 on the other term's buffer) or scaled by
-//! the scaling that reads them (`gemm`'s α) instead of being formed on their
-//! own. (These two only for dynamic sizes, where they save an allocation or a
-//! pass: for fixed sizes nalgebra's own small products are faster.)
+//! reads them last (whose operation may then reuse the buffer), which values
+//! read once are written inside their reader instead of in a `let`, which
+//! products `A Bᵀ` form no transpose, and which products are added into the
+//! sum that reads them (`gemm` with β = 1 on the other term's buffer) or
+//! scaled by the scaling that reads them (`gemm`'s α) instead of being formed
+//! on their own. (These two only for dynamic sizes, where they save an
+//! allocation or a pass: for fixed sizes nalgebra's own small products are
+//! faster.)
 
 use std::collections::{BTreeSet, HashMap};
 

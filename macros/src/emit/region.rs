@@ -6,13 +6,18 @@
 //! let __mg_loop = {
 //!     let mut c₀ = init₀; …                      // owned, moved when last read
 //!     let mut tape₀ = Vec::with_capacity(trip);  // only if the reverse loop reads it
+//!     let mut spare = None;                      // a map's buffer kept between iterations
+//!     let mut outer₂ = OuterSum::new(1);         // rank-one updates c₂ += a hᵀ, gathered
 //!     for i in lo..hi {
 //!         tape₀.push(c₀.clone());
-//!         <body>
+//!         <body>            // m = map_into(spare.take(), …); …
 //!         c₀ += x;          // an update `c + x` in place (`c[i] += y` for an entry)
 //!         c₁ = c₁′;         // anything else by reassignment
+//!         outer₂.push(&mut c₂, a, h);
+//!         spare = Some(m);
 //!     }
-//!     (c₀, c₁, tape₀)
+//!     outer₂.add_to(&mut c₂);                    // one `gemm` for the last ones
+//!     (c₀, c₁, c₂, tape₀)
 //! };
 //! ```
 
