@@ -143,13 +143,7 @@ fn mlp_forms() {
             "gemv, tanh in place, gemv_tr, outer products by from_fn",
             move || {
                 let (w1, w2, x, y) = bb(&*a2);
-                let mut h = w1 * x;
-                h.apply(|v| *v = v.tanh());
-                let mut r = y.clone();
-                r.gemv(1.0, w2, &h, -1.0);
-                let mut delta = DVector::zeros(h.len());
-                delta.gemv_tr(2.0, w2, &r, 0.0);
-                delta.zip_apply(&h, |d, h| *d *= 1.0 - h * h);
+                let (h, r, delta) = mlp_in_place(w1, w2, x, y);
                 let g1 = DMatrix::from_fn(w1.nrows(), w1.ncols(), |i, j| delta[i] * x[j]);
                 let g2 = DMatrix::from_fn(w2.nrows(), w2.ncols(), |i, j| 2.0 * r[i] * h[j]);
                 (r.norm_squared(), g1, g2)
@@ -159,13 +153,7 @@ fn mlp_forms() {
             "the same, outer products by ger into zeroed matrices",
             move || {
                 let (w1, w2, x, y) = bb(&*args);
-                let mut h = w1 * x;
-                h.apply(|v| *v = v.tanh());
-                let mut r = y.clone();
-                r.gemv(1.0, w2, &h, -1.0);
-                let mut delta = DVector::zeros(h.len());
-                delta.gemv_tr(2.0, w2, &r, 0.0);
-                delta.zip_apply(&h, |d, h| *d *= 1.0 - h * h);
+                let (h, r, delta) = mlp_in_place(w1, w2, x, y);
                 let mut g1 = DMatrix::zeros(w1.nrows(), w1.ncols());
                 g1.ger(1.0, &delta, x, 0.0);
                 let mut g2 = DMatrix::zeros(w2.nrows(), w2.ncols());
@@ -174,6 +162,24 @@ fn mlp_forms() {
             },
         )
         .run();
+}
+
+/// The in-place forms' shared part: `h = tanh.(W₁x)` and `r = W₂h − y` in their buffers,
+/// `δ = (2W₂ᵀr) ∘ (1 − h∘h)` by one `gemv_tr` and one pass.
+fn mlp_in_place(
+    w1: &DMatrix<f64>,
+    w2: &DMatrix<f64>,
+    x: &DVector<f64>,
+    y: &DVector<f64>,
+) -> (DVector<f64>, DVector<f64>, DVector<f64>) {
+    let mut h = w1 * x;
+    h.apply(|v| *v = v.tanh());
+    let mut r = y.clone();
+    r.gemv(1.0, w2, &h, -1.0);
+    let mut delta = DVector::zeros(h.len());
+    delta.gemv_tr(2.0, w2, &r, 0.0);
+    delta.zip_apply(&h, |d, h| *d *= 1.0 - h * h);
+    (h, r, delta)
 }
 
 fn mlp_s_forms() {

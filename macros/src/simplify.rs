@@ -407,24 +407,15 @@ fn add_neg_is_sub(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     }
 }
 
-/// Whether node `id` is exactly zero: the literal, or a matrix of zeros.
-fn is_zero(g: &Graph, id: Id) -> bool {
-    match parts(g, id) {
-        (Op::Zeros(_), _) => true,
-        (Op::Filled(_) | Op::Fill(_), inner) => g.lit_value(inner[0]) == Some(0.0),
-        _ => g.lit_value(id) == Some(0.0),
-    }
-}
-
 /// `A + 0 ⇒ A`, `0 + A ⇒ A`, `A − 0 ⇒ A` (unless the zero is complex and
 /// `A` real: the sum is complex).
 fn plus_zero(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let keeps_field = |x: Id, zero: Id| g.field(zero) == Field::Real || g.field(x) == g.field(zero);
     match op {
-        Op::Add(_) | Op::Sub(_) if is_zero(g, args[1]) && keeps_field(args[0], args[1]) => {
+        Op::Add(_) | Op::Sub(_) if g.is_zero(args[1]) && keeps_field(args[0], args[1]) => {
             Some(args[0])
         }
-        Op::Add(_) if is_zero(g, args[0]) && keeps_field(args[1], args[0]) => Some(args[1]),
+        Op::Add(_) if g.is_zero(args[0]) && keeps_field(args[1], args[0]) => Some(args[1]),
         _ => None,
     }
 }
@@ -788,17 +779,15 @@ fn sum_of_scale(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
 /// derivative cancels (the shift of a stable softmax) needs no pass over `A`.
 fn extremum_of_zero_weight(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let Op::AtExtremum(at) = op else { return None };
-    if !is_zero(g, args[1]) {
+    if !g.is_zero(args[1]) {
         return None;
     }
-    let zero = g.lit(0.0);
-    Some(match at.adjoint {
-        true => {
-            let shape = g.shape(args[0]);
-            g.build(Filled(shape), &[zero])
-        }
-        false => zero,
-    })
+    let shape = if at.adjoint {
+        g.shape(args[0])
+    } else {
+        Shape::Scalar
+    };
+    Some(g.zero(shape))
 }
 
 /// `tr((xᵀ a) y) ⇒ ⟨x, a y⟩`: the same cost, and `a y` is the product the

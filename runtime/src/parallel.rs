@@ -22,8 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{
-    ComplexField, Dim, Dyn, Matrix, Scalar, Storage, StorageMut, Vector, ViewStorage,
-    ViewStorageMut, U1,
+    ComplexField, Dim, Dyn, Matrix, Scalar, Storage, StorageMut, ViewStorage, ViewStorageMut, U1,
 };
 
 /// The multiply-adds below which a product stays on the calling thread: a hand-off to the pool
@@ -262,67 +261,6 @@ fn contiguous(row_strides: &[usize]) -> bool {
     row_strides.iter().all(|&s| s == 1)
 }
 
-/// `y ← α aᵀ x + β y` (nalgebra's `gemv_tr`), the columns of `a` (entries of `y`) split across
-/// threads.
-#[inline]
-pub fn gemv_tr<T, D, SY, R, C, SA, DX, SX>(
-    y: &mut Vector<T, D, SY>,
-    alpha: T,
-    a: &Matrix<T, R, C, SA>,
-    x: &Vector<T, DX, SX>,
-    beta: T,
-) where
-    T: ComplexField,
-    D: Dim,
-    R: Dim,
-    C: Dim,
-    DX: Dim,
-    SY: StorageMut<T, D>,
-    SA: Storage<T, R, C>,
-    SX: Storage<T, DX>,
-    ShapeConstraint: DimEq<D, C> + DimEq<R, DX>,
-{
-    let dynamic = D::is::<Dyn>() || R::is::<Dyn>() || C::is::<Dyn>();
-    let (k, n) = a.shape();
-    let parts = blocks(dynamic, k * n, n);
-    if parts <= 1 {
-        return y.gemv_tr(alpha, a, x, beta);
-    }
-    assert_eq!(y.nrows(), n, "Gemv: dimensions mismatch.");
-    let out = Out::new(y);
-    if contiguous(&[out.strides.0, a.strides().0, x.strides().0]) {
-        gemv_tr_blocks::<U1, _, _, _, _, _, _, _>(out, alpha, a, x, beta, parts);
-    } else {
-        gemv_tr_blocks::<Dyn, _, _, _, _, _, _, _>(out, alpha, a, x, beta, parts);
-    }
-}
-
-fn gemv_tr_blocks<RS, T, D, R, C, SA, DX, SX>(
-    y: Out<T, D, U1>,
-    alpha: T,
-    a: &Matrix<T, R, C, SA>,
-    x: &Vector<T, DX, SX>,
-    beta: T,
-    parts: usize,
-) where
-    RS: Dim,
-    T: ComplexField,
-    D: Dim,
-    R: Dim,
-    C: Dim,
-    DX: Dim,
-    SA: Storage<T, R, C>,
-    SX: Storage<T, DX>,
-    ShapeConstraint: DimEq<R, DX>,
-{
-    let (a, x) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(x));
-    split(a.ncols(), parts, |start, len| {
-        // SAFETY: `split` hands out disjoint ranges of the entries.
-        let mut y = unsafe { y.rows::<RS>(start, len) };
-        y.gemv_tr(alpha.clone(), &a.columns(start, len), &x, beta.clone());
-    });
-}
-
 /// Whether any of the sizes of a product's output and factors is dynamic.
 fn any_dynamic<R0: Dim, C0: Dim, R1: Dim, C1: Dim, C2: Dim>() -> bool {
     [
@@ -469,7 +407,7 @@ fn gemm_tr_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
 mod tests {
     use nalgebra::{DMatrix, DVector};
 
-    use super::{gemm, gemm_tr, gemv_tr, set_threads, threads};
+    use super::{gemm, gemm_tr, set_threads, threads};
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
@@ -494,13 +432,13 @@ mod tests {
         let mut y = DVector::from_element(301, 0.5);
         let mut expected = y.clone();
         expected.gemv_tr(2.0, &a, &x, -1.0);
-        gemv_tr(&mut y, 2.0, &a, &x, -1.0);
+        gemm_tr(&mut y, 2.0, &a, &x, -1.0);
         close(y.as_slice(), expected.as_slice());
 
         let big = filled(900, 700, 0.7);
         let view = big.view((3, 5), (801, 600));
         let mut y = DVector::zeros(600);
-        gemv_tr(&mut y, 1.0, &view, &x.rows(0, 801), 0.0);
+        gemm_tr(&mut y, 1.0, &view, &x.rows(0, 801), 0.0);
         close(y.as_slice(), view.tr_mul(&x.rows(0, 801)).as_slice());
 
         for (m, k, n) in [

@@ -16,7 +16,7 @@ use nalgebra::constraint::{
 };
 use nalgebra::{
     ComplexField, DMatrixView, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField,
-    Scalar, Storage, StorageMut, Vector, ViewStorage,
+    Scalar, Storage, StorageMut, Vector, ViewStorage, U1,
 };
 
 use crate::parallel;
@@ -300,7 +300,8 @@ where
     out
 }
 
-/// `α aᵀ b` for a vector `b`, the scaling folded into `gemv_tr`'s α.
+/// `α aᵀ b` for a vector `b`, the scaling folded into `gemv_tr`'s α (through
+/// [`parallel::gemm_tr`], which splits it for large dynamic sizes).
 pub fn tr_mul_vector_scaled<T, R1, C1, S1, R2, S2>(
     alpha: T,
     a: &Matrix<T, R1, C1, S1>,
@@ -317,7 +318,7 @@ where
     ShapeConstraint: DimEq<R1, R2>,
 {
     let mut out = OVector::zeros_generic(a.shape_generic().1, nalgebra::Const::<1>);
-    parallel::gemv_tr::<T, C1, _, R1, C1, _, R2, _>(&mut out, alpha, a, b, T::zero());
+    parallel::gemm_tr::<T, C1, U1, _, R1, C1, _, R2, U1, _>(&mut out, alpha, a, b, T::zero());
     out
 }
 

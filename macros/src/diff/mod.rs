@@ -102,7 +102,7 @@ fn sweep(
             },
             // An adjoint that folded to exactly zero (`1 − 1` for the shift of a
             // stable softmax) passes nothing on.
-            (_, Some(&cbar)) if g.lit_value(cbar) == Some(0.0) => continue,
+            (_, Some(&cbar)) if g.is_zero(cbar) => continue,
             (_, Some(&cbar)) if !node.args.is_empty() => node.op.rule().adjoint(g, id, cbar),
             _ => continue,
         };

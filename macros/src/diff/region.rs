@@ -27,8 +27,7 @@ use std::collections::HashMap;
 use super::sweep;
 use crate::ir::{Graph, Id, Region, RegionId};
 use crate::ops::{
-    Filled, If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead,
-    Zeros,
+    If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead, Zeros,
 };
 use crate::shape::Shape;
 
@@ -152,7 +151,7 @@ pub fn loop_adjoint(
         let cin = at(info.inputs[1 + k]);
         outputs.push(match adjoints.get(&cin) {
             Some(&bar) => bar,
-            None => zero(g, g.shape(cin)),
+            None => g.zero(g.shape(cin)),
         });
     }
     for (&a, &acc) in captured.iter().zip(&accumulators) {
@@ -177,11 +176,11 @@ pub fn loop_adjoint(
     for &k in &carried {
         args.push(match cbars[k] {
             Some(bar) => bar,
-            None => zero(g, g.shape(info.inputs[1 + k])),
+            None => g.zero(g.shape(info.inputs[1 + k])),
         });
     }
     for &a in &captured {
-        args.push(zero(g, g.shape(node.args[a])));
+        args.push(g.zero(g.shape(node.args[a])));
     }
     args.extend(g.captures(reverse));
     let reverse_loop = Loop {
@@ -246,12 +245,7 @@ fn chain(g: &mut Graph, acc: Id, contribution: Id) -> Option<Id> {
     let mut args = g.node(inner).args.clone();
     let init = 2 + out.k;
     let is_sum = out.k + l.sums >= l.carried;
-    let from_zero = match g.op(args[init]) {
-        Op::Lit(z) => z.value() == 0.0,
-        Op::Zeros(_) => true,
-        Op::Filled(_) => g.lit_value(g.node(args[init]).args[0]) == Some(0.0),
-        _ => false,
-    };
+    let from_zero = g.is_zero(args[init]);
     if !is_sum || !from_zero || acc > inner {
         return None;
     }
@@ -414,7 +408,7 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
             .iter()
             .map(|x| match adjoints.get(x) {
                 Some(&bar) => bar,
-                None => zero(g, g.shape(*x)),
+                None => g.zero(g.shape(*x)),
             })
             .collect();
         per_side.push(outputs);
@@ -589,7 +583,7 @@ pub fn if_tangent(g: &mut Graph, id: Id, dargs: &[Option<Id>]) -> Result<Option<
 fn zero_tangent(g: &mut Graph, x: Id) -> Id {
     match g.shape(x) {
         Shape::Int => g.build(IntLit(0), &[]),
-        shape => zero(g, shape),
+        shape => g.zero(shape),
     }
 }
 
@@ -604,15 +598,6 @@ pub fn captures_of(g: &Graph, sides: &[RegionId]) -> Vec<Id> {
 /// Whether values like `x` get adjoints (float scalars and matrices).
 fn differentiable(g: &Graph, x: Id) -> bool {
     matches!(g.shape(x), Shape::Scalar | Shape::Matrix(..))
-}
-
-/// Zero of a scalar's or a matrix's shape.
-fn zero(g: &mut Graph, shape: Shape) -> Id {
-    let z = g.lit(0.0);
-    match shape {
-        Shape::Matrix(..) => g.build(Filled(shape), &[z]),
-        _ => z,
-    }
 }
 
 /// Where the copy of a loop body reads the values its carried values take at

@@ -144,6 +144,12 @@ impl EmitCx<'_> {
             })
             .collect();
         let need = needed(self.graph, &roots, |x| known.contains(&x));
+        // The body's nodes reading carried value `cin`.
+        let readers_of = |cin: Id| -> Vec<Id> {
+            (need.iter().copied())
+                .filter(|&r| self.graph.node(r).args.contains(&cin))
+                .collect()
+        };
         // Rank-one updates `c += a hᵀ` of a carried matrix nothing else in the
         // body reads: gathered, and added by `gemm` (`OuterSum`).
         let batched: Vec<Option<Ident>> = (0..l.carried)
@@ -153,8 +159,7 @@ impl EmitCx<'_> {
                     return None;
                 };
                 let outer = matches!(self.fused_add(x), Some((Fused::Outer, _)));
-                let read = roots.contains(&cin)
-                    || (need.iter()).any(|&r| self.graph.node(r).args.contains(&cin));
+                let read = roots.contains(&cin) || !readers_of(cin).is_empty();
                 (outer && !read && tapes[k].is_none() && !self.graph.is_complex(cin))
                     .then(|| ident(format!("__mg_outer{}_{k}", id.0)))
             })
@@ -173,9 +178,7 @@ impl EmitCx<'_> {
         let mut movable = self.movable.clone();
         for (k, update) in updates.iter().enumerate() {
             let cin = info.inputs[1 + k];
-            let readers: Vec<Id> = (need.iter().copied())
-                .filter(|&r| self.graph.node(r).args.contains(&cin))
-                .collect();
+            let readers = readers_of(cin);
             // (An update in place reading it, `c += 0.5 h`, reads it too.)
             let read_by_update = roots.contains(&cin);
             if let (Update::Assign(_), [reader], false) =

@@ -5,6 +5,25 @@ use crate::ir::{Field, Graph, Id};
 use crate::shape::{Dim, Shape};
 
 impl Graph {
+    /// Zero of a scalar's or a matrix's shape.
+    pub fn zero(&mut self, shape: Shape) -> Id {
+        let z = self.lit(0.0);
+        match shape {
+            Shape::Matrix(..) => self.build(Filled(shape), &[z]),
+            _ => z,
+        }
+    }
+
+    /// Whether node `id` is exactly zero: the literal, or a matrix of zeros.
+    pub fn is_zero(&self, id: Id) -> bool {
+        let n = self.node(id);
+        match n.op {
+            Op::Zeros(_) => true,
+            Op::Filled(_) | Op::Fill(_) => self.lit_value(n.args[0]) == Some(0.0),
+            _ => self.lit_value(id) == Some(0.0),
+        }
+    }
+
     pub fn args2(&self, node: Id) -> [Id; 2] {
         let a = &self.node(node).args;
         [a[0], a[1]]
