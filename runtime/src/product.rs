@@ -301,7 +301,7 @@ where
 }
 
 /// `α aᵀ b` for a vector `b`, the scaling folded into `gemv_tr`'s α (through
-/// [`parallel::gemm_tr`], which splits it for large dynamic sizes).
+/// `parallel::gemm_tr`, which splits it for large dynamic sizes).
 pub fn tr_mul_vector_scaled<T, R1, C1, S1, R2, S2>(
     alpha: T,
     a: &Matrix<T, R1, C1, S1>,
