@@ -1,5 +1,6 @@
-//! Gradients with dynamic sizes large enough for the `parallel` feature to split their products
-//! across threads: equal to the single-threaded ones (relative 1e-12) and to finite differences.
+//! Gradients with dynamic sizes large enough for the `parallel` feature to split their products,
+//! and their loops adding per-sample terms, across threads: equal to the single-threaded ones
+//! (relative 1e-12) and to finite differences.
 //! Without the feature both runs are single-threaded and the comparison is trivially met.
 //!
 //! `cargo test -p matgrad-tests --features matgrad/parallel --test parallel`
@@ -48,16 +49,49 @@ fn complex_quad(z: &DMatrix<Complex<f64>>, m: &DMatrix<Complex<f64>>) -> f64 {
     (m * z).norm_squared()
 }
 
-/// `f` on one thread, then on four (more blocks than the machine may have cores). The setting
-/// is global: one test at a time.
+/// Per-sample terms added in a loop, a dot product per sample in a nested loop: the loop and the
+/// reverse loop fused into it are sums, run as a reduction.
+#[grad(w)]
+fn logreg_loop(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64) -> f64 {
+    let (n, d) = x.shape();
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut z = 0.0;
+        for j in 0..d {
+            z += x[(i, j)] * w[j];
+        }
+        total += (1.0 + (-y[i] * z).exp()).ln();
+    }
+    total + lambda * w.norm_squared()
+}
+
+/// A matrix sum (a weighted second moment) over a reversed inclusive range, then a function of
+/// it that is not linear: the reverse loop's accumulators are the sums.
+#[grad(w)]
+fn moment(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
+    let n = x.nrows();
+    let mut s = w * w.transpose() * 0.0;
+    let mut count = 0;
+    for i in (1..=n).rev() {
+        let xi = x.row(i - 1).transpose();
+        let t = xi.dot(w).tanh();
+        s += &xi * xi.transpose() * t;
+        count += 1;
+    }
+    (s * w).norm_squared() / (count as f64)
+}
+
+/// `f` on one thread, then on four (more blocks than the machine may have cores).
 fn both<R>(f: impl Fn() -> R) -> (R, R) {
+    (with_threads(1, &f), with_threads(4, &f))
+}
+
+/// `f` with the thread setting at `n`. The setting is global: one test at a time.
+fn with_threads<R>(n: usize, f: impl Fn() -> R) -> R {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    matgrad::set_threads(1);
-    let one = f();
-    matgrad::set_threads(4);
-    let many = f();
-    (one, many)
+    matgrad::set_threads(n);
+    f()
 }
 
 /// Entry by entry within 1e-12 of the largest entry of `want`.
@@ -153,4 +187,54 @@ fn complex_products() {
     real("complex value", &[f], &[f1]);
     let parts = |g: &DMatrix<Complex<f64>>| g.iter().flat_map(|c| [c.re, c.im]).collect::<Vec<_>>();
     real("∇z", &parts(&g), &parts(&g1));
+}
+
+#[test]
+fn a_loop_of_per_sample_terms() {
+    let (x, w) = (dm::<f64>(3000, 120, 20), dv::<f64>(120, 21));
+    let y = dv::<f64>(3000, 22).map(|v| v.signum());
+    let ((v1, g1), (v, g)) = both(|| logreg_loop_grad(&w, &x, &y, 0.1));
+    real("logreg_loop value", &[v], &[v1]);
+    real("∇w", g.as_slice(), g1.as_slice());
+    // The same loss as matrix products.
+    let (vm, gm) = logreg_grad(&w, &x, &y, 0.1);
+    real("against the matrix form", &[v], &[vm]);
+    real("∇w against the matrix form", g.as_slice(), gm.as_slice());
+    // Finite differences on a smaller instance.
+    let (x, w) = (dm::<f64>(100, 20, 20), dv::<f64>(20, 21));
+    let y = dv::<f64>(100, 22).map(|v| v.signum());
+    let (_, g) = logreg_loop_grad(&w, &x, &y, 0.1);
+    fd("logreg_loop", |w| logreg_loop(w, &x, &y, 0.1), &w, &g);
+}
+
+#[test]
+fn a_loop_adding_matrices_backwards() {
+    let (x, w) = (dm::<f64>(2000, 40, 23), dv::<f64>(40, 24));
+    let ((v1, g1), (v, g)) = both(|| moment_grad(&w, &x));
+    real("moment value", &[v], &[v1]);
+    real("∇w", g.as_slice(), g1.as_slice());
+    let (x, w) = (dm::<f64>(50, 8, 23), dv::<f64>(8, 24));
+    let (_, g) = moment_grad(&w, &x);
+    fd("moment", |w| moment(w, &x), &w, &g);
+}
+
+/// Blocks of the range, added in order: integer sums are exact, and the blocks cover the range
+/// once whatever the thread setting.
+#[test]
+fn a_sum_loop_covers_its_range_once() {
+    for threads in [1, 2, 3, 4] {
+        let (sum, squares) = with_threads(threads, || {
+            let init = (7usize, 0u64);
+            matgrad::__private::sum_loop(5..100_005, 1 << 20, init, |block, (mut s, mut q)| {
+                for i in block {
+                    s += i;
+                    q += (i as u64) * (i as u64);
+                }
+                (s, q)
+            })
+        });
+        let want: usize = 7 + (5..100_005).sum::<usize>();
+        let want_q: u64 = (5..100_005u64).map(|i| i * i).sum();
+        assert_eq!((sum, squares), (want, want_q), "{threads} threads");
+    }
 }

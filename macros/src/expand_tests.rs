@@ -505,6 +505,9 @@ fn loop_shapes() {
     println!("{sum}");
     assert_eq!(sum.matches("for ").count(), 1, "{sum}");
     assert!(!sum.contains("Vec::with_capacity"), "nothing stored: {sum}");
+    // A loop adding per-sample terms is a reduction the runtime may split across threads;
+    // a recurrence is not.
+    assert_eq!(sum.matches("sum_loop").count(), 1, "{sum}");
     let rnn = expand_pretty(
         quote!(w, u),
         quote! {
@@ -522,6 +525,7 @@ fn loop_shapes() {
     assert_eq!(rnn.matches("for ").count(), 2, "{rnn}");
     assert_eq!(rnn.matches("Vec::with_capacity").count(), 1, "{rnn}");
     assert_eq!(rnn.matches(".rev()").count(), 1, "{rnn}");
+    assert!(!rnn.contains("sum_loop"), "{rnn}");
 }
 
 /// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand

@@ -434,49 +434,58 @@
 //!
 //! `huber_grad` is one loop. Its body computes the term and, on the same
 //! side of the same `bool`, the term's derivative, and adds both in place;
-//! the `1/n` is applied once, after the loop:
+//! the `1/n` is applied once, after the loop. Every value the loop carries is
+//! a sum whose terms read none of them, so the loop is handed to
+//! `sum_loop` as a function of a block of its range: with the `parallel`
+//! feature and enough work (the second argument estimates one iteration's),
+//! blocks run on every core from zeros and their sums are added; without it,
+//! `sum_loop` calls the function once on the whole range:
 //!
 //! ```text
 //! let __mg_loop27 = {
-//!     let mut __mg_c27_0 = 0f64;                                              // total
-//!     let mut __mg_c27_1 = OMatrix::<f64, _, _>::zeros_generic(w.shape_generic().0, Const::<1usize>);  // w̄
-//!     for __mg_i27 in 0..Dim::value(&x.shape_generic().0) {
-//!         let __mg_b10 = x.row(__mg_i27);
-//!         let __mg_b11 = __mg_b10.transpose();
-//!         let __mg_b12 = __mg_b11.dot(w);
-//!         let __mg_b13 = y[__mg_i27];
-//!         let __mg_r_14 = __mg_b12 - __mg_b13;
-//!         let __mg_b16 = (__mg_r_14.abs() <= delta);
-//!         let __mg_if24 = if __mg_b16 {
-//!             (((0.5f64 * __mg_r_14) * __mg_r_14),)
-//!         } else {
-//!             ((delta * (__mg_r_14.abs() - (0.5f64 * delta))),)
-//!         };
-//!         let __mg_b25 = __mg_if24.0;                                         // the term
-//!         let __mg_if101 = if __mg_b16 {
-//!             (((0.5f64 * __mg_r_14) + (__mg_r_14 * 0.5f64)),)
-//!         } else {
-//!             ((delta * __mg_p::sign(__mg_r_14)),)
-//!         };
-//!         let __mg_b102 = __mg_if101.0;                                       // its derivative in r
-//!         let __mg_b105 = __mg_b11 * __mg_b102;                               // xᵢ r̄
-//!         let __mg_u27_0 = __mg_b25;
-//!         let __mg_u27_1 = &__mg_b105;
-//!         __mg_c27_0 += __mg_u27_0;
-//!         __mg_c27_1 += __mg_u27_1;
-//!     }
+//!     let __mg_range = 0..Dim::value(&x.shape_generic().0);
+//!     let (__mg_c27_0, __mg_c27_1) = __mg_p::sum_loop(
+//!         __mg_range,
+//!         14usize + Dim::value(&w.shape_generic().0) + 3usize * Dim::value(&x.shape_generic().1),
+//!         (0f64, OMatrix::<f64, _, _>::zeros_generic(w.shape_generic().0, Const::<1usize>)),
+//!         |__mg_block, (mut __mg_c27_0, mut __mg_c27_1)| {           // total, w̄
+//!             for __mg_i27 in __mg_block {
+//!                 let __mg_b10 = x.row(__mg_i27);
+//!                 let __mg_b11 = __mg_b10.transpose();
+//!                 let __mg_b12 = __mg_b11.dot(w);
+//!                 let __mg_r_14 = __mg_b12 - y[__mg_i27];
+//!                 let __mg_b16 = (__mg_r_14.abs() <= delta);
+//!                 let __mg_if24 = if __mg_b16 {                       // the term
+//!                     ((0.5f64 * __mg_r_14 * __mg_r_14),)
+//!                 } else {
+//!                     ((delta * (__mg_r_14.abs() - 0.5f64 * delta)),)
+//!                 };
+//!                 let __mg_if91 = if __mg_b16 {                       // its derivative in r
+//!                     (__mg_r_14,)
+//!                 } else {
+//!                     ((delta * __mg_p::sign(__mg_r_14)),)
+//!                 };
+//!                 let __mg_u27_0 = __mg_if24.0;
+//!                 let __mg_u27_1_0 = &__mg_b11;
+//!                 let __mg_u27_1_1 = __mg_if91.0;
+//!                 __mg_c27_0 += __mg_u27_0;
+//!                 __mg_c27_1                                          // w̄ += xᵢ r̄, in place
+//!                     .zip_apply(__mg_u27_1_0, |__mg_a, __mg_b| *__mg_a += __mg_u27_1_1 * __mg_b);
+//!             }
+//!             (__mg_c27_0, __mg_c27_1)
+//!         },
+//!     );
 //!     (__mg_c27_0, __mg_c27_1, (), ())
 //! };
-//! let __mg_total_28 = __mg_loop27.0;
 //! let __mg_t29 = (Dim::value(&x.shape_generic().0) as f64);
-//! let __mg_t108 = __mg_loop27.1;
-//! let __mg_w_bar_109 = __mg_t108 * (1f64 / __mg_t29);
-//! ((__mg_total_28 / __mg_t29), __mg_w_bar_109)
+//! let __mg_w_bar_99 = __mg_loop27.1 * (1f64 / __mg_t29);
+//! ((__mg_loop27.0 / __mg_t29), __mg_w_bar_99)
 //! ```
 //!
 //! `cargo test -p matgrad-macros --lib loop_shapes -- --nocapture` prints
-//! both in full and checks their shape: one loop and no `Vec` for the sum;
-//! two loops, one `Vec`, the second loop reversed, for the recurrence.
+//! both in full and checks their shape: one loop, no `Vec` and one
+//! `sum_loop` for the sum; two loops, one `Vec`, the second loop reversed and
+//! no `sum_loop`, for the recurrence.
 //!
 //! # Helper functions
 //!

@@ -36,7 +36,7 @@ pub const MIN_WORK: usize = 1 << 17;
 /// The number of blocks a product of `work` multiply-adds is cut into: 1 unless the feature is
 /// on, a size is dynamic and the work is large enough for every block to pay for its thread.
 #[inline]
-fn blocks(dynamic: bool, work: usize, extent: usize) -> usize {
+pub(crate) fn blocks(dynamic: bool, work: usize, extent: usize) -> usize {
     if !cfg!(feature = "parallel") || !dynamic || work < MIN_WORK {
         return 1;
     }
@@ -97,7 +97,7 @@ pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
 /// has done the work alone. The caller waits only for ranges already claimed, not for the jobs
 /// themselves; a job descheduled in the middle of its range (a machine with more runnable
 /// threads than cores) still makes it wait.
-fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
+pub(crate) fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
     #[cfg(feature = "parallel")]
     pool::split(extent, parts, (parts * RANGES_PER_PART).min(extent), &f);
     #[cfg(not(feature = "parallel"))]
@@ -109,7 +109,7 @@ fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
 
 /// Ranges per thread: smaller ranges let the caller take over more of a late job's share.
 #[cfg(feature = "parallel")]
-const RANGES_PER_PART: usize = 4;
+pub(crate) const RANGES_PER_PART: usize = 4;
 
 #[cfg(feature = "parallel")]
 mod pool {
@@ -192,7 +192,7 @@ mod pool {
             }
         }
         if shared.panicked.load(Ordering::Relaxed) {
-            resume_unwind(Box::new("matgrad: a product split across threads panicked"));
+            resume_unwind(Box::new("matgrad: work split across threads panicked"));
         }
     }
 }

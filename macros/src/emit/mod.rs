@@ -14,6 +14,7 @@ use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 
 mod region;
+mod work;
 
 /// How a computed value is written where it is used.
 #[derive(Clone)]

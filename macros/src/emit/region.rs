@@ -20,6 +20,20 @@
 //!     (c₀, c₁, c₂, tape₀)
 //! };
 //! ```
+//!
+//! A loop outside other loops whose carried values are all sums, no term
+//! reading any of them (per-sample terms and their gradients), and that
+//! stores no tape, is a reduction: its range is handed with the carried
+//! values to the runtime's `sum_loop`, with the loop as a function of a block
+//! of the range, which the runtime may run on several threads (`work.rs`
+//! estimates an iteration's arithmetic for it):
+//!
+//! ```text
+//! let (c₀, c₁) = sum_loop(lo..hi, work, (init₀, init₁), |block, (mut c₀, mut c₁)| {
+//!     for i in block { <body> c₀ += x; … }
+//!     (c₀, c₁)
+//! });
+//! ```
 
 use std::collections::BTreeSet;
 
@@ -59,6 +73,10 @@ enum Update {
     Assign(Id),
 }
 
+/// The most carried values a loop run as a reduction may have (the runtime's
+/// `Accumulator` is implemented for tuples up to this length).
+const MAX_REDUCED: usize = 12;
+
 fn ident(name: String) -> Ident {
     Ident::new(&name, Span::mixed_site())
 }
@@ -97,16 +115,16 @@ impl EmitCx<'_> {
             })
             .collect();
 
-        let mut start = TokenStream::new();
-        for (k, a) in l.inits().enumerate() {
-            let c = &carried[k];
-            let init = match &args[a] {
+        let inits: Vec<TokenStream> = l
+            .inits()
+            .map(|a| match &args[a] {
                 Value::Moved(t, _) => t.clone(),
                 v if self.movable.contains(&node.args[a]) => v.receiver().clone(),
                 _ => self.owned(node.args[a], false),
-            };
-            start.extend(quote!(let mut #c = #init;));
-        }
+            })
+            .collect();
+        let work = self.iteration_work(l.region);
+        let mut start = TokenStream::new();
         for tape in tapes.iter().flatten() {
             start.extend(quote!(
                 let mut #tape = ::std::vec::Vec::with_capacity(::core::iter::Iterator::size_hint(&(#range)).0);
@@ -150,6 +168,26 @@ impl EmitCx<'_> {
                 .filter(|&r| self.graph.node(r).args.contains(&cin))
                 .collect()
         };
+        // Whether every carried value is a sum whose terms read no carried
+        // value: then the loop is a reduction, which the runtime may split
+        // across threads (`sum_loop`). Only outside other loops, whose
+        // iterations already share the work.
+        let reduction = !self.graph.in_loop(node.region)
+            && tapes.iter().all(Option::is_none)
+            && (1..=MAX_REDUCED).contains(&l.carried)
+            && (0..l.carried).all(|k| {
+                let cin = info.inputs[1 + k];
+                let readers = readers_of(cin);
+                match &updates[k] {
+                    Update::InPlace { .. } | Update::Scatter(_) => {
+                        readers.is_empty() && !roots.contains(&cin)
+                    }
+                    Update::Assign(out) => {
+                        readers.len() == 1 && self.sum_of_loop_from(*out, cin) == Some(readers[0])
+                    }
+                    Update::Same | Update::Write(_) => false,
+                }
+            });
         // Rank-one updates `c += a hᵀ` of a carried matrix nothing else in the
         // body reads: gathered, and added by `gemm` (`OuterSum`).
         let batched: Vec<Option<Ident>> = (0..l.carried)
@@ -307,10 +345,48 @@ impl EmitCx<'_> {
         let name = self.local_name(id, "loop");
         self.values.insert(id, Value::Scalar(quote!(#name)));
         let span = node.span;
+        if reduction {
+            let p = self.private();
+            let (block, whole) = (ident("__mg_block".into()), ident("__mg_range".into()));
+            let block_range = if l.range.rev {
+                quote!(#block.rev())
+            } else {
+                quote!(#block)
+            };
+            let whole_range = if l.range.inclusive {
+                quote!(#lo..#hi + 1)
+            } else {
+                quote!(#lo..#hi)
+            };
+            return quote_spanned!(span=>
+                // Loops over entries are index loops.
+                #[allow(unused_mut, clippy::needless_range_loop)]
+                let #name = {
+                    let #whole = #whole_range;
+                    let (#(#carried,)*) = #p::sum_loop(
+                        #whole,
+                        #work,
+                        (#(#inits,)*),
+                        |#block, (#(mut #carried,)*)| {
+                            #start
+                            for #index in #block_range {
+                                #body
+                                #read
+                                #write
+                            }
+                            #finish
+                            (#(#carried,)*)
+                        },
+                    );
+                    (#(#results,)*)
+                };
+            );
+        }
         quote_spanned!(span=>
             // Loops over entries are index loops.
             #[allow(unused_mut, clippy::needless_range_loop)]
             let #name = {
+                #(let mut #carried = #inits;)*
                 #start
                 for #index in #range {
                     #pushes
@@ -322,6 +398,23 @@ impl EmitCx<'_> {
                 (#(#results,)*)
             };
         )
+    }
+
+    /// For `out` an output of a loop nested in the body that is one of its
+    /// sums, started from carried value `cin` and not reading it otherwise:
+    /// that loop.
+    fn sum_of_loop_from(&self, out: Id, cin: Id) -> Option<Id> {
+        let Op::Output(o) = self.graph.op(out) else {
+            return None;
+        };
+        let inner = self.graph.node(out).args[0];
+        let Op::Loop(l) = self.graph.op(inner) else {
+            return None;
+        };
+        let args = &self.graph.node(inner).args;
+        let is_sum = o.k + l.sums >= l.carried;
+        let from = args[2 + o.k] == cin && args.iter().filter(|&&a| a == cin).count() == 1;
+        (is_sum && from).then_some(inner)
     }
 
     /// The maps of a loop body (region `region`) whose buffer can serve the

@@ -1,0 +1,159 @@
+//! An estimate of the arithmetic of one iteration of a loop, as a run-time
+//! `usize` expression: the entries every node of the body computes (a scalar
+//! 1, an `m × n` matrix `m n`, a write or an entry added into a matrix 1),
+//! a nested loop's body times its trip count.
+//! The runtime weighs it against the cost of handing work to another thread
+//! (`__private::sum_loop`). A size or trip count the expression cannot read
+//! before the loop (one computed in the body) counts as 1, so the estimate
+//! errs low: a loop is split only where it surely pays.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::EmitCx;
+use crate::ir::RegionId;
+use crate::ops::Op;
+use crate::shape::{Dim, Origin, Shape};
+
+/// A sum of terms, each a coefficient times a product of run-time sizes,
+/// keyed by the sizes' tokens (as text) so that equal products add up.
+#[derive(Default)]
+struct Work {
+    terms: BTreeMap<Vec<String>, (usize, Vec<TokenStream>)>,
+}
+
+impl Work {
+    fn constant(c: usize) -> Work {
+        let mut w = Work::default();
+        w.terms.insert(Vec::new(), (c, Vec::new()));
+        w
+    }
+
+    fn add(&mut self, other: Work) {
+        for (key, (c, factors)) in other.terms {
+            self.terms.entry(key).or_insert((0, factors)).0 += c;
+        }
+    }
+
+    /// `self` times a constant and the run-time sizes `factors`.
+    fn times(self, c: usize, factors: &[TokenStream]) -> Work {
+        let mut out = Work::default();
+        for (_, (k, mut fs)) in self.terms {
+            fs.extend(factors.iter().cloned());
+            let mut key: Vec<String> = fs.iter().map(ToString::to_string).collect();
+            key.sort();
+            out.add(Work {
+                terms: BTreeMap::from([(key, (k * c, fs))]),
+            });
+        }
+        out
+    }
+
+    fn tokens(&self) -> TokenStream {
+        let terms = self
+            .terms
+            .values()
+            .map(|(c, factors)| match factors.as_slice() {
+                [] => quote!(#c),
+                [f, fs @ ..] if *c == 1 => quote!(#f #(* #fs)*),
+                fs => quote!(#c #(* #fs)*),
+            });
+        let terms: Vec<TokenStream> = terms.collect();
+        match terms.split_first() {
+            None => quote!(0usize),
+            Some((first, rest)) => quote!(#first #(+ #rest)*),
+        }
+    }
+}
+
+impl EmitCx<'_> {
+    /// The estimate for one iteration of the body `region`, read before the
+    /// loop runs.
+    pub(super) fn iteration_work(&self, region: RegionId) -> TokenStream {
+        self.region_work(region).tokens()
+    }
+
+    fn region_work(&self, region: RegionId) -> Work {
+        let mut work = Work::default();
+        let g = self.graph;
+        let outputs = &g.region_info(region).outputs;
+        for id in super::needed(g, outputs, |x| g.node(x).region != region) {
+            let node = g.node(id);
+            if node.region != region {
+                continue;
+            }
+            work.add(match &node.op {
+                Op::Loop(l) => {
+                    let (lo, hi) = (node.args[0], node.args[1]);
+                    let inner = self.region_work(l.region);
+                    match (self.graph.op(lo), self.graph.op(hi)) {
+                        (Op::IntLit(a), Op::IntLit(b)) => {
+                            inner.times(usize::try_from(b.0 - a.0).unwrap_or(0), &[])
+                        }
+                        (Op::IntLit(a), Op::Size(d)) if a.0 == 0 => match self.size(d.0) {
+                            Some(n) => inner.times(1, &[n]),
+                            None => inner,
+                        },
+                        _ => inner,
+                    }
+                }
+                Op::If(b) => {
+                    let mut w = self.region_work(b.then);
+                    w.add(self.region_work(b.otherwise));
+                    w
+                }
+                // Inputs cost nothing; a write into a matrix (done in place)
+                // costs what computing the value written costs, counted there.
+                Op::RegionParam(_) | Op::Output(_) => Work::default(),
+                op if crate::ops::adds_in_place(op)
+                    || matches!(op, Op::SetEntry(_) | Op::SetView(_))
+                    || (matches!(op, Op::Add(_))
+                        && node
+                            .args
+                            .iter()
+                            .any(|&a| crate::ops::adds_in_place(g.op(a)))) =>
+                {
+                    Work::constant(1)
+                }
+                _ => self.entries(node.shape),
+            });
+        }
+        work
+    }
+
+    /// The entries of a value of `shape`.
+    fn entries(&self, shape: Shape) -> Work {
+        if !shape.is_matrix() {
+            return Work::constant(1);
+        }
+        let (mut c, mut factors) = (1, Vec::new());
+        for d in [shape.rows(), shape.cols()] {
+            match (d, self.size(d)) {
+                (Dim::Fixed(n), _) => c *= n,
+                (_, Some(n)) => factors.push(n),
+                (_, None) => {}
+            }
+        }
+        Work::constant(c).times(1, &factors)
+    }
+
+    /// A dynamic size as a `usize` readable anywhere in the function: one
+    /// read off a parameter or a constant, or a product of such.
+    fn size(&self, d: Dim) -> Option<TokenStream> {
+        let Dim::Dynamic(s) = d else {
+            return None;
+        };
+        let readable = |o: &Origin| matches!(o, Origin::Param { .. } | Origin::Constant { .. });
+        let ok = match self.graph.dims.origin(s) {
+            Origin::Product(a, b) => [*a, *b].iter().all(|x| match x {
+                Dim::Fixed(_) => true,
+                Dim::Dynamic(t) => readable(self.graph.dims.origin(*t)),
+            }),
+            o => readable(o),
+        };
+        let (p, dim) = (self.private(), self.dim(d));
+        ok.then(|| quote!(#p::nalgebra::Dim::value(&#dim)))
+    }
+}

@@ -1,0 +1,140 @@
+//! A loop whose carried values are all sums, `cₖ ← cₖ + termₖ(i)` with no term
+//! reading any carried value (a loss adding per-sample terms, and the
+//! gradient accumulators of its reverse pass), run as a reduction: with the
+//! `parallel` feature and enough work, the iterations are cut into
+//! consecutive blocks, each block adds its terms into zeros of its own on
+//! some thread, and the blocks' sums are added to the initial values in block
+//! order.
+//!
+//! The blocks depend only on the trip count and [`crate::threads`], never on
+//! timing, so a run gives the same result every time at the same thread
+//! setting. The sum is grouped differently from the loop's own order, so it
+//! may differ from a single-threaded run in the last bits, as any parallel
+//! reduction.
+
+use std::ops::Range;
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{Complex, ComplexField, DefaultAllocator, Dim, OMatrix, RealField};
+
+/// A value a loop adds terms into: a zero of its own shape, and `+=`.
+pub trait Accumulator {
+    /// A zero of the same shape.
+    fn zeroed(&self) -> Self;
+    /// `self += other`.
+    fn add(&mut self, other: Self);
+}
+
+macro_rules! scalar_accumulators {
+    ($($t:ty),*) => {$(
+        impl Accumulator for $t {
+            fn zeroed(&self) -> Self {
+                0 as $t
+            }
+            fn add(&mut self, other: Self) {
+                *self += other;
+            }
+        }
+    )*};
+}
+scalar_accumulators!(f32, f64, usize, isize, u32, u64, i32, i64);
+
+impl<T: RealField> Accumulator for Complex<T> {
+    fn zeroed(&self) -> Self {
+        Complex::new(T::zero(), T::zero())
+    }
+    fn add(&mut self, other: Self) {
+        *self += other;
+    }
+}
+
+impl<T, R: Dim, C: Dim> Accumulator for OMatrix<T, R, C>
+where
+    T: ComplexField,
+    DefaultAllocator: Allocator<R, C>,
+{
+    fn zeroed(&self) -> Self {
+        let (r, c) = self.shape_generic();
+        OMatrix::zeros_generic(r, c)
+    }
+    fn add(&mut self, other: Self) {
+        self.zip_apply(&other, |a, b| *a += b);
+    }
+}
+
+macro_rules! tuple_accumulators {
+    ($(($($t:ident $k:tt),*))*) => {$(
+        impl<$($t: Accumulator),*> Accumulator for ($($t,)*) {
+            fn zeroed(&self) -> Self {
+                ($(self.$k.zeroed(),)*)
+            }
+            fn add(&mut self, other: Self) {
+                $(self.$k.add(other.$k);)*
+            }
+        }
+    )*};
+}
+tuple_accumulators! {
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11)
+}
+
+/// `body(range, init)`, where `body` runs the loop over `range` from the
+/// carried values `init` and returns them at the end; `work` is an estimate
+/// of one iteration's arithmetic (the entries it computes). With the
+/// `parallel` feature, at least [`crate::threads`]` > 1` and `range.len() ·
+/// work` beyond the threshold of the split products, the blocks of the range
+/// run from zeros across threads (see the module documentation).
+#[cfg(feature = "parallel")]
+pub fn sum_loop<A, F>(range: Range<usize>, work: usize, init: A, body: F) -> A
+where
+    A: Accumulator + Send,
+    F: Fn(Range<usize>, A) -> A + Sync,
+{
+    let n = range.len();
+    let parts = crate::parallel::blocks(true, n.saturating_mul(work), n);
+    if parts <= 1 {
+        return body(range, init);
+    }
+    let blocks = (parts * crate::parallel::RANGES_PER_PART).min(n);
+    // Each block's slot holds its zero until the block replaces it by its sum.
+    let sums: Vec<std::sync::Mutex<Option<A>>> = (0..blocks)
+        .map(|_| std::sync::Mutex::new(Some(init.zeroed())))
+        .collect();
+    crate::parallel::split(blocks, parts, |first, count| {
+        for (b, slot) in sums.iter().enumerate().skip(first).take(count) {
+            let start = range.start + n * b / blocks;
+            let end = range.start + n * (b + 1) / blocks;
+            let mut slot = slot.lock().expect("a block's slot");
+            let zero = slot.take().expect("a block runs once");
+            *slot = Some(body(start..end, zero));
+        }
+    });
+    let mut total = init;
+    for sum in sums {
+        let sum = sum.into_inner().expect("a block's sum");
+        total.add(sum.expect("every block ran"));
+    }
+    total
+}
+
+/// `body(range, init)`: without the `parallel` feature, the loop as written.
+#[cfg(not(feature = "parallel"))]
+#[inline(always)]
+pub fn sum_loop<A, F>(range: Range<usize>, work: usize, init: A, body: F) -> A
+where
+    F: FnOnce(Range<usize>, A) -> A,
+{
+    let _ = work;
+    body(range, init)
+}
