@@ -528,6 +528,34 @@ fn loop_shapes() {
     assert!(!rnn.contains("sum_loop"), "{rnn}");
 }
 
+/// A loop adding per-sample terms, a dot product per sample written as a loop
+/// inside it, is read as matrix operations on all the samples: `X w` and
+/// `Xᵀ r̄`, no loop left.
+#[test]
+fn a_sum_over_samples_is_matrix_products() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                let (n, d) = x.shape();
+                let mut total = 0.0;
+                for i in 0..n {
+                    let mut z = 0.0;
+                    for j in 0..d {
+                        z += x[(i, j)] * w[j];
+                    }
+                    total += (1.0 + (-y[i] * z).exp()).ln();
+                }
+                total
+            }
+        },
+    );
+    let g = grad_fn(&out, "logreg");
+    assert!(!g.contains("for "), "{g}");
+    assert_eq!(g.matches("__mg_p::mul(x,").count(), 1, "{g}");
+    assert_eq!(g.matches("__mg_p::tr_mul(x,").count(), 1, "{g}");
+}
+
 /// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand
 /// differently from build to build; each must now expand, once and the same.
 #[test]

@@ -3,6 +3,7 @@
 //! `matgrad` crate, which re-exports them with the runtime helpers they need.
 
 mod attr;
+mod batch;
 #[cfg(test)]
 mod complex_tests;
 mod compose;

@@ -299,6 +299,20 @@
 //!   (`total`, `h` above); anything bound inside lives for one iteration.
 //!   Not supported: `while`, `loop`, `break`, `continue`, `return`, labels,
 //!   other iterators.
+//! - **Sums over samples as matrix operations**: a loop `for i in 0..n`
+//!   whose carried values are only added to (`s += t`, `s -= t`), each term
+//!   a scalar that reads the samples by the index (`y[i]`, `x[(i, j)]`,
+//!   `x.row(i)`, `x.column(i)`) and no carried value, is read as the matrix
+//!   operations on all `n` samples at once: `x.row(i).transpose().dot(w)` (or
+//!   `(x.row(i) * w)[0]`) is entry `i` of `X w`, a scalar function of a
+//!   sample's value a `map`, a product of two an entrywise product, and the
+//!   loop `s + sum(t)` (a dot product where the terms are products). A dot
+//!   product written as an inner loop `z += x[(i, j)] * w[j]` is read first,
+//!   so the double loop is `X w`. The generated gradient is then the one of
+//!   the matrix form, `Xᵀ r̄` by one product. The `huber` loss above keeps its
+//!   loop (its term is an `if`), as do terms reading a carried value, vectors
+//!   per sample other than the rows and columns of the data, and slices of
+//!   vectors.
 //! - **Branches**: `if c { … } else if d { … } else { … }`, as a statement
 //!   (assigning variables; the `else` may be left out) or as a value
 //!   (`let l = if … { … } else { … };`, `total += if …`). A condition compares

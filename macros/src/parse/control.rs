@@ -514,6 +514,13 @@ impl BodyParser<'_> {
             return poison(self);
         };
         self.g.region_info_mut(region).owner = Some(l);
+        // Sums of per-index terms leave the loop as matrix operations.
+        if let Some(finals) = crate::batch::sums(self.g, l) {
+            for ((name, _), value) in carried.iter().zip(finals) {
+                self.rebind(name, Ok(value), f);
+            }
+            return;
+        }
         for (k, (name, _)) in carried.iter().enumerate() {
             let shape = self.g.shape(args[2 + k]);
             let out = self.g.build(Output { k, shape }, &[l]);

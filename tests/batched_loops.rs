@@ -1,0 +1,107 @@
+//! Loops adding one term per sample, which matgrad reads as matrix operations on all the samples
+//! at once (`X w` for `xᵢ · w`, maps for scalar functions, a sum or a dot product for the loop):
+//! the value equals the loop's and the gradient finite differences, `f64` and `f32`, fixed and
+//! dynamic sizes, whole matrices and the first rows of longer ones.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use matgrad::grad;
+use matgrad::nalgebra::{DMatrix, DVector, Matrix4x3, Vector3, Vector4};
+
+/// Least squares by rows: `Σᵢ (xᵢ · w − yᵢ)²`.
+#[grad(w)]
+fn lsq_rows(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.nrows() {
+        let r = x.row(i).transpose().dot(w) - y[i];
+        s += r * r;
+    }
+    s
+}
+
+#[test]
+fn rows_dot_a_parameter() {
+    let (w, x, y) = (dv(5, 1), dm(9, 5, 2), dv(9, 3));
+    check!(lsq_rows(&w, &x, &y) => lsq_rows_grad[w]);
+}
+
+/// Fixed sizes in `f32`; the product written `(xᵢ w)[0]`, a scalar function of it, a
+/// parameter scaling every term.
+#[grad(w, c)]
+fn fixed_rows(w: &Vector3<f32>, c: f32, x: &Matrix4x3<f32>, y: &Vector4<f32>) -> f32 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += c * ((x.row(i) * w)[0] - y[i]).tanh();
+    }
+    s
+}
+
+#[test]
+fn fixed_sizes_f32() {
+    let (w, c, x, y) = (
+        sm::<f32, 3, 1>(4),
+        sc::<f32>(5),
+        sm::<f32, 4, 3>(6),
+        sm::<f32, 4, 1>(7),
+    );
+    check!(fixed_rows(&w, c, &x, &y) => fixed_rows_grad[w, c]);
+}
+
+/// Columns, a subtraction, and a quotient by a term of the sample.
+#[grad(w)]
+fn columns(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let mut s = 1.0;
+    for j in 0..x.ncols() {
+        s -= x.column(j).dot(w).sin() / (2.0 + y[j] * y[j]);
+    }
+    s
+}
+
+#[test]
+fn columns_and_quotients() {
+    let (w, x, y) = (dv(6, 8), dm(6, 7, 9), dv(7, 10));
+    check!(columns(&w, &x, &y) => columns_grad[w]);
+}
+
+/// One column of the data per sample (`x[(i, 1)]`), entries of a parameter, and data longer than
+/// the loop (only its first `n` entries are read).
+#[grad(w)]
+fn entries(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let n = w.len();
+    let mut s = 0.0;
+    for i in 0..n {
+        s += x[(i, 1)] * w[i] * w[i] - (1.0 + y[i] * w[i]).ln();
+    }
+    s
+}
+
+#[test]
+fn entries_and_longer_data() {
+    let (w, x) = (dv::<f64>(6, 11).map(|v| 0.3 * v), dm(9, 3, 12));
+    let y = dv::<f64>(9, 13).map(|v| 0.5 * v);
+    check!(entries(&w, &x, &y) => entries_grad[w]);
+}
+
+/// A dot product written as a loop inside the loop over samples.
+#[grad(w)]
+fn double_loop(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64) -> f64 {
+    let (n, d) = x.shape();
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut z = 0.0;
+        for j in 0..d {
+            z += x[(i, j)] * w[j];
+        }
+        total += (1.0 + (-y[i] * z).exp()).ln();
+    }
+    total + lambda * w.norm_squared()
+}
+
+#[test]
+fn a_loop_inside_the_loop_over_samples() {
+    let (w, x) = (dv(4, 14), dm(11, 4, 15));
+    let y = dv::<f64>(11, 16).map(|v| v.signum());
+    check!(double_loop(&w, &x, &y, 0.1) => double_loop_grad[w]);
+}
