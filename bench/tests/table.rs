@@ -48,5 +48,8 @@ fn the_table_prints_its_rows_and_goal_lines() {
         threads,
         "{stdout}"
     );
-    assert_eq!(stdout.contains("\n(matrixmultiply's own threads: "), threads);
+    assert_eq!(
+        stdout.contains("\n(matrixmultiply's own threads: "),
+        threads
+    );
 }

@@ -82,16 +82,16 @@ fn exit(message: &str, code: i32) -> ! {
 }
 
 /// Checks every implementation of every case; exits if one disagrees. `on` says on how many
-/// threads, for the messages.
+/// threads, for the messages (empty in a table without threads).
 fn check(cases: &[Case], on: &str) {
     eprintln!(
-        "checking {} case sizes against the hand-written gradients, {on}…",
+        "checking {} case sizes against the hand-written gradients{on}…",
         cases.len()
     );
     let mut failed = false;
     for case in cases {
         if let Err(e) = case.check() {
-            eprintln!("CHECK FAILED ({on}): {e}");
+            eprintln!("CHECK FAILED{on}: {e}");
             failed = true;
         }
     }
@@ -101,7 +101,9 @@ fn check(cases: &[Case], on: &str) {
             1,
         );
     }
-    eprintln!("all implementations agree {on} (≤ 1e-6 relative, finite differences ≤ 1e-5)");
+    eprintln!(
+        "all implementations agree{on} (≤ 1e-6 relative, finite differences ≤ 1e-5); timing…"
+    );
 }
 
 /// A product matrixmultiply threads, timed as a case of its own (value only, not checked) to
@@ -124,7 +126,7 @@ fn main() {
         exit(&format!("no case matches {:?}", args.only), 2);
     }
     if args.copy {
-        check(&cases, "on one thread");
+        check(&cases, " on one thread");
         let mut timed = cases;
         timed.push(large_product());
         if let Err(e) = one_thread::serve(&timed, &args.timing) {
@@ -143,12 +145,11 @@ fn main() {
     });
     let threads = copy.is_some();
     if threads {
-        let on = format!("on every core ({} threads)", matgrad::threads());
+        let on = format!(" on every core ({} threads)", matgrad::threads());
         check(&cases, &on);
     } else {
-        check(&cases, "on one thread");
+        check(&cases, "");
     }
-    eprintln!("timing…");
 
     // The peer AD crates' columns only when they are built (feature `peers`).
     let shown: Vec<Impl> = [
@@ -174,14 +175,14 @@ fn main() {
         }
     }
     header += " value only (ns) | matgrad ÷ value | matgrad ÷ hand, as written |";
-    let extra = usize::from(threads);
     if threads {
         header += " matgrad, every core ÷ 1 thread |";
     }
     println!("{header}");
+    let every_core_columns = if threads { 2 } else { 0 };
     println!(
         "|---|---|{}---:|---:|---:|",
-        "---:|".repeat(shown.len() + 2 * extra)
+        "---:|".repeat(shown.len() + every_core_columns)
     );
     // The chart's bars: matgrad and the other ways of getting the gradient.
     let charted: Vec<Impl> = [
