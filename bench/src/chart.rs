@@ -1,5 +1,6 @@
 //! The table's chart: time relative to the expert baseline, on a log scale, one group of bars
-//! per case and size, written as SVG by hand (no plotting dependency).
+//! per case and size, and a marker on the first bar for a second figure of its series (matgrad
+//! on every core), written as SVG by hand (no plotting dependency).
 
 use std::fmt::Write;
 
@@ -8,6 +9,8 @@ use std::fmt::Write;
 pub struct Group {
     pub label: String,
     pub ratios: Vec<Option<f64>>,
+    /// The marker's time ÷ the baseline's, drawn on the first bar.
+    pub marker: Option<f64>,
 }
 
 /// Colour-blind-safe colours (Okabe–Ito), one per series in order.
@@ -23,10 +26,18 @@ const PLOT_H: f64 = 380.0;
 /// Approximate width of a character of the 12-pixel labels.
 const CHAR_W: f64 = 6.6;
 
-/// The chart as an SVG document: `series` names the bars of each group, in order; every bar
-/// starts at the 1× line, so a bar going down is faster than the baseline.
-pub fn svg(title: &str, series: &[&str], groups: &[Group]) -> String {
-    let ratios = groups.iter().flat_map(|g| g.ratios.iter().flatten());
+/// Half the width of the marker, a diamond.
+const MARK: f64 = 5.0;
+/// Approximate length of a ratio written on a bar (`1.23` in 9-pixel type).
+const LABEL: f64 = 24.0;
+
+/// The chart as an SVG document: `series` names the bars of each group, in order, and `marker`
+/// the groups' markers; every bar starts at the 1× line, so a bar going down is faster than the
+/// baseline.
+pub fn svg(title: &str, series: &[&str], marker: Option<&str>, groups: &[Group]) -> String {
+    let ratios = groups
+        .iter()
+        .flat_map(|g| g.ratios.iter().chain([&g.marker]).flatten());
     let (lo, hi) = ratios.fold((1.0f64, 1.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
     // Whole decades around every ratio, at least 0.1× … 10×.
     let (lo, hi) = (lo.log10().floor().min(-1.0), hi.log10().ceil().max(1.0));
@@ -60,6 +71,16 @@ pub fn svg(title: &str, series: &[&str], groups: &[Group]) -> String {
         let _ = writeln!(
             s,
             r#"<rect x="{x}" y="30" width="12" height="12" fill="{colour}"/><text x="{}" y="40">{}</text>"#,
+            x + 16.0,
+            escape(name)
+        );
+        x += 30.0 + CHAR_W * name.chars().count() as f64;
+    }
+    if let Some(name) = marker {
+        let _ = writeln!(
+            s,
+            r#"{}<text x="{}" y="40">{}</text>"#,
+            diamond(x + 6.0, 36.0, ""),
             x + 16.0,
             escape(name)
         );
@@ -138,12 +159,16 @@ pub fn svg(title: &str, series: &[&str], groups: &[Group]) -> String {
                 escape(series[i]),
                 r
             );
-            // The first series' ratio written on its bar's end.
+            // The first series' ratio written on its bar's end, past the marker if the marker
+            // would cover it.
             if i == 0 {
+                let my = group.marker.filter(|_| marker.is_some()).map(y);
                 let (ty, anchor) = if r >= 1.0 {
-                    (top - 3.0, "start")
+                    let past = my.filter(|&my| my > top - LABEL - MARK && my < top + MARK);
+                    (past.map_or(top, |my| my - MARK) - 3.0, "start")
                 } else {
-                    (bottom + 3.0, "end")
+                    let past = my.filter(|&my| my > bottom - MARK && my < bottom + LABEL + MARK);
+                    (past.map_or(bottom, |my| my + MARK) + 3.0, "end")
                 };
                 let _ = writeln!(
                     s,
@@ -151,6 +176,14 @@ pub fn svg(title: &str, series: &[&str], groups: &[Group]) -> String {
                     x + BAR / 2.0 + 3.0
                 );
             }
+        }
+        if let (Some(r), Some(name)) = (group.marker, marker) {
+            let title = format!(
+                "<title>{}: {} {r:.2}×</title>",
+                escape(&group.label),
+                escape(name)
+            );
+            let _ = writeln!(s, "{}", diamond(x0 + (BAR - 1.0) / 2.0, y(r), &title));
         }
         let cx = x0 + series.len() as f64 * BAR / 2.0;
         let _ = writeln!(
@@ -167,6 +200,18 @@ pub fn svg(title: &str, series: &[&str], groups: &[Group]) -> String {
     );
     s.push_str("</svg>\n");
     s
+}
+
+/// A black diamond with a white edge centred on (`x`, `y`), visible on a bar and off it, with
+/// `inner` (its tooltip) inside.
+fn diamond(x: f64, y: f64, inner: &str) -> String {
+    format!(
+        r#"<polygon points="{:.1},{y:.1} {x:.1},{:.1} {:.1},{y:.1} {x:.1},{:.1}" fill="black" stroke="white" stroke-width="1">{inner}</polygon>"#,
+        x - MARK,
+        y - MARK,
+        x + MARK,
+        y + MARK
+    )
 }
 
 /// `0.1`, `0.5`, `1`, `20`, `1000`, `10⁴`.
@@ -207,17 +252,46 @@ mod tests {
             Group {
                 label: "lsq n=20".into(),
                 ratios: vec![Some(1.2), None, Some(0.8)],
+                marker: None,
             },
             Group {
                 label: "a<b".into(),
                 ratios: vec![Some(3000.0), Some(2.0), None],
+                marker: None,
             },
         ];
-        let out = svg("t", &["matgrad", "num-dual", "FD"], &groups);
+        let out = svg("t", &["matgrad", "num-dual", "FD"], None, &groups);
         assert_eq!(out.matches("<title>").count(), 4);
+        assert!(!out.contains("<polygon"));
         assert!(out.contains("a&lt;b"));
         assert!(out.contains("10⁴×"), "{out}");
         assert!(out.contains("0.1×"));
         assert!(out.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn draws_a_marker_per_figure_and_one_in_the_legend() {
+        let groups = vec![
+            Group {
+                label: "lsq n=2000".into(),
+                ratios: vec![Some(1.0), Some(100.0)],
+                marker: Some(0.04),
+            },
+            Group {
+                label: "lsq n=20".into(),
+                ratios: vec![Some(1.1), Some(50.0)],
+                marker: None,
+            },
+        ];
+        let out = svg(
+            "t",
+            &["matgrad", "FD"],
+            Some("matgrad, every core"),
+            &groups,
+        );
+        assert_eq!(out.matches("<polygon").count(), 2, "{out}");
+        assert!(out.contains("<title>lsq n=2000: matgrad, every core 0.04×</title></polygon>"));
+        // The axis reaches down to the marker: 0.04× is below the bars' 1×.
+        assert!(out.contains("0.01×"), "{out}");
     }
 }

@@ -303,30 +303,66 @@ impl Default for Timing {
 /// entry runs one batch in turn (so slow drifts of the machine hit every implementation alike).
 /// Returns the median nanoseconds per call of each entry, in order.
 pub fn time_case(case: &Case, timing: &Timing) -> Vec<f64> {
-    let plans: Vec<(u64, usize)> = case
-        .entries
-        .iter()
-        .map(|e| {
-            let (iters, per_call) = calibrate(e, timing);
-            let batch = per_call * iters as f64;
-            let affordable = (timing.budget.as_nanos() as f64 / batch) as usize;
-            (
-                iters,
-                affordable.clamp(MIN_BATCHES, timing.batches.max(MIN_BATCHES)),
-            )
-        })
-        .collect();
-    let rounds = plans.iter().map(|p| p.1).max().unwrap_or(0);
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(timing.batches); case.entries.len()];
-    for round in 0..rounds {
-        for ((e, &(n, count)), s) in case.entries.iter().zip(&plans).zip(&mut samples) {
+    let mut timer = Timer::new(case.entries.iter().collect(), timing);
+    for round in 0..timer.rounds() {
+        timer.round(round);
+    }
+    timer.medians()
+}
+
+/// [`time_case`] in steps, so that rounds of other timers (in another process) can run between
+/// its rounds.
+pub struct Timer<'a> {
+    entries: Vec<&'a Entry>,
+    /// Per entry: calls per batch, number of batches.
+    plans: Vec<(u64, usize)>,
+    /// Per entry: nanoseconds per call in each batch so far.
+    samples: Vec<Vec<f64>>,
+}
+
+impl<'a> Timer<'a> {
+    /// Warms up and calibrates each of `entries`.
+    pub fn new(entries: Vec<&'a Entry>, timing: &Timing) -> Timer<'a> {
+        let plans = entries
+            .iter()
+            .map(|e| {
+                let (iters, per_call) = calibrate(e, timing);
+                let batch = per_call * iters as f64;
+                let affordable = (timing.budget.as_nanos() as f64 / batch) as usize;
+                (
+                    iters,
+                    affordable.clamp(MIN_BATCHES, timing.batches.max(MIN_BATCHES)),
+                )
+            })
+            .collect();
+        let samples = vec![Vec::with_capacity(timing.batches); entries.len()];
+        Timer {
+            entries,
+            plans,
+            samples,
+        }
+    }
+
+    /// The number of rounds: the most batches of an entry.
+    pub fn rounds(&self) -> usize {
+        self.plans.iter().map(|p| p.1).max().unwrap_or(0)
+    }
+
+    /// Round `round`: one batch of each entry that has that many batches, in order (none at or
+    /// after [`Timer::rounds`]).
+    pub fn round(&mut self, round: usize) {
+        for ((e, &(n, count)), s) in self.entries.iter().zip(&self.plans).zip(&mut self.samples) {
             if round < count {
                 let t = e.run(n);
                 s.push(t.as_nanos() as f64 / n as f64);
             }
         }
     }
-    samples.into_iter().map(median).collect()
+
+    /// The median nanoseconds per call of each entry, in order.
+    pub fn medians(self) -> Vec<f64> {
+        self.samples.into_iter().map(median).collect()
+    }
 }
 
 /// Warms `e` up for `timing.warm_up`; returns the number of calls that fill one batch and the

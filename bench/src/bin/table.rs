@@ -1,7 +1,7 @@
 //! Prints the benchmark table.
 //!
 //! ```text
-//! cargo run --release -p matgrad-bench --features peers --bin table [-- [--quick] [--svg FILE] [CASE ...]]
+//! cargo run --release -p matgrad-bench --features peers,parallel --bin table [-- [--quick] [--svg FILE] [CASE ...]]
 //! ```
 //!
 //! Without the `peers` feature the num-dual and ad_trait columns are left out.
@@ -12,70 +12,144 @@
 //! markdown table is printed: nanoseconds per call, the ratio to the hand-written gradient, and
 //! matgrad's value+gradient / value-only ratio; then one line per target, met or not. With
 //! `--svg FILE`, the times relative to the baseline are also drawn as a chart in `FILE`.
+//!
+//! With the `parallel` feature, every figure above comes from a copy of this program started
+//! with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1` (matrixmultiply reads its thread count once
+//! per process, see [`matgrad_bench::one_thread`]), and this process times matgrad on every
+//! core (its own thread settings, by default one thread per core), batch by batch in turn with
+//! the copy: the table gains the columns "matgrad, every core ÷ expert (1 thread)" and
+//! "matgrad, every core ÷ 1 thread", the goal lines of the `parallel` feature, a line on
+//! matrixmultiply's own threads (a large product on every core ÷ on one thread), and the chart
+//! a marker for matgrad on every core. Without the feature the program runs in one process.
 
+use std::hint::black_box as bb;
 use std::time::Duration;
 
 use matgrad_bench::chart::{self, Group};
-use matgrad_bench::harness::{time_case, Timing};
-use matgrad_bench::{all_cases, Impl, Sizes};
+use matgrad_bench::goals::{self, Row};
+use matgrad_bench::harness::{time_case, Timer, Timing};
+use matgrad_bench::one_thread::{self, OneThread};
+use matgrad_bench::{all_cases, data, Case, Impl, Sizes};
 
-fn main() {
-    let mut timing = Timing::default();
-    let mut only: Vec<String> = Vec::new();
-    let mut svg_path = None;
+/// The command line.
+struct Args {
+    timing: Timing,
+    quick: bool,
+    svg_path: Option<String>,
+    only: Vec<String>,
+    /// Started as the single-threaded copy ([`one_thread::FLAG`]).
+    copy: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        timing: Timing::default(),
+        quick: false,
+        svg_path: None,
+        only: Vec::new(),
+        copy: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--svg" => match args.next() {
-                Some(path) => svg_path = Some(path),
-                None => {
-                    eprintln!("--svg needs a file name");
-                    std::process::exit(2);
-                }
+                Some(path) => a.svg_path = Some(path),
+                None => exit("--svg needs a file name", 2),
             },
             "--quick" => {
-                timing = Timing {
+                a.quick = true;
+                a.timing = Timing {
                     warm_up: Duration::from_millis(10),
                     batch: Duration::from_millis(1),
                     batches: 11,
                     budget: Duration::from_millis(300),
                 }
             }
+            one_thread::FLAG => a.copy = true,
             "-h" | "--help" => {
                 println!("usage: table [--quick] [--svg FILE] [CASE ...]   (cases: lsq logreg quadform gauss_nll mf mlp logreg_loop huber_loop rnn softmax_ce gp_nlml)");
-                return;
+                std::process::exit(0);
             }
-            name => only.push(name.to_string()),
+            name => a.only.push(name.to_string()),
         }
     }
+    a
+}
 
-    let cases: Vec<_> = all_cases(Sizes::All)
-        .into_iter()
-        .filter(|c| only.is_empty() || only.iter().any(|o| o == c.case))
-        .collect();
-    if cases.is_empty() {
-        eprintln!("no case matches {only:?}");
-        std::process::exit(2);
-    }
+fn exit(message: &str, code: i32) -> ! {
+    eprintln!("{message}");
+    std::process::exit(code)
+}
 
+/// Checks every implementation of every case; exits if one disagrees. `on` says on how many
+/// threads, for the messages (empty in a table without threads).
+fn check(cases: &[Case], on: &str) {
     eprintln!(
-        "checking {} case sizes against the hand-written gradients…",
+        "checking {} case sizes against the hand-written gradients{on}…",
         cases.len()
     );
     let mut failed = false;
-    for case in &cases {
+    for case in cases {
         if let Err(e) = case.check() {
-            eprintln!("CHECK FAILED: {e}");
+            eprintln!("CHECK FAILED{on}: {e}");
             failed = true;
         }
     }
     if failed {
-        eprintln!(
-            "not timing anything: an implementation disagrees with the hand-written gradient"
+        exit(
+            "not timing anything: an implementation disagrees with the hand-written gradient",
+            1,
         );
-        std::process::exit(1);
     }
-    eprintln!("all implementations agree (≤ 1e-6 relative, finite differences ≤ 1e-5); timing…");
+    eprintln!(
+        "all implementations agree{on} (≤ 1e-6 relative, finite differences ≤ 1e-5); timing…"
+    );
+}
+
+/// A product matrixmultiply threads, timed as a case of its own (value only, not checked) to
+/// show what its threads give on this machine at this moment.
+fn large_product() -> Case {
+    let (a, b) = (
+        data::dmatrix(2000, 200, 1.0, 1),
+        data::dmatrix(200, 200, 1.0, 2),
+    );
+    Case::new("gemm", "2000×200 · 200×200").with(Impl::Value, move || (bb(&a) * bb(&b))[0])
+}
+
+fn main() {
+    let args = args();
+    let cases: Vec<_> = all_cases(Sizes::All)
+        .into_iter()
+        .filter(|c| args.only.is_empty() || args.only.iter().any(|o| o == c.case))
+        .collect();
+    if cases.is_empty() {
+        exit(&format!("no case matches {:?}", args.only), 2);
+    }
+    if args.copy {
+        check(&cases, " on one thread");
+        let mut timed = cases;
+        timed.push(large_product());
+        if let Err(e) = one_thread::serve(&timed, &args.timing) {
+            exit(&e, 1);
+        }
+        return;
+    }
+    // With threads, the single-threaded figures come from the copy, which checks its cases
+    // before it is ready; this process checks them on every core.
+    let mut copy = cfg!(feature = "parallel").then(|| {
+        let mut copy_args = args.only.clone();
+        if args.quick {
+            copy_args.push("--quick".into());
+        }
+        OneThread::start(&copy_args).unwrap_or_else(|e| exit(&e, 1))
+    });
+    let threads = copy.is_some();
+    if threads {
+        let on = format!(" on every core ({} threads)", matgrad::threads());
+        check(&cases, &on);
+    } else {
+        check(&cases, "");
+    }
 
     // The peer AD crates' columns only when they are built (feature `peers`).
     let shown: Vec<Impl> = [
@@ -96,9 +170,20 @@ fn main() {
             _ => format!(" {} (ns) |", imp.name()),
         }
         .as_str();
+        if threads && imp == Impl::Matgrad {
+            header += " matgrad, every core ÷ expert (1 thread) |";
+        }
     }
-    println!("{header} value only (ns) | matgrad ÷ value | matgrad ÷ hand, as written |");
-    println!("|---|---|{}---:|---:|---:|", "---:|".repeat(shown.len()));
+    header += " value only (ns) | matgrad ÷ value | matgrad ÷ hand, as written |";
+    if threads {
+        header += " matgrad, every core ÷ 1 thread |";
+    }
+    println!("{header}");
+    let every_core_columns = if threads { 2 } else { 0 };
+    println!(
+        "|---|---|{}---:|---:|---:|",
+        "---:|".repeat(shown.len() + every_core_columns)
+    );
     // The chart's bars: matgrad and the other ways of getting the gradient.
     let charted: Vec<Impl> = [
         Impl::Matgrad,
@@ -110,10 +195,22 @@ fn main() {
     .filter(|imp| imp.is_built())
     .collect();
     let mut groups = Vec::new();
-    let mut ratios = Vec::new();
-    let mut grad_value = Vec::new();
-    for case in &cases {
-        let ns = time_case(case, &timing);
+    let mut rows = Vec::new();
+    // Nanoseconds per call of every entry of the `i`-th case (on one thread), and with threads
+    // of its entry `imp` on every core.
+    let mut measure = |i: usize, case: &Case, imp: Impl| -> (Vec<f64>, Option<f64>) {
+        let Some(copy) = copy.as_mut() else {
+            return (time_case(case, &args.timing), None);
+        };
+        let entry = case.entry(imp).expect("the entry timed on every core");
+        let mut mine = Timer::new(vec![entry], &args.timing);
+        let ns = copy
+            .time_beside(i, case, &mut mine)
+            .unwrap_or_else(|e| exit(&e, 1));
+        (ns, Some(mine.medians()[0]))
+    };
+    for (i, case) in cases.iter().enumerate() {
+        let (ns, every_core) = measure(i, case, Impl::Matgrad);
         let get = |imp: Impl| {
             case.entries
                 .iter()
@@ -121,6 +218,8 @@ fn main() {
                 .map(|i| ns[i])
         };
         let hand = get(Impl::Hand).expect("every case has a hand-written gradient");
+        let value = get(Impl::Value).expect("every case has the plain loss");
+        let mg = get(Impl::Matgrad).expect("every case has matgrad");
         let mut row = format!("| {} | {} |", case.case, case.size);
         for &imp in &shown {
             match get(imp) {
@@ -137,32 +236,58 @@ fn main() {
                     row += &format!(" skipped: {why} |");
                 }
             }
+            if let (Some(t), Impl::Matgrad) = (every_core, imp) {
+                row += &format!(" {:.2}× ({} ns) |", t / hand, fmt_ns(t));
+            }
         }
-        let value = get(Impl::Value).expect("every case has the plain loss");
-        let mg = get(Impl::Matgrad).expect("every case has matgrad");
         row += &format!(" {} | {:.2}× |", fmt_ns(value), mg / value);
         // The loop cases: against the gradient of the same loops, written by hand.
         row += &match get(Impl::HandLoop) {
             Some(t) => format!(" {:.2}× |", mg / t),
             None => " — |".to_string(),
         };
+        if let Some(t) = every_core {
+            row += &format!(" {:.2}× |", t / mg);
+        }
         println!("{row}");
-        let label = format!("{} {}", case.case, case.size);
         groups.push(Group {
-            label: label.clone(),
+            label: format!("{} {}", case.case, case.size),
             ratios: charted
                 .iter()
                 .map(|&imp| get(imp).map(|t| t / hand))
                 .collect(),
+            marker: every_core.map(|t| t / hand),
         });
-        ratios.push((mg / hand, label.clone()));
-        grad_value.push((mg / value, label));
+        rows.push(Row {
+            case: case.case,
+            size: case.size.clone(),
+            hand,
+            matgrad: mg,
+            value,
+            every_core,
+        });
     }
+    let product = threads.then(|| {
+        let product = large_product();
+        let (one, every) = measure(cases.len(), &product, Impl::Value);
+        (
+            product.size,
+            every.expect("measured on every core") / one[0],
+        )
+    });
     println!();
-    for line in summary(&ratios, &grad_value) {
+    for line in goals::single_threaded(&rows) {
         println!("{line}");
     }
-    if let Some(path) = svg_path {
+    if let Some((size, ratio)) = product {
+        for line in goals::every_core(&rows) {
+            println!("{line}");
+        }
+        println!(
+            "(matrixmultiply's own threads: a {size} product takes {ratio:.2}× its single-threaded time on every core)"
+        );
+    }
+    if let Some(path) = args.svg_path {
         let names: Vec<&str> = charted
             .iter()
             .map(|&imp| match imp {
@@ -170,49 +295,22 @@ fn main() {
                 _ => imp.name(),
             })
             .collect();
-        let title = "Value + gradient, time relative to the expert hand-written gradient";
-        if let Err(e) = std::fs::write(&path, chart::svg(title, &names, &groups)) {
-            eprintln!("cannot write {path}: {e}");
-            std::process::exit(1);
+        let (title, marker) = if threads {
+            (
+                "Value + gradient, time relative to the expert hand-written gradient on one thread",
+                Some("matgrad, every core"),
+            )
+        } else {
+            (
+                "Value + gradient, time relative to the expert hand-written gradient",
+                None,
+            )
+        };
+        if let Err(e) = std::fs::write(&path, chart::svg(title, &names, marker, &groups)) {
+            exit(&format!("cannot write {path}: {e}"), 1);
         }
         eprintln!("chart written to {path}");
     }
-}
-
-/// One line per target: met or not, with the figure.
-fn summary(ratios: &[(f64, String)], grad_value: &[(f64, String)]) -> [String; 3] {
-    let met = |ok: bool| if ok { "met" } else { "NOT met" };
-    let worst = |v: &[(f64, String)]| {
-        v.iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map_or((f64::NAN, String::new()), |(r, l)| (*r, l.clone()))
-    };
-    let mut sorted: Vec<f64> = ratios.iter().map(|r| r.0).collect();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    };
-    let (max, max_at) = worst(ratios);
-    let within = ratios.iter().filter(|r| r.0 <= 1.10).count();
-    let (max_gv, max_gv_at) = worst(grad_value);
-    let within_gv = grad_value.iter().filter(|r| r.0 <= 3.0).count();
-    [
-        format!(
-            "every row ≤ 1.10× its expert baseline: {} — {within} of {n} rows, worst {max:.2}× ({max_at})",
-            met(within == n)
-        ),
-        format!(
-            "median ≤ 1.00× the expert baseline: {} — median {median:.2}×",
-            met(median <= 1.0)
-        ),
-        format!(
-            "value + gradient ≤ 3× value alone: {} — {within_gv} of {n} rows, worst {max_gv:.2}× ({max_gv_at})",
-            met(within_gv == n)
-        ),
-    ]
 }
 
 /// Nanoseconds with three significant digits and thin grouping: `23.4`, `1 234`, `12 345 678`.
