@@ -105,3 +105,63 @@ fn a_loop_inside_the_loop_over_samples() {
     let y = dv::<f64>(11, 16).map(|v| v.signum());
     check!(double_loop(&w, &x, &y, 0.1) => double_loop_grad[w]);
 }
+
+/// A Huber loss with its branch as a value: a choice entry by entry between both sides.
+#[grad(w)]
+fn huber_value(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+    let n = x.nrows();
+    let mut total = 0.0;
+    for i in 0..n {
+        let r = x.row(i).transpose().dot(w) - y[i];
+        total += if r.abs() <= delta {
+            0.5 * r * r
+        } else {
+            delta * (r.abs() - 0.5 * delta)
+        };
+    }
+    total / n as f64
+}
+
+/// The branch as statements: a sum added to on one side, subtracted from on the other, and a
+/// side that leaves a second sum as it is.
+#[grad(w)]
+fn branch_statements(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let mut total = 0.0;
+    let mut above = 0.0;
+    for i in 0..x.nrows() {
+        let r = x.row(i).transpose().dot(w) - y[i];
+        if r > 0.1 {
+            total += r.powi(3);
+            above += r.tanh();
+        } else {
+            total -= r.sin();
+        }
+    }
+    total + above * above
+}
+
+/// A side guarding a logarithm is not computed for the samples that do not take it: the loop
+/// stays a loop (its gradient is checked all the same).
+#[grad(w)]
+fn guarded_log(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
+    let mut total = 0.0;
+    for i in 0..x.nrows() {
+        let z = x.row(i).transpose().dot(w);
+        total += if z > 0.0 { z.ln() } else { z };
+    }
+    total
+}
+
+#[test]
+fn branches_entry_by_entry() {
+    // Residuals on both sides of δ and of 0.1.
+    let (w, x, y) = (dv::<f64>(4, 17), dm::<f64>(12, 4, 18), dv::<f64>(12, 19));
+    let r = &x * &w - &y;
+    assert!(r.iter().any(|r| r.abs() <= 0.3) && r.iter().any(|r| r.abs() > 0.3));
+    assert!(r.iter().any(|&r| r > 0.1) && r.iter().any(|&r| r <= 0.1));
+    check!(huber_value(&w, &x, &y, 0.3) => huber_value_grad[w]);
+    check!(branch_statements(&w, &x, &y) => branch_statements_grad[w]);
+    let z = &x * &w;
+    assert!(z.iter().any(|&z| z > 0.0) && z.iter().any(|&z| z <= 0.0));
+    check!(guarded_log(&w, &x) => guarded_log_grad[w]);
+}

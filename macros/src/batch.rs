@@ -10,6 +10,7 @@
 //!   X.row(i)ᵀ · w        ⇒ X w              ((X.row(i) w)[0] too)
 //!   a(i) ∘ b(i), f(a(i)) ⇒ a ∘ b, f.(a)
 //!   s + Σᵢ t(i)          ⇒ s + sum(t)       (Σⱼ a(j) b(j) ⇒ a · b)
+//!   if a(i) ≤ b(i) {t} else {e}  ⇒  select([a ≤ b], t, e)
 //! ```
 //!
 //! The parser offers every loop it builds; where the terms are of that form,
@@ -17,12 +18,15 @@
 //! read), so the value and the gradient are the matrix products an expert
 //! writes rather than `n` small ones. Inner loops go first, so a dot product
 //! written as a loop over `j` is a `dot` by the time the loop over `i` is
-//! read. Anything else (a term reading a carried value, a slice of vectors,
-//! a matrix per index, a branch) keeps the loop as written.
+//! read. A branch becomes a choice entry by entry between its sides
+//! computed for every sample, where the sides are safe to compute for the
+//! samples that do not take them. Anything else (a term reading a carried
+//! value, a slice of vectors, a matrix per index) keeps the loop as written.
 
 use crate::ir::{Graph, Id, RegionId};
 use crate::ops::{
-    AddScalar, ComponentDiv, DivScalar, IntArith, IntLit, Map, Op, Sum, View, ViewKind,
+    AddScalar, ComponentDiv, DivScalar, Filled, IntArith, IntLit, Map, Mask, Op, Select, Sum, View,
+    ViewKind,
 };
 use crate::shape::{Dim, Shape};
 
@@ -52,25 +56,16 @@ pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
     let n = count(g, hi)?;
     let info = g.region_info(lp.region).clone();
     let (index, carried) = (info.inputs[0], &info.inputs[1..]);
-    // Each output `c + t` (or `c − t`) with `t` reading no carried value.
-    let mut terms = Vec::new();
-    for (k, &out) in info.outputs.iter().enumerate() {
-        let cin = carried[k];
-        if out == cin {
-            terms.push(None);
-            continue;
-        }
-        let (op, args) = (g.op(out).clone(), g.node(out).args.clone());
-        let (term, negate) = match (op, args.as_slice()) {
-            (Op::Add(_), &[a, t]) if a == cin => (t, false),
-            (Op::Add(_), &[t, a]) if a == cin => (t, false),
-            (Op::Sub(_), &[a, t]) if a == cin => (t, true),
-            _ => return None,
-        };
-        if !g.shape(term).is_scalar() || carried.iter().any(|&c| reads(g, term, c)) {
-            return None;
-        }
-        terms.push(Some((term, negate)));
+    let updates: Vec<Update> = (info.outputs.iter().zip(carried))
+        .map(|(&out, &cin)| update(g, out, cin))
+        .collect::<Option<_>>()?;
+    // No term (nor condition) reads a carried value.
+    let read: Vec<Id> = updates.iter().flat_map(|u| u.reads(g)).collect();
+    if read
+        .iter()
+        .any(|&t| carried.iter().any(|&c| reads(g, t, c)))
+    {
+        return None;
     }
     let saved = g.region;
     g.region = node.region;
@@ -82,23 +77,89 @@ pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
         memo: Default::default(),
     };
     let mut finals = Vec::new();
-    for (k, term) in terms.into_iter().enumerate() {
+    for (k, u) in updates.into_iter().enumerate() {
         let init = node.args[2 + k];
-        let Some((term, negate)) = term else {
-            finals.push(Some(init));
-            continue;
+        let terms = match u {
+            Update::Same => {
+                finals.push(Some(init));
+                continue;
+            }
+            Update::Term(t) => cx.term(g, t),
+            Update::Branch { branch, sides } => cx.choose(g, branch, sides),
         };
-        finals.push(cx.batch(g, term).and_then(|b| {
+        finals.push(terms.and_then(|b| {
             let total = cx.total(g, b)?;
-            Some(if negate {
-                g.minus(init, total)
-            } else {
-                g.plus(init, total)
-            })
+            Some(g.plus(init, total))
         }));
     }
     g.region = saved;
     finals.into_iter().collect()
+}
+
+/// A term added to a carried value (`s += t`), negated for `s -= t`.
+type Term = (Id, bool);
+
+/// How a carried value leaves an iteration of a loop that is a sum.
+enum Update {
+    Same,
+    /// `c ± t`.
+    Term(Term),
+    /// `if … { c ± t } else { c ± e }` (either side may leave `c` as it is).
+    Branch {
+        branch: Id,
+        sides: [Option<Term>; 2],
+    },
+}
+
+impl Update {
+    /// The nodes the update reads besides the carried value: its terms, and
+    /// a branch's condition.
+    fn reads(&self, g: &Graph) -> Vec<Id> {
+        match self {
+            Update::Same => Vec::new(),
+            Update::Term((t, _)) => vec![*t],
+            Update::Branch { branch, sides } => std::iter::once(g.node(*branch).args[0])
+                .chain(sides.iter().flatten().map(|&(t, _)| t))
+                .collect(),
+        }
+    }
+}
+
+/// How carried value `cin` becomes `out`, if as a sum.
+fn update(g: &Graph, out: Id, cin: Id) -> Option<Update> {
+    if out == cin {
+        return Some(Update::Same);
+    }
+    if let Some(t) = term(g, out, cin) {
+        return Some(Update::Term(t));
+    }
+    let (Op::Output(o), &[branch]) = (g.op(out), g.node(out).args.as_slice()) else {
+        return None;
+    };
+    let Op::If(b) = g.op(branch) else {
+        return None;
+    };
+    let side = |r| {
+        let side_out = g.region_info(r).outputs[o.k];
+        if side_out == cin {
+            Some(None)
+        } else {
+            term(g, side_out, cin).map(Some)
+        }
+    };
+    let sides = [side(b.then)?, side(b.otherwise)?];
+    Some(Update::Branch { branch, sides })
+}
+
+/// `c + t`, `t + c` or `c − t` of a scalar term.
+fn term(g: &Graph, out: Id, cin: Id) -> Option<Term> {
+    let t = match (g.op(out), g.node(out).args.as_slice()) {
+        (Op::Add(_), &[a, t]) if a == cin => (t, false),
+        (Op::Add(_), &[t, a]) if a == cin => (t, false),
+        (Op::Sub(_), &[a, t]) if a == cin => (t, true),
+        _ => return None,
+    };
+    g.shape(t.0).is_scalar().then_some(t)
 }
 
 /// Whether computing `root` reads `target` (integers included, unlike
@@ -163,8 +224,17 @@ impl Cx {
         let is_index = |a: Id| a == self.index;
         match (&node.op, node.args.as_slice()) {
             // y[i] ⇒ y
+            // (Of a vector: `x[i]` of a matrix counts down its columns.)
             (Op::Entry(_), &[y, i]) if is_index(i) && self.same_data(g, y) => {
-                Some(Batched::Scalars(self.data(g, y, 0)?))
+                let s = g.shape(y);
+                if s.cols() == Dim::Fixed(1) {
+                    Some(Batched::Scalars(self.data(g, y, 0)?))
+                } else if s.rows() == Dim::Fixed(1) {
+                    let y = self.data(g, y, 1)?;
+                    Some(Batched::Scalars(g.transpose(y)))
+                } else {
+                    None
+                }
             }
             // X[(i, j)] ⇒ X.column(j); X[(j, i)] ⇒ X.row(j)ᵀ
             (Op::Entry(_), &[x, i, j]) if self.same_data(g, x) => {
@@ -247,9 +317,66 @@ impl Cx {
                     _ => None,
                 }
             }
+            // A value of an `if` on a comparison of the sample's values.
+            (Op::Output(o), &[branch]) if matches!(g.op(branch), Op::If(_)) => {
+                let Op::If(b) = g.op(branch) else {
+                    unreachable!("an `if`")
+                };
+                let side = |r| Some((g.region_info(r).outputs[o.k], false));
+                let sides = [side(b.then), side(b.otherwise)];
+                self.choose(g, branch, sides)
+            }
             _ if node.shape.is_scalar() => self.scalar(g, id),
             _ => None,
         }
+    }
+
+    /// A term for all the samples, negated for `s -= t`.
+    fn term(&mut self, g: &mut Graph, (t, negate): Term) -> Option<Batched> {
+        match self.batch(g, t)? {
+            Batched::Scalars(v) if negate => Some(Batched::Scalars(g.neg(v))),
+            b => Some(b),
+        }
+    }
+
+    /// `if a ≺ b { t } else { e }` for all the samples, `sides` the terms
+    /// `t` and `e` of the two sides (`None`: zero): the mask `[a ≺ b]`
+    /// choosing, entry by entry, between both sides computed for every
+    /// sample. Both sides run on every sample, so each may hold only
+    /// operations finite with finite derivatives wherever their arguments
+    /// are (a side guarding a `ln` or a division keeps the loop).
+    fn choose(&mut self, g: &mut Graph, branch: Id, sides: [Option<Term>; 2]) -> Option<Batched> {
+        let Op::If(b) = g.op(branch).clone() else {
+            return None;
+        };
+        let (mask, shape) = self.mask(g, g.node(branch).args[0])?;
+        let mut chosen = Vec::new();
+        for (side, term) in [b.then, b.otherwise].into_iter().zip(sides) {
+            chosen.push(match term {
+                None => g.zero(shape),
+                Some(t) if safe_side(g, t.0, side) => {
+                    let batched = self.term(g, t)?;
+                    vector(g, batched, shape)?
+                }
+                Some(_) => return None,
+            });
+        }
+        let chosen = g.try_build(Select, &[mask, chosen[0], chosen[1]]).ok()?;
+        Some(Batched::Scalars(chosen))
+    }
+
+    /// The mask of a comparison `a ≺ b` of the samples' values, and its shape.
+    fn mask(&mut self, g: &mut Graph, cond: Id) -> Option<(Id, Shape)> {
+        let (Op::Compare(c), &[a, b]) = (g.op(cond).clone(), g.node(cond).args.as_slice()) else {
+            return None;
+        };
+        let (a, b) = (self.batch(g, a)?, self.batch(g, b)?);
+        let shape = match (a, b) {
+            (Batched::Scalars(v), _) | (_, Batched::Scalars(v)) => g.shape(v),
+            _ => return None,
+        };
+        let (a, b) = (vector(g, a, shape)?, vector(g, b, shape)?);
+        Some((g.try_build(Mask(c), &[a, b]).ok()?, shape))
     }
 
     /// A scalar operation on scalars per index.
@@ -375,6 +502,51 @@ fn count(g: &Graph, k: Id) -> Option<Dim> {
 
 fn is_zero_int(g: &Graph, k: Id) -> bool {
     matches!(g.op(k), Op::IntLit(z) if z.0 == 0)
+}
+
+/// A scalar per sample as the vector of all of them (`s 𝟙` for the same `s`).
+fn vector(g: &mut Graph, x: Batched, shape: Shape) -> Option<Id> {
+    match x {
+        Batched::Scalars(v) => Some(v),
+        Batched::Same(s) if g.shape(s).is_scalar() => Some(g.build(Filled(shape), &[s])),
+        _ => None,
+    }
+}
+
+/// Whether the nodes computing `out` in branch `side` are all operations
+/// finite, with finite derivatives, wherever their arguments are: a side
+/// computed for samples that take the other one must not turn a zero
+/// adjoint into `0 · ∞`.
+fn safe_side(g: &Graph, out: Id, side: RegionId) -> bool {
+    let mut stack = vec![out];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(id) = stack.pop() {
+        let node = g.node(id);
+        if !seen.insert(id) || node.region != side {
+            continue;
+        }
+        let safe = match &node.op {
+            Op::Powi(p) => p.0 >= 0,
+            op => matches!(
+                op,
+                Op::Add(_)
+                    | Op::Sub(_)
+                    | Op::Mul(_)
+                    | Op::Neg(_)
+                    | Op::Abs(_)
+                    | Op::Sin(_)
+                    | Op::Cos(_)
+                    | Op::Tanh(_)
+                    | Op::Sigmoid(_)
+                    | Op::Relu(_)
+            ),
+        };
+        if !safe {
+            return false;
+        }
+        stack.extend(node.args.iter().copied());
+    }
+    true
 }
 
 /// A scalar function a map may apply: an operation on scalars giving a

@@ -503,11 +503,37 @@ fn loop_shapes() {
     );
     let sum = grad_fn(&sum, "huber");
     println!("{sum}");
-    assert_eq!(sum.matches("for ").count(), 1, "{sum}");
-    assert!(!sum.contains("Vec::with_capacity"), "nothing stored: {sum}");
-    // A loop adding per-sample terms is a reduction the runtime may split across threads;
-    // a recurrence is not.
-    assert_eq!(sum.matches("sum_loop").count(), 1, "{sum}");
+    // The rows of a matrix: matrix operations on all of them, the branch a
+    // choice entry by entry.
+    assert_eq!(sum.matches("for ").count(), 0, "{sum}");
+    assert_eq!(sum.matches("zip_zip_map").count(), 3, "{sum}");
+    // The same loss over a slice of vectors stays one loop, storing nothing:
+    // a reduction the runtime may split across threads (a recurrence is not).
+    let slice = expand_pretty(
+        quote!(w),
+        quote! {
+            fn huber(w: &Vector3<f64>, xs: &[Vector3<f64>], y: &DVector<f64>, delta: f64) -> f64 {
+                let mut total = 0.0;
+                for (i, x) in xs.iter().enumerate() {
+                    let r = x.dot(w) - y[i];
+                    total += if r.abs() <= delta {
+                        0.5 * r * r
+                    } else {
+                        delta * (r.abs() - 0.5 * delta)
+                    };
+                }
+                total / xs.len() as f64
+            }
+        },
+    );
+    let slice = grad_fn(&slice, "huber");
+    println!("{slice}");
+    assert_eq!(slice.matches("for ").count(), 1, "{slice}");
+    assert!(
+        !slice.contains("Vec::with_capacity"),
+        "nothing stored: {slice}"
+    );
+    assert_eq!(slice.matches("sum_loop").count(), 1, "{slice}");
     let rnn = expand_pretty(
         quote!(w, u),
         quote! {
@@ -554,6 +580,35 @@ fn a_sum_over_samples_is_matrix_products() {
     assert!(!g.contains("for "), "{g}");
     assert_eq!(g.matches("__mg_p::mul(x,").count(), 1, "{g}");
     assert_eq!(g.matches("__mg_p::tr_mul(x,").count(), 1, "{g}");
+    // The other forms of a sample's value, and a branch as statements.
+    let forms = [
+        quote!(s += ((x.row(i) * w)[0] - y[i]).tanh();),
+        quote!(s -= x.column(i).dot(y).sin() / (2.0 + w[i] * w[i]);),
+        quote!(
+            let r = x.row(i).transpose().dot(w) - y[i];
+            if r > 0.1 {
+                s += r.powi(3);
+            } else {
+                s -= r.sin();
+            }
+        ),
+    ];
+    for body in forms {
+        let out = expand_pretty(
+            quote!(w),
+            quote! {
+                fn f(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                    let mut s = 0.0;
+                    for i in 0..w.len() {
+                        #body
+                    }
+                    s
+                }
+            },
+        );
+        let g = grad_fn(&out, "f");
+        assert!(!g.contains("for "), "{g}");
+    }
 }
 
 /// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand
@@ -704,17 +759,18 @@ fn scalar_methods_branches_and_constants() {
 }
 
 /// A sum assigned on both sides of an `if` passes its adjoint through the
-/// branch unchanged, so its loop is differentiated inside itself: one loop,
-/// nothing stored.
+/// branch unchanged, so its loop (over a slice of vectors, which is not read
+/// as matrix operations) is differentiated inside itself: one loop, nothing
+/// stored.
 #[test]
 fn sum_assigned_in_a_branch_is_one_loop() {
     let out = expand_pretty(
         quote!(w),
         quote! {
-            fn huber(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+            fn huber(w: &Vector3<f64>, xs: &[Vector3<f64>], y: &DVector<f64>, delta: f64) -> f64 {
                 let mut total = 0.0;
-                for i in 0..x.nrows() {
-                    let r = x.row(i).transpose().dot(w) - y[i];
+                for i in 0..xs.len() {
+                    let r = xs[i].dot(w) - y[i];
                     if r.abs() <= delta {
                         total += 0.5 * r * r;
                     } else {

@@ -4942,6 +4942,26 @@ fn regression_second_derivative_of_det_at_a_singular_matrix() {
     check_source(3, 2, 366, PLAIN, "(b * b.transpose()).determinant()");
 }
 
+/// `a[i]` of a matrix counts down its columns: a sum over it read as matrix
+/// operations took the matrix for a vector of the loop's length.
+#[test]
+fn regression_batched_sum_of_a_matrix_read_by_one_index() {
+    check_source(
+        4,
+        3,
+        17973,
+        "a: &SMatrix<f64, 4, 4>, b: &SMatrix<f64, 4, 3>, p: &Matrix4<f64>, q: SMatrix<f64, 3, 3>, x: &SVector<f64, 4>, y: Vector3<f64>, s: f64, t: f64",
+        "let mut w0 = 0.5; for i0 in 0..=4 { let mut u0 = w0; for i1 in 0..b.nrows() { u0 += b[i1]; } w0 = u0; } w0",
+    );
+    check_source(
+        2,
+        3,
+        16998,
+        "a: Matrix2<f64>, b: &SMatrix<f64, 2, 3>, p: &DMatrix<f64>, q: &DMatrix<f64>, x: &Vector2<f64>, y: &SVector<f64, 3>, s: f64, t: f64",
+        "let mut w0 = x.transpose(); for i0 in 0..3 { let mut u0 = 0.5; for i1 in (0..b.nrows()).rev() { u0 += a[i1]; } w0 += w0 * u0; } (y * y.add_scalar(w0.norm_squared()).transpose()).sum()",
+    );
+}
+
 /// A high-degree polynomial inside `sin`: one central difference of the
 /// gradient was 1.6e-4 off through its h² error; the extrapolated one agrees.
 #[test]

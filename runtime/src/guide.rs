@@ -275,7 +275,8 @@
 //! let y = DVector::from_fn(6, |i, _| (i as f64 - 2.5) * 0.4);
 //! let w = DVector::from_vec(vec![0.3, -0.2, 0.5]);
 //! let (loss, dw) = huber_grad(&w, &x, &y, 0.5);
-//! assert_eq!(loss, huber(&w, &x, &y, 0.5));
+//! // The loop is read as matrix operations, which may round differently.
+//! assert!((loss - huber(&w, &x, &y, 0.5)).abs() <= 1e-12 * loss.abs());
 //! matgrad::check_gradient(|w| huber(w, &x, &y, 0.5), &w, &dw).assert_within(1e-6);
 //!
 //! let (w, u, h0) = (Matrix3::from_fn(|i, j| 0.3 * (i as f64 - j as f64)),
@@ -309,10 +310,13 @@
 //!   loop `s + sum(t)` (a dot product where the terms are products). A dot
 //!   product written as an inner loop `z += x[(i, j)] * w[j]` is read first,
 //!   so the double loop is `X w`. The generated gradient is then the one of
-//!   the matrix form, `Xᵀ r̄` by one product. The `huber` loss above keeps its
-//!   loop (its term is an `if`), as do terms reading a carried value, vectors
-//!   per sample other than the rows and columns of the data, and slices of
-//!   vectors.
+//!   the matrix form, `Xᵀ r̄` by one product. An `if` on a comparison of the
+//!   sample's values (the `huber` loss above) becomes a choice entry by entry
+//!   between both sides computed for every sample, where both are safe to
+//!   compute for any sample (`+ − ×`, `abs`, `powi`, `sin`, `cos`, `tanh`,
+//!   `sigmoid`, `relu`: a side guarding a `ln` or a division keeps the
+//!   loop). Terms reading a carried value, vectors per sample other than the
+//!   rows and columns of the data, and slices of vectors keep the loop.
 //! - **Branches**: `if c { … } else if d { … } else { … }`, as a statement
 //!   (assigning variables; the `else` may be left out) or as a value
 //!   (`let l = if … { … } else { … };`, `total += if …`). A condition compares
@@ -446,60 +450,85 @@
 //! (__mg_t17, __mg_w_bar_50, __mg_u_bar_51)
 //! ```
 //!
-//! `huber_grad` is one loop. Its body computes the term and, on the same
-//! side of the same `bool`, the term's derivative, and adds both in place;
-//! the `1/n` is applied once, after the loop. Every value the loop carries is
-//! a sum whose terms read none of them, so the loop is handed to
-//! `sum_loop` as a function of a block of its range: with the `parallel`
-//! feature and enough work (the second argument estimates one iteration's),
-//! blocks run on every core from zeros and their sums are added; without it,
-//! `sum_loop` calls the function once on the whole range:
+//! `huber_grad` has no loop. Its term reads the rows of `x` and the entries
+//! of `y` by the index, so the loop is read as matrix operations on all the
+//! rows at once: `r = X w − y` by one product, the `if` as the mask
+//! `[|r| ≤ δ]` choosing entry by entry between both sides (each computed for
+//! every row: they are safe to compute anywhere), the sum as `sum`, and the
+//! gradient `Xᵀ r̄` by one product:
 //!
 //! ```text
-//! let __mg_loop27 = {
-//!     let __mg_range = 0..Dim::value(&x.shape_generic().0);
-//!     let (__mg_c27_0, __mg_c27_1) = __mg_p::sum_loop(
+//! let __mg_t29 = y.rows(0, Dim::value(&x.shape_generic().0));          // y's first n entries
+//! let __mg_t30 = __mg_p::mul(x, w) - &__mg_t29;                        // r = X w − y
+//! let __mg_t33 = __mg_t30.map(|__mg_v| { __mg_v.abs() });              // |r|
+//! let __mg_t34 = __mg_p::filled(x.shape_generic().0, Const::<1usize>, delta);
+//! let __mg_t35 = __mg_t33                                              // [|r| ≤ δ]
+//!     .zip_map(&__mg_t34, |__mg_a, __mg_b| if __mg_a <= __mg_b { 1f64 } else { 0f64 });
+//! let __mg_t38 = __mg_t30.component_mul(&__mg_t30) * 0.5f64;           // ½ r²
+//! let __mg_t43 = __mg_t33.add_scalar((-0.5f64 * delta)) * delta;       // δ (|r| − ½δ)
+//! let __mg_t44 = __mg_t35.zip_zip_map(&__mg_t38, &__mg_t43,            // the terms
+//!     |__mg_m, __mg_t, __mg_e| if __mg_m != 0f64 { __mg_t } else { __mg_e });
+//! let __mg_t46 = (Dim::value(&x.shape_generic().0) as f64);
+//! // … r̄, each side's derivative where its rows chose it …
+//! let __mg_w_bar_71 = __mg_p::tr_mul(x, &__mg_t67);                    // ∇w = Xᵀ r̄
+//! ((__mg_t44.sum() / __mg_t46), __mg_w_bar_71)
+//! ```
+//!
+//! The same loss over a slice of vectors (`xs: &[Vector3<f64>]`, `xs[i]`
+//! for `x.row(i)`) keeps its loop, and the loop its `if`. Its body computes
+//! the term and, on the same side of the same `bool`, the term's derivative,
+//! and adds both in place; the `1/n` is applied once, after the loop. Every
+//! value the loop carries is a sum whose terms read none of them, so the loop
+//! is handed to `sum_loop` as a function of a block of its range: with the
+//! `parallel` feature and enough work (the second argument estimates one
+//! iteration's), blocks run on every core from zeros and their sums are
+//! added; without it, `sum_loop` calls the function once on the whole range:
+//!
+//! ```text
+//! let __mg_loop25 = {
+//!     let __mg_range = 0..__mg_t6;                                    // xs.len()
+//!     let (__mg_c25_0, __mg_c25_1) = __mg_p::sum_loop(
 //!         __mg_range,
-//!         14usize + Dim::value(&w.shape_generic().0) + 3usize * Dim::value(&x.shape_generic().1),
-//!         (0f64, OMatrix::<f64, _, _>::zeros_generic(w.shape_generic().0, Const::<1usize>)),
-//!         |__mg_block, (mut __mg_c27_0, mut __mg_c27_1)| {           // total, w̄
-//!             for __mg_i27 in __mg_block {
-//!                 let __mg_b10 = x.row(__mg_i27);
-//!                 let __mg_b11 = __mg_b10.transpose();
-//!                 let __mg_b12 = __mg_b11.dot(w);
-//!                 let __mg_r_14 = __mg_b12 - y[__mg_i27];
-//!                 let __mg_b16 = (__mg_r_14.abs() <= delta);
-//!                 let __mg_if24 = if __mg_b16 {                       // the term
-//!                     ((0.5f64 * __mg_r_14 * __mg_r_14),)
+//!         23usize,
+//!         (0f64, OMatrix::<f64, _, _>::zeros_generic(Const::<3usize>, Const::<1usize>)),
+//!         |__mg_block, (mut __mg_c25_0, mut __mg_c25_1)| {             // total, w̄
+//!             for __mg_i25 in __mg_block {
+//!                 let __mg_x_9 = &xs[__mg_i25];
+//!                 let __mg_b10 = __mg_x_9.dot(w);
+//!                 let __mg_r_12 = __mg_b10 - y[__mg_i25];
+//!                 let __mg_b14 = (__mg_r_12.abs() <= delta);
+//!                 let __mg_if22 = if __mg_b14 {                       // the term
+//!                     ((0.5f64 * __mg_r_12 * __mg_r_12),)
 //!                 } else {
-//!                     ((delta * (__mg_r_14.abs() - 0.5f64 * delta)),)
+//!                     ((delta * (__mg_r_12.abs() - 0.5f64 * delta)),)
 //!                 };
-//!                 let __mg_if91 = if __mg_b16 {                       // its derivative in r
-//!                     (__mg_r_14,)
+//!                 let __mg_if88 = if __mg_b14 {                       // its derivative in r
+//!                     (__mg_r_12,)
 //!                 } else {
-//!                     ((delta * __mg_p::sign(__mg_r_14)),)
+//!                     ((delta * __mg_p::sign(__mg_r_12)),)
 //!                 };
-//!                 let __mg_u27_0 = __mg_if24.0;
-//!                 let __mg_u27_1_0 = &__mg_b11;
-//!                 let __mg_u27_1_1 = __mg_if91.0;
-//!                 __mg_c27_0 += __mg_u27_0;
-//!                 __mg_c27_1                                          // w̄ += xᵢ r̄, in place
-//!                     .zip_apply(__mg_u27_1_0, |__mg_a, __mg_b| *__mg_a += __mg_u27_1_1 * __mg_b);
+//!                 let __mg_u25_0 = __mg_if22.0;
+//!                 let __mg_u25_1_0 = __mg_x_9;
+//!                 let __mg_u25_1_1 = __mg_if88.0;
+//!                 __mg_c25_0 += __mg_u25_0;
+//!                 __mg_c25_1                                          // w̄ += xᵢ r̄, in place
+//!                     .zip_apply(__mg_u25_1_0, |__mg_a, __mg_b| *__mg_a += __mg_u25_1_1 * __mg_b);
 //!             }
-//!             (__mg_c27_0, __mg_c27_1)
+//!             (__mg_c25_0, __mg_c25_1)
 //!         },
 //!     );
-//!     (__mg_c27_0, __mg_c27_1, (), ())
+//!     (__mg_c25_0, __mg_c25_1, (), ())
 //! };
-//! let __mg_t29 = (Dim::value(&x.shape_generic().0) as f64);
-//! let __mg_w_bar_99 = __mg_loop27.1 * (1f64 / __mg_t29);
-//! ((__mg_loop27.0 / __mg_t29), __mg_w_bar_99)
+//! let __mg_t27 = (__mg_t6 as f64);
+//! let __mg_w_bar_96 = __mg_loop25.1 * (1f64 / __mg_t27);
+//! ((__mg_loop25.0 / __mg_t27), __mg_w_bar_96)
 //! ```
 //!
 //! `cargo test -p matgrad-macros --lib loop_shapes -- --nocapture` prints
-//! both in full and checks their shape: one loop, no `Vec` and one
-//! `sum_loop` for the sum; two loops, one `Vec`, the second loop reversed and
-//! no `sum_loop`, for the recurrence.
+//! all three in full and checks their shape: no loop for the rows of a
+//! matrix; one loop, no `Vec` and one `sum_loop` over the slice; two loops,
+//! one `Vec`, the second loop reversed and no `sum_loop`, for the
+//! recurrence.
 //!
 //! # Helper functions
 //!
