@@ -1,14 +1,16 @@
 //! Loops adding one term per sample, which matgrad reads as matrix operations on all the samples
-//! at once (`X w` for `xᵢ · w`, maps for scalar functions, a sum or a dot product for the loop):
-//! the value equals the loop's and the gradient finite differences, `f64` and `f32`, fixed and
-//! dynamic sizes, whole matrices and the first rows of longer ones.
+//! at once (`X w` for `xᵢ · w`, maps for scalar functions, choices entry by entry for branches, a
+//! sum or a dot product for the loop): the value equals the loop's and the gradient finite
+//! differences, `f64` and `f32`, fixed and dynamic sizes, whole matrices and the first rows of
+//! longer ones. Which loops are read so is checked on their expansion
+//! (`a_sum_over_samples_is_matrix_products` in the macro crate).
 
 #[macro_use]
 mod common;
 
 use common::*;
 use matgrad::grad;
-use matgrad::nalgebra::{DMatrix, DVector, Matrix4x3, Vector3, Vector4};
+use matgrad::nalgebra::{DMatrix, DVector, SMatrix, SVector, Vector3};
 
 /// Least squares by rows: `Σᵢ (xᵢ · w − yᵢ)²`.
 #[grad(w)]
@@ -27,12 +29,12 @@ fn rows_dot_a_parameter() {
     check!(lsq_rows(&w, &x, &y) => lsq_rows_grad[w]);
 }
 
-/// Fixed sizes in `f32`; the product written `(xᵢ w)[0]`, a scalar function of it, a
-/// parameter scaling every term.
+/// Fixed sizes in `f32` (64 samples: fewer stay a loop); the product written `(xᵢ w)[0]`, a
+/// scalar function of it, a parameter scaling every term.
 #[grad(w, c)]
-fn fixed_rows(w: &Vector3<f32>, c: f32, x: &Matrix4x3<f32>, y: &Vector4<f32>) -> f32 {
+fn fixed_rows(w: &Vector3<f32>, c: f32, x: &SMatrix<f32, 64, 3>, y: &SVector<f32, 64>) -> f32 {
     let mut s = 0.0;
-    for i in 0..4 {
+    for i in 0..64 {
         s += c * ((x.row(i) * w)[0] - y[i]).tanh();
     }
     s
@@ -40,12 +42,8 @@ fn fixed_rows(w: &Vector3<f32>, c: f32, x: &Matrix4x3<f32>, y: &Vector4<f32>) ->
 
 #[test]
 fn fixed_sizes_f32() {
-    let (w, c, x, y) = (
-        sm::<f32, 3, 1>(4),
-        sc::<f32>(5),
-        sm::<f32, 4, 3>(6),
-        sm::<f32, 4, 1>(7),
-    );
+    let (w, c) = (sm::<f32, 3, 1>(4) * 0.2, sc::<f32>(5));
+    let (x, y) = (sm::<f32, 64, 3>(6), sm::<f32, 64, 1>(7));
     check!(fixed_rows(&w, c, &x, &y) => fixed_rows_grad[w, c]);
 }
 
@@ -66,7 +64,8 @@ fn columns_and_quotients() {
 }
 
 /// One column of the data per sample (`x[(i, 1)]`), entries of a parameter, and data longer than
-/// the loop (only its first `n` entries are read).
+/// the loop (only its first `n` entries are read). No product over the samples is formed, so the
+/// loop stays as written (as fast, and allocating nothing): its gradient is checked all the same.
 #[grad(w)]
 fn entries(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
     let n = w.len();

@@ -184,6 +184,29 @@ fn sum_loop(w: &Vector3<f64>, a: &Matrix3<f64>, xs: &[Vector3<f64>]) -> f64 {
     s
 }
 
+/// A sum over the 64 rows of fixed-size data, read as matrix operations on all of them.
+#[grad(w)]
+fn rows_loop(w: &Vector3<f64>, x: &SMatrix<f64, 64, 3>, y: &SVector<f64, 64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..64 {
+        let r = x.row(i).transpose().dot(w) - y[i];
+        s += if r.abs() <= 1.0 {
+            0.5 * r * r
+        } else {
+            r.abs() - 0.5
+        };
+    }
+    s
+}
+
+#[test]
+fn sum_over_fixed_size_rows() {
+    let (w, x, y) = (filled(1.0), filled(2.0), filled(3.0));
+    let n = allocations(|| rows_loop_grad(black_box(&w), black_box(&x), black_box(&y)));
+    assert_eq!(n, 0);
+    same_value(rows_loop_grad(&w, &x, &y).0, rows_loop(&w, &x, &y));
+}
+
 /// A recurrence on a fixed-size state: the reverse loop reads the state carried into each step.
 #[grad(w, u, h0)]
 fn recurrence(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {

@@ -67,34 +67,33 @@ pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
     {
         return None;
     }
-    let saved = g.region;
-    g.region = node.region;
-    let mut cx = Cx {
+    let cx = Cx {
         body: lp.region,
         index,
         n,
         hi,
+        products: false,
         memo: Default::default(),
     };
-    let mut finals = Vec::new();
-    for (k, u) in updates.into_iter().enumerate() {
-        let init = node.args[2 + k];
-        let terms = match u {
-            Update::Same => {
-                finals.push(Some(init));
-                continue;
-            }
-            Update::Term(t) => cx.term(g, t),
-            Update::Branch { branch, sides } => cx.choose(g, branch, sides),
-        };
-        finals.push(terms.and_then(|b| {
-            let total = cx.total(g, b)?;
-            Some(g.plus(init, total))
-        }));
+    // A loop in another loop's body (a dot product written as a loop) is read
+    // as matrix operations whatever its size: the loop around it then may be.
+    if g.in_loop(g.region) {
+        return cx.finals(g, &node.args, updates).map(|(finals, _)| finals);
     }
-    g.region = saved;
-    finals.into_iter().collect()
+    // Without a product over the samples (`X w`), the loop as written is as
+    // fast and allocates nothing; with a fixed number of samples, a few are
+    // faster in the loop too.
+    if matches!(n, Dim::Fixed(k) if k < MIN_SAMPLES) {
+        return None;
+    }
+    let (finals, products) = cx.finals(g, &node.args, updates)?;
+    products.then_some(finals)
 }
+
+/// The fewest samples, known at compile time, for which a loop (not nested in
+/// another) is read as matrix operations: below, the loop as written is
+/// faster (it allocates nothing per operation).
+const MIN_SAMPLES: usize = 64;
 
 /// A term added to a carried value (`s += t`), negated for `s -= t`.
 type Term = (Id, bool);
@@ -188,10 +187,39 @@ struct Cx {
     /// The number of indices, and the node holding it.
     n: Dim,
     hi: Id,
+    /// Whether a product over the samples has been formed (`X w`): without
+    /// one, the loop as written is as fast and allocates nothing.
+    products: bool,
     memo: std::collections::HashMap<Id, Option<Batched>>,
 }
 
 impl Cx {
+    /// `init + Σᵢ termᵢ` of every carried value (`args` the loop's), in the
+    /// current region, if every term is read for all the samples at once; and
+    /// whether some term forms a product over the samples.
+    fn finals(
+        mut self,
+        g: &mut Graph,
+        args: &[Id],
+        updates: Vec<Update>,
+    ) -> Option<(Vec<Id>, bool)> {
+        let mut finals = Vec::new();
+        for (k, u) in updates.into_iter().enumerate() {
+            let init = args[2 + k];
+            let terms = match u {
+                Update::Same => {
+                    finals.push(init);
+                    continue;
+                }
+                Update::Term(t) => self.term(g, t)?,
+                Update::Branch { branch, sides } => self.choose(g, branch, sides)?,
+            };
+            let total = self.total(g, terms)?;
+            finals.push(g.plus(init, total));
+        }
+        Some((finals, self.products))
+    }
+
     /// `Σᵢ` of a scalar per index.
     fn total(&self, g: &mut Graph, b: Batched) -> Option<Id> {
         match b {
@@ -289,25 +317,27 @@ impl Cx {
                         return None;
                     }
                     let w = if is_column { w } else { g.transpose(w) };
+                    self.products = true;
                     Some(Batched::Scalars(g.matmul(m, w)))
                 }
                 _ => None,
             },
             // xᵢ W ⇒ X W; W xᵢ ⇒ the rows of X Wᵀ
-            (Op::MatMul(_), &[a, b]) => match (self.batch(g, a)?, self.batch(g, b)?) {
-                (Batched::Rows { m, column: false }, Batched::Same(w)) => Some(Batched::Rows {
-                    m: g.matmul(m, w),
-                    column: false,
-                }),
-                (Batched::Same(w), Batched::Rows { m, column: true }) => {
-                    let wt = g.transpose(w);
-                    Some(Batched::Rows {
-                        m: g.matmul(m, wt),
-                        column: true,
-                    })
-                }
-                _ => None,
-            },
+            (Op::MatMul(_), &[a, b]) => {
+                let m = match (self.batch(g, a)?, self.batch(g, b)?) {
+                    (Batched::Rows { m, column: false }, Batched::Same(w)) => g.matmul(m, w),
+                    (Batched::Same(w), Batched::Rows { m, column: true }) => {
+                        let wt = g.transpose(w);
+                        g.matmul(m, wt)
+                    }
+                    _ => return None,
+                };
+                self.products = true;
+                Some(Batched::Rows {
+                    m,
+                    column: g.shape(a).rows() != Dim::Fixed(1),
+                })
+            }
             // The entry of a 1 × 1 matrix per index: (xᵢ w)[0]
             (Op::Entry(_), [a, at @ ..]) if at.iter().all(|&k| is_zero_int(g, k)) => {
                 match self.batch(g, *a)? {

@@ -316,7 +316,10 @@
 //!   compute for any sample (`+ − ×`, `abs`, `powi`, `sin`, `cos`, `tanh`,
 //!   `sigmoid`, `relu`: a side guarding a `ln` or a division keeps the
 //!   loop). Terms reading a carried value, vectors per sample other than the
-//!   rows and columns of the data, and slices of vectors keep the loop.
+//!   rows and columns of the data, and slices of vectors keep the loop; so
+//!   does a loop forming no product over the samples (`s += y[i] * y[i]`:
+//!   as written it is as fast and allocates nothing), and one over fewer
+//!   than 64 samples known at compile time.
 //! - **Branches**: `if c { … } else if d { … } else { … }`, as a statement
 //!   (assigning variables; the `else` may be left out) or as a value
 //!   (`let l = if … { … } else { … };`, `total += if …`). A condition compares
