@@ -52,9 +52,12 @@
 //! ["parallel"] }`), the matrix products of generated gradients whose sizes are dynamic and
 //! large use every core: nalgebra's large matrix products through matrixmultiply's threads, and
 //! matrix-vector products (`X w`, `Xᵀ r`, which nalgebra keeps on one thread) split across
-//! rayon's pool by matgrad. Products under about 10⁵ multiply-adds and all fixed-size code stay
-//! on the calling thread, and without the feature the generated code makes exactly
-//! nalgebra's calls. A split product's result equals the single-threaded one up to rounding.
+//! rayon's pool by matgrad; and a loop that adds per-sample terms (the loss and the gradient
+//! accumulated in it) runs as blocks of samples on every core, each block from zeros, the blocks'
+//! sums added in order. Products under about 10⁵ multiply-adds, loops whose work is estimated
+//! below that, and all fixed-size code stay on the calling thread, and without the feature the
+//! generated code makes exactly nalgebra's calls. A split product's or loop's result equals the
+//! single-threaded one up to rounding, and is the same from run to run at the same thread count.
 //!
 //! [`threads`] tells how many threads a product may use, [`set_threads`] changes it for the
 //! process (1: none), and `MATGRAD_THREADS` in the environment sets it at start-up, as

@@ -2,10 +2,15 @@
 //!
 //! nalgebra hands a product whose four sizes all exceed 5 to matrixmultiply, which the feature
 //! builds with its own threads (it threads products with `m k + k n ≥ 2¹⁵`). Matrix × vector
-//! never gets there (nalgebra's `gemv`, one thread): it is split here, `A x` by blocks of rows
-//! of `A`, `Aᵀ x` by blocks of its columns. Each block is an ordinary nalgebra call on views,
-//! so the arithmetic of each entry is that of the single-threaded call and the results are
-//! equal bit for bit. (Splitting the thin matrix products matrixmultiply leaves on one thread,
+//! never gets there (nalgebra's `gemv`, one thread): it is split here, both `A x` and `Aᵀ x` by
+//! blocks of columns of `A`, each contiguous in memory. Each block is an ordinary nalgebra call
+//! on views. For `Aᵀ x` a block gives some entries of the result, equal bit for bit to the
+//! single-threaded call's; for `A x` a block gives a partial product of every entry, and the
+//! partial products are added in block order, so the result depends on the number of threads in
+//! its last bits. (Blocks of rows of `A` would keep `A x` equal bit for bit, but on the 2-core
+//! machine two threads took 0.93-1.4× one thread's time on a 2000 × 200 `A` that way, and
+//! 0.6-0.75× by columns, timed alone on an idle machine.)
+//! (Splitting the thin matrix products matrixmultiply leaves on one thread,
 //! such as `U Vᵀ` with 10 columns, was measured slower on a shared 2-core machine and is not
 //! done.)
 //!
@@ -20,9 +25,12 @@
 #[cfg(feature = "parallel")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::sync::Mutex;
+
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{
-    ComplexField, Dim, Dyn, Matrix, Scalar, Storage, StorageMut, ViewStorage, ViewStorageMut, U1,
+    ComplexField, DMatrix, Dim, Dyn, Matrix, Scalar, Storage, StorageMut, ViewStorage,
+    ViewStorageMut, U1,
 };
 
 /// The multiply-adds below which a product stays on the calling thread: a hand-off to the pool
@@ -214,6 +222,22 @@ fn shared<RS: Dim, T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
     })
 }
 
+/// [`shared`] with both sizes `Dyn`, so that blocks of it meet nalgebra's shape constraints
+/// whatever the sizes' types.
+fn unsized_view<RS: Dim, T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
+    m: &Matrix<T, R, C, S>,
+) -> Matrix<T, Dyn, Dyn, ViewStorage<'_, T, Dyn, Dyn, RS, Dyn>> {
+    let ((r, c), (rs, cs)) = (m.shape(), m.strides());
+    // SAFETY: the view reads exactly the entries of `m`, with `m`'s strides, and borrows `m`.
+    Matrix::from_data(unsafe {
+        ViewStorage::from_raw_parts(
+            m.data.ptr(),
+            (Dyn(r), Dyn(c)),
+            (RS::from_usize(rs), Dyn(cs)),
+        )
+    })
+}
+
 /// The address of an output matrix, shared by the threads that write disjoint blocks of it.
 struct Out<T, R, C> {
     ptr: *mut T,
@@ -232,6 +256,15 @@ impl<T: Scalar, R: Dim, C: Dim> Out<T, R, C> {
             ptr: m.data.ptr_mut(),
             shape,
             strides,
+        }
+    }
+
+    /// The same address with both sizes `Dyn` (see [`unsized_view`]).
+    fn unsized_dims(self) -> Out<T, Dyn, Dyn> {
+        Out {
+            ptr: self.ptr,
+            shape: (Dyn(self.shape.0.value()), Dyn(self.shape.1.value())),
+            strides: self.strides,
         }
     }
 
@@ -273,8 +306,9 @@ fn any_dynamic<R0: Dim, C0: Dim, R1: Dim, C1: Dim, C2: Dim>() -> bool {
     .contains(&true)
 }
 
-/// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of rows of `c` and `a`
-/// split across threads, each one `gemv`; a matrix `b` is nalgebra's (matrixmultiply's) alone.
+/// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of columns of `a` (contiguous
+/// in memory) split across threads, each one `gemv` into a product of its own, added in block
+/// order; a matrix `b` is nalgebra's (matrixmultiply's) alone.
 #[inline]
 pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     c: &mut Matrix<T, R0, C0, S0>,
@@ -297,7 +331,7 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
 {
     let dynamic = any_dynamic::<R0, C0, R1, C1, C2>();
     let ((m, k), n) = (a.shape(), b.ncols());
-    let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
+    let parts = if n == 1 { blocks(dynamic, m * k, k) } else { 1 };
     if parts <= 1 {
         return c.gemm(alpha, a, b, beta);
     }
@@ -330,12 +364,36 @@ fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
     S2: Storage<T, R2, C2>,
     ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
-    let (a, b) = (shared::<RS, _, _, _, _>(a), shared::<RS, _, _, _, _>(b));
-    split(a.nrows(), parts, |start, len| {
-        // SAFETY: `split` hands out disjoint ranges of the rows.
-        let mut c = unsafe { c.rows::<RS>(start, len) };
-        c.gemm(alpha.clone(), &a.rows(start, len), &b, beta.clone());
+    let (a, b) = (
+        unsized_view::<RS, _, _, _, _>(a),
+        unsized_view::<RS, _, _, _, _>(b),
+    );
+    let (m, k) = a.shape();
+    let c = c.unsized_dims();
+    // Block 0 goes into `c` (with β), the others into partial products of
+    // their own, added to `c` in block order once all are done.
+    let partials: Vec<Mutex<Option<DMatrix<T>>>> = (1..parts).map(|_| Mutex::new(None)).collect();
+    split(parts, parts, |first, count| {
+        for p in first..first + count {
+            let (start, end) = (k * p / parts, k * (p + 1) / parts);
+            let (a, b) = (a.columns(start, end - start), b.rows(start, end - start));
+            if p == 0 {
+                // SAFETY: only block 0 writes into `c`, and only here.
+                let mut c = unsafe { c.rows::<RS>(0, m) };
+                c.gemm(alpha.clone(), &a, &b, beta.clone());
+            } else {
+                let mut partial = DMatrix::zeros(m, b.ncols());
+                partial.gemm(alpha.clone(), &a, &b, nalgebra::zero());
+                *partials[p - 1].lock().expect("a block's product") = Some(partial);
+            }
+        }
     });
+    // SAFETY: every block is done; this is the only view of `c`.
+    let mut c = unsafe { c.rows::<RS>(0, m) };
+    for partial in partials {
+        let partial = partial.into_inner().expect("a block's product");
+        c += partial.expect("every block ran");
+    }
 }
 
 /// `c ← α aᵀ b + β c` (nalgebra's `gemm_tr`): for a vector `b` (`gemv_tr`), the rows of `c`
