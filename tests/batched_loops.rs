@@ -1,9 +1,9 @@
-//! Loops adding one term per sample, which matgrad reads as matrix operations on all the samples
-//! at once (`X w` for `xᵢ · w`, maps for scalar functions, choices entry by entry for branches, a
-//! sum or a dot product for the loop): the value equals the loop's and the gradient finite
-//! differences, `f64` and `f32`, fixed and dynamic sizes, whole matrices and the first rows of
-//! longer ones. Which loops are read so is checked on their expansion
-//! (`a_sum_over_samples_is_matrix_products` in the macro crate).
+//! Loops over samples whose products of a sample's data with the parameters matgrad computes for
+//! all the samples at once before the loop (`X w` for `xᵢ · w`, `X W` for `xᵢ W`, a dot product
+//! written as an inner loop read as a `dot` first): the value equals the loop's and the gradient
+//! finite differences, `f64` and `f32`, fixed and dynamic sizes, whole matrices and the first rows
+//! of longer ones, with branches, sums added to and subtracted from. Which products are computed
+//! so is checked on the expansion (`a_sum_over_samples_is_matrix_products` in the macro crate).
 
 #[macro_use]
 mod common;
@@ -29,8 +29,8 @@ fn rows_dot_a_parameter() {
     check!(lsq_rows(&w, &x, &y) => lsq_rows_grad[w]);
 }
 
-/// Fixed sizes in `f32` (64 samples: fewer stay a loop); the product written `(xᵢ w)[0]`, a
-/// scalar function of it, a parameter scaling every term.
+/// Fixed sizes in `f32`; the product written `(xᵢ w)[0]`, a scalar function of it, a parameter
+/// scaling every term.
 #[grad(w, c)]
 fn fixed_rows(w: &Vector3<f32>, c: f32, x: &SMatrix<f32, 64, 3>, y: &SVector<f32, 64>) -> f32 {
     let mut s = 0.0;
@@ -64,8 +64,8 @@ fn columns_and_quotients() {
 }
 
 /// One column of the data per sample (`x[(i, 1)]`), entries of a parameter, and data longer than
-/// the loop (only its first `n` entries are read). No product over the samples is formed, so the
-/// loop stays as written (as fast, and allocating nothing): its gradient is checked all the same.
+/// the loop (only its first `n` entries are read): no product to compute before the loop, which
+/// runs as written.
 #[grad(w)]
 fn entries(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
     let n = w.len();
@@ -105,7 +105,7 @@ fn a_loop_inside_the_loop_over_samples() {
     check!(double_loop(&w, &x, &y, 0.1) => double_loop_grad[w]);
 }
 
-/// A Huber loss with its branch as a value: a choice entry by entry between both sides.
+/// A Huber loss with its branch as a value.
 #[grad(w)]
 fn huber_value(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
     let n = x.nrows();
@@ -139,8 +139,7 @@ fn branch_statements(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f6
     total + above * above
 }
 
-/// A side guarding a logarithm is not computed for the samples that do not take it: the loop
-/// stays a loop (its gradient is checked all the same).
+/// A side guarding a logarithm, computed only for the samples that take it.
 #[grad(w)]
 fn guarded_log(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
     let mut total = 0.0;
@@ -152,7 +151,7 @@ fn guarded_log(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
 }
 
 #[test]
-fn branches_entry_by_entry() {
+fn branches_in_the_loop() {
     // Residuals on both sides of δ and of 0.1.
     let (w, x, y) = (dv::<f64>(4, 17), dm::<f64>(12, 4, 18), dv::<f64>(12, 19));
     let r = &x * &w - &y;

@@ -184,7 +184,7 @@ fn sum_loop(w: &Vector3<f64>, a: &Matrix3<f64>, xs: &[Vector3<f64>]) -> f64 {
     s
 }
 
-/// A sum over the 64 rows of fixed-size data, read as matrix operations on all of them.
+/// A sum over the rows of fixed-size data, `X w` computed for all of them before the loop.
 #[grad(w)]
 fn rows_loop(w: &Vector3<f64>, x: &SMatrix<f64, 64, 3>, y: &SVector<f64, 64>) -> f64 {
     let mut s = 0.0;

@@ -1,32 +1,31 @@
-//! A loop adding one term per index, `s += t(i)` for `i` in `0..n`, whose
-//! terms read the loop's data by that index, is a reduction of matrix
-//! operations on all `n` terms at once, as JAX's `vmap` reads a function of
-//! one sample as one of a batch:
+//! Loops over samples written one sample at a time, read the way an expert
+//! writes them: the products of a sample's data with values from outside the
+//! loop are computed for all the samples at once, before the loop, as JAX's
+//! `vmap` reads a function of one sample as one of a batch:
 //!
 //! ```text
-//!   y[i]                 ⇒ y                (the n values, a vector)
-//!   X[(i, j)]            ⇒ X.column(j)
-//!   X.row(i)             ⇒ X                (the n rows, stacked)
-//!   X.row(i)ᵀ · w        ⇒ X w              ((X.row(i) w)[0] too)
-//!   a(i) ∘ b(i), f(a(i)) ⇒ a ∘ b, f.(a)
-//!   s + Σᵢ t(i)          ⇒ s + sum(t)       (Σⱼ a(j) b(j) ⇒ a · b)
-//!   if a(i) ≤ b(i) {t} else {e}  ⇒  select([a ≤ b], t, e)
+//!   X.row(i)ᵀ · w, (X.row(i) w)[0]  ⇒  entry i of X w
+//!   X.column(i) · w                 ⇒  entry i of Xᵀ w
+//!   X.row(i) W,  W X.column(i)      ⇒  row i of X W,  row i of Xᵀ Wᵀ
+//!   X[(i, j)] · …                   ⇒  the column X.column(j) in the product
 //! ```
 //!
-//! The parser offers every loop it builds; where the terms are of that form,
-//! the sums leave the loop as those matrix operations (its body is no longer
-//! read), so the value and the gradient are the matrix products an expert
-//! writes rather than `n` small ones. Inner loops go first, so a dot product
-//! written as a loop over `j` is a `dot` by the time the loop over `i` is
-//! read. A branch becomes a choice entry by entry between its sides
-//! computed for every sample, where the sides are safe to compute for the
-//! samples that do not take them. Anything else (a term reading a carried
-//! value, a slice of vectors, a matrix per index) keeps the loop as written.
+//! The parser offers every loop not nested in another ([`hoisted`]), then
+//! reads its body again with those products read by the sample's index: the
+//! loop keeps its scalar work (one pass, its branches as written), and the
+//! gradient's products are one product each after the loop (`Xᵀ z̄`), as a
+//! hand-written gradient has them.
+//!
+//! A loop nested in another's body that adds one term per index, such as a
+//! dot product written as a loop `z += x[(i, j)] * w[j]`, is replaced by its
+//! matrix form ([`sums`]: `Σⱼ a(j) b(j) ⇒ a · b`, `Σⱼ f(a(j)) ⇒ sum(f.(a))`),
+//! so that the loop around it finds a `dot` to hoist.
+
+use std::collections::HashMap;
 
 use crate::ir::{Graph, Id, RegionId};
 use crate::ops::{
-    AddScalar, ComponentDiv, DivScalar, Filled, IntArith, IntLit, Map, Mask, Op, Select, Sum, View,
-    ViewKind,
+    AddScalar, ComponentDiv, DivScalar, Entry, IntArith, IntLit, Map, Op, Sum, View, ViewKind,
 };
 use crate::shape::{Dim, Shape};
 
@@ -42,32 +41,39 @@ enum Batched {
     Rows { m: Id, column: bool },
 }
 
-/// For loop `l` just built: the carried values' final values as matrix
-/// operations, if every carried value is a sum of such terms.
+/// For loop `l` just built in another loop's body: the carried values' final
+/// values as matrix operations, if every carried value is a sum of terms read
+/// for all the indices at once (`s + Σⱼ t(j) ⇒ s + sum(t)`).
 pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
     let Op::Loop(lp) = g.op(l).clone() else {
         return None;
     };
     let node = g.node(l).clone();
     let (lo, hi) = (node.args[0], node.args[1]);
-    if lp.range.inclusive || !matches!(g.op(lo), Op::IntLit(z) if z.0 == 0) {
+    if !g.in_loop(g.region) || lp.range.inclusive || !is_zero_int(g, lo) {
         return None;
     }
     let n = count(g, hi)?;
     let info = g.region_info(lp.region).clone();
     let (index, carried) = (info.inputs[0], &info.inputs[1..]);
-    let updates: Vec<Update> = (info.outputs.iter().zip(carried))
-        .map(|(&out, &cin)| update(g, out, cin))
+    // Each output `c ± t`, or `c` unchanged, with `t` reading no carried value.
+    let terms: Vec<Option<Term>> = (info.outputs.iter().zip(carried))
+        .map(|(&out, &cin)| {
+            if out == cin {
+                Some(None)
+            } else {
+                term(g, out, cin).map(Some)
+            }
+        })
         .collect::<Option<_>>()?;
-    // No term (nor condition) reads a carried value.
-    let read: Vec<Id> = updates.iter().flat_map(|u| u.reads(g)).collect();
+    let read = terms.iter().flatten();
     if read
-        .iter()
-        .any(|&t| carried.iter().any(|&c| reads(g, t, c)))
+        .clone()
+        .any(|&(t, _)| carried.iter().any(|&c| reads(g, t, c)))
     {
         return None;
     }
-    let cx = Cx {
+    let mut cx = Cx {
         body: lp.region,
         index,
         n,
@@ -75,80 +81,98 @@ pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
         products: false,
         memo: Default::default(),
     };
-    // A loop in another loop's body (a dot product written as a loop) is read
-    // as matrix operations whatever its size: the loop around it then may be.
-    if g.in_loop(g.region) {
-        return cx.finals(g, &node.args, updates).map(|(finals, _)| finals);
+    let mut finals = Vec::new();
+    for (k, t) in terms.into_iter().enumerate() {
+        let init = node.args[2 + k];
+        finals.push(match t {
+            None => init,
+            Some((t, negate)) => {
+                let total = cx.total(g, t)?;
+                if negate {
+                    g.minus(init, total)
+                } else {
+                    g.plus(init, total)
+                }
+            }
+        });
     }
-    // Without a product over the samples (`X w`), the loop as written is as
-    // fast and allocates nothing; with a fixed number of samples, a few are
-    // faster in the loop too.
-    if matches!(n, Dim::Fixed(k) if k < MIN_SAMPLES) {
-        return None;
-    }
-    let (finals, products) = cx.finals(g, &node.args, updates)?;
-    products.then_some(finals)
+    Some(finals)
 }
 
-/// The fewest samples, known at compile time, for which a loop (not nested in
-/// another) is read as matrix operations: below, the loop as written is
-/// faster (it allocates nothing per operation).
-const MIN_SAMPLES: usize = 64;
+/// The nodes a loop body parsed again reads instead of the ones it built:
+/// for loop body `body` with index `index` over `lo..hi` (not nested in
+/// another loop), each
+/// product of a sample's data with values from outside the loop (`xᵢ · w`,
+/// `xᵢ W`, `W xᵢ`) computed for all the samples in the current region, before
+/// the loop (`X w`, one product), and read in the body by the sample's entry
+/// or row. Keyed as [`Graph::substitutes`]; empty if there are none.
+pub fn hoisted(
+    g: &mut Graph,
+    body: RegionId,
+    index: Id,
+    (lo, hi): (Id, Id),
+    range: crate::ops::Range,
+) -> HashMap<(Op, Vec<Id>, RegionId), Id> {
+    let mut out = HashMap::new();
+    if range.inclusive || !is_zero_int(g, lo) {
+        return out;
+    }
+    let Some(n) = count(g, hi) else {
+        return out;
+    };
+    let mut cx = Cx {
+        body,
+        index,
+        n,
+        hi,
+        products: false,
+        memo: Default::default(),
+    };
+    let products: Vec<Id> = (0..g.len() as u32)
+        .map(Id)
+        .filter(|&d| g.node(d).region == body && matches!(g.op(d), Op::Dot(_) | Op::MatMul(_)))
+        .collect();
+    for d in products {
+        cx.products = false;
+        let batched = cx.batch(g, d);
+        let outside = g.region;
+        g.region = body;
+        let read = match batched {
+            Some(Batched::Scalars(v)) if cx.products => g.try_build(Entry, &[v, index]).ok(),
+            Some(Batched::Rows { m, column }) if cx.products => {
+                let shape = Shape::Matrix(Dim::Fixed(1), g.shape(m).cols());
+                let row = g
+                    .try_build(
+                        View {
+                            kind: ViewKind::Row,
+                            shape,
+                        },
+                        &[m, index],
+                    )
+                    .ok();
+                row.map(|r| if column { g.transpose(r) } else { r })
+            }
+            _ => None,
+        };
+        g.region = outside;
+        let node = g.node(d).clone();
+        if let Some(read) = read.filter(|&r| same_shape(g, g.shape(r), node.shape)) {
+            out.insert((node.op, node.args, body), read);
+        }
+    }
+    out
+}
+
+/// Whether two shapes are known to be equal.
+fn same_shape(g: &Graph, a: Shape, b: Shape) -> bool {
+    match (a, b) {
+        (Shape::Matrix(r, c), Shape::Matrix(s, d)) => g.dims.same(r, s) && g.dims.same(c, d),
+        (a, b) => a == b,
+    }
+}
 
 /// A term added to a carried value (`s += t`), negated for `s -= t`.
 type Term = (Id, bool);
-
-/// How a carried value leaves an iteration of a loop that is a sum.
-enum Update {
-    Same,
-    /// `c ± t`.
-    Term(Term),
-    /// `if … { c ± t } else { c ± e }` (either side may leave `c` as it is).
-    Branch {
-        branch: Id,
-        sides: [Option<Term>; 2],
-    },
-}
-
-impl Update {
-    /// The nodes the update reads besides the carried value: its terms, and
-    /// a branch's condition.
-    fn reads(&self, g: &Graph) -> Vec<Id> {
-        match self {
-            Update::Same => Vec::new(),
-            Update::Term((t, _)) => vec![*t],
-            Update::Branch { branch, sides } => std::iter::once(g.node(*branch).args[0])
-                .chain(sides.iter().flatten().map(|&(t, _)| t))
-                .collect(),
-        }
-    }
-}
-
-/// How carried value `cin` becomes `out`, if as a sum.
-fn update(g: &Graph, out: Id, cin: Id) -> Option<Update> {
-    if out == cin {
-        return Some(Update::Same);
-    }
-    if let Some(t) = term(g, out, cin) {
-        return Some(Update::Term(t));
-    }
-    let (Op::Output(o), &[branch]) = (g.op(out), g.node(out).args.as_slice()) else {
-        return None;
-    };
-    let Op::If(b) = g.op(branch) else {
-        return None;
-    };
-    let side = |r| {
-        let side_out = g.region_info(r).outputs[o.k];
-        if side_out == cin {
-            Some(None)
-        } else {
-            term(g, side_out, cin).map(Some)
-        }
-    };
-    let sides = [side(b.then)?, side(b.otherwise)?];
-    Some(Update::Branch { branch, sides })
-}
 
 /// `c + t`, `t + c` or `c − t` of a scalar term.
 fn term(g: &Graph, out: Id, cin: Id) -> Option<Term> {
@@ -194,42 +218,16 @@ struct Cx {
 }
 
 impl Cx {
-    /// `init + Σᵢ termᵢ` of every carried value (`args` the loop's), in the
-    /// current region, if every term is read for all the samples at once; and
-    /// whether some term forms a product over the samples.
-    fn finals(
-        mut self,
-        g: &mut Graph,
-        args: &[Id],
-        updates: Vec<Update>,
-    ) -> Option<(Vec<Id>, bool)> {
-        let mut finals = Vec::new();
-        for (k, u) in updates.into_iter().enumerate() {
-            let init = args[2 + k];
-            let terms = match u {
-                Update::Same => {
-                    finals.push(init);
-                    continue;
-                }
-                Update::Term(t) => self.term(g, t)?,
-                Update::Branch { branch, sides } => self.choose(g, branch, sides)?,
-            };
-            let total = self.total(g, terms)?;
-            finals.push(g.plus(init, total));
-        }
-        Some((finals, self.products))
-    }
-
-    /// `Σᵢ` of a scalar per index.
-    fn total(&self, g: &mut Graph, b: Batched) -> Option<Id> {
-        match b {
-            Batched::Scalars(v) => Some(match (g.op(v).clone(), g.node(v).args.clone()) {
-                (Op::ComponentMul(_), args) => g.dot(args[0], args[1]),
-                _ => g.build(Sum, &[v]),
-            }),
-            // The same term n times.
-            Batched::Same(_) | Batched::Rows { .. } => None,
-        }
+    /// `Σᵢ` of a scalar term for all the indices (a dot product where the
+    /// terms are products).
+    fn total(&mut self, g: &mut Graph, t: Id) -> Option<Id> {
+        let Batched::Scalars(v) = self.batch(g, t)? else {
+            return None;
+        };
+        Some(match (g.op(v).clone(), g.node(v).args.clone()) {
+            (Op::ComponentMul(_), args) => g.dot(args[0], args[1]),
+            _ => g.build(Sum, &[v]),
+        })
     }
 
     fn batch(&mut self, g: &mut Graph, id: Id) -> Option<Batched> {
@@ -347,66 +345,9 @@ impl Cx {
                     _ => None,
                 }
             }
-            // A value of an `if` on a comparison of the sample's values.
-            (Op::Output(o), &[branch]) if matches!(g.op(branch), Op::If(_)) => {
-                let Op::If(b) = g.op(branch) else {
-                    unreachable!("an `if`")
-                };
-                let side = |r| Some((g.region_info(r).outputs[o.k], false));
-                let sides = [side(b.then), side(b.otherwise)];
-                self.choose(g, branch, sides)
-            }
             _ if node.shape.is_scalar() => self.scalar(g, id),
             _ => None,
         }
-    }
-
-    /// A term for all the samples, negated for `s -= t`.
-    fn term(&mut self, g: &mut Graph, (t, negate): Term) -> Option<Batched> {
-        match self.batch(g, t)? {
-            Batched::Scalars(v) if negate => Some(Batched::Scalars(g.neg(v))),
-            b => Some(b),
-        }
-    }
-
-    /// `if a ≺ b { t } else { e }` for all the samples, `sides` the terms
-    /// `t` and `e` of the two sides (`None`: zero): the mask `[a ≺ b]`
-    /// choosing, entry by entry, between both sides computed for every
-    /// sample. Both sides run on every sample, so each may hold only
-    /// operations finite with finite derivatives wherever their arguments
-    /// are (a side guarding a `ln` or a division keeps the loop).
-    fn choose(&mut self, g: &mut Graph, branch: Id, sides: [Option<Term>; 2]) -> Option<Batched> {
-        let Op::If(b) = g.op(branch).clone() else {
-            return None;
-        };
-        let (mask, shape) = self.mask(g, g.node(branch).args[0])?;
-        let mut chosen = Vec::new();
-        for (side, term) in [b.then, b.otherwise].into_iter().zip(sides) {
-            chosen.push(match term {
-                None => g.zero(shape),
-                Some(t) if safe_side(g, t.0, side) => {
-                    let batched = self.term(g, t)?;
-                    vector(g, batched, shape)?
-                }
-                Some(_) => return None,
-            });
-        }
-        let chosen = g.try_build(Select, &[mask, chosen[0], chosen[1]]).ok()?;
-        Some(Batched::Scalars(chosen))
-    }
-
-    /// The mask of a comparison `a ≺ b` of the samples' values, and its shape.
-    fn mask(&mut self, g: &mut Graph, cond: Id) -> Option<(Id, Shape)> {
-        let (Op::Compare(c), &[a, b]) = (g.op(cond).clone(), g.node(cond).args.as_slice()) else {
-            return None;
-        };
-        let (a, b) = (self.batch(g, a)?, self.batch(g, b)?);
-        let shape = match (a, b) {
-            (Batched::Scalars(v), _) | (_, Batched::Scalars(v)) => g.shape(v),
-            _ => return None,
-        };
-        let (a, b) = (vector(g, a, shape)?, vector(g, b, shape)?);
-        Some((g.try_build(Mask(c), &[a, b]).ok()?, shape))
     }
 
     /// A scalar operation on scalars per index.
@@ -532,51 +473,6 @@ fn count(g: &Graph, k: Id) -> Option<Dim> {
 
 fn is_zero_int(g: &Graph, k: Id) -> bool {
     matches!(g.op(k), Op::IntLit(z) if z.0 == 0)
-}
-
-/// A scalar per sample as the vector of all of them (`s 𝟙` for the same `s`).
-fn vector(g: &mut Graph, x: Batched, shape: Shape) -> Option<Id> {
-    match x {
-        Batched::Scalars(v) => Some(v),
-        Batched::Same(s) if g.shape(s).is_scalar() => Some(g.build(Filled(shape), &[s])),
-        _ => None,
-    }
-}
-
-/// Whether the nodes computing `out` in branch `side` are all operations
-/// finite, with finite derivatives, wherever their arguments are: a side
-/// computed for samples that take the other one must not turn a zero
-/// adjoint into `0 · ∞`.
-fn safe_side(g: &Graph, out: Id, side: RegionId) -> bool {
-    let mut stack = vec![out];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(id) = stack.pop() {
-        let node = g.node(id);
-        if !seen.insert(id) || node.region != side {
-            continue;
-        }
-        let safe = match &node.op {
-            Op::Powi(p) => p.0 >= 0,
-            op => matches!(
-                op,
-                Op::Add(_)
-                    | Op::Sub(_)
-                    | Op::Mul(_)
-                    | Op::Neg(_)
-                    | Op::Abs(_)
-                    | Op::Sin(_)
-                    | Op::Cos(_)
-                    | Op::Tanh(_)
-                    | Op::Sigmoid(_)
-                    | Op::Relu(_)
-            ),
-        };
-        if !safe {
-            return false;
-        }
-        stack.extend(node.args.iter().copied());
-    }
-    true
 }
 
 /// A scalar function a map may apply: an operation on scalars giving a

@@ -247,19 +247,6 @@ impl<'a> Eval<'a> {
                 M(DMatrix::from_element(r, c, s(0)))
             }
             Op::ComponentMul(_) => M(m(0).component_mul(m(1))),
-            Op::Mask(Mask(c)) => M(m(0).zip_map(m(1), |x, y| {
-                f64::from(match c {
-                    Compare::Lt => x < y,
-                    Compare::Le => x <= y,
-                    Compare::Gt => x > y,
-                    Compare::Ge => x >= y,
-                    Compare::Eq => x == y,
-                    Compare::Ne => x != y,
-                })
-            })),
-            Op::Select(_) => {
-                M(m(0).zip_zip_map(m(1), m(2), |c, t, e| if c != 0.0 { t } else { e }))
-            }
             Op::ComponentDiv(_) => M(m(0).component_div(m(1))),
             Op::Map(f) => {
                 let caps = scalars(&a[1..]);

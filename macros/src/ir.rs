@@ -110,6 +110,10 @@ pub struct Graph {
     /// Values that need not be computed: the node reading each off a tape
     /// (whose last argument it is, see [`crate::ops::Rule::ghosts`]).
     pub aliases: HashMap<Id, Id>,
+    /// Nodes to give instead of the node an operation would build: a loop
+    /// body parsed again reads products over all the samples computed before
+    /// the loop (`crate::batch::hoisted`) where it computed one per sample.
+    pub substitutes: HashMap<(Op, Vec<Id>, RegionId), Id>,
 }
 
 impl Graph {
@@ -125,6 +129,7 @@ impl Graph {
             span: Span::call_site(),
             constants: Vec::new(),
             aliases: HashMap::new(),
+            substitutes: HashMap::new(),
         }
     }
 
@@ -187,6 +192,9 @@ impl Graph {
             self.region
         };
         let key = (op, args.to_vec(), region);
+        if let Some(&id) = self.substitutes.get(&key) {
+            return id;
+        }
         if let Some(&id) = self.memo.get(&key) {
             return id;
         }

@@ -69,6 +69,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
         map_adjoint_captured_is_scale,
     ),
     ("entry-of-map", entry_of_map),
+    ("entry-of-row", entry_of_row),
     ("sum-of-neg", sum_of_neg),
     ("sum-of-scale", sum_of_scale),
     ("extremum-of-zero-weight", extremum_of_zero_weight),
@@ -751,6 +752,28 @@ fn entry_of_map(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
     let (body, x, captures) = (m.body, inner[0], inner[1..].to_vec());
     let entry = g.build(Entry, &[&[x], &args[1..]].concat());
     Some(closure_at(g, body, entry, &captures))
+}
+
+/// `A.row(i)[j] ⇒ A[(i, j)]`, and `A.row(i)[(0, j)]`: the entry itself, not
+/// a view of its row (whose adjoint would place a row into zeros).
+fn entry_of_row(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Entry(_) = op else { return None };
+    let (
+        Op::View(View {
+            kind: ViewKind::Row,
+            ..
+        }),
+        inner,
+    ) = parts(g, args[0])
+    else {
+        return None;
+    };
+    let j = match args[1..] {
+        [j] => j,
+        [zero, j] if matches!(g.op(zero), Op::IntLit(IntLit(0))) => j,
+        _ => return None,
+    };
+    Some(g.build(Entry, &[inner[0], inner[1], j]))
 }
 
 /// `sum(−A) ⇒ −sum(A)`: a scalar negated, not a matrix.

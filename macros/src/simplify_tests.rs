@@ -68,6 +68,7 @@ const TESTED: &[&str] = &[
     "map-adjoint-of-itself",
     "map-adjoint-captured-is-scale",
     "entry-of-map",
+    "entry-of-row",
     "sum-of-neg",
     "sum-of-scale",
     "extremum-of-zero-weight",
@@ -339,6 +340,8 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     tr_mul_of_symmetric_sum: (a.transpose() + a).tr_mul(b).sum() => "sum((aᵀ + a) b)";
     entry_of_map: a.map(|v| (v * s).exp())[(1, 2)] + x.map(|v| v - t)[2]
         => "exp(a[1, 2] s) + (x[2] − t)", ops "Add(Exp(Mul(Entry(a, IntLit(), IntLit()), s)), Sub(Entry(x, IntLit()), t))";
+    entry_of_row: a.row(1)[2] + b.row(0)[(0, 3)]
+        => "a[1, 2] + b[0, 3]", ops "Add(Entry(a, IntLit(), IntLit()), Entry(b, IntLit(), IntLit()))";
     sum_of_neg: (-a).sum() => "−sum(a)";
     sum_of_scale: (a * s).sum() => "s sum(a)";
 }

@@ -275,7 +275,7 @@
 //! let y = DVector::from_fn(6, |i, _| (i as f64 - 2.5) * 0.4);
 //! let w = DVector::from_vec(vec![0.3, -0.2, 0.5]);
 //! let (loss, dw) = huber_grad(&w, &x, &y, 0.5);
-//! // The loop is read as matrix operations, which may round differently.
+//! // `X w` for all the rows at once may round differently from a row at a time.
 //! assert!((loss - huber(&w, &x, &y, 0.5)).abs() <= 1e-12 * loss.abs());
 //! matgrad::check_gradient(|w| huber(w, &x, &y, 0.5), &w, &dw).assert_within(1e-6);
 //!
@@ -300,26 +300,17 @@
 //!   (`total`, `h` above); anything bound inside lives for one iteration.
 //!   Not supported: `while`, `loop`, `break`, `continue`, `return`, labels,
 //!   other iterators.
-//! - **Sums over samples as matrix operations**: a loop `for i in 0..n`
-//!   whose carried values are only added to (`s += t`, `s -= t`), each term
-//!   a scalar that reads the samples by the index (`y[i]`, `x[(i, j)]`,
-//!   `x.row(i)`, `x.column(i)`) and no carried value, is read as the matrix
-//!   operations on all `n` samples at once: `x.row(i).transpose().dot(w)` (or
-//!   `(x.row(i) * w)[0]`) is entry `i` of `X w`, a scalar function of a
-//!   sample's value a `map`, a product of two an entrywise product, and the
-//!   loop `s + sum(t)` (a dot product where the terms are products). A dot
-//!   product written as an inner loop `z += x[(i, j)] * w[j]` is read first,
-//!   so the double loop is `X w`. The generated gradient is then the one of
-//!   the matrix form, `Xᵀ r̄` by one product. An `if` on a comparison of the
-//!   sample's values (the `huber` loss above) becomes a choice entry by entry
-//!   between both sides computed for every sample, where both are safe to
-//!   compute for any sample (`+ − ×`, `abs`, `powi`, `sin`, `cos`, `tanh`,
-//!   `sigmoid`, `relu`: a side guarding a `ln` or a division keeps the
-//!   loop). Terms reading a carried value, vectors per sample other than the
-//!   rows and columns of the data, and slices of vectors keep the loop; so
-//!   does a loop forming no product over the samples (`s += y[i] * y[i]`:
-//!   as written it is as fast and allocates nothing), and one over fewer
-//!   than 64 samples known at compile time.
+//! - **Products over all the samples at once**: in a loop `for i in 0..n`
+//!   not nested in another, a product of a sample's data with values from
+//!   outside the loop (`x.row(i).transpose().dot(w)`, `(x.row(i) * w)[0]`,
+//!   `x.column(i).dot(w)`, `x.row(i) * m`, `m * x.column(i)`) that reads no
+//!   carried value is computed for all the samples before the loop, by one
+//!   product (`X w`), and the loop reads its entry or row `i`; the gradient
+//!   then has the transposed product after the loop (`Xᵀ z̄`), where it would
+//!   have had one small product per sample. A dot product written as an
+//!   inner loop, `for j in 0..d { z += x[(i, j)] * w[j] }`, is read as the
+//!   `dot` it is first, so the double loop is `X w` too. The rest of the
+//!   loop, its branches included, runs as written, one sample at a time.
 //! - **Branches**: `if c { … } else if d { … } else { … }`, as a statement
 //!   (assigning variables; the `else` may be left out) or as a value
 //!   (`let l = if … { … } else { … };`, `total += if …`). A condition compares
@@ -453,85 +444,62 @@
 //! (__mg_t17, __mg_w_bar_50, __mg_u_bar_51)
 //! ```
 //!
-//! `huber_grad` has no loop. Its term reads the rows of `x` and the entries
-//! of `y` by the index, so the loop is read as matrix operations on all the
-//! rows at once: `r = X w − y` by one product, the `if` as the mask
-//! `[|r| ≤ δ]` choosing entry by entry between both sides (each computed for
-//! every row: they are safe to compute anywhere), the sum as `sum`, and the
-//! gradient `Xᵀ r̄` by one product:
+//! In `huber_grad`, the product each sample's term reads, `xᵢ · w`, is
+//! computed for all the rows at once before the loop (`X w`, one product),
+//! and the gradient's `Xᵀ r̄` after it: the loop itself does the scalar work,
+//! the term and, on the same side of the same `bool`, its derivative, added
+//! in place, in one pass that stores nothing. The `1/n` is applied once,
+//! after the loop. Every value the loop carries is a sum whose terms read
+//! none of them, so the loop is handed to `sum_loop` as a function of a block
+//! of its range: with the `parallel` feature and enough work (the second
+//! argument estimates one iteration's), blocks run on every core from zeros
+//! and their sums are added; without it, `sum_loop` calls the function once
+//! on the whole range:
 //!
 //! ```text
-//! let __mg_t29 = y.rows(0, Dim::value(&x.shape_generic().0));          // y's first n entries
-//! let __mg_t30 = __mg_p::mul(x, w) - &__mg_t29;                        // r = X w − y
-//! let __mg_t33 = __mg_t30.map(|__mg_v| { __mg_v.abs() });              // |r|
-//! let __mg_t34 = __mg_p::filled(x.shape_generic().0, Const::<1usize>, delta);
-//! let __mg_t35 = __mg_t33                                              // [|r| ≤ δ]
-//!     .zip_map(&__mg_t34, |__mg_a, __mg_b| if __mg_a <= __mg_b { 1f64 } else { 0f64 });
-//! let __mg_t38 = __mg_t30.component_mul(&__mg_t30) * 0.5f64;           // ½ r²
-//! let __mg_t43 = __mg_t33.add_scalar((-0.5f64 * delta)) * delta;       // δ (|r| − ½δ)
-//! let __mg_t44 = __mg_t35.zip_zip_map(&__mg_t38, &__mg_t43,            // the terms
-//!     |__mg_m, __mg_t, __mg_e| if __mg_m != 0f64 { __mg_t } else { __mg_e });
-//! let __mg_t46 = (Dim::value(&x.shape_generic().0) as f64);
-//! // … r̄, each side's derivative where its rows chose it …
-//! let __mg_w_bar_71 = __mg_p::tr_mul(x, &__mg_t67);                    // ∇w = Xᵀ r̄
-//! ((__mg_t44.sum() / __mg_t46), __mg_w_bar_71)
-//! ```
-//!
-//! The same loss over a slice of vectors (`xs: &[Vector3<f64>]`, `xs[i]`
-//! for `x.row(i)`) keeps its loop, and the loop its `if`. Its body computes
-//! the term and, on the same side of the same `bool`, the term's derivative,
-//! and adds both in place; the `1/n` is applied once, after the loop. Every
-//! value the loop carries is a sum whose terms read none of them, so the loop
-//! is handed to `sum_loop` as a function of a block of its range: with the
-//! `parallel` feature and enough work (the second argument estimates one
-//! iteration's), blocks run on every core from zeros and their sums are
-//! added; without it, `sum_loop` calls the function once on the whole range:
-//!
-//! ```text
-//! let __mg_loop25 = {
-//!     let __mg_range = 0..__mg_t6;                                    // xs.len()
-//!     let (__mg_c25_0, __mg_c25_1) = __mg_p::sum_loop(
+//! let __mg_t27 = __mg_p::mul(x, w);                                   // X w
+//! let __mg_loop41 = {
+//!     let __mg_range = 0..Dim::value(&x.shape_generic().0);
+//!     let (__mg_c41_0, __mg_c41_1) = __mg_p::sum_loop(
 //!         __mg_range,
-//!         23usize,
-//!         (0f64, OMatrix::<f64, _, _>::zeros_generic(Const::<3usize>, Const::<1usize>)),
-//!         |__mg_block, (mut __mg_c25_0, mut __mg_c25_1)| {             // total, w̄
-//!             for __mg_i25 in __mg_block {
-//!                 let __mg_x_9 = &xs[__mg_i25];
-//!                 let __mg_b10 = __mg_x_9.dot(w);
-//!                 let __mg_r_12 = __mg_b10 - y[__mg_i25];
-//!                 let __mg_b14 = (__mg_r_12.abs() <= delta);
-//!                 let __mg_if22 = if __mg_b14 {                       // the term
-//!                     ((0.5f64 * __mg_r_12 * __mg_r_12),)
+//!         16usize,
+//!         (0f64, OMatrix::<f64, _, _>::zeros_generic(x.shape_generic().0, Const::<1usize>)),
+//!         |__mg_block, (mut __mg_c41_0, mut __mg_c41_1)| {            // total, r̄
+//!             for __mg_i41 in __mg_block {
+//!                 let __mg_r_29 = __mg_t27[__mg_i41] - y[__mg_i41];   // rᵢ
+//!                 let __mg_b31 = (__mg_r_29.abs() <= delta);
+//!                 let __mg_if38 = if __mg_b31 {                      // the term
+//!                     ((0.5f64 * __mg_r_29 * __mg_r_29),)
 //!                 } else {
-//!                     ((delta * (__mg_r_12.abs() - 0.5f64 * delta)),)
+//!                     ((delta * (__mg_r_29.abs() - 0.5f64 * delta)),)
 //!                 };
-//!                 let __mg_if88 = if __mg_b14 {                       // its derivative in r
-//!                     (__mg_r_12,)
+//!                 let __mg_if117 = if __mg_b31 {                     // its derivative in rᵢ
+//!                     (__mg_r_29,)
 //!                 } else {
-//!                     ((delta * __mg_p::sign(__mg_r_12)),)
+//!                     ((delta * __mg_p::sign(__mg_r_29)),)
 //!                 };
-//!                 let __mg_u25_0 = __mg_if22.0;
-//!                 let __mg_u25_1_0 = __mg_x_9;
-//!                 let __mg_u25_1_1 = __mg_if88.0;
-//!                 __mg_c25_0 += __mg_u25_0;
-//!                 __mg_c25_1                                          // w̄ += xᵢ r̄, in place
-//!                     .zip_apply(__mg_u25_1_0, |__mg_a, __mg_b| *__mg_a += __mg_u25_1_1 * __mg_b);
+//!                 let __mg_u41_0 = __mg_if38.0;
+//!                 let __mg_u41_1_0 = __mg_if117.0;
+//!                 let __mg_u41_1_1 = __mg_i41;
+//!                 __mg_c41_0 += __mg_u41_0;
+//!                 __mg_c41_1[__mg_u41_1_1] += __mg_u41_1_0;          // r̄ᵢ, in place
 //!             }
-//!             (__mg_c25_0, __mg_c25_1)
+//!             (__mg_c41_0, __mg_c41_1)
 //!         },
 //!     );
-//!     (__mg_c25_0, __mg_c25_1, (), ())
+//!     (__mg_c41_0, __mg_c41_1, (), ())
 //! };
-//! let __mg_t27 = (__mg_t6 as f64);
-//! let __mg_w_bar_96 = __mg_loop25.1 * (1f64 / __mg_t27);
-//! ((__mg_loop25.0 / __mg_t27), __mg_w_bar_96)
+//! let __mg_t43 = (Dim::value(&x.shape_generic().0) as f64);
+//! let __mg_t123 = __mg_loop41.1;
+//! let __mg_w_bar_129 = __mg_p::tr_mul_vector_scaled((1f64 / __mg_t43), x, &__mg_t123); // Xᵀ r̄ / n
+//! ((__mg_loop41.0 / __mg_t43), __mg_w_bar_129)
 //! ```
 //!
 //! `cargo test -p matgrad-macros --lib loop_shapes -- --nocapture` prints
-//! all three in full and checks their shape: no loop for the rows of a
-//! matrix; one loop, no `Vec` and one `sum_loop` over the slice; two loops,
-//! one `Vec`, the second loop reversed and no `sum_loop`, for the
-//! recurrence.
+//! it in full with two others and checks their shape: one loop between one
+//! product and one transposed product for the rows of a matrix; one loop,
+//! no `Vec` and one `sum_loop` over a slice of vectors; two loops, one
+//! `Vec`, the second loop reversed and no `sum_loop`, for the recurrence.
 //!
 //! # Helper functions
 //!

@@ -78,7 +78,6 @@ mod matfun;
 mod reduce;
 mod rotation;
 mod scalar_math;
-mod select;
 mod stable;
 mod structured;
 mod svd;
@@ -102,7 +101,6 @@ pub use matfun::*;
 pub use reduce::*;
 pub use rotation::*;
 pub use scalar_math::*;
-pub use select::*;
 pub use stable::*;
 pub use structured::*;
 pub use svd::*;
@@ -369,7 +367,7 @@ ops! {
     // matrices built from entries and sizes, and rotations
     FromEntries, Fill, Identity, Reshape, Rotation, Skew, Vee, Stumpff,
     // elementwise
-    ComponentMul, ComponentDiv, Map, MapAdjoint, MapDerivative, Mask, Select,
+    ComponentMul, ComponentDiv, Map, MapAdjoint, MapDerivative,
     Exp, Ln, Sqrt, Sin, Cos, Tanh, Abs, Sign, Recip, Powi, Powf,
     // the rest of the scalar methods, branches and picking reductions
     Ln1p, ExpM1, Log2, Log10, Exp2, Cbrt, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,

@@ -463,7 +463,6 @@ impl BodyParser<'_> {
             &[],
         );
         let mut inputs = vec![index];
-        let mark = self.scope.len();
         for (name, init) in &carried {
             let shape = self.g.shape(*init);
             let cin = self.g.build(
@@ -475,26 +474,30 @@ impl BodyParser<'_> {
             );
             self.g.names.insert(cin, name.clone());
             inputs.push(cin);
-            self.scope.push((name.clone(), Binding::Node(cin)));
         }
-        self.bind_pattern(&f.pat, &iteration.element, index);
-        for stmt in &f.body.stmts {
-            self.body_statement(stmt);
-        }
-        let mut outputs = Vec::new();
-        let mut failed = false;
-        for (k, (name, _)) in carried.iter().enumerate() {
-            let slot = mark + k;
-            debug_assert_eq!(&self.scope[slot].0, name);
-            match self.scope[slot].1 {
-                Binding::Node(out) => outputs.push(out),
-                _ => failed = true,
-            }
-        }
-        self.scope.truncate(mark);
-        self.g.region = parent;
-        if failed {
+        let errors = self.errors.len();
+        let Ok(mut outputs) = self.loop_body(f, &carried, &inputs, &iteration) else {
+            self.g.region = parent;
             return poison(self);
+        };
+        self.g.region = parent;
+        // Products of a sample's data with values from outside the loop are
+        // computed for all the samples before it, and the body read again
+        // reading them (hash-consing rebuilds everything else as it was).
+        if self.errors.len() == errors && !self.g.in_loop(parent) {
+            let bounds = (iteration.lo, iteration.hi);
+            let hoisted = crate::batch::hoisted(self.g, region, index, bounds, iteration.range);
+            if !hoisted.is_empty() {
+                self.g.substitutes = hoisted;
+                self.g.region = region;
+                let again = self.loop_body(f, &carried, &inputs, &iteration);
+                self.g.region = parent;
+                self.g.substitutes.clear();
+                match again {
+                    Ok(again) => outputs = again,
+                    Err(()) => return poison(self),
+                }
+            }
         }
 
         let info = self.g.region_info_mut(region);
@@ -525,6 +528,42 @@ impl BodyParser<'_> {
             let shape = self.g.shape(args[2 + k]);
             let out = self.g.build(Output { k, shape }, &[l]);
             self.rebind(name, Ok(out), f);
+        }
+    }
+
+    /// The statements of loop `f`'s body, parsed in the current region with
+    /// the carried names bound to `inputs` (after the index); the carried
+    /// values at the end of the body.
+    fn loop_body(
+        &mut self,
+        f: &syn::ExprForLoop,
+        carried: &[(String, Id)],
+        inputs: &[Id],
+        iteration: &Iteration,
+    ) -> Result<Vec<Id>, ()> {
+        let mark = self.scope.len();
+        for ((name, _), &cin) in carried.iter().zip(&inputs[1..]) {
+            self.scope.push((name.clone(), Binding::Node(cin)));
+        }
+        self.bind_pattern(&f.pat, &iteration.element, inputs[0]);
+        for stmt in &f.body.stmts {
+            self.body_statement(stmt);
+        }
+        let mut outputs = Vec::new();
+        let mut failed = false;
+        for (k, (name, _)) in carried.iter().enumerate() {
+            let slot = mark + k;
+            debug_assert_eq!(&self.scope[slot].0, name);
+            match self.scope[slot].1 {
+                Binding::Node(out) => outputs.push(out),
+                _ => failed = true,
+            }
+        }
+        self.scope.truncate(mark);
+        if failed {
+            Err(())
+        } else {
+            Ok(outputs)
         }
     }
 
