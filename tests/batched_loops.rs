@@ -10,7 +10,7 @@ mod common;
 
 use common::*;
 use matgrad::grad;
-use matgrad::nalgebra::{DMatrix, DVector, SMatrix, SVector, Vector3};
+use matgrad::nalgebra::{DMatrix, DVector, Dyn, OMatrix, SMatrix, SVector, Vector2, Vector3, U2};
 
 /// Least squares by rows: `Σᵢ (xᵢ · w − yᵢ)²`.
 #[grad(w)]
@@ -162,4 +162,23 @@ fn branches_in_the_loop() {
     let z = &x * &w;
     assert!(z.iter().any(|&z| z > 0.0) && z.iter().any(|&z| z <= 0.0));
     check!(guarded_log(&w, &x) => guarded_log_grad[w]);
+}
+
+/// A recurrence over a slice of inputs: `U xₜ` for every step is one product before the loop (the
+/// inputs as the rows of one matrix), and `Ū` one product after the reverse loop.
+#[grad(w, u, h0)]
+fn rnn(w: &DMatrix<f64>, u: &OMatrix<f64, Dyn, U2>, h0: &DVector<f64>, xs: &[Vector2<f64>]) -> f64 {
+    let mut h = h0.clone();
+    for x in xs.iter() {
+        h = (w * &h + u * x).map(|v| v.tanh());
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn a_recurrence_over_a_slice() {
+    let (w, h0) = (dm::<f64>(4, 4, 20) * 0.5, dv::<f64>(4, 21));
+    let u = OMatrix::<f64, Dyn, U2>::from_iterator(4, dm::<f64>(4, 2, 22).iter().copied());
+    let xs: Vec<Vector2<f64>> = (0..7).map(|t| sm(23 + t)).collect();
+    check!(rnn(&w, &u, &h0, &xs) => rnn_grad[w, u, h0]);
 }

@@ -25,9 +25,10 @@ use std::collections::HashMap;
 
 use crate::ir::{Graph, Id, RegionId};
 use crate::ops::{
-    AddScalar, ComponentDiv, DivScalar, Entry, IntArith, IntLit, Map, Op, Sum, View, ViewKind,
+    AddScalar, ComponentDiv, DataEntry, DataRows, DivScalar, Entry, IntArith, IntLit, Map, Op, Sum,
+    View, ViewKind,
 };
-use crate::shape::{Dim, Shape};
+use crate::shape::{Dim, Origin, Shape};
 
 /// The value of one body node for all the indices at once.
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +134,12 @@ pub fn hoisted(
         .filter(|&d| g.node(d).region == body && matches!(g.op(d), Op::Dot(_) | Op::MatMul(_)))
         .collect();
     for d in products {
+        // A product of fixed sizes only is cheap per sample and needs no heap.
+        let node = g.node(d);
+        let sizes = std::iter::once(node.shape).chain(node.args.iter().map(|&a| g.shape(a)));
+        if !sizes.into_iter().any(Shape::has_dynamic) {
+            continue;
+        }
         cx.products = false;
         let batched = cx.batch(g, d);
         let outside = g.region;
@@ -286,6 +293,17 @@ impl Cx {
                     v
                 };
                 Some(Batched::Scalars(v))
+            }
+            // xs[i] of a slice of vectors ⇒ the matrix of their rows
+            (Op::DataEntry(DataEntry(shape)), &[xs, i]) if is_index(i) && self.same_data(g, xs) => {
+                let column = shape.cols() == Dim::Fixed(1);
+                let d = match (shape.rows(), shape.cols()) {
+                    (d @ Dim::Fixed(_), Dim::Fixed(1)) | (Dim::Fixed(1), d @ Dim::Fixed(_)) => d,
+                    _ => return None,
+                };
+                let shape = Shape::Matrix(self.n, d);
+                let m = g.try_build(DataRows(shape), &[xs, self.hi]).ok()?;
+                Some(Batched::Rows { m, column })
             }
             // X.row(i) ⇒ X; X.column(i) ⇒ Xᵀ, as columns
             (Op::View(v), &[x, i]) if is_index(i) && self.same_data(g, x) => match v.kind {
@@ -455,14 +473,15 @@ impl Cx {
     }
 }
 
-/// The size an integer is: a dimension's (`x.nrows()`, a vector's `len()`)
-/// or a literal.
-fn count(g: &Graph, k: Id) -> Option<Dim> {
-    match (g.op(k), g.node(k).args.as_slice()) {
+/// The size an integer is: a dimension's (`x.nrows()`, a vector's `len()`),
+/// a literal, or a slice's length (a size of its own).
+fn count(g: &mut Graph, k: Id) -> Option<Dim> {
+    match (g.op(k).clone(), g.node(k).args.clone().as_slice()) {
         (Op::Size(s), _) => Some(s.0),
+        (Op::Len(_), _) => Some(g.dims.fresh(Origin::Int(k))),
         (Op::IntLit(k), _) => Some(Dim::Fixed(usize::try_from(k.0).ok()?)),
         // `len()` of a vector: its length times 1.
-        (Op::IntArith(IntArith::Mul), &[a, b]) => match (g.op(a), g.op(b)) {
+        (Op::IntArith(IntArith::Mul), &[a, b]) => match (g.op(a).clone(), g.op(b).clone()) {
             (_, Op::IntLit(one)) if one.0 == 1 => count(g, a),
             (Op::IntLit(one), _) if one.0 == 1 => count(g, b),
             _ => None,

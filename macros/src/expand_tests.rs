@@ -616,6 +616,30 @@ fn a_sum_over_samples_is_matrix_products() {
     }
 }
 
+/// A recurrence over a slice of inputs with a dynamic `U`: `U xₜ` for every
+/// step is one product before the loop, `Ū` one product after the reverse
+/// loop, instead of a product and a rank-one update per step.
+#[test]
+fn a_recurrence_reads_its_input_products_computed_before_it() {
+    let out = expand_pretty(
+        quote!(w, u),
+        quote! {
+            fn rnn(w: &DMatrix<f64>, u: &OMatrix<f64, Dyn, U16>, h0: &DVector<f64>, xs: &[SVector<f64, 16>]) -> f64 {
+                let mut h = h0.clone();
+                for x in xs.iter() {
+                    h = (w * &h + u * x).map(|v| v.tanh());
+                }
+                h.norm_squared()
+            }
+        },
+    );
+    let g = grad_fn(&out, "rnn");
+    assert_eq!(g.matches("from_fn_generic(").count(), 1, "{g}");
+    assert_eq!(g.matches("mul_tr(").count(), 1, "{g}");
+    assert!(!g.contains("* __mg_x") && !g.contains("u *"), "{g}");
+    assert_eq!(g.matches("OuterSum::new").count(), 1, "only W̄'s: {g}");
+}
+
 /// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand
 /// differently from build to build; each must now expand, once and the same.
 #[test]

@@ -309,8 +309,13 @@
 //!   then has the transposed product after the loop (`Xᵀ z̄`), where it would
 //!   have had one small product per sample. A dot product written as an
 //!   inner loop, `for j in 0..d { z += x[(i, j)] * w[j] }`, is read as the
-//!   `dot` it is first, so the double loop is `X w` too. The rest of the
-//!   loop, its branches included, runs as written, one sample at a time.
+//!   `dot` it is first, so the double loop is `X w` too. Over a slice of
+//!   vectors (`for x in xs.iter()`, `m * x` with a dynamic `m`), the
+//!   vectors are put as the rows of one matrix first: a recurrent network's
+//!   `U xₜ` for every step is one product before the loop and `Ū` one after
+//!   the reverse loop. Products of fixed sizes only stay in the loop (they
+//!   are cheap there and need no heap). The rest of the loop, its branches
+//!   included, runs as written, one sample at a time.
 //! - **Branches**: `if c { … } else if d { … } else { … }`, as a statement
 //!   (assigning variables; the `else` may be left out) or as a value
 //!   (`let l = if … { … } else { … };`, `total += if …`). A condition compares

@@ -358,9 +358,16 @@ impl<'a> EmitCx<'a> {
                     quote!((#tokens).shape_generic().#axis)
                 }
                 Origin::Int(id) => {
+                    // (Before its node's `let`, a size read off leaves: `xs.len()`.)
                     let n = match self.values.get(id) {
                         Some(v) => v.operand().clone(),
-                        None => self.graph.op(*id).rule().emit(self, &[]),
+                        None => {
+                            let args: Vec<Value> = (self.graph.node(*id).args.iter())
+                                .map(|a| self.values.get(a).cloned().or_else(|| self.leaf(*a)))
+                                .collect::<Option<_>>()
+                                .expect("a size computed from leaves");
+                            self.graph.op(*id).rule().emit(self, &args)
+                        }
                     };
                     quote!(#p::nalgebra::Dyn(#n))
                 }

@@ -126,6 +126,34 @@ impl Rule for DataEntry {
     }
 }
 
+/// The vectors of a slice of data, `xs[0 .. n]` (args `xs, n`), as the rows of
+/// one `n × d` matrix: what the products of a loop over the slice read when
+/// they are computed for all its entries at once (`crate::batch`). A
+/// constant, as its entries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DataRows(pub Shape);
+
+impl Rule for DataRows {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        indices(&a[1..], dims)?;
+        Ok(self.0)
+    }
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let (ty, p, xs) = (cx.scalar_type(), cx.private(), a[0].receiver());
+        let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
+        quote!(#p::nalgebra::OMatrix::<#ty, _, _>::from_fn_generic(#r, #c, |__mg_t, __mg_j| #xs[__mg_t][__mg_j]))
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None; g.node(node).args.len()]
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        call("rows", &a[..1])
+    }
+}
+
 /// The index arguments must be one or two integers.
 fn indices(a: &[Shape], dims: &Dims) -> Result<(), String> {
     match a.iter().find(|s| **s != Shape::Int) {
