@@ -399,27 +399,21 @@
 //!         ::core::iter::Iterator::size_hint(&(0..__mg_t5)).0,
 //!     );
 //!     for __mg_i15 in 0..__mg_t5 {
-//!         __mg_tape15_0.push(::core::clone::Clone::clone(&__mg_c15_0));  // hₜ
 //!         let __mg_x_8 = &xs[__mg_i15];
-//!         let __mg_b9 = w * &__mg_c15_0;
-//!         let __mg_b10 = u * __mg_x_8;
-//!         let __mg_b11 = __mg_b9 + __mg_b10;
-//!         let __mg_h_14 = __mg_b11.map(|__mg_v| { __mg_v.tanh() });
+//!         let __mg_b11 = (w * &__mg_c15_0) + u * __mg_x_8;
+//!         let __mg_h_14 = __mg_p::map_in_place(__mg_b11, |__mg_v| { __mg_v.tanh() });
 //!         let __mg_u15_0 = __mg_h_14;
-//!         __mg_c15_0 = __mg_u15_0;
+//!         // hₜ₊₁ replaces hₜ, which goes onto the tape (moved, not copied)
+//!         __mg_tape15_0.push(::core::mem::replace(&mut __mg_c15_0, __mg_u15_0));
 //!     }
 //!     (__mg_c15_0, __mg_tape15_0)
 //! };
 //! let __mg_h_16 = __mg_loop15.0;
-//! let __mg_t17 = __mg_h_16.norm_squared();             // the loss
-//! let __mg_h_bar_20 = &__mg_h_16 * 2f64;               // h̄ = 2h
 //! let __mg_t21 = __mg_loop15.1;                        // the tape
-//! let __mg_t46 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<3usize>, 0f64);
-//! let __mg_t47 = OMatrix::<f64, _, _>::from_element_generic(Const::<3usize>, Const::<2usize>, 0f64);
 //! let __mg_loop48 = {                                  // the reverse loop
-//!     let mut __mg_c48_0 = __mg_h_bar_20;              // h̄
-//!     let mut __mg_c48_1 = __mg_t46;                   // W̄ = 0
-//!     let mut __mg_c48_2 = __mg_t47;                   // Ū = 0
+//!     let mut __mg_c48_0 = (&__mg_h_16 * 2f64);        // h̄ = 2h
+//!     let mut __mg_c48_1 = __mg_p::filled(Const::<3usize>, Const::<3usize>, 0f64); // W̄ = 0
+//!     let mut __mg_c48_2 = __mg_p::filled(Const::<3usize>, Const::<2usize>, 0f64); // Ū = 0
 //!     for __mg_i48 in (0..__mg_t5).rev() {
 //!         let __mg_b26 = &__mg_t21[__mg_i48];          // hₜ, read back
 //!         let __mg_b27 = &xs[__mg_i48];
@@ -429,25 +423,27 @@
 //!             &__mg_h_16                               // (the loop's result)
 //!         };
 //!         let __mg_b36 = __mg_c48_0                    // δ = h̄ ∘ (1 − hₜ₊₁²)
-//!             .zip_map(__mg_b33, |__mg_g, __mg_y| { __mg_g * (1f64 - (__mg_y * __mg_y)) });
-//!         let __mg_b37 = __mg_b27.transpose();
-//!         let __mg_b38 = &__mg_b36 * &__mg_b37;        // δ xₜᵀ
-//!         let __mg_b40 = __mg_b26.transpose();
-//!         let __mg_b41 = &__mg_b36 * &__mg_b40;        // δ hₜᵀ
+//!             .zip_map(__mg_b33, |__mg_g, __mg_y| { __mg_g * (1f64 - __mg_y * __mg_y) });
+//!         let __mg_b38 = &__mg_b36 * __mg_b27.transpose(); // δ xₜᵀ
+//!         let __mg_b41 = &__mg_b36 * __mg_b26.transpose(); // δ hₜᵀ
 //!         let __mg_b42 = w.tr_mul(&__mg_b36);          // Wᵀ δ
 //!         let __mg_u48_0 = __mg_b42;
 //!         let __mg_u48_1 = &__mg_b41;
 //!         let __mg_u48_2 = &__mg_b38;
-//!         __mg_c48_0 = __mg_u48_0;                     // h̄ ← Wᵀ δ
 //!         __mg_c48_1 += __mg_u48_1;                    // W̄ += δ hₜᵀ, in place
 //!         __mg_c48_2 += __mg_u48_2;                    // Ū += δ xₜᵀ
+//!         __mg_c48_0 = __mg_u48_0;                     // h̄ ← Wᵀ δ
 //!     }
 //!     (__mg_c48_0, __mg_c48_1, __mg_c48_2, (), (), ())
 //! };
 //! let __mg_w_bar_50 = __mg_loop48.1;
 //! let __mg_u_bar_51 = __mg_loop48.2;
-//! (__mg_t17, __mg_w_bar_50, __mg_u_bar_51)
+//! (__mg_h_16.norm_squared(), __mg_w_bar_50, __mg_u_bar_51)
 //! ```
+//!
+//! With a dynamic `u` (`OMatrix<f64, Dyn, U16>`), `u * x` for every step is
+//! one product before the forward loop, the inputs as the rows of one matrix
+//! (`U X`), and `Ū` one product after the reverse loop.
 //!
 //! In `huber_grad`, the product each sample's term reads, `xᵢ · w`, is
 //! computed for all the rows at once before the loop (`X w`, one product),

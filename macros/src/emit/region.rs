@@ -9,15 +9,15 @@
 //!     let mut spare = None;                      // a map's buffer kept between iterations
 //!     let mut outer₂ = OuterSum::new(1);         // rank-one updates c₂ += a hᵀ, gathered
 //!     for i in lo..hi {
-//!         tape₀.push(c₀.clone());
+//!         tape₁.push(c₁.clone());                // a value changed in place, as it enters
 //!         <body>            // m = map_into(spare.take(), …); …
-//!         c₀ += x;          // an update `c + x` in place (`c[i] += y` for an entry)
-//!         c₁ = c₁′;         // anything else by reassignment
+//!         c₁ += x;          // an update `c + x` in place (`c[i] += y` for an entry)
+//!         tape₀.push(mem::replace(&mut c₀, c₀′)); // any other: the old value onto its tape
 //!         outer₂.push(&mut c₂, a, h);
 //!         spare = Some(m);
 //!     }
 //!     outer₂.add_to(&mut c₂);                    // one `gemm` for the last ones
-//!     (c₀, c₁, c₂, tape₀)
+//!     (c₀, c₁, c₂, tape₀, tape₁)
 //! };
 //! ```
 //!
@@ -139,15 +139,17 @@ impl EmitCx<'_> {
             let value = Value::local(c, self.graph.shape(info.inputs[1 + k]));
             self.values.insert(info.inputs[1 + k], value);
         }
-        let mut pushes = TokenStream::new();
-        for (c, tape) in carried.iter().zip(&tapes) {
-            if let Some(tape) = tape {
-                pushes.extend(quote!(#tape.push(::core::clone::Clone::clone(&#c));));
-            }
-        }
         let updates: Vec<Update> = (0..l.carried)
             .map(|k| self.update(info.inputs[1 + k], info.outputs[k], &info.inputs[1..]))
             .collect();
+        // A value the iteration replaces goes onto its tape when replaced (moved,
+        // see `Update::Assign` below); one changed in place, as it enters.
+        let mut pushes = TokenStream::new();
+        for ((c, tape), update) in carried.iter().zip(&tapes).zip(&updates) {
+            if let (Some(tape), false) = (tape, matches!(update, Update::Assign(_))) {
+                pushes.extend(quote!(#tape.push(::core::clone::Clone::clone(&#c));));
+            }
+        }
         let roots: Vec<Id> = updates
             .iter()
             .flat_map(|u| match u {
@@ -327,7 +329,10 @@ impl EmitCx<'_> {
                     let movable = once && self.graph.node(*out).region == l.region;
                     let value = self.owned(*out, movable);
                     read.extend(quote!(let #tmp = #value;));
-                    assign.extend(quote!(#c = #tmp;));
+                    assign.extend(match &tapes[k] {
+                        Some(tape) => quote!(#tape.push(::core::mem::replace(&mut #c, #tmp));),
+                        None => quote!(#c = #tmp;),
+                    });
                 }
             }
         }
