@@ -142,22 +142,34 @@ pub fn hoisted(
         }
         cx.products = false;
         let batched = cx.batch(g, d);
+        // The transposed product, whose columns a column per sample reads, is
+        // built outside the loop too.
+        let batched = match batched {
+            Some(Batched::Rows { m, column: true }) => Some(Batched::Rows {
+                m: g.transpose(m),
+                column: true,
+            }),
+            b => b,
+        };
         let outside = g.region;
         g.region = body;
         let read = match batched {
             Some(Batched::Scalars(v)) if cx.products => g.try_build(Entry, &[v, index]).ok(),
+            // (A column per sample is read from the transposed product, above,
+            // whose columns are contiguous: no transposed copy per sample,
+            // forwards or backwards.)
             Some(Batched::Rows { m, column }) if cx.products => {
-                let shape = Shape::Matrix(Dim::Fixed(1), g.shape(m).cols());
-                let row = g
-                    .try_build(
-                        View {
-                            kind: ViewKind::Row,
-                            shape,
-                        },
-                        &[m, index],
-                    )
-                    .ok();
-                row.map(|r| if column { g.transpose(r) } else { r })
+                let kind = if column {
+                    ViewKind::Column
+                } else {
+                    ViewKind::Row
+                };
+                let (r, c) = (g.shape(m).rows(), g.shape(m).cols());
+                let shape = match column {
+                    false => Shape::Matrix(Dim::Fixed(1), c),
+                    true => Shape::Matrix(r, Dim::Fixed(1)),
+                };
+                g.try_build(View { kind, shape }, &[m, index]).ok()
             }
             _ => None,
         };
