@@ -221,23 +221,24 @@ impl BodyParser<'_> {
             self.scope.push((name.clone(), Binding::Node(*id)));
         }
         let result = parse(self);
-        let mut outputs: Vec<Id> = Vec::new();
-        let mut failed = result.is_err();
-        if let (Ok(Some(v)), true) = (&result, value) {
-            outputs.push(*v);
+        let bound = self.take_bound(mark, assigned.len());
+        match (result, bound) {
+            (Ok(v), Some(bound)) => Ok(v.filter(|_| value).into_iter().chain(bound).collect()),
+            _ => Err(()),
         }
-        for k in 0..assigned.len() {
-            match self.scope[mark + k].1 {
-                Binding::Node(id) => outputs.push(id),
-                _ => failed = true,
-            }
-        }
+    }
+
+    /// The nodes the `count` names pushed at `mark` of the scope are bound to
+    /// now (`None` if one is not a node), those names taken off the scope.
+    fn take_bound(&mut self, mark: usize, count: usize) -> Option<Vec<Id>> {
+        let bound = (self.scope[mark..mark + count].iter())
+            .map(|(_, b)| match b {
+                Binding::Node(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
         self.scope.truncate(mark);
-        if failed {
-            Err(())
-        } else {
-            Ok(outputs)
-        }
+        bound
     }
 
     /// The statements of a block, and its final expression's value when
@@ -549,22 +550,7 @@ impl BodyParser<'_> {
         for stmt in &f.body.stmts {
             self.body_statement(stmt);
         }
-        let mut outputs = Vec::new();
-        let mut failed = false;
-        for (k, (name, _)) in carried.iter().enumerate() {
-            let slot = mark + k;
-            debug_assert_eq!(&self.scope[slot].0, name);
-            match self.scope[slot].1 {
-                Binding::Node(out) => outputs.push(out),
-                _ => failed = true,
-            }
-        }
-        self.scope.truncate(mark);
-        if failed {
-            Err(())
-        } else {
-            Ok(outputs)
-        }
+        self.take_bound(mark, carried.len()).ok_or(())
     }
 
     /// A statement of a loop body: no final value.
