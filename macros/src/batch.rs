@@ -6,7 +6,8 @@
 //! ```text
 //!   X.row(i)ᵀ · w, (X.row(i) w)[0]  ⇒  entry i of X w
 //!   X.column(i) · w                 ⇒  entry i of Xᵀ w
-//!   X.row(i) W,  W X.column(i)      ⇒  row i of X W,  row i of Xᵀ Wᵀ
+//!   X.row(i) W,  W X.column(i)      ⇒  row i of X W,  column i of W X
+//!   W xs[i] (a slice of vectors)    ⇒  column i of W X, X the vectors as columns
 //!   X[(i, j)] · …                   ⇒  the column X.column(j) in the product
 //! ```
 //!
@@ -100,13 +101,13 @@ pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
     Some(finals)
 }
 
-/// The nodes a loop body parsed again reads instead of the ones it built:
-/// for loop body `body` with index `index` over `lo..hi` (not nested in
-/// another loop), each
-/// product of a sample's data with values from outside the loop (`xᵢ · w`,
-/// `xᵢ W`, `W xᵢ`) computed for all the samples in the current region, before
-/// the loop (`X w`, one product), and read in the body by the sample's entry
-/// or row. Keyed as [`Graph::substitutes`]; empty if there are none.
+/// The nodes a loop body parsed again reads instead of the ones it built: for
+/// loop body `body` with index `index` over `lo..hi` (not nested in another
+/// loop), each product with a dynamic size of a sample's data with values
+/// from outside the loop (`xᵢ · w`, `xᵢ W`, `W xᵢ`), computed for all the
+/// samples in the current region, before the loop (`X w`, one product), and
+/// read in the body by the sample's entry, row or column. Keyed as
+/// [`Graph::substitutes`]; empty if there are none.
 pub fn hoisted(
     g: &mut Graph,
     body: RegionId,
@@ -230,10 +231,10 @@ struct Cx {
     /// The number of indices, and the node holding it.
     n: Dim,
     hi: Id,
-    /// Whether a product over the samples has been formed (`X w`): without
-    /// one, the loop as written is as fast and allocates nothing.
+    /// Whether a product over the samples has been formed (`X w`) since it
+    /// was last cleared: what makes a node worth computing before the loop.
     products: bool,
-    memo: std::collections::HashMap<Id, Option<Batched>>,
+    memo: HashMap<Id, Option<Batched>>,
 }
 
 impl Cx {
