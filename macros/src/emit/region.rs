@@ -123,7 +123,6 @@ impl EmitCx<'_> {
                 _ => self.owned(node.args[a], false),
             })
             .collect();
-        let work = self.iteration_work(l.region);
         let mut start = TokenStream::new();
         for tape in tapes.iter().flatten() {
             start.extend(quote!(
@@ -351,6 +350,8 @@ impl EmitCx<'_> {
         self.values.insert(id, Value::Scalar(quote!(#name)));
         let span = node.span;
         if reduction {
+            // (Read before the loop: only the values outside it are known here.)
+            let work = self.iteration_work(l.region);
             let p = self.private();
             let (block, whole) = (ident("__mg_block".into()), ident("__mg_range".into()));
             let block_range = if l.range.rev {
