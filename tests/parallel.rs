@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use common::*;
 use matgrad::grad;
-use matgrad::nalgebra::{Complex, DMatrix, DVector, Dyn, OMatrix, U4};
+use matgrad::nalgebra::{Complex, DMatrix, DVector, Dyn, OMatrix, Vector3, U4};
 
 #[grad(w)]
 fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
@@ -79,6 +79,21 @@ fn moment(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
         count += 1;
     }
     (s * w).norm_squared() / (count as f64)
+}
+
+/// A Huber loss over a slice, its sum assigned on both sides of a branch: the loop is a sum.
+#[grad(w)]
+fn huber_slice(w: &Vector3<f64>, xs: &[Vector3<f64>], y: &[f64], delta: f64) -> f64 {
+    let mut total = 0.0;
+    for i in 0..xs.len() {
+        let r = xs[i].dot(w) - y[i];
+        if r.abs() <= delta {
+            total += 0.5 * r * r;
+        } else {
+            total += delta * (r.abs() - 0.5 * delta);
+        }
+    }
+    total
 }
 
 /// `f` on one thread, then on four (more blocks than the machine may have cores).
@@ -237,4 +252,24 @@ fn a_sum_loop_covers_its_range_once() {
         let want_q: u64 = (5..100_005u64).map(|i| i * i).sum();
         assert_eq!((sum, squares), (want, want_q), "{threads} threads");
     }
+}
+
+#[test]
+fn a_loop_with_its_sum_in_a_branch() {
+    let sample = |n: usize, seed: u32| -> (Vec<Vector3<f64>>, Vec<f64>) {
+        let x = dm::<f64>(n, 3, seed);
+        let xs = (0..n)
+            .map(|i| Vector3::new(x[(i, 0)], x[(i, 1)], x[(i, 2)]))
+            .collect();
+        (xs, dv::<f64>(n, seed + 1).iter().copied().collect())
+    };
+    let w = dv::<f64>(3, 25);
+    let w = Vector3::new(w[0], w[1], w[2]);
+    let (xs, y) = sample(20_000, 26);
+    let ((v1, g1), (v, g)) = both(|| huber_slice_grad(&w, &xs, &y, 0.3));
+    real("huber value", &[v], &[v1]);
+    real("∇w", g.as_slice(), g1.as_slice());
+    let (xs, y) = sample(40, 26);
+    let (_, g) = huber_slice_grad(&w, &xs, &y, 0.3);
+    fd("huber_slice", |w| huber_slice(w, &xs, &y, 0.3), &w, &g);
 }

@@ -184,7 +184,12 @@ impl EmitCx<'_> {
                         readers.is_empty() && !roots.contains(&cin)
                     }
                     Update::Assign(out) => {
-                        readers.len() == 1 && self.sum_of_loop_from(*out, cin) == Some(readers[0])
+                        readers.len() == 1
+                            && [
+                                self.sum_of_loop_from(*out, cin),
+                                self.sum_through_branch(*out, cin),
+                            ]
+                            .contains(&Some(readers[0]))
                     }
                     Update::Same | Update::Write(_) => false,
                 }
@@ -421,6 +426,45 @@ impl EmitCx<'_> {
         let is_sum = o.k + l.sums >= l.carried;
         let from = args[2 + o.k] == cin && args.iter().filter(|&&a| a == cin).count() == 1;
         (is_sum && from).then_some(inner)
+    }
+
+    /// For `out` an output of an `if` in the body whose sides each leave
+    /// carried value `cin` as it is or add one term to it (`c ± t`, no term
+    /// and nothing else on either side reading `c`): that `if`.
+    fn sum_through_branch(&self, out: Id, cin: Id) -> Option<Id> {
+        let g = self.graph;
+        let (Op::Output(o), &[branch]) = (g.op(out), g.node(out).args.as_slice()) else {
+            return None;
+        };
+        let Op::If(b) = g.op(branch) else {
+            return None;
+        };
+        let adds_to_cin = |side| {
+            let result = g.region_info(side).outputs[o.k];
+            let update = match (g.op(result), g.node(result).args.as_slice()) {
+                _ if result == cin => None,
+                (Op::Add(_), &[a, t] | &[t, a]) if a == cin && t != cin => Some(result),
+                (Op::Sub(_), &[a, t]) if a == cin && t != cin => Some(result),
+                _ => return false,
+            };
+            // (Nor is `c ± t` read but as this output: not as the `if`'s value.)
+            let outputs = &g.region_info(side).outputs;
+            let side_nodes = needed(g, outputs, |x| !g.within(g.node(x).region, side));
+            let inside = |x: &Id| g.within(g.node(*x).region, side);
+            let reads = |a: Id| {
+                side_nodes
+                    .iter()
+                    .filter(|x| inside(x))
+                    .any(|&x| g.node(x).args.contains(&a))
+            };
+            let alone = update
+                .is_none_or(|u| outputs.iter().filter(|&&x| x == u).count() == 1 && !reads(u));
+            let others = (side_nodes.iter().copied())
+                .filter(|x| inside(x) && g.node(*x).args.contains(&cin))
+                .all(|x| Some(x) == update);
+            alone && others
+        };
+        (adds_to_cin(b.then) && adds_to_cin(b.otherwise)).then_some(branch)
     }
 
     /// The maps of a loop body (region `region`) whose buffer can serve the
