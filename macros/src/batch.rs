@@ -52,10 +52,10 @@ pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
     };
     let node = g.node(l).clone();
     let (lo, hi) = (node.args[0], node.args[1]);
-    if !g.in_loop(g.region) || lp.range.inclusive || !is_zero_int(g, lo) {
+    if !g.in_loop(g.region) {
         return None;
     }
-    let n = count(g, hi)?;
+    let n = indices(g, lo, hi, lp.range)?;
     let info = g.region_info(lp.region).clone();
     let (index, carried) = (info.inputs[0], &info.inputs[1..]);
     // Each output `c ± t`, or `c` unchanged, with `t` reading no carried value.
@@ -75,14 +75,7 @@ pub fn sums(g: &mut Graph, l: Id) -> Option<Vec<Id>> {
     {
         return None;
     }
-    let mut cx = Cx {
-        body: lp.region,
-        index,
-        n,
-        hi,
-        products: false,
-        memo: Default::default(),
-    };
+    let mut cx = Cx::new(lp.region, index, n, hi);
     let mut finals = Vec::new();
     for (k, t) in terms.into_iter().enumerate() {
         let init = node.args[2 + k];
@@ -116,20 +109,10 @@ pub fn hoisted(
     range: crate::ops::Range,
 ) -> HashMap<(Op, Vec<Id>, RegionId), Id> {
     let mut out = HashMap::new();
-    if range.inclusive || !is_zero_int(g, lo) {
-        return out;
-    }
-    let Some(n) = count(g, hi) else {
+    let Some(n) = indices(g, lo, hi, range) else {
         return out;
     };
-    let mut cx = Cx {
-        body,
-        index,
-        n,
-        hi,
-        products: false,
-        memo: Default::default(),
-    };
+    let mut cx = Cx::new(body, index, n, hi);
     let products: Vec<Id> = (0..g.len() as u32)
         .map(Id)
         .filter(|&d| g.node(d).region == body && matches!(g.op(d), Op::Dot(_) | Op::MatMul(_)))
@@ -238,6 +221,17 @@ struct Cx {
 }
 
 impl Cx {
+    fn new(body: RegionId, index: Id, n: Dim, hi: Id) -> Cx {
+        Cx {
+            body,
+            index,
+            n,
+            hi,
+            products: false,
+            memo: HashMap::new(),
+        }
+    }
+
     /// `Σᵢ` of a scalar term for all the indices (a dot product where the
     /// terms are products).
     fn total(&mut self, g: &mut Graph, t: Id) -> Option<Id> {
@@ -419,24 +413,20 @@ impl Cx {
                     return None;
                 };
                 let Scalars(a) = args[k] else { unreachable!() };
-                let v = g.build(crate::ops::LambdaParam, &[]);
-                let mut fargs = Vec::new();
-                let mut captures = Vec::new();
-                for (j, b) in args.iter().enumerate() {
-                    fargs.push(match *b {
-                        _ if j == k => v,
-                        Same(s) if g.lit_value(s).is_some() => s,
-                        Same(s) => {
-                            captures.push(s);
-                            g.build(crate::ops::Captured(captures.len() - 1), &[])
-                        }
-                        _ => return None,
-                    });
-                }
                 if !pure_scalar(op) {
                     return None;
                 }
+                // The scalar function of the closure parameter, the other
+                // arguments (the same at every index) its captures.
+                let v = g.build(crate::ops::LambdaParam, &[]);
+                let fargs: Vec<Id> = (args.iter().enumerate())
+                    .map(|(j, b)| match *b {
+                        Same(s) if j != k => s,
+                        _ => v,
+                    })
+                    .collect();
                 let body = g.try_build(op.clone(), &fargs).ok()?;
+                let (body, captures) = crate::parse::abstract_captures(g, body, g.region)?;
                 g.try_build(Map { body }, &[&[a], &captures[..]].concat())
                     .ok()?
             }
@@ -484,6 +474,15 @@ impl Cx {
         };
         g.try_build(View { kind, shape }, &[x, zero, self.hi]).ok()
     }
+}
+
+/// The number of indices of a loop over `lo..hi`, for `0..n` only (the
+/// indices a product over all of them counts from).
+fn indices(g: &mut Graph, lo: Id, hi: Id, range: crate::ops::Range) -> Option<Dim> {
+    if range.inclusive || !is_zero_int(g, lo) {
+        return None;
+    }
+    count(g, hi)
 }
 
 /// The size an integer is: a dimension's (`x.nrows()`, a vector's `len()`),

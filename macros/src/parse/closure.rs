@@ -170,7 +170,11 @@ impl BodyParser<'_> {
 /// literal) replaced by a [`Captured`] leaf; and those parts, the captures,
 /// in order. `None` if a capture is not a scalar or the body is not
 /// straight-line code of `region`.
-fn abstract_captures(g: &mut Graph, body: Id, region: RegionId) -> Option<(Id, Vec<Id>)> {
+pub(crate) fn abstract_captures(
+    g: &mut Graph,
+    body: Id,
+    region: RegionId,
+) -> Option<(Id, Vec<Id>)> {
     let reads_v = g.depends_on(body, |_, n| matches!(n.op, Op::LambdaParam(_)));
     let mut captures = Vec::new();
     let body = g.rebuild(body, |g, id| {

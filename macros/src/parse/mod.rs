@@ -21,6 +21,8 @@ mod control;
 mod factor;
 mod helper;
 mod scalar;
+
+pub(crate) use closure::abstract_captures;
 use scalar::{float_constant, REAL_FIELD_CONSTANTS};
 
 /// A method table: name, number of arguments, operation.
