@@ -335,6 +335,68 @@ mod lu {
     }
 }
 
+/// An exactly symmetric positive definite matrix is factorised by Cholesky
+/// where the loss inverts it, takes its determinant or solves with it (an
+/// LU elsewhere); finite differences, which perturb one entry at a time,
+/// leave it non-symmetric, so they check the one path against the other.
+mod symmetric_positive_definite {
+    use super::*;
+
+    #[grad(sigma)]
+    #[hessian(sigma)]
+    fn gauss_nll_d64(sigma: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
+        sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()
+    }
+
+    #[grad(sigma)]
+    fn gauss_nll_m4(sigma: &Matrix4<f64>, s: &Matrix4<f64>) -> f64 {
+        sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()
+    }
+
+    #[grad(a, b)]
+    fn solve_and_logdet_d32(a: &DMatrix<f32>, b: &DVector<f32>) -> f32 {
+        let lu = a.clone().lu();
+        lu.solve(b).unwrap().dot(b) + matgrad::logdet(a) + lu.determinant().ln()
+    }
+
+    #[test]
+    fn dynamic_f64_at_sizes_of_each_inverse() {
+        // Closed form of the triangular inverse below 8, blocked from 8, split in halves from 17.
+        for (n, seed) in [(4, 1), (12, 2), (30, 3)] {
+            let (sigma, s) = (dm_spd::<f64>(n, seed), dm_spd::<f64>(n, seed + 10));
+            check!(gauss_nll_d64(&sigma, &s) => gauss_nll_d64_grad[sigma]);
+        }
+        let (sigma, s) = (dm_spd::<f64>(9, 4), dm_spd::<f64>(9, 14));
+        let v = dm::<f64>(9, 9, 5);
+        let (_, _, hv) = gauss_nll_d64_hvp(&sigma, &s, &v);
+        let grad_dot_v = |sigma: &DMatrix<f64>| gauss_nll_d64_grad(sigma, &s).1.dot(&v);
+        hvp("gauss_nll d64", grad_dot_v, &sigma, &hv);
+    }
+
+    #[test]
+    fn fixed_f64() {
+        let (sigma, s) = (sm_spd::<f64, 4>(6), sm_spd::<f64, 4>(7));
+        check!(gauss_nll_m4(&sigma, &s) => gauss_nll_m4_grad[sigma]);
+    }
+
+    #[test]
+    fn dynamic_f32() {
+        let (a, b) = (dm_spd::<f32>(10, 8), dv::<f32>(10, 9));
+        check!(solve_and_logdet_d32(&a, &b) => solve_and_logdet_d32_grad[a, b]);
+    }
+
+    #[test]
+    fn symmetric_but_indefinite_takes_the_lu() {
+        // det > 0 (two negative eigenvalues) so that `ln det` is finite.
+        let mut sigma = dm_spd::<f64>(10, 11);
+        sigma[(0, 0)] = -sigma[(0, 0)];
+        sigma[(1, 1)] = -sigma[(1, 1)];
+        let s = dm_spd::<f64>(10, 12);
+        assert!(sigma.clone().cholesky().is_none() && sigma.determinant() > 0.0);
+        check!(gauss_nll_d64(&sigma, &s) => gauss_nll_d64_grad[sigma]);
+    }
+}
+
 mod triangular {
     use super::*;
 

@@ -11,6 +11,8 @@ use nalgebra::allocator::Allocator;
 use nalgebra::linalg::Cholesky;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage, StorageMut, U1};
 
+use crate::inverse::lower_triangle_inverse;
+
 /// `a`'s Cholesky factorisation, as `a.clone().cholesky()` computes it: `None`
 /// where nalgebra's is (a pivot that is not positive), so the caller's
 /// `.unwrap()` or `.expect(…)` panics exactly as the user's code would.
@@ -101,7 +103,7 @@ where
 
 /// `L⁻ᵀ M L⁻¹` for the lower triangle `L` of `l` (a Cholesky factor): the
 /// adjoint of `S = L Lᵀ` given `M = Φ(Lᵀ L̄)`. `X = L⁻¹` by one triangular
-/// solve, then `Xᵀ (M X)` by two products, which nalgebra blocks (faster than
+/// inverse, then `Xᵀ (M X)` by two products, which nalgebra blocks (faster than
 /// two triangular solves with `n` right-hand sides from 8 × 8 on).
 pub fn lower_congruence<T, D, S1, S2>(
     l: &Matrix<T, D, D, S1>,
@@ -114,7 +116,7 @@ where
     S2: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let x = lower_inverse(l);
+    let x = lower_triangle_inverse(l);
     crate::product::tr_mul(&x, &(m * &x))
 }
 
@@ -131,7 +133,7 @@ where
     S2: Storage<T, D, U1>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let mut x = lower_inverse(l);
+    let mut x = lower_triangle_inverse(l);
     if p.iter().all(|&v| v >= T::zero()) {
         // `(√P L⁻¹)ᵀ (√P L⁻¹)`: one matrix, scaled in place.
         for (i, &v) in p.iter().enumerate() {
@@ -144,20 +146,6 @@ where
         column.component_mul_assign(p);
     }
     crate::product::tr_mul(&x, &y)
-}
-
-/// `L⁻¹` for the lower triangle of `l` (∞ or NaN where a pivot is zero).
-fn lower_inverse<T, D, S>(l: &Matrix<T, D, D, S>) -> OMatrix<T, D, D>
-where
-    T: RealField + Copy,
-    D: Dim,
-    S: Storage<T, D, D>,
-    DefaultAllocator: Allocator<D, D>,
-{
-    let (r, c) = l.shape_generic();
-    let mut x = OMatrix::identity_generic(r, c);
-    l.solve_lower_triangular_unchecked_mut(&mut x);
-    x
 }
 
 #[cfg(test)]
