@@ -96,6 +96,23 @@ fn huber_slice(w: &Vector3<f64>, xs: &[Vector3<f64>], y: &[f64], delta: f64) -> 
     total
 }
 
+/// Samples as rows (`x`, `y`) that the value and the gradient only sum over, computed block of
+/// rows by block of rows across threads: a mean that reads the number of samples (which a block
+/// must not take for its own), a map with a capture, a matrix of weights.
+#[grad(w)]
+fn mean_squares(w: &DMatrix<f64>, x: &DMatrix<f64>, y: &DMatrix<f64>, s: f64) -> f64 {
+    let n = x.nrows() as f64;
+    let r = (x * w - y) / n;
+    r.norm_squared() + r.map(|v| (v * s).tanh()).sum() + w.norm_squared()
+}
+
+/// The same in `f32`, the samples' sums a `dot` and a sum of a product.
+#[grad(w)]
+fn dots_f32(w: &DVector<f32>, x: &DMatrix<f32>, y: &DVector<f32>) -> f32 {
+    let z = x * w;
+    z.dot(y) + z.component_mul(&z).sum() * 0.5
+}
+
 /// `f` on one thread, then on four (more blocks than the machine may have cores).
 fn both<R>(f: impl Fn() -> R) -> (R, R) {
     (with_threads(1, &f), with_threads(4, &f))
@@ -138,6 +155,46 @@ fn logistic_regression() {
     real("logreg value", &[v], &[v1]);
     real("∇w", g.as_slice(), g1.as_slice());
     fd("logreg", |w| logreg(w, &x, &y, 0.1), &w, &g);
+}
+
+#[test]
+fn sums_over_rows_of_samples() {
+    // 3000 samples of 40 features, 3 outputs: beyond the size split across threads.
+    let (x, y, w) = (
+        dm::<f64>(3000, 40, 20),
+        dm::<f64>(3000, 3, 21),
+        dm::<f64>(40, 3, 22),
+    );
+    let ((v1, g1), (v, g)) = both(|| mean_squares_grad(&w, &x, &y, 0.7));
+    real("mean_squares value", &[v], &[v1]);
+    real("∇w", g.as_slice(), g1.as_slice());
+    same_value("mean_squares", v, mean_squares(&w, &x, &y, 0.7));
+    fd("mean_squares", |w| mean_squares(w, &x, &y, 0.7), &w, &g);
+
+    let (x, y, w) = (
+        dm::<f32>(4000, 50, 23),
+        dv::<f32>(4000, 24),
+        dv::<f32>(50, 25),
+    );
+    let ((v1, g1), (v, g)) = both(|| dots_f32_grad(&w, &x, &y));
+    let scale = g1.amax();
+    assert!(
+        (v - v1).abs() <= 1e-4 * v1.abs(),
+        "{v} on four threads, {v1} on one"
+    );
+    assert!(
+        (&g - &g1).amax() <= 1e-4 * scale,
+        "∇w on four threads against one"
+    );
+    same_value("dots_f32", v, dots_f32(&w, &x, &y));
+    // (Finite differences in `f32` over 4000 samples are too coarse: a smaller instance.)
+    let (x, y, w) = (dm::<f32>(40, 5, 23), dv::<f32>(40, 24), dv::<f32>(5, 25));
+    fd(
+        "dots_f32",
+        |w| dots_f32(w, &x, &y),
+        &w,
+        &dots_f32_grad(&w, &x, &y).1,
+    );
 }
 
 #[test]

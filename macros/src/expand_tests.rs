@@ -33,6 +33,38 @@ fn grad_fn(expanded: &str, name: &str) -> String {
     expanded[start..].to_owned()
 }
 
+/// The two bodies of a generated function split along rows of samples
+/// (`emit/rows.rs`): the one computing block of rows by block of rows, and
+/// the function as written; `None` if it has one body.
+fn split_bodies(body: &str) -> Option<(String, String)> {
+    let condition = body.find("splits_rows(")?;
+    // The block after the condition, then the `else` block, by their braces.
+    let block = |from: usize| {
+        let open = from + body[from..].find('{').expect("a block");
+        let mut depth = 0;
+        for (i, c) in body[open..].char_indices() {
+            depth += match c {
+                '{' => 1,
+                '}' => -1,
+                _ => 0,
+            };
+            if depth == 0 {
+                return (open, open + i + 1);
+            }
+        }
+        panic!("unbalanced braces in {body}");
+    };
+    let (a, b) = block(condition);
+    let (c, d) = block(b);
+    Some((body[a..b].to_owned(), body[c..d].to_owned()))
+}
+
+/// [`grad_fn`], as written (the body taken on one thread).
+fn grad_fn_as_written(expanded: &str, name: &str) -> String {
+    let body = grad_fn(expanded, name);
+    split_bodies(&body).map_or(body, |(_, written)| written)
+}
+
 #[test]
 fn least_squares_is_one_forward_and_one_backward_pass() {
     let out = expand_pretty(
@@ -45,7 +77,7 @@ fn least_squares_is_one_forward_and_one_backward_pass() {
         },
     );
     check_snapshot("lsq", &out);
-    let body = grad_fn(&out, "lsq");
+    let body = grad_fn_as_written(&out, "lsq");
     // Each value once: the product, the residual (in the product's buffer),
     // the loss, and 2 Xᵀr (the 2 folded into `gemv`).
     // (`x w` through `__mg_p::mul`, which is `x * w` unless the `parallel`
@@ -79,7 +111,7 @@ fn logistic_loss_is_one_pass_over_the_samples() {
         },
     );
     check_snapshot("logreg", &out);
-    let body = grad_fn(&out, "logreg");
+    let body = grad_fn_as_written(&out, "logreg");
     // The map and its derivative in one closure: one `exp` per sample.
     assert_eq!(body.matches("map_with_derivative").count(), 1, "{body}");
     assert_eq!(body.matches(".exp()").count(), 1, "{body}");
@@ -142,6 +174,64 @@ fn gaussian_likelihood_transposes_once() {
     assert!(out.contains("`∇sigma = (u₁ − u₁ s u₁)ᵀ`"), "{out}");
 }
 
+/// Samples as rows that the value and the gradient only sum over: a second
+/// body computes the sums block of rows by block of rows, reading views of
+/// the rows of `x` and `y` under their own names, and sizes read off them
+/// before the blocks.
+#[test]
+fn samples_as_rows_are_summed_block_by_block() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn mse(w: &DMatrix<f64>, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+                let n = x.nrows() as f64;
+                ((x * w - y) / n).norm_squared() + w.norm_squared()
+            }
+        },
+    );
+    let body = grad_fn(&out, "mse");
+    let (blocks, written) = split_bodies(&body).expect("split");
+    for text in [&blocks, &written] {
+        assert_eq!(text.matches("x * w").count(), 1, "{text}");
+    }
+    assert!(blocks.contains("__mg_p::sum_blocks(") && blocks.contains("0..__mg_samples"));
+    for view in ["let x = &x.rows_range(", "let y = &y.rows_range("] {
+        assert_eq!(blocks.matches(view).count(), 1, "{blocks}");
+    }
+    assert_eq!(blocks.matches("tr_mul(x,").count(), 1, "{blocks}");
+    // The number of samples, bound before the names are shadowed.
+    let size = blocks.find("x.shape_generic().0").expect("the size read");
+    assert!(
+        size < blocks.find("sum_blocks").expect("blocks"),
+        "{blocks}"
+    );
+    assert!(!written.contains("sum_blocks"), "{written}");
+
+    // Anything but a sum over the samples keeps one body: a norm, an entry,
+    // a gradient with one row per sample, a transposed copy.
+    let unsplit = [
+        (quote!(w), quote!((x * w - y).norm())),
+        (quote!(w), quote!((x * w - y)[0] + (x * w).sum())),
+        (quote!(w, x), quote!((x * w - y).norm_squared())),
+        (
+            quote!(w),
+            quote!((x.transpose() * 2.0).sum() + (x * w).sum()),
+        ),
+    ];
+    for (attr, value) in unsplit {
+        let out = expand_pretty(
+            attr,
+            quote! {
+                fn f(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                    #value
+                }
+            },
+        );
+        let body = grad_fn(&out, "f");
+        assert!(!body.contains("splits_rows"), "{value}: {body}");
+    }
+}
+
 #[test]
 fn derivatives_written_through_the_map_read_only_its_result() {
     let out = expand_pretty(
@@ -152,7 +242,7 @@ fn derivatives_written_through_the_map_read_only_its_result() {
             }
         },
     );
-    let body = grad_fn(&out, "mlp");
+    let body = grad_fn_as_written(&out, "mlp");
     // tanh′ = 1 − tanh²: the adjoint reads the map's result, not its argument.
     assert!(!body.contains("zip_zip_map"), "{body}");
     assert_eq!(body.matches(".tanh()").count(), 1, "{body}");

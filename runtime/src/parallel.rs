@@ -45,7 +45,7 @@ pub const MIN_WORK: usize = 1 << 17;
 /// on, a size is dynamic and the work is large enough for every block to pay for its thread.
 #[inline]
 pub(crate) fn blocks(dynamic: bool, work: usize, extent: usize) -> usize {
-    if !cfg!(feature = "parallel") || !dynamic || work < MIN_WORK {
+    if !cfg!(feature = "parallel") || !dynamic || work < MIN_WORK || in_split() {
         return 1;
     }
     threads().min(work / (MIN_WORK / 2)).min(extent).max(1)
@@ -115,6 +115,14 @@ pub(crate) fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync
     }
 }
 
+/// Whether the calling thread runs a range of a [`split`] (whose work is not split again).
+fn in_split() -> bool {
+    #[cfg(feature = "parallel")]
+    return pool::in_split();
+    #[cfg(not(feature = "parallel"))]
+    false
+}
+
 /// Ranges per thread: smaller ranges let the caller take over more of a late job's share.
 #[cfg(feature = "parallel")]
 pub(crate) const RANGES_PER_PART: usize = 4;
@@ -156,14 +164,26 @@ mod pool {
                 // SAFETY: range `k` is claimed and not done, so the caller is still waiting
                 // and its closure alive.
                 let f = unsafe { &*self.f };
+                let outer = IN_SPLIT.with(|s| s.replace(true));
                 if catch_unwind(AssertUnwindSafe(|| f(start, end - start))).is_err() {
                     self.panicked.store(true, Ordering::Relaxed);
                 }
+                IN_SPLIT.with(|s| s.set(outer));
                 if self.done.fetch_add(1, Ordering::AcqRel) + 1 == self.ranges {
                     self.caller.unpark();
                 }
             }
         }
+    }
+
+    thread_local! {
+        /// Whether this thread is running a range of a split: the work inside it (a block of
+        /// a loop's iterations or of a loss's rows) is not split again.
+        static IN_SPLIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    pub(super) fn in_split() -> bool {
+        IN_SPLIT.with(|s| s.get())
     }
 
     pub(super) fn split(

@@ -138,3 +138,52 @@ where
     let _ = work;
     body(range, init)
 }
+
+/// Whether [`sum_blocks`] splits `rows` rows of `work` multiply-adds each across threads: never
+/// without the `parallel` feature, so that the generated code's other branch, the function as
+/// written, is the only one left after inlining.
+#[inline]
+pub fn splits_rows(rows: usize, work: usize) -> bool {
+    crate::parallel::blocks(true, rows.saturating_mul(work), rows) > 1
+}
+
+/// `Σ_b body(b)` over consecutive blocks `b` of `range`, the blocks run across threads and
+/// their sums added in block order: a loss whose samples are rows, computed block of rows by
+/// block of rows (the sums over samples of the value and gradient; `work` estimates the
+/// multiply-adds of one row). On one block, `body(range)`.
+pub fn sum_blocks<A, F>(range: Range<usize>, work: usize, body: F) -> A
+where
+    A: Accumulator + Send,
+    F: Fn(Range<usize>) -> A + Sync,
+{
+    let n = range.len();
+    let parts = crate::parallel::blocks(true, n.saturating_mul(work), n);
+    if parts <= 1 {
+        return body(range);
+    }
+    #[cfg(feature = "parallel")]
+    {
+        let blocks = (parts * crate::parallel::RANGES_PER_PART).min(n);
+        let sums: Vec<std::sync::Mutex<Option<A>>> =
+            (0..blocks).map(|_| std::sync::Mutex::new(None)).collect();
+        crate::parallel::split(blocks, parts, |first, count| {
+            for (b, slot) in sums.iter().enumerate().skip(first).take(count) {
+                let start = range.start + n * b / blocks;
+                let end = range.start + n * (b + 1) / blocks;
+                *slot.lock().expect("a block's slot") = Some(body(start..end));
+            }
+        });
+        let mut sums = sums.into_iter().map(|s| {
+            s.into_inner()
+                .expect("a block's sum")
+                .expect("every block ran")
+        });
+        let mut total = sums.next().expect("at least two blocks");
+        for sum in sums {
+            total.add(sum);
+        }
+        total
+    }
+    #[cfg(not(feature = "parallel"))]
+    unreachable!("one block without the `parallel` feature")
+}

@@ -14,6 +14,7 @@ use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 
 mod region;
+mod rows;
 mod work;
 
 /// How a computed value is written where it is used.
@@ -964,14 +965,27 @@ impl<'a> EmitCx<'a> {
 
 /// The body of `<name>_grad`: the statements computing `value` and the
 /// gradients, and the tuple returning them.
+/// Where the samples are rows that the value and the gradient only sum over,
+/// a second body computing the sums block of rows by block of rows across
+/// threads, taken where that pays (`rows.rs`).
 pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> TokenStream {
-    let mut cx = EmitCx::new(g, params);
     let mut roots = vec![value];
     roots.extend(grads.iter().filter_map(|o| o.node));
-    let lets = cx.compute_last(&roots);
-    let mut items = vec![cx.value(value).operand().clone()];
-    items.extend(grad_items(&cx, grads));
-    quote!(#lets (#(#items),*))
+    let finish = |mut cx: EmitCx, before: TokenStream| {
+        let lets = cx.compute_last(&roots);
+        let mut items = vec![cx.value(value).operand().clone()];
+        items.extend(grad_items(&cx, grads));
+        quote!(#before #lets (#(#items),*))
+    };
+    let as_written = finish(EmitCx::new(g, params), TokenStream::new());
+    let mut cx = EmitCx::new(g, params);
+    match cx.sums_over_rows(&roots) {
+        Some((setup, splits, sums)) => {
+            let by_blocks = finish(cx, sums);
+            quote!(#setup if #splits { #by_blocks } else { #as_written })
+        }
+        None => as_written,
+    }
 }
 
 /// Each gradient as an owned value of its parameter's type; a local used by

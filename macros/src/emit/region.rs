@@ -75,7 +75,7 @@ enum Update {
 
 /// The most carried values a loop run as a reduction may have (the runtime's
 /// `Accumulator` is implemented for tuples up to this length).
-const MAX_REDUCED: usize = 12;
+pub(super) const MAX_REDUCED: usize = 12;
 
 fn ident(name: String) -> Ident {
     Ident::new(&name, Span::mixed_site())

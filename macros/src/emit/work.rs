@@ -20,25 +20,25 @@ use crate::shape::{Dim, Origin, Shape};
 /// A sum of terms, each a coefficient times a product of run-time sizes,
 /// keyed by the sizes' tokens (as text) so that equal products add up.
 #[derive(Default)]
-struct Work {
+pub(super) struct Work {
     terms: BTreeMap<Vec<String>, (usize, Vec<TokenStream>)>,
 }
 
 impl Work {
-    fn constant(c: usize) -> Work {
+    pub(super) fn constant(c: usize) -> Work {
         let mut w = Work::default();
         w.terms.insert(Vec::new(), (c, Vec::new()));
         w
     }
 
-    fn add(&mut self, other: Work) {
+    pub(super) fn add(&mut self, other: Work) {
         for (key, (c, factors)) in other.terms {
             self.terms.entry(key).or_insert((0, factors)).0 += c;
         }
     }
 
     /// `self` times a constant and the run-time sizes `factors`.
-    fn times(self, c: usize, factors: &[TokenStream]) -> Work {
+    pub(super) fn times(self, c: usize, factors: &[TokenStream]) -> Work {
         let mut out = Work::default();
         for (_, (k, mut fs)) in self.terms {
             fs.extend(factors.iter().cloned());
@@ -51,7 +51,7 @@ impl Work {
         out
     }
 
-    fn tokens(&self) -> TokenStream {
+    pub(super) fn tokens(&self) -> TokenStream {
         let terms = self
             .terms
             .values()
@@ -124,7 +124,7 @@ impl EmitCx<'_> {
     }
 
     /// The entries of a value of `shape`.
-    fn entries(&self, shape: Shape) -> Work {
+    pub(super) fn entries(&self, shape: Shape) -> Work {
         if !shape.is_matrix() {
             return Work::constant(1);
         }
@@ -141,7 +141,7 @@ impl EmitCx<'_> {
 
     /// A dynamic size as a `usize` readable anywhere in the function: one
     /// read off a parameter or a constant, or a product of such.
-    fn size(&self, d: Dim) -> Option<TokenStream> {
+    pub(super) fn size(&self, d: Dim) -> Option<TokenStream> {
         let Dim::Dynamic(s) = d else {
             return None;
         };

@@ -1,0 +1,325 @@
+//! A loss whose samples are the rows of its data, computed a block of rows at
+//! a time: where the value and the gradient read the matrices with one row
+//! per sample (`X`, `y`) only through row-local operations — products `X W`
+//! with matrices that have no rows of samples, entrywise arithmetic and maps
+//! — and reduce them only by sums (`sum`, `norm_squared`, `dot`, `Xᵀ Z`),
+//! each such sum is a sum over blocks of rows:
+//!
+//! ```text
+//! ‖X w − y‖² = Σ_b ‖X_b w − y_b‖²,    Xᵀ r = Σ_b X_bᵀ r_b
+//! ```
+//!
+//! So where the `parallel` feature is on and the samples are many enough,
+//! the sums are handed to the runtime's `sum_blocks` as a function of a range
+//! of rows, which runs blocks of rows across threads and adds their sums in
+//! block order: one hand-off for the whole gradient, each thread reading its
+//! rows of `X` twice while they are in its cache. Otherwise (and always
+//! without the feature, where the condition is the constant `false`) the
+//! function runs as written:
+//!
+//! ```text
+//! if splits_rows(n, work) {
+//!     let (s₀, s₁) = sum_blocks(0..n, work, |rows| {
+//!         let x = &x.rows_range(rows.clone());   // the sample matrices, shadowed
+//!         let y = &y.rows_range(rows.clone());
+//!         <the block's value and gradient terms>
+//!         (s₀, s₁)
+//!     });
+//!     <the rest, from the sums>
+//! } else {
+//!     <the function as written>
+//! }
+//! ```
+//!
+//! Anything else that reads the samples (a transpose, an entry, a norm that
+//! is not a sum, a gradient with one row per sample, a loop) leaves the
+//! function as it is.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use super::work::Work;
+use super::{needed, EmitCx, Value};
+use crate::ir::{Graph, Id, Scalar};
+use crate::ops::Op;
+use crate::shape::{Dim, Origin, Shape};
+use crate::signature::ParamSig;
+
+/// What a node is to the split along the rows of the samples.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// Reads no sample: computed before the blocks.
+    Outside,
+    /// One row per sample, each row from the same rows of its arguments.
+    Rows,
+    /// A sum over the samples: the blocks' sums added.
+    Sum,
+    /// Reads a sum: computed after the blocks.
+    After,
+}
+
+/// The split of a function's nodes along the rows of its samples.
+struct Split {
+    /// The number of samples.
+    samples: Dim,
+    /// The parameters with one row per sample.
+    sample_params: Vec<usize>,
+    /// The sums the blocks compute.
+    sums: Vec<Id>,
+    /// The values from outside the blocks that they read.
+    inputs: BTreeSet<Id>,
+    /// The nodes with one row per sample and the sums.
+    region: BTreeSet<Id>,
+}
+
+impl EmitCx<'_> {
+    /// If the function splits along rows of samples (see the module
+    /// documentation): the statements reading the number of samples and the
+    /// work per sample, the condition under which the split pays (never
+    /// without the `parallel` feature), and the statements computing the
+    /// sums over samples that `roots` need block by block, their values
+    /// recorded.
+    pub(super) fn sums_over_rows(
+        &mut self,
+        roots: &[Id],
+    ) -> Option<(TokenStream, TokenStream, TokenStream)> {
+        let need = needed(self.graph, roots, |_| false);
+        let split = find(self.graph, self.params, &need, roots)?;
+        let p = self.private.clone();
+        let (samples, work) = (local("samples"), local("work"));
+        let (n, per_row) = (self.dim(split.samples), self.work_per_row(&split));
+        let setup = quote!(
+            let #samples = #p::nalgebra::Dim::value(&#n);
+            let #work = #per_row;
+        );
+        let splits = quote!(#p::splits_rows(#samples, #work));
+
+        let inputs: Vec<Id> = split.inputs.iter().copied().collect();
+        let mut out = self.compute(&inputs);
+        // Sizes, read off the whole matrices where they are used, are read
+        // here, before the blocks shadow the matrices' names.
+        for &id in &inputs {
+            if let (Op::Size(_), Value::Scalar(t)) = (self.graph.op(id), &self.values[&id]) {
+                let name = self.local_name(id, "size");
+                out.extend(quote!(let #name = #t;));
+                self.values.insert(id, Value::Scalar(quote!(#name)));
+            }
+        }
+        let rows = local("rows");
+        let shadow = split.sample_params.iter().map(|&i| {
+            let name = &self.params[i].ident;
+            let view = quote!(#name.rows_range(#rows.clone()));
+            if self.params[i].by_ref {
+                quote!(#[allow(unused_variables)] let #name = &#view;)
+            } else {
+                quote!(#[allow(unused_variables)] let #name = #view;)
+            }
+        });
+        let shadow: Vec<TokenStream> = shadow.collect();
+
+        let mut inner = self.rows_block_cx(&split);
+        let block_need = needed(self.graph, &split.sums, |id| inner.values.contains_key(&id));
+        inner.plan = inner.plan(&block_need, &split.sums);
+        let lets = inner.lets(&block_need, "r");
+        let terms = split.sums.iter().map(|&s| inner.owned(s, true));
+        let sums: Vec<Ident> = (split.sums.iter())
+            .map(|&s| self.local_name(s, "sum"))
+            .collect();
+        out.extend(quote!(
+            let (#(#sums,)*) = #p::sum_blocks(0..#samples, #work, |#rows| {
+                #(#shadow)*
+                #lets
+                (#(#terms,)*)
+            });
+        ));
+        for (&s, name) in split.sums.iter().zip(&sums) {
+            let value = Value::local(name, self.graph.shape(s));
+            self.values.insert(s, value);
+        }
+        Some((setup, splits, out))
+    }
+
+    /// The emitter of one block: the values outside the blocks known, the
+    /// sample matrices read through their (shadowed) names.
+    fn rows_block_cx(&self, split: &Split) -> EmitCx<'_> {
+        let mut inner = EmitCx::new(self.graph, self.params);
+        inner.private = self.private.clone();
+        for &id in &split.inputs {
+            inner.values.insert(id, self.values[&id].clone());
+        }
+        inner
+    }
+
+    /// The multiply-adds of one row of the samples, as a `usize` expression:
+    /// per node, the entries of a row (a product's times its inner size).
+    fn work_per_row(&self, split: &Split) -> TokenStream {
+        let g = self.graph;
+        let mut work = Work::default();
+        for &id in &split.region {
+            let node = g.node(id);
+            let (inner, row) = match (&node.op, node.shape) {
+                (Op::MatMul(_), Shape::Matrix(_, c)) => (g.shape(node.args[0]).cols(), c),
+                (Op::TrMul(_), Shape::Matrix(r, c)) => (r, c),
+                (_, Shape::Matrix(_, c)) => (Dim::Fixed(1), c),
+                _ => (Dim::Fixed(1), Dim::Fixed(1)),
+            };
+            work.add(self.entries(Shape::Matrix(inner, row)));
+        }
+        work.tokens()
+    }
+}
+
+/// The split of the nodes `need` along the rows of the first matrix
+/// parameter whose rows make one, if any.
+fn find(g: &Graph, params: &[ParamSig], need: &BTreeSet<Id>, roots: &[Id]) -> Option<Split> {
+    if !matches!(g.scalar, Scalar::F32 | Scalar::F64) {
+        return None; // (the runtime adds up `f32` and `f64` sums only)
+    }
+    let mut tried: Vec<Dim> = Vec::new();
+    for p in params {
+        let Shape::Matrix(rows @ Dim::Dynamic(_), _) = p.shape else {
+            continue;
+        };
+        if tried.iter().any(|&t| g.dims.same(t, rows)) {
+            continue;
+        }
+        tried.push(rows);
+        if let Some(split) = split_along(g, params, need, roots, rows) {
+            return Some(split);
+        }
+    }
+    None
+}
+
+/// The split along `samples` rows, if every node reading a sample is row-local
+/// or a sum, and there is a sum.
+fn split_along(
+    g: &Graph,
+    params: &[ParamSig],
+    need: &BTreeSet<Id>,
+    roots: &[Id],
+    samples: Dim,
+) -> Option<Split> {
+    let Dim::Dynamic(s) = samples else {
+        return None;
+    };
+    // The blocks read the number of samples off a shadowed parameter.
+    if !matches!(g.dims.origin(s), Origin::Param { .. }) {
+        return None;
+    }
+    let is_samples = |d: Dim| g.dims.same(d, samples);
+    let mut sample_params = Vec::new();
+    for (i, p) in params.iter().enumerate() {
+        match p.shape {
+            Shape::Matrix(_, c) if is_samples(c) => return None,
+            Shape::Matrix(r, _) if is_samples(r) => sample_params.push(i),
+            _ => {}
+        }
+    }
+    let mut kinds: BTreeMap<Id, Kind> = BTreeMap::new();
+    for &id in need {
+        let node = g.node(id);
+        if g.aliases.contains_key(&id) || g.is_complex(id) {
+            return None;
+        }
+        let arg_kinds: Vec<Kind> = (node.args.iter())
+            .map(|a| kinds.get(a).copied())
+            .collect::<Option<_>>()?; // (an argument after its node: give up)
+        let kind = match &node.op {
+            Op::Param(p) if sample_params.contains(&p.index) => Kind::Rows,
+            _ if arg_kinds.iter().all(|&k| k == Kind::Outside) => Kind::Outside,
+            _ if arg_kinds.contains(&Kind::Rows) => {
+                if arg_kinds
+                    .iter()
+                    .any(|&k| matches!(k, Kind::Sum | Kind::After))
+                {
+                    return None;
+                }
+                row_kind(g, id, &arg_kinds, &is_samples)?
+            }
+            _ => Kind::After,
+        };
+        // Only the sample rows may carry the samples' size.
+        let shape = node.shape;
+        if kind != Kind::Rows
+            && shape.is_matrix()
+            && (is_samples(shape.rows()) || is_samples(shape.cols()))
+        {
+            return None;
+        }
+        kinds.insert(id, kind);
+    }
+    if roots.iter().any(|r| kinds[r] == Kind::Rows) {
+        return None; // (a gradient with one row per sample)
+    }
+    let sums: Vec<Id> = (kinds.iter())
+        .filter(|(_, &k)| k == Kind::Sum)
+        .map(|(&id, _)| id)
+        .collect();
+    if sums.is_empty() || sums.len() > super::region::MAX_REDUCED {
+        return None;
+    }
+    let region: BTreeSet<Id> = (kinds.iter())
+        .filter(|(_, &k)| matches!(k, Kind::Rows | Kind::Sum))
+        .map(|(&id, _)| id)
+        .collect();
+    let inputs = (region.iter())
+        .flat_map(|&id| g.node(id).args.iter().copied())
+        .filter(|a| kinds[a] == Kind::Outside)
+        .collect();
+    Some(Split {
+        samples,
+        sample_params,
+        sums,
+        inputs,
+        region,
+    })
+}
+
+/// The kind of node `id`, which reads rows of samples (`args` the kinds of
+/// its arguments), if it is row-local or a sum; `None` for anything else.
+fn row_kind(g: &Graph, id: Id, args: &[Kind], is_samples: &dyn Fn(Dim) -> bool) -> Option<Kind> {
+    let node = g.node(id);
+    let rows = |i: usize| args[i] == Kind::Rows;
+    let outside_scalar = |i: usize| args[i] == Kind::Outside && !g.shape(node.args[i]).is_matrix();
+    // Entrywise: its sample arguments are those `entrywise` lists, the rest
+    // scalars from outside.
+    let entrywise = |sample_args: &[usize]| {
+        (0..args.len()).all(|i| {
+            if sample_args.contains(&i) {
+                rows(i) || outside_scalar(i)
+            } else {
+                outside_scalar(i)
+            }
+        })
+    };
+    let ok = match &node.op {
+        // `X W`: one row of the product per row of `X`.
+        Op::MatMul(_) => rows(0) && args[1] == Kind::Outside,
+        Op::Neg(_) => true,
+        Op::Add(_)
+        | Op::Sub(_)
+        | Op::ComponentMul(_)
+        | Op::ComponentDiv(_)
+        | Op::Mul(_)
+        | Op::Div(_)
+        | Op::Scale(_)
+        | Op::DivScalar(_)
+        | Op::AddScalar(_) => entrywise(&[0, 1]),
+        Op::Map(_) => entrywise(&[0]),
+        Op::MapDerivative(_) => entrywise(&[0, 1]),
+        Op::MapAdjoint(_) => entrywise(&[0, 1, 2]),
+        // Sums over the samples.
+        Op::Sum(_) | Op::NormSquared(_) => return rows(0).then_some(Kind::Sum),
+        Op::Dot(_) | Op::TrMul(_) => return (rows(0) && rows(1)).then_some(Kind::Sum),
+        _ => false,
+    };
+    let shape = node.shape;
+    (ok && shape.is_matrix() && is_samples(shape.rows())).then_some(Kind::Rows)
+}
+
+fn local(name: &str) -> Ident {
+    Ident::new(&format!("__mg_{name}"), Span::mixed_site())
+}
