@@ -292,6 +292,24 @@ fn a_loop_adding_matrices_backwards() {
 
 /// Blocks of the range, added in order: integer sums are exact, and the blocks cover the range
 /// once whatever the thread setting.
+/// Blocks of rows cover the rows once, in order: their sums add up, their rows stack.
+#[test]
+fn blocks_of_rows_cover_the_rows_once_in_order() {
+    use matgrad::__private::{splits_rows, sum_blocks, Stacked};
+    for threads in [1, 2, 3, 4] {
+        let (sum, rows) = with_threads(threads, || {
+            assert_eq!(splits_rows(100_000, 1 << 20), matgrad::threads() > 1);
+            sum_blocks(5..100_005, 1 << 20, |block| {
+                let rows = DMatrix::from_fn(block.len(), 2, |i, j| (block.start + i + j) as f64);
+                (block.sum::<usize>(), Stacked::new(rows))
+            })
+        });
+        assert_eq!(sum, (5..100_005).sum::<usize>(), "{threads} threads");
+        let want = DMatrix::from_fn(100_000, 2, |i, j| (5 + i + j) as f64);
+        assert_eq!(rows.into_matrix(), want, "{threads} threads");
+    }
+}
+
 #[test]
 fn a_sum_loop_covers_its_range_once() {
     for threads in [1, 2, 3, 4] {

@@ -207,20 +207,29 @@ fn samples_as_rows_are_summed_block_by_block() {
     );
     assert!(!written.contains("sum_blocks"), "{written}");
 
-    // Anything but a sum over the samples keeps one body: a norm, an entry,
-    // a gradient with one row per sample, a transposed copy.
+    // A gradient with one row per sample: each block computes its rows.
+    let out = expand_pretty(
+        quote!(w, x),
+        quote! {
+            fn f(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                (x * w - y).norm_squared()
+            }
+        },
+    );
+    let (blocks, _) = split_bodies(&grad_fn(&out, "f")).expect("split");
+    assert_eq!(blocks.matches("Stacked::new(").count(), 1, "{blocks}");
+    assert_eq!(blocks.matches(".into_matrix()").count(), 1, "{blocks}");
+
+    // Anything else that reads the samples keeps one body: a norm, an entry,
+    // a transposed copy.
     let unsplit = [
-        (quote!(w), quote!((x * w - y).norm())),
-        (quote!(w), quote!((x * w - y)[0] + (x * w).sum())),
-        (quote!(w, x), quote!((x * w - y).norm_squared())),
-        (
-            quote!(w),
-            quote!((x.transpose() * 2.0).sum() + (x * w).sum()),
-        ),
+        quote!((x * w - y).norm()),
+        quote!((x * w - y)[0] + (x * w).sum()),
+        quote!((x.transpose() * 2.0).sum() + (x * w).sum()),
     ];
-    for (attr, value) in unsplit {
+    for value in unsplit {
         let out = expand_pretty(
-            attr,
+            quote!(w),
             quote! {
                 fn f(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
                     #value

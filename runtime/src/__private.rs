@@ -22,7 +22,7 @@ pub use crate::product::{
 };
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
-pub use crate::sum_loop::{splits_rows, sum_blocks, sum_loop, Accumulator};
+pub use crate::sum_loop::{splits_rows, sum_blocks, sum_loop, Accumulator, Stacked};
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{

@@ -15,7 +15,7 @@
 use std::ops::Range;
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{Complex, ComplexField, DefaultAllocator, Dim, OMatrix, RealField};
+use nalgebra::{Complex, ComplexField, DefaultAllocator, Dim, Dyn, OMatrix, RealField, Scalar};
 
 /// A value a loop adds terms into: a zero of its own shape, and `+=`.
 pub trait Accumulator {
@@ -186,4 +186,48 @@ where
     }
     #[cfg(not(feature = "parallel"))]
     unreachable!("one block without the `parallel` feature")
+}
+
+/// A matrix with one row per sample computed block of rows by block of rows ([`sum_blocks`]):
+/// the blocks in order, stacked by [`Stacked::into_matrix`]. (Adding blocks appends them.)
+pub struct Stacked<T: Scalar, C: Dim>(Vec<OMatrix<T, Dyn, C>>)
+where
+    DefaultAllocator: Allocator<Dyn, C>;
+
+impl<T: Scalar + nalgebra::ComplexField, C: Dim> Stacked<T, C>
+where
+    DefaultAllocator: Allocator<Dyn, C>,
+{
+    /// One block's rows (copied if they are a view).
+    pub fn new<S: nalgebra::Storage<T, Dyn, C>>(rows: nalgebra::Matrix<T, Dyn, C, S>) -> Self {
+        Stacked(vec![rows.into_owned()])
+    }
+
+    /// The blocks one below the other.
+    pub fn into_matrix(self) -> OMatrix<T, Dyn, C> {
+        let rows = self.0.iter().map(|b| b.nrows()).sum();
+        let cols = self
+            .0
+            .first()
+            .map_or(C::from_usize(0), |b| b.shape_generic().1);
+        let mut m = OMatrix::zeros_generic(Dyn(rows), cols);
+        let mut start = 0;
+        for block in &self.0 {
+            m.rows_mut(start, block.nrows()).copy_from(block);
+            start += block.nrows();
+        }
+        m
+    }
+}
+
+impl<T: Scalar, C: Dim> Accumulator for Stacked<T, C>
+where
+    DefaultAllocator: Allocator<Dyn, C>,
+{
+    fn zeroed(&self) -> Self {
+        Stacked(Vec::new())
+    }
+    fn add(&mut self, other: Self) {
+        self.0.extend(other.0);
+    }
 }

@@ -31,8 +31,10 @@
 //! }
 //! ```
 //!
-//! Anything else that reads the samples (a transpose, an entry, a norm that
-//! is not a sum, a gradient with one row per sample, a loop) leaves the
+//! A gradient with one row per sample (`∇U` of `‖M − U Vᵀ‖²`, whose rows are
+//! the samples' as `M`'s are) is computed a block of its rows at a time too,
+//! and the blocks stacked. Anything else that reads the samples (a
+//! transpose, an entry, a norm that is not a sum, a loop) leaves the
 //! function as it is.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +70,8 @@ struct Split {
     sample_params: Vec<usize>,
     /// The sums the blocks compute.
     sums: Vec<Id>,
+    /// The gradients with one row per sample: each block computes its rows.
+    row_outputs: Vec<Id>,
     /// The values from outside the blocks that they read.
     inputs: BTreeSet<Id>,
     /// The nodes with one row per sample and the sums.
@@ -120,23 +124,45 @@ impl EmitCx<'_> {
         let shadow: Vec<TokenStream> = shadow.collect();
 
         let mut inner = self.rows_block_cx(&split);
-        let block_need = needed(self.graph, &split.sums, |id| inner.values.contains_key(&id));
-        inner.plan = inner.plan(&block_need, &split.sums);
+        let outputs: Vec<Id> = split
+            .sums
+            .iter()
+            .chain(&split.row_outputs)
+            .copied()
+            .collect();
+        let block_need = needed(self.graph, &outputs, |id| inner.values.contains_key(&id));
+        inner.plan = inner.plan(&block_need, &outputs);
         let lets = inner.lets(&block_need, "r");
-        let terms = split.sums.iter().map(|&s| inner.owned(s, true));
-        let sums: Vec<Ident> = (split.sums.iter())
-            .map(|&s| self.local_name(s, "sum"))
+        let terms = (split.sums.iter().map(|&s| inner.owned(s, true))).chain(
+            split.row_outputs.iter().map(|&r| {
+                let rows = inner.owned(r, true);
+                quote!(#p::Stacked::new(#rows))
+            }),
+        );
+        let names: Vec<Ident> = (split.sums.iter().map(|&s| self.local_name(s, "sum")))
+            .chain(
+                split
+                    .row_outputs
+                    .iter()
+                    .map(|&r| self.local_name(r, "stacked")),
+            )
             .collect();
         out.extend(quote!(
-            let (#(#sums,)*) = #p::sum_blocks(0..#samples, #work, |#rows| {
+            let (#(#names,)*) = #p::sum_blocks(0..#samples, #work, |#rows| {
                 #(#shadow)*
                 #lets
                 (#(#terms,)*)
             });
         ));
-        for (&s, name) in split.sums.iter().zip(&sums) {
-            let value = Value::local(name, self.graph.shape(s));
-            self.values.insert(s, value);
+        for (&id, name) in outputs.iter().zip(&names) {
+            let value = if split.row_outputs.contains(&id) {
+                let rows = self.local_name(id, "rows");
+                out.extend(quote!(let #rows = #name.into_matrix();));
+                Value::local(&rows, self.graph.shape(id))
+            } else {
+                Value::local(name, self.graph.shape(id))
+            };
+            self.values.insert(id, value);
         }
         Some((setup, splits, out))
     }
@@ -213,7 +239,9 @@ fn split_along(
     let mut sample_params = Vec::new();
     for (i, p) in params.iter().enumerate() {
         match p.shape {
-            Shape::Matrix(_, c) if is_samples(c) => return None,
+            Shape::Matrix(r, c) if is_samples(c) || is_samples(r) && matches!(r, Dim::Fixed(_)) => {
+                return None;
+            }
             Shape::Matrix(r, _) if is_samples(r) => sample_params.push(i),
             _ => {}
         }
@@ -241,24 +269,25 @@ fn split_along(
             }
             _ => Kind::After,
         };
-        // Only the sample rows may carry the samples' size.
+        // Only the sample rows may carry the samples' size, and only as a
+        // dynamic one (a block's rows are dynamic).
         let shape = node.shape;
-        if kind != Kind::Rows
-            && shape.is_matrix()
-            && (is_samples(shape.rows()) || is_samples(shape.cols()))
-        {
+        let carries = shape.is_matrix() && (is_samples(shape.rows()) || is_samples(shape.cols()));
+        let dynamic_rows = matches!(shape.rows(), Dim::Dynamic(_));
+        if carries && (kind != Kind::Rows || !dynamic_rows) {
             return None;
         }
         kinds.insert(id, kind);
-    }
-    if roots.iter().any(|r| kinds[r] == Kind::Rows) {
-        return None; // (a gradient with one row per sample)
     }
     let sums: Vec<Id> = (kinds.iter())
         .filter(|(_, &k)| k == Kind::Sum)
         .map(|(&id, _)| id)
         .collect();
-    if sums.is_empty() || sums.len() > super::region::MAX_REDUCED {
+    let row_outputs: Vec<Id> = (need.iter().copied())
+        .filter(|&id| kinds[&id] == Kind::Rows && roots.contains(&id))
+        .collect();
+    let outputs = sums.len() + row_outputs.len();
+    if sums.is_empty() || outputs > super::region::MAX_REDUCED {
         return None;
     }
     let region: BTreeSet<Id> = (kinds.iter())
@@ -273,6 +302,7 @@ fn split_along(
         samples,
         sample_params,
         sums,
+        row_outputs,
         inputs,
         region,
     })
