@@ -54,14 +54,19 @@
 //! matrix-vector products (`X w`, `Xᵀ r`, which nalgebra keeps on one thread) split across
 //! rayon's pool by matgrad; and a loop that adds per-sample terms (the loss and the gradient
 //! accumulated in it) runs as blocks of samples on every core, each block from zeros, the blocks'
-//! sums added in order. Products under about 10⁵ multiply-adds, loops whose work is estimated
-//! below that, and all fixed-size code stay on the calling thread, and without the feature the
-//! generated code makes exactly nalgebra's calls. A split product's or loop's result equals the
-//! single-threaded one up to rounding, and is the same from run to run at the same thread count.
+//! sums added in order. So does a loss whose samples are the rows of its data matrices (`X`, `y`)
+//! where the value and the gradient only sum over them (`‖X w − y‖²`, `Σ ln(1 + exp(−yᵢ xᵢ·w))`,
+//! `∇w = Xᵀ r`): each block of rows computes its share of the value and the gradient in one
+//! pass, its rows of `X` read while still in its cache. Products under about 10⁵ multiply-adds,
+//! loops and losses whose work is estimated below that, and all fixed-size code stay on the
+//! calling thread, and without the feature the generated code makes exactly nalgebra's calls. A
+//! split result equals the single-threaded one up to rounding, and is the same from run to run
+//! at the same thread count.
 //!
 //! [`threads`] tells how many threads a product may use, [`set_threads`] changes it for the
 //! process (1: none), and `MATGRAD_THREADS` in the environment sets it at start-up, as
-//! `MATMUL_NUM_THREADS` does for matrixmultiply:
+//! `MATMUL_NUM_THREADS` does for matrixmultiply; `MATGRAD_MIN_WORK` sets the threshold, in
+//! multiply-adds, from which work is split (131072 unless set):
 //!
 //! ```
 //! // When the caller already runs one loss per core (a parallel sweep over data sets), keep each

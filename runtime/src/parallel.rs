@@ -45,11 +45,45 @@ pub const MIN_WORK: usize = 1 << 17;
 /// on, a size is dynamic and the work is large enough for every block to pay for its thread.
 #[inline]
 pub(crate) fn blocks(dynamic: bool, work: usize, extent: usize) -> usize {
-    if !cfg!(feature = "parallel") || !dynamic || work < MIN_WORK || in_split() {
+    if !cfg!(feature = "parallel") || !dynamic || in_split() {
         return 1;
     }
-    threads().min(work / (MIN_WORK / 2)).min(extent).max(1)
+    let min_work = min_work();
+    if work < min_work {
+        return 1;
+    }
+    threads()
+        .min(work / (min_work / 2).max(1))
+        .min(extent)
+        .max(1)
 }
+
+/// The multiply-adds below which work stays on the calling thread: `MATGRAD_MIN_WORK` from the
+/// environment (read once; at least 1, which splits all work of dynamic size, as the tests of
+/// the split code do), else [`MIN_WORK`].
+fn min_work() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        match MIN_WORK_READ.load(Ordering::Relaxed) {
+            0 => {
+                let m = std::env::var("MATGRAD_MIN_WORK")
+                    .ok()
+                    .and_then(|s| s.trim().parse::<usize>().ok())
+                    .unwrap_or(MIN_WORK)
+                    .max(1);
+                MIN_WORK_READ.store(m, Ordering::Relaxed);
+                m
+            }
+            m => m,
+        }
+    }
+    #[cfg(not(feature = "parallel"))]
+    MIN_WORK
+}
+
+/// [`min_work`], 0 until first read.
+#[cfg(feature = "parallel")]
+static MIN_WORK_READ: AtomicUsize = AtomicUsize::new(0);
 
 /// The number of threads a generated gradient's products may use: 1 without the `parallel`
 /// feature; with it, the last [`set_threads`], else `MATGRAD_THREADS` from the environment (read

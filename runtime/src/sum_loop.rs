@@ -206,10 +206,7 @@ where
     /// The blocks one below the other.
     pub fn into_matrix(self) -> OMatrix<T, Dyn, C> {
         let rows = self.0.iter().map(|b| b.nrows()).sum();
-        let cols = self
-            .0
-            .first()
-            .map_or(C::from_usize(0), |b| b.shape_generic().1);
+        let cols = self.0.first().expect("a block at least").shape_generic().1;
         let mut m = OMatrix::zeros_generic(Dyn(rows), cols);
         let mut start = 0;
         for block in &self.0 {
