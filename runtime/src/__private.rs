@@ -17,8 +17,8 @@ pub use crate::linalg::{
     small_det_gradient_tangent, Lu, Svd,
 };
 pub use crate::product::{
-    mul, mul_add, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add, tr_mul_scaled,
-    tr_mul_vector_scaled, trace, OuterSum,
+    mul, mul_add, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add,
+    tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, trace, OuterSum,
 };
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
@@ -205,6 +205,91 @@ where
             m
         }
         _ => a.map(f),
+    }
+}
+
+/// `f.(a, b)` entry by entry (nalgebra's `zip_map`), written into `spare`'s
+/// buffer when it has `a`'s shape, else into a new matrix.
+///
+/// ```
+/// # use matgrad::__private::zip_map_into;
+/// # use matgrad::nalgebra::DVector;
+/// let (g, y) = (DVector::from_vec(vec![1.0, 2.0]), DVector::from_vec(vec![0.5, 0.0]));
+/// let spare = DVector::zeros(2);
+/// let d = zip_map_into(Some(spare), &g, &y, |g: f64, y: f64| g * (1.0 - y * y));
+/// assert_eq!(d, DVector::from_vec(vec![0.75, 2.0]));
+/// ```
+#[inline]
+pub fn zip_map_into<T1, T2, U, R, C, S1, S2, F>(
+    spare: Option<OMatrix<U, R, C>>,
+    a: &Matrix<T1, R, C, S1>,
+    b: &Matrix<T2, R, C, S2>,
+    mut f: F,
+) -> OMatrix<U, R, C>
+where
+    T1: Scalar,
+    T2: Scalar,
+    U: Scalar,
+    R: Dim,
+    C: Dim,
+    S1: Storage<T1, R, C>,
+    S2: Storage<T2, R, C>,
+    F: FnMut(T1, T2) -> U,
+    DefaultAllocator: Allocator<R, C>,
+{
+    match spare {
+        Some(mut m) if m.shape() == a.shape() => {
+            m.zip_zip_apply(a, b, |out, x, y| *out = f(x, y));
+            m
+        }
+        _ => a.zip_map(b, f),
+    }
+}
+
+/// `f.(a, b, c)` entry by entry (nalgebra's `zip_zip_map`), written into
+/// `spare`'s buffer when it has `a`'s shape, else into a new matrix.
+///
+/// ```
+/// # use matgrad::__private::zip_zip_map_into;
+/// # use matgrad::nalgebra::DVector;
+/// let v = DVector::from_vec(vec![1.0, 2.0]);
+/// let s = zip_zip_map_into(None, &v, &v, &v, |a: f64, b: f64, c: f64| a * b + c);
+/// assert_eq!(s, DVector::from_vec(vec![2.0, 6.0]));
+/// ```
+#[inline]
+pub fn zip_zip_map_into<T1, T2, T3, U, R, C, S1, S2, S3, F>(
+    spare: Option<OMatrix<U, R, C>>,
+    a: &Matrix<T1, R, C, S1>,
+    b: &Matrix<T2, R, C, S2>,
+    c: &Matrix<T3, R, C, S3>,
+    mut f: F,
+) -> OMatrix<U, R, C>
+where
+    T1: Scalar,
+    T2: Scalar,
+    T3: Scalar,
+    U: Scalar,
+    R: Dim,
+    C: Dim,
+    S1: Storage<T1, R, C>,
+    S2: Storage<T2, R, C>,
+    S3: Storage<T3, R, C>,
+    F: FnMut(T1, T2, T3) -> U,
+    DefaultAllocator: Allocator<R, C>,
+{
+    match spare {
+        Some(mut m) if m.shape() == a.shape() => {
+            assert!(
+                b.shape() == a.shape() && c.shape() == a.shape(),
+                "Matrix simultaneous traversal error: dimension mismatch."
+            );
+            let entries = a.iter().zip(b.iter()).zip(c.iter());
+            for (out, ((x, y), z)) in m.iter_mut().zip(entries) {
+                *out = f(x.clone(), y.clone(), z.clone());
+            }
+            m
+        }
+        _ => a.zip_zip_map(b, c, f),
     }
 }
 

@@ -107,6 +107,98 @@ where
     out
 }
 
+/// [`mul`] written into `spare`'s buffer when it has the product's shape (a
+/// loop keeps a buffer from one iteration for the next), else into a new
+/// matrix: the same arithmetic, nalgebra's `gemm` with β = 0 (which does not
+/// read the buffer's old entries).
+///
+/// ```
+/// # use matgrad::__private::mul_into;
+/// # use matgrad::nalgebra::{DMatrix, DVector};
+/// let (w, h) = (DMatrix::from_element(2, 2, 1.0), DVector::from_vec(vec![1.0, 2.0]));
+/// let spare = DVector::from_element(2, f64::NAN);
+/// assert_eq!(mul_into(Some(spare), &w, &h), &w * &h);
+/// ```
+#[inline]
+pub fn mul_into<T, R1, C1, S1, R2, C2, S2>(
+    spare: Option<OMatrix<T, R1, C2>>,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
+{
+    let Some(mut out) = spare.filter(|m| m.shape() == (a.nrows(), b.ncols())) else {
+        return mul(a, b);
+    };
+    let vector = b.ncols() == 1;
+    if vector && parallel::worth_splitting(dynamic(a, b), a.len()) {
+        parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, T::one(), a, b, T::zero());
+    } else {
+        a.mul_to(b, &mut out);
+    }
+    out
+}
+
+/// [`tr_mul`] written into `spare`'s buffer when it has the product's shape,
+/// else into a new matrix, by the same arithmetic.
+///
+/// ```
+/// # use matgrad::__private::tr_mul_into;
+/// # use matgrad::nalgebra::{DMatrix, DVector};
+/// let (w, d) = (DMatrix::from_fn(2, 2, |i, j| (i + 2 * j) as f64), DVector::from_vec(vec![1.0, 2.0]));
+/// let spare = DVector::from_element(2, f64::NAN);
+/// assert_eq!(tr_mul_into(Some(spare), &w, &d), w.tr_mul(&d));
+/// ```
+pub fn tr_mul_into<T, R1, C1, S1, R2, C2, S2>(
+    spare: Option<OMatrix<T, C1, C2>>,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, C1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<C1, C2>,
+    ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
+{
+    let Some(mut out) = spare.filter(|m| m.shape() == (a.ncols(), b.ncols())) else {
+        return tr_mul(a, b);
+    };
+    if blocked(a, b) {
+        parallel::gemm::<T, C1, C2, _, C1, R1, _, R2, C2, _>(
+            &mut out,
+            T::one(),
+            &transposed(a),
+            b,
+            T::zero(),
+        );
+    } else if b.ncols() == 1 && parallel::worth_splitting(dynamic(a, b), a.len()) {
+        parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(
+            &mut out,
+            T::one(),
+            a,
+            b,
+            T::zero(),
+        );
+    } else {
+        a.tr_mul_to(b, &mut out);
+    }
+    out
+}
+
 /// `acc + α a b` on `acc`'s buffer (nalgebra's `gemm` with β = 1): a sum of
 /// adjoints accumulated in place.
 pub fn mul_add<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
