@@ -455,8 +455,14 @@ impl<T: RealField + Copy> OuterSum<T> {
         ShapeConstraint: SameNumberOfRows<R0, Dyn> + SameNumberOfColumns<C0, Dyn>,
     {
         assert_eq!((a.len(), h.len()), c.shape(), "ger: dimensions mismatch");
-        self.left.extend(a.iter().copied());
-        self.right.extend(h.iter().copied());
+        // Room for a whole chunk at once, and each vector copied as one
+        // slice (nalgebra's entry iterator does not vectorise).
+        if self.left.is_empty() {
+            self.left.reserve(Self::CHUNK * a.len());
+            self.right.reserve(Self::CHUNK * h.len());
+        }
+        append(&mut self.left, a);
+        append(&mut self.right, h);
         if self.left.len() >= Self::CHUNK * a.len().max(1) {
             self.add_to(c);
         }
@@ -481,6 +487,19 @@ impl<T: RealField + Copy> OuterSum<T> {
         self.left.clear();
         self.right.clear();
     }
+}
+
+/// `v`'s entries added at the end of `out`.
+fn append<T, R, S>(out: &mut Vec<T>, v: &Vector<T, R, S>)
+where
+    T: RealField + Copy,
+    R: Dim,
+    S: Storage<T, R>,
+{
+    let start = out.len();
+    out.resize(start + v.len(), T::zero());
+    let (rows, one) = v.shape_generic();
+    nalgebra::MatrixViewMut::from_slice_generic(&mut out[start..], rows, one).copy_from(v);
 }
 
 /// Whether a size of `a` or `b` is dynamic.
