@@ -962,27 +962,62 @@ fn a_recurrences_reverse_loop_allocates_nothing() {
     assert!(!forward.contains("spare"), "{forward}");
     // No product or entrywise map into a new matrix in the reverse loop's body.
     let body = &reverse[reverse.find("for ").expect("the loop")..];
-    let allocating = [".zip_map(", ".zip_zip_map(", "__mg_p::tr_mul(", "__mg_p::mul(", " * &", ".clone()"];
+    let allocating = [
+        ".zip_map(",
+        ".zip_zip_map(",
+        "__mg_p::tr_mul(",
+        "__mg_p::mul(",
+        " * &",
+        ".clone()",
+    ];
     for allocating in allocating {
         assert!(!body.contains(allocating), "{allocating}: {reverse}");
     }
-    assert_eq!(reverse.matches("__mg_p::zip_map_into(").count(), 1, "{reverse}");
-    assert_eq!(reverse.matches("__mg_p::tr_mul_into(").count(), 1, "{reverse}");
+    assert_eq!(
+        reverse.matches("__mg_p::zip_map_into(").count(),
+        1,
+        "{reverse}"
+    );
+    assert_eq!(
+        reverse.matches("__mg_p::tr_mul_into(").count(),
+        1,
+        "{reverse}"
+    );
     // Each spare declared once before the loop, taken once, given back once.
     let spares: BTreeSet<&str> = (reverse.match_indices("__mg_spare"))
         .map(|(i, _)| {
             let name = &reverse[i..];
-            &name[..name.find(|c: char| !c.is_alphanumeric() && c != '_').unwrap()]
+            &name[..name
+                .find(|c: char| !c.is_alphanumeric() && c != '_')
+                .unwrap()]
         })
         .collect();
     assert_eq!(spares.len(), 2, "{reverse}");
     for spare in spares {
-        assert_eq!(reverse.matches(&format!("let mut {spare} = ")).count(), 1, "{reverse}");
-        assert_eq!(reverse.matches(&format!("{spare}.take()")).count(), 1, "{reverse}");
-        assert_eq!(reverse.matches(&format!("{spare} = ::core::option::Option::Some(")).count(), 1, "{reverse}");
+        assert_eq!(
+            reverse.matches(&format!("let mut {spare} = ")).count(),
+            1,
+            "{reverse}"
+        );
+        assert_eq!(
+            reverse.matches(&format!("{spare}.take()")).count(),
+            1,
+            "{reverse}"
+        );
+        assert_eq!(
+            reverse
+                .matches(&format!("{spare} = ::core::option::Option::Some("))
+                .count(),
+            1,
+            "{reverse}"
+        );
     }
     // `h̄`'s old buffer becomes the spare as `Wᵀδ` replaces it.
-    assert_eq!(reverse.matches("::core::mem::replace(&mut __mg_c").count(), 1, "{reverse}");
+    assert_eq!(
+        reverse.matches("::core::mem::replace(&mut __mg_c").count(),
+        1,
+        "{reverse}"
+    );
 
     let fixed = expand_pretty(
         quote!(w, u, h0),

@@ -381,7 +381,7 @@ where
 mod tests {
     use nalgebra::{DMatrix, DVector};
 
-    use super::map_into;
+    use super::{map_into, zip_map_into, zip_zip_map_into};
 
     #[test]
     fn map_into_reuses_a_buffer_of_the_same_shape_only() {
@@ -398,5 +398,38 @@ mod tests {
             b.add_scalar(1.0)
         );
         assert_eq!(map_into(None, &b, f64::exp), b.map(f64::exp));
+    }
+
+    #[test]
+    fn zip_maps_into_reuse_a_buffer_of_the_same_shape_only() {
+        let (a, b) = (
+            DMatrix::from_fn(2, 3, |i, j| (i + 2 * j) as f64),
+            DMatrix::from_element(2, 3, 0.5),
+        );
+        let c = b.column(1).clone_owned() * 2.0;
+        let (f, g) = (
+            |x: f64, y: f64| x * y - 1.0,
+            |x: f64, y: f64, z: f64| x - y * z,
+        );
+        let spare = DMatrix::from_element(2, 3, f64::NAN);
+        let pointer = spare.as_ptr();
+        let zipped = zip_map_into(Some(spare), &a, &b, f);
+        assert_eq!(zipped, a.zip_map(&b, f));
+        assert_eq!(zipped.as_ptr(), pointer, "the buffer is reused");
+        let zipped = zip_zip_map_into(Some(zipped), &a, &b, &a, g);
+        assert_eq!(zipped, a.zip_zip_map(&b, &a, g));
+        assert_eq!(zipped.as_ptr(), pointer, "the buffer is reused");
+        // Views, and spares of another shape.
+        let (x, y) = (a.column(2), b.column(0));
+        let other = DVector::from_element(3, f64::NAN);
+        assert_eq!(
+            zip_map_into(Some(other.clone()), &x, &y, f),
+            x.zip_map(&y, f)
+        );
+        assert_eq!(
+            zip_zip_map_into(Some(other), &x, &y, &c, g),
+            x.zip_zip_map(&y, &c, g)
+        );
+        assert_eq!(zip_map_into(None, &x, &c, f), x.zip_map(&c, f));
     }
 }

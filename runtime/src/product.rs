@@ -542,12 +542,55 @@ mod tests {
     use nalgebra::{DMatrix, SMatrix};
 
     use super::{
-        mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add, tr_mul_scaled,
-        tr_mul_vector_scaled,
+        mul, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add,
+        tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, OuterSum,
     };
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
+    }
+
+    /// Into a spare of the product's shape: its buffer, whatever it held
+    /// (NaN included), and exactly the product's entries; of another shape,
+    /// or none: a new matrix.
+    #[test]
+    fn products_into_a_spare_reuse_it_when_the_shape_fits() {
+        // 3 × 2 products (unblocked) and 7 × 7 ones (blocked, for `tr_mul`).
+        for (n, k) in [(3, 2), (7, 7)] {
+            let (a, b, c) = (filled(n, n, 0.3), filled(n, k, 0.7), filled(n, k, 1.1));
+            let spare = DMatrix::from_element(n, k, f64::NAN);
+            let pointer = spare.as_ptr();
+            let product = mul_into(Some(spare), &a, &b);
+            assert_eq!(product, mul(&a, &b));
+            assert_eq!(product.as_ptr(), pointer, "the buffer is reused");
+            let product = tr_mul_into(Some(product), &a, &c);
+            assert_eq!(product, tr_mul(&a, &c));
+            assert_eq!(product.as_ptr(), pointer, "the buffer is reused");
+            let other = DMatrix::from_element(k, n, f64::NAN);
+            assert_eq!(mul_into(Some(other.clone()), &a, &b), mul(&a, &b));
+            assert_eq!(tr_mul_into(Some(other), &a, &c), tr_mul(&a, &c));
+            assert_eq!(mul_into(None, &a, &b), mul(&a, &b));
+            assert_eq!(tr_mul_into(None, &a, &c), tr_mul(&a, &c));
+        }
+    }
+
+    /// Vectors that are views, one of them strided, are gathered entry for
+    /// entry.
+    #[test]
+    fn outer_sums_of_views() {
+        let (n, m, steps) = (3, 4, OuterSum::<f64>::CHUNK + 5);
+        let (a, h) = (filled(n, steps, 0.4), filled(2 * m, steps, 0.9));
+        let mut c = filled(n, m, 0.2);
+        let mut expected = c.clone();
+        let mut sum = OuterSum::new(-0.5);
+        for t in 0..steps {
+            let column = h.column(t);
+            let (a, h) = (a.column(t), column.rows_with_step(0, m, 1));
+            sum.push(&mut c, &a, &h);
+            expected.ger(-0.5, &a, &h, 1.0);
+        }
+        sum.add_to(&mut c);
+        assert!((c - &expected).amax() <= 1e-12 * expected.amax());
     }
 
     #[test]

@@ -544,7 +544,8 @@ impl<'a> EmitCx<'a> {
                 }
                 (None, None) => {
                     let args = self.args(id);
-                    (self.product_into_spare(op, &args)).unwrap_or_else(|| op.rule().emit(self, &args))
+                    (self.product_into_spare(op, &args))
+                        .unwrap_or_else(|| op.rule().emit(self, &args))
                 }
             };
             if self.plan.inline.contains(&id) {

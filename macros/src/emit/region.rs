@@ -276,8 +276,9 @@ impl EmitCx<'_> {
                     if tapes[k].is_none()
                         && !self.movable.contains(&info.inputs[1 + k])
                         && self.graph.node(out).region == l.region
-                        && !(updates.iter().enumerate())
-                            .any(|(j, u)| j != k && matches!(u, Update::Assign(o) if *o == out)) =>
+                        && !(updates.iter().enumerate()).any(|(j, u)| {
+                            j != k && matches!(u, Update::Assign(o) if *o == out)
+                        }) =>
                 {
                     Some((out, k))
                 }
