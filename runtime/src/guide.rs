@@ -365,9 +365,9 @@
 //!   time does). A fixed-size state makes no
 //!   allocation per iteration, so the whole gradient makes one, whatever the
 //!   trip count; a dynamic one makes one per iteration, the state stored,
-//!   and none per reverse iteration (`tests/no_alloc.rs` checks them). Carried values the
-//!   reverse loop does not read — sums beside the recurrence — are not
-//!   stored.
+//!   and none per reverse iteration (`tests/no_alloc.rs` checks them).
+//!   Carried values the reverse loop does not read — sums beside the
+//!   recurrence — are not stored.
 //! - **Nested loops** run inside the body that holds them, in both loops:
 //!   an inner recurrence's tape is filled again for each outer iteration.
 //! - **Branches** run only the side taken, forwards and backwards; the
