@@ -555,8 +555,9 @@ mod tests {
     /// or none: a new matrix.
     #[test]
     fn products_into_a_spare_reuse_it_when_the_shape_fits() {
-        // 3 × 2 products (unblocked) and 7 × 7 ones (blocked, for `tr_mul`).
-        for (n, k) in [(3, 2), (7, 7)] {
+        // 3 × 2 products (unblocked), 7 × 7 ones (blocked, for `tr_mul`), and
+        // a 400 × 400 matrix times a vector (split with the `parallel` feature).
+        for (n, k) in [(3, 2), (7, 7), (400, 1)] {
             let (a, b, c) = (filled(n, n, 0.3), filled(n, k, 0.7), filled(n, k, 1.1));
             let spare = DMatrix::from_element(n, k, f64::NAN);
             let pointer = spare.as_ptr();
