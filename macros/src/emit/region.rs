@@ -85,7 +85,7 @@ enum Kept {
 }
 
 /// Whether an operation's emitted code writes into a spare buffer when it
-/// has one (`EmitCx::spare`, and `emit_into_spare` for the products).
+/// has one (`EmitCx::spare`, and `product_into_spare` for the products).
 fn writes_into_spare(op: &Op) -> bool {
     matches!(
         op,
