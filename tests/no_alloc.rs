@@ -466,3 +466,46 @@ fn a_loop_reuses_its_map_buffer() {
         "allocations grow with the trip count: {few} for 5 samples, {many} for 50"
     );
 }
+
+/// A recurrence with dynamic sizes.
+#[grad(w, u, h0)]
+fn dynamic_recurrence(
+    w: &matgrad::nalgebra::DMatrix<f64>,
+    u: &matgrad::nalgebra::DMatrix<f64>,
+    h0: &matgrad::nalgebra::DVector<f64>,
+    xs: &[Vector2<f64>],
+) -> f64 {
+    let mut h = h0.clone();
+    for x in xs.iter() {
+        h = (w * &h + u * x).map(|v| v.tanh());
+    }
+    h.norm_squared()
+}
+
+/// With dynamic sizes, a recurrence allocates once per step, for the state
+/// its tape keeps; the reverse loop's `δ` and `Wᵀδ` are written into buffers
+/// kept from the step before, so it allocates nothing per step.
+#[test]
+fn a_dynamic_recurrence_allocates_one_state_per_step() {
+    use matgrad::nalgebra::{DMatrix, DVector};
+    let w = DMatrix::from_fn(4, 4, |i, j| 0.3 * (i as f64) - 0.2 * (j as f64));
+    let u = DMatrix::from_fn(4, 2, |i, j| ((i * 3 + j) as f64).cos());
+    let h0 = DVector::from_fn(4, |i, _| 0.1 * i as f64);
+    let count = |steps: usize| {
+        let xs: Vec<Vector2<f64>> = (0..steps).map(|t| filled(4.0 + t as f64)).collect();
+        let n = allocations(|| {
+            dynamic_recurrence_grad(black_box(&w), black_box(&u), black_box(&h0), black_box(&xs))
+        });
+        same_value(
+            dynamic_recurrence_grad(&w, &u, &h0, &xs).0,
+            dynamic_recurrence(&w, &u, &h0, &xs),
+        );
+        n
+    };
+    let (few, many) = (count(5), count(50));
+    assert_eq!(
+        many - few,
+        45,
+        "{few} allocations for 5 steps, {many} for 50"
+    );
+}

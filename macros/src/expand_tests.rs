@@ -2,6 +2,8 @@
 //! `tests/expand/*.rs` so that changes to emitted code show up in review.
 //! Set `MATGRAD_BLESS=1` to rewrite the snapshots after an intended change.
 
+use std::collections::BTreeSet;
+
 use quote::{quote, ToTokens};
 
 use crate::expand;
@@ -1002,7 +1004,9 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
     assert_eq!(body.matches("__mg_spare27_0.take()").count(), 1, "{body}");
     assert_eq!(body.matches("Option::Some(").count(), 1, "{body}");
     // A recurrence's map is read off the tape in the reverse loop, and
-    // becomes the carried state in the forward one: no buffer to keep.
+    // becomes the carried state in the forward one, whose old value goes
+    // onto the tape: no buffer to keep there. The reverse loop's `δ` and
+    // `Wᵀδ` keep theirs (see `a_recurrences_reverse_loop_allocates_nothing`).
     let rnn = expand_pretty(
         quote!(w),
         quote! {
@@ -1016,7 +1020,9 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
         },
     );
     let body = grad_fn(&rnn, "f");
-    assert!(!body.contains("spare"), "{body}");
+    let rev = body.find(".rev()").expect("the reverse loop");
+    let forward = &body[..body[..rev].rfind("let __mg_loop").expect("its `let`")];
+    assert!(!forward.contains("spare"), "{forward}");
     // The map's argument, a fresh product, is mapped in place, and the
     // rank-one updates `W̄ += δ hᵀ` of the reverse loop are gathered and added
     // by `gemm` after it.
@@ -1024,4 +1030,106 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
     assert!(body.contains("OuterSum::new(1f64)"), "{body}");
     assert_eq!(body.matches(".push(&mut __mg_c").count(), 1, "{body}");
     assert!(!body.contains(".ger("), "{body}");
+}
+
+/// The reverse loop of a recurrence with dynamic sizes allocates nothing per
+/// step: `δₜ = h̄ ∘ (1 − hₜ₊₁²)` is written into the buffer of the previous
+/// step's `δ`, and `h̄ ← Wᵀδₜ` into the buffer `h̄` left the step before, the
+/// two swapped as `h̄` is replaced. The forward loop's map is done in place of
+/// its argument, a fresh product, which the tape then keeps. With fixed sizes
+/// nothing is on the heap, and no buffer is kept.
+#[test]
+fn a_recurrences_reverse_loop_allocates_nothing() {
+    let out = expand_pretty(
+        quote!(w, u, h0),
+        quote! {
+            fn rnn(w: &DMatrix<f64>, u: &OMatrix<f64, Dyn, U16>, h0: &DVector<f64>, xs: &[SVector<f64, 16>]) -> f64 {
+                let mut h = h0.clone();
+                for x in xs.iter() {
+                    h = (w * &h + u * x).map(|v| v.tanh());
+                }
+                h.norm_squared()
+            }
+        },
+    );
+    let g = grad_fn(&out, "rnn");
+    let rev = g.find(".rev()").expect("the reverse loop");
+    let split = g[..rev].rfind("let __mg_loop").expect("its `let`");
+    let end = split + g[split..].find("\n    };").expect("the loop's end");
+    let (forward, reverse) = (&g[..split], &g[split..end]);
+    assert!(forward.contains("map_in_place("), "{forward}");
+    assert!(!forward.contains("spare"), "{forward}");
+    // No product or entrywise map into a new matrix in the reverse loop's body.
+    let body = &reverse[reverse.find("for ").expect("the loop")..];
+    let allocating = [
+        ".zip_map(",
+        ".zip_zip_map(",
+        "__mg_p::tr_mul(",
+        "__mg_p::mul(",
+        " * &",
+        ".clone()",
+    ];
+    for allocating in allocating {
+        assert!(!body.contains(allocating), "{allocating}: {reverse}");
+    }
+    assert_eq!(
+        reverse.matches("__mg_p::zip_map_into(").count(),
+        1,
+        "{reverse}"
+    );
+    assert_eq!(
+        reverse.matches("__mg_p::tr_mul_into(").count(),
+        1,
+        "{reverse}"
+    );
+    // Each spare declared once before the loop, taken once, given back once.
+    let spares: BTreeSet<&str> = (reverse.match_indices("__mg_spare"))
+        .map(|(i, _)| {
+            let name = &reverse[i..];
+            &name[..name
+                .find(|c: char| !c.is_alphanumeric() && c != '_')
+                .unwrap()]
+        })
+        .collect();
+    assert_eq!(spares.len(), 2, "{reverse}");
+    for spare in spares {
+        assert_eq!(
+            reverse.matches(&format!("let mut {spare} = ")).count(),
+            1,
+            "{reverse}"
+        );
+        assert_eq!(
+            reverse.matches(&format!("{spare}.take()")).count(),
+            1,
+            "{reverse}"
+        );
+        assert_eq!(
+            reverse
+                .matches(&format!("{spare} = ::core::option::Option::Some("))
+                .count(),
+            1,
+            "{reverse}"
+        );
+    }
+    // `h̄`'s old buffer becomes the spare as `Wᵀδ` replaces it.
+    assert_eq!(
+        reverse.matches("::core::mem::replace(&mut __mg_c").count(),
+        1,
+        "{reverse}"
+    );
+
+    let fixed = expand_pretty(
+        quote!(w, u, h0),
+        quote! {
+            fn rnn(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {
+                let mut h = *h0;
+                for x in xs.iter() {
+                    h = (w * h + u * x).map(|v| v.tanh());
+                }
+                h.norm_squared()
+            }
+        },
+    );
+    let g = grad_fn(&fixed, "rnn");
+    assert!(!g.contains("spare") && !g.contains("_into("), "{g}");
 }

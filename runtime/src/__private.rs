@@ -17,8 +17,8 @@ pub use crate::linalg::{
     small_det_gradient_tangent, Lu, Svd,
 };
 pub use crate::product::{
-    mul, mul_add, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add, tr_mul_scaled,
-    tr_mul_vector_scaled, trace, OuterSum,
+    mul, mul_add, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add,
+    tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, trace, OuterSum,
 };
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
@@ -208,6 +208,91 @@ where
     }
 }
 
+/// `f.(a, b)` entry by entry (nalgebra's `zip_map`), written into `spare`'s
+/// buffer when it has `a`'s shape, else into a new matrix.
+///
+/// ```
+/// # use matgrad::__private::zip_map_into;
+/// # use matgrad::nalgebra::DVector;
+/// let (g, y) = (DVector::from_vec(vec![1.0, 2.0]), DVector::from_vec(vec![0.5, 0.0]));
+/// let spare = DVector::zeros(2);
+/// let d = zip_map_into(Some(spare), &g, &y, |g: f64, y: f64| g * (1.0 - y * y));
+/// assert_eq!(d, DVector::from_vec(vec![0.75, 2.0]));
+/// ```
+#[inline]
+pub fn zip_map_into<T1, T2, U, R, C, S1, S2, F>(
+    spare: Option<OMatrix<U, R, C>>,
+    a: &Matrix<T1, R, C, S1>,
+    b: &Matrix<T2, R, C, S2>,
+    mut f: F,
+) -> OMatrix<U, R, C>
+where
+    T1: Scalar,
+    T2: Scalar,
+    U: Scalar,
+    R: Dim,
+    C: Dim,
+    S1: Storage<T1, R, C>,
+    S2: Storage<T2, R, C>,
+    F: FnMut(T1, T2) -> U,
+    DefaultAllocator: Allocator<R, C>,
+{
+    match spare {
+        Some(mut m) if m.shape() == a.shape() => {
+            m.zip_zip_apply(a, b, |out, x, y| *out = f(x, y));
+            m
+        }
+        _ => a.zip_map(b, f),
+    }
+}
+
+/// `f.(a, b, c)` entry by entry (nalgebra's `zip_zip_map`), written into
+/// `spare`'s buffer when it has `a`'s shape, else into a new matrix.
+///
+/// ```
+/// # use matgrad::__private::zip_zip_map_into;
+/// # use matgrad::nalgebra::DVector;
+/// let v = DVector::from_vec(vec![1.0, 2.0]);
+/// let s = zip_zip_map_into(None, &v, &v, &v, |a: f64, b: f64, c: f64| a * b + c);
+/// assert_eq!(s, DVector::from_vec(vec![2.0, 6.0]));
+/// ```
+#[inline]
+pub fn zip_zip_map_into<T1, T2, T3, U, R, C, S1, S2, S3, F>(
+    spare: Option<OMatrix<U, R, C>>,
+    a: &Matrix<T1, R, C, S1>,
+    b: &Matrix<T2, R, C, S2>,
+    c: &Matrix<T3, R, C, S3>,
+    mut f: F,
+) -> OMatrix<U, R, C>
+where
+    T1: Scalar,
+    T2: Scalar,
+    T3: Scalar,
+    U: Scalar,
+    R: Dim,
+    C: Dim,
+    S1: Storage<T1, R, C>,
+    S2: Storage<T2, R, C>,
+    S3: Storage<T3, R, C>,
+    F: FnMut(T1, T2, T3) -> U,
+    DefaultAllocator: Allocator<R, C>,
+{
+    match spare {
+        Some(mut m) if m.shape() == a.shape() => {
+            assert!(
+                b.shape() == a.shape() && c.shape() == a.shape(),
+                "Matrix simultaneous traversal error: dimension mismatch."
+            );
+            let entries = a.iter().zip(b.iter()).zip(c.iter());
+            for (out, ((x, y), z)) in m.iter_mut().zip(entries) {
+                *out = f(x.clone(), y.clone(), z.clone());
+            }
+            m
+        }
+        _ => a.zip_zip_map(b, c, f),
+    }
+}
+
 /// `s I` of size `n × n`.
 #[inline]
 pub fn scaled_identity_square<T, D>(n: D, s: T) -> OMatrix<T, D, D>
@@ -296,7 +381,7 @@ where
 mod tests {
     use nalgebra::{DMatrix, DVector};
 
-    use super::map_into;
+    use super::{map_into, zip_map_into, zip_zip_map_into};
 
     #[test]
     fn map_into_reuses_a_buffer_of_the_same_shape_only() {
@@ -313,5 +398,38 @@ mod tests {
             b.add_scalar(1.0)
         );
         assert_eq!(map_into(None, &b, f64::exp), b.map(f64::exp));
+    }
+
+    #[test]
+    fn zip_maps_into_reuse_a_buffer_of_the_same_shape_only() {
+        let (a, b) = (
+            DMatrix::from_fn(2, 3, |i, j| (i + 2 * j) as f64),
+            DMatrix::from_element(2, 3, 0.5),
+        );
+        let c = b.column(1).clone_owned() * 2.0;
+        let (f, g) = (
+            |x: f64, y: f64| x * y - 1.0,
+            |x: f64, y: f64, z: f64| x - y * z,
+        );
+        let spare = DMatrix::from_element(2, 3, f64::NAN);
+        let pointer = spare.as_ptr();
+        let zipped = zip_map_into(Some(spare), &a, &b, f);
+        assert_eq!(zipped, a.zip_map(&b, f));
+        assert_eq!(zipped.as_ptr(), pointer, "the buffer is reused");
+        let zipped = zip_zip_map_into(Some(zipped), &a, &b, &a, g);
+        assert_eq!(zipped, a.zip_zip_map(&b, &a, g));
+        assert_eq!(zipped.as_ptr(), pointer, "the buffer is reused");
+        // Views, and spares of another shape.
+        let (x, y) = (a.column(2), b.column(0));
+        let other = DVector::from_element(3, f64::NAN);
+        assert_eq!(
+            zip_map_into(Some(other.clone()), &x, &y, f),
+            x.zip_map(&y, f)
+        );
+        assert_eq!(
+            zip_zip_map_into(Some(other), &x, &y, &c, g),
+            x.zip_zip_map(&y, &c, g)
+        );
+        assert_eq!(zip_map_into(None, &x, &c, f), x.zip_map(&c, f));
     }
 }

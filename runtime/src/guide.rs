@@ -364,9 +364,10 @@
 //!   adjoint, when the adjoint reads only states (as backpropagation through
 //!   time does). A fixed-size state makes no
 //!   allocation per iteration, so the whole gradient makes one, whatever the
-//!   trip count (`tests/no_alloc.rs` checks both forms). Carried values the
-//!   reverse loop does not read — sums beside the recurrence — are not
-//!   stored.
+//!   trip count; a dynamic one makes one per iteration, the state stored,
+//!   and none per reverse iteration (`tests/no_alloc.rs` checks them).
+//!   Carried values the reverse loop does not read — sums beside the
+//!   recurrence — are not stored.
 //! - **Nested loops** run inside the body that holds them, in both loops:
 //!   an inner recurrence's tape is filled again for each outer iteration.
 //! - **Branches** run only the side taken, forwards and backwards; the
@@ -655,6 +656,10 @@
 //! LU factorisation is computed through block-recursive triangular inverses,
 //! mostly matrix products, about 2.5 times faster than nalgebra's solve at
 //! 50 × 50. Scalar arithmetic read once is written inline where it is used.
+//! In a loop with dynamic sizes, a `map`, a map's adjoint or a product writes
+//! into the buffer its previous iteration's result left, and a value that
+//! replaces a carried value takes the old value's buffer: the reverse loop of
+//! a recurrence allocates nothing per step.
 //!
 //! Loops and branches are emitted as written, so their cost is the body's:
 //! see [What they cost](#what-they-cost).

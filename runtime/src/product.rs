@@ -107,6 +107,98 @@ where
     out
 }
 
+/// [`mul`] written into `spare`'s buffer when it has the product's shape (a
+/// loop keeps a buffer from one iteration for the next), else into a new
+/// matrix: the same arithmetic, nalgebra's `gemm` with β = 0 (which does not
+/// read the buffer's old entries).
+///
+/// ```
+/// # use matgrad::__private::mul_into;
+/// # use matgrad::nalgebra::{DMatrix, DVector};
+/// let (w, h) = (DMatrix::from_element(2, 2, 1.0), DVector::from_vec(vec![1.0, 2.0]));
+/// let spare = DVector::from_element(2, f64::NAN);
+/// assert_eq!(mul_into(Some(spare), &w, &h), &w * &h);
+/// ```
+#[inline]
+pub fn mul_into<T, R1, C1, S1, R2, C2, S2>(
+    spare: Option<OMatrix<T, R1, C2>>,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
+{
+    let Some(mut out) = spare.filter(|m| m.shape() == (a.nrows(), b.ncols())) else {
+        return mul(a, b);
+    };
+    let vector = b.ncols() == 1;
+    if vector && parallel::worth_splitting(dynamic(a, b), a.len()) {
+        parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, T::one(), a, b, T::zero());
+    } else {
+        a.mul_to(b, &mut out);
+    }
+    out
+}
+
+/// [`tr_mul`] written into `spare`'s buffer when it has the product's shape,
+/// else into a new matrix, by the same arithmetic.
+///
+/// ```
+/// # use matgrad::__private::tr_mul_into;
+/// # use matgrad::nalgebra::{DMatrix, DVector};
+/// let (w, d) = (DMatrix::from_fn(2, 2, |i, j| (i + 2 * j) as f64), DVector::from_vec(vec![1.0, 2.0]));
+/// let spare = DVector::from_element(2, f64::NAN);
+/// assert_eq!(tr_mul_into(Some(spare), &w, &d), w.tr_mul(&d));
+/// ```
+pub fn tr_mul_into<T, R1, C1, S1, R2, C2, S2>(
+    spare: Option<OMatrix<T, C1, C2>>,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, C1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<C1, C2>,
+    ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
+{
+    let Some(mut out) = spare.filter(|m| m.shape() == (a.ncols(), b.ncols())) else {
+        return tr_mul(a, b);
+    };
+    if blocked(a, b) {
+        parallel::gemm::<T, C1, C2, _, C1, R1, _, R2, C2, _>(
+            &mut out,
+            T::one(),
+            &transposed(a),
+            b,
+            T::zero(),
+        );
+    } else if b.ncols() == 1 && parallel::worth_splitting(dynamic(a, b), a.len()) {
+        parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(
+            &mut out,
+            T::one(),
+            a,
+            b,
+            T::zero(),
+        );
+    } else {
+        a.tr_mul_to(b, &mut out);
+    }
+    out
+}
+
 /// `acc + α a b` on `acc`'s buffer (nalgebra's `gemm` with β = 1): a sum of
 /// adjoints accumulated in place.
 pub fn mul_add<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
@@ -363,8 +455,14 @@ impl<T: RealField + Copy> OuterSum<T> {
         ShapeConstraint: SameNumberOfRows<R0, Dyn> + SameNumberOfColumns<C0, Dyn>,
     {
         assert_eq!((a.len(), h.len()), c.shape(), "ger: dimensions mismatch");
-        self.left.extend(a.iter().copied());
-        self.right.extend(h.iter().copied());
+        // Room for a whole chunk at once, and each vector copied as one
+        // slice (nalgebra's entry iterator does not vectorise).
+        if self.left.is_empty() {
+            self.left.reserve(Self::CHUNK * a.len());
+            self.right.reserve(Self::CHUNK * h.len());
+        }
+        append(&mut self.left, a);
+        append(&mut self.right, h);
         if self.left.len() >= Self::CHUNK * a.len().max(1) {
             self.add_to(c);
         }
@@ -389,6 +487,19 @@ impl<T: RealField + Copy> OuterSum<T> {
         self.left.clear();
         self.right.clear();
     }
+}
+
+/// `v`'s entries added at the end of `out`.
+fn append<T, R, S>(out: &mut Vec<T>, v: &Vector<T, R, S>)
+where
+    T: RealField + Copy,
+    R: Dim,
+    S: Storage<T, R>,
+{
+    let start = out.len();
+    out.resize(start + v.len(), T::zero());
+    let (rows, one) = v.shape_generic();
+    nalgebra::MatrixViewMut::from_slice_generic(&mut out[start..], rows, one).copy_from(v);
 }
 
 /// Whether a size of `a` or `b` is dynamic.
@@ -431,12 +542,56 @@ mod tests {
     use nalgebra::{DMatrix, SMatrix};
 
     use super::{
-        mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add, tr_mul_scaled,
-        tr_mul_vector_scaled,
+        mul, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add,
+        tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, OuterSum,
     };
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
+    }
+
+    /// Into a spare of the product's shape: its buffer, whatever it held
+    /// (NaN included), and exactly the product's entries; of another shape,
+    /// or none: a new matrix.
+    #[test]
+    fn products_into_a_spare_reuse_it_when_the_shape_fits() {
+        // 3 × 2 products (unblocked), 7 × 7 ones (blocked, for `tr_mul`), and
+        // a 400 × 400 matrix times a vector (split with the `parallel` feature).
+        for (n, k) in [(3, 2), (7, 7), (400, 1)] {
+            let (a, b, c) = (filled(n, n, 0.3), filled(n, k, 0.7), filled(n, k, 1.1));
+            let spare = DMatrix::from_element(n, k, f64::NAN);
+            let pointer = spare.as_ptr();
+            let product = mul_into(Some(spare), &a, &b);
+            assert_eq!(product, mul(&a, &b));
+            assert_eq!(product.as_ptr(), pointer, "the buffer is reused");
+            let product = tr_mul_into(Some(product), &a, &c);
+            assert_eq!(product, tr_mul(&a, &c));
+            assert_eq!(product.as_ptr(), pointer, "the buffer is reused");
+            let other = DMatrix::from_element(k, n, f64::NAN);
+            assert_eq!(mul_into(Some(other.clone()), &a, &b), mul(&a, &b));
+            assert_eq!(tr_mul_into(Some(other), &a, &c), tr_mul(&a, &c));
+            assert_eq!(mul_into(None, &a, &b), mul(&a, &b));
+            assert_eq!(tr_mul_into(None, &a, &c), tr_mul(&a, &c));
+        }
+    }
+
+    /// Vectors that are views, one of them strided, are gathered entry for
+    /// entry.
+    #[test]
+    fn outer_sums_of_views() {
+        let (n, m, steps) = (3, 4, OuterSum::<f64>::CHUNK + 5);
+        let (a, h) = (filled(n, steps, 0.4), filled(2 * m, steps, 0.9));
+        let mut c = filled(n, m, 0.2);
+        let mut expected = c.clone();
+        let mut sum = OuterSum::new(-0.5);
+        for t in 0..steps {
+            let column = h.column(t);
+            let (a, h) = (a.column(t), column.rows_with_step(0, m, 1));
+            sum.push(&mut c, &a, &h);
+            expected.ger(-0.5, &a, &h, 1.0);
+        }
+        sum.add_to(&mut c);
+        assert!((c - &expected).amax() <= 1e-12 * expected.amax());
     }
 
     #[test]

@@ -545,7 +545,8 @@ impl<'a> EmitCx<'a> {
                 }
                 (None, None) => {
                     let args = self.args(id);
-                    op.rule().emit(self, &args)
+                    (self.product_into_spare(op, &args))
+                        .unwrap_or_else(|| op.rule().emit(self, &args))
                 }
             };
             if self.plan.inline.contains(&id) {

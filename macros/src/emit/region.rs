@@ -15,6 +15,7 @@
 //!         tape₀.push(mem::replace(&mut c₀, c₀′)); // any other: the old value onto its tape
 //!         outer₂.push(&mut c₂, a, h);
 //!         spare = Some(m);
+//!         spare₃ = Some(mem::replace(&mut c₃, p)); // p = tr_mul_into(spare₃.take(), …)
 //!     }
 //!     outer₂.add_to(&mut c₂);                    // one `gemm` for the last ones
 //!     (c₀, c₁, c₂, tape₀, tape₁)
@@ -35,7 +36,7 @@
 //! });
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -71,6 +72,25 @@ enum Update {
     Write(Id),
     /// `c = out`.
     Assign(Id),
+}
+
+/// Where a buffer recycled from one iteration to the next is at the end of
+/// the body.
+#[derive(Clone, Copy)]
+enum Kept {
+    /// In this local.
+    Local(Id),
+    /// In carried value `k`, whose old buffer is kept instead.
+    Carried(usize),
+}
+
+/// Whether an operation's emitted code writes into a spare buffer when it
+/// has one (`EmitCx::spare`, and `product_into_spare` for the products).
+fn writes_into_spare(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Map(_) | Op::MapAdjoint(_) | Op::MatMul(_) | Op::TrMul(_)
+    )
 }
 
 /// The most carried values a loop run as a reduction may have (the runtime's
@@ -247,21 +267,48 @@ impl EmitCx<'_> {
                 _ => None,
             })
             .collect();
-        let recycled = self.recycled(&need, l.region, &assigned);
+        // A value that becomes carried value `k` (stored on no tape, and
+        // not moved into a nested loop) may take the buffer the old value of
+        // `k` leaves when replaced.
+        let swappable: HashMap<Id, usize> = (0..l.carried)
+            .filter_map(|k| match updates[k] {
+                Update::Assign(out)
+                    if tapes[k].is_none()
+                        && !self.movable.contains(&info.inputs[1 + k])
+                        && self.graph.node(out).region == l.region
+                        && !(updates.iter().enumerate()).any(|(j, u)| {
+                            j != k && matches!(u, Update::Assign(o) if *o == out)
+                        }) =>
+                {
+                    Some((out, k))
+                }
+                _ => None,
+            })
+            .collect();
+        let recycled = self.recycled(&need, l.region, &assigned, &swappable);
         for (j, &(head, _)) in recycled.iter().enumerate() {
             self.spares
                 .insert(head, ident(format!("__mg_spare{}_{j}", id.0)));
         }
         let body = self.lets(&need, "b");
         // Each recycled buffer, last held by `last`, kept for the next
-        // iteration once every update has read it.
+        // iteration once every update has read it; or the old buffer of the
+        // carried value it becomes, as it is replaced.
         let mut keep = TokenStream::new();
-        for &(head, last) in &recycled {
+        let mut spare_of_carried: HashMap<usize, Ident> = HashMap::new();
+        for &(head, kept) in &recycled {
             let spare = self.spares.remove(&head).expect("a spare");
             if self.spares_taken.borrow_mut().remove(&head) {
-                let last = self.values[&last].receiver();
                 start.extend(quote!(let mut #spare = ::core::option::Option::None;));
-                keep.extend(quote!(#spare = ::core::option::Option::Some(#last);));
+                match kept {
+                    Kept::Local(last) => {
+                        let last = self.values[&last].receiver();
+                        keep.extend(quote!(#spare = ::core::option::Option::Some(#last);));
+                    }
+                    Kept::Carried(k) => {
+                        spare_of_carried.insert(k, spare);
+                    }
+                }
             }
         }
         self.plan = saved;
@@ -333,9 +380,14 @@ impl EmitCx<'_> {
                     let movable = once && self.graph.node(*out).region == l.region;
                     let value = self.owned(*out, movable);
                     read.extend(quote!(let #tmp = #value;));
-                    assign.extend(match &tapes[k] {
-                        Some(tape) => quote!(#tape.push(::core::mem::replace(&mut #c, #tmp));),
-                        None => quote!(#c = #tmp;),
+                    assign.extend(match (&tapes[k], spare_of_carried.get(&k)) {
+                        (Some(tape), _) => {
+                            quote!(#tape.push(::core::mem::replace(&mut #c, #tmp));)
+                        }
+                        (None, Some(spare)) => quote!(
+                            #spare = ::core::option::Option::Some(::core::mem::replace(&mut #c, #tmp));
+                        ),
+                        (None, None) => quote!(#c = #tmp;),
                     });
                 }
             }
@@ -467,22 +519,26 @@ impl EmitCx<'_> {
         (adds_to_cin(b.then) && adds_to_cin(b.otherwise)).then_some(branch)
     }
 
-    /// The maps of a loop body (region `region`) whose buffer can serve the
-    /// next iteration, with the local holding it at the end of the body:
-    /// the map's result and whatever takes it over by value (a scaling,
-    /// `m[i] += y`, …, of the same shape), ending in a local that nothing
-    /// moves and no carried value becomes (`assigned`).
+    /// The values of a loop body (region `region`) computed into a new
+    /// buffer that can instead write into one kept from the previous
+    /// iteration (a map, a map's adjoint, a product: `writes_into_spare`),
+    /// with where that buffer is at the end of the body. It is the value's
+    /// and that of whatever takes it over by value (a scaling, `m[i] += y`,
+    /// …, of the same shape), ending either in a local that nothing moves and
+    /// no carried value becomes (`assigned`), kept as it is, or in the new
+    /// value of a carried value (`swappable`), whose old buffer is kept.
     fn recycled(
         &self,
         need: &BTreeSet<Id>,
         region: crate::ir::RegionId,
         assigned: &BTreeSet<Id>,
-    ) -> Vec<(Id, Id)> {
+        swappable: &HashMap<Id, usize>,
+    ) -> Vec<(Id, Kept)> {
         let g = self.graph;
         let takes_over = |r: Id, x: Id| crate::plan::takes_over(g, &self.plan.accumulate, r, x);
         let heads = need.iter().copied().filter(|&h| {
             let node = g.node(h);
-            matches!(node.op, Op::Map(_)) && node.region == region && node.shape.has_dynamic()
+            writes_into_spare(&node.op) && node.region == region && node.shape.has_dynamic()
         });
         heads
             .filter_map(|head| {
@@ -496,10 +552,34 @@ impl EmitCx<'_> {
                     }
                     last = r;
                 }
-                let kept = !assigned.contains(&last) && !self.plan.inline.contains(&last);
-                kept.then_some((head, last))
+                if self.plan.inline.contains(&last) {
+                    return None;
+                }
+                match swappable.get(&last) {
+                    Some(&k) => Some((head, Kept::Carried(k))),
+                    None => (!assigned.contains(&last)).then_some((head, Kept::Local(last))),
+                }
             })
             .collect()
+    }
+
+    /// A product `A B` or `Aᵀ B` of the loop body being emitted written into
+    /// the buffer kept from the previous iteration, if it has one
+    /// (`__private::mul_into`, `tr_mul_into`: the same arithmetic as
+    /// `MatMul`'s and `TrMul`'s own code for dynamic sizes).
+    pub(super) fn product_into_spare(&self, op: &Op, args: &[Value]) -> Option<TokenStream> {
+        let into = match op {
+            Op::MatMul(_) => quote!(mul_into),
+            Op::TrMul(_) => quote!(tr_mul_into),
+            _ => return None,
+        };
+        let spare = self.spare()?;
+        let p = self.private();
+        let [a, b] = [&args[0], &args[1]].map(|v| match v {
+            Value::Moved(t, _) => quote!(&#t),
+            v => v.operand().clone(),
+        });
+        Some(quote!(#p::#into(#spare.take(), #a, #b)))
     }
 
     /// The `let` holding branch `id`'s outputs, with the `if` computing them:

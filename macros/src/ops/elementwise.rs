@@ -226,20 +226,34 @@ impl Rule for MapAdjoint {
         use crate::emit::ClosureParam::{Adjoint, Lambda, Node};
         let (cbar, x, c) = (a[0].receiver(), a[1].operand(), a[2].operand());
         let (body, deriv, caps) = (self.body, self.deriv, &a[3..]);
-        match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {
-            (true, true) => {
-                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda, Node(body)], caps);
-                quote!(#cbar.zip_zip_map(#x, #c, #f))
-            }
+        let (f, others) = match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {
+            (true, true) => (
+                cx.closure_times_adjoint(deriv, &[Adjoint, Lambda, Node(body)], caps),
+                vec![x, c],
+            ),
             // `tanh′ = 1 − c²`: the map's argument is not read.
-            (true, false) => {
-                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Node(body)], caps);
-                quote!(#cbar.zip_map(#c, #f))
-            }
-            (false, _) => {
-                let f = cx.closure_times_adjoint(deriv, &[Adjoint, Lambda], caps);
-                quote!(#cbar.zip_map(#x, #f))
-            }
+            (true, false) => (
+                cx.closure_times_adjoint(deriv, &[Adjoint, Node(body)], caps),
+                vec![c],
+            ),
+            (false, _) => (
+                cx.closure_times_adjoint(deriv, &[Adjoint, Lambda], caps),
+                vec![x],
+            ),
+        };
+        // In a loop, into the buffer of the previous iteration's result.
+        if let Some(spare) = cx.spare() {
+            let (p, cbar) = (cx.private(), a[0].operand());
+            return match others[..] {
+                [y] => quote!(#p::zip_map_into(#spare.take(), #cbar, #y, #f)),
+                [y, z] => quote!(#p::zip_zip_map_into(#spare.take(), #cbar, #y, #z, #f)),
+                _ => unreachable!("one or two matrices besides the adjoint"),
+            };
+        }
+        match others[..] {
+            [y] => quote!(#cbar.zip_map(#y, #f)),
+            [y, z] => quote!(#cbar.zip_zip_map(#y, #z, #f)),
+            _ => unreachable!("one or two matrices besides the adjoint"),
         }
     }
     /// `A` is not read when `f′` is written through `f` alone (`tanh′ = 1 − c²`).
