@@ -98,9 +98,10 @@ fn huber_slice(w: &Vector3<f64>, xs: &[Vector3<f64>], y: &[f64], delta: f64) -> 
 
 /// Samples as rows (`x`, `y`) that the value and the gradient only sum over, computed block of
 /// rows by block of rows across threads: a mean that reads the number of samples (which a block
-/// must not take for its own), a map with a capture, a matrix of weights.
-#[grad(w)]
-fn mean_squares(w: &DMatrix<f64>, x: &DMatrix<f64>, y: &DMatrix<f64>, s: f64) -> f64 {
+/// must not take for its own), a map with a capture, and the gradient of the samples themselves
+/// (one row per sample, stacked).
+#[grad(w, x)]
+fn mean_squares(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, s: f64) -> f64 {
     let n = x.nrows() as f64;
     let r = (x * w - y) / n;
     r.norm_squared() + r.map(|v| (v * s).tanh()).sum() + w.norm_squared()
@@ -159,17 +160,21 @@ fn logistic_regression() {
 
 #[test]
 fn sums_over_rows_of_samples() {
-    // 3000 samples of 40 features, 3 outputs: beyond the size split across threads.
+    // 4000 samples of 40 features: beyond the size split across threads.
     let (x, y, w) = (
-        dm::<f64>(3000, 40, 20),
-        dm::<f64>(3000, 3, 21),
-        dm::<f64>(40, 3, 22),
+        dm::<f64>(4000, 40, 20),
+        dv::<f64>(4000, 21),
+        dv::<f64>(40, 22),
     );
-    let ((v1, g1), (v, g)) = both(|| mean_squares_grad(&w, &x, &y, 0.7));
+    let ((v1, g1, gx1), (v, g, gx)) = both(|| mean_squares_grad(&w, &x, &y, 0.7));
     real("mean_squares value", &[v], &[v1]);
     real("∇w", g.as_slice(), g1.as_slice());
+    real("∇x", gx.as_slice(), gx1.as_slice());
     same_value("mean_squares", v, mean_squares(&w, &x, &y, 0.7));
     fd("mean_squares", |w| mean_squares(w, &x, &y, 0.7), &w, &g);
+    let (x, y, w) = (dm::<f64>(30, 4, 20), dv::<f64>(30, 21), dv::<f64>(4, 22));
+    let (_, _, gx) = mean_squares_grad(&w, &x, &y, 0.7);
+    fd("mean_squares ∇x", |x| mean_squares(&w, x, &y, 0.7), &x, &gx);
 
     let (x, y, w) = (
         dm::<f32>(4000, 50, 23),

@@ -185,7 +185,7 @@ fn samples_as_rows_are_summed_block_by_block() {
     let out = expand_pretty(
         quote!(w),
         quote! {
-            fn mse(w: &DMatrix<f64>, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+            fn mse(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
                 let n = x.nrows() as f64;
                 ((x * w - y) / n).norm_squared() + w.norm_squared()
             }
@@ -194,7 +194,7 @@ fn samples_as_rows_are_summed_block_by_block() {
     let body = grad_fn(&out, "mse");
     let (blocks, written) = split_bodies(&body).expect("split");
     for text in [&blocks, &written] {
-        assert_eq!(text.matches("x * w").count(), 1, "{text}");
+        assert_eq!(text.matches("mul(x, w)").count(), 1, "{text}");
     }
     assert!(blocks.contains("__mg_p::sum_blocks(") && blocks.contains("0..__mg_samples"));
     for view in ["let x = &x.rows_range(", "let y = &y.rows_range("] {
@@ -223,11 +223,12 @@ fn samples_as_rows_are_summed_block_by_block() {
     assert_eq!(blocks.matches(".into_matrix()").count(), 1, "{blocks}");
 
     // Anything else that reads the samples keeps one body: a norm, an entry,
-    // a transposed copy.
+    // a transposed copy, a product of matrices (`gemm`, left whole).
     let unsplit = [
         quote!((x * w - y).norm()),
         quote!((x * w - y)[0] + (x * w).sum()),
         quote!((x.transpose() * 2.0).sum() + (x * w).sum()),
+        quote!((x * (w * w.transpose())).sum()),
     ];
     for value in unsplit {
         let out = expand_pretty(
