@@ -118,8 +118,9 @@ pub fn fused_rows(
 /// triangular too, and computing only that half takes n³/6 multiply-adds where solving
 /// `L X = I` whole takes n³/2 (LAPACK's `trtri`): by halves, `[A 0; B C]⁻¹ =
 /// [A⁻¹ 0; −C⁻¹ B A⁻¹ C⁻¹]`, so that most of the work is two `gemm`, and column by column
-/// below 32 × 32. (Measured against solving `L X = I`, `table gauss_nll gp_nlml` before and after:
-/// 0.8× the gradient's time at 10 × 10 and 50 × 50, 0.65× for gp_nlml at 200.)
+/// below 32 × 32. (Against solving `L X = I`, `table gauss_nll gp_nlml` before and after, one
+/// run each: 0.7–0.85× the gradient's time for gauss_nll at 10 × 10 and 50 × 50, 0.55–0.65× for
+/// gp_nlml at 50 and 200.)
 pub fn lower_inverse(l: &DMatrix<f64>) -> DMatrix<f64> {
     let mut x = l.lower_triangle();
     invert_lower(&mut x.as_view_mut());

@@ -640,9 +640,11 @@
 //! anything larger than the product, and one LU factorisation serves a
 //! matrix's inverse, determinant and log-determinant (closed forms up to 3×3),
 //! as one Cholesky factorisation serves everything read off it and its
-//! gradient (stack-allocated for fixed sizes). A determinant's second
-//! derivative beyond 3×3 takes one SVD of its matrix (Jacobi rotations),
-//! made before a Hessian's loop over directions.
+//! gradient (stack-allocated for fixed sizes). A real matrix that is exactly
+//! symmetric and positive definite (a covariance) is factorised by Cholesky
+//! there too, half the work of the LU, with the same results up to rounding.
+//! A determinant's second derivative beyond 3×3 takes one SVD of its matrix
+//! (Jacobi rotations), made before a Hessian's loop over directions.
 //! Fixed-size inputs stay on the stack.
 //!
 //! Dynamic matrices are reused rather than reallocated: a temporary is moved
@@ -655,11 +657,38 @@
 //! `ln(1 + exp(−v))` is evaluated once per entry. The inverse from the shared
 //! LU factorisation is computed through block-recursive triangular inverses,
 //! mostly matrix products, about 2.5 times faster than nalgebra's solve at
-//! 50 × 50. Scalar arithmetic read once is written inline where it is used.
+//! 50 × 50; the inverse of a Cholesky factor the same way. Scalar arithmetic
+//! read once is written inline where it is used.
 //! In a loop with dynamic sizes, a `map`, a map's adjoint or a product writes
 //! into the buffer its previous iteration's result left, and a value that
 //! replaces a carried value takes the old value's buffer: the reverse loop of
 //! a recurrence allocates nothing per step.
+//!
+//! With the `parallel` feature, a loss whose samples are the rows of its data
+//! matrices (`X`, `y`), where the value and the gradient only sum over them,
+//! gets a second body taken where the work is large enough: blocks of rows
+//! (views of `X` and `y` under their own names), each computing its share of
+//! the value and of `∇w = Xᵀ r` in one pass on its own core, the shares added
+//! in block order. For `lsq` (`‖X w − y‖²`):
+//!
+//! ```text
+//! if __mg_p::splits_rows(__mg_samples, __mg_work) {
+//!     let (__mg_sum5, __mg_sum14) = __mg_p::sum_blocks(0..__mg_samples, __mg_work, |__mg_rows| {
+//!         let x = &x.rows_range(__mg_rows.clone());
+//!         let y = &y.rows_range(__mg_rows.clone());
+//!         let __mg_r_4 = __mg_p::mul(x, w) - y;
+//!         (__mg_r_4.norm_squared(), __mg_p::tr_mul(x, &__mg_r_4))
+//!     });
+//!     (__mg_sum5, &__mg_sum14 * 2f64)
+//! } else {
+//!     let __mg_r_4 = __mg_p::mul(x, w) - y;                          // as written
+//!     (__mg_r_4.norm_squared(), __mg_p::tr_mul_vector_scaled(2f64, x, &__mg_r_4))
+//! }
+//! ```
+//!
+//! Without the feature the condition is the constant `false`. A loss whose
+//! rows meet a product of two matrices (`U Vᵀ`) keeps one body: matrixmultiply
+//! threads such products itself, and blocks of rows make them slower.
 //!
 //! Loops and branches are emitted as written, so their cost is the body's:
 //! see [What they cost](#what-they-cost).

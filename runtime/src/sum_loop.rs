@@ -151,6 +151,7 @@ pub fn splits_rows(rows: usize, work: usize) -> bool {
 /// their sums added in block order: a loss whose samples are rows, computed block of rows by
 /// block of rows (the sums over samples of the value and gradient; `work` estimates the
 /// multiply-adds of one row). On one block, `body(range)`.
+#[cfg(feature = "parallel")]
 pub fn sum_blocks<A, F>(range: Range<usize>, work: usize, body: F) -> A
 where
     A: Accumulator + Send,
@@ -161,35 +162,42 @@ where
     if parts <= 1 {
         return body(range);
     }
-    #[cfg(feature = "parallel")]
-    {
-        // One block per part: a block of rows of a column-major matrix is a strided view, and
-        // the smaller the blocks the slower (on the 2-core machine, one thread through the
-        // least-squares gradient of a 2000 × 200 `X` took 1.17× the time of the whole in two
-        // blocks, 1.26× in eight).
-        let blocks = parts;
-        let sums: Vec<std::sync::Mutex<Option<A>>> =
-            (0..blocks).map(|_| std::sync::Mutex::new(None)).collect();
-        crate::parallel::split(blocks, parts, |first, count| {
-            for (b, slot) in sums.iter().enumerate().skip(first).take(count) {
-                let start = range.start + n * b / blocks;
-                let end = range.start + n * (b + 1) / blocks;
-                *slot.lock().expect("a block's slot") = Some(body(start..end));
-            }
-        });
-        let mut sums = sums.into_iter().map(|s| {
-            s.into_inner()
-                .expect("a block's sum")
-                .expect("every block ran")
-        });
-        let mut total = sums.next().expect("at least two blocks");
-        for sum in sums {
-            total.add(sum);
+    // One block per part: a block of rows of a column-major matrix is a strided view, and the
+    // smaller the blocks the slower (on the 2-core machine, one thread through the
+    // least-squares gradient of a 2000 × 200 `X` took 1.17× the time of the whole in two
+    // blocks, 1.26× in eight).
+    let blocks = parts;
+    let sums: Vec<std::sync::Mutex<Option<A>>> =
+        (0..blocks).map(|_| std::sync::Mutex::new(None)).collect();
+    crate::parallel::split(blocks, parts, |first, count| {
+        for (b, slot) in sums.iter().enumerate().skip(first).take(count) {
+            let start = range.start + n * b / blocks;
+            let end = range.start + n * (b + 1) / blocks;
+            *slot.lock().expect("a block's slot") = Some(body(start..end));
         }
-        total
+    });
+    let mut sums = sums.into_iter().map(|s| {
+        s.into_inner()
+            .expect("a block's sum")
+            .expect("every block ran")
+    });
+    let mut total = sums.next().expect("at least two blocks");
+    for sum in sums {
+        total.add(sum);
     }
-    #[cfg(not(feature = "parallel"))]
-    unreachable!("one block without the `parallel` feature")
+    total
+}
+
+/// `body(range)`: without the `parallel` feature, one block (and the generated code never calls
+/// it, [`splits_rows`] being `false`).
+#[cfg(not(feature = "parallel"))]
+#[inline(always)]
+pub fn sum_blocks<A, F>(range: Range<usize>, work: usize, body: F) -> A
+where
+    F: FnOnce(Range<usize>) -> A,
+{
+    let _ = work;
+    body(range)
 }
 
 /// A matrix with one row per sample computed block of rows by block of rows ([`sum_blocks`]):
