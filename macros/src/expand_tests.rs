@@ -222,13 +222,33 @@ fn samples_as_rows_are_summed_block_by_block() {
     assert_eq!(blocks.matches("Stacked::new(").count(), 1, "{blocks}");
     assert_eq!(blocks.matches(".into_matrix()").count(), 1, "{blocks}");
 
+    // Products of two matrices in the blocks (`U Vᵀ`, `Rᵀ U`): split only
+    // where matrixmultiply threads none of them itself, asked of each.
+    let out = expand_pretty(
+        quote!(u, v),
+        quote! {
+            fn mf(m: &DMatrix<f64>, u: &DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
+                (m - u * v.transpose()).norm_squared()
+            }
+        },
+    );
+    let body = grad_fn(&out, "mf");
+    let (blocks, _) = split_bodies(&body).expect("split");
+    assert_eq!(blocks.matches("Stacked::new(").count(), 1, "{blocks}");
+    let condition = &body[body.find("splits_rows(").expect("split")..];
+    let condition = &condition[..condition.find('{').expect("a block")];
+    assert_eq!(
+        condition.matches("!__mg_p::gemm_threads_itself(").count(),
+        3,
+        "{condition}"
+    );
+
     // Anything else that reads the samples keeps one body: a norm, an entry,
-    // a transposed copy, a product of matrices (`gemm`, left whole).
+    // a transposed copy.
     let unsplit = [
         quote!((x * w - y).norm()),
         quote!((x * w - y)[0] + (x * w).sum()),
         quote!((x.transpose() * 2.0).sum() + (x * w).sum()),
-        quote!((x * (w * w.transpose())).sum()),
     ];
     for value in unsplit {
         let out = expand_pretty(

@@ -686,9 +686,10 @@
 //! }
 //! ```
 //!
-//! Without the feature the condition is the constant `false`. A loss whose
-//! rows meet a product of two matrices (`U Vᵀ`) keeps one body: matrixmultiply
-//! threads such products itself, and blocks of rows make them slower.
+//! Without the feature the condition is the constant `false`. Where the
+//! blocks hold products of two matrices (`U Vᵀ` in `‖M − U Vᵀ‖²`), the
+//! condition also asks that matrixmultiply thread none of them itself at
+//! their full sizes: its threads inside the blocks would compete with them.
 //!
 //! Loops and branches are emitted as written, so their cost is the body's:
 //! see [What they cost](#what-they-cost).

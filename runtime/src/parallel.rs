@@ -10,9 +10,10 @@
 //! its last bits. (Blocks of rows of `A` would keep `A x` equal bit for bit, but on the 2-core
 //! machine two threads took 0.93-1.4× one thread's time on a 2000 × 200 `A` that way, and
 //! 0.6-0.75× by columns, timed alone on an idle machine.)
-//! (Splitting the thin matrix products matrixmultiply leaves on one thread,
-//! such as `U Vᵀ` with 10 columns, was measured slower on a shared 2-core machine and is not
-//! done.)
+//! (Splitting one thin matrix product that matrixmultiply leaves on one thread, such as `U Vᵀ`
+//! with 10 columns, was measured slower on a shared 2-core machine and is not done; a loss
+//! whose rows of samples meet such products is split by blocks of rows instead, all of its
+//! products in one hand-off: [`gemm_threads_itself`].)
 //!
 //! The blocks run on rayon's pool rather than on `std::thread::scope`, which spawns and joins a
 //! thread on every call: on the 2-core machine at a load average of about 4, handing two empty
@@ -129,6 +130,17 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 #[inline]
 pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
     blocks(dynamic, work, usize::MAX) > 1
+}
+
+/// Whether matrixmultiply runs an `m × k` by `k × n` product on threads of its own: with the
+/// feature, where nalgebra hands it the product (every size above 5) and its heuristic threads
+/// it (`m k + k n ≥ 2¹⁵`). Such a product is on every core already, and work split around it
+/// would start its threads inside ours.
+#[inline]
+pub fn gemm_threads_itself(m: usize, k: usize, n: usize) -> bool {
+    cfg!(feature = "parallel")
+        && m.min(k).min(n) > 5
+        && m.saturating_mul(k).saturating_add(k.saturating_mul(n)) >= 1 << 15
 }
 
 /// `f(start, len)` on consecutive ranges covering `0..extent`, shared by the calling thread and
