@@ -213,14 +213,12 @@ fn matrix_factorisation() {
     real("mf value", &[f], &[f1]);
     real("∇u", gu.as_slice(), gu1.as_slice());
     real("∇v", gv.as_slice(), gv1.as_slice());
-    // Products that matrixmultiply leaves on one thread (`m k + k n < 2¹⁵`): blocks of rows of
-    // `M` and `U`, `∇U` stacked.
+    // Thinner: blocks of rows of `M` and `U`, `∇U` stacked.
     let (m, u, v) = (
         dm::<f64>(200, 150, 7),
         dm::<f64>(200, 10, 8),
         dm::<f64>(150, 10, 9),
     );
-    assert!(!matgrad::__private::gemm_threads_itself(200, 150, 10));
     let ((f1, gu1, gv1), (f, gu, gv)) = both(|| mf_grad(&m, &u, &v));
     real("mf value", &[f], &[f1]);
     real("∇u", gu.as_slice(), gu1.as_slice());

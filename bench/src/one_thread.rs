@@ -1,11 +1,11 @@
 //! The single-threaded half of the table built with the `parallel` feature: a copy of the table
 //! program, started with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1`, which times cases on request.
 //!
-//! One process cannot time the expert on one thread and matgrad on every core: matrixmultiply,
-//! which nalgebra's large products call (the expert's as well as matgrad's), reads its thread
-//! count `MATMUL_NUM_THREADS` once per process. So every single-threaded figure of the table
-//! comes from the copy, whose environment the table sets itself, and the process the user
-//! started, with the user's thread settings, times matgrad on every core.
+//! Every single-threaded figure of the table comes from the copy, whose environment the table
+//! sets itself, and the process the user started, with the user's thread settings, times
+//! matgrad on every core: thread settings read once per process (matrixmultiply's
+//! `MATMUL_NUM_THREADS`, should a dependency turn on its threads; rayon's pool size) cannot be
+//! changed between the two halves of one process.
 //!
 //! The two take turns, batch by batch: for each case, each process warms up and calibrates
 //! (as [`time_case`] does), then in every round the copy runs one batch of each entry of the

@@ -16,7 +16,6 @@ pub use crate::linalg::{
     kronecker_adjoint_left, kronecker_adjoint_right, small_det_gradient,
     small_det_gradient_tangent, Lu, Svd,
 };
-pub use crate::parallel::gemm_threads_itself;
 pub use crate::product::{
     mul, mul_add, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add,
     tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, trace, OuterSum,

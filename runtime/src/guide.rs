@@ -686,10 +686,9 @@
 //! }
 //! ```
 //!
-//! Without the feature the condition is the constant `false`. Where the
-//! blocks hold products of two matrices (`U Vᵀ` in `‖M − U Vᵀ‖²`), the
-//! condition also asks that matrixmultiply thread none of them itself at
-//! their full sizes: its threads inside the blocks would compete with them.
+//! Without the feature the condition is the constant `false`. Products of
+//! two matrices in the blocks (`U Vᵀ` in `‖M − U Vᵀ‖²`) are computed block
+//! by block too; elsewhere, a large one is split by blocks of its columns.
 //!
 //! Loops and branches are emitted as written, so their cost is the body's:
 //! see [What they cost](#what-they-cost).

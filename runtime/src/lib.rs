@@ -50,9 +50,8 @@
 //!
 //! With the feature `parallel` (off by default: `matgrad = { version = "0.1", features =
 //! ["parallel"] }`), the matrix products of generated gradients whose sizes are dynamic and
-//! large use every core: nalgebra's large matrix products through matrixmultiply's threads, and
-//! matrix-vector products (`X w`, `Xᵀ r`, which nalgebra keeps on one thread) split across
-//! rayon's pool by matgrad; and a loop that adds per-sample terms (the loss and the gradient
+//! large use every core: matrix products split by blocks of columns and matrix-vector products
+//! (`X w`, `Xᵀ r`) by blocks of the matrix, across rayon's pool; and a loop that adds per-sample terms (the loss and the gradient
 //! accumulated in it) runs as blocks of samples on every core, each block from zeros, the blocks'
 //! sums added in order. So does a loss whose samples are the rows of its data matrices (`X`, `y`)
 //! where the value and the gradient only sum over them (`‖X w − y‖²`, `Σ ln(1 + exp(−yᵢ xᵢ·w))`,
@@ -64,9 +63,11 @@
 //! at the same thread count.
 //!
 //! [`threads`] tells how many threads a product may use, [`set_threads`] changes it for the
-//! process (1: none), and `MATGRAD_THREADS` in the environment sets it at start-up, as
-//! `MATMUL_NUM_THREADS` does for matrixmultiply; `MATGRAD_MIN_WORK` sets the threshold, in
-//! multiply-adds, from which work is split (131072 unless set):
+//! process (1: none), and `MATGRAD_THREADS` in the environment sets it at start-up;
+//! `MATGRAD_MIN_WORK` sets the threshold, in multiply-adds, from which work is split (131072
+//! unless set). (matrixmultiply, under nalgebra's products, stays on the calling thread unless
+//! another crate turns on its own `threading` feature; `MATMUL_NUM_THREADS=1` then keeps its
+//! threads out of matgrad's.)
 //!
 //! ```
 //! // When the caller already runs one loss per core (a parallel sweep over data sets), keep each

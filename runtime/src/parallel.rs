@@ -1,8 +1,14 @@
 //! Products of dynamic size split across threads (the `parallel` feature).
 //!
-//! nalgebra hands a product whose four sizes all exceed 5 to matrixmultiply, which the feature
-//! builds with its own threads (it threads products with `m k + k n ≥ 2¹⁵`). Matrix × vector
-//! never gets there (nalgebra's `gemv`, one thread): it is split here, both `A x` and `Aᵀ x` by
+//! A matrix product `A B` is split by blocks of columns of `B` (and of the output), each block
+//! one nalgebra `gemm` (matrixmultiply's kernels, on the block's thread), equal bit for bit to
+//! the whole product. matrixmultiply's own `threading` feature is not used: on the 2-core
+//! machine it made the thin products of a softmax classifier (`W X`, 10 × 100 by 100 × 1000, and
+//! `G Xᵀ`) 1.45-1.55× slower than on one thread, a hand-off to its threads per block of the
+//! inner size; it would also start its threads inside ours (blocks of rows of a loss,
+//! `sum_loop`).
+//!
+//! Matrix × vector (nalgebra's `gemv`, one thread) is split here too, both `A x` and `Aᵀ x` by
 //! blocks of columns of `A`, each contiguous in memory. Each block is an ordinary nalgebra call
 //! on views. For `Aᵀ x` a block gives some entries of the result, equal bit for bit to the
 //! single-threaded call's; for `A x` a block gives a partial product of every entry, and the
@@ -10,18 +16,14 @@
 //! its last bits. (Blocks of rows of `A` would keep `A x` equal bit for bit, but on the 2-core
 //! machine two threads took 0.93-1.4× one thread's time on a 2000 × 200 `A` that way, and
 //! 0.6-0.75× by columns, timed alone on an idle machine.)
-//! (Splitting one thin matrix product that matrixmultiply leaves on one thread, such as `U Vᵀ`
-//! with 10 columns, was measured slower on a shared 2-core machine and is not done; a loss
-//! whose rows of samples meet such products is split by blocks of rows instead, all of its
-//! products in one hand-off: [`gemm_threads_itself`].)
 //!
 //! The blocks run on rayon's pool rather than on `std::thread::scope`, which spawns and joins a
 //! thread on every call: on the 2-core machine at a load average of about 4, handing two empty
 //! halves to rayon took 16-20 µs, to a scoped thread 90-140 µs (a 2000 × 200 `gemv` takes
 //! about 70 µs on one core).
 //!
-//! Below [`MIN_WORK`] multiply-adds, for fixed sizes, for a matrix (not vector) right factor,
-//! without the feature, or with one thread, every function here is the nalgebra call it wraps.
+//! Below [`MIN_WORK`] multiply-adds, for fixed sizes, without the feature, or with one thread,
+//! every function here is the nalgebra call it wraps.
 
 #[cfg(feature = "parallel")]
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -89,9 +91,6 @@ static MIN_WORK_READ: AtomicUsize = AtomicUsize::new(0);
 /// The number of threads a generated gradient's products may use: 1 without the `parallel`
 /// feature; with it, the last [`set_threads`], else `MATGRAD_THREADS` from the environment (read
 /// once), else the size of rayon's global pool (one thread per core).
-///
-/// matrixmultiply, which nalgebra's large products call, has its own setting,
-/// `MATMUL_NUM_THREADS`, read once per process.
 pub fn threads() -> usize {
     #[cfg(feature = "parallel")]
     {
@@ -130,17 +129,6 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 #[inline]
 pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
     blocks(dynamic, work, usize::MAX) > 1
-}
-
-/// Whether matrixmultiply runs an `m × k` by `k × n` product on threads of its own: with the
-/// feature, where nalgebra hands it the product (every size above 5) and its heuristic threads
-/// it (`m k + k n ≥ 2¹⁵`). Such a product is on every core already, and work split around it
-/// would start its threads inside ours.
-#[inline]
-pub fn gemm_threads_itself(m: usize, k: usize, n: usize) -> bool {
-    cfg!(feature = "parallel")
-        && m.min(k).min(n) > 5
-        && m.saturating_mul(k).saturating_add(k.saturating_mul(n)) >= 1 << 15
 }
 
 /// `f(start, len)` on consecutive ranges covering `0..extent`, shared by the calling thread and
@@ -334,6 +322,26 @@ impl<T: Scalar, R: Dim, C: Dim> Out<T, R, C> {
         }
     }
 
+    /// Columns `start .. start + len`.
+    ///
+    /// # Safety
+    /// The block is inside the matrix, and no other live view overlaps it.
+    unsafe fn columns(
+        &self,
+        start: usize,
+        len: usize,
+    ) -> Matrix<T, R, Dyn, ViewStorageMut<'_, T, R, Dyn, Dyn, Dyn>> {
+        let (rs, cs) = self.strides;
+        // SAFETY: the caller's contract.
+        Matrix::from_data(unsafe {
+            ViewStorageMut::from_raw_parts(
+                self.ptr.add(start * cs),
+                (self.shape.0, Dyn(len)),
+                (Dyn(rs), Dyn(cs)),
+            )
+        })
+    }
+
     /// Rows `start .. start + len`, with row stride `RS` (as in [`shared`]).
     ///
     /// # Safety
@@ -372,9 +380,14 @@ fn any_dynamic<R0: Dim, C0: Dim, R1: Dim, C1: Dim, C2: Dim>() -> bool {
     .contains(&true)
 }
 
+/// Output columns per block of a matrix product split by columns, at least: each block is a
+/// `gemm` of its own, which packs all of `a` again.
+const MIN_BLOCK_COLUMNS: usize = 16;
+
 /// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of columns of `a` (contiguous
 /// in memory) split across threads, each one `gemv` into a product of its own, added in block
-/// order; a matrix `b` is nalgebra's (matrixmultiply's) alone.
+/// order; for a matrix `b`, blocks of columns of `b` and `c`, each one `gemm` (matrixmultiply's,
+/// on the block's thread) writing its own columns of `c`, equal bit for bit to the whole.
 #[inline]
 pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     c: &mut Matrix<T, R0, C0, S0>,
@@ -397,13 +410,23 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
 {
     let dynamic = any_dynamic::<R0, C0, R1, C1, C2>();
     let ((m, k), n) = (a.shape(), b.ncols());
-    let parts = if n == 1 { blocks(dynamic, m * k, k) } else { 1 };
+    let parts = match n {
+        1 => blocks(dynamic, m * k, k),
+        _ if m > 5 && k > 5 => blocks(
+            dynamic,
+            m.saturating_mul(k).saturating_mul(n),
+            n / MIN_BLOCK_COLUMNS,
+        ),
+        _ => 1,
+    };
     if parts <= 1 {
         return c.gemm(alpha, a, b, beta);
     }
     assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
     let out = Out::new(c);
-    if contiguous(&[out.strides.0, a.strides().0, b.strides().0]) {
+    if n > 1 {
+        gemm_columns(out, alpha, a, b, beta, parts);
+    } else if contiguous(&[out.strides.0, a.strides().0, b.strides().0]) {
         gemm_blocks::<U1, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
     } else {
         gemm_blocks::<Dyn, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
@@ -460,6 +483,54 @@ fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
         let partial = partial.into_inner().expect("a block's product");
         c += partial.expect("every block ran");
     }
+}
+
+/// `c ← α a b + β c` for a matrix `b`, `parts` threads each computing blocks of
+/// [`MIN_BLOCK_COLUMNS`] or more columns of `c` from the same columns of `b`.
+fn gemm_columns<T, R0, C0, R1, C1, S1, R2, C2, S2>(
+    c: Out<T, R0, C0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+    parts: usize,
+) where
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+{
+    let (a, b) = (
+        unsized_view::<Dyn, _, _, _, _>(a),
+        unsized_view::<Dyn, _, _, _, _>(b),
+    );
+    let c = c.unsized_dims();
+    let n = b.ncols();
+    // Ranges of units of MIN_BLOCK_COLUMNS columns, the last unit wider.
+    let units = n / MIN_BLOCK_COLUMNS;
+    let column = |unit: usize| {
+        if unit == units {
+            n
+        } else {
+            unit * MIN_BLOCK_COLUMNS
+        }
+    };
+    split(units, parts, |first, count| {
+        let (start, end) = (column(first), column(first + count));
+        // SAFETY: `split` hands out disjoint ranges of the columns.
+        let mut c = unsafe { c.columns(start, end - start) };
+        c.gemm(
+            alpha.clone(),
+            &a,
+            &b.columns(start, end - start),
+            beta.clone(),
+        );
+    });
 }
 
 /// `c ← α aᵀ b + β c` (nalgebra's `gemm_tr`): for a vector `b` (`gemv_tr`), the rows of `c`
@@ -570,12 +641,17 @@ mod tests {
             (301, 1001, 1),
             (700, 10, 300),
             (300, 200, 7),
+            (40, 300, 1003),
         ] {
             let (a, b, c0) = (filled(m, k, 0.3), filled(k, n, 0.9), filled(m, n, 0.1));
             let (mut c, mut expected) = (c0.clone(), c0.clone());
             expected.gemm(-2.0, &a, &b, 0.5);
             gemm(&mut c, -2.0, &a, &b, 0.5);
             close(c.as_slice(), expected.as_slice());
+            if n > 1 {
+                // Blocks of columns: each column computed as in the whole product.
+                assert_eq!(c, expected);
+            }
 
             let at = a.transpose();
             let mut c = c0.clone();

@@ -98,8 +98,7 @@ where
     DefaultAllocator: Allocator<R1, C2>,
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
 {
-    let vector = b.ncols() == 1;
-    if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
+    if !parallel::worth_splitting(dynamic(a, b), work(a, b)) {
         return a * b;
     }
     let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
@@ -139,8 +138,7 @@ where
     let Some(mut out) = spare.filter(|m| m.shape() == (a.nrows(), b.ncols())) else {
         return mul(a, b);
     };
-    let vector = b.ncols() == 1;
-    if vector && parallel::worth_splitting(dynamic(a, b), a.len()) {
+    if parallel::worth_splitting(dynamic(a, b), work(a, b)) {
         parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, T::one(), a, b, T::zero());
     } else {
         a.mul_to(b, &mut out);
@@ -333,7 +331,13 @@ where
     ShapeConstraint:
         SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, R2> + AreMultipliable<R1, C1, C2, R2>,
 {
-    acc.gemm(alpha, a, &transposed(b), T::one());
+    parallel::gemm::<T, R0, C0, _, R1, C1, _, C2, R2, _>(
+        &mut acc,
+        alpha,
+        a,
+        &transposed(b),
+        T::one(),
+    );
     acc
 }
 
@@ -356,7 +360,13 @@ where
     ShapeConstraint: AreMultipliable<R1, C1, C2, R2>,
 {
     let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().0);
-    out.gemm(alpha, a, &transposed(b), T::zero());
+    parallel::gemm::<T, R1, R2, _, R1, C1, _, C2, R2, _>(
+        &mut out,
+        alpha,
+        a,
+        &transposed(b),
+        T::zero(),
+    );
     out
 }
 
@@ -500,6 +510,18 @@ where
     out.resize(start + v.len(), T::zero());
     let (rows, one) = v.shape_generic();
     nalgebra::MatrixViewMut::from_slice_generic(&mut out[start..], rows, one).copy_from(v);
+}
+
+/// The multiply-adds of `a b`.
+fn work<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> usize
+where
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+{
+    a.len().saturating_mul(b.ncols())
 }
 
 /// Whether a size of `a` or `b` is dynamic.

@@ -14,12 +14,12 @@
 //! `--svg FILE`, the times relative to the baseline are also drawn as a chart in `FILE`.
 //!
 //! With the `parallel` feature, every figure above comes from a copy of this program started
-//! with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1` (matrixmultiply reads its thread count once
-//! per process, see [`matgrad_bench::one_thread`]), and this process times matgrad on every
+//! with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1` (see [`matgrad_bench::one_thread`]), and this
+//! process times matgrad on every
 //! core (its own thread settings, by default one thread per core), batch by batch in turn with
 //! the copy: the table gains the columns "matgrad, every core ÷ expert (1 thread)" and
 //! "matgrad, every core ÷ 1 thread", the goal lines of the `parallel` feature, a line on
-//! matrixmultiply's own threads (a large product on every core ÷ on one thread), and the chart
+//! matgrad's split of one large product (on every core ÷ on one thread), and the chart
 //! a marker for matgrad on every core. Without the feature the program runs in one process.
 
 use std::hint::black_box as bb;
@@ -106,14 +106,17 @@ fn check(cases: &[Case], on: &str) {
     );
 }
 
-/// A product matrixmultiply threads, timed as a case of its own (value only, not checked) to
-/// show what its threads give on this machine at this moment.
+/// A large product as generated gradients compute it (`__private::mul`, split by blocks of
+/// columns with the `parallel` feature), timed as a case of its own (value only, not checked)
+/// to show what threads give on this machine at this moment.
 fn large_product() -> Case {
     let (a, b) = (
         data::dmatrix(2000, 200, 1.0, 1),
         data::dmatrix(200, 200, 1.0, 2),
     );
-    Case::new("gemm", "2000×200 · 200×200").with(Impl::Value, move || (bb(&a) * bb(&b))[0])
+    Case::new("gemm", "2000×200 · 200×200").with(Impl::Value, move || {
+        matgrad::__private::mul(bb(&a), bb(&b))[0]
+    })
 }
 
 fn main() {
@@ -284,7 +287,7 @@ fn main() {
             println!("{line}");
         }
         println!(
-            "(matrixmultiply's own threads: a {size} product takes {ratio:.2}× its single-threaded time on every core)"
+            "(one large product, split by blocks of columns: {size} takes {ratio:.2}× its single-threaded time on every core)"
         );
     }
     if let Some(path) = args.svg_path {

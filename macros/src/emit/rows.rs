@@ -33,11 +33,11 @@
 //!
 //! A gradient with one row per sample (`∇U` of `‖M − U Vᵀ‖²`, whose rows are
 //! the samples' as `M`'s are) is computed a block of its rows at a time too,
-//! and the blocks stacked. Where the blocks hold a product of two matrices
-//! (`U Vᵀ`), the condition also asks that matrixmultiply thread none of them
-//! itself (see [`is_matrix_product`]). Anything else that reads the samples
-//! (a transpose, an entry, a norm that is not a sum, a loop) leaves the
-//! function as it is.
+//! and the blocks stacked: for `‖M − U Vᵀ‖²` at 200 × 150, rank 10, the
+//! gradient in two blocks of rows took 0.61× its one-thread time on the
+//! 2-core machine, its products (`U Vᵀ`, `R V`, `Rᵀ U`) each too thin to
+//! split well alone. Anything else that reads the samples (a transpose, an
+//! entry, a norm that is not a sum, a loop) leaves the function as it is.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,8 +78,6 @@ struct Split {
     inputs: BTreeSet<Id>,
     /// The nodes with one row per sample and the sums.
     region: BTreeSet<Id>,
-    /// The products of two matrices among them (`gemm`).
-    products: Vec<Id>,
 }
 
 impl EmitCx<'_> {
@@ -102,11 +100,7 @@ impl EmitCx<'_> {
             let #samples = #p::nalgebra::Dim::value(&#n);
             let #work = #per_row;
         );
-        let mut splits = quote!(#p::splits_rows(#samples, #work));
-        for &id in &split.products {
-            let [m, k, n] = self.product_sizes(id);
-            splits.extend(quote!(&& !#p::gemm_threads_itself(#m, #k, #n)));
-        }
+        let splits = quote!(#p::splits_rows(#samples, #work));
 
         let inputs: Vec<Id> = split.inputs.iter().copied().collect();
         let mut out = self.compute(&inputs);
@@ -184,25 +178,6 @@ impl EmitCx<'_> {
             inner.values.insert(id, self.values[&id].clone());
         }
         inner
-    }
-
-    /// The sizes `m`, `k`, `n` of a product of `m × k` by `k × n` (`A B` or
-    /// `Aᵀ B`), as `usize` expressions.
-    fn product_sizes(&self, id: Id) -> [TokenStream; 3] {
-        let node = self.graph.node(id);
-        let (a, b) = (
-            self.graph.shape(node.args[0]),
-            self.graph.shape(node.args[1]),
-        );
-        let (m, k) = match node.op {
-            Op::TrMul(_) => (a.cols(), a.rows()),
-            _ => (a.rows(), a.cols()),
-        };
-        [m, k, b.cols()].map(|d| {
-            let d = self.dim(d);
-            let p = &self.private;
-            quote!(#p::nalgebra::Dim::value(&#d))
-        })
     }
 
     /// The multiply-adds of one row of the samples, as a `usize` expression:
@@ -321,9 +296,6 @@ fn split_along(
         .filter(|(_, &k)| matches!(k, Kind::Rows | Kind::Sum))
         .map(|(&id, _)| id)
         .collect();
-    let products = (region.iter().copied())
-        .filter(|&id| is_matrix_product(g, id))
-        .collect();
     let inputs = (region.iter())
         .flat_map(|&id| g.node(id).args.iter().copied())
         .filter(|a| kinds[a] == Kind::Outside)
@@ -335,35 +307,7 @@ fn split_along(
         row_outputs,
         inputs,
         region,
-        products,
     })
-}
-
-/// Whether `id` multiplies two matrices (not a matrix and a vector, nor two
-/// vectors): matrixmultiply threads large such products (`gemm`) itself, and
-/// blocks of rows around them would start its threads inside ours, so the
-/// split is taken only where it threads none of them. (On the 2-core machine,
-/// with `‖X W − Y‖²` at 2000 × 200 × 50, matrixmultiply's threads took 0.69×
-/// the single-threaded time, blocks of rows 0.54× with matrixmultiply on one
-/// thread, and 0.81× with its threads inside the blocks; the gradient of
-/// `‖M − U Vᵀ‖²` at 200 × 150, rank 10, which matrixmultiply leaves on one
-/// thread, 0.61× in blocks of rows.)
-fn is_matrix_product(g: &Graph, id: Id) -> bool {
-    let node = g.node(id);
-    let (a, b) = match node.op {
-        Op::MatMul(_) | Op::TrMul(_) => (g.shape(node.args[0]), g.shape(node.args[1])),
-        _ => return false,
-    };
-    let wide = |d: Dim| d != Dim::Fixed(1);
-    let inner = match node.op {
-        Op::MatMul(_) => a.cols(),
-        _ => a.rows(),
-    };
-    let (outer_a, outer_b) = match node.op {
-        Op::MatMul(_) => (a.rows(), b.cols()),
-        _ => (a.cols(), b.cols()),
-    };
-    wide(inner) && wide(outer_a) && wide(outer_b)
 }
 
 /// The kind of node `id`, which reads rows of samples (`args` the kinds of

@@ -97,11 +97,11 @@ impl Rule for MatMul {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    /// `a * b`; a matrix-vector product with a dynamic size goes through
-    /// `__private::mul`, which is `a * b` unless the `parallel` feature splits
-    /// it across threads (matrix products thread in `matrixmultiply`).
+    /// `a * b`; a product with a dynamic size goes through `__private::mul`,
+    /// which is `a * b` unless the `parallel` feature splits it across
+    /// threads.
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        if dynamic_product(cx) && cx.arg_shape(1).cols() == Dim::Fixed(1) {
+        if dynamic_product(cx) {
             let (p, x, y) = (cx.private(), borrowed(&a[0]), borrowed(&a[1]));
             return quote!(#p::mul(#x, #y));
         }
