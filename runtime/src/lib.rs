@@ -50,9 +50,9 @@
 //!
 //! With the feature `parallel` (off by default: `matgrad = { version = "0.1", features =
 //! ["parallel"] }`), the matrix products of generated gradients whose sizes are dynamic and
-//! large use every core: matrix products split by blocks of columns and matrix-vector products
-//! (`X w`, `Xᵀ r`) by blocks of the matrix, across rayon's pool; and a loop that adds per-sample terms (the loss and the gradient
-//! accumulated in it) runs as blocks of samples on every core, each block from zeros, the blocks'
+//! large use every core, split across rayon's pool: matrix products by blocks of rows or
+//! columns, matrix-vector products (`X w`, `Xᵀ r`) by blocks of the matrix; and a loop that
+//! adds per-sample terms (the loss and the gradient accumulated in it) runs as blocks of samples on every core, each block from zeros, the blocks'
 //! sums added in order. So does a loss whose samples are the rows of its data matrices (`X`, `y`)
 //! where the value and the gradient only sum over them (`‖X w − y‖²`, `Σ ln(1 + exp(−yᵢ xᵢ·w))`,
 //! `∇w = Xᵀ r`): each block of rows computes its share of the value and the gradient in one

@@ -287,7 +287,7 @@ fn main() {
             println!("{line}");
         }
         println!(
-            "(one large product, split by blocks of columns: {size} takes {ratio:.2}× its single-threaded time on every core)"
+            "(one large product, split by blocks of rows: {size} takes {ratio:.2}× its single-threaded time on every core)"
         );
     }
     if let Some(path) = args.svg_path {
