@@ -48,11 +48,12 @@ pub const MIN_WORK: usize = 1 << 17;
 /// on, a size is dynamic and the work is large enough for every block to pay for its thread.
 #[inline]
 pub(crate) fn blocks(dynamic: bool, work: usize, extent: usize) -> usize {
-    if !cfg!(feature = "parallel") || !dynamic || in_split() {
+    if !cfg!(feature = "parallel") || !dynamic {
         return 1;
     }
+    // The cheapest test first: small work (most calls) returns after one atomic load.
     let min_work = min_work();
-    if work < min_work {
+    if work < min_work || in_split() {
         return 1;
     }
     threads()
@@ -64,24 +65,30 @@ pub(crate) fn blocks(dynamic: bool, work: usize, extent: usize) -> usize {
 /// The multiply-adds below which work stays on the calling thread: `MATGRAD_MIN_WORK` from the
 /// environment (read once; at least 1, which splits all work of dynamic size, as the tests of
 /// the split code do), else [`MIN_WORK`].
+#[inline]
 fn min_work() -> usize {
     #[cfg(feature = "parallel")]
     {
         match MIN_WORK_READ.load(Ordering::Relaxed) {
-            0 => {
-                let m = std::env::var("MATGRAD_MIN_WORK")
-                    .ok()
-                    .and_then(|s| s.trim().parse::<usize>().ok())
-                    .unwrap_or(MIN_WORK)
-                    .max(1);
-                MIN_WORK_READ.store(m, Ordering::Relaxed);
-                m
-            }
+            0 => read_min_work(),
             m => m,
         }
     }
     #[cfg(not(feature = "parallel"))]
     MIN_WORK
+}
+
+/// [`min_work`] on its first call.
+#[cfg(feature = "parallel")]
+#[cold]
+fn read_min_work() -> usize {
+    let m = std::env::var("MATGRAD_MIN_WORK")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .unwrap_or(MIN_WORK)
+        .max(1);
+    MIN_WORK_READ.store(m, Ordering::Relaxed);
+    m
 }
 
 /// [`min_work`], 0 until first read.
@@ -150,6 +157,7 @@ pub(crate) fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync
 }
 
 /// Whether the calling thread runs a range of a [`split`] (whose work is not split again).
+#[inline]
 fn in_split() -> bool {
     #[cfg(feature = "parallel")]
     return pool::in_split();
@@ -216,6 +224,7 @@ mod pool {
         static IN_SPLIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 
+    #[inline]
     pub(super) fn in_split() -> bool {
         IN_SPLIT.with(|s| s.get())
     }
