@@ -672,6 +672,55 @@ fn loop_shapes() {
     assert!(!rnn.contains("sum_loop"), "{rnn}");
 }
 
+/// The work estimate a loop hands `sum_loop`: an entry of `exp` weighs ten
+/// multiply-adds, so that a loop of transcendental functions over few
+/// entries is split across threads where its time pays for it.
+#[test]
+fn a_loops_work_weighs_its_transcendental_functions() {
+    let work = |f: proc_macro2::TokenStream| {
+        let out = expand_pretty(
+            quote!(w),
+            quote! {
+                fn f(w: &DMatrix<f64>, x: &DMatrix<f64>) -> f64 {
+                    let z = w * x;
+                    let mut total = 0.0;
+                    for i in 0..x.ncols() {
+                        total += z.column(i).map(|v| #f).sum();
+                    }
+                    total
+                }
+            },
+        );
+        let body = grad_fn(&out, "f");
+        // The second argument of `sum_loop(range, work, init, body)`.
+        let start = body.find("sum_loop(").expect("a sum loop") + "sum_loop(".len();
+        let (mut depth, mut commas) = (0, Vec::new());
+        for (i, c) in body[start..].char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                ',' if depth == 0 => commas.push(start + i),
+                _ => {}
+            }
+            if commas.len() == 2 {
+                break;
+            }
+        }
+        let work = body[commas[0] + 1..commas[1]].trim().to_owned();
+        // `a + b * rows(w)`: the coefficient of the column's size.
+        let per_entry = work
+            .split('+')
+            .find(|t| t.contains("w.shape_generic().0"))
+            .and_then(|t| t.trim().split("usize").next()?.trim().parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{work}"));
+        (per_entry, work)
+    };
+    let ((cheap, a), (dear, b)) = (work(quote!(v * 2.0)), work(quote!(v.exp())));
+    // Per entry of the column: the map and the sum, and for `2v` the constant
+    // derivative filled in; for `exp`, ten for the `exp` itself.
+    assert!(cheap < 10 && dear > 10, "{a} against {b}");
+}
+
 /// A loop over samples, a dot product per sample written as a loop inside
 /// it: `X w` before the loop (one product), one pass of scalar work, `Xᵀ z̄`
 /// after it; no loop over the features, no row read per sample.

@@ -1,13 +1,15 @@
 //! An estimate of the arithmetic of one iteration of a loop, as a run-time
 //! `usize` expression: the entries every node of the body computes (a scalar
 //! 1, an `m × n` matrix `m n`, a write or an entry added into a matrix 1),
-//! a nested loop's body times its trip count.
+//! each weighing [`TRANSCENDENTAL`] for an `exp`, `ln`, `tanh` and the like
+//! (a map's entries what its closure computes), a nested loop's body times its
+//! trip count.
 //! The runtime weighs it against the cost of handing work to another thread
 //! (`__private::sum_loop`). A size or trip count the expression cannot read
 //! before the loop (one computed in the body) counts as 1, so the estimate
 //! errs low: a loop is split only where it surely pays.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,6 +18,42 @@ use super::EmitCx;
 use crate::ir::RegionId;
 use crate::ops::Op;
 use crate::shape::{Dim, Origin, Shape};
+
+/// The weight of an entry of `exp`, `ln`, `tanh` and the like against one
+/// multiply-add: about 10 ns per `f64` `exp` or `ln` where a multiply-add of a
+/// vectorised product takes well under 1 ns.
+const TRANSCENDENTAL: usize = 10;
+
+/// The weight of one entry of `op` (see [`TRANSCENDENTAL`]).
+fn entry_weight(op: &Op) -> usize {
+    match op {
+        Op::Exp(_) | Op::Ln(_) | Op::Sin(_) | Op::Cos(_) | Op::Tanh(_) | Op::Powf(_) => {
+            TRANSCENDENTAL
+        }
+        Op::Ln1p(_) | Op::ExpM1(_) | Op::Log2(_) | Op::Log10(_) | Op::Exp2(_) | Op::Cbrt(_) => {
+            TRANSCENDENTAL
+        }
+        Op::Tan(_) | Op::Asin(_) | Op::Acos(_) | Op::Atan(_) | Op::Atan2(_) | Op::Log(_) => {
+            TRANSCENDENTAL
+        }
+        Op::Sinh(_) | Op::Cosh(_) | Op::Asinh(_) | Op::Acosh(_) | Op::Atanh(_) => TRANSCENDENTAL,
+        Op::Sigmoid(_) | Op::Softplus(_) | Op::LogSumExp(_) | Op::ExpShifted(_) => TRANSCENDENTAL,
+        _ => 1,
+    }
+}
+
+/// The weight of one entry of a map's closure `body` (a scalar expression of
+/// the entry): the sum of its nodes' weights.
+fn closure_weight(g: &crate::ir::Graph, body: crate::ir::Id) -> usize {
+    let (mut seen, mut stack, mut weight) = (BTreeSet::new(), vec![body], 0);
+    while let Some(id) = stack.pop() {
+        if seen.insert(id) {
+            weight += entry_weight(g.op(id));
+            stack.extend(g.node(id).args.iter().copied());
+        }
+    }
+    weight.max(1)
+}
 
 /// A sum of terms, each a coefficient times a product of run-time sizes,
 /// keyed by the sizes' tokens (as text) so that equal products add up.
@@ -117,7 +155,14 @@ impl EmitCx<'_> {
                 {
                     Work::constant(1)
                 }
-                _ => self.entries(node.shape),
+                Op::Map(m) => self
+                    .entries(node.shape)
+                    .times(closure_weight(g, m.body), &[]),
+                Op::MapAdjoint(m) => (self.entries(node.shape))
+                    .times(closure_weight(g, m.body) + closure_weight(g, m.deriv), &[]),
+                Op::MapDerivative(m) => (self.entries(node.shape))
+                    .times(closure_weight(g, m.body) + closure_weight(g, m.deriv), &[]),
+                op => self.entries(node.shape).times(entry_weight(op), &[]),
             });
         }
         work
