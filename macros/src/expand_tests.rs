@@ -672,6 +672,32 @@ fn loop_shapes() {
     assert!(!rnn.contains("sum_loop"), "{rnn}");
 }
 
+/// Fixed sizes: an owned right operand of `-` is subtracted by reference
+/// (`M - &(U Vᵀ)`, nalgebra's faster form on the stack); a parameter as it is.
+#[test]
+fn a_fixed_size_difference_borrows_its_owned_right_operand() {
+    let out = expand_pretty(
+        quote!(u, v),
+        quote! {
+            fn mf(m: &SMatrix<f64, 10, 8>, u: &SMatrix<f64, 10, 3>, v: &SMatrix<f64, 8, 3>) -> f64 {
+                (m - u * v.transpose()).norm_squared()
+            }
+        },
+    );
+    let body = grad_fn(&out, "mf");
+    assert!(body.contains("m - &(u * v.transpose())"), "{body}");
+    let out = expand_pretty(
+        quote!(x),
+        quote! {
+            fn f(x: &Vector3<f64>, y: &Vector3<f64>) -> f64 {
+                (x * 2.0 - y).norm_squared()
+            }
+        },
+    );
+    let body = grad_fn(&out, "f");
+    assert!(!body.contains("&y"), "{body}");
+}
+
 /// The work estimate a loop hands `sum_loop`: an entry of `exp` weighs ten
 /// multiply-adds, so that a loop of transcendental functions over few
 /// entries is split across threads where its time pays for it.

@@ -85,8 +85,16 @@ impl Rule for Sub {
     fn field(&self, a: &[Field]) -> Option<Field> {
         either_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
-        let (x, y) = (a[0].operand_at(SumLeft), a[1].operand_at(SumRight));
+    /// `a - b`; for fixed sizes, an owned `b` is subtracted by reference:
+    /// nalgebra's `a - B` for stack matrices took ≈6% longer than `a - &B`
+    /// (`‖M − U Vᵀ‖²` at 10 × 8, rank 3: 151 ns against 143 ns).
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let x = a[0].operand_at(SumLeft);
+        if !cx.shape().has_dynamic() && a[1].is_owned_matrix() {
+            let y = a[1].operand();
+            return quote!(#x - &#y);
+        }
+        let y = a[1].operand_at(SumRight);
         quote!(#x - #y)
     }
     fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {
