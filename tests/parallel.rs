@@ -204,26 +204,19 @@ fn sums_over_rows_of_samples() {
 
 #[test]
 fn matrix_factorisation() {
-    let (m, u, v) = (
-        dm::<f64>(400, 300, 7),
-        dm::<f64>(400, 12, 8),
-        dm::<f64>(300, 12, 9),
-    );
-    let ((f1, gu1, gv1), (f, gu, gv)) = both(|| mf_grad(&m, &u, &v));
-    real("mf value", &[f], &[f1]);
-    real("∇u", gu.as_slice(), gu1.as_slice());
-    real("∇v", gv.as_slice(), gv1.as_slice());
-    // Thinner: blocks of rows of `M` and `U`, `∇U` stacked.
-    let (m, u, v) = (
-        dm::<f64>(200, 150, 7),
-        dm::<f64>(200, 10, 8),
-        dm::<f64>(150, 10, 9),
-    );
-    let ((f1, gu1, gv1), (f, gu, gv)) = both(|| mf_grad(&m, &u, &v));
-    real("mf value", &[f], &[f1]);
-    real("∇u", gu.as_slice(), gu1.as_slice());
-    real("∇v", gv.as_slice(), gv1.as_slice());
-    same_value("mf", f, mf(&m, &u, &v));
+    // Blocks of rows of `M` and `U` (`∇U` stacked), their products inside.
+    for (rows, cols, rank) in [(400, 300, 12), (200, 150, 10)] {
+        let (m, u, v) = (
+            dm::<f64>(rows, cols, 7),
+            dm::<f64>(rows, rank, 8),
+            dm::<f64>(cols, rank, 9),
+        );
+        let ((f1, gu1, gv1), (f, gu, gv)) = both(|| mf_grad(&m, &u, &v));
+        real("mf value", &[f], &[f1]);
+        real("∇u", gu.as_slice(), gu1.as_slice());
+        real("∇v", gv.as_slice(), gv1.as_slice());
+        same_value("mf", f, mf(&m, &u, &v));
+    }
     // Finite differences on a smaller instance: one evaluation per entry of u and v.
     let (m, u, v) = (
         dm::<f64>(60, 40, 7),

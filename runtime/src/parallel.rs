@@ -391,7 +391,7 @@ fn any_dynamic<R0: Dim, C0: Dim, R1: Dim, C1: Dim, C2: Dim>() -> bool {
 
 /// Rows or columns of the output per block of a split matrix product, at least: each block is
 /// a `gemm` of its own, which packs all of one factor again.
-const MIN_BLOCK_COLUMNS: usize = 16;
+const MIN_BLOCK_SIDE: usize = 16;
 
 /// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of columns of `a` (contiguous
 /// in memory) split across threads, each one `gemv` into a product of its own, added in block
@@ -425,7 +425,7 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
         _ if m > 5 && k > 5 => blocks(
             dynamic,
             m.saturating_mul(k).saturating_mul(n),
-            m.max(n) / MIN_BLOCK_COLUMNS,
+            m.max(n) / MIN_BLOCK_SIDE,
         ),
         _ => 1,
     };
@@ -496,7 +496,7 @@ fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
 }
 
 /// `c ← α a b + β c` for a matrix `b`, `parts` threads each computing a block of
-/// [`MIN_BLOCK_COLUMNS`] or more rows of `c` from the same rows of `a`, or columns of `c` from the
+/// [`MIN_BLOCK_SIDE`] or more rows of `c` from the same rows of `a`, or columns of `c` from the
 /// same columns of `b`, whichever side of `c` is longer. (On the 2-core machine, in one process:
 /// 2000 × 200 · 200 × 200 took 0.59-0.65× one thread's time by rows (matrixmultiply's threads
 /// 0.55×), the gradient of `tr(Xᵀ A X)` at 200 × 200 0.75-0.82×.)
