@@ -688,7 +688,8 @@
 //!
 //! Without the feature the condition is the constant `false`. Products of
 //! two matrices in the blocks (`U Vᵀ` in `‖M − U Vᵀ‖²`) are computed block
-//! by block too; elsewhere, a large one is split by blocks of its columns.
+//! by block too; elsewhere, a large one is split by blocks of its rows or
+//! columns.
 //!
 //! Loops and branches are emitted as written, so their cost is the body's:
 //! see [What they cost](#what-they-cost).

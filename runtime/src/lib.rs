@@ -52,15 +52,16 @@
 //! ["parallel"] }`), the matrix products of generated gradients whose sizes are dynamic and
 //! large use every core, split across rayon's pool: matrix products by blocks of rows or
 //! columns, matrix-vector products (`X w`, `Xᵀ r`) by blocks of the matrix; and a loop that
-//! adds per-sample terms (the loss and the gradient accumulated in it) runs as blocks of samples on every core, each block from zeros, the blocks'
-//! sums added in order. So does a loss whose samples are the rows of its data matrices (`X`, `y`)
-//! where the value and the gradient only sum over them (`‖X w − y‖²`, `Σ ln(1 + exp(−yᵢ xᵢ·w))`,
-//! `∇w = Xᵀ r`): each block of rows computes its share of the value and the gradient in one
-//! pass, its rows of `X` read while still in its cache. Products under about 10⁵ multiply-adds,
-//! loops and losses whose work is estimated below that, and all fixed-size code stay on the
-//! calling thread, and without the feature the generated code makes exactly nalgebra's calls. A
-//! split result equals the single-threaded one up to rounding, and is the same from run to run
-//! at the same thread count.
+//! adds per-sample terms (the loss and the gradient accumulated in it) runs as blocks of
+//! samples on every core, each block from zeros, the blocks' sums added in order. So does a
+//! loss whose samples are the rows of its data matrices (`X`, `y`) where the value and the
+//! gradient only sum over them (`‖X w − y‖²`, `Σ ln(1 + exp(−yᵢ xᵢ·w))`, `∇w = Xᵀ r`): each
+//! block of rows computes its share of the value and the gradient in one pass, its rows of `X`
+//! read while still in its cache. Products under about 10⁵ multiply-adds, loops and losses
+//! whose work is estimated below that, and all fixed-size code stay on the calling thread, and
+//! without the feature the generated code makes exactly nalgebra's calls. A split result
+//! equals the single-threaded one up to rounding, and is the same from run to run at the same
+//! thread count.
 //!
 //! [`threads`] tells how many threads a product may use, [`set_threads`] changes it for the
 //! process (1: none), and `MATGRAD_THREADS` in the environment sets it at start-up;

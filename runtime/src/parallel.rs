@@ -661,7 +661,7 @@ mod tests {
             gemm(&mut c, -2.0, &a, &b, 0.5);
             close(c.as_slice(), expected.as_slice());
             if n > 1 {
-                // Blocks of columns: each column computed as in the whole product.
+                // Blocks of rows or columns: each entry computed as in the whole product.
                 assert_eq!(c, expected);
             }
 

@@ -15,9 +15,8 @@
 //!
 //! With the `parallel` feature, every figure above comes from a copy of this program started
 //! with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1` (see [`matgrad_bench::one_thread`]), and this
-//! process times matgrad on every
-//! core (its own thread settings, by default one thread per core), batch by batch in turn with
-//! the copy: the table gains the columns "matgrad, every core ÷ expert (1 thread)" and
+//! process times matgrad on every core (its own thread settings, by default one thread per
+//! core), batch by batch in turn with the copy: the table gains the columns "matgrad, every core ÷ expert (1 thread)" and
 //! "matgrad, every core ÷ 1 thread", the goal lines of the `parallel` feature, a line on
 //! matgrad's split of one large product (on every core ÷ on one thread), and the chart
 //! a marker for matgrad on every core. Without the feature the program runs in one process.
@@ -107,7 +106,7 @@ fn check(cases: &[Case], on: &str) {
 }
 
 /// A large product as generated gradients compute it (`__private::mul`, split by blocks of
-/// columns with the `parallel` feature), timed as a case of its own (value only, not checked)
+/// rows with the `parallel` feature), timed as a case of its own (value only, not checked)
 /// to show what threads give on this machine at this moment.
 fn large_product() -> Case {
     let (a, b) = (
