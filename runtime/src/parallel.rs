@@ -37,9 +37,9 @@ use nalgebra::{
 };
 
 /// The multiply-adds below which a product stays on the calling thread: a hand-off to the pool
-/// costs microseconds (above), what about 10⁵ multiply-adds of a `gemv` take. With
-/// the benchmark crate's table built with `--features parallel`, on 2 cores, lsq and logreg at 200 × 50 (10⁴,
-/// below) are unchanged; at 2000 × 200 (4·10⁵) threads took 0.58-1.22× the single-threaded
+/// costs microseconds (above), what about 10⁵ multiply-adds of a `gemv` take. With the
+/// benchmark crate's table built with `--features parallel`, on 2 cores, lsq and logreg at
+/// 200 × 50 (10⁴, below) are unchanged; at 2000 × 200 (4·10⁵) threads took 0.58-1.22× the single-threaded
 /// time across runs at load averages of 1-3 (other builds running), and 2.0-2.4× in a run
 /// beside a two-job build: on a machine with no idle core, set one thread.
 pub const MIN_WORK: usize = 1 << 17;
