@@ -61,7 +61,10 @@
 //! whose work is estimated below that, and all fixed-size code stay on the calling thread, and
 //! without the feature the generated code makes exactly nalgebra's calls. A split result
 //! equals the single-threaded one up to rounding, and is the same from run to run at the same
-//! thread count.
+//! thread count. A loop or a loss split this way reads its data from several threads, so what
+//! it reads must be `Sync`: a method of a struct holding a `Cell` or an `Rc` whose loss has a
+//! loop over samples compiles without the feature and, with it, stops at rustc's error that
+//! the `Cell` "cannot be shared between threads safely".
 //!
 //! [`threads`] tells how many threads a product may use, [`set_threads`] changes it for the
 //! process (1: none), and `MATGRAD_THREADS` in the environment sets it at start-up;
