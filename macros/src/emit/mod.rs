@@ -68,24 +68,6 @@ impl Value {
         }
     }
 
-    /// Whether this is a matrix given by value: a moved local, or an
-    /// expression written inside its reader (in parentheses), not a
-    /// reference nor a parameter.
-    pub fn is_owned_matrix(&self) -> bool {
-        match self {
-            Value::Scalar(_) => false,
-            Value::Moved(..) => true,
-            Value::Matrix { operand, .. } => {
-                let mut trees = operand.clone().into_iter();
-                matches!(
-                    (trees.next(), trees.next()),
-                    (Some(proc_macro2::TokenTree::Group(g)), None)
-                        if g.delimiter() == proc_macro2::Delimiter::Parenthesis
-                )
-            }
-        }
-    }
-
     /// The form for a method receiver.
     pub fn receiver(&self) -> &TokenStream {
         match self {

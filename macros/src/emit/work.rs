@@ -15,7 +15,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::EmitCx;
-use crate::ir::RegionId;
+use crate::ir::{Graph, Id, RegionId};
 use crate::ops::Op;
 use crate::shape::{Dim, Origin, Shape};
 
@@ -26,25 +26,46 @@ const TRANSCENDENTAL: usize = 10;
 
 /// The weight of one entry of `op` (see [`TRANSCENDENTAL`]).
 fn entry_weight(op: &Op) -> usize {
-    match op {
-        Op::Exp(_) | Op::Ln(_) | Op::Sin(_) | Op::Cos(_) | Op::Tanh(_) | Op::Powf(_) => {
-            TRANSCENDENTAL
-        }
-        Op::Ln1p(_) | Op::ExpM1(_) | Op::Log2(_) | Op::Log10(_) | Op::Exp2(_) | Op::Cbrt(_) => {
-            TRANSCENDENTAL
-        }
-        Op::Tan(_) | Op::Asin(_) | Op::Acos(_) | Op::Atan(_) | Op::Atan2(_) | Op::Log(_) => {
-            TRANSCENDENTAL
-        }
-        Op::Sinh(_) | Op::Cosh(_) | Op::Asinh(_) | Op::Acosh(_) | Op::Atanh(_) => TRANSCENDENTAL,
-        Op::Sigmoid(_) | Op::Softplus(_) | Op::LogSumExp(_) | Op::ExpShifted(_) => TRANSCENDENTAL,
-        _ => 1,
+    let transcendental = matches!(
+        op,
+        Op::Exp(_)
+            | Op::Ln(_)
+            | Op::Sin(_)
+            | Op::Cos(_)
+            | Op::Tan(_)
+            | Op::Tanh(_)
+            | Op::Powf(_)
+            | Op::Ln1p(_)
+            | Op::ExpM1(_)
+            | Op::Log2(_)
+            | Op::Log10(_)
+            | Op::Exp2(_)
+            | Op::Cbrt(_)
+            | Op::Asin(_)
+            | Op::Acos(_)
+            | Op::Atan(_)
+            | Op::Atan2(_)
+            | Op::Log(_)
+            | Op::Sinh(_)
+            | Op::Cosh(_)
+            | Op::Asinh(_)
+            | Op::Acosh(_)
+            | Op::Atanh(_)
+            | Op::Sigmoid(_)
+            | Op::Softplus(_)
+            | Op::LogSumExp(_)
+            | Op::ExpShifted(_)
+    );
+    if transcendental {
+        TRANSCENDENTAL
+    } else {
+        1
     }
 }
 
 /// The weight of one entry of a map's closure `body` (a scalar expression of
 /// the entry): the sum of its nodes' weights.
-fn closure_weight(g: &crate::ir::Graph, body: crate::ir::Id) -> usize {
+fn closure_weight(g: &Graph, body: Id) -> usize {
     let (mut seen, mut stack, mut weight) = (BTreeSet::new(), vec![body], 0);
     while let Some(id) = stack.pop() {
         if seen.insert(id) {
