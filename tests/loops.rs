@@ -32,6 +32,18 @@ fn sum_over_samples_dynamic() {
     check!(logreg_loop(&w, &x, &y) => logreg_loop_grad[w]);
 }
 
+/// `w` longer than the features read (`w[j]` for `j < d`): its last entries
+/// get a zero gradient, the others the gradient of `w` read whole.
+#[test]
+fn sum_over_samples_reads_part_of_a_parameter() {
+    let (w, x, y) = (dv(6, 1), dm(6, 4, 2), dv(6, 3));
+    check!(logreg_loop(&w, &x, &y) => logreg_loop_grad[w]);
+    let (_, whole) = logreg_loop_grad(&w.rows(0, 4).into_owned(), &x, &y);
+    let (_, part) = logreg_loop_grad(&w, &x, &y);
+    assert_eq!(part.rows(0, 4), whole);
+    assert!(part.rows(4, 2).iter().all(|&g| g == 0.0), "{part}");
+}
+
 /// An RNN over a slice of inputs: a recurrence on a fixed-size state.
 #[grad(w, u, h0)]
 fn rnn(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {

@@ -747,6 +747,36 @@ fn a_loops_work_weighs_its_transcendental_functions() {
     assert!(cheap < 10 && dear > 10, "{a} against {b}");
 }
 
+/// A product placed in a block of a sum of adjoints (`Xᵀ z̄` for `w[j]`,
+/// `j < d`, beside the penalty's `2λw`) is added into the block by `gemm`,
+/// never formed on its own.
+#[test]
+fn a_product_is_added_into_the_block_it_fills() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, lambda: f64) -> f64 {
+                let (n, d) = x.shape();
+                let mut total = 0.0;
+                for i in 0..n {
+                    let mut z = 0.0;
+                    for j in 0..d {
+                        z += x[(i, j)] * w[j];
+                    }
+                    total += (1.0 + (-z).exp()).ln();
+                }
+                total + lambda * w.norm_squared()
+            }
+        },
+    );
+    let tight: String = grad_fn(&out, "logreg").split_whitespace().collect();
+    assert!(
+        tight.contains("__mg_p::tr_mul_add(__mg_m.rows_mut(0,"),
+        "{tight}"
+    );
+    assert!(!tight.contains("add_assign"), "{tight}");
+}
+
 /// A loop over samples, a dot product per sample written as a loop inside
 /// it: `X w` before the loop (one product), one pass of scalar work, `Xᵀ z̄`
 /// after it; no loop over the features, no row read per sample.
@@ -774,6 +804,10 @@ fn a_sum_over_samples_is_matrix_products() {
     assert_eq!(g.matches("__mg_p::mul(x,").count(), 1, "{g}");
     assert_eq!(g.matches("__mg_p::tr_mul(x,").count(), 1, "{g}");
     assert!(!g.contains("x[("), "{g}");
+    // `Xᵀ z̄` is the adjoint of `w`'s first `d` entries, handed back as the
+    // whole gradient when `d` is the length of `w` (no zeros, no copy).
+    let tight: String = g.split_whitespace().collect();
+    assert!(tight.contains("__mg_p::scatter(__mg_p::tr_mul(x,"), "{g}");
     // The other forms of a sample's product, and a branch as statements.
     let forms = [
         quote!(s += ((x.row(i) * w)[0] - y[i]).tanh();),

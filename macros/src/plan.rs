@@ -26,6 +26,9 @@ pub struct Accumulate {
     pub negate: bool,
     /// `acc ± α a b`: the scaling `α P` of the product added, and `α`.
     pub scaled: Option<(Id, Id)>,
+    /// `acc[block] += a b`: the product the added view's adjoint places,
+    /// added by `gemm` into the block of `acc` and never formed on its own.
+    pub into_block: Option<Id>,
 }
 
 #[derive(Default)]
@@ -108,6 +111,13 @@ impl Plan {
                         && local(acc)
                         && !g.node(product).args.contains(&acc)
                         && conforms(g.shape(acc), g.shape(sum));
+                    let y = g.node(product).args.first().copied();
+                    let into_block = y.filter(|&y| {
+                        matches!(g.op(product), Op::ViewScatter(_))
+                            && is_product(y)
+                            && read_once.contains(&y)
+                            && g.shape(y).has_dynamic()
+                    });
                     fits.then_some((
                         sum,
                         Accumulate {
@@ -115,6 +125,7 @@ impl Plan {
                             product,
                             negate,
                             scaled,
+                            into_block,
                         },
                     ))
                 })
@@ -159,6 +170,7 @@ impl Plan {
                     [(a.product, s)]
                         .into_iter()
                         .chain(a.scaled.map(|(t, _)| (t, s)))
+                        .chain(a.into_block.map(|p| (p, s)))
                 })
                 .chain(scaled.iter().map(|(&s, &p)| (p, s)))
                 .collect();

@@ -55,6 +55,46 @@ where
     inverse(a).unwrap_or_else(|| a.map(|_| T::zero() / T::zero()))
 }
 
+/// `y` placed by `place` into a zero matrix of shape `(rows, cols)` (the
+/// adjoint of a view), or `y` itself when it has that shape: a view covering
+/// the whole matrix (`w.rows(0, d)` with `d` the length of `w`) hands its
+/// adjoint back without a copy.
+///
+/// ```
+/// # use matgrad::__private::scatter;
+/// # use matgrad::nalgebra::{DVector, Dyn, U1};
+/// let place = |z: &mut DVector<f64>, y: DVector<f64>| z.rows_mut(0, y.len()).copy_from(&y);
+/// let y = DVector::from_vec(vec![1.0, 2.0]);
+/// assert_eq!(scatter(y.clone(), Dyn(3), U1, place), DVector::from_vec(vec![1.0, 2.0, 0.0]));
+/// assert_eq!(scatter(y.clone(), Dyn(2), U1, place), y);
+/// ```
+#[inline]
+pub fn scatter<T, R, C, R2, C2>(
+    y: OMatrix<T, R2, C2>,
+    rows: R,
+    cols: C,
+    place: impl FnOnce(&mut OMatrix<T, R, C>, OMatrix<T, R2, C2>),
+) -> OMatrix<T, R, C>
+where
+    T: ComplexField,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C2>,
+{
+    let mut y = Some(y);
+    if y.as_ref().map(|y| y.shape()) == Some((rows.value(), cols.value())) {
+        let any: &mut dyn core::any::Any = &mut y;
+        if let Some(whole) = any.downcast_mut::<Option<OMatrix<T, R, C>>>() {
+            return whole.take().expect("the block");
+        }
+    }
+    let mut z = OMatrix::zeros_generic(rows, cols);
+    place(&mut z, y.expect("the block"));
+    z
+}
+
 /// `(f.(m), f′.(m))` in one pass, `f` giving both for one entry, so that a
 /// `map` and its derivative share their intermediate values.
 #[inline]

@@ -618,7 +618,6 @@ impl<'a> EmitCx<'a> {
     /// by adding `y` to entry `i`.
     fn accumulation(&self, sum: Accumulate) -> TokenStream {
         let acc = &self.values[&sum.acc];
-        let (product, factors) = self.factors(sum.product);
         let sign = if sum.negate { -1.0 } else { 1.0 };
         let alpha = match sum.scaled {
             Some((_, alpha)) => {
@@ -631,6 +630,10 @@ impl<'a> EmitCx<'a> {
             }
             None => self.lit(sign),
         };
+        if let Some(inner) = sum.into_block {
+            return self.product_into_block(acc, &alpha, sum.product, inner);
+        }
+        let (product, factors) = self.factors(sum.product);
         match &product.op {
             Op::MatMul(op) => op.emit_add(self, acc, &alpha, &factors, self.second(sum.product)),
             Op::TrMul(op) => op.emit_add(self, acc, &alpha, &factors),
@@ -642,6 +645,35 @@ impl<'a> EmitCx<'a> {
                 quote!({ let mut #m = #acc; #add #m })
             }
         }
+    }
+
+    /// `acc[block] + α P` for the view's adjoint `scatter` placing the product
+    /// `P` (`inner`): `gemm` adds `α P` into the block of `acc`'s buffer.
+    fn product_into_block(
+        &self,
+        acc: &Value,
+        alpha: &TokenStream,
+        scatter: Id,
+        inner: Id,
+    ) -> TokenStream {
+        let node = self.graph.node(scatter);
+        let Op::ViewScatter(op) = &node.op else {
+            unreachable!("a product is added into the block of a view's adjoint")
+        };
+        let indices: Vec<Value> = node.args[1..]
+            .iter()
+            .map(|a| self.values[a].clone())
+            .collect();
+        let m = Ident::new("__mg_m", Span::mixed_site());
+        let block = Value::Scalar(op.block(&quote!(#m), &indices));
+        let (product, factors) = self.factors(inner);
+        let add = match &product.op {
+            Op::MatMul(op) => op.emit_add(self, &block, alpha, &factors, self.second(inner)),
+            Op::TrMul(op) => op.emit_add(self, &block, alpha, &factors),
+            op => unreachable!("only products are added into a block, not {op:?}"),
+        };
+        let acc = acc.receiver();
+        quote!({ let mut #m = #acc; #add; #m })
     }
 
     /// `α P` for the scaling `id` of the product `P`, with α folded into

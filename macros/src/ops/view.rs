@@ -161,6 +161,15 @@ pub struct ViewScatter {
     pub shape: Shape,
 }
 
+impl ViewScatter {
+    /// The block of `target` that `Y` is placed in, as a mutable view, from
+    /// the integer arguments after `Y`.
+    pub fn block(&self, target: &TokenStream, indices: &[Value]) -> TokenStream {
+        let call = self.kind.call(true, indices);
+        quote!(#target.#call)
+    }
+}
+
 impl Rule for ViewScatter {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         matrix(a[0], "a view's adjoint")?;
@@ -171,6 +180,12 @@ impl Rule for ViewScatter {
         let (ty, p) = (cx.scalar_type(), cx.private());
         let (r, c) = (cx.dim(self.shape.rows()), cx.dim(self.shape.cols()));
         let z = Ident::new("__mg_z", Span::mixed_site());
+        // An owned `Y` covering the whole matrix (`w.rows(0, d)`, `d` its length) is the result.
+        if let Value::Moved(y, _) = &a[0] {
+            let call = self.kind.call(true, &a[1..]);
+            let block = Ident::new("__mg_block", Span::mixed_site());
+            return quote!(#p::scatter(#y, #r, #c, |#z, #block| #z.#call.copy_from(&#block)));
+        }
         let (y, call) = (a[0].operand(), self.kind.call(true, &a[1..]));
         quote!({
             let mut #z = #p::nalgebra::OMatrix::<#ty, _, _>::zeros_generic(#r, #c);
@@ -181,6 +196,10 @@ impl Rule for ViewScatter {
     fn add_into(&self, target: &TokenStream, a: &[Value]) -> Option<TokenStream> {
         let (y, call) = (a[0].operand(), self.kind.call(true, &a[1..]));
         Some(quote!(::core::ops::AddAssign::add_assign(&mut #target.#call, #y);))
+    }
+    /// At dynamic sizes `Y` is taken by value, to be the result when it covers the whole.
+    fn reuses(&self, arg: usize) -> bool {
+        arg == 0 && self.shape.has_dynamic()
     }
     /// Linear in `Y`: `Ȳ = C̄[block]`.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
