@@ -114,8 +114,18 @@ fn logistic_loss_is_one_pass_over_the_samples() {
     );
     check_snapshot("logreg", &out);
     let body = grad_fn_as_written(&out, "logreg");
-    // The map and its derivative in one closure: one `exp` per sample.
-    assert_eq!(body.matches("map_with_derivative").count(), 1, "{body}");
+    // The map and its derivative in one closure: one `exp` per sample. The
+    // map's entries are added up, not stored, and the derivative overwrites
+    // the margins `m`, read by nothing else.
+    let tight: String = body.split_whitespace().collect();
+    assert_eq!(
+        tight
+            .matches("map_sum_with_derivative_over(__mg_m_")
+            .count(),
+        1,
+        "{body}"
+    );
+    assert!(!body.contains(".sum()"), "{body}");
     assert_eq!(body.matches(".exp()").count(), 1, "{body}");
     assert!(!body.contains(".map("), "{body}");
     // The product and the derivative are read once: multiplied in place.

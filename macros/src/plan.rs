@@ -51,6 +51,18 @@ pub struct Plan {
     /// formed on its own (`A * B.transpose()`, or `gemm` on a transposed view
     /// where the product is added or scaled).
     pub transposed: HashMap<Id, Id>,
+    /// A `map` read only by its sum and its derivative → how the sum and the
+    /// derivative are computed in one pass, the map's entries never stored.
+    pub summed_maps: HashMap<Id, SummedMap>,
+}
+
+/// `Σ f.(A)` and `f′.(A)` of a `map` read by nothing else.
+#[derive(Clone, Copy)]
+pub struct SummedMap {
+    pub sum: Id,
+    pub derivative: Id,
+    /// `A` is read by nothing else: `f′.(A)` is written over its buffer.
+    pub overwrites_argument: bool,
 }
 
 impl Plan {
@@ -75,6 +87,8 @@ impl Plan {
         let read_once: BTreeSet<Id> = (fresh.iter().copied())
             .filter(|&id| local(id) && reads(id) == 1 && !in_closure.contains(&id))
             .collect();
+
+        let summed_maps = summed_maps(g, fresh, roots, &readers, &in_closure, &local);
 
         let is_product = |id: Id| matches!(g.op(id), Op::MatMul(_) | Op::TrMul(_));
         let mut accumulate: HashMap<Id, Accumulate> = fresh
@@ -221,10 +235,60 @@ impl Plan {
                     scaled,
                     deferred,
                     transposed: transposed.into_iter().map(|(p, (_, b))| (p, b)).collect(),
+                    summed_maps,
                 };
             }
         }
     }
+}
+
+/// The maps of `fresh` read only by their sum and by their derivative (as
+/// `Σ log(1 + exp(−mᵢ))` and its gradient).
+fn summed_maps(
+    g: &Graph,
+    fresh: &BTreeSet<Id>,
+    roots: &[Id],
+    readers: &HashMap<Id, Vec<Id>>,
+    in_closure: &BTreeSet<Id>,
+    local: &impl Fn(Id) -> bool,
+) -> HashMap<Id, SummedMap> {
+    let read_only_by = |id: Id, by: &[Id]| {
+        !roots.contains(&id)
+            && (readers.get(&id)).is_some_and(|rs| rs.iter().all(|r| by.contains(r)))
+    };
+    (fresh.iter().copied())
+        .filter_map(|map| {
+            let Op::Map(m) = g.op(map) else { return None };
+            let args = &g.node(map).args;
+            let rs = readers.get(&map)?;
+            let sum = rs
+                .iter()
+                .copied()
+                .find(|&r| matches!(g.op(r), Op::Sum(_)))?;
+            let derivative = rs.iter().copied().find(|&r| {
+                let d = &g.node(r).args;
+                matches!(g.op(r), Op::MapDerivative(d) if d.body == m.body)
+                    && d[..2] == [args[0], map]
+                    && d[2..] == args[1..]
+            })?;
+            if rs.len() != 2 || !local(map) || !read_only_by(map, &[sum, derivative]) {
+                return None;
+            }
+            let a = args[0];
+            let overwrites_argument = local(a)
+                && !in_closure.contains(&a)
+                && !args[1..].contains(&a)
+                && read_only_by(a, &[map, derivative]);
+            Some((
+                map,
+                SummedMap {
+                    sum,
+                    derivative,
+                    overwrites_argument,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Whether `reader` takes `x` by value: an accumulation onto `x`'s buffer,

@@ -55,6 +55,53 @@ where
     inverse(a).unwrap_or_else(|| a.map(|_| T::zero() / T::zero()))
 }
 
+/// `(Σ f.(m), f′.(m))` in one pass, `f` giving both for one entry: a `map`
+/// read only by its sum, whose entries are added up (in nalgebra's `sum`
+/// order) and not stored.
+#[inline]
+pub fn map_sum_with_derivative<T, R, C, S>(
+    m: &Matrix<T, R, C, S>,
+    f: impl Fn(T) -> (T, T),
+) -> (T, OMatrix<T, R, C>)
+where
+    T: ComplexField,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    map_sum_with_derivative_over(m.clone_owned(), f)
+}
+
+/// [`map_sum_with_derivative`] with `f′.(m)` written over `m`'s buffer.
+///
+/// ```
+/// # use matgrad::__private::map_sum_with_derivative_over;
+/// # use matgrad::nalgebra::DVector;
+/// let m = DVector::from_vec(vec![1.0, 2.0]);
+/// let (s, d) = map_sum_with_derivative_over(m, |v: f64| (v * v, 2.0 * v));
+/// assert_eq!((s, d), (5.0, DVector::from_vec(vec![2.0, 4.0])));
+/// ```
+#[inline]
+pub fn map_sum_with_derivative_over<T, R, C>(
+    mut m: OMatrix<T, R, C>,
+    f: impl Fn(T) -> (T, T),
+) -> (T, OMatrix<T, R, C>)
+where
+    T: ComplexField,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut sum = T::zero();
+    for v in m.iter_mut() {
+        let (y, d) = f(v.clone());
+        sum += y;
+        *v = d;
+    }
+    (sum, m)
+}
+
 /// `y` placed by `place` into a zero matrix of shape `(rows, cols)` (the
 /// adjoint of a view), or `y` itself when it has that shape: a view covering
 /// the whole matrix (`w.rows(0, d)` with `d` the length of `w`) hands its

@@ -9,7 +9,7 @@ use quote::{quote, quote_spanned, ToTokens};
 
 use crate::ir::{Field, Graph, Id, Scalar};
 use crate::ops::{Factor, MatMul, Op};
-use crate::plan::{Accumulate, Plan};
+use crate::plan::{Accumulate, Plan, SummedMap};
 use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 
@@ -511,6 +511,19 @@ impl<'a> EmitCx<'a> {
                 return out;
             }
             let node = self.graph.node(id);
+            if let Some(summed) = self.plan.summed_maps.get(&id).copied() {
+                let (name, dname) = (
+                    self.local_name(summed.sum, prefix),
+                    self.local_name(summed.derivative, prefix),
+                );
+                let expr = self.summed_map(id, summed);
+                let span = node.span;
+                out.extend(quote_spanned!(span=> let (#name, #dname) = #expr;));
+                self.values.insert(summed.sum, Value::Scalar(quote!(#name)));
+                self.values
+                    .insert(summed.derivative, Value::local(&dname, node.shape));
+                return out;
+            }
             if let Some((derivative, expr)) = self.fused(id, needed) {
                 let (name, dname) = (
                     self.local_name(id, prefix),
@@ -727,6 +740,21 @@ impl<'a> EmitCx<'a> {
         };
         let values: Vec<Value> = args.iter().map(|a| self.values[a].clone()).collect();
         Some((derivative, deriv.emit_with_map(self, &values)))
+    }
+
+    /// `(Σ f.(A), f′.(A))` in one pass for the `map` `id` read only by its sum
+    /// and its derivative.
+    fn summed_map(&self, id: Id, summed: SummedMap) -> TokenStream {
+        let Op::MapDerivative(deriv) = self.graph.op(summed.derivative) else {
+            unreachable!("a summed map's derivative")
+        };
+        let mut values: Vec<Value> = (self.graph.node(id).args.iter())
+            .map(|a| self.values[a].clone())
+            .collect();
+        if summed.overwrites_argument {
+            values[0] = values[0].clone().moved(self.graph.shape(id));
+        }
+        deriv.emit_summed(self, &values)
     }
 
     fn local_name(&self, id: Id, prefix: &str) -> Ident {

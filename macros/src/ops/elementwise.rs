@@ -314,6 +314,25 @@ impl MapDerivative {
     }
 }
 
+impl MapDerivative {
+    /// `(Σ f.(A), f′.(A))` in one pass over `A`, for a `map` read only by its
+    /// sum and its derivative: the map's entries are added up, not stored, and
+    /// `f′.(A)` overwrites `A` when it is taken by value. `a` holds the map's
+    /// arguments `[A, κ…]`.
+    pub fn emit_summed(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        let p = cx.private();
+        let lambda = [crate::emit::ClosureParam::Lambda];
+        let f = cx.closure_pair(self.body, self.deriv, &lambda, &a[1..]);
+        match &a[0] {
+            Value::Moved(x, _) => quote!(#p::map_sum_with_derivative_over(#x, #f)),
+            x => {
+                let x = x.operand();
+                quote!(#p::map_sum_with_derivative(#x, #f))
+            }
+        }
+    }
+}
+
 impl Rule for MapDerivative {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])

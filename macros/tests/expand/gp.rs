@@ -29,7 +29,7 @@ fn gp_grad(
     let __mg_alpha_10 = __mg_chol_9.solve(y);
     let __mg_t14 = __mg_chol_9.l();
     let __mg_t15 = __mg_t14.diagonal();
-    let (__mg_t18, __mg_t32) = __mg_p::map_with_derivative(
+    let (__mg_t19, __mg_t32) = __mg_p::map_sum_with_derivative(
         &__mg_t15,
         |__mg_v| { (__mg_v.ln(), (1f64 / __mg_v)) },
     );
@@ -48,7 +48,7 @@ fn gp_grad(
     );
     let __mg_k_bar_45 = __mg_p::fold_onto_lower_in_place(__mg_chol_bar_44);
     (
-        (0.5f64 * y.dot(&__mg_alpha_10) + __mg_t18.sum()
+        (0.5f64 * y.dot(&__mg_alpha_10) + __mg_t19
             + 0.5f64 * (__mg_n_6 as f64) * (::core::f64::consts::TAU).ln()),
         __mg_k_bar_45,
     )

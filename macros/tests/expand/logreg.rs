@@ -34,8 +34,8 @@ pub fn logreg_grad(
                     __mg_m.component_mul_assign(y);
                     __mg_m
                 };
-                let (__mg_r11, __mg_m_bar_17) = __mg_p::map_with_derivative(
-                    &__mg_m_4,
+                let (__mg_r12, __mg_m_bar_17) = __mg_p::map_sum_with_derivative_over(
+                    __mg_m_4,
                     |__mg_v| {
                         let __mg_c8 = (-__mg_v).exp();
                         let __mg_c9 = 1f64 + __mg_c8;
@@ -48,7 +48,7 @@ pub fn logreg_grad(
                     __mg_m
                 };
                 let __mg_w_bar_22 = __mg_p::tr_mul(x, &__mg_r18);
-                (__mg_r11.sum(), __mg_w_bar_22)
+                (__mg_r12, __mg_w_bar_22)
             },
         );
         (__mg_sum12, __mg_w_bar_22)
@@ -58,8 +58,8 @@ pub fn logreg_grad(
             __mg_m.component_mul_assign(y);
             __mg_m
         };
-        let (__mg_t11, __mg_m_bar_17) = __mg_p::map_with_derivative(
-            &__mg_m_4,
+        let (__mg_t12, __mg_m_bar_17) = __mg_p::map_sum_with_derivative_over(
+            __mg_m_4,
             |__mg_v| {
                 let __mg_c8 = (-__mg_v).exp();
                 let __mg_c9 = 1f64 + __mg_c8;
@@ -72,6 +72,6 @@ pub fn logreg_grad(
             __mg_m
         };
         let __mg_w_bar_22 = __mg_p::tr_mul(x, &__mg_t18);
-        (__mg_t11.sum(), __mg_w_bar_22)
+        (__mg_t12, __mg_w_bar_22)
     }
 }
