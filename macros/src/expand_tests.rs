@@ -1080,6 +1080,12 @@ fn gaussian_process_shares_one_cholesky() {
         "{body}"
     );
     assert_eq!(body.matches("fold_onto_lower").count(), 1, "{body}");
+    // `L`, read only by its diagonal and the triangular inverse, is borrowed
+    // from the factorisation rather than copied out with zeros above.
+    assert!(
+        body.contains(".l_dirty()") && !body.contains(".l()"),
+        "{body}"
+    );
 }
 
 #[test]

@@ -54,6 +54,9 @@ pub struct Plan {
     /// A `map` read only by its sum and its derivative → how the sum and the
     /// derivative are computed in one pass, the map's entries never stored.
     pub summed_maps: HashMap<Id, SummedMap>,
+    /// The Cholesky factors read only through their lower triangles: borrowed
+    /// from the factorisation instead of copied with zeros above the diagonal.
+    pub lower_triangle: BTreeSet<Id>,
 }
 
 /// `Σ f.(A)` and `f′.(A)` of a `map` read by nothing else.
@@ -89,6 +92,17 @@ impl Plan {
             .collect();
 
         let summed_maps = summed_maps(g, fresh, roots, &readers, &in_closure, &local);
+        let lower_triangle = (fresh.iter().copied())
+            .filter(|&id| matches!(g.op(id), Op::CholeskyL(_)) && !roots.contains(&id))
+            .filter(|&id| !in_closure.contains(&id))
+            .filter(|id| {
+                (readers.get(id).into_iter().flatten()).all(|&r| {
+                    let args = &g.node(r).args;
+                    (0..args.len())
+                        .all(|k| args[k] != *id || g.op(r).rule().reads_lower_triangle(k))
+                })
+            })
+            .collect();
 
         let is_product = |id: Id| matches!(g.op(id), Op::MatMul(_) | Op::TrMul(_));
         let mut accumulate: HashMap<Id, Accumulate> = fresh
@@ -236,6 +250,7 @@ impl Plan {
                     deferred,
                     transposed: transposed.into_iter().map(|(p, (_, b))| (p, b)).collect(),
                     summed_maps,
+                    lower_triangle,
                 };
             }
         }

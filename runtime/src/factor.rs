@@ -131,13 +131,14 @@ where
     D: Dim,
     S1: Storage<T, D, D>,
     S2: Storage<T, D, U1>,
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     let mut x = lower_triangle_inverse(l);
     if p.iter().all(|&v| v >= T::zero()) {
-        // `(√P L⁻¹)ᵀ (√P L⁻¹)`: one matrix, scaled in place.
-        for (i, &v) in p.iter().enumerate() {
-            x.row_mut(i).scale_mut(v.sqrt());
+        // `(√P L⁻¹)ᵀ (√P L⁻¹)`: one matrix, scaled in place column by column (contiguous).
+        let root = p.map(|v| v.sqrt());
+        for mut column in x.column_iter_mut() {
+            column.component_mul_assign(&root);
         }
         return crate::product::tr_mul(&x, &x);
     }

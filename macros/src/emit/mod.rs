@@ -174,6 +174,13 @@ impl<'a> EmitCx<'a> {
         Some(spare)
     }
 
+    /// Whether the value being emitted is read only through its lower triangle
+    /// and may be borrowed as such (a Cholesky factor's `l_dirty()`).
+    pub fn borrows_lower_triangle(&self) -> bool {
+        self.node
+            .is_some_and(|id| self.plan.lower_triangle.contains(&id))
+    }
+
     /// Whether the entries of the value being emitted are real or complex.
     pub fn field(&self) -> Field {
         self.node.map_or(Field::Real, |id| self.graph.field(id))
@@ -574,7 +581,7 @@ impl<'a> EmitCx<'a> {
             let name = self.local_name(id, prefix);
             let span = node.span;
             out.extend(quote_spanned!(span=> let #name = #expr;));
-            let value = if op.rule().borrows() {
+            let value = if op.rule().borrows() || self.plan.lower_triangle.contains(&id) {
                 Value::borrowed(&name, node.shape)
             } else {
                 Value::local(&name, node.shape)

@@ -76,9 +76,15 @@ impl Rule for CholeskyL {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    /// `l_dirty()` (the factorisation's own matrix, what is above the diagonal
+    /// left as it is) where every reader reads only the lower triangle.
+    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
-        quote!(#f.l())
+        if cx.borrows_lower_triangle() {
+            quote!(#f.l_dirty())
+        } else {
+            quote!(#f.l())
+        }
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let l = node;
@@ -255,6 +261,10 @@ pub struct LowerCongruence {
 impl Rule for LowerCongruence {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         square(a[0], dims, "a congruence")
+    }
+    /// `L⁻¹` never reads above the diagonal of `L`.
+    fn reads_lower_triangle(&self, arg: usize) -> bool {
+        arg == 0
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, l, m) = (cx.private(), a[0].operand(), a[1].operand());

@@ -159,6 +159,14 @@ pub trait Rule {
         None
     }
 
+    /// Whether the emitted code reads only the lower triangle of argument `arg`
+    /// (a triangular inverse, a diagonal): a Cholesky factor read only so is
+    /// not copied out of its factorisation with zeros above the diagonal.
+    fn reads_lower_triangle(&self, arg: usize) -> bool {
+        let _ = arg;
+        false
+    }
+
     /// Whether the emitted expression borrows (`&xs[i]`) rather than owns its
     /// matrix: its local is then a reference, never moved or reused.
     fn borrows(&self) -> bool {

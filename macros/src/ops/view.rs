@@ -231,6 +231,9 @@ impl Rule for Diagonal {
         let x = a[0].receiver();
         quote!(#x.diagonal())
     }
+    fn reads_lower_triangle(&self, _: usize) -> bool {
+        true
+    }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         let shape = g.shape(g.node(node).args[0]);
         vec![Some(g.build(DiagonalScatter(shape), &[cbar]))]

@@ -27,7 +27,7 @@ fn gp_grad(
     let __mg_kn_8 = k + eye * noise;
     let __mg_chol_9 = __mg_kn_8.cholesky().unwrap();
     let __mg_alpha_10 = __mg_chol_9.solve(y);
-    let __mg_t14 = __mg_chol_9.l();
+    let __mg_t14 = __mg_chol_9.l_dirty();
     let __mg_t15 = __mg_t14.diagonal();
     let (__mg_t19, __mg_t32) = __mg_p::map_sum_with_derivative(
         &__mg_t15,
@@ -39,7 +39,7 @@ fn gp_grad(
         __mg_m
     };
     let __mg_t35 = __mg_t34 * 0.5f64;
-    let __mg_t36 = __mg_p::lower_congruence_diagonal(&__mg_t14, &__mg_t35);
+    let __mg_t36 = __mg_p::lower_congruence_diagonal(__mg_t14, &__mg_t35);
     let __mg_chol_bar_44 = __mg_p::mul_tr_add(
         __mg_t36,
         (-0.5f64),
