@@ -69,6 +69,9 @@ where
         );
         return out;
     }
+    if !parallel::worth_splitting(true, work(b, a)) {
+        return unfilled_product(&transposed(a), b);
+    }
     let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
     parallel::gemm::<T, C1, C2, _, C1, R1, _, R2, C2, _>(
         &mut out,
@@ -303,7 +306,10 @@ where
     for<'m> &'m Matrix<T, R1, C1, S1>: Mul<OMatrix<T, C2, R2>, Output = OMatrix<T, R1, R2>>,
 {
     if dynamic(a, b) && a.nrows() > 5 && a.ncols() > 5 && b.nrows() > 5 {
-        mul_tr_scaled(T::one(), a, b)
+        if parallel::worth_splitting(true, work(a, &transposed(b))) {
+            return mul_tr_scaled(T::one(), a, b);
+        }
+        unfilled_product(a, &transposed(b))
     } else {
         a * b.transpose()
     }
@@ -547,6 +553,26 @@ where
 }
 
 /// `aᵀ` as a view of `a`'s storage with rows and columns exchanged.
+/// `a b` by nalgebra's product, which writes its output without filling it with zeros first
+/// (as `gemm` with β = 0 into a zero matrix does).
+fn unfilled_product<T, R1, C1, S1, R2, C2, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+{
+    a * b
+}
+
 fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
     a: &Matrix<T, R, C, S>,
 ) -> Matrix<T, C, R, ViewStorage<'_, T, C, R, Dyn, Dyn>> {
