@@ -92,17 +92,7 @@ impl Plan {
             .collect();
 
         let summed_maps = summed_maps(g, fresh, roots, &readers, &in_closure, &local);
-        let lower_triangle = (fresh.iter().copied())
-            .filter(|&id| matches!(g.op(id), Op::CholeskyL(_)) && !roots.contains(&id))
-            .filter(|&id| !in_closure.contains(&id))
-            .filter(|id| {
-                (readers.get(id).into_iter().flatten()).all(|&r| {
-                    let args = &g.node(r).args;
-                    (0..args.len())
-                        .all(|k| args[k] != *id || g.op(r).rule().reads_lower_triangle(k))
-                })
-            })
-            .collect();
+        let lower_triangle = lower_triangle_read(g, fresh, roots, &readers, &in_closure);
 
         let is_product = |id: Id| matches!(g.op(id), Op::MatMul(_) | Op::TrMul(_));
         let mut accumulate: HashMap<Id, Accumulate> = fresh
@@ -257,6 +247,26 @@ impl Plan {
     }
 }
 
+/// The Cholesky factors of `fresh` whose readers all read only their lower
+/// triangle (`l().diagonal()`, the triangular inverse of the gradient).
+fn lower_triangle_read(
+    g: &Graph,
+    fresh: &BTreeSet<Id>,
+    roots: &[Id],
+    readers: &HashMap<Id, Vec<Id>>,
+    in_closure: &BTreeSet<Id>,
+) -> BTreeSet<Id> {
+    let reads_lower = |r: Id, l: Id| {
+        let args = &g.node(r).args;
+        (0..args.len()).all(|k| args[k] != l || g.op(r).rule().reads_lower_triangle(k))
+    };
+    (fresh.iter().copied())
+        .filter(|&l| matches!(g.op(l), Op::CholeskyL(_)))
+        .filter(|l| !roots.contains(l) && !in_closure.contains(l))
+        .filter(|&l| (readers.get(&l).into_iter().flatten()).all(|&r| reads_lower(r, l)))
+        .collect()
+}
+
 /// The maps of `fresh` read only by their sum and by their derivative (as
 /// `Σ log(1 + exp(−mᵢ))` and its gradient).
 fn summed_maps(
@@ -281,10 +291,10 @@ fn summed_maps(
                 .copied()
                 .find(|&r| matches!(g.op(r), Op::Sum(_)))?;
             let derivative = rs.iter().copied().find(|&r| {
-                let d = &g.node(r).args;
+                let r_args = &g.node(r).args;
                 matches!(g.op(r), Op::MapDerivative(d) if d.body == m.body)
-                    && d[..2] == [args[0], map]
-                    && d[2..] == args[1..]
+                    && r_args[..2] == [args[0], map]
+                    && r_args[2..] == args[1..]
             })?;
             if rs.len() != 2 || !local(map) || !read_only_by(map, &[sum, derivative]) {
                 return None;

@@ -69,7 +69,7 @@ where
         );
         return out;
     }
-    if !parallel::worth_splitting(true, work(b, a)) {
+    if !parallel::worth_splitting(true, work(a, b)) {
         return unfilled_product(&transposed(a), b);
     }
     let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
@@ -552,7 +552,6 @@ where
     dynamic(a, b) && rows > 5 && cols > 5 && b.ncols() > 5
 }
 
-/// `aᵀ` as a view of `a`'s storage with rows and columns exchanged.
 /// `a b` by nalgebra's product, which writes its output without filling it with zeros first
 /// (as `gemm` with β = 0 into a zero matrix does).
 fn unfilled_product<T, R1, C1, S1, R2, C2, S2>(
@@ -573,6 +572,7 @@ where
     a * b
 }
 
+/// `aᵀ` as a view of `a`'s storage with rows and columns exchanged.
 fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
     a: &Matrix<T, R, C, S>,
 ) -> Matrix<T, C, R, ViewStorage<'_, T, C, R, Dyn, Dyn>> {
