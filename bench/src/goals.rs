@@ -76,11 +76,11 @@ pub fn single_threaded(rows: &[Row]) -> [String; 3] {
     let within_gv = grad_value.iter().filter(|r| r.0 <= 3.0).count();
     [
         format!(
-            "every row ≤ 1.10× its expert baseline: {} — {within} of {n} rows, worst {max:.2}× ({max_at})",
+            "every row ≤ 1.10× its expert baseline: {} — {within} of {n} rows, worst {max:.3}× ({max_at})",
             met(within == n)
         ),
         format!(
-            "median ≤ 1.00× the expert baseline: {} — median {median:.2}×",
+            "median ≤ 1.00× the expert baseline: {} — median {median:.3}×",
             met(median <= 1.0)
         ),
         format!(
@@ -170,18 +170,18 @@ mod tests {
         let [every, median, value] = single_threaded(&rows);
         assert_eq!(
             every,
-            "every row ≤ 1.10× its expert baseline: met — 2 of 2 rows, worst 1.10× (lsq n=20 d=5)"
+            "every row ≤ 1.10× its expert baseline: met — 2 of 2 rows, worst 1.100× (lsq n=20 d=5)"
         );
         assert_eq!(
             median,
-            "median ≤ 1.00× the expert baseline: NOT met — median 1.05×"
+            "median ≤ 1.00× the expert baseline: NOT met — median 1.050×"
         );
         assert_eq!(
             value,
             "value + gradient ≤ 3× value alone: met — 2 of 2 rows, worst 2.20× (lsq n=20 d=5)"
         );
         rows[1].matgrad = 111.0;
-        assert!(single_threaded(&rows)[0].contains("NOT met — 1 of 2 rows, worst 1.11× (a b)"));
+        assert!(single_threaded(&rows)[0].contains("NOT met — 1 of 2 rows, worst 1.110× (a b)"));
     }
 
     #[test]
