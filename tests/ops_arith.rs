@@ -375,10 +375,25 @@ mod mul_scalar_matrix {
         (s * x).norm_squared() + (x * s).sum()
     }
 
+    /// A scaled parameter added to or subtracted from a matrix (`K + I σ²`),
+    /// on either side, onto a parameter or onto a temporary: one pass each
+    /// (`__private::add_scaled`), the gradient as for `+` and `−` apart.
+    #[grad(a, s)]
+    fn added(a: &DMatrix<f64>, b: &DMatrix<f64>, s: f64) -> f64 {
+        (a + b * s).norm_squared()
+            + (b * 0.5 + a).sum()
+            + (a - b * (s * s)).norm_squared()
+            + (a.component_mul(a) - b * 3.0).sum()
+    }
+
     #[test]
     fn dynamic_f64() {
         let (s, a, w) = (sc(1), dm(3, 2, 2), dm(3, 2, 3));
         check!(d64(s, &a, &w) => d64_grad[a, s]);
+        let b = dm(3, 2, 4);
+        check!(added(&a, &b, s) => added_grad[a, s]);
+        let (value, _, _) = added_grad(&a, &b, s);
+        assert_eq!(value, added(&a, &b, s));
     }
 
     #[test]

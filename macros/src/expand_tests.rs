@@ -1086,6 +1086,8 @@ fn gaussian_process_shares_one_cholesky() {
         body.contains(".l_dirty()") && !body.contains(".l()"),
         "{body}"
     );
+    // `K + I σ²` in one pass, `I σ²` never formed.
+    assert!(body.contains("__mg_p::add_scaled(k, eye, noise)"), "{body}");
 }
 
 #[test]

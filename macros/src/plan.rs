@@ -57,6 +57,9 @@ pub struct Plan {
     /// The Cholesky factors read only through their lower triangles: borrowed
     /// from the factorisation instead of copied with zeros above the diagonal.
     pub lower_triangle: BTreeSet<Id>,
+    /// A sum `a ± b s` of dynamic size whose term `b s` is read by nothing
+    /// else → that scaling: one pass over `a` and `b`, `b s` never formed.
+    pub scaled_terms: HashMap<Id, Id>,
 }
 
 /// `Σ f.(A)` and `f′.(A)` of a `map` read by nothing else.
@@ -173,6 +176,7 @@ impl Plan {
         // A deferred product reads its arguments where its reader is emitted;
         // a sum whose other term cannot be moved into it is not accumulated.
         loop {
+            let scaled_terms = scaled_terms(g, fresh, &read_once, &accumulate, &local);
             // The scalings added by an accumulation are computed there.
             let added: BTreeSet<Id> = accumulate
                 .values()
@@ -191,6 +195,7 @@ impl Plan {
                         .chain(a.into_block.map(|p| (p, s)))
                 })
                 .chain(scaled.iter().map(|(&s, &p)| (p, s)))
+                .chain(scaled_terms.iter().map(|(&sum, &t)| (t, sum)))
                 .collect();
             for (&p, &(t, _)) in &transposed {
                 let place = *at.get(&p).unwrap_or(&p);
@@ -241,10 +246,45 @@ impl Plan {
                     transposed: transposed.into_iter().map(|(p, (_, b))| (p, b)).collect(),
                     summed_maps,
                     lower_triangle,
+                    scaled_terms,
                 };
             }
         }
     }
+}
+
+/// The sums `a + b s`, `b s + a` and `a − b s` of `fresh` (dynamic, real,
+/// not accumulating a product) whose term `b s` is read by nothing else and
+/// scales a matrix of `a`'s shape that is not a local (a parameter, data:
+/// `K + I σ²`), which `b * s` would copy before the sum → the scaling.
+fn scaled_terms(
+    g: &Graph,
+    fresh: &BTreeSet<Id>,
+    read_once: &BTreeSet<Id>,
+    accumulate: &HashMap<Id, Accumulate>,
+    local: &impl Fn(Id) -> bool,
+) -> HashMap<Id, Id> {
+    (fresh.iter().copied())
+        .filter(|&sum| g.shape(sum).has_dynamic() && !g.is_complex(sum))
+        .filter(|sum| !accumulate.contains_key(sum))
+        .filter_map(|sum| {
+            let args = &g.node(sum).args;
+            let terms: &[usize] = match g.op(sum) {
+                Op::Add(_) => &[1, 0],
+                Op::Sub(_) => &[1],
+                _ => &[],
+            };
+            let term = terms.iter().map(|&k| args[k]).find(|&t| {
+                let b = g.node(t).args.first().copied();
+                matches!(g.op(t), Op::Scale(_))
+                    && read_once.contains(&t)
+                    && b.is_some_and(|b| !local(b))
+                    && args.iter().all(|&a| conforms(g.shape(a), g.shape(sum)))
+                    && b.is_some_and(|b| conforms(g.shape(b), g.shape(sum)))
+            })?;
+            Some((sum, term))
+        })
+        .collect()
 }
 
 /// The Cholesky factors of `fresh` whose readers all read only their lower

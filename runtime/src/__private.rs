@@ -25,6 +25,7 @@ pub use crate::stable::relu_derivative;
 pub use crate::sum_loop::{splits_rows, sum_blocks, sum_loop, Accumulator, Stacked};
 
 use nalgebra::allocator::Allocator;
+use nalgebra::constraint::{SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{
     Complex, ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, Scalar,
     Storage, StorageMut,
@@ -100,6 +101,60 @@ where
         *v = d;
     }
     (sum, m)
+}
+
+/// `a + b s` in one pass over `a` and `b`, entry by entry the arithmetic of
+/// `b * s` then the sum (`K + I σ²` without `I σ²` on its own).
+///
+/// ```
+/// # use matgrad::__private::add_scaled;
+/// # use matgrad::nalgebra::DMatrix;
+/// let (a, b) = (DMatrix::from_element(2, 2, 1.0), DMatrix::<f64>::identity(2, 2));
+/// assert_eq!(add_scaled(&a, &b, 0.5), &a + &b * 0.5);
+/// ```
+#[inline]
+pub fn add_scaled<T, R, C, S1, R2, C2, S2>(
+    a: &Matrix<T, R, C, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    s: T,
+) -> OMatrix<T, R, C>
+where
+    T: ComplexField,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R, C>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R, C>,
+    ShapeConstraint: SameNumberOfRows<R, R2> + SameNumberOfColumns<C, C2>,
+{
+    assert_eq!(a.shape(), b.shape(), "add_scaled: dimensions mismatch");
+    let (r, c) = a.shape_generic();
+    OMatrix::from_fn_generic(r, c, |i, j| {
+        a[(i, j)].clone() + b[(i, j)].clone() * s.clone()
+    })
+}
+
+/// [`add_scaled`] on `a`'s buffer.
+#[inline]
+pub fn add_scaled_over<T, R, C, R2, C2, S2>(
+    mut a: OMatrix<T, R, C>,
+    b: &Matrix<T, R2, C2, S2>,
+    s: T,
+) -> OMatrix<T, R, C>
+where
+    T: ComplexField,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R, C>,
+    ShapeConstraint: SameNumberOfRows<R, R2> + SameNumberOfColumns<C, C2>,
+{
+    a.zip_apply(b, |x, y| *x = x.clone() + y * s.clone());
+    a
 }
 
 /// `y` placed by `place` into a zero matrix of shape `(rows, cols)` (the

@@ -563,6 +563,7 @@ impl<'a> EmitCx<'a> {
                 (None, None) if self.plan.transposed.contains_key(&id) => {
                     MatMul.emit_transposed(self, &self.factors(id).1)
                 }
+                (None, None) if self.plan.scaled_terms.contains_key(&id) => self.scaled_term(id),
                 (None, None) => {
                     let args = self.args(id);
                     (self.product_into_spare(op, &args))
@@ -694,6 +695,33 @@ impl<'a> EmitCx<'a> {
         };
         let acc = acc.receiver();
         quote!({ let mut #m = #acc; #add; #m })
+    }
+
+    /// `a ± b s` in one pass for the sum `id` whose term `b s` is a scaling
+    /// read by nothing else (`__private::add_scaled`, `a − b s` as
+    /// `a + b (−s)`, the same arithmetic entry by entry), on `a`'s buffer
+    /// when `a` is taken by value.
+    fn scaled_term(&self, id: Id) -> TokenStream {
+        let (node, term) = (self.graph.node(id), self.plan.scaled_terms[&id]);
+        let k = (node.args.iter().position(|&a| a == term)).expect("the scaling is a term");
+        let other = node.args[1 - k];
+        let a = match self.plan.move_into.get(&other) == Some(&id) {
+            true => self.values[&other].clone().moved(self.graph.shape(other)),
+            false => self.values[&other].clone(),
+        };
+        let [b, s] = [0, 1].map(|i| self.values[&self.graph.node(term).args[i]].clone());
+        let (p, b, s) = (self.private(), b.operand(), s.operand());
+        let s = match node.op {
+            Op::Sub(_) => quote!(-#s),
+            _ => s.clone(),
+        };
+        match a {
+            Value::Moved(a, _) => quote!(#p::add_scaled_over(#a, #b, #s)),
+            a => {
+                let a = a.operand();
+                quote!(#p::add_scaled(#a, #b, #s))
+            }
+        }
     }
 
     /// `α P` for the scaling `id` of the product `P`, with α folded into

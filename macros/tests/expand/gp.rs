@@ -24,7 +24,7 @@ fn gp_grad(
 ) -> (f64, DMatrix<f64>) {
     use ::matgrad::__private as __mg_p;
     let __mg_n_6 = (__mg_p::nalgebra::Dim::value(&y.shape_generic().0) * 1);
-    let __mg_kn_8 = k + eye * noise;
+    let __mg_kn_8 = __mg_p::add_scaled(k, eye, noise);
     let __mg_chol_9 = __mg_kn_8.cholesky().unwrap();
     let __mg_alpha_10 = __mg_chol_9.solve(y);
     let __mg_t14 = __mg_chol_9.l_dirty();
