@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::emit::conforms;
 use crate::ir::{Graph, Id};
-use crate::ops::{adds_in_place, Op};
+use crate::ops::{adds_in_place, MapDerivative, Op};
 use crate::shape::Shape;
 
 /// A sum `acc ± a b` (or `acc ± aᵀ b`), or `acc + y eᵢ` (a value placed into
@@ -323,19 +323,16 @@ fn summed_maps(
     };
     (fresh.iter().copied())
         .filter_map(|map| {
-            let Op::Map(m) = g.op(map) else { return None };
+            if !matches!(g.op(map), Op::Map(_)) {
+                return None;
+            }
             let args = &g.node(map).args;
             let rs = readers.get(&map)?;
             let sum = rs
                 .iter()
                 .copied()
                 .find(|&r| matches!(g.op(r), Op::Sum(_)))?;
-            let derivative = rs.iter().copied().find(|&r| {
-                let r_args = &g.node(r).args;
-                matches!(g.op(r), Op::MapDerivative(d) if d.body == m.body)
-                    && r_args[..2] == [args[0], map]
-                    && r_args[2..] == args[1..]
-            })?;
+            let derivative = rs.iter().copied().find(|&r| MapDerivative::of(g, r, map))?;
             if rs.len() != 2 || !local(map) || !read_only_by(map, &[sum, derivative]) {
                 return None;
             }

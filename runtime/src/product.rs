@@ -306,10 +306,11 @@ where
     for<'m> &'m Matrix<T, R1, C1, S1>: Mul<OMatrix<T, C2, R2>, Output = OMatrix<T, R1, R2>>,
 {
     if dynamic(a, b) && a.nrows() > 5 && a.ncols() > 5 && b.nrows() > 5 {
-        if parallel::worth_splitting(true, work(a, &transposed(b))) {
+        let bt = transposed(b);
+        if parallel::worth_splitting(true, work(a, &bt)) {
             return mul_tr_scaled(T::one(), a, b);
         }
-        unfilled_product(a, &transposed(b))
+        unfilled_product(a, &bt)
     } else {
         a * b.transpose()
     }

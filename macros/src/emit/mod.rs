@@ -8,7 +8,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
 use crate::ir::{Field, Graph, Id, Scalar};
-use crate::ops::{Factor, MatMul, Op};
+use crate::ops::{Factor, MapDerivative, MatMul, Op};
 use crate::plan::{Accumulate, Plan, SummedMap};
 use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
@@ -518,27 +518,15 @@ impl<'a> EmitCx<'a> {
                 return out;
             }
             let node = self.graph.node(id);
-            if let Some(summed) = self.plan.summed_maps.get(&id).copied() {
+            if let Some((first, derivative, expr)) = self.fused(id, needed) {
                 let (name, dname) = (
-                    self.local_name(summed.sum, prefix),
-                    self.local_name(summed.derivative, prefix),
-                );
-                let expr = self.summed_map(id, summed);
-                let span = node.span;
-                out.extend(quote_spanned!(span=> let (#name, #dname) = #expr;));
-                self.values.insert(summed.sum, Value::Scalar(quote!(#name)));
-                self.values
-                    .insert(summed.derivative, Value::local(&dname, node.shape));
-                return out;
-            }
-            if let Some((derivative, expr)) = self.fused(id, needed) {
-                let (name, dname) = (
-                    self.local_name(id, prefix),
+                    self.local_name(first, prefix),
                     self.local_name(derivative, prefix),
                 );
                 let span = node.span;
                 out.extend(quote_spanned!(span=> let (#name, #dname) = #expr;));
-                self.values.insert(id, Value::local(&name, node.shape));
+                let first_shape = self.graph.shape(first);
+                self.values.insert(first, Value::local(&name, first_shape));
                 self.values
                     .insert(derivative, Value::local(&dname, node.shape));
                 return out;
@@ -654,18 +642,26 @@ impl<'a> EmitCx<'a> {
         if let Some(inner) = sum.into_block {
             return self.product_into_block(acc, &alpha, sum.product, inner);
         }
-        let (product, factors) = self.factors(sum.product);
-        match &product.op {
-            Op::MatMul(op) => op.emit_add(self, acc, &alpha, &factors, self.second(sum.product)),
-            Op::TrMul(op) => op.emit_add(self, acc, &alpha, &factors),
-            op => {
-                let m = Ident::new("__mg_m", Span::mixed_site());
-                let add = op.rule().add_into(&quote!(#m), &factors);
-                let acc = acc.receiver();
-                let add = add.unwrap_or_else(|| unreachable!("{op:?} is not added in place"));
-                quote!({ let mut #m = #acc; #add #m })
-            }
+        if let Some(add) = self.product_added(acc, &alpha, sum.product) {
+            return add;
         }
+        let (node, factors) = self.factors(sum.product);
+        let m = Ident::new("__mg_m", Span::mixed_site());
+        let add = (node.op.rule().add_into(&quote!(#m), &factors))
+            .unwrap_or_else(|| unreachable!("{:?} is not added in place", node.op));
+        let acc = acc.receiver();
+        quote!({ let mut #m = #acc; #add #m })
+    }
+
+    /// `acc + α P` by `gemm` with β = 1 on `acc`'s buffer, for a product `P`
+    /// (`None` for any other node).
+    fn product_added(&self, acc: &Value, alpha: &TokenStream, product: Id) -> Option<TokenStream> {
+        let (node, factors) = self.factors(product);
+        Some(match &node.op {
+            Op::MatMul(op) => op.emit_add(self, acc, alpha, &factors, self.second(product)),
+            Op::TrMul(op) => op.emit_add(self, acc, alpha, &factors),
+            _ => return None,
+        })
     }
 
     /// `acc[block] + α P` for the view's adjoint `scatter` placing the product
@@ -687,12 +683,8 @@ impl<'a> EmitCx<'a> {
             .collect();
         let m = Ident::new("__mg_m", Span::mixed_site());
         let block = Value::Scalar(op.block(&quote!(#m), &indices));
-        let (product, factors) = self.factors(inner);
-        let add = match &product.op {
-            Op::MatMul(op) => op.emit_add(self, &block, alpha, &factors, self.second(inner)),
-            Op::TrMul(op) => op.emit_add(self, &block, alpha, &factors),
-            op => unreachable!("only products are added into a block, not {op:?}"),
-        };
+        let add = (self.product_added(&block, alpha, inner))
+            .unwrap_or_else(|| unreachable!("only products are added into a block"));
         let acc = acc.receiver();
         quote!({ let mut #m = #acc; #add; #m })
     }
@@ -757,29 +749,31 @@ impl<'a> EmitCx<'a> {
     }
 
     /// A `map` whose derivative is needed in the same batch (as under `sum`):
-    /// the derivative's node and the expression computing both in one pass.
-    fn fused(&self, id: Id, batch: &BTreeSet<Id>) -> Option<(Id, TokenStream)> {
-        let Op::Map(map) = self.graph.op(id) else {
+    /// the node bound first (the map, or its sum where the map is read by
+    /// nothing else), the derivative's node, and the expression computing both
+    /// in one pass.
+    fn fused(&self, id: Id, batch: &BTreeSet<Id>) -> Option<(Id, Id, TokenStream)> {
+        if let Some(summed) = self.plan.summed_maps.get(&id) {
+            return Some((summed.sum, summed.derivative, self.summed_map(id, summed)));
+        }
+        if !matches!(self.graph.op(id), Op::Map(_)) {
             return None;
-        };
-        let args = &self.graph.node(id).args;
-        let derivative = batch.range(id..).copied().find(|&d| {
-            let d_args = &self.graph.node(d).args;
-            matches!(self.graph.op(d), Op::MapDerivative(m) if m.body == map.body)
-                && d_args[..2] == [args[0], id]
-                && d_args[2..] == args[1..]
-                && !self.values.contains_key(&d)
-        })?;
+        }
+        let derivative = batch
+            .range(id..)
+            .copied()
+            .find(|&d| MapDerivative::of(self.graph, d, id) && !self.values.contains_key(&d))?;
         let Op::MapDerivative(deriv) = self.graph.op(derivative) else {
             unreachable!("found above")
         };
+        let args = &self.graph.node(id).args;
         let values: Vec<Value> = args.iter().map(|a| self.values[a].clone()).collect();
-        Some((derivative, deriv.emit_with_map(self, &values)))
+        Some((id, derivative, deriv.emit_with_map(self, &values)))
     }
 
     /// `(Σ f.(A), f′.(A))` in one pass for the `map` `id` read only by its sum
     /// and its derivative.
-    fn summed_map(&self, id: Id, summed: SummedMap) -> TokenStream {
+    fn summed_map(&self, id: Id, summed: &SummedMap) -> TokenStream {
         let Op::MapDerivative(deriv) = self.graph.op(summed.derivative) else {
             unreachable!("a summed map's derivative")
         };

@@ -315,6 +315,16 @@ impl MapDerivative {
 }
 
 impl MapDerivative {
+    /// Whether node `d` is the derivative `f′.(A)` of the `map` node `map`
+    /// (`f.(A)`, same closure, same argument and captures).
+    pub fn of(g: &Graph, d: Id, map: Id) -> bool {
+        let (Op::MapDerivative(deriv), Op::Map(m)) = (g.op(d), g.op(map)) else {
+            return false;
+        };
+        let (d_args, args) = (&g.node(d).args, &g.node(map).args);
+        deriv.body == m.body && d_args[..2] == [args[0], map] && d_args[2..] == args[1..]
+    }
+
     /// `(Σ f.(A), f′.(A))` in one pass over `A`, for a `map` read only by its
     /// sum and its derivative: the map's entries are added up, not stored, and
     /// `f′.(A)` overwrites `A` when it is taken by value. `a` holds the map's

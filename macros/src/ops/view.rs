@@ -180,22 +180,22 @@ impl Rule for ViewScatter {
         let (ty, p) = (cx.scalar_type(), cx.private());
         let (r, c) = (cx.dim(self.shape.rows()), cx.dim(self.shape.cols()));
         let z = Ident::new("__mg_z", Span::mixed_site());
+        let block = self.block(&quote!(#z), &a[1..]);
         // An owned `Y` covering the whole matrix (`w.rows(0, d)`, `d` its length) is the result.
         if let Value::Moved(y, _) = &a[0] {
-            let call = self.kind.call(true, &a[1..]);
-            let block = Ident::new("__mg_block", Span::mixed_site());
-            return quote!(#p::scatter(#y, #r, #c, |#z, #block| #z.#call.copy_from(&#block)));
+            let placed = Ident::new("__mg_block", Span::mixed_site());
+            return quote!(#p::scatter(#y, #r, #c, |#z, #placed| #block.copy_from(&#placed)));
         }
-        let (y, call) = (a[0].operand(), self.kind.call(true, &a[1..]));
+        let y = a[0].operand();
         quote!({
             let mut #z = #p::nalgebra::OMatrix::<#ty, _, _>::zeros_generic(#r, #c);
-            #z.#call.copy_from(#y);
+            #block.copy_from(#y);
             #z
         })
     }
     fn add_into(&self, target: &TokenStream, a: &[Value]) -> Option<TokenStream> {
-        let (y, call) = (a[0].operand(), self.kind.call(true, &a[1..]));
-        Some(quote!(::core::ops::AddAssign::add_assign(&mut #target.#call, #y);))
+        let (y, block) = (a[0].operand(), self.block(target, &a[1..]));
+        Some(quote!(::core::ops::AddAssign::add_assign(&mut #block, #y);))
     }
     /// At dynamic sizes `Y` is taken by value, to be the result when it covers the whole.
     fn reuses(&self, arg: usize) -> bool {
