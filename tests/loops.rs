@@ -44,6 +44,43 @@ fn sum_over_samples_reads_part_of_a_parameter() {
     assert!(part.rows(4, 2).iter().all(|&g| g == 0.0), "{part}");
 }
 
+/// A loop over part of the samples reading `z = X w` at its index: the adjoint
+/// of `z` is written over `z`'s own buffer (`Indexed`), and the entries the
+/// loop skips get a zero gradient.
+#[grad(w)]
+fn tail_residuals(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, skip: usize) -> f64 {
+    let z = x * w;
+    let mut total = 0.0;
+    for i in skip..z.len() {
+        let r = z[i] - y[i];
+        total += r * r * r.abs();
+    }
+    total
+}
+
+/// The same over an inclusive range run backwards, stopping short of the end.
+#[grad(w)]
+fn tail_residuals_rev(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, skip: usize) -> f64 {
+    let z = x * w;
+    let mut total = 0.0;
+    for i in (skip..=z.len() - 2).rev() {
+        total += (z[i] - y[i]).powi(2) * (i as f64);
+    }
+    total
+}
+
+#[test]
+fn sum_over_part_of_the_samples_writes_its_adjoint_over_the_values_read() {
+    let (w, x, y) = (dv(4, 1), dm(7, 4, 2), dv(7, 3));
+    for skip in [0, 2, 6, 7] {
+        check!(tail_residuals(&w, &x, &y, skip) => tail_residuals_grad[w]);
+        check!(tail_residuals_rev(&w, &x, &y, skip.min(5)) => tail_residuals_rev_grad[w]);
+    }
+    // Only the samples from `skip` on move the gradient.
+    let (_, g) = tail_residuals_grad(&w, &x, &y, 7);
+    assert!(g.iter().all(|&v| v == 0.0), "{g}");
+}
+
 /// An RNN over a slice of inputs: a recurrence on a fixed-size state.
 #[grad(w, u, h0)]
 fn rnn(w: &Matrix3<f64>, u: &Matrix3x2<f64>, h0: &Vector3<f64>, xs: &[Vector2<f64>]) -> f64 {

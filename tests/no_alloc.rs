@@ -6,14 +6,15 @@
 //! Loops: a loop that only adds per-iteration terms stores nothing, so on fixed-size values it
 //! allocates nothing either; a recurrence keeps one carried value per iteration for its reverse
 //! loop, in one `Vec` allocated once per loop (not per iteration): its count does not grow with
-//! the number of iterations.
+//! the number of iterations. On dynamic sizes, a sum over samples allocates the buffers a
+//! gradient written by hand does.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
 use matgrad::nalgebra::{
-    Matrix2x3, Matrix3, Matrix3x2, Matrix5, SMatrix, SVector, Vector2, Vector3,
+    DMatrix, DVector, Matrix2x3, Matrix3, Matrix3x2, Matrix5, SMatrix, SVector, Vector2, Vector3,
 };
 use matgrad::{grad, hessian};
 
@@ -205,6 +206,39 @@ fn sum_over_fixed_size_rows() {
     let n = allocations(|| rows_loop_grad(black_box(&w), black_box(&x), black_box(&y)));
     assert_eq!(n, 0);
     same_value(rows_loop_grad(&w, &x, &y).0, rows_loop(&w, &x, &y));
+}
+
+/// A sum over the samples of dynamic data reading `X w` at each sample's index.
+#[grad(w)]
+fn huber_rows(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, delta: f64) -> f64 {
+    let z = x * w;
+    let mut total = 0.0;
+    for i in 0..z.len() {
+        let r = z[i] - y[i];
+        if r.abs() <= delta {
+            total += 0.5 * r * r;
+        } else {
+            total += delta * (r.abs() - 0.5 * delta);
+        }
+    }
+    total
+}
+
+/// Two buffers, as a gradient written by hand: `X w`, whose buffer then holds the derivative of
+/// each sample's term, and `Xᵀ ψ`.
+#[test]
+fn sum_over_dynamic_samples_allocates_twice() {
+    let x = DMatrix::from_fn(40, 6, |i, j| ((i * 7 + j * 3) % 11) as f64 / 5.0 - 1.0);
+    let (w, y) = (
+        DVector::from_element(6, 0.3),
+        DVector::from_element(40, 0.2),
+    );
+    let n = allocations(|| huber_rows_grad(black_box(&w), black_box(&x), black_box(&y), 0.5));
+    assert_eq!(n, 2);
+    same_value(
+        huber_rows_grad(&w, &x, &y, 0.5).0,
+        huber_rows(&w, &x, &y, 0.5),
+    );
 }
 
 /// A recurrence on a fixed-size state: the reverse loop reads the state carried into each step.

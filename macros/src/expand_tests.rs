@@ -682,6 +682,43 @@ fn loop_shapes() {
     assert!(!rnn.contains("sum_loop"), "{rnn}");
 }
 
+/// A reduction's adjoint written at its own index, `z̄[i] += …`, takes the
+/// buffer of `z = X w` the loop reads there last (`Indexed`: `z̄[i] = …` over
+/// `z[i]`, no zero matrix); the scalars and the entries it reads come from
+/// locals of the loop's body (`local_view`), not through the closure.
+#[test]
+fn a_loops_adjoint_at_its_index_takes_the_buffer_read_there() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn f(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, c: f64) -> f64 {
+                let z = x * w;
+                let mut total = 0.0;
+                for i in 1..z.len() {
+                    total += (c * (z[i] - y[i])).exp();
+                }
+                total
+            }
+        },
+    );
+    let body = grad_fn(&out, "f");
+    let tight: String = body.split_whitespace().collect();
+    assert!(tight.contains("Indexed::new(__mg_z_"), "{body}");
+    assert!(!tight.contains("zeros_generic"), "{body}");
+    assert_eq!(
+        tight.matches("] = ").count() + tight.matches("]=").count(),
+        1,
+        "{body}"
+    );
+    assert!(!tight.contains("] +="), "{body}");
+    assert!(tight.contains(".into_inner()"), "{body}");
+    assert!(tight.contains("local_view(y)"), "{body}");
+    assert!(
+        tight.contains("=c;"),
+        "the scalar read into a local: {body}"
+    );
+}
+
 /// Fixed sizes: an owned right operand of `-` is subtracted by reference
 /// (`M - &(U Vᵀ)`, nalgebra's faster form on the stack); a parameter as it is.
 #[test]

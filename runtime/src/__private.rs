@@ -22,7 +22,9 @@ pub use crate::product::{
 };
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
-pub use crate::sum_loop::{splits_rows, sum_blocks, sum_loop, Accumulator, Stacked};
+pub use crate::sum_loop::{
+    local_view, splits_rows, sum_blocks, sum_loop, Accumulator, Indexed, Stacked,
+};
 
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};

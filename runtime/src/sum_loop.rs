@@ -19,9 +19,13 @@ use nalgebra::{Complex, ComplexField, DefaultAllocator, Dim, Dyn, OMatrix, RealF
 
 /// A value a loop adds terms into: a zero of its own shape, and `+=`.
 pub trait Accumulator {
-    /// A zero of the same shape.
+    /// What a block of the loop starts from: a zero of the same shape.
     fn zeroed(&self) -> Self;
-    /// `self += other`.
+    /// Told the block `block` is about to run from this value (a sum needs nothing).
+    fn enter(&mut self, block: &Range<usize>) {
+        let _ = block;
+    }
+    /// `self += other`: the sum of a block added in.
     fn add(&mut self, other: Self);
 }
 
@@ -68,6 +72,9 @@ macro_rules! tuple_accumulators {
             fn zeroed(&self) -> Self {
                 ($(self.$k.zeroed(),)*)
             }
+            fn enter(&mut self, block: &Range<usize>) {
+                $(self.$k.enter(block);)*
+            }
             fn add(&mut self, other: Self) {
                 $(self.$k.add(other.$k);)*
             }
@@ -87,6 +94,97 @@ tuple_accumulators! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9)
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10)
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11)
+}
+
+/// The adjoint a loop over `range` accumulates entry by entry, `c[i] += yᵢ` at its own index
+/// `i` (zero before), held in the buffer of a matrix `m` that the loop reads only at that same
+/// index, `m[i]`, before it writes `c[i] = yᵢ` over it: the loop's last reader of `m` gives it
+/// its buffer instead of a zero matrix of its own. The entries of `m` the loop does not visit are
+/// zeroed here; a block run apart starts from a copy of `m` and hands back the entries of its
+/// own block.
+///
+/// ```
+/// # use matgrad::__private::{sum_loop, Indexed};
+/// # use matgrad::nalgebra::DVector;
+/// let m = DVector::from_vec(vec![1.0, 2.0, 3.0, 4.0]);
+/// let c = sum_loop(1..3, 1, Indexed::new(m, 1..3), |block, mut c| {
+///     for i in block {
+///         c[i] = 10.0 * c[i];
+///     }
+///     c
+/// });
+/// assert_eq!(c.into_inner(), DVector::from_vec(vec![0.0, 20.0, 30.0, 0.0]));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Indexed<M> {
+    m: M,
+    /// The indices this value's block writes.
+    block: Range<usize>,
+}
+
+impl<T: ComplexField, R: Dim, C: Dim> Indexed<OMatrix<T, R, C>>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    /// `m` for a loop over `range`, zero outside `range`.
+    pub fn new(mut m: OMatrix<T, R, C>, range: Range<usize>) -> Self {
+        let len = m.len();
+        for i in (0..range.start.min(len)).chain(range.end.min(len)..len) {
+            m[i] = T::zero();
+        }
+        Indexed { m, block: range }
+    }
+
+    /// The accumulated adjoint.
+    pub fn into_inner(self) -> OMatrix<T, R, C> {
+        self.m
+    }
+}
+
+impl<M> std::ops::Deref for Indexed<M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.m
+    }
+}
+
+impl<M> std::ops::DerefMut for Indexed<M> {
+    fn deref_mut(&mut self) -> &mut M {
+        &mut self.m
+    }
+}
+
+impl<T: Scalar, R: Dim, C: Dim> Accumulator for Indexed<OMatrix<T, R, C>>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    /// A copy: the block reads the entries of its own indices before it writes them.
+    fn zeroed(&self) -> Self {
+        Indexed {
+            m: self.m.clone(),
+            block: 0..0,
+        }
+    }
+    fn enter(&mut self, block: &Range<usize>) {
+        self.block = block.clone();
+    }
+    /// The entries `other`'s block wrote, copied in.
+    fn add(&mut self, other: Self) {
+        for i in other.block {
+            self.m[i] = other.m[i].clone();
+        }
+    }
+}
+
+/// `m` as a view held by a local of a loop's body. The body of [`sum_loop`] is a closure
+/// holding references to what it reads; reading an entry through one loads the matrix's
+/// pointer and sizes again after every write the body makes, where the local view keeps
+/// them in registers.
+#[inline(always)]
+pub fn local_view<T: Scalar, R: Dim, C: Dim, S: nalgebra::RawStorage<T, R, C>>(
+    m: &nalgebra::Matrix<T, R, C, S>,
+) -> nalgebra::MatrixView<'_, T, R, C, S::RStride, S::CStride> {
+    m.as_view()
 }
 
 /// `body(range, init)`, where `body` runs the loop over `range` from the
@@ -116,7 +214,8 @@ where
             let start = range.start + n * b / blocks;
             let end = range.start + n * (b + 1) / blocks;
             let mut slot = slot.lock().expect("a block's slot");
-            let zero = slot.take().expect("a block runs once");
+            let mut zero = slot.take().expect("a block runs once");
+            zero.enter(&(start..end));
             *slot = Some(body(start..end, zero));
         }
     });

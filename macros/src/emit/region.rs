@@ -44,6 +44,7 @@ use quote::{quote, quote_spanned};
 use super::{needed, EmitCx, Value};
 use crate::ir::Id;
 use crate::ops::{Op, Tape};
+use crate::shape::Shape;
 
 /// A product added into a carried matrix without being formed.
 #[derive(Clone, Copy)]
@@ -96,6 +97,15 @@ fn writes_into_spare(op: &Op) -> bool {
 /// The most carried values a loop run as a reduction may have (the runtime's
 /// `Accumulator` is implemented for tuples up to this length).
 pub(super) const MAX_REDUCED: usize = 12;
+
+/// Whether `t` is one identifier (a variable, copied by `let`).
+fn is_name(t: &TokenStream) -> bool {
+    let mut trees = t.clone().into_iter();
+    matches!(
+        (trees.next(), trees.next()),
+        (Some(proc_macro2::TokenTree::Ident(_)), None)
+    )
+}
 
 fn ident(name: String) -> Ident {
     Ident::new(&name, Span::mixed_site())
@@ -214,6 +224,35 @@ impl EmitCx<'_> {
                     Update::Same | Update::Write(_) => false,
                 }
             });
+        // In a reduction, an adjoint written at the loop's index may take the
+        // buffer of a matrix read there (`Indexed`).
+        let indexed: Vec<Option<Id>> = if reduction {
+            self.indexed_buffers(id, &updates, &need, &roots)
+        } else {
+            vec![None; l.carried]
+        };
+        let whole = ident("__mg_range".into());
+        let mut inits = inits;
+        let mut overridden = Vec::new();
+        for (k, m) in indexed.iter().enumerate() {
+            if let Some(m) = *m {
+                let (p, buffer, c) = (self.private(), self.owned(m, true), &carried[k]);
+                inits[k] = quote!(#p::Indexed::new(#buffer, ::core::clone::Clone::clone(&#whole)));
+                let entries = Value::Matrix {
+                    operand: quote!(&#c),
+                    receiver: quote!(#c),
+                };
+                overridden.push((m, self.values.insert(m, entries).expect("a known matrix")));
+            }
+        }
+        // A reduction's body is a closure holding references to what it reads:
+        // the scalars, and the matrices it reads entries of, are read into
+        // locals once per block.
+        let hoisted = if reduction {
+            self.hoist_reads(&need, &known, &roots, &mut overridden)
+        } else {
+            TokenStream::new()
+        };
         // Rank-one updates `c += a hᵀ` of a carried matrix nothing else in the
         // body reads: gathered, and added by `gemm` (`OuterSum`).
         let batched: Vec<Option<Ident>> = (0..l.carried)
@@ -366,6 +405,7 @@ impl EmitCx<'_> {
                     }
                     let (target, rule) = (quote!(#c), node.op.rule());
                     let change = match update {
+                        Update::Scatter(_) if indexed[k].is_some() => rule.set_into(&target, &args),
                         Update::Scatter(_) => rule.add_into(&target, &args),
                         _ => rule.update_in_place(&target, &args),
                     };
@@ -393,12 +433,17 @@ impl EmitCx<'_> {
             }
         }
         self.forget_since(&known);
+        for (m, value) in overridden {
+            self.values.insert(m, value);
+        }
         write.extend(assign);
         write.extend(keep);
 
-        let results = carried
-            .iter()
-            .map(|c| quote!(#c))
+        let results = (carried.iter().zip(&indexed))
+            .map(|(c, m)| match m {
+                Some(_) => quote!(#c.into_inner()),
+                None => quote!(#c),
+            })
             .chain(tapes.iter().map(|t| match t {
                 Some(t) => quote!(#t),
                 None => quote!(()),
@@ -410,7 +455,7 @@ impl EmitCx<'_> {
             // (Read before the loop: only the values outside it are known here.)
             let work = self.iteration_work(l.region);
             let p = self.private();
-            let (block, whole) = (ident("__mg_block".into()), ident("__mg_range".into()));
+            let (block, start_values) = (ident("__mg_block".into()), ident("__mg_init".into()));
             let block_range = if l.range.rev {
                 quote!(#block.rev())
             } else {
@@ -426,11 +471,13 @@ impl EmitCx<'_> {
                 #[allow(unused_mut, clippy::needless_range_loop)]
                 let #name = {
                     let #whole = #whole_range;
+                    let #start_values = (#(#inits,)*);
                     let (#(#carried,)*) = #p::sum_loop(
                         #whole,
                         #work,
-                        (#(#inits,)*),
+                        #start_values,
                         |#block, (#(mut #carried,)*)| {
+                            #hoisted
                             #start
                             for #index in #block_range {
                                 #body
@@ -461,6 +508,112 @@ impl EmitCx<'_> {
                 (#(#results,)*)
             };
         )
+    }
+
+    /// The `let`s reading into locals the values from outside the loop that
+    /// its body `need` reads: the scalars named by a variable, and the
+    /// matrices read only entry by entry (as views, `local_view`); each
+    /// value's old form pushed onto `overridden`, to restore after the loop.
+    fn hoist_reads(
+        &mut self,
+        need: &BTreeSet<Id>,
+        known: &BTreeSet<Id>,
+        roots: &[Id],
+        overridden: &mut Vec<(Id, Value)>,
+    ) -> TokenStream {
+        let g = self.graph;
+        let body: Vec<Id> = need
+            .iter()
+            .copied()
+            .filter(|x| !known.contains(x))
+            .collect();
+        let read: BTreeSet<Id> = (body.iter())
+            .flat_map(|&r| g.node(r).args.iter().copied())
+            .chain(roots.iter().copied())
+            .filter(|a| known.contains(a) && !overridden.iter().any(|(m, _)| m == a))
+            .collect();
+        let mut lets = TokenStream::new();
+        for a in read {
+            let local = ident(format!("__mg_h{}", a.0));
+            let value = match (&self.values[&a], g.shape(a)) {
+                (Value::Scalar(t), Shape::Scalar | Shape::Int | Shape::Bool) if is_name(t) => {
+                    lets.extend(quote!(let #local = #t;));
+                    Value::Scalar(quote!(#local))
+                }
+                (Value::Matrix { operand, receiver }, Shape::Matrix(..))
+                    if is_name(receiver)
+                        && !roots.contains(&a)
+                        && (body.iter())
+                            .filter(|&&r| g.node(r).args.contains(&a))
+                            .all(|&r| {
+                                matches!(g.op(r), Op::Entry(_))
+                                    && g.node(r).args[1..].iter().all(|&i| i != a)
+                            }) =>
+                {
+                    let p = self.private();
+                    lets.extend(quote!(let #local = #p::local_view(#operand);));
+                    Value::Matrix {
+                        operand: quote!(&#local),
+                        receiver: quote!(#local),
+                    }
+                }
+                _ => continue,
+            };
+            overridden.push((a, self.values.insert(a, value).expect("a known value")));
+        }
+        lets
+    }
+
+    /// For each carried value of reduction `id`, the matrix whose buffer it
+    /// takes: where the value is an adjoint written entry by entry at the
+    /// loop's index, `c[i] += y` from zero, and a local matrix of its shape
+    /// that the loop reads last is read in the body only at that index,
+    /// `m[i]`, before the write (`Indexed`: one buffer and one pass of zeros
+    /// fewer).
+    fn indexed_buffers(
+        &self,
+        id: Id,
+        updates: &[Update],
+        need: &BTreeSet<Id>,
+        roots: &[Id],
+    ) -> Vec<Option<Id>> {
+        let g = self.graph;
+        let node = g.node(id);
+        let Op::Loop(l) = g.op(id) else {
+            unreachable!("a loop")
+        };
+        let index = g.region_info(l.region).inputs[0];
+        let mut taken = BTreeSet::new();
+        (0..l.carried)
+            .map(|k| {
+                let Update::Scatter(x) = updates[k] else {
+                    return None;
+                };
+                let init = node.args[2 + k];
+                let at_index = g.node(x).args[1..] == [index];
+                let from_zero = matches!(g.op(init), Op::Zeros(_));
+                if !(matches!(g.op(x), Op::Scatter(_)) && at_index && from_zero) {
+                    return None;
+                }
+                let read_at_index = |m: Id| {
+                    (need.iter())
+                        .filter(|&&r| g.node(r).args.contains(&m))
+                        .all(|&r| matches!(g.op(r), Op::Entry(_)) && g.node(r).args == [m, index])
+                };
+                let m = (l.captures(node.args.len()).map(|a| node.args[a])).find(|&m| {
+                    !taken.contains(&m)
+                        && self.is_local(m)
+                        && self.plan.move_into.get(&m) == Some(&id)
+                        && !self.plan.lower_triangle.contains(&m)
+                        && g.shape(m) == g.shape(init)
+                        && g.is_complex(m) == g.is_complex(init)
+                        && !roots.contains(&m)
+                        && read_at_index(m)
+                })?;
+                taken.insert(m);
+                Some(m)
+            })
+            .collect()
     }
 
     /// For `out` an output of a loop nested in the body that is one of its

@@ -77,6 +77,10 @@ impl Rule for Scatter {
         let (y, index) = (a[0].operand(), index_tokens(&a[1..]));
         Some(quote!(#target[#index] += #y;))
     }
+    fn set_into(&self, target: &TokenStream, a: &[Value]) -> Option<TokenStream> {
+        let (y, index) = (a[0].operand(), index_tokens(&a[1..]));
+        Some(quote!(#target[#index] = #y;))
+    }
     /// Linear in `y`: `ȳ = C̄[i]`.
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
         adjoint_at_same_place(g, Entry, node, cbar)

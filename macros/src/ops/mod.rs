@@ -181,6 +181,14 @@ pub trait Rule {
         None
     }
 
+    /// For an operation placing a value into a zero matrix: the statement
+    /// writing it over that place of `target` instead, where no earlier term
+    /// was added (a loop's accumulator `c[i] = y` at its own index `i`).
+    fn set_into(&self, target: &TokenStream, args: &[Value]) -> Option<TokenStream> {
+        let _ = (target, args);
+        None
+    }
+
     /// For an operation writing into its first argument (`lp[c] = s`): the
     /// statement doing so on `target`, which holds that argument, from the
     /// other arguments `rest`.
