@@ -31,10 +31,18 @@
 //!
 //! ```text
 //! let (c₀, c₁) = sum_loop(lo..hi, work, (init₀, init₁), |block, (mut c₀, mut c₁)| {
+//!     let y = local_view(y); let δ = delta;   // read into locals once per block
 //!     for i in block { <body> c₀ += x; … }
 //!     (c₀, c₁)
 //! });
 //! ```
+//!
+//! The closure's references would be read again after every write the body
+//! makes, so the body first reads into locals the scalars and the matrices it
+//! reads entry by entry. An adjoint written at the loop's own index,
+//! `c[i] += y` from zero, takes the buffer of a matrix `m` that the loop
+//! reads last and only at `m[i]`: `Indexed::new(m, lo..hi)`, then `c[i] = y`
+//! over the entry just read.
 
 use std::collections::{BTreeSet, HashMap};
 
