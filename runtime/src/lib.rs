@@ -50,7 +50,7 @@
 //!
 //! With the feature `parallel` (off by default: `matgrad = { version = "0.1", features =
 //! ["parallel"] }`), the matrix products of generated gradients whose sizes are dynamic and
-//! large use every core, split across rayon's pool: matrix products by blocks of rows or
+//! large use every core, split across a pool of threads: matrix products by blocks of rows or
 //! columns, matrix-vector products (`X w`, `Xᵀ r`) by blocks of the matrix; and a loop that
 //! adds per-sample terms (the loss and the gradient accumulated in it) runs as blocks of
 //! samples on every core, each block from zeros, the blocks' sums added in order. So does a

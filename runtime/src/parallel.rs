@@ -17,7 +17,8 @@
 //! machine two threads took 0.93-1.4× one thread's time on a 2000 × 200 `A` that way, and
 //! 0.6-0.75× by columns, timed alone on an idle machine.)
 //!
-//! The blocks run on rayon's pool rather than on `std::thread::scope`, which spawns and joins a
+//! The blocks run on a rayon pool of matgrad's own (one thread fewer than [`threads`], the
+//! caller taking blocks too) rather than on `std::thread::scope`, which spawns and joins a
 //! thread on every call: on the 2-core machine at a load average of about 4, handing two empty
 //! halves to rayon took 16-20 µs, to a scoped thread 90-140 µs (a 2000 × 200 `gemv` takes
 //! about 70 µs on one core).
@@ -119,7 +120,9 @@ pub fn threads() -> usize {
 }
 
 /// Sets the number of threads [`threads`] returns from now on (at least 1; 1 keeps every
-/// product on the calling thread). Without the `parallel` feature, does nothing.
+/// product on the calling thread). The pool of threads is started at the first split with
+/// [`threads`]` − 1` of them: more threads set afterwards share those. Without the `parallel`
+/// feature, does nothing.
 pub fn set_threads(n: usize) {
     #[cfg(feature = "parallel")]
     THREADS.store(n.max(1), Ordering::Relaxed);
@@ -139,7 +142,7 @@ pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
 }
 
 /// `f(start, len)` on consecutive ranges covering `0..extent`, shared by the calling thread and
-/// `parts − 1` jobs on rayon's pool; returns when every range is done.
+/// `parts − 1` jobs on matgrad's pool of threads; returns when every range is done.
 ///
 /// The ranges are claimed one at a time from a counter, and the caller claims them too, so a
 /// job that the pool starts late (its threads busy elsewhere) finds nothing left and the caller
@@ -228,6 +231,22 @@ mod pool {
         static IN_SPLIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 
+    /// The pool running the blocks the caller does not: [`super::threads`]` − 1` threads when
+    /// first used, as the caller runs blocks too. (On rayon's global pool, one thread per core,
+    /// a worker woken for nothing spun beside the two that had work: on 2 cores a split
+    /// 100 × 100 product took 0.85× one thread's time alone, and 1.17× after the splits of a
+    /// logistic regression.)
+    fn workers() -> &'static rayon::ThreadPool {
+        static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+        POOL.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(super::threads().saturating_sub(1).max(1))
+                .thread_name(|i| format!("matgrad-{i}"))
+                .build()
+                .expect("matgrad's worker threads")
+        })
+    }
+
     #[inline]
     pub(super) fn in_split() -> bool {
         IN_SPLIT.with(|s| s.get())
@@ -252,7 +271,7 @@ mod pool {
         });
         for _ in 1..parts {
             let shared = Arc::clone(&shared);
-            rayon::spawn(move || shared.work());
+            workers().spawn(move || shared.work());
         }
         let start = Instant::now();
         shared.work();
