@@ -98,7 +98,8 @@ static MIN_WORK_READ: AtomicUsize = AtomicUsize::new(0);
 
 /// The number of threads a generated gradient's products may use: 1 without the `parallel`
 /// feature; with it, the last [`set_threads`], else `MATGRAD_THREADS` from the environment (read
-/// once), else the size of rayon's global pool (one thread per core).
+/// once), else the number of cores (`std::thread::available_parallelism`; rayon's global pool,
+/// whose size this was, is then never started).
 pub fn threads() -> usize {
     #[cfg(feature = "parallel")]
     {
@@ -107,7 +108,7 @@ pub fn threads() -> usize {
                 let n = std::env::var("MATGRAD_THREADS")
                     .ok()
                     .and_then(|s| s.trim().parse::<usize>().ok())
-                    .unwrap_or_else(rayon::current_num_threads)
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
                     .max(1);
                 THREADS.store(n, Ordering::Relaxed);
                 n
