@@ -234,9 +234,9 @@ mod pool {
 
     /// The pool running the blocks the caller does not: [`super::threads`]` − 1` threads when
     /// first used, as the caller runs blocks too. (On rayon's global pool, one thread per core,
-    /// a worker woken for nothing spun beside the two that had work: on 2 cores a split
-    /// 100 × 100 product took 0.85× one thread's time alone, and 1.17× after the splits of a
-    /// logistic regression.)
+    /// so three threads for two cores counting the caller, a split 100 × 100 product took 0.85×
+    /// one thread's time alone and 1.17× after the splits of a logistic regression; 0.82–0.86×
+    /// after them on this pool.)
     fn workers() -> &'static rayon::ThreadPool {
         static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
         POOL.get_or_init(|| {
