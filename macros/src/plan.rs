@@ -278,9 +278,8 @@ fn scaled_terms(
                 let b = g.node(t).args.first().copied();
                 matches!(g.op(t), Op::Scale(_))
                     && read_once.contains(&t)
-                    && b.is_some_and(|b| !local(b))
+                    && b.is_some_and(|b| !local(b) && conforms(g.shape(b), g.shape(sum)))
                     && args.iter().all(|&a| conforms(g.shape(a), g.shape(sum)))
-                    && b.is_some_and(|b| conforms(g.shape(b), g.shape(sum)))
             })?;
             Some((sum, term))
         })

@@ -554,7 +554,8 @@ where
 }
 
 /// `a b` by nalgebra's product, which writes its output without filling it with zeros first
-/// (as `gemm` with β = 0 into a zero matrix does).
+/// (as `gemm` with β = 0 into a zero matrix does). A function of its own: inside [`mul_tr`],
+/// whose bounds name `&a * OMatrix`, `a * bᵀ` on a view would resolve to that product instead.
 fn unfilled_product<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,

@@ -697,10 +697,10 @@ impl<'a> EmitCx<'a> {
         let (node, term) = (self.graph.node(id), self.plan.scaled_terms[&id]);
         let k = (node.args.iter().position(|&a| a == term)).expect("the scaling is a term");
         let other = node.args[1 - k];
-        let a = match self.plan.move_into.get(&other) == Some(&id) {
-            true => self.values[&other].clone().moved(self.graph.shape(other)),
-            false => self.values[&other].clone(),
-        };
+        let mut a = self.values[&other].clone();
+        if self.plan.move_into.get(&other) == Some(&id) {
+            a = a.moved(self.graph.shape(other));
+        }
         let [b, s] = [0, 1].map(|i| self.values[&self.graph.node(term).args[i]].clone());
         let (p, b, s) = (self.private(), b.operand(), s.operand());
         let s = match node.op {
