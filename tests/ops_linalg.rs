@@ -537,3 +537,44 @@ mod rewrites {
         check!(six_by_six_s64(&a) => six_by_six_s64_grad[a]);
     }
 }
+
+/// Products whose output has a few columns past a multiple of 8 (`R V` and `Rᵀ U` of a rank-10
+/// factorisation, `X W` with 12 outputs, `Xᵀ G` for 9), which matgrad computes with loops of its
+/// own on processors with AVX-512: against finite differences and against the closed form.
+mod narrow_products {
+    use super::*;
+
+    #[grad(u, v)]
+    fn factorisation(m: &DMatrix<f64>, u: &DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
+        (m - u * v.transpose()).norm_squared()
+    }
+
+    #[grad(w)]
+    fn regression(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+        (x * w - y).norm_squared()
+    }
+
+    #[test]
+    fn rank_10_factorisation() {
+        let (m, u, v) = (dm(41, 30, 1), dm(41, 10, 2), dm(30, 10, 3));
+        check!(factorisation(&m, &u, &v) => factorisation_grad[u, v]);
+        let (_, gu, gv) = factorisation_grad(&m, &u, &v);
+        let r = &m - &u * v.transpose();
+        assert_close(&gu, &(&r * &v * -2.0));
+        assert_close(&gv, &(r.transpose() * &u * -2.0));
+    }
+
+    #[test]
+    fn regressions_with_12_and_9_outputs() {
+        for outputs in [12, 9] {
+            let (x, w, y) = (dm(50, 20, 4), dm(20, outputs, 5), dm(50, outputs, 6));
+            check!(regression(&x, &w, &y) => regression_grad[w]);
+            let (_, gw) = regression_grad(&x, &w, &y);
+            assert_close(&gw, &(x.transpose() * (&x * &w - &y) * 2.0));
+        }
+    }
+
+    fn assert_close(x: &DMatrix<f64>, y: &DMatrix<f64>) {
+        assert!((x - y).norm() <= 1e-12 * y.norm(), "{x}\n{y}");
+    }
+}

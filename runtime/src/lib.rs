@@ -110,6 +110,7 @@ mod inverse;
 mod jet;
 mod linalg;
 mod logm;
+mod narrow;
 mod parallel;
 pub use parallel::{set_threads, threads};
 mod product;

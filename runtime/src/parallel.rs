@@ -2,7 +2,8 @@
 //!
 //! A matrix product `A B` is split by blocks of rows of `A` or of columns of `B` (those of the
 //! output's longer side), each block one nalgebra `gemm` (matrixmultiply's kernels, on the
-//! block's thread), equal bit for bit to the whole product. matrixmultiply's own `threading`
+//! block's thread; a tall output's last few columns by [`crate::narrow`]), equal bit for bit to
+//! the whole product. matrixmultiply's own `threading`
 //! feature is not used: on the 2-core machine it made the thin products of a softmax classifier
 //! (`W X`, 10 × 100 by 100 × 1000, and `G Xᵀ`) 1.45-1.55× slower than on one thread, and a
 //! 200 × 200 product 1.3× slower; it would also start its threads inside ours (blocks of rows
@@ -460,7 +461,7 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
         _ => 1,
     };
     if parts <= 1 {
-        return c.gemm(alpha, a, b, beta);
+        return crate::narrow::gemm(c, alpha, a, b, beta);
     }
     assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
     let out = Out::new(c);
@@ -562,7 +563,8 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2>(
         // SAFETY: `split` hands out disjoint ranges of the blocks, so of the rows or columns.
         if along_rows {
             let mut c = unsafe { c.rows::<Dyn>(start, end - start) };
-            c.gemm(alpha.clone(), &a.rows(start, end - start), &b, beta.clone());
+            let a = a.rows(start, end - start);
+            crate::narrow::gemm(&mut c, alpha.clone(), &a, &b, beta.clone());
         } else {
             let mut c = unsafe { c.columns(start, end - start) };
             c.gemm(

@@ -6,7 +6,8 @@
 //! `matrixmultiply` (blocked, vectorised, any strides). Past that threshold,
 //! `Aᵀ` is passed to `gemm` as a view of `A`'s storage with rows and columns
 //! exchanged; below it, or for fixed sizes (which nalgebra never blocks),
-//! `tr_mul` is the faster of the two.
+//! `tr_mul` is the faster of the two. Every dynamic `f64` product here whose output has a few
+//! columns past a multiple of 8 computes those columns with [`narrow`]'s loops.
 
 use std::ops::Mul;
 
@@ -19,7 +20,7 @@ use nalgebra::{
     Scalar, Storage, StorageMut, Vector, ViewStorage, U1,
 };
 
-use crate::parallel;
+use crate::{narrow, parallel};
 
 /// `tr(m)` for any matrix type: nalgebra's `trace` needs a square type, and a
 /// product of fixed and dynamic factors is square only in its sizes
@@ -84,7 +85,8 @@ where
 }
 
 /// `a b`, equal to `a * b`; for a large dynamic vector `b` with the `parallel` feature, split
-/// across threads, else exactly nalgebra's product.
+/// across threads, else nalgebra's product (its last few columns by matgrad's own loops where
+/// that pays).
 #[inline]
 pub fn mul<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -102,7 +104,7 @@ where
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
 {
     if !parallel::worth_splitting(dynamic(a, b), work(a, b)) {
-        return a * b;
+        return unfilled_product(a, b);
     }
     let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
     parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, T::one(), a, b, T::zero());
@@ -554,8 +556,9 @@ where
 }
 
 /// `a b` by nalgebra's product, which writes its output without filling it with zeros first
-/// (as `gemm` with β = 0 into a zero matrix does). A function of its own: inside [`mul_tr`],
-/// whose bounds name `&a * OMatrix`, `a * bᵀ` on a view would resolve to that product instead.
+/// (as `gemm` with β = 0 into a zero matrix does), unless its last columns are narrow (see
+/// [`narrow`]). A function of its own: inside [`mul_tr`], whose bounds name `&a * OMatrix`,
+/// `a * bᵀ` on a view would resolve to that product instead.
 fn unfilled_product<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
@@ -571,7 +574,12 @@ where
     DefaultAllocator: Allocator<R1, C2>,
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
 {
-    a * b
+    if !narrow::is_narrow(a, b) {
+        return a * b;
+    }
+    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
+    narrow::gemm(&mut out, T::one(), a, b, T::zero());
+    out
 }
 
 /// `aᵀ` as a view of `a`'s storage with rows and columns exchanged.

@@ -1,0 +1,423 @@
+//! Products whose output has a few columns past a multiple of eight.
+//!
+//! For a dynamic `f64` product, nalgebra's `gemm` calls matrixmultiply, which on a processor
+//! with AVX-512 computes the output in tiles of 8 × 8: the last tile of a 10-column output
+//! holds 2 columns but costs as much as 8. The gradient of a rank-10 factorisation `‖M − UVᵀ‖²`
+//! is two such products, `R V` and `Rᵀ U`. So where a tall output has 1 to 4 columns past a
+//! multiple of 8, those columns are computed by the loops here, each entry one sum over the
+//! inner index in order with fused multiply-adds (AVX-512 instructions, chosen at run time);
+//! every other product is nalgebra's `gemm`. (The same for the last rows of a wide output, a
+//! 10-class classifier's `W X`, was slower than the wasted tile: there the product's time goes
+//! to reading `X`, which the loops would read once more.)
+//!
+//! Each entry of the output is computed the same way whichever rows are computed with it, so a
+//! product split by blocks of rows (the `parallel` feature, for a tall output) stays equal bit
+//! for bit to the whole.
+
+use std::any::Any;
+
+use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
+use nalgebra::{ComplexField, Dim, Dyn, Matrix, Storage, StorageMut};
+
+/// The width of matrixmultiply's AVX-512 `f64` tile.
+const TILE: usize = 8;
+
+/// The most columns past a multiple of [`TILE`] computed here: with more, the last tile's
+/// wasted columns are fewer than these loops would cost.
+const MAX_NARROW: usize = 4;
+
+/// `c ← α a b + β c`, as nalgebra's `gemm` (β = 0 does not read `c`).
+#[inline]
+pub(crate) fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    c: &mut Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+) where
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
+{
+    let columns = narrow_columns(a, b, c.strides().0);
+    if columns == 0 {
+        return c.gemm(alpha, a, b, beta);
+    }
+    let wide = c.ncols() - columns;
+    let (b_strides, c_strides) = (b.strides(), c.strides());
+    let product = Narrow {
+        rows: c.nrows(),
+        inner: a.ncols(),
+        alpha: as_f64(&alpha),
+        beta: as_f64(&beta),
+        a: a.data.ptr() as *const f64,
+        a_strides: a.strides(),
+        // SAFETY (both): column `wide` of `b` and of `c` exists.
+        b: unsafe { b.data.ptr().add(wide * b_strides.1) } as *const f64,
+        b_strides,
+        c: unsafe { c.data.ptr_mut().add(wide * c_strides.1) } as *mut f64,
+        c_column_stride: c_strides.1,
+    };
+    c.columns_range_mut(..wide)
+        .gemm(alpha, a, &b.columns_range(..wide), beta);
+    // SAFETY: `narrow_columns` checked AVX-512 and the layouts the loops read and write.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        product.run(columns)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!("narrow columns need AVX-512 ({} rows)", product.rows);
+}
+
+/// Whether the loops here compute part of `a b` (into a new matrix).
+pub(crate) fn is_narrow<T, R1, C1, S1, R2, C2, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> bool
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+{
+    narrow_columns(a, b, 1) > 0
+}
+
+/// How many of the last columns of the output `a b` (whose rows are `c_row_stride` apart) the
+/// loops here compute: 0 unless `T` is `f64`, a size is dynamic and nalgebra would call
+/// matrixmultiply (every side above 5), the processor has AVX-512, the output's columns are
+/// contiguous, `a`'s columns are, or its rows and `b`'s columns, and the output has 1 to
+/// [`MAX_NARROW`] columns past a multiple of [`TILE`] and more rows than columns.
+fn narrow_columns<T, R1, C1, S1, R2, C2, S2>(
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    c_row_stride: usize,
+) -> usize
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+{
+    let ((m, k), n) = (a.shape(), b.ncols());
+    let narrow = n % TILE;
+    let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
+    let shapes = n > TILE && narrow <= MAX_NARROW && m > n && k > 5 && dynamic;
+    let layouts =
+        c_row_stride == 1 && (a.strides().0 == 1 || (a.strides().1 == 1 && b.strides().0 == 1));
+    if shapes && layouts && is_f64::<T>() && has_avx512() {
+        narrow
+    } else {
+        0
+    }
+}
+
+fn is_f64<T: 'static>() -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
+}
+
+fn as_f64<T: 'static>(x: &T) -> f64 {
+    *(x as &dyn Any)
+        .downcast_ref::<f64>()
+        .expect("checked to be f64")
+}
+
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// The last columns of `c ← α a b + β c`: `a` is `rows × inner`; `b` and `c` point at the first
+/// of those columns. Strides are (between rows, between columns); `c`'s rows are adjacent.
+struct Narrow {
+    rows: usize,
+    inner: usize,
+    alpha: f64,
+    beta: f64,
+    a: *const f64,
+    a_strides: (usize, usize),
+    b: *const f64,
+    b_strides: (usize, usize),
+    c: *mut f64,
+    c_column_stride: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::{
+        __m512d, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_reduce_add_pd, _mm512_set1_pd,
+        _mm512_setzero_pd, _mm512_storeu_pd,
+    };
+
+    use super::Narrow;
+
+    /// `f64` entries in a vector.
+    const LANES: usize = 8;
+    /// Vectors of rows of each output column summed together by [`Narrow::down_columns`].
+    const DOWN: usize = 2;
+    /// Rows of `a` read together by [`Narrow::along_rows`] (one read of `b` serves them).
+    const ALONG: usize = 4;
+
+    impl Narrow {
+        /// The `columns` last columns.
+        ///
+        /// # Safety
+        /// The processor has AVX-512; the pointers and strides describe the matrices, with
+        /// `a`'s columns contiguous, or its rows and `b`'s columns.
+        #[target_feature(enable = "avx512f")]
+        pub(super) unsafe fn run(&self, columns: usize) {
+            // SAFETY: forwarded.
+            unsafe {
+                match (self.a_strides.0 == 1, columns) {
+                    (true, 1) => self.down_columns::<1>(),
+                    (true, 2) => self.down_columns::<2>(),
+                    (true, 3) => self.down_columns::<3>(),
+                    (true, _) => self.down_columns::<4>(),
+                    (false, 1) => self.along_rows::<1>(),
+                    (false, 2) => self.along_rows::<2>(),
+                    (false, 3) => self.along_rows::<3>(),
+                    (false, _) => self.along_rows::<4>(),
+                }
+            }
+        }
+
+        /// `a`'s columns contiguous: `c[i, j] = Σₖ a[i, k] b[k, j]` summed down `a`'s columns,
+        /// `DOWN · LANES` rows of the `W` output columns at a time in registers; the rows left
+        /// over one by one, with the same operations.
+        #[target_feature(enable = "avx512f")]
+        unsafe fn down_columns<const W: usize>(&self) {
+            let block = DOWN * LANES;
+            let mut first = 0;
+            while first + block <= self.rows {
+                let mut sums = [[_mm512_setzero_pd(); DOWN]; W];
+                for k in 0..self.inner {
+                    // SAFETY: rows `first..first + block` of column `k` of `a`; entry (k, j)
+                    // of `b`.
+                    unsafe {
+                        let column = self.a.add(k * self.a_strides.1 + first);
+                        let x: [__m512d; DOWN] =
+                            std::array::from_fn(|v| _mm512_loadu_pd(column.add(v * LANES)));
+                        for (j, sums) in sums.iter_mut().enumerate() {
+                            let b = _mm512_set1_pd(self.b_at(k, j));
+                            for (s, &x) in sums.iter_mut().zip(&x) {
+                                *s = _mm512_fmadd_pd(x, b, *s);
+                            }
+                        }
+                    }
+                }
+                for (j, sums) in sums.iter().enumerate() {
+                    for (v, &s) in sums.iter().enumerate() {
+                        let mut lanes = [0.0; LANES];
+                        // SAFETY: `lanes` holds one vector.
+                        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), s) };
+                        for (l, &sum) in lanes.iter().enumerate() {
+                            // SAFETY: row `first + v·LANES + l` of output column `j`.
+                            unsafe { self.store(first + v * LANES + l, j, sum) };
+                        }
+                    }
+                }
+                first += block;
+            }
+            for i in first..self.rows {
+                for j in 0..W {
+                    let mut sum = 0.0;
+                    for k in 0..self.inner {
+                        // SAFETY: entry (i, k) of `a`, (k, j) of `b`.
+                        sum = unsafe {
+                            (*self.a.add(k * self.a_strides.1 + i)).mul_add(self.b_at(k, j), sum)
+                        };
+                    }
+                    // SAFETY: row `i` of output column `j`.
+                    unsafe { self.store(i, j, sum) };
+                }
+            }
+        }
+
+        /// `a`'s rows and `b`'s columns contiguous: each entry a dot product, `LANES` partial
+        /// sums added at the end, then the entries past the last whole vector; `ALONG` rows
+        /// of `a` at a time, the rows left over one by one, with the same operations.
+        #[target_feature(enable = "avx512f")]
+        unsafe fn along_rows<const W: usize>(&self) {
+            let mut first = 0;
+            while first + ALONG <= self.rows {
+                // SAFETY: forwarded.
+                unsafe { self.rows_along::<W, ALONG>(first) };
+                first += ALONG;
+            }
+            for i in first..self.rows {
+                // SAFETY: forwarded.
+                unsafe { self.rows_along::<W, 1>(i) };
+            }
+        }
+
+        #[target_feature(enable = "avx512f")]
+        unsafe fn rows_along<const W: usize, const R: usize>(&self, first: usize) {
+            let whole = self.inner / LANES * LANES;
+            let row = |r: usize| self.a.wrapping_add((first + r) * self.a_strides.0);
+            let column = |j: usize| self.b.wrapping_add(j * self.b_strides.1);
+            let mut sums = [[_mm512_setzero_pd(); W]; R];
+            for k in (0..whole).step_by(LANES) {
+                // SAFETY: entries `k..k + LANES` (below `inner`) of rows `first..first + R` of
+                // `a` and of the columns of `b`.
+                unsafe {
+                    let b: [__m512d; W] =
+                        std::array::from_fn(|j| _mm512_loadu_pd(column(j).add(k)));
+                    for (r, sums) in sums.iter_mut().enumerate() {
+                        let x = _mm512_loadu_pd(row(r).add(k));
+                        for (s, &b) in sums.iter_mut().zip(&b) {
+                            *s = _mm512_fmadd_pd(x, b, *s);
+                        }
+                    }
+                }
+            }
+            for (r, sums) in sums.iter().enumerate() {
+                for (j, &s) in sums.iter().enumerate() {
+                    let mut sum = _mm512_reduce_add_pd(s);
+                    for k in whole..self.inner {
+                        // SAFETY: entry k of row `first + r` of `a` and of column `j` of `b`.
+                        sum = unsafe { (*row(r).add(k)).mul_add(*column(j).add(k), sum) };
+                    }
+                    // SAFETY: row `first + r` of output column `j`.
+                    unsafe { self.store(first + r, j, sum) };
+                }
+            }
+        }
+
+        /// Entry `(k, j)` of `b`.
+        ///
+        /// # Safety
+        /// `k < inner`, `j` one of the output columns.
+        #[inline(always)]
+        unsafe fn b_at(&self, k: usize, j: usize) -> f64 {
+            // SAFETY: forwarded.
+            unsafe { *self.b.add(k * self.b_strides.0 + j * self.b_strides.1) }
+        }
+
+        /// `c[i, j] ← α s + β c[i, j]`, `c` not read when β = 0.
+        ///
+        /// # Safety
+        /// `i < rows`, `j` one of the output columns.
+        #[inline(always)]
+        unsafe fn store(&self, i: usize, j: usize, s: f64) {
+            // SAFETY: forwarded.
+            unsafe {
+                let c = self.c.add(j * self.c_column_stride + i);
+                *c = if self.beta == 0.0 {
+                    self.alpha * s
+                } else {
+                    self.alpha * s + self.beta * *c
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{DMatrix, Dyn, MatrixView};
+
+    use super::{gemm, has_avx512, narrow_columns};
+
+    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
+    }
+
+    fn transposed(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
+        MatrixView::from_slice_with_strides_generic(
+            m.as_slice(),
+            Dyn(m.ncols()),
+            Dyn(m.nrows()),
+            Dyn(m.nrows()),
+            Dyn(1),
+        )
+    }
+
+    fn close(x: &DMatrix<f64>, y: &DMatrix<f64>) {
+        assert!((x - y).norm() <= 1e-13 * y.norm(), "{x}\n{y}");
+    }
+
+    /// Every shape around the tile widths, tall and wide, `a` by columns, by rows (a transposed
+    /// view) and as a view of part of a larger matrix, `b` by columns and transposed, β = 0 (over
+    /// NaN, which must not be read), 1 and ½: as nalgebra's `gemm`.
+    #[test]
+    fn narrow_products_equal_nalgebras() {
+        let (a, b) = (filled(200, 37, 0.1), filled(37, 10, 0.2));
+        let avx512 = |n| if has_avx512() { n } else { 0 };
+        assert_eq!(narrow_columns(&a, &b, 1), avx512(2));
+        assert_eq!(narrow_columns(&b.transpose(), &a.transpose(), 1), 0);
+        assert_eq!(narrow_columns(&a, &b.columns(0, 8), 1), 0);
+        assert_eq!(narrow_columns(&a, &b, 2), 0);
+        let sides = [6, 8, 9, 10, 11, 12, 13, 16, 17, 20, 21, 28, 45, 200];
+        for (m, n, k) in sides
+            .into_iter()
+            .flat_map(|m| sides.map(|n| (m, n, 19 + m % 3 * 9)))
+        {
+            let a = filled(m, k, 0.37);
+            let at = filled(k, m, 0.37);
+            let big = filled(m + 3, k + 2, 0.53);
+            let a_part = big.view((1, 2), (m, k));
+            let b = filled(k, n, 0.71);
+            let bt = filled(n, k, 0.71);
+            for beta in [0.0, 1.0, 0.5] {
+                let start = filled(m, n, 0.19);
+                let over = if beta == 0.0 {
+                    DMatrix::from_element(m, n, f64::NAN)
+                } else {
+                    start.clone()
+                };
+                let check =
+                    |a: &MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn>,
+                     b: &MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn>| {
+                        let mut c = over.clone();
+                        gemm(&mut c, -2.0, a, b, beta);
+                        let mut expected = start.clone();
+                        expected.gemm(-2.0, a, b, beta);
+                        close(&c, &expected);
+                    };
+                let (a_view, b_view) = (a.as_view(), b.as_view());
+                check(&a_view, &b_view);
+                check(&a_view, &transposed(&bt));
+                check(&transposed(&at), &b_view);
+                check(&a_part.as_view(), &b_view);
+            }
+        }
+    }
+
+    /// A block of rows of the output computed alone equals the same rows of the whole product
+    /// bit for bit (the `parallel` feature splits a tall product that way).
+    #[test]
+    fn a_block_of_rows_equals_the_whole_bit_for_bit() {
+        let (m, k, n) = (45, 30, 10);
+        let (a, at, b) = (filled(m, k, 0.3), filled(k, m, 0.3), filled(k, n, 0.9));
+        for rows_of_a in [false, true] {
+            let a = if rows_of_a {
+                transposed(&at)
+            } else {
+                a.as_view()
+            };
+            let mut whole = DMatrix::zeros(m, n);
+            gemm(&mut whole, 1.0, &a, &b, 0.0);
+            let mut block = DMatrix::zeros(21, n);
+            gemm(&mut block, 1.0, &a.rows(7, 21), &b, 0.0);
+            assert_eq!(block, whole.rows(7, 21));
+        }
+    }
+}
