@@ -3,7 +3,7 @@
 //! For a dynamic `f64` product, nalgebra's `gemm` calls matrixmultiply, which on a processor
 //! with AVX-512 computes the output in tiles of 8 × 8: the last tile of a 10-column output
 //! holds 2 columns but costs as much as 8. The gradient of a rank-10 factorisation `‖M − UVᵀ‖²`
-//! is two such products, `R V` and `Rᵀ U`. So where a tall output has 1 to 4 columns past a
+//! is two such products, `R V` and `Rᵀ U`. So where an output has 1 to 4 columns past a
 //! multiple of 8, those columns are computed by the loops here, each entry one sum over the
 //! inner index in order with fused multiply-adds (AVX-512 instructions, chosen at run time);
 //! every other product is nalgebra's `gemm`. (The same for the last rows of a wide output, a
@@ -12,7 +12,7 @@
 //!
 //! Each entry of the output is computed the same way whichever rows are computed with it, so a
 //! product split by blocks of rows (the `parallel` feature, for a tall output) stays equal bit
-//! for bit to the whole.
+//! for bit to the whole; one it would split by blocks of columns is left to `gemm`.
 
 use std::any::Any;
 
@@ -21,6 +21,11 @@ use nalgebra::{ComplexField, Dim, Dyn, Matrix, Storage, StorageMut};
 
 /// The width of matrixmultiply's AVX-512 `f64` tile.
 const TILE: usize = 8;
+
+/// The fewest multiply-adds of a product computed in part here: below them, the second call
+/// into matrixmultiply costs more than the last tile wastes (on the 2-core machine, 10 × 10
+/// by 10 × 10 took 1.03× nalgebra's time this way, 12 × 12 by 12 × 12 0.88×).
+const MIN_WORK: usize = 1024;
 
 /// The most columns past a multiple of [`TILE`] computed here: with more, the last tile's
 /// wasted columns are fewer than these loops would cost.
@@ -97,8 +102,10 @@ where
 /// How many of the last columns of the output `a b` (whose rows are `c_row_stride` apart) the
 /// loops here compute: 0 unless `T` is `f64`, a size is dynamic and nalgebra would call
 /// matrixmultiply (every side above 5), the processor has AVX-512, the output's columns are
-/// contiguous, `a`'s columns are, or its rows and `b`'s columns, and the output has 1 to
-/// [`MAX_NARROW`] columns past a multiple of [`TILE`] and more rows than columns.
+/// contiguous, `a`'s columns are, or its rows and `b`'s columns, the output has 1 to
+/// [`MAX_NARROW`] columns past a multiple of [`TILE`], the product has [`MIN_WORK`]
+/// multiply-adds or more, and the `parallel` feature would not split it by blocks of columns
+/// (each block would have a last tile of its own).
 fn narrow_columns<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
@@ -116,7 +123,12 @@ where
     let ((m, k), n) = (a.shape(), b.ncols());
     let narrow = n % TILE;
     let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
-    let shapes = n > TILE && narrow <= MAX_NARROW && m > n && k > 5 && dynamic;
+    let shapes = n > TILE
+        && narrow <= MAX_NARROW
+        && k > 5
+        && m.saturating_mul(k).saturating_mul(n) >= MIN_WORK
+        && !crate::parallel::may_split_columns(m, n)
+        && dynamic;
     let layouts =
         c_row_stride == 1 && (a.strides().0 == 1 || (a.strides().1 == 1 && b.strides().0 == 1));
     if shapes && layouts && is_f64::<T>() && has_avx512() {
@@ -163,8 +175,8 @@ struct Narrow {
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::{
-        __m512d, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_reduce_add_pd, _mm512_set1_pd,
-        _mm512_setzero_pd, _mm512_storeu_pd,
+        __m512d, __mmask8, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_maskz_loadu_pd,
+        _mm512_reduce_add_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
     };
 
     use super::Narrow;
@@ -201,52 +213,55 @@ mod avx512 {
 
         /// `a`'s columns contiguous: `c[i, j] = Σₖ a[i, k] b[k, j]` summed down `a`'s columns,
         /// `DOWN · LANES` rows of the `W` output columns at a time in registers; the rows left
-        /// over one by one, with the same operations.
+        /// over likewise, the vectors' lanes past the last row masked.
         #[target_feature(enable = "avx512f")]
         unsafe fn down_columns<const W: usize>(&self) {
             let block = DOWN * LANES;
-            let mut first = 0;
-            while first + block <= self.rows {
-                let mut sums = [[_mm512_setzero_pd(); DOWN]; W];
-                for k in 0..self.inner {
-                    // SAFETY: rows `first..first + block` of column `k` of `a`; entry (k, j)
-                    // of `b`.
-                    unsafe {
-                        let column = self.a.add(k * self.a_strides.1 + first);
-                        let x: [__m512d; DOWN] =
-                            std::array::from_fn(|v| _mm512_loadu_pd(column.add(v * LANES)));
-                        for (j, sums) in sums.iter_mut().enumerate() {
-                            let b = _mm512_set1_pd(self.b_at(k, j));
-                            for (s, &x) in sums.iter_mut().zip(&x) {
-                                *s = _mm512_fmadd_pd(x, b, *s);
-                            }
-                        }
-                    }
-                }
-                for (j, sums) in sums.iter().enumerate() {
-                    for (v, &s) in sums.iter().enumerate() {
-                        let mut lanes = [0.0; LANES];
-                        // SAFETY: `lanes` holds one vector.
-                        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), s) };
-                        for (l, &sum) in lanes.iter().enumerate() {
-                            // SAFETY: row `first + v·LANES + l` of output column `j`.
-                            unsafe { self.store(first + v * LANES + l, j, sum) };
-                        }
-                    }
-                }
-                first += block;
+            for first in (0..self.rows).step_by(block) {
+                let rows = block.min(self.rows - first);
+                // The lanes of each vector that hold rows of `a`.
+                let masks: [__mmask8; DOWN] = std::array::from_fn(|v| {
+                    let lanes = rows.saturating_sub(v * LANES).min(LANES);
+                    ((1u16 << lanes) - 1) as __mmask8
+                });
+                // SAFETY: forwarded; `rows` rows from `first`.
+                unsafe { self.rows_down::<W>(first, rows, masks) };
             }
-            for i in first..self.rows {
-                for j in 0..W {
-                    let mut sum = 0.0;
-                    for k in 0..self.inner {
-                        // SAFETY: entry (i, k) of `a`, (k, j) of `b`.
-                        sum = unsafe {
-                            (*self.a.add(k * self.a_strides.1 + i)).mul_add(self.b_at(k, j), sum)
-                        };
+        }
+
+        #[target_feature(enable = "avx512f")]
+        unsafe fn rows_down<const W: usize>(
+            &self,
+            first: usize,
+            rows: usize,
+            masks: [__mmask8; DOWN],
+        ) {
+            let mut sums = [[_mm512_setzero_pd(); DOWN]; W];
+            for k in 0..self.inner {
+                // SAFETY: rows `first..first + rows` of column `k` of `a` (the masked lanes are
+                // not read); entry (k, j) of `b`.
+                unsafe {
+                    let column = self.a.add(k * self.a_strides.1 + first);
+                    let x: [__m512d; DOWN] = std::array::from_fn(|v| {
+                        _mm512_maskz_loadu_pd(masks[v], column.wrapping_add(v * LANES))
+                    });
+                    for (j, sums) in sums.iter_mut().enumerate() {
+                        let b = _mm512_set1_pd(self.b_at(k, j));
+                        for (s, &x) in sums.iter_mut().zip(&x) {
+                            *s = _mm512_fmadd_pd(x, b, *s);
+                        }
                     }
-                    // SAFETY: row `i` of output column `j`.
-                    unsafe { self.store(i, j, sum) };
+                }
+            }
+            for (j, sums) in sums.iter().enumerate() {
+                let mut lanes = [0.0; DOWN * LANES];
+                for (v, &s) in sums.iter().enumerate() {
+                    // SAFETY: `lanes` holds `DOWN` vectors.
+                    unsafe { _mm512_storeu_pd(lanes.as_mut_ptr().add(v * LANES), s) };
+                }
+                for (r, &sum) in lanes[..rows].iter().enumerate() {
+                    // SAFETY: row `first + r` of output column `j`.
+                    unsafe { self.store(first + r, j, sum) };
                 }
             }
         }

@@ -424,6 +424,12 @@ fn any_dynamic<R0: Dim, C0: Dim, R1: Dim, C1: Dim, C2: Dim>() -> bool {
 /// a `gemm` of its own, which packs all of one factor again.
 const MIN_BLOCK_SIDE: usize = 16;
 
+/// Whether [`gemm`] may split a product with an `m × n` output by blocks of its columns (it
+/// splits along the longer side, each block at least [`MIN_BLOCK_SIDE`] wide).
+pub(crate) fn may_split_columns(m: usize, n: usize) -> bool {
+    m <= n && n / MIN_BLOCK_SIDE >= 2
+}
+
 /// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of columns of `a` (contiguous
 /// in memory) split across threads, each one `gemv` into a product of its own, added in block
 /// order; for a matrix `b`, blocks of rows of `a` and `c` or of columns of `b` and `c`, each one
