@@ -10,9 +10,10 @@
 //! 10-class classifier's `W X`, was slower than the wasted tile: there the product's time goes
 //! to reading `X`, which the loops would read once more.)
 //!
-//! Each entry of the output is computed the same way whichever rows are computed with it, so a
-//! product split by blocks of rows (the `parallel` feature, for a tall output) stays equal bit
-//! for bit to the whole; one it would split by blocks of columns is left to `gemm`.
+//! Each entry of the output is computed the same way whichever rows are computed with it, and
+//! the decision is taken once for a whole product: split by blocks of rows or of columns (the
+//! `parallel` feature), its blocks of rows compute the same last columns, its blocks of columns
+//! leave them to be computed once, so it stays equal bit for bit to the whole.
 
 use std::any::Any;
 
@@ -52,11 +53,65 @@ pub(crate) fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S2: Storage<T, R2, C2>,
     ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
-    let columns = narrow_columns(a, b, c.strides().0);
-    if columns == 0 {
+    let narrow = narrow_columns(a, b, c.strides().0);
+    gemm_with(c, alpha, a, b, beta, narrow);
+}
+
+/// [`gemm`] with the last `narrow` columns by the loops here, as [`narrow_columns`] decided for
+/// this product or for the whole of which it is a block of rows.
+#[inline]
+pub(crate) fn gemm_with<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    c: &mut Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+    narrow: usize,
+) where
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
+{
+    if narrow == 0 {
         return c.gemm(alpha, a, b, beta);
     }
-    let wide = c.ncols() - columns;
+    let wide = c.ncols() - narrow;
+    c.columns_range_mut(..wide)
+        .gemm(alpha.clone(), a, &b.columns_range(..wide), beta.clone());
+    last_columns(c, alpha, a, b, beta, narrow);
+}
+
+/// The last `narrow` columns of `c ← α a b + β c` by the loops here, as [`narrow_columns`]
+/// decided for this product.
+pub(crate) fn last_columns<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
+    c: &mut Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+    narrow: usize,
+) where
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
+{
+    let wide = c.ncols() - narrow;
     let (b_strides, c_strides) = (b.strides(), c.strides());
     let product = Narrow {
         rows: c.nrows(),
@@ -71,12 +126,10 @@ pub(crate) fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
         c: unsafe { c.data.ptr_mut().add(wide * c_strides.1) } as *mut f64,
         c_column_stride: c_strides.1,
     };
-    c.columns_range_mut(..wide)
-        .gemm(alpha, a, &b.columns_range(..wide), beta);
     // SAFETY: `narrow_columns` checked AVX-512 and the layouts the loops read and write.
     #[cfg(target_arch = "x86_64")]
     unsafe {
-        product.run(columns)
+        product.run(narrow)
     };
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("narrow columns need AVX-512 ({} rows)", product.rows);
@@ -103,10 +156,9 @@ where
 /// loops here compute: 0 unless `T` is `f64`, a size is dynamic and nalgebra would call
 /// matrixmultiply (every side above 5), the processor has AVX-512, the output's columns are
 /// contiguous, `a`'s columns are, or its rows and `b`'s columns, the output has 1 to
-/// [`MAX_NARROW`] columns past a multiple of [`TILE`], the product has [`MIN_WORK`]
-/// multiply-adds or more, and the `parallel` feature would not split it by blocks of columns
-/// (each block would have a last tile of its own).
-fn narrow_columns<T, R1, C1, S1, R2, C2, S2>(
+/// [`MAX_NARROW`] columns past a multiple of [`TILE`], and the product has [`MIN_WORK`]
+/// multiply-adds or more.
+pub(crate) fn narrow_columns<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
     c_row_stride: usize,
@@ -127,7 +179,6 @@ where
         && narrow <= MAX_NARROW
         && k > 5
         && m.saturating_mul(k).saturating_mul(n) >= MIN_WORK
-        && !crate::parallel::may_split_columns(m, n)
         && dynamic;
     let layouts =
         c_row_stride == 1 && (a.strides().0 == 1 || (a.strides().1 == 1 && b.strides().0 == 1));

@@ -424,12 +424,6 @@ fn any_dynamic<R0: Dim, C0: Dim, R1: Dim, C1: Dim, C2: Dim>() -> bool {
 /// a `gemm` of its own, which packs all of one factor again.
 const MIN_BLOCK_SIDE: usize = 16;
 
-/// Whether [`gemm`] may split a product with an `m × n` output by blocks of its columns (it
-/// splits along the longer side, each block at least [`MIN_BLOCK_SIDE`] wide).
-pub(crate) fn may_split_columns(m: usize, n: usize) -> bool {
-    m <= n && n / MIN_BLOCK_SIDE >= 2
-}
-
 /// `c ← α a b + β c` (nalgebra's `gemm`): for a vector `b`, blocks of columns of `a` (contiguous
 /// in memory) split across threads, each one `gemv` into a product of its own, added in block
 /// order; for a matrix `b`, blocks of rows of `a` and `c` or of columns of `b` and `c`, each one
@@ -561,16 +555,19 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2>(
     );
     let c = c.unsized_dims();
     let (m, n) = (a.nrows(), b.ncols());
+    // Decided once for the whole product, so that its blocks compute the same columns the same
+    // way as the whole would (see `narrow`).
+    let narrow = crate::narrow::narrow_columns(&a, &b, c.strides.0);
     // One block per part, along the longer side of `c`: a block packs all of the other factor.
     let along_rows = m > n;
-    let extent = if along_rows { m } else { n };
+    let extent = if along_rows { m } else { n - narrow };
     split(parts, parts, |first, count| {
         let (start, end) = (extent * first / parts, extent * (first + count) / parts);
         // SAFETY: `split` hands out disjoint ranges of the blocks, so of the rows or columns.
         if along_rows {
             let mut c = unsafe { c.rows::<Dyn>(start, end - start) };
             let a = a.rows(start, end - start);
-            crate::narrow::gemm(&mut c, alpha.clone(), &a, &b, beta.clone());
+            crate::narrow::gemm_with(&mut c, alpha.clone(), &a, &b, beta.clone(), narrow);
         } else {
             let mut c = unsafe { c.columns(start, end - start) };
             c.gemm(
@@ -581,6 +578,11 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2>(
             );
         }
     });
+    if narrow > 0 && !along_rows {
+        // SAFETY: every block is done; this is the only view of `c`.
+        let mut c = unsafe { c.rows::<Dyn>(0, m) };
+        crate::narrow::last_columns(&mut c, alpha, &a, &b, beta, narrow);
+    }
 }
 
 /// `c ← α aᵀ b + β c` (nalgebra's `gemm_tr`): for a vector `b` (`gemv_tr`), the rows of `c`
@@ -691,6 +693,7 @@ mod tests {
             (301, 1001, 1),
             (700, 10, 300),
             (300, 200, 7),
+            (300, 200, 10),
             (40, 300, 1003),
         ] {
             let (a, b, c0) = (filled(m, k, 0.3), filled(k, n, 0.9), filled(m, n, 0.1));
@@ -699,8 +702,11 @@ mod tests {
             gemm(&mut c, -2.0, &a, &b, 0.5);
             close(c.as_slice(), expected.as_slice());
             if n > 1 {
-                // Blocks of rows or columns: each entry computed as in the whole product.
-                assert_eq!(c, expected);
+                // Blocks of rows or columns: each entry computed as in the whole product on
+                // one thread (its last few columns by `narrow`'s loops, where they apply).
+                let mut whole = c0.clone();
+                crate::narrow::gemm(&mut whole, -2.0, &a, &b, 0.5);
+                assert_eq!(c, whole);
             }
 
             let at = a.transpose();
