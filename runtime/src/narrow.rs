@@ -177,6 +177,7 @@ where
     let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
     let shapes = n > TILE
         && narrow <= MAX_NARROW
+        && m > 5
         && k > 5
         && m.saturating_mul(k).saturating_mul(n) >= MIN_WORK
         && dynamic;
@@ -431,6 +432,7 @@ mod tests {
         assert_eq!(narrow_columns(&b.transpose(), &a.transpose(), 1), 0);
         assert_eq!(narrow_columns(&a, &b.columns(0, 8), 1), 0);
         assert_eq!(narrow_columns(&a, &b, 2), 0);
+        assert_eq!(narrow_columns(&a.rows(0, 5), &b, 1), 0);
         let sides = [6, 8, 9, 10, 11, 12, 13, 16, 17, 20, 21, 28, 45, 200];
         for (m, n, k) in sides
             .into_iter()
