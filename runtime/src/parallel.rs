@@ -2,12 +2,12 @@
 //!
 //! A matrix product `A B` is split by blocks of rows of `A` or of columns of `B` (those of the
 //! output's longer side), each block one nalgebra `gemm` (matrixmultiply's kernels, on the
-//! block's thread; a tall output's last few columns by [`crate::narrow`]), equal bit for bit to
-//! the whole product. matrixmultiply's own `threading`
-//! feature is not used: on the 2-core machine it made the thin products of a softmax classifier
-//! (`W X`, 10 × 100 by 100 × 1000, and `G Xᵀ`) 1.45-1.55× slower than on one thread, and a
-//! 200 × 200 product 1.3× slower; it would also start its threads inside ours (blocks of rows
-//! of a loss, `sum_loop`).
+//! block's thread; an output's last few columns past a multiple of 8 by [`crate::narrow`]),
+//! equal bit for bit to the whole product. matrixmultiply's own `threading` feature is not
+//! used: on the 2-core machine it made the thin products of a softmax classifier (`W X`,
+//! 10 × 100 by 100 × 1000, and `G Xᵀ`) 1.45-1.55× slower than on one thread, and a 200 × 200
+//! product 1.3× slower; it would also start its threads inside ours (blocks of rows of a loss,
+//! `sum_loop`).
 //!
 //! Matrix × vector (nalgebra's `gemv`, one thread) is split here too, both `A x` and `Aᵀ x` by
 //! blocks of columns of `A`, each contiguous in memory. Each block is an ordinary nalgebra call
