@@ -1182,9 +1182,10 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
     assert_eq!(body.matches("__mg_spare27_0.take()").count(), 1, "{body}");
     assert_eq!(body.matches("Option::Some(").count(), 1, "{body}");
     // A recurrence's map is read off the tape in the reverse loop, and
-    // becomes the carried state in the forward one, whose old value goes
-    // onto the tape: no buffer to keep there. The reverse loop's `δ` and
-    // `Wᵀδ` keep theirs (see `a_recurrences_reverse_loop_allocates_nothing`).
+    // becomes the carried state in the forward one, whose old value is copied
+    // onto the (flat) tape: its buffer takes the next step's product. The
+    // reverse loop's `δ` and `Wᵀδ` keep theirs (see
+    // `a_recurrences_reverse_loop_allocates_nothing`).
     let rnn = expand_pretty(
         quote!(w),
         quote! {
@@ -1200,7 +1201,10 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
     let body = grad_fn(&rnn, "f");
     let rev = body.find(".rev()").expect("the reverse loop");
     let forward = &body[..body[..rev].rfind("let __mg_loop").expect("its `let`")];
-    assert!(!forward.contains("spare"), "{forward}");
+    assert!(forward.contains("FlatTape::with_capacity("), "{forward}");
+    assert!(forward.contains("mul_into(__mg_spare"), "{forward}");
+    assert!(forward.contains(".push(&__mg_c"), "{forward}");
+    assert_eq!(forward.matches("Option::Some(").count(), 1, "{forward}");
     // The map's argument, a fresh product, is mapped in place, and the
     // rank-one updates `W̄ += δ hᵀ` of the reverse loop are gathered and added
     // by `gemm` after it.
@@ -1210,12 +1214,13 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
     assert!(!body.contains(".ger("), "{body}");
 }
 
-/// The reverse loop of a recurrence with dynamic sizes allocates nothing per
-/// step: `δₜ = h̄ ∘ (1 − hₜ₊₁²)` is written into the buffer of the previous
-/// step's `δ`, and `h̄ ← Wᵀδₜ` into the buffer `h̄` left the step before, the
-/// two swapped as `h̄` is replaced. The forward loop's map is done in place of
-/// its argument, a fresh product, which the tape then keeps. With fixed sizes
-/// nothing is on the heap, and no buffer is kept.
+/// A recurrence with dynamic sizes allocates nothing per step. Reverse:
+/// `δₜ = h̄ ∘ (1 − hₜ₊₁²)` is written into the buffer of the previous step's
+/// `δ`, and `h̄ ← Wᵀδₜ` into the buffer `h̄` left the step before, the two
+/// swapped as `h̄` is replaced. Forward: the map is done in place of its
+/// argument, the product `W h` written into the buffer of the state the step
+/// before replaced, once the tape has copied it. With fixed sizes nothing is
+/// on the heap, and no buffer is kept.
 #[test]
 fn a_recurrences_reverse_loop_allocates_nothing() {
     let out = expand_pretty(
@@ -1236,7 +1241,8 @@ fn a_recurrences_reverse_loop_allocates_nothing() {
     let end = split + g[split..].find("\n    };").expect("the loop's end");
     let (forward, reverse) = (&g[..split], &g[split..end]);
     assert!(forward.contains("map_in_place("), "{forward}");
-    assert!(!forward.contains("spare"), "{forward}");
+    assert!(forward.contains("mul_into(__mg_spare"), "{forward}");
+    assert!(!forward.contains("__mg_p::mul("), "{forward}");
     // No product or entrywise map into a new matrix in the reverse loop's body.
     let body = &reverse[reverse.find("for ").expect("the loop")..];
     let allocating = [

@@ -25,6 +25,7 @@ pub use crate::stable::relu_derivative;
 pub use crate::sum_loop::{
     local_view, splits_rows, sum_blocks, sum_loop, Accumulator, Indexed, Stacked,
 };
+pub use crate::tape::FlatTape;
 
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};

@@ -116,6 +116,7 @@ pub use parallel::{set_threads, threads};
 mod product;
 mod rotation;
 mod sum_loop;
+mod tape;
 pub use expm::{expm_frechet, expm_frechet2};
 pub use linalg::logdet;
 pub use logm::{logm, logm_frechet, logm_frechet2};

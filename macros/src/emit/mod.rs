@@ -1039,7 +1039,13 @@ impl<'a> EmitCx<'a> {
             {
                 receiver.clone()
             }
-            Value::Matrix { receiver, .. } if matches!(self.graph.op(id), Op::View(_)) => {
+            // (A view's `clone` is a view; a tape's entry may be one.)
+            Value::Matrix { receiver, .. }
+                if matches!(
+                    self.graph.op(id),
+                    Op::View(_) | Op::TapeRead(_) | Op::TapeNext(_)
+                ) =>
+            {
                 quote!(#receiver.clone_owned())
             }
             // A fresh zero matrix, written where it is read.

@@ -6,6 +6,7 @@
 //! let __mg_loop = {
 //!     let mut c₀ = init₀; …                      // owned, moved when last read
 //!     let mut tape₀ = Vec::with_capacity(trip);  // only if the reverse loop reads it
+//!     let mut tape₄ = FlatTape::with_capacity(trip); // the same for a dynamic size
 //!     let mut spare = None;                      // a map's buffer kept between iterations
 //!     let mut outer₂ = OuterSum::new(1);         // rank-one updates c₂ += a hᵀ, gathered
 //!     for i in lo..hi {
@@ -13,12 +14,14 @@
 //!         <body>            // m = map_into(spare.take(), …); …
 //!         c₁ += x;          // an update `c + x` in place (`c[i] += y` for an entry)
 //!         tape₀.push(mem::replace(&mut c₀, c₀′)); // any other: the old value onto its tape
+//!         tape₄.push(&c₄);                        // (a flat tape copies it, and the old
+//!         spare₄ = Some(mem::replace(&mut c₄, p)); //  buffer is the next product's)
 //!         outer₂.push(&mut c₂, a, h);
 //!         spare = Some(m);
 //!         spare₃ = Some(mem::replace(&mut c₃, p)); // p = tr_mul_into(spare₃.take(), …)
 //!     }
 //!     outer₂.add_to(&mut c₂);                    // one `gemm` for the last ones
-//!     (c₀, c₁, c₂, tape₀, tape₁)
+//!     (c₀, c₁, c₂, c₃, c₄, tape₀, tape₁, tape₄)
 //! };
 //! ```
 //!
@@ -51,7 +54,7 @@ use quote::{quote, quote_spanned};
 
 use super::{needed, EmitCx, Value};
 use crate::ir::Id;
-use crate::ops::{Op, Tape};
+use crate::ops::{is_flat, Op, Tape};
 use crate::shape::Shape;
 
 /// A product added into a carried matrix without being formed.
@@ -161,11 +164,19 @@ impl EmitCx<'_> {
                 _ => self.owned(node.args[a], false),
             })
             .collect();
+        let flat: Vec<bool> = (0..l.carried)
+            .map(|k| is_flat(self.graph.shape(info.inputs[1 + k])))
+            .collect();
         let mut start = TokenStream::new();
-        for tape in tapes.iter().flatten() {
-            start.extend(quote!(
-                let mut #tape = ::std::vec::Vec::with_capacity(::core::iter::Iterator::size_hint(&(#range)).0);
-            ));
+        for (tape, &flat) in tapes.iter().zip(&flat) {
+            let Some(tape) = tape else { continue };
+            let trip = quote!(::core::iter::Iterator::size_hint(&(#range)).0);
+            start.extend(if flat {
+                let p = self.private();
+                quote!(let mut #tape = #p::FlatTape::with_capacity(#trip);)
+            } else {
+                quote!(let mut #tape = ::std::vec::Vec::with_capacity(#trip);)
+            });
         }
 
         // The body, with the region's inputs bound to the loop's locals.
@@ -182,9 +193,13 @@ impl EmitCx<'_> {
         // A value the iteration replaces goes onto its tape when replaced (moved,
         // see `Update::Assign` below); one changed in place, as it enters.
         let mut pushes = TokenStream::new();
-        for ((c, tape), update) in carried.iter().zip(&tapes).zip(&updates) {
-            if let (Some(tape), false) = (tape, matches!(update, Update::Assign(_))) {
-                pushes.extend(quote!(#tape.push(::core::clone::Clone::clone(&#c));));
+        for (k, (c, tape)) in carried.iter().zip(&tapes).enumerate() {
+            if let (Some(tape), false) = (tape, matches!(updates[k], Update::Assign(_))) {
+                pushes.extend(if flat[k] {
+                    quote!(#tape.push(&#c);)
+                } else {
+                    quote!(#tape.push(::core::clone::Clone::clone(&#c));)
+                });
             }
         }
         let roots: Vec<Id> = updates
@@ -314,13 +329,13 @@ impl EmitCx<'_> {
                 _ => None,
             })
             .collect();
-        // A value that becomes carried value `k` (stored on no tape, and
-        // not moved into a nested loop) may take the buffer the old value of
-        // `k` leaves when replaced.
+        // A value that becomes carried value `k` (stored on no tape or
+        // copied onto a flat one, and not moved into a nested loop) may take
+        // the buffer the old value of `k` leaves when replaced.
         let swappable: HashMap<Id, usize> = (0..l.carried)
             .filter_map(|k| match updates[k] {
                 Update::Assign(out)
-                    if tapes[k].is_none()
+                    if (tapes[k].is_none() || flat[k])
                         && !self.movable.contains(&info.inputs[1 + k])
                         && self.graph.node(out).region == l.region
                         && !(updates.iter().enumerate()).any(|(j, u)| {
@@ -428,14 +443,17 @@ impl EmitCx<'_> {
                     let movable = once && self.graph.node(*out).region == l.region;
                     let value = self.owned(*out, movable);
                     read.extend(quote!(let #tmp = #value;));
+                    if let (Some(tape), true) = (&tapes[k], flat[k]) {
+                        assign.extend(quote!(#tape.push(&#c);));
+                    }
                     assign.extend(match (&tapes[k], spare_of_carried.get(&k)) {
-                        (Some(tape), _) => {
+                        (Some(tape), _) if !flat[k] => {
                             quote!(#tape.push(::core::mem::replace(&mut #c, #tmp));)
                         }
-                        (None, Some(spare)) => quote!(
+                        (_, Some(spare)) => quote!(
                             #spare = ::core::option::Option::Some(::core::mem::replace(&mut #c, #tmp));
                         ),
-                        (None, None) => quote!(#c = #tmp;),
+                        (_, None) => quote!(#c = #tmp;),
                     });
                 }
             }

@@ -187,8 +187,9 @@ impl Rule for Output {
 }
 
 /// The values carried value `k` of a loop took as it entered each iteration,
-/// stored in order (a `Vec`, allocated once for the whole loop): what the
-/// reverse loop reads back.
+/// stored in order, allocated once for the whole loop: what the reverse loop
+/// reads back. A `Vec` of the values, or for a matrix of dynamic size (see
+/// [`is_flat`]) the runtime's `FlatTape` of their copies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tape {
     pub k: usize,
@@ -225,6 +226,14 @@ impl Rule for Tape {
     }
 }
 
+/// Whether a tape of values of `shape` is a `FlatTape`, the values copied one
+/// after the other into one buffer and read back as views: a matrix of dynamic
+/// size, whose every value would otherwise keep a heap buffer of its own, so
+/// that the forward loop allocated a new value every iteration.
+pub fn is_flat(shape: Shape) -> bool {
+    shape.is_matrix() && shape.has_dynamic()
+}
+
 /// Entry `position` of a tape: a carried value as it entered that iteration.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TapeRead {
@@ -237,7 +246,9 @@ impl Rule for TapeRead {
     }
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (tape, position) = (a[0].receiver(), a[1].operand());
-        if self.shape.is_matrix() {
+        if is_flat(self.shape) {
+            quote!(&#tape.at(#position))
+        } else if self.shape.is_matrix() {
             quote!(&#tape[#position])
         } else {
             quote!(#tape[#position])
@@ -276,7 +287,10 @@ impl Rule for TapeNext {
     fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
         let (tape, position, last) = (a[0].receiver(), a[1].operand(), a[2].operand());
         let next = quote!(#position + 1);
-        if self.shape.is_matrix() {
+        if is_flat(self.shape) {
+            // Both arms views of the same type.
+            quote!(&if #next < #tape.len() { #tape.at(#next) } else { (#last).as_view() })
+        } else if self.shape.is_matrix() {
             quote!(if #next < #tape.len() { &#tape[#next] } else { #last })
         } else {
             quote!(if #next < #tape.len() { #tape[#next] } else { #last })
