@@ -244,3 +244,37 @@ fn recurrence_dynamic() {
     let xs: Vec<Vector2<f64>> = (0..6).map(|t| sm(30 + t)).collect();
     check!(rnn_dynamic(&w, &u, &h0, &xs) => rnn_dynamic_grad[w, u, h0]);
 }
+
+/// A value carried at a size computed by the same expression before the loop and in it.
+#[grad(w)]
+fn carried_at_a_computed_size(w: &DVector<f64>, n: usize) -> f64 {
+    let mut h = w.rows(0, n) * 0.5;
+    let mut total = 0.0;
+    for k in 0..3 {
+        total += h.norm_squared() / h.len() as f64;
+        h = w.rows(0, n).map(|v| (v * k as f64).sin()) + &h;
+    }
+    total
+}
+
+/// An accumulator set back to zeros of the size it was made with, every iteration.
+#[grad(w)]
+fn accumulator_reset(w: &DVector<f64>, n: usize) -> f64 {
+    let mut acc = DVector::zeros(n);
+    let mut total = 0.0;
+    for k in 0..3 {
+        acc += w.rows(k, n) * 2.0;
+        total += acc.norm_squared() / acc.len() as f64;
+        acc = DVector::zeros(n);
+    }
+    total
+}
+
+/// Sizes computed by the user keep working where they cannot change (the
+/// sizes that can are compile errors: `tests/ui/loop-size-*.rs`).
+#[test]
+fn sizes_computed_the_same_way() {
+    let w = DVector::from_fn(6, |i, _| 0.3 * i as f64 - 0.5);
+    check!(carried_at_a_computed_size(&w, 3) => carried_at_a_computed_size_grad[w]);
+    check!(accumulator_reset(&w, 3) => accumulator_reset_grad[w]);
+}

@@ -368,6 +368,27 @@ impl Graph {
         false
     }
 
+    /// Whether `id` reads, itself or through its arguments, an input of a
+    /// loop's body: the index or a carried value, which change from one
+    /// iteration to the next.
+    pub fn reads_loop_input(&self, id: Id) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![id];
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let node = &self.nodes[x.index()];
+            if matches!(node.op, Op::RegionParam(_))
+                && self.regions[node.region.0 as usize].repeated
+            {
+                return true;
+            }
+            stack.extend(node.args.iter().copied());
+        }
+        false
+    }
+
     /// Whether region `inner` is `outer` or nested in it.
     pub fn within(&self, mut inner: RegionId, outer: RegionId) -> bool {
         loop {

@@ -111,6 +111,19 @@ impl Dims {
         }
     }
 
+    /// Where the run-time value of `d` can be read: the origins of every
+    /// dimension unified with it (none for a fixed one).
+    pub fn origins(&self, d: Dim) -> Vec<&Origin> {
+        let Dim::Dynamic(s) = d else {
+            return Vec::new();
+        };
+        let root = self.root(s);
+        (0..self.parent.len() as u32)
+            .filter(|&t| self.root(t) == root)
+            .map(|t| &self.origin[t as usize])
+            .collect()
+    }
+
     /// Whether `a` and `b` are known to be equal.
     pub fn same(&self, a: Dim, b: Dim) -> bool {
         match (a, b) {

@@ -11,7 +11,7 @@ use syn::{BinOp, Expr, Pat};
 use super::{Binding, BodyParser};
 use crate::ir::Id;
 use crate::ops::*;
-use crate::shape::Shape;
+use crate::shape::{Dim, Origin, Shape};
 
 /// Whether `e` is a statement form (it has no value the loss could end in).
 pub fn is_statement(e: &Expr) -> bool {
@@ -429,7 +429,11 @@ impl BodyParser<'_> {
                 };
                 if let Some(old) = old {
                     let (was, is) = (self.g.shape(old), self.g.shape(id));
-                    if let Err(msg) = same_shape(was, is, &mut self.g.dims, "an assignment") {
+                    let checked = match self.size_may_change(name, old, id) {
+                        Some(msg) => Err(msg),
+                        None => same_shape(was, is, &mut self.g.dims, "an assignment"),
+                    };
+                    if let Err(msg) = checked {
                         let _ = self.error(tokens, msg);
                         self.scope[slot].1 = Binding::Poisoned;
                         return;
@@ -441,6 +445,49 @@ impl BodyParser<'_> {
             Err(()) => Binding::Poisoned,
         };
         self.scope[slot].1 = binding;
+    }
+
+    /// Why assigning `new` to `name`, bound to `old`, cannot be read: a name
+    /// keeps one size (a loop reads each carried value at the size it had
+    /// before the loop, and the assignment makes the two sizes one), so the
+    /// new value's size must not be one computed from a loop's index or
+    /// carried values (it may change from one iteration to the next), nor,
+    /// for a value a loop carries, any size computed apart from the old one.
+    fn size_may_change(&self, name: &str, old: Id, new: Id) -> Option<String> {
+        let (Shape::Matrix(r1, c1), Shape::Matrix(r2, c2)) = (self.g.shape(old), self.g.shape(new))
+        else {
+            return None;
+        };
+        let dims = &self.g.dims;
+        let computed = |d: Dim| -> Vec<Id> {
+            (dims.origins(d).into_iter())
+                .filter_map(|o| match o {
+                    Origin::Int(n) => Some(*n),
+                    _ => None,
+                })
+                .collect()
+        };
+        let old_node = self.g.node(old);
+        let carried = matches!(old_node.op, Op::RegionParam(_))
+            && self.g.region_info(old_node.region).repeated;
+        for (was, is, axis) in [(r1, r2, "rows"), (c1, c2, "columns")] {
+            let sizes = computed(is);
+            // The same size expression on both sides is the same size.
+            if dims.same(was, is) || sizes.iter().any(|n| computed(was).contains(n)) {
+                continue;
+            }
+            if sizes.iter().any(|&n| self.g.reads_loop_input(n)) {
+                return Some(format!(
+                    "`{name}` is assigned a value whose number of {axis} is computed from a loop's index or the values it carries, so it may change from one iteration to the next: a #[grad] body keeps the size a name had before the loop; bind the value to a new name"
+                ));
+            }
+            if carried && !sizes.is_empty() {
+                return Some(format!(
+                    "`{name}`, carried by this loop, is assigned a value whose number of {axis} is computed apart from the size `{name}` had before the loop: a #[grad] loop carries a value at one size; give `{name}` its size before the loop with the same expression"
+                ));
+            }
+        }
+        None
     }
 
     /// `for pattern in iteration { body }`: one loop node, its body a region.
