@@ -135,3 +135,23 @@ fn sum_assigned_in_both_sides() {
     let (w, x, y) = (dv(3, 4), dm(8, 3, 5), dv(8, 6));
     check!(huber_statements(&w, &x, &y, 0.3) => huber_statements_grad[w]);
 }
+
+/// A name given a computed size by the same expression before an `if` and in it, where the size
+/// is used in arithmetic after it (a size computed apart is a compile error:
+/// `tests/ui/if-size-changes.rs`).
+#[grad(w)]
+fn computed_size_in_a_branch(w: &DVector<f64>, n: usize, c: bool) -> f64 {
+    let mut h = w.rows(0, n) * 1.0;
+    if c {
+        h = w.rows(1, n).map(|v| v.sin());
+    }
+    h.norm_squared() / h.len() as f64
+}
+
+#[test]
+fn a_computed_size_kept_by_a_branch() {
+    let w = DVector::from_fn(6, |i, _| 0.3 * i as f64 - 0.5);
+    for c in [false, true] {
+        check!(computed_size_in_a_branch(&w, 4, c) => computed_size_in_a_branch_grad[w]);
+    }
+}

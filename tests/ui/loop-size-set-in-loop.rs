@@ -1,15 +1,16 @@
 use matgrad::grad;
 use matgrad::nalgebra::DVector;
 
-// The state starts with 2 entries and has `n` from the first step on: a size a loop's carried
-// value cannot change, even once.
+// The state starts with 2 entries and has `n` from the first step on (after a first assignment
+// that keeps its size): a size a loop's carried value cannot change, even once.
 #[grad(w)]
 fn f(w: &DVector<f64>, n: usize) -> f64 {
     let mut h = w.rows(0, 2) * 1.0;
     let mut total = 0.0;
     for _ in 0..3 {
         total += h.norm_squared() / h.len() as f64;
-        h = w.rows(0, n) * 1.0;
+        h = h * 0.5;
+        h = w.rows(0, n) * h[0];
     }
     total
 }

@@ -220,7 +220,9 @@ impl BodyParser<'_> {
         for (name, id) in assigned {
             self.scope.push((name.clone(), Binding::Node(*id)));
         }
+        let outer = std::mem::replace(&mut self.outer_names, self.scope.len());
         let result = parse(self);
+        self.outer_names = outer;
         let bound = self.take_bound(mark, assigned.len());
         match (result, bound) {
             (Ok(v), Some(bound)) => Ok(v.filter(|_| value).into_iter().chain(bound).collect()),
@@ -429,7 +431,8 @@ impl BodyParser<'_> {
                 };
                 if let Some(old) = old {
                     let (was, is) = (self.g.shape(old), self.g.shape(id));
-                    let checked = match self.size_may_change(name, old, id) {
+                    let leaves = slot < self.outer_names;
+                    let checked = match self.size_may_change(name, old, id, leaves) {
                         Some(msg) => Err(msg),
                         None => same_shape(was, is, &mut self.g.dims, "an assignment"),
                     };
@@ -447,17 +450,21 @@ impl BodyParser<'_> {
         self.scope[slot].1 = binding;
     }
 
-    /// Why assigning `new` to `name`, bound to `old`, cannot be read: a name
-    /// keeps one size (a loop reads each carried value at the size it had
-    /// before the loop, and the assignment makes the two sizes one), so the
-    /// new value's size must not be one computed from a loop's index or
-    /// carried values (it may change from one iteration to the next), nor,
-    /// for a value a loop carries, any size computed apart from the old one.
-    fn size_may_change(&self, name: &str, old: Id, new: Id) -> Option<String> {
+    /// Why assigning `new` to `name`, bound to `old`, cannot be read, where
+    /// the assigned value `leaves` the loop body or side of an `if` being
+    /// read: the value leaving is read at one size (a loop reads each carried
+    /// value at the size it had before the loop, an `if` gives each name one
+    /// size), so a size the body computes, `w.rows(0, n)`, must be the old
+    /// one by the same expression. Sizes of parameters are taken to agree, as
+    /// the user's own code needs them to (`h = W h` with `W` square).
+    fn size_may_change(&self, name: &str, old: Id, new: Id, leaves: bool) -> Option<String> {
         let (Shape::Matrix(r1, c1), Shape::Matrix(r2, c2)) = (self.g.shape(old), self.g.shape(new))
         else {
             return None;
         };
+        if !leaves {
+            return None;
+        }
         let dims = &self.g.dims;
         let computed = |d: Dim| -> Vec<Id> {
             (dims.origins(d).into_iter())
@@ -467,25 +474,23 @@ impl BodyParser<'_> {
                 })
                 .collect()
         };
-        let old_node = self.g.node(old);
-        let carried = matches!(old_node.op, Op::RegionParam(_))
-            && self.g.region_info(old_node.region).repeated;
         for (was, is, axis) in [(r1, r2, "rows"), (c1, c2, "columns")] {
             let sizes = computed(is);
-            // The same size expression on both sides is the same size.
-            if dims.same(was, is) || sizes.iter().any(|n| computed(was).contains(n)) {
+            if sizes.is_empty()
+                || dims.same(was, is)
+                || sizes.iter().any(|n| computed(was).contains(n))
+            {
                 continue;
             }
-            if sizes.iter().any(|&n| self.g.reads_loop_input(n)) {
-                return Some(format!(
-                    "`{name}` is assigned a value whose number of {axis} is computed from a loop's index or the values it carries, so it may change from one iteration to the next: a #[grad] body keeps the size a name had before the loop; bind the value to a new name"
-                ));
-            }
-            if carried && !sizes.is_empty() {
-                return Some(format!(
-                    "`{name}`, carried by this loop, is assigned a value whose number of {axis} is computed apart from the size `{name}` had before the loop: a #[grad] loop carries a value at one size; give `{name}` its size before the loop with the same expression"
-                ));
-            }
+            return Some(if sizes.iter().any(|&n| self.g.reads_loop_input(n)) {
+                format!(
+                    "`{name}` is assigned a value whose number of {axis} is computed from a loop's index or the values it carries, so it may change from one iteration to the next: a #[grad] loop carries a value at the size it had before the loop"
+                )
+            } else {
+                format!(
+                    "`{name}` is assigned a value whose number of {axis} is computed apart from the size `{name}` had before this loop or `if`, which it keeps after: give `{name}` its size with the same expression before, or bind the value to a new name"
+                )
+            });
         }
         None
     }
@@ -593,10 +598,12 @@ impl BodyParser<'_> {
         for ((name, _), &cin) in carried.iter().zip(&inputs[1..]) {
             self.scope.push((name.clone(), Binding::Node(cin)));
         }
+        let outer = std::mem::replace(&mut self.outer_names, self.scope.len());
         self.bind_pattern(&f.pat, &iteration.element, inputs[0]);
         for stmt in &f.body.stmts {
             self.body_statement(stmt);
         }
+        self.outer_names = outer;
         self.take_bound(mark, carried.len()).ok_or(())
     }
 

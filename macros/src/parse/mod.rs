@@ -191,6 +191,10 @@ struct BodyParser<'a> {
     /// The fields read, and those read by a `let` declaring their type.
     field_reads: Vec<(syn::ExprField, String)>,
     declared_fields: std::collections::HashSet<String>,
+    /// The names below this index of `scope` were bound outside the loop
+    /// body or side of an `if` being read: assigning one changes the value
+    /// that leaves it (a carried value, an output of the `if`).
+    outer_names: usize,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -275,6 +279,7 @@ pub fn body(
         sizes: std::collections::HashMap::new(),
         field_reads: Vec::new(),
         declared_fields: std::collections::HashSet::new(),
+        outer_names: 0,
     };
     let value = parser.block(block);
     parser.untyped_fields_beside_complex_values();
