@@ -450,21 +450,21 @@ impl BodyParser<'_> {
         self.scope[slot].1 = binding;
     }
 
-    /// Why assigning `new` to `name`, bound to `old`, cannot be read, where
-    /// the assigned value `leaves` the loop body or side of an `if` being
-    /// read: the value leaving is read at one size (a loop reads each carried
-    /// value at the size it had before the loop, an `if` gives each name one
-    /// size), so a size the body computes, `w.rows(0, n)`, must be the old
-    /// one by the same expression. Sizes of parameters are taken to agree, as
-    /// the user's own code needs them to (`h = W h` with `W` square).
+    /// Why assigning `new` to `name`, bound to `old`, is an error, where the
+    /// assigned value `leaves` the loop body or side of an `if` being read:
+    /// the value leaving is read at one size (a loop reads each carried value
+    /// at the size it had before the loop, an `if` gives each name one size),
+    /// so a size the body computes, `w.rows(0, n)`, must be the old one by
+    /// the same expression. Sizes of parameters are taken to agree, as the
+    /// user's own code needs them to (`h = W h` with `W` square).
     fn size_may_change(&self, name: &str, old: Id, new: Id, leaves: bool) -> Option<String> {
+        if !leaves {
+            return None;
+        }
         let (Shape::Matrix(r1, c1), Shape::Matrix(r2, c2)) = (self.g.shape(old), self.g.shape(new))
         else {
             return None;
         };
-        if !leaves {
-            return None;
-        }
         let dims = &self.g.dims;
         let computed = |d: Dim| -> Vec<Id> {
             (dims.origins(d).into_iter())
