@@ -148,10 +148,23 @@ fn computed_size_in_a_branch(w: &DVector<f64>, n: usize, c: bool) -> f64 {
     h.norm_squared() / h.len() as f64
 }
 
+/// An `if` yielding values of a size computed by the same expression on both sides (sides
+/// computed apart are a compile error: `tests/ui/if-value-sizes.rs`).
+#[grad(w)]
+fn computed_size_of_a_branch_value(w: &DVector<f64>, n: usize, c: bool) -> f64 {
+    let v = if c {
+        w.rows(0, n) * 2.0
+    } else {
+        w.rows(1, n).map(|v| v.cos())
+    };
+    v.norm_squared() / v.len() as f64
+}
+
 #[test]
 fn a_computed_size_kept_by_a_branch() {
     let w = DVector::from_fn(6, |i, _| 0.3 * i as f64 - 0.5);
     for c in [false, true] {
         check!(computed_size_in_a_branch(&w, 4, c) => computed_size_in_a_branch_grad[w]);
+        check!(computed_size_of_a_branch_value(&w, 4, c) => computed_size_of_a_branch_value_grad[w]);
     }
 }

@@ -301,7 +301,8 @@
 //!   A carried value keeps the size it had before the loop: assigning it a
 //!   value whose size is computed from the loop's index or carried values
 //!   (`h = w.rows(0, k + 1) * 1.0`), or computed apart from its size before
-//!   the loop, is a compile error (the same for a name an `if` assigns).
+//!   the loop, is a compile error (the same for a name an `if` assigns, and
+//!   for the values the two sides of an `if` yield).
 //!   Not supported: `while`, `loop`, `break`, `continue`, `return`, labels,
 //!   other iterators.
 //! - **Products over all the samples at once**: in a loop `for i in 0..n`

@@ -126,6 +126,10 @@ impl BodyParser<'_> {
             return Err(());
         };
         for (a, b) in then_outputs.iter().zip(&else_outputs) {
+            if let Some((axis, _)) = self.sizes_apart(*a, *b, true) {
+                poison(self);
+                return self.fail(i, format!("the two sides of this `if` give a value whose number of {axis} is computed apart on one side from the other's: a #[grad] `if` yields one size; compute the sizes with the same expression"));
+            }
             let (sa, sb) = (self.g.shape(*a), self.g.shape(*b));
             if let Err(msg) = same_shape(sa, sb, &mut self.g.dims, "the two sides of an `if`") {
                 poison(self);
@@ -461,7 +465,25 @@ impl BodyParser<'_> {
         if !leaves {
             return None;
         }
-        let (Shape::Matrix(r1, c1), Shape::Matrix(r2, c2)) = (self.g.shape(old), self.g.shape(new))
+        let (axis, in_loop) = self.sizes_apart(old, new, false)?;
+        Some(if in_loop {
+            format!(
+                "`{name}` is assigned a value whose number of {axis} is computed from a loop's index or the values it carries, so it may change from one iteration to the next: a #[grad] loop carries a value at the size it had before the loop"
+            )
+        } else {
+            format!(
+                "`{name}` is assigned a value whose number of {axis} is computed apart from the size `{name}` had before this loop or `if`, which it keeps after: give `{name}` its size with the same expression before, or bind the value to a new name"
+            )
+        })
+    }
+
+    /// The axis along which matrices `a` and `b` may differ in size, where
+    /// one is a size the body computes (`w.rows(0, n)`, `DVector::zeros(n)`)
+    /// and the other is not the same size or the same expression: of `b`
+    /// only, or of `either`. With whether that size reads a loop's index or
+    /// carried values.
+    fn sizes_apart(&self, a: Id, b: Id, either: bool) -> Option<(&'static str, bool)> {
+        let (Shape::Matrix(r1, c1), Shape::Matrix(r2, c2)) = (self.g.shape(a), self.g.shape(b))
         else {
             return None;
         };
@@ -474,25 +496,17 @@ impl BodyParser<'_> {
                 })
                 .collect()
         };
-        for (was, is, axis) in [(r1, r2, "rows"), (c1, c2, "columns")] {
-            let sizes = computed(is);
-            if sizes.is_empty()
-                || dims.same(was, is)
-                || sizes.iter().any(|n| computed(was).contains(n))
-            {
-                continue;
-            }
-            return Some(if sizes.iter().any(|&n| self.g.reads_loop_input(n)) {
-                format!(
-                    "`{name}` is assigned a value whose number of {axis} is computed from a loop's index or the values it carries, so it may change from one iteration to the next: a #[grad] loop carries a value at the size it had before the loop"
-                )
-            } else {
-                format!(
-                    "`{name}` is assigned a value whose number of {axis} is computed apart from the size `{name}` had before this loop or `if`, which it keeps after: give `{name}` its size with the same expression before, or bind the value to a new name"
-                )
-            });
-        }
-        None
+        [(r1, r2, "rows"), (c1, c2, "columns")]
+            .into_iter()
+            .find_map(|(x, y, axis)| {
+                let (of_x, of_y) = (computed(x), computed(y));
+                let shared = of_y.iter().any(|n| of_x.contains(n));
+                let sizes = if either { [of_x, of_y].concat() } else { of_y };
+                if sizes.is_empty() || shared || dims.same(x, y) {
+                    return None;
+                }
+                Some((axis, sizes.iter().any(|&n| self.g.reads_loop_input(n))))
+            })
     }
 
     /// `for pattern in iteration { body }`: one loop node, its body a region.
