@@ -477,11 +477,11 @@ impl BodyParser<'_> {
         })
     }
 
-    /// The axis along which matrices `a` and `b` may differ in size, where
-    /// one is a size the body computes (`w.rows(0, n)`, `DVector::zeros(n)`)
-    /// and the other is not the same size or the same expression: of `b`
-    /// only, or of `either`. With whether that size reads a loop's index or
-    /// carried values.
+    /// The axis along which matrices `a` and `b` may differ in size: `b`'s
+    /// size there (or, with `either`, `a`'s or `b`'s) is one the body computes
+    /// (`w.rows(0, n)`, `DVector::zeros(n)`), and the other is neither the
+    /// same size nor a size by the same expression. With whether the computed
+    /// size reads a loop's index or carried values.
     fn sizes_apart(&self, a: Id, b: Id, either: bool) -> Option<(&'static str, bool)> {
         let (Shape::Matrix(r1, c1), Shape::Matrix(r2, c2)) = (self.g.shape(a), self.g.shape(b))
         else {
