@@ -128,7 +128,12 @@ impl BodyParser<'_> {
         for (a, b) in then_outputs.iter().zip(&else_outputs) {
             if let Some((axis, _)) = self.sizes_apart(*a, *b, true) {
                 poison(self);
-                return self.fail(i, format!("the two sides of this `if` give a value whose number of {axis} is computed apart on one side from the other's: a #[grad] `if` yields one size; compute the sizes with the same expression"));
+                let msg = format!("this side of the `if` gives a value whose number of {axis} is computed apart from the other side's: a #[grad] `if` yields one size; compute the sizes with the same expression");
+                // At the side whose size is computed (the `then` side's, if both are).
+                return match (self.sizes_apart(*b, *a, false), &i.else_branch) {
+                    (None, Some((_, otherwise))) => self.fail(otherwise, msg),
+                    _ => self.fail(&i.then_branch, msg),
+                };
             }
             let (sa, sb) = (self.g.shape(*a), self.g.shape(*b));
             if let Err(msg) = same_shape(sa, sb, &mut self.g.dims, "the two sides of an `if`") {
