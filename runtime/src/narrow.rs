@@ -18,7 +18,7 @@
 use std::any::Any;
 
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
-use nalgebra::{ComplexField, Dim, Dyn, Matrix, Storage, StorageMut};
+use nalgebra::{ComplexField, Dim, Dyn, Matrix, Scalar, Storage, StorageMut};
 
 /// The width of matrixmultiply's AVX-512 `f64` tile.
 const TILE: usize = 8;
@@ -90,7 +90,8 @@ pub(crate) fn gemm_with<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
 }
 
 /// The last `narrow` columns of `c ← α a b + β c` by the loops here, as [`narrow_columns`]
-/// decided for this product.
+/// decided for this product. Panics, as nalgebra's `gemm` does, where the shapes do not fit:
+/// the loops read and write through pointers.
 pub(crate) fn last_columns<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     c: &mut Matrix<T, R0, C0, S0>,
     alpha: T,
@@ -99,7 +100,7 @@ pub(crate) fn last_columns<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     beta: T,
     narrow: usize,
 ) where
-    T: ComplexField,
+    T: Scalar,
     R0: Dim,
     C0: Dim,
     R1: Dim,
@@ -109,8 +110,15 @@ pub(crate) fn last_columns<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S0: StorageMut<T, R0, C0>,
     S1: Storage<T, R1, C1>,
     S2: Storage<T, R2, C2>,
-    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
+    assert!(
+        c.nrows() == a.nrows() && a.ncols() == b.nrows() && c.ncols() == b.ncols(),
+        "Gemm: dimensions mismatch."
+    );
+    assert!(
+        narrow <= c.ncols(),
+        "more narrow columns than the output has"
+    );
     let wide = c.ncols() - narrow;
     let (b_strides, c_strides) = (b.strides(), c.strides());
     let product = Narrow {
@@ -135,23 +143,6 @@ pub(crate) fn last_columns<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     unreachable!("narrow columns need AVX-512 ({} rows)", product.rows);
 }
 
-/// Whether the loops here compute part of `a b` (into a new matrix).
-pub(crate) fn is_narrow<T, R1, C1, S1, R2, C2, S2>(
-    a: &Matrix<T, R1, C1, S1>,
-    b: &Matrix<T, R2, C2, S2>,
-) -> bool
-where
-    T: ComplexField,
-    R1: Dim,
-    C1: Dim,
-    R2: Dim,
-    C2: Dim,
-    S1: Storage<T, R1, C1>,
-    S2: Storage<T, R2, C2>,
-{
-    narrow_columns(a, b, 1) > 0
-}
-
 /// How many of the last columns of the output `a b` (whose rows are `c_row_stride` apart) the
 /// loops here compute: 0 unless `T` is `f64`, a size is dynamic and nalgebra would call
 /// matrixmultiply (every side above 5), the processor has AVX-512, the output's columns are
@@ -164,7 +155,7 @@ pub(crate) fn narrow_columns<T, R1, C1, S1, R2, C2, S2>(
     c_row_stride: usize,
 ) -> usize
 where
-    T: ComplexField,
+    T: Scalar,
     R1: Dim,
     C1: Dim,
     R2: Dim,
@@ -467,6 +458,16 @@ mod tests {
                 check(&a_part.as_view(), &b_view);
             }
         }
+    }
+
+    /// An output with a column more than `b` has panics as nalgebra's `gemm` does (the loops
+    /// would otherwise read past `b`'s last column).
+    #[test]
+    #[should_panic(expected = "Gemm: dimensions mismatch")]
+    fn shapes_that_do_not_fit_panic() {
+        let (a, b) = (filled(45, 30, 0.3), filled(30, 10, 0.9));
+        let mut c = DMatrix::zeros(45, 11);
+        gemm(&mut c, 1.0, &a, &b, 0.0);
     }
 
     /// A block of rows of the output computed alone equals the same rows of the whole product

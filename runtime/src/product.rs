@@ -574,11 +574,12 @@ where
     DefaultAllocator: Allocator<R1, C2>,
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
 {
-    if !narrow::is_narrow(a, b) {
+    let narrow = narrow::narrow_columns(a, b, 1);
+    if narrow == 0 {
         return a * b;
     }
     let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
-    narrow::gemm(&mut out, T::one(), a, b, T::zero());
+    narrow::gemm_with(&mut out, T::one(), a, b, T::zero(), narrow);
     out
 }
 

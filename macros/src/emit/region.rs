@@ -11,11 +11,12 @@
 //!     let mut outer₂ = OuterSum::new(1);         // rank-one updates c₂ += a hᵀ, gathered
 //!     for i in lo..hi {
 //!         tape₁.push(c₁.clone());                // a value changed in place, as it enters
+//!         tape₄.push(&c₄);                       // any value, onto a flat tape (a copy)
 //!         <body>            // m = map_into(spare.take(), …); …
 //!         c₁ += x;          // an update `c + x` in place (`c[i] += y` for an entry)
 //!         tape₀.push(mem::replace(&mut c₀, c₀′)); // any other: the old value onto its tape
-//!         tape₄.push(&c₄);                        // (a flat tape copies it, and the old
-//!         spare₄ = Some(mem::replace(&mut c₄, p)); //  buffer is the next product's)
+//!         spare₄ = Some(mem::replace(&mut c₄, p)); // (copied onto a flat tape as it
+//!                                                  //  entered: the buffer is the next product's)
 //!         outer₂.push(&mut c₂, a, h);
 //!         spare = Some(m);
 //!         spare₃ = Some(mem::replace(&mut c₃, p)); // p = tr_mul_into(spare₃.take(), …)
@@ -191,15 +192,15 @@ impl EmitCx<'_> {
             .map(|k| self.update(info.inputs[1 + k], info.outputs[k], &info.inputs[1..]))
             .collect();
         // A value the iteration replaces goes onto its tape when replaced (moved,
-        // see `Update::Assign` below); one changed in place, as it enters.
+        // see `Update::Assign` below); one changed in place, as it enters, and
+        // so does any value a flat tape copies.
         let mut pushes = TokenStream::new();
         for (k, (c, tape)) in carried.iter().zip(&tapes).enumerate() {
-            if let (Some(tape), false) = (tape, matches!(updates[k], Update::Assign(_))) {
-                pushes.extend(if flat[k] {
-                    quote!(#tape.push(&#c);)
-                } else {
-                    quote!(#tape.push(::core::clone::Clone::clone(&#c));)
-                });
+            let Some(tape) = tape else { continue };
+            if flat[k] {
+                pushes.extend(quote!(#tape.push(&#c);));
+            } else if !matches!(updates[k], Update::Assign(_)) {
+                pushes.extend(quote!(#tape.push(::core::clone::Clone::clone(&#c));));
             }
         }
         let roots: Vec<Id> = updates
@@ -443,9 +444,6 @@ impl EmitCx<'_> {
                     let movable = once && self.graph.node(*out).region == l.region;
                     let value = self.owned(*out, movable);
                     read.extend(quote!(let #tmp = #value;));
-                    if let (Some(tape), true) = (&tapes[k], flat[k]) {
-                        assign.extend(quote!(#tape.push(&#c);));
-                    }
                     assign.extend(match (&tapes[k], spare_of_carried.get(&k)) {
                         (Some(tape), _) if !flat[k] => {
                             quote!(#tape.push(::core::mem::replace(&mut #c, #tmp));)
