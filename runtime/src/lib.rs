@@ -101,6 +101,9 @@ mod branch;
 mod check;
 pub use check::{check_gradient, GradientCheck, Point, PointEntry};
 
+mod columns;
+mod cpu;
+
 mod determinant;
 pub use determinant::det_hvp;
 

@@ -15,10 +15,10 @@
 //! `parallel` feature), its blocks of rows compute the same last columns, its blocks of columns
 //! leave them to be computed once, so it stays equal bit for bit to the whole.
 
-use std::any::Any;
-
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{ComplexField, Dim, Dyn, Matrix, Scalar, Storage, StorageMut};
+
+use crate::cpu::{as_f64, has_avx512, is_f64};
 
 /// The width of matrixmultiply's AVX-512 `f64` tile.
 const TILE: usize = 8;
@@ -179,25 +179,6 @@ where
     } else {
         0
     }
-}
-
-fn is_f64<T: 'static>() -> bool {
-    std::any::TypeId::of::<T>() == std::any::TypeId::of::<f64>()
-}
-
-fn as_f64<T: 'static>(x: &T) -> f64 {
-    *(x as &dyn Any)
-        .downcast_ref::<f64>()
-        .expect("checked to be f64")
-}
-
-fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 /// The last columns of `c ← α a b + β c`: `a` is `rows × inner`; `b` and `c` point at the first
@@ -392,7 +373,8 @@ mod avx512 {
 mod tests {
     use nalgebra::{DMatrix, Dyn, MatrixView};
 
-    use super::{gemm, has_avx512, narrow_columns};
+    use super::{gemm, narrow_columns};
+    use crate::cpu::has_avx512;
 
     fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())

@@ -461,7 +461,7 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
         _ => 1,
     };
     if parts <= 1 {
-        return crate::narrow::gemm(c, alpha, a, b, beta);
+        return crate::columns::gemm(c, alpha, a, b, beta);
     }
     assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
     let out = Out::new(c);
@@ -510,10 +510,22 @@ fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
             if p == 0 {
                 // SAFETY: only block 0 writes into `c`, and only here.
                 let mut c = unsafe { c.rows::<RS>(0, m) };
-                c.gemm(alpha.clone(), &a, &b, beta.clone());
+                crate::columns::gemm::<T, Dyn, Dyn, _, Dyn, Dyn, _, Dyn, Dyn, _>(
+                    &mut c,
+                    alpha.clone(),
+                    &a,
+                    &b,
+                    beta.clone(),
+                );
             } else {
                 let mut partial = DMatrix::zeros(m, b.ncols());
-                partial.gemm(alpha.clone(), &a, &b, nalgebra::zero());
+                crate::columns::gemm::<T, Dyn, Dyn, _, Dyn, Dyn, _, Dyn, Dyn, _>(
+                    &mut partial,
+                    alpha.clone(),
+                    &a,
+                    &b,
+                    nalgebra::zero(),
+                );
                 *partials[p - 1].lock().expect("a block's product") = Some(partial);
             }
         }

@@ -20,7 +20,7 @@ use nalgebra::{
     Scalar, Storage, StorageMut, Vector, ViewStorage, U1,
 };
 
-use crate::{narrow, parallel};
+use crate::{columns, narrow, parallel};
 
 /// `tr(m)` for any matrix type: nalgebra's `trace` needs a square type, and a
 /// product of fixed and dynamic factors is square only in its sizes
@@ -143,11 +143,7 @@ where
     let Some(mut out) = spare.filter(|m| m.shape() == (a.nrows(), b.ncols())) else {
         return mul(a, b);
     };
-    if parallel::worth_splitting(dynamic(a, b), work(a, b)) {
-        parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, T::one(), a, b, T::zero());
-    } else {
-        a.mul_to(b, &mut out);
-    }
+    parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, T::one(), a, b, T::zero());
     out
 }
 
@@ -307,12 +303,14 @@ where
     ShapeConstraint: AreMultipliable<R1, C1, C2, R2>,
     for<'m> &'m Matrix<T, R1, C1, S1>: Mul<OMatrix<T, C2, R2>, Output = OMatrix<T, R1, R2>>,
 {
+    let bt = transposed(b);
     if dynamic(a, b) && a.nrows() > 5 && a.ncols() > 5 && b.nrows() > 5 {
-        let bt = transposed(b);
         if parallel::worth_splitting(true, work(a, &bt)) {
             return mul_tr_scaled(T::one(), a, b);
         }
         unfilled_product(a, &bt)
+    } else if columns::applies(a, &bt, 1) {
+        columns::product(a, &bt)
     } else {
         a * b.transpose()
     }
@@ -574,6 +572,9 @@ where
     DefaultAllocator: Allocator<R1, C2>,
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
 {
+    if columns::applies(a, b, 1) {
+        return columns::product(a, b);
+    }
     let narrow = narrow::narrow_columns(a, b, 1);
     if narrow == 0 {
         return a * b;
