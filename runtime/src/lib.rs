@@ -107,6 +107,8 @@ mod cpu;
 mod determinant;
 pub use determinant::det_hvp;
 
+mod dots;
+
 mod expm;
 mod factor;
 mod inverse;

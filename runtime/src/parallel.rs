@@ -10,8 +10,8 @@
 //! `sum_loop`).
 //!
 //! Matrix × vector (nalgebra's `gemv`, one thread) is split here too, both `A x` and `Aᵀ x` by
-//! blocks of columns of `A`, each contiguous in memory. Each block is an ordinary nalgebra call
-//! on views. For `Aᵀ x` a block gives some entries of the result, equal bit for bit to the
+//! blocks of columns of `A`, each contiguous in memory. Each block is the call a whole product
+//! would make ([`crate::columns`], [`crate::dots`] or nalgebra's), on views. For `Aᵀ x` a block gives some entries of the result, equal bit for bit to the
 //! single-threaded call's; for `A x` a block gives a partial product of every entry, and the
 //! partial products are added in block order, so the result depends on the number of threads in
 //! its last bits. (Blocks of rows of `A` would keep `A x` equal bit for bit, but on the 2-core
@@ -25,7 +25,7 @@
 //! about 70 µs on one core).
 //!
 //! Below [`MIN_WORK`] multiply-adds, for fixed sizes, without the feature, or with one thread,
-//! every function here is the nalgebra call it wraps.
+//! every function here is the single-threaded product it wraps.
 
 #[cfg(feature = "parallel")]
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -623,7 +623,7 @@ pub fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     let ((k, m), n) = (a.shape(), b.ncols());
     let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
     if parts <= 1 {
-        return c.gemm_tr(alpha, a, b, beta);
+        return crate::dots::gemm_tr(c, alpha, a, b, beta);
     }
     assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
     let out = Out::new(c);
@@ -658,7 +658,13 @@ fn gemm_tr_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
     split(a.ncols(), parts, |start, len| {
         // SAFETY: `split` hands out disjoint ranges of the rows.
         let mut c = unsafe { c.rows::<RS>(start, len) };
-        c.gemm_tr(alpha.clone(), &a.columns(start, len), &b, beta.clone());
+        crate::dots::gemm_tr::<T, Dyn, C0, _, R1, Dyn, _, R2, C2, _>(
+            &mut c,
+            alpha.clone(),
+            &a.columns(start, len),
+            &b,
+            beta.clone(),
+        );
     });
 }
 

@@ -7,7 +7,9 @@
 //! `Aᵀ` is passed to `gemm` as a view of `A`'s storage with rows and columns
 //! exchanged; below it, or for fixed sizes (which nalgebra never blocks),
 //! `tr_mul` is the faster of the two. Every dynamic `f64` product here whose output has a few
-//! columns past a multiple of 8 computes those columns with [`narrow`]'s loops.
+//! columns past a multiple of 8 computes those columns with [`narrow`]'s loops; those nalgebra
+//! computes column by column (a matrix times a vector, an outer product) or as dot products
+//! (`Aᵀ x`) run [`columns`]' and [`dots`]' loops, equal to nalgebra's bit for bit.
 
 use std::ops::Mul;
 
@@ -20,7 +22,7 @@ use nalgebra::{
     Scalar, Storage, StorageMut, Vector, ViewStorage, U1,
 };
 
-use crate::{columns, narrow, parallel};
+use crate::{columns, dots, narrow, parallel};
 
 /// `tr(m)` for any matrix type: nalgebra's `trace` needs a square type, and a
 /// product of fixed and dynamic factors is square only in its sizes
@@ -58,6 +60,9 @@ where
     if !blocked(a, b) {
         let vector = b.ncols() == 1;
         if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
+            if dots::applies(a, b) {
+                return dots::tr_product(a, b);
+            }
             return a.tr_mul(b);
         }
         let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
@@ -85,8 +90,8 @@ where
 }
 
 /// `a b`, equal to `a * b`; for a large dynamic vector `b` with the `parallel` feature, split
-/// across threads, else nalgebra's product (its last few columns by matgrad's own loops where
-/// that pays).
+/// across threads, else on this thread: nalgebra's product, or where they pay matgrad's own
+/// loops for part or all of it.
 #[inline]
 pub fn mul<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -113,8 +118,8 @@ where
 
 /// [`mul`] written into `spare`'s buffer when it has the product's shape (a
 /// loop keeps a buffer from one iteration for the next), else into a new
-/// matrix: the same arithmetic, nalgebra's `gemm` with β = 0 (which does not
-/// read the buffer's old entries).
+/// matrix: the same arithmetic, `gemm` with β = 0 (which does not read the
+/// buffer's old entries).
 ///
 /// ```
 /// # use matgrad::__private::mul_into;
@@ -184,7 +189,7 @@ where
             b,
             T::zero(),
         );
-    } else if b.ncols() == 1 && parallel::worth_splitting(dynamic(a, b), a.len()) {
+    } else {
         parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(
             &mut out,
             T::one(),
@@ -192,8 +197,6 @@ where
             b,
             T::zero(),
         );
-    } else {
-        a.tr_mul_to(b, &mut out);
     }
     out
 }
@@ -284,9 +287,9 @@ where
 
 /// `a bᵀ`, equal to `a * b.transpose()`. Where `gemm` blocks, `bᵀ` is a view
 /// of `b`'s storage (zeroing the output costs less than copying `b`, which
-/// has as many rows and the inner size as columns); elsewhere, as for an
-/// outer product `x yᵀ` (whose transpose is a copy of a vector), nalgebra's
-/// own product.
+/// has as many rows and the inner size as columns); an outer product `x yᵀ` of
+/// dynamic `f64` vectors by matgrad's column loops, reading `y` in place; elsewhere
+/// nalgebra's own product.
 pub fn mul_tr<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
