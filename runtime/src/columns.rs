@@ -126,9 +126,10 @@ pub(crate) fn by_columns<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     unsafe { run(c, c_column_stride, as_f64(&alpha), a, b, as_f64(&beta)) };
 }
 
-/// `a b` by the loops here, as [`applies`] decided, into a new matrix (not filled with zeros
+/// `α a b` by the loops here, as [`applies`] decided, into a new matrix (not filled with zeros
 /// first: every entry is written once).
 pub(crate) fn product<T, R1, C1, S1, R2, C2, S2>(
+    alpha: T,
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
 ) -> OMatrix<T, R1, C2>
@@ -147,7 +148,7 @@ where
     let c_column_stride = out.strides().1;
     let c = out.data.ptr_mut() as *mut f64;
     // SAFETY: `out` has the output's shape, with contiguous columns.
-    unsafe { run(c, c_column_stride, 1.0, a, b, 0.0) };
+    unsafe { run(c, c_column_stride, as_f64(&alpha), a, b, 0.0) };
     // SAFETY: `run` wrote every entry (β = 0 reads none).
     unsafe { out.assume_init() }
 }
@@ -432,7 +433,12 @@ mod tests {
                         check(&a_view, &transposed(&bt));
                         check(&a_part.as_view(), &b_view);
                     }
-                    same_bits(&product(&a, &b), &(&a * &b));
+                    same_bits(&product(1.0, &a, &b), &(&a * &b));
+                    same_bits(&product(-2.0, &a, &b), &{
+                        let mut c = DMatrix::zeros(m, n);
+                        c.gemm(-2.0, &a, &b, 0.0);
+                        c
+                    });
                 }
             }
         }

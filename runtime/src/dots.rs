@@ -114,9 +114,10 @@ pub(crate) fn by_dots<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     unsafe { run(c, c_strides, as_f64(&alpha), a, b, as_f64(&beta)) };
 }
 
-/// `aᵀ b` by the loops here, as [`applies`] decided, into a new matrix (not filled with zeros
+/// `α aᵀ b` by the loops here, as [`applies`] decided, into a new matrix (not filled with zeros
 /// first: every entry is written once).
 pub(crate) fn tr_product<T, R1, C1, S1, R2, C2, S2>(
+    alpha: T,
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
 ) -> OMatrix<T, C1, C2>
@@ -135,7 +136,7 @@ where
     let c_strides = out.strides();
     let c = out.data.ptr_mut() as *mut f64;
     // SAFETY: `out` has the output's shape and strides.
-    unsafe { run(c, c_strides, 1.0, a, b, 0.0) };
+    unsafe { run(c, c_strides, as_f64(&alpha), a, b, 0.0) };
     // SAFETY: `run` wrote every entry (β = 0 reads none).
     unsafe { out.assume_init() }
 }
@@ -362,7 +363,12 @@ mod tests {
                         check(&a.as_view());
                         check(&a_part.as_view());
                     }
-                    same_bits(&tr_product(&a, &b), &a.tr_mul(&b));
+                    same_bits(&tr_product(1.0, &a, &b), &a.tr_mul(&b));
+                    same_bits(&tr_product(0.5, &a, &b), &{
+                        let mut c = DMatrix::zeros(m, n);
+                        c.gemm_tr(0.5, &a, &b, 0.0);
+                        c
+                    });
                 }
             }
         }

@@ -449,20 +449,11 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S2: Storage<T, R2, C2>,
     ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
-    let dynamic = any_dynamic::<R0, C0, R1, C1, C2>();
-    let ((m, k), n) = (a.shape(), b.ncols());
-    let parts = match n {
-        1 => blocks(dynamic, m * k, k),
-        _ if m > 5 && k > 5 => blocks(
-            dynamic,
-            m.saturating_mul(k).saturating_mul(n),
-            m.max(n) / MIN_BLOCK_SIDE,
-        ),
-        _ => 1,
-    };
+    let parts = gemm_parts(any_dynamic::<R0, C0, R1, C1, C2>(), a, b);
     if parts <= 1 {
         return crate::columns::gemm(c, alpha, a, b, beta);
     }
+    let (m, n) = (a.nrows(), b.ncols());
     assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
     let out = Out::new(c);
     if n > 1 {
@@ -471,6 +462,34 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
         gemm_blocks::<U1, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
     } else {
         gemm_blocks::<Dyn, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
+    }
+}
+
+/// The number of blocks [`gemm`] cuts `a b` into, given whether a size of the product is
+/// dynamic.
+pub(crate) fn gemm_parts<T, R1, C1, S1, R2, C2, S2>(
+    dynamic: bool,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> usize
+where
+    T: Scalar,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+{
+    let ((m, k), n) = (a.shape(), b.ncols());
+    match n {
+        1 => blocks(dynamic, m * k, k),
+        _ if m > 5 && k > 5 => blocks(
+            dynamic,
+            m.saturating_mul(k).saturating_mul(n),
+            m.max(n) / MIN_BLOCK_SIDE,
+        ),
+        _ => 1,
     }
 }
 
@@ -619,18 +638,41 @@ pub fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S2: Storage<T, R2, C2>,
     ShapeConstraint: SameNumberOfRows<R0, C1> + SameNumberOfColumns<C0, C2> + DimEq<R1, R2>,
 {
-    let dynamic = any_dynamic::<R0, C0, R1, C1, C2>();
-    let ((k, m), n) = (a.shape(), b.ncols());
-    let parts = if n == 1 { blocks(dynamic, m * k, m) } else { 1 };
+    let parts = gemm_tr_parts(any_dynamic::<R0, C0, R1, C1, C2>(), a, b);
     if parts <= 1 {
         return crate::dots::gemm_tr(c, alpha, a, b, beta);
     }
+    let (m, n) = (a.ncols(), b.ncols());
     assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
     let out = Out::new(c);
     if contiguous(&[out.strides.0, a.strides().0, b.strides().0]) {
         gemm_tr_blocks::<U1, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
     } else {
         gemm_tr_blocks::<Dyn, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
+    }
+}
+
+/// The number of blocks [`gemm_tr`] cuts `aᵀ b` into, given whether a size of the product is
+/// dynamic: only a vector `b`'s product is split.
+pub(crate) fn gemm_tr_parts<T, R1, C1, S1, R2, C2, S2>(
+    dynamic: bool,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> usize
+where
+    T: Scalar,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+{
+    let ((k, m), n) = (a.shape(), b.ncols());
+    if n == 1 {
+        blocks(dynamic, m * k, m)
+    } else {
+        1
     }
 }
 

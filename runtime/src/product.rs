@@ -19,7 +19,7 @@ use nalgebra::constraint::{
 };
 use nalgebra::{
     ComplexField, DMatrixView, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, OVector, RealField,
-    Scalar, Storage, StorageMut, Vector, ViewStorage, U1,
+    Scalar, Storage, StorageMut, Vector, ViewStorage,
 };
 
 use crate::{columns, dots, narrow, parallel};
@@ -61,7 +61,7 @@ where
         let vector = b.ncols() == 1;
         if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
             if dots::applies(a, b) {
-                return dots::tr_product(a, b);
+                return dots::tr_product(T::one(), a, b);
             }
             return a.tr_mul(b);
         }
@@ -280,9 +280,7 @@ where
     DefaultAllocator: Allocator<R1, C2>,
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
 {
-    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
-    parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, alpha, a, b, T::zero());
-    out
+    scaled_product(alpha, a, b)
 }
 
 /// `a bᵀ`, equal to `a * b.transpose()`. Where `gemm` blocks, `bᵀ` is a view
@@ -313,7 +311,7 @@ where
         }
         unfilled_product(a, &bt)
     } else if columns::applies(a, &bt, 1) {
-        columns::product(a, &bt)
+        columns::product(T::one(), a, &bt)
     } else {
         a * b.transpose()
     }
@@ -369,15 +367,7 @@ where
     DefaultAllocator: Allocator<R1, R2>,
     ShapeConstraint: AreMultipliable<R1, C1, C2, R2>,
 {
-    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().0);
-    parallel::gemm::<T, R1, R2, _, R1, C1, _, C2, R2, _>(
-        &mut out,
-        alpha,
-        a,
-        &transposed(b),
-        T::zero(),
-    );
-    out
+    scaled_product(alpha, a, &transposed(b))
 }
 
 /// `α aᵀ b`, the scaling folded into `gemm`'s α.
@@ -397,18 +387,17 @@ where
     DefaultAllocator: Allocator<C1, C2>,
     ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
 {
-    let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
-    if blocked(a, b) {
-        parallel::gemm::<T, C1, C2, _, C1, R1, _, R2, C2, _>(
-            &mut out,
-            alpha,
-            &transposed(a),
-            b,
-            T::zero(),
-        );
-    } else {
-        parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(&mut out, alpha, a, b, T::zero());
+    if !blocked(a, b) {
+        return scaled_tr_product(alpha, a, b);
     }
+    let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
+    parallel::gemm::<T, C1, C2, _, C1, R1, _, R2, C2, _>(
+        &mut out,
+        alpha,
+        &transposed(a),
+        b,
+        T::zero(),
+    );
     out
 }
 
@@ -429,9 +418,7 @@ where
     DefaultAllocator: Allocator<C1>,
     ShapeConstraint: DimEq<R1, R2>,
 {
-    let mut out = OVector::zeros_generic(a.shape_generic().1, nalgebra::Const::<1>);
-    parallel::gemm_tr::<T, C1, U1, _, R1, C1, _, R2, U1, _>(&mut out, alpha, a, b, T::zero());
-    out
+    scaled_tr_product(alpha, a, b)
 }
 
 /// `c += α Σₜ aₜ hₜᵀ` over a loop's iterations, as one blocked `gemm` per
@@ -522,6 +509,58 @@ where
     nalgebra::MatrixViewMut::from_slice_generic(&mut out[start..], rows, one).copy_from(v);
 }
 
+/// `α a b` into a new matrix by `parallel::gemm` (β = 0); where one thread computes it by
+/// [`columns`]' loops, not filled with zeros first.
+fn scaled_product<T, R1, C1, S1, R2, C2, S2>(
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: DimEq<C1, R2>,
+{
+    if parallel::gemm_parts(dynamic(a, b), a, b) <= 1 && columns::applies(a, b, 1) {
+        return columns::product(alpha, a, b);
+    }
+    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
+    parallel::gemm::<T, R1, C2, _, R1, C1, _, R2, C2, _>(&mut out, alpha, a, b, T::zero());
+    out
+}
+
+/// `α aᵀ b` into a new matrix by `parallel::gemm_tr` (β = 0); where one thread computes it by
+/// [`dots`]' loops, not filled with zeros first.
+fn scaled_tr_product<T, R1, C1, S1, R2, C2, S2>(
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, C1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    DefaultAllocator: Allocator<C1, C2>,
+    ShapeConstraint: DimEq<R1, R2>,
+{
+    if parallel::gemm_tr_parts(dynamic(a, b), a, b) <= 1 && dots::applies(a, b) {
+        return dots::tr_product(alpha, a, b);
+    }
+    let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
+    parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(&mut out, alpha, a, b, T::zero());
+    out
+}
+
 /// The multiply-adds of `a b`.
 fn work<T: Scalar, R1: Dim, C1: Dim, S1, R2: Dim, C2: Dim, S2>(
     a: &Matrix<T, R1, C1, S1>,
@@ -576,7 +615,7 @@ where
     ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
 {
     if columns::applies(a, b, 1) {
-        return columns::product(a, b);
+        return columns::product(T::one(), a, b);
     }
     let narrow = narrow::narrow_columns(a, b, 1);
     if narrow == 0 {
