@@ -1,5 +1,6 @@
-//! Where the time goes in the cases where matgrad is furthest from the hand-written gradient:
-//! each generated function beside the nalgebra operations its expansion is made of (see
+//! Where the time goes in the cases where matgrad is furthest from the hand-written gradient,
+//! and in mlp 64-128-10 (the one-sample network the `parallel` goal names): each generated
+//! function beside the operations its expansion is made of (see
 //! `cargo expand -p matgrad-bench --lib`), timed like the table.
 //!
 //! `cargo run --release -p matgrad-bench --example breakdown`
@@ -8,7 +9,7 @@ use std::hint::black_box as bb;
 
 use matgrad::nalgebra::{DMatrix, DVector, Matrix3};
 use matgrad_bench::harness::{time_case, Case, Impl, Timing};
-use matgrad_bench::{data, gauss_nll, lsq, mf, quadform};
+use matgrad_bench::{data, gauss_nll, lsq, mf, mlp, quadform};
 
 type M = DMatrix<f64>;
 
@@ -57,6 +58,22 @@ fn keep_heap() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn keep_heap() {}
+
+/// mlp's inputs and the intermediate values of its gradient.
+struct Mlp {
+    w1: M,
+    w2: M,
+    x: DVector<f64>,
+    y: DVector<f64>,
+    /// `W₁x`.
+    z: DVector<f64>,
+    /// `tanh.(z)`.
+    h: DVector<f64>,
+    /// `W₂h − y`.
+    r: DVector<f64>,
+    /// `(2W₂ᵀr) ∘ (1 − h∘h)`.
+    delta: DVector<f64>,
+}
 
 /// The body `#[grad]` generates for `lsq` (see `cargo expand -p matgrad-bench --lib lsq`),
 /// compiled here rather than in the library.
@@ -184,6 +201,56 @@ fn main() {
             ("try_inverse() (closed form)", |(x, _)| {
                 keep(x.try_inverse().unwrap())
             }),
+        ],
+    );
+
+    // The steps of `mlp_grad` on one thread, as its expansion makes them.
+    let (w1, w2) = (
+        data::dmatrix(128, 64, 0.125, 65),
+        data::dmatrix(10, 128, 0.09, 66),
+    );
+    let (x, y) = (data::dvector(64, 1.0, 67), data::dvector(10, 1.0, 68));
+    let z = matgrad::__private::mul(&w1, &x);
+    let h = z.map(f64::tanh);
+    let r = matgrad::__private::mul(&w2, &h) - &y;
+    let delta = matgrad::__private::tr_mul_vector_scaled(2.0, &w2, &r)
+        .zip_map(&h, |g, h| g * (1.0 - h * h));
+    let input = Mlp {
+        w1,
+        w2,
+        x,
+        y,
+        z,
+        h,
+        r,
+        delta,
+    };
+    show(
+        "mlp, d = 64, h = 128, o = 10",
+        input,
+        &[
+            ("mlp_grad (matgrad)", |m: &Mlp| {
+                mlp::mlp_grad(&m.w1, &m.w2, &m.x, &m.y).0
+            }),
+            ("mlp_hand", |m| mlp::mlp_hand(&m.w1, &m.w2, &m.x, &m.y).0),
+            ("mul(w1, x): matrix × vector", |m| {
+                keep(matgrad::__private::mul(&m.w1, &m.x))
+            }),
+            ("&w1 * x: nalgebra's", |m| keep(&m.w1 * &m.x)),
+            ("z.map(tanh): 128 tanh", |m| keep(m.z.map(f64::tanh))),
+            ("mul(w2, h) − y", |m| {
+                keep(matgrad::__private::mul(&m.w2, &m.h) - &m.y)
+            }),
+            ("mul_tr_scaled(2, r, h): outer product", |m| {
+                keep(matgrad::__private::mul_tr_scaled(2.0, &m.r, &m.h))
+            }),
+            ("tr_mul_vector_scaled(2, w2, r): 128 dot products", |m| {
+                keep(matgrad::__private::tr_mul_vector_scaled(2.0, &m.w2, &m.r))
+            }),
+            ("mul_tr(δ, x): outer product", |m| {
+                keep(matgrad::__private::mul_tr(&m.delta, &m.x))
+            }),
+            ("δ xᵀ: nalgebra's", |m| keep(&m.delta * m.x.transpose())),
         ],
     );
 
