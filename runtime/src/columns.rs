@@ -341,35 +341,7 @@ mod tests {
 
     use super::{applies, by_columns, gemm, product, MIN_WORK};
     use crate::cpu::has_avx512;
-
-    /// Entries of both signs, some exactly zero (so some products are −0).
-    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
-        DMatrix::from_fn(r, c, |i, j| {
-            let x = ((i * 7 + j * 3) as f64 * seed).sin();
-            if (i + 2 * j) % 5 == 0 {
-                0.0
-            } else {
-                x
-            }
-        })
-    }
-
-    fn transposed(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
-        MatrixView::from_slice_with_strides_generic(
-            m.as_slice(),
-            Dyn(m.ncols()),
-            Dyn(m.nrows()),
-            Dyn(m.nrows()),
-            Dyn(1),
-        )
-    }
-
-    /// Equal bit for bit (the sign of a zero included).
-    fn same_bits(x: &DMatrix<f64>, y: &DMatrix<f64>) {
-        assert_eq!(x.shape(), y.shape());
-        let bits = |m: &DMatrix<f64>| m.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(x), bits(y), "\n{x}\n{y}");
-    }
+    use crate::test_matrices::{filled_with_zeros as filled, same_bits, transposed};
 
     /// Matrix × vector, outer products and products with a few columns or a short inner side
     /// (those of fewer than [`MIN_WORK`] multiply-adds too, left to nalgebra by [`gemm`]),

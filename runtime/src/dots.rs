@@ -292,24 +292,7 @@ mod tests {
 
     use super::{applies, by_dots, gemm_tr, tr_product, MIN_WORK};
     use crate::cpu::has_avx512;
-
-    /// Entries of both signs, some exactly zero.
-    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
-        DMatrix::from_fn(r, c, |i, j| {
-            if (i + 2 * j) % 5 == 0 {
-                0.0
-            } else {
-                ((i * 7 + j * 3) as f64 * seed).sin()
-            }
-        })
-    }
-
-    /// Equal bit for bit (the sign of a zero included).
-    fn same_bits(x: &DMatrix<f64>, y: &DMatrix<f64>) {
-        assert_eq!(x.shape(), y.shape());
-        let bits = |m: &DMatrix<f64>| m.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(x), bits(y), "\n{x}\n{y}");
-    }
+    use crate::test_matrices::{filled_with_zeros as filled, same_bits};
 
     /// `aᵀ b` for inner sizes around multiples of 8, 1 to 9 columns of `a` (groups of four and
     /// what is left), `b` a vector or a few columns, `a` whole and as part of a larger matrix,

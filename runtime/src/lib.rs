@@ -122,6 +122,8 @@ mod product;
 mod rotation;
 mod sum_loop;
 mod tape;
+#[cfg(test)]
+mod test_matrices;
 pub use expm::{expm_frechet, expm_frechet2};
 pub use linalg::logdet;
 pub use logm::{logm, logm_frechet, logm_frechet2};

@@ -375,20 +375,7 @@ mod tests {
 
     use super::{gemm, narrow_columns};
     use crate::cpu::has_avx512;
-
-    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
-        DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
-    }
-
-    fn transposed(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
-        MatrixView::from_slice_with_strides_generic(
-            m.as_slice(),
-            Dyn(m.ncols()),
-            Dyn(m.nrows()),
-            Dyn(m.nrows()),
-            Dyn(1),
-        )
-    }
+    use crate::test_matrices::{filled, transposed};
 
     fn close(x: &DMatrix<f64>, y: &DMatrix<f64>) {
         assert!((x - y).norm() <= 1e-13 * y.norm(), "{x}\n{y}");

@@ -712,13 +712,10 @@ fn gemm_tr_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
 
 #[cfg(test)]
 mod tests {
-    use nalgebra::{DMatrix, DVector};
+    use crate::test_matrices::filled;
+    use nalgebra::DVector;
 
     use super::{gemm, gemm_tr, set_threads, threads};
-
-    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
-        DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
-    }
 
     fn close(a: &[f64], b: &[f64]) {
         assert_eq!(a.len(), b.len());

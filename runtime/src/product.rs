@@ -641,16 +641,13 @@ fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
 
 #[cfg(test)]
 mod tests {
+    use crate::test_matrices::filled;
     use nalgebra::{DMatrix, SMatrix};
 
     use super::{
         mul, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add,
         tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, OuterSum,
     };
-
-    fn filled(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
-        DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * seed).sin())
-    }
 
     /// Into a spare of the product's shape: its buffer, whatever it held
     /// (NaN included), and exactly the product's entries; of another shape,
