@@ -247,10 +247,41 @@ fn main() {
             ("tr_mul_vector_scaled(2, w2, r): 128 dot products", |m| {
                 keep(matgrad::__private::tr_mul_vector_scaled(2.0, &m.w2, &m.r))
             }),
+            ("w2.gemv_tr(2, r): nalgebra's", |m| {
+                let mut g = DVector::zeros(m.w2.ncols());
+                g.gemv_tr(2.0, &m.w2, &m.r, 0.0);
+                keep(g)
+            }),
             ("mul_tr(δ, x): outer product", |m| {
                 keep(matgrad::__private::mul_tr(&m.delta, &m.x))
             }),
             ("δ xᵀ: nalgebra's", |m| keep(&m.delta * m.x.transpose())),
+        ],
+    );
+
+    // Large matrix × vector products, as lsq's gradient makes them at 2000 × 200.
+    type Large = (M, DVector<f64>, DVector<f64>);
+    let input: Large = (
+        data::dmatrix(2000, 200, 1.0, 21),
+        data::dvector(200, 1.0, 22),
+        data::dvector(2000, 1.0, 23),
+    );
+    show(
+        "X w and Xᵀ r, X 2000 × 200",
+        input,
+        &[
+            ("mul(x, w)", |(x, w, _): &Large| {
+                keep(matgrad::__private::mul(x, w))
+            }),
+            ("x * w: nalgebra's", |(x, w, _)| keep(x * w)),
+            ("tr_mul_vector_scaled(2, x, r)", |(x, _, r)| {
+                keep(matgrad::__private::tr_mul_vector_scaled(2.0, x, r))
+            }),
+            ("g.gemv_tr(2, x, r): nalgebra's", |(x, _, r)| {
+                let mut g = DVector::zeros(x.ncols());
+                g.gemv_tr(2.0, x, r, 0.0);
+                keep(g)
+            }),
         ],
     );
 
