@@ -66,8 +66,8 @@ pub(crate) fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
 /// Whether the loops here compute the product `a b` into an output whose rows are
 /// `c_row_stride` apart: `T` is `f64`, a size is dynamic, nalgebra would compute it column by
 /// column (a side of [`SMALL_SIDE`] or less), the output has [`LANES`] rows or more, the
-/// inner size is not 0, the product has [`MIN_WORK`] multiply-adds or more, `a`'s columns and
-/// the output's are contiguous and the processor has AVX-512.
+/// product has [`MIN_WORK`] multiply-adds or more (so the inner size is not 0, which nalgebra
+/// handles apart), `a`'s columns and the output's are contiguous and the processor has AVX-512.
 pub(crate) fn applies<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
@@ -88,7 +88,6 @@ where
     dynamic
         && column_by_column
         && m >= LANES
-        && k > 0
         && m.saturating_mul(k).saturating_mul(n) >= MIN_WORK
         && a.strides().0 == 1
         && c_row_stride == 1
@@ -303,8 +302,9 @@ mod avx512 {
         /// `x ← α a` for rows `first..` of `a`'s column `k`, the lanes of `masks`.
         ///
         /// # Safety
-        /// The lanes of `masks` are rows of `a`'s column `k`.
-        #[inline(always)]
+        /// The lanes of `masks` are rows of `a`'s column `k`; the processor has AVX-512.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
         unsafe fn load<const V: usize>(
             &self,
             x: &mut [__m512d; V],

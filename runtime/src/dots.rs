@@ -13,8 +13,10 @@
 //! 10 × 128 `W` 0.69× (`cargo run --release -p matgrad-bench --example breakdown`).
 
 use nalgebra::allocator::Allocator;
+use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{
-    DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RawStorageMut, Scalar, Storage, StorageMut,
+    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RawStorageMut, Scalar, Storage,
+    StorageMut,
 };
 
 use crate::cpu::{as_f64, has_avx512, is_f64};
@@ -35,7 +37,7 @@ pub(crate) fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     b: &Matrix<T, R2, C2, S2>,
     beta: T,
 ) where
-    T: nalgebra::ComplexField,
+    T: ComplexField,
     R0: Dim,
     C0: Dim,
     R1: Dim,
@@ -45,9 +47,7 @@ pub(crate) fn gemm_tr<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S0: StorageMut<T, R0, C0>,
     S1: Storage<T, R1, C1>,
     S2: Storage<T, R2, C2>,
-    nalgebra::constraint::ShapeConstraint: nalgebra::constraint::SameNumberOfRows<R0, C1>
-        + nalgebra::constraint::SameNumberOfColumns<C0, C2>
-        + nalgebra::constraint::DimEq<R1, R2>,
+    ShapeConstraint: SameNumberOfRows<R0, C1> + SameNumberOfColumns<C0, C2> + DimEq<R1, R2>,
 {
     if applies(a, b) {
         by_dots(c, alpha, a, b, beta);
