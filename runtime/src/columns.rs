@@ -16,11 +16,10 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{
-    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RawStorageMut, Scalar, Storage,
-    StorageMut,
+    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, Scalar, Storage, StorageMut,
 };
 
-use crate::cpu::{as_f64, has_avx512, is_f64};
+use crate::cpu::{as_f64, has_avx512, is_f64, written};
 
 /// The longest side nalgebra's `gemm` computes column by column (its `SMALL_DIM`): with every
 /// side longer, it calls matrixmultiply.
@@ -143,14 +142,14 @@ where
     S2: Storage<T, R2, C2>,
     DefaultAllocator: Allocator<R1, C2>,
 {
-    let mut out: Matrix<std::mem::MaybeUninit<T>, R1, C2, _> =
-        Matrix::uninit(a.shape_generic().0, b.shape_generic().1);
-    let c_column_stride = out.strides().1;
-    let c = out.data.ptr_mut() as *mut f64;
-    // SAFETY: `out` has the output's shape, with contiguous columns.
-    unsafe { run(c, c_column_stride, as_f64(&alpha), a, b, 0.0) };
-    // SAFETY: `run` wrote every entry (β = 0 reads none).
-    unsafe { out.assume_init() }
+    let alpha = as_f64(&alpha);
+    // SAFETY: `T` is `f64` (`applies`); the new matrix has the output's shape, with contiguous
+    // columns, and `run` writes every entry (β = 0 reads none).
+    unsafe {
+        written(a.shape_generic().0, b.shape_generic().1, |c, strides| {
+            run(c, strides.1, alpha, a, b, 0.0)
+        })
+    }
 }
 
 /// `c ← α a b + β c` for the `c` of `a b`'s shape at `c`, its columns `c_column_stride` apart.

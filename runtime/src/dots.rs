@@ -15,11 +15,10 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{
-    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RawStorageMut, Scalar, Storage,
-    StorageMut,
+    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, Scalar, Storage, StorageMut,
 };
 
-use crate::cpu::{as_f64, has_avx512, is_f64};
+use crate::cpu::{as_f64, has_avx512, is_f64, written};
 
 /// `f64` entries in an AVX-512 vector, and nalgebra's number of partial sums.
 const LANES: usize = 8;
@@ -132,14 +131,14 @@ where
     S2: Storage<T, R2, C2>,
     DefaultAllocator: Allocator<C1, C2>,
 {
-    let mut out: Matrix<std::mem::MaybeUninit<T>, C1, C2, _> =
-        Matrix::uninit(a.shape_generic().1, b.shape_generic().1);
-    let c_strides = out.strides();
-    let c = out.data.ptr_mut() as *mut f64;
-    // SAFETY: `out` has the output's shape and strides.
-    unsafe { run(c, c_strides, as_f64(&alpha), a, b, 0.0) };
-    // SAFETY: `run` wrote every entry (β = 0 reads none).
-    unsafe { out.assume_init() }
+    let alpha = as_f64(&alpha);
+    // SAFETY: `T` is `f64` (`applies`); the new matrix has the output's shape and strides, and
+    // `run` writes every entry (β = 0 reads none).
+    unsafe {
+        written(a.shape_generic().1, b.shape_generic().1, |c, strides| {
+            run(c, strides, alpha, a, b, 0.0)
+        })
+    }
 }
 
 /// `c ← α aᵀ b + β c` for the `c` of `aᵀ b`'s shape at `c` with strides `c_strides`.

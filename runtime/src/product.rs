@@ -58,22 +58,12 @@ where
     ShapeConstraint: SameNumberOfRows<R1, R2> + DimEq<R1, R2>,
 {
     if !blocked(a, b) {
-        let vector = b.ncols() == 1;
-        if !(vector && parallel::worth_splitting(dynamic(a, b), a.len())) {
-            if dots::applies(a, b) {
-                return dots::tr_product(T::one(), a, b);
-            }
+        // nalgebra's dot products, into a matrix not filled first, unless split across
+        // threads or computed by `dots`' loops.
+        if parallel::gemm_tr_parts(dynamic(a, b), a, b) <= 1 && !dots::applies(a, b) {
             return a.tr_mul(b);
         }
-        let mut out = OMatrix::zeros_generic(a.shape_generic().1, b.shape_generic().1);
-        parallel::gemm_tr::<T, C1, C2, _, R1, C1, _, R2, C2, _>(
-            &mut out,
-            T::one(),
-            a,
-            b,
-            T::zero(),
-        );
-        return out;
+        return scaled_tr_product(T::one(), a, b);
     }
     if !parallel::worth_splitting(true, work(a, b)) {
         return unfilled_product(&transposed(a), b);
