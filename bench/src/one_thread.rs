@@ -2,16 +2,18 @@
 //! program, started with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1`, which times cases on request.
 //!
 //! Every single-threaded figure of the table comes from the copy, whose environment the table
-//! sets itself, and the process the user started, with the user's thread settings, times
-//! matgrad on every core: thread settings read once per process (matrixmultiply's
+//! sets itself, and the process the user started, with the user's thread settings, gives
+//! matgrad's figure on every core: thread settings read once per process (matrixmultiply's
 //! `MATMUL_NUM_THREADS`, should a dependency turn on its threads; rayon's pool size) cannot be
 //! changed between the two halves of one process.
 //!
 //! The two take turns, batch by batch: for each case, each process warms up and calibrates
 //! (as [`time_case`] does), then in every round the copy runs one batch of each entry of the
-//! case on one thread, and this process one batch of matgrad on every core. Only one of them
-//! runs at a time, so they do not compete for the cores, and a slow drift of a shared machine
-//! hits both sides alike, as it hits the implementations of a case within one process.
+//! case on one thread, then this process one batch of each entry with its thread settings, of
+//! which it keeps matgrad's. Only one of them runs at a time, so they do not compete for the
+//! cores, and a slow drift of a shared machine hits both sides alike, as it hits the
+//! implementations of a case within one process; both run the same work between two batches of
+//! matgrad, which decides what the caches hold and where new matrices are allocated.
 //!
 //! The conversation, one line each way: the copy first checks its cases and writes `ready`;
 //! then `case I` (an index into the list both processes build from the same arguments): it
