@@ -10,8 +10,9 @@
 //! same order, so the results are equal bit for bit to nalgebra's. They compute the dot products
 //! of eight columns of `a` at once, reading each entry of `b` once for the eight, and combine
 //! the eight products' sums by moving lanes between vectors, the eight results one vector. On
-//! the 2-core machine `Xᵀ r` for a 2000 × 200 `X` took 0.60× nalgebra's time this way, `Wᵀ r`
-//! for a 10 × 128 `W` 0.52× (`cargo run --release -p matgrad-bench --example breakdown`).
+//! the 2-core machine `Xᵀ r` for a 2000 × 200 `X` took 0.48–0.58× nalgebra's time this way,
+//! `Wᵀ r` for a 10 × 128 `W` 0.50–0.51× (`cargo run --release -p matgrad-bench --example
+//! breakdown`, three runs).
 
 use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
