@@ -17,10 +17,10 @@
 //! with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1` (see [`matgrad_bench::one_thread`]), and this
 //! process times the same entries with its own thread settings (by default one thread per
 //! core), batch by batch in turn with the copy, for matgrad on every core: the table gains the
-//! columns "matgrad, every
-//! core ÷ expert (1 thread)" and "matgrad, every core ÷ 1 thread", the goal lines of the
-//! `parallel` feature, a line on matgrad's split of one large product (on every core ÷ on one
-//! thread), and the chart a marker for matgrad on every core. Without the feature the program runs in one process.
+//! columns "matgrad, every core ÷ expert (1 thread)" and "matgrad, every core ÷ 1 thread", the
+//! goal lines of the `parallel` feature, a line on matgrad's split of one large product (on
+//! every core ÷ on one thread), and the chart a marker for matgrad on every core. Without the
+//! feature the program runs in one process.
 
 use std::hint::black_box as bb;
 use std::time::Duration;
