@@ -240,6 +240,13 @@ mod avx512 {
             }
         }
 
+        /// The rows summed in the eight partial sums: those below the last multiple of 8 (the
+        /// rest are added one by one after).
+        #[inline(always)]
+        fn whole(&self) -> usize {
+            self.inner / LANES * LANES
+        }
+
         /// Column `first + g` of `a`.
         #[inline(always)]
         fn a_column(&self, first: usize, g: usize) -> *const f64 {
@@ -263,7 +270,7 @@ mod avx512 {
         unsafe fn partial_sums<const G: usize>(&self, first: usize, j: usize) -> [__m512d; G] {
             let b = self.b_column(j);
             let mut sums = [_mm512_setzero_pd(); G];
-            for i in (0..self.inner / LANES * LANES).step_by(LANES) {
+            for i in (0..self.whole()).step_by(LANES) {
                 // SAFETY: rows `i..i + LANES` (below `inner`) of the columns.
                 let x = unsafe { _mm512_loadu_pd(b.add(i)) };
                 for (g, sum) in sums.iter_mut().enumerate() {
@@ -286,7 +293,7 @@ mod avx512 {
             // The rows past the last multiple of 8, added one by one: row `k` of the eight
             // columns is eight entries `a_column_stride` apart.
             let row = lane_offsets(self.a_column_stride);
-            for k in self.inner / LANES * LANES..self.inner {
+            for k in self.whole()..self.inner {
                 // SAFETY: row `k` of the columns, and of `b`'s column `j`.
                 let (y, x) = unsafe {
                     let y = _mm512_i64gather_pd::<8>(row, self.a_column(first, 0).add(k));
@@ -338,7 +345,7 @@ mod avx512 {
                 dot += s[1] + s[5];
                 dot += s[2] + s[6];
                 dot += s[3] + s[7];
-                for k in self.inner / LANES * LANES..self.inner {
+                for k in self.whole()..self.inner {
                     // SAFETY: row `k` of the columns.
                     dot += unsafe { *self.a_column(first, g).add(k) * *b.add(k) };
                 }

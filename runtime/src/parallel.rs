@@ -14,9 +14,10 @@
 //! would make ([`crate::columns`], [`crate::dots`] or nalgebra's), on views. For `Aᵀ x` a block
 //! gives some entries of the result, equal bit for bit to the single-threaded call's; for `A x`
 //! a block gives a partial product of every entry, and the partial products are added in block
-//! order, so the result depends on the number of threads in its last bits. (Blocks of rows of `A` would keep `A x` equal bit for bit, but on the 2-core
-//! machine two threads took 0.93-1.4× one thread's time on a 2000 × 200 `A` that way, and
-//! 0.6-0.75× by columns, timed alone on an idle machine.)
+//! order, so the result depends on the number of threads in its last bits. (Blocks of rows of
+//! `A` would keep `A x` equal bit for bit, but on the 2-core machine two threads took 0.93-1.4×
+//! one thread's time on a 2000 × 200 `A` that way, and 0.6-0.75× by columns, timed alone on an
+//! idle machine.)
 //!
 //! The blocks run on a rayon pool of matgrad's own (one thread fewer than [`threads`], the
 //! caller taking blocks too) rather than on `std::thread::scope`, which spawns and joins a
