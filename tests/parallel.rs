@@ -114,6 +114,24 @@ fn dots_f32(w: &DVector<f32>, x: &DMatrix<f32>, y: &DVector<f32>) -> f32 {
     z.dot(y) + z.component_mul(&z).sum() * 0.5
 }
 
+/// Quadratic forms, whose gradients multiply by `A + Aᵀ` (`A + Aᵀ − B − Bᵀ`): a block of the
+/// product on another thread forms that factor again from the inputs. By reference, by value,
+/// and a difference of two forms.
+#[grad(x)]
+fn quadform(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
+    (x.transpose() * a * x).trace()
+}
+
+#[grad(x)]
+fn quadform_owned(x: DMatrix<f64>, a: DMatrix<f64>) -> f64 {
+    (x.transpose() * &a * &x).trace()
+}
+
+#[grad(x)]
+fn form_difference(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (x.transpose() * a * x).trace() - (x.transpose() * b * x).trace()
+}
+
 /// `f` on one thread, then on four (more blocks than the machine may have cores).
 fn both<R>(f: impl Fn() -> R) -> (R, R) {
     (with_threads(1, &f), with_threads(4, &f))
@@ -356,4 +374,42 @@ fn a_loop_with_its_sum_in_a_branch() {
     let (xs, y) = sample(40, 26);
     let (_, g) = huber_slice_grad(&w, &xs, &y, 0.3);
     fd("huber_slice", |w| huber_slice(w, &xs, &y, 0.3), &w, &g);
+}
+
+#[test]
+fn quadratic_forms_form_their_factor_on_each_thread() {
+    // Square, wide (split by columns: each block reads all of the factor) and tall (by rows).
+    for (n, k) in [(120, 120), (100, 300), (300, 20)] {
+        let (x, a, b) = (
+            dm::<f64>(n, k, 30),
+            dm::<f64>(n, n, 31),
+            dm::<f64>(n, n, 32),
+        );
+        let ((f1, g1), (f, g)) = both(|| quadform_grad(&x, &a));
+        assert_eq!(
+            (f, &g),
+            (f1, &g1),
+            "quadform {n}×{k}: four threads against one"
+        );
+        same_value("quadform", f, quadform(&x, &a));
+        let ((f1, g1), (f, g)) = both(|| quadform_owned_grad(x.clone(), a.clone()));
+        assert_eq!((f, &g), (f1, &g1), "quadform_owned {n}×{k}");
+        assert_eq!(g, quadform_grad(&x, &a).1, "by value and by reference");
+        let ((f1, g1), (f, g)) = both(|| form_difference_grad(&x, &a, &b));
+        assert_eq!((f, &g), (f1, &g1), "form_difference {n}×{k}");
+        same_value("form_difference", f, form_difference(&x, &a, &b));
+    }
+    let (x, a, b) = (
+        dm::<f64>(12, 5, 30),
+        dm::<f64>(12, 12, 31),
+        dm::<f64>(12, 12, 32),
+    );
+    fd(
+        "quadform",
+        |x| quadform(x, &a),
+        &x,
+        &quadform_grad(&x, &a).1,
+    );
+    let g = form_difference_grad(&x, &a, &b).1;
+    fd("form_difference", |x| form_difference(x, &a, &b), &x, &g);
 }

@@ -163,10 +163,28 @@ fn a_quadratic_form_in_a_matrix_is_one_product() {
     );
     let body = grad_fn(&out, "quadform");
     // tr(XᵀAX) = ½⟨X, G⟩ with G = (A + Aᵀ) X, the gradient: one product of
-    // `X`'s size for the value and the gradient together.
-    assert!(body.contains("a + a.transpose()"), "{body}");
-    assert_eq!(body.matches("__mg_p::mul(").count(), 1, "{body}");
+    // `X`'s size for the value and the gradient together, its factor formed
+    // inside it (again by each thread computing a block of it).
+    let product = "__mg_p::mul_formed(|| (a + a.transpose()), x)";
+    assert_eq!(body.matches(product).count(), 1, "{body}");
+    assert!(!body.contains("__mg_p::mul("), "{body}");
     assert!(body.contains("0.5f64 *"), "{body}");
+}
+
+#[test]
+fn a_factor_read_twice_is_formed_once() {
+    let out = expand_pretty(
+        quote!(x),
+        quote! {
+            fn f(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+                ((a + b) * x).norm_squared()
+            }
+        },
+    );
+    let body = grad_fn(&out, "f");
+    // `A + B` is read by the product and by the gradient's `(A + B)ᵀ R`: a `let`.
+    assert!(!body.contains("mul_formed"), "{body}");
+    assert!(body.contains(" = a + b;"), "{body}");
 }
 
 #[test]

@@ -60,6 +60,11 @@ pub struct Plan {
     /// A sum `a ± b s` of dynamic size whose term `b s` is read by nothing
     /// else → that scaling: one pass over `a` and `b`, `b s` never formed.
     pub scaled_terms: HashMap<Id, Id>,
+    /// The dynamic products `S B` whose first factor `S` is a sum of inputs and their
+    /// transposes read by nothing else (`(A + Aᵀ) X`, the gradient of a quadratic form): `S`
+    /// is written inside the product (`__private::mul_formed`), so that a thread computing a
+    /// block of the product forms `S` from the inputs rather than reading the caller's copy.
+    pub formed_factors: BTreeSet<Id>,
 }
 
 /// `Σ f.(A)` and `f′.(A)` of a `map` read by nothing else.
@@ -221,7 +226,7 @@ impl Plan {
             let before = accumulate.len();
             accumulate.retain(|sum, a| move_into.get(&a.acc) == Some(sum));
             if accumulate.len() == before {
-                let deferred = at.into_keys().collect();
+                let deferred: BTreeSet<Id> = at.into_keys().collect();
                 // The locals given away by value: to their last reader, or
                 // returned as roots.
                 let moved = |a: Id| {
@@ -237,6 +242,11 @@ impl Plan {
                     &scaled,
                     &moved,
                 ));
+                let formed_factors =
+                    formed_factors(g, fresh, &read_once, &inline, &deferred, &local)
+                        .filter(|p| !transposed.contains_key(p))
+                        .collect::<BTreeSet<Id>>();
+                inline.extend(formed_factors.iter().map(|&p| g.node(p).args[0]));
                 return Plan {
                     move_into,
                     inline,
@@ -247,9 +257,54 @@ impl Plan {
                     summed_maps,
                     lower_triangle,
                     scaled_terms,
+                    formed_factors,
                 };
             }
         }
+    }
+}
+
+/// The dynamic real products of `fresh` emitted on their own (not deferred into a sum or a
+/// scaling) whose first factor is a local read by nothing else, a sum or difference of inputs
+/// (parameters, data), of their transposes and of such sums written inside it: see
+/// [`Plan::formed_factors`].
+fn formed_factors<'a>(
+    g: &'a Graph,
+    fresh: &'a BTreeSet<Id>,
+    read_once: &'a BTreeSet<Id>,
+    inline: &'a BTreeSet<Id>,
+    deferred: &'a BTreeSet<Id>,
+    local: &'a impl Fn(Id) -> bool,
+) -> impl Iterator<Item = Id> + 'a {
+    let sum = |a: Id| matches!(g.op(a), Op::Add(_) | Op::Sub(_));
+    (fresh.iter().copied())
+        .filter(|&p| matches!(g.op(p), Op::MatMul(_)) && !g.is_complex(p))
+        .filter(|p| !deferred.contains(p))
+        .filter(move |&p| {
+            let [s, b] = [0, 1].map(|i| g.node(p).args[i]);
+            let dynamic = g.shape(p).has_dynamic() || g.shape(s).has_dynamic();
+            dynamic
+                && s != b
+                && sum(s)
+                && read_once.contains(&s)
+                && local(s)
+                && !deferred.contains(&s)
+                && g.node(s)
+                    .args
+                    .iter()
+                    .all(|&a| formed_from_inputs(g, inline, a))
+        })
+}
+
+/// Whether `a` is an input, or a transpose or sum of such values written inside its reader.
+fn formed_from_inputs(g: &Graph, inline: &BTreeSet<Id>, a: Id) -> bool {
+    match g.op(a) {
+        Op::Param(_) | Op::Constant(_) => true,
+        Op::Transpose(_) | Op::Add(_) | Op::Sub(_) => {
+            inline.contains(&a)
+                && (g.node(a).args.iter()).all(|&x| formed_from_inputs(g, inline, x))
+        }
+        _ => false,
     }
 }
 

@@ -17,8 +17,8 @@ pub use crate::linalg::{
     small_det_gradient_tangent, Lu, Svd,
 };
 pub use crate::product::{
-    mul, mul_add, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul, tr_mul_add,
-    tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, trace, OuterSum,
+    mul, mul_add, mul_formed, mul_into, mul_scaled, mul_tr, mul_tr_add, mul_tr_scaled, tr_mul,
+    tr_mul_add, tr_mul_into, tr_mul_scaled, tr_mul_vector_scaled, trace, OuterSum,
 };
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;

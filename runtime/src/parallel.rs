@@ -450,6 +450,36 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     S2: Storage<T, R2, C2>,
     ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
 {
+    gemm_formed(c, alpha, a, None::<&fn() -> Matrix<T, R1, C1, S1>>, b, beta);
+}
+
+/// [`gemm`] for a factor `a` that `form_a` computes from the inputs (`A + Aᵀ`, just written by
+/// the calling thread): a block that reads all of `a` on another thread forms its own copy,
+/// as reading the caller's fresh copy from the other core took longer on the 2-core machine.
+/// The gradient of `tr(Xᵀ A X)` at 100 × 100 took 0.76-0.84× its one-thread time on two
+/// threads so (three runs of the benchmark table), 0.88-1.13× in eight runs before.
+pub(crate) fn gemm_formed<T, R0, C0, S0, R1, C1, S1, R2, C2, S2, F, SF>(
+    c: &mut Matrix<T, R0, C0, S0>,
+    alpha: T,
+    a: &Matrix<T, R1, C1, S1>,
+    form_a: Option<&F>,
+    b: &Matrix<T, R2, C2, S2>,
+    beta: T,
+) where
+    T: ComplexField,
+    R0: Dim,
+    C0: Dim,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S0: StorageMut<T, R0, C0>,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    F: Fn() -> Matrix<T, R1, C1, SF> + Sync,
+    SF: Storage<T, R1, C1>,
+    ShapeConstraint: SameNumberOfRows<R0, R1> + SameNumberOfColumns<C0, C2> + DimEq<C1, R2>,
+{
     let parts = gemm_parts(any_dynamic::<R0, C0, R1, C1, C2>(), a, b);
     if parts <= 1 {
         return crate::columns::gemm(c, alpha, a, b, beta);
@@ -458,7 +488,7 @@ pub fn gemm<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
     assert_eq!(c.shape(), (m, n), "Gemm: dimensions mismatch.");
     let out = Out::new(c);
     if n > 1 {
-        gemm_blocks_of_c(out, alpha, a, b, beta, parts);
+        gemm_blocks_of_c(out, alpha, a, form_a, b, beta, parts);
     } else if contiguous(&[out.strides.0, a.strides().0, b.strides().0]) {
         gemm_blocks::<U1, _, _, _, _, _, _, _, _, _>(out, alpha, a, b, beta, parts);
     } else {
@@ -563,10 +593,11 @@ fn gemm_blocks<RS, T, R0, C0, R1, C1, S1, R2, C2, S2>(
 /// same columns of `b`, whichever side of `c` is longer. (On the 2-core machine, in one process:
 /// 2000 × 200 · 200 × 200 took 0.59-0.65× one thread's time by rows (matrixmultiply's threads
 /// 0.55×), the gradient of `tr(Xᵀ A X)` at 200 × 200 0.75-0.82×.)
-fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2>(
+fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2, F, SF>(
     c: Out<T, R0, C0>,
     alpha: T,
     a: &Matrix<T, R1, C1, S1>,
+    form_a: Option<&F>,
     b: &Matrix<T, R2, C2, S2>,
     beta: T,
     parts: usize,
@@ -580,7 +611,10 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2>(
     C2: Dim,
     S1: Storage<T, R1, C1>,
     S2: Storage<T, R2, C2>,
+    F: Fn() -> Matrix<T, R1, C1, SF> + Sync,
+    SF: Storage<T, R1, C1>,
 {
+    let caller = std::thread::current().id();
     let (a, b) = (
         unsized_view::<Dyn, _, _, _, _>(a),
         unsized_view::<Dyn, _, _, _, _>(b),
@@ -602,12 +636,20 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2>(
             crate::narrow::gemm_with(&mut c, alpha.clone(), &a, &b, beta.clone(), narrow);
         } else {
             let mut c = unsafe { c.columns(start, end - start) };
-            c.gemm(
-                alpha.clone(),
-                &a,
-                &b.columns(start, end - start),
-                beta.clone(),
-            );
+            let b = b.columns(start, end - start);
+            // Every block of columns reads all of `a`.
+            match form_a.filter(|_| std::thread::current().id() != caller) {
+                Some(form_a) => {
+                    let a = form_a();
+                    c.gemm(
+                        alpha.clone(),
+                        &unsized_view::<Dyn, _, _, _, _>(&a),
+                        &b,
+                        beta.clone(),
+                    )
+                }
+                None => c.gemm(alpha.clone(), &a, &b, beta.clone()),
+            }
         }
     });
     if narrow > 0 && !along_rows {

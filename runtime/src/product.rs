@@ -106,6 +106,43 @@ where
     out
 }
 
+/// `a b` for the factor `a = form_a()`, equal to `form_a() * b`: as [`mul`], except that where
+/// the `parallel` feature splits the product into blocks that each read all of `a`, the blocks
+/// on other threads form `a` again from the inputs instead of reading the calling thread's
+/// fresh copy (`(A + Aᵀ) X`, the gradient of a quadratic form).
+///
+/// ```
+/// # use matgrad::__private::mul_formed;
+/// # use matgrad::nalgebra::DMatrix;
+/// let (a, x) = (DMatrix::from_fn(3, 3, |i, j| (i + 2 * j) as f64), DMatrix::identity(3, 2));
+/// assert_eq!(mul_formed(|| &a + a.transpose(), &x), (&a + a.transpose()) * &x);
+/// ```
+#[inline]
+pub fn mul_formed<T, R1, C1, S1, R2, C2, S2, F>(
+    form_a: F,
+    b: &Matrix<T, R2, C2, S2>,
+) -> OMatrix<T, R1, C2>
+where
+    T: ComplexField,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    S1: Storage<T, R1, C1>,
+    S2: Storage<T, R2, C2>,
+    F: Fn() -> Matrix<T, R1, C1, S1> + Sync,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2> + DimEq<C1, R2>,
+{
+    let a = form_a();
+    if !parallel::worth_splitting(dynamic(&a, b), work(&a, b)) {
+        return unfilled_product(&a, b);
+    }
+    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
+    parallel::gemm_formed(&mut out, T::one(), &a, Some(&form_a), b, T::zero());
+    out
+}
+
 /// [`mul`] written into `spare`'s buffer when it has the product's shape (a
 /// loop keeps a buffer from one iteration for the next), else into a new
 /// matrix: the same arithmetic, `gemm` with β = 0 (which does not read the

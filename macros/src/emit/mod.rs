@@ -157,6 +157,12 @@ impl<'a> EmitCx<'a> {
         self.graph.shape(self.graph.node(id).args[i])
     }
 
+    /// Whether the product being emitted writes its first factor inside it (see
+    /// [`Plan::formed_factors`]).
+    pub fn forms_first_factor(&self) -> bool {
+        (self.node).is_some_and(|id| self.plan.formed_factors.contains(&id))
+    }
+
     pub fn private(&self) -> &TokenStream {
         &self.private
     }

@@ -99,8 +99,13 @@ impl Rule for MatMul {
     }
     /// `a * b`; a product with a dynamic size goes through `__private::mul`,
     /// which is `a * b` unless the `parallel` feature splits it across
-    /// threads.
+    /// threads (`mul_formed` with the expression forming `a`, where the plan
+    /// writes it inside the product).
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+        if dynamic_product(cx) && cx.forms_first_factor() {
+            let (p, x, y) = (cx.private(), a[0].operand(), borrowed(&a[1]));
+            return quote!(#p::mul_formed(|| #x, #y));
+        }
         if dynamic_product(cx) {
             let (p, x, y) = (cx.private(), borrowed(&a[0]), borrowed(&a[1]));
             return quote!(#p::mul(#x, #y));
