@@ -153,6 +153,27 @@ mod cholesky {
         hvp("chained", |k| chained_d64_grad(k, &y).1.dot(&v), &k, &hv);
     }
 
+    /// Past the side from which `L⁻ᵀ Diag(p) L⁻¹` takes the Gram matrix of `L⁻¹` by halves
+    /// (64): directional derivatives, as differences over every entry would take long.
+    #[test]
+    fn dynamic_f64_past_the_gram_by_halves() {
+        let n = 90;
+        let (k, y) = (lower_spd::<f64>(n, 21), dm::<f64>(n, 2, 22));
+        let (value, gk, _) = chained_d64_grad(&k, &y);
+        same_value("chained", value, chained_d64(&k, &y));
+        for seed in 23..26 {
+            let v = dm::<f64>(n, n, seed);
+            let eps = 1e-5;
+            let ahead = chained_d64(&(&k + &v * eps), &y);
+            let behind = chained_d64(&(&k - &v * eps), &y);
+            let (by_differences, exact) = ((ahead - behind) / (2.0 * eps), gk.dot(&v));
+            assert!(
+                (by_differences - exact).abs() <= 1e-6 * exact.abs().max(1.0),
+                "along direction {seed}: {by_differences} by differences, {exact} by the gradient"
+            );
+        }
+    }
+
     #[test]
     fn dynamic_f32() {
         let (k, y) = (lower_spd::<f32>(6, 10), dv::<f32>(6, 11));

@@ -1,5 +1,5 @@
 //! Products with a transposed operand for the hand-written gradients, and the inverse of a
-//! triangular matrix.
+//! triangular matrix and its Gram matrix.
 //!
 //! In nalgebra 0.35, `gemm` hands a dynamic product whose output and first operand are larger
 //! than 5 × 5 to `matrixmultiply` (blocked, vectorised, any strides), while `tr_mul` and
@@ -112,6 +112,90 @@ pub fn fused_rows(
         }
     }
     f
+}
+
+/// `Xᵀ X` for the lower-triangular `x` (zeros above its diagonal), as LAPACK's `lauum` computes
+/// it: by halves `X = [A 0; B D]`, `XᵀX = [AᵀA + BᵀB, (DᵀB)ᵀ; DᵀB, DᵀD]`, the zeros above the
+/// diagonal never multiplied and the upper block the lower one mirrored; `DᵀB` by halves of `D`
+/// too. The `gemm`s take n³/4 multiply-adds where `Xᵀ X` whole takes n³. (At 200 × 200, 144 µs
+/// against 296 µs for one `gemm`; whole at 64 × 64 and below, where the halves gain nothing.)
+pub fn lower_gram(x: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = x.nrows();
+    let mut c = DMatrix::zeros(n, n);
+    if n <= GRAM_WHOLE {
+        gemm_tn(&mut c, 1.0, x, x, 0.0);
+    } else {
+        gram_of_block(x, 0, n, &mut c);
+    }
+    c
+}
+
+/// Sides at or below which [`lower_gram`] is one `gemm`.
+const GRAM_WHOLE: usize = 64;
+
+/// `c[s.., s..] ← Dᵀ D` for the diagonal block `D = x[s..s + n, s..s + n]`.
+fn gram_of_block(x: &DMatrix<f64>, s: usize, n: usize, c: &mut DMatrix<f64>) {
+    if n <= GRAM_WHOLE {
+        let d = x.view((s, s), (n, n));
+        let dt = block_transposed(x, s, s, n, n);
+        c.view_mut((s, s), (n, n)).gemm(1.0, &dt, &d, 0.0);
+        return;
+    }
+    let h = n / 2;
+    gram_of_block(x, s, h, c);
+    let b = x.view((s + h, s), (n - h, h));
+    let bt = block_transposed(x, s + h, s, n - h, h);
+    c.view_mut((s, s), (h, h)).gemm(1.0, &bt, &b, 1.0);
+    lower_tr_mul_of_blocks(x, s + h, n - h, s, h, c);
+    gram_of_block(x, s + h, n - h, c);
+    for j in s + h..s + n {
+        for i in s..s + h {
+            c[(i, j)] = c[(j, i)];
+        }
+    }
+}
+
+/// `c[d.., b..] ← Dᵀ B` for the diagonal block `D = x[d..d + n, d..d + n]` (lower triangular)
+/// and `B = x[d..d + n, b..b + m]`: by halves of `D`, `[D₁ᵀB₁ + D₂ᵀB₂; D₃ᵀB₂]`.
+fn lower_tr_mul_of_blocks(
+    x: &DMatrix<f64>,
+    d: usize,
+    n: usize,
+    b: usize,
+    m: usize,
+    c: &mut DMatrix<f64>,
+) {
+    if n <= GRAM_WHOLE {
+        let dt = block_transposed(x, d, d, n, n);
+        c.view_mut((d, b), (n, m))
+            .gemm(1.0, &dt, &x.view((d, b), (n, m)), 0.0);
+        return;
+    }
+    let h = n / 2;
+    lower_tr_mul_of_blocks(x, d, h, b, m, c);
+    let d2t = block_transposed(x, d + h, d, n - h, h);
+    c.view_mut((d, b), (h, m))
+        .gemm(1.0, &d2t, &x.view((d + h, b), (n - h, m)), 1.0);
+    lower_tr_mul_of_blocks(x, d + h, n - h, b, m, c);
+}
+
+/// The transpose of the block of `rows × cols` entries of `x` from `(row, col)`, as a strided
+/// view of `x`'s storage (no copy).
+fn block_transposed(
+    x: &DMatrix<f64>,
+    row: usize,
+    col: usize,
+    rows: usize,
+    cols: usize,
+) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
+    let stride = x.nrows();
+    MatrixView::from_slice_with_strides_generic(
+        &x.as_slice()[row + col * stride..],
+        Dyn(cols),
+        Dyn(rows),
+        Dyn(stride),
+        Dyn(1),
+    )
 }
 
 /// `L⁻¹` of the lower-triangular `l` (what is above its diagonal is never read). It is lower

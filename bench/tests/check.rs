@@ -83,3 +83,21 @@ fn the_alternative_hand_written_forms_agree() {
     matgrad_bench::huber_loop::forms_case().check().unwrap();
     matgrad_bench::rnn::forms_case().check().unwrap();
 }
+
+#[test]
+fn the_gram_matrix_by_halves_is_the_whole_product() {
+    use matgrad::nalgebra::DMatrix;
+    // Past the side computed whole (64), odd halves, two levels.
+    for n in [40, 65, 97, 200] {
+        let x = DMatrix::from_fn(n, n, |i, j| {
+            if i < j {
+                0.0
+            } else {
+                ((i * 7 + j * 13) % 17) as f64 / 17.0 - 0.4
+            }
+        });
+        let want = x.tr_mul(&x);
+        let err = (matgrad_bench::linalg::lower_gram(&x) - &want).amax();
+        assert!(err <= 1e-12 * want.amax(), "n = {n}: off by {err:e}");
+    }
+}

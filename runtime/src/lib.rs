@@ -111,6 +111,7 @@ mod dots;
 
 mod expm;
 mod factor;
+mod gram;
 mod inverse;
 mod jet;
 mod linalg;

@@ -654,7 +654,7 @@ where
 }
 
 /// `aᵀ` as a view of `a`'s storage with rows and columns exchanged.
-fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
+pub(crate) fn transposed<T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
     a: &Matrix<T, R, C, S>,
 ) -> Matrix<T, C, R, ViewStorage<'_, T, C, R, Dyn, Dyn>> {
     let (r, c) = a.shape_generic();
