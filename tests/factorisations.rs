@@ -154,24 +154,13 @@ mod cholesky {
     }
 
     /// Past the side from which `L⁻ᵀ Diag(p) L⁻¹` takes the Gram matrix of `L⁻¹` by halves
-    /// (64): directional derivatives, as differences over every entry would take long.
+    /// (64).
     #[test]
     fn dynamic_f64_past_the_gram_by_halves() {
-        let n = 90;
-        let (k, y) = (lower_spd::<f64>(n, 21), dm::<f64>(n, 2, 22));
+        let (k, y) = (lower_spd::<f64>(90, 21), dm::<f64>(90, 2, 22));
         let (value, gk, _) = chained_d64_grad(&k, &y);
         same_value("chained", value, chained_d64(&k, &y));
-        for seed in 23..26 {
-            let v = dm::<f64>(n, n, seed);
-            let eps = 1e-5;
-            let ahead = chained_d64(&(&k + &v * eps), &y);
-            let behind = chained_d64(&(&k - &v * eps), &y);
-            let (by_differences, exact) = ((ahead - behind) / (2.0 * eps), gk.dot(&v));
-            assert!(
-                (by_differences - exact).abs() <= 1e-6 * exact.abs().max(1.0),
-                "along direction {seed}: {by_differences} by differences, {exact} by the gradient"
-            );
-        }
+        fd_along("chained", |k| chained_d64(k, &y), &k, &gk);
     }
 
     #[test]
@@ -337,6 +326,16 @@ mod lu {
         let v = dm::<f64>(5, 5, 10);
         let (_, _, hv) = chained_d64_hvp(&a, &b, &v);
         hvp("lu d64", |a| chained_d64_grad(a, &b).1.dot(&v), &a, &hv);
+    }
+
+    /// Past the side from which the inverse's `U⁻¹ L⁻¹` skips the zeros of its triangular
+    /// factors by halves (64).
+    #[test]
+    fn dynamic_f64_past_the_triangular_products_by_halves() {
+        let (a, b) = (dm_well::<f64>(90, 23), dm::<f64>(90, 2, 24));
+        let (value, ga, _) = chained_d64_grad(&a, &b);
+        same_value("lu chained", value, chained_d64(&a, &b));
+        fd_along("lu chained", |a| chained_d64(a, &b), &a, &ga);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! Smaller and fixed-size matrices keep nalgebra's. A Cholesky factorisation
 //! `A = L Lᵀ` gives `A⁻¹ = L⁻ᵀ L⁻¹`, one triangular inverse (this one, at
 //! every size: it skips the zeros that solving `L X = I` multiplies) and one
-//! product.
+//! product, which skips the zeros of its triangular factors too
+//! ([`crate::gram`]).
 
 use nalgebra::allocator::Allocator;
 use nalgebra::linalg::{Cholesky, LU};
@@ -39,8 +40,8 @@ where
     let (mut l_inv, mut ut_inv) = (lu.l(), u.transpose());
     invert_lower(&mut l_inv.view_mut((0, 0), (n, n)));
     invert_lower(&mut ut_inv.view_mut((0, 0), (n, n)));
-    // U⁻¹ L⁻¹ = ((Uᵀ)⁻¹)ᵀ L⁻¹.
-    let mut inv = crate::product::tr_mul(&ut_inv, &l_inv);
+    // U⁻¹ L⁻¹ = ((Uᵀ)⁻¹)ᵀ L⁻¹, both factors lower triangular.
+    let mut inv = crate::gram::tr_mul_lower(&ut_inv, &l_inv);
     lu.p().inv_permute_columns(&mut inv);
     Some(inv)
 }
@@ -53,7 +54,7 @@ where
     DefaultAllocator: Allocator<D, D>,
 {
     let l_inv = lower_triangle_inverse(chol.l_dirty());
-    crate::product::tr_mul(&l_inv, &l_inv)
+    crate::gram::lower_gram(&l_inv)
 }
 
 /// `L⁻¹` for the lower triangle `L` of `l` (what is above the diagonal is

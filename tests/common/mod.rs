@@ -166,6 +166,26 @@ where
     report.assert_within(<P::Scalar as Real>::GRAD_TOL);
 }
 
+/// Derivatives of `f` at `x` along three directions by central differences, against
+/// `⟨grad, v⟩`: for matrices too large for differences over every entry.
+pub fn fd_along(
+    what: &str,
+    f: impl Fn(&DMatrix<f64>) -> f64,
+    x: &DMatrix<f64>,
+    grad: &DMatrix<f64>,
+) {
+    for seed in 0..3 {
+        let v = dm::<f64>(x.nrows(), x.ncols(), 100 + seed);
+        let eps = 1e-5;
+        let by_differences = (f(&(x + &v * eps)) - f(&(x - &v * eps))) / (2.0 * eps);
+        let exact = grad.dot(&v);
+        assert!(
+            (by_differences - exact).abs() <= 1e-6 * exact.abs().max(1.0),
+            "{what}, along direction {seed}: {by_differences} by differences, {exact} by the gradient"
+        );
+    }
+}
+
 /// Asserts that the value `<name>_grad` returned equals the plain function's
 /// value up to `T::VALUE_TOL` relative.
 #[track_caller]
