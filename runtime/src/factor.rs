@@ -140,7 +140,7 @@ where
         for mut column in x.column_iter_mut() {
             column.component_mul_assign(&root);
         }
-        return crate::gram::lower_gram(&x);
+        return crate::triangular::lower_gram(&x);
     }
     let mut y = x.clone();
     for mut column in y.column_iter_mut() {

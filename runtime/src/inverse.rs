@@ -8,7 +8,7 @@
 //! `A = L Lᵀ` gives `A⁻¹ = L⁻ᵀ L⁻¹`, one triangular inverse (this one, at
 //! every size: it skips the zeros that solving `L X = I` multiplies) and one
 //! product, which skips the zeros of its triangular factors too
-//! ([`crate::gram`]).
+//! ([`crate::triangular`]).
 
 use nalgebra::allocator::Allocator;
 use nalgebra::linalg::{Cholesky, LU};
@@ -41,7 +41,7 @@ where
     invert_lower(&mut l_inv.view_mut((0, 0), (n, n)));
     invert_lower(&mut ut_inv.view_mut((0, 0), (n, n)));
     // U⁻¹ L⁻¹ = ((Uᵀ)⁻¹)ᵀ L⁻¹, both factors lower triangular.
-    let mut inv = crate::gram::tr_mul_lower(&ut_inv, &l_inv);
+    let mut inv = crate::triangular::tr_mul_lower(&ut_inv, &l_inv);
     lu.p().inv_permute_columns(&mut inv);
     Some(inv)
 }
@@ -54,7 +54,7 @@ where
     DefaultAllocator: Allocator<D, D>,
 {
     let l_inv = lower_triangle_inverse(chol.l_dirty());
-    crate::gram::lower_gram(&l_inv)
+    crate::triangular::lower_gram(&l_inv)
 }
 
 /// `L⁻¹` for the lower triangle `L` of `l` (what is above the diagonal is

@@ -111,13 +111,13 @@ mod dots;
 
 mod expm;
 mod factor;
-mod gram;
 mod inverse;
 mod jet;
 mod linalg;
 mod logm;
 mod narrow;
 mod parallel;
+mod triangular;
 pub use parallel::{set_threads, threads};
 mod product;
 mod rotation;
