@@ -43,14 +43,7 @@ where
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let n = x.nrows();
-    if n <= WHOLE {
-        return product::tr_mul(x, x);
-    }
-    let mut c = OMatrix::zeros_generic(x.shape_generic().0, x.shape_generic().1);
-    let x = x.view((0, 0), (n, n));
-    lower_products(&x, &x, &mut c.view_mut((0, 0), (n, n)), true);
-    c
+    product_of_lower(x, x, true)
 }
 
 /// `xᵀ y` for the lower-triangular `x` and `y` (zeros above their diagonals, as in
@@ -66,13 +59,29 @@ where
     S2: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D>,
 {
+    product_of_lower(x, y, false)
+}
+
+/// `xᵀ y` into a new matrix, whole up to [`WHOLE`]; `gram` when `y` is `x`.
+fn product_of_lower<T, D, S1, S2>(
+    x: &Matrix<T, D, D, S1>,
+    y: &Matrix<T, D, D, S2>,
+    gram: bool,
+) -> OMatrix<T, D, D>
+where
+    T: ComplexField + Copy,
+    D: Dim,
+    S1: Storage<T, D, D>,
+    S2: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
     let n = x.nrows();
     if n <= WHOLE {
         return product::tr_mul(x, y);
     }
     let mut c = OMatrix::zeros_generic(x.shape_generic().0, x.shape_generic().1);
     let (x, y) = (x.view((0, 0), (n, n)), y.view((0, 0), (n, n)));
-    lower_products(&x, &y, &mut c.view_mut((0, 0), (n, n)), false);
+    lower_products(&x, &y, &mut c.view_mut((0, 0), (n, n)), gram);
     c
 }
 
