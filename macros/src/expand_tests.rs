@@ -172,6 +172,25 @@ fn a_quadratic_form_in_a_matrix_is_one_product() {
 }
 
 #[test]
+fn a_difference_of_quadratic_forms_is_two_products() {
+    let out = expand_pretty(
+        quote!(x),
+        quote! {
+            fn f(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+                (x.transpose() * a * x).trace() - (x.transpose() * b * x).trace()
+            }
+        },
+    );
+    let body = grad_fn(&out, "f");
+    // ∇x = (A + Aᵀ)X − (B + Bᵀ)X: each half of ½⟨X, G⟩'s gradient reached apart, added once.
+    for product in ["(a + a.transpose()), x)", "(b + b.transpose()), x)"] {
+        assert_eq!(body.matches(product).count(), 1, "{body}");
+    }
+    assert!(!body.contains("* 0.5f64"), "{body}");
+    assert_eq!(body.matches("let ").count(), 5, "{body}");
+}
+
+#[test]
 fn a_factor_read_twice_is_formed_once() {
     let out = expand_pretty(
         quote!(x),

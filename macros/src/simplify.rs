@@ -37,6 +37,7 @@ pub const RULES: &[(&str, RuleFn)] = &[
     ("plus-zero", plus_zero),
     ("sum-of-transposes", sum_of_transposes),
     ("add-self-is-double", add_self_is_double),
+    ("repeated-term-is-double", repeated_term_is_double),
     ("powi-zero-one", powi_zero_one),
     ("ln-of-det-is-logdet", ln_of_det_is_logdet),
     (
@@ -448,6 +449,32 @@ fn add_self_is_double(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
         Shape::Matrix(..) => g.times(args[0], two),
         _ => return None,
     })
+}
+
+/// `(A ± B) + A ⇒ 2A ± B`, `(B + A) + A ⇒ B + 2A`, either order: a term an adjoint reached
+/// twice, apart, is added once, doubled (and `2 (½ G)` folds to `G`, as in the gradient of a
+/// difference of quadratic forms).
+fn repeated_term_is_double(g: &mut Graph, op: &Op, args: &[Id]) -> Option<Id> {
+    let Op::Add(_) = op else { return None };
+    for (sum, term) in [(args[0], args[1]), (args[1], args[0])] {
+        let (inner_op, inner) = parts(g, sum);
+        if !matches!(inner_op, Op::Add(_) | Op::Sub(_)) {
+            continue;
+        }
+        let (inner_op, [first, second]) = (inner_op.clone(), [inner[0], inner[1]]);
+        match inner_op {
+            Op::Add(_) | Op::Sub(_) if first == term => {
+                let doubled = g.plus(term, term);
+                return Some(g.build(inner_op, &[doubled, second]));
+            }
+            Op::Add(_) if second == term => {
+                let doubled = g.plus(term, term);
+                return Some(g.plus(first, doubled));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `x⁰ ⇒ 1` (as `powi` gives, even for NaN), `x¹ ⇒ x`.

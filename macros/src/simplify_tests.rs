@@ -45,6 +45,7 @@ const TESTED: &[&str] = &[
     "plus-zero",
     "sum-of-transposes",
     "add-self-is-double",
+    "repeated-term-is-double",
     "powi-zero-one",
     "ln-of-det-is-logdet",
     "cofactors-over-det-is-inverse",
@@ -326,6 +327,8 @@ rewrite_tests! { PARAMS, (a, b, c, x, y, s, t) =>
     sum_of_transposes: (a.transpose() + b.transpose()).dot(c) + (a.transpose() - b.transpose()).sum()
         => "⟨(a + b)ᵀ, c⟩ + sum((a − b)ᵀ)", ops "Add(Dot(Transpose(Add(a, b)), c), Sum(Transpose(Sub(a, b))))";
     add_self_is_double: s + s + (a + a).trace() => "2 s + tr(2 a)";
+    repeated_term_is_double: (a - b + a).trace() + (s + t + t) * (s + (s - b.trace()))
+        => "tr(2 a − b) + (s + 2 t) (2 s − tr(b))";
     powi_zero_one: s.powi(0) + t.powi(1) => "1 + t";
     ln_of_det_is_logdet: (a * a.transpose()).determinant().ln() => "ln det(a aᵀ)";
     kron_transpose: a.kronecker(b).transpose().dot(&c.kronecker(a)) => "⟨aᵀ ⊗ bᵀ, c ⊗ a⟩";
