@@ -614,7 +614,8 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2, F, SF>(
     F: Fn() -> Matrix<T, R1, C1, SF> + Sync,
     SF: Storage<T, R1, C1>,
 {
-    let caller = std::thread::current().id();
+    // The thread whose blocks read `a` as given (only needed when other threads form theirs).
+    let caller = form_a.map(|_| std::thread::current().id());
     let (a, b) = (
         unsized_view::<Dyn, _, _, _, _>(a),
         unsized_view::<Dyn, _, _, _, _>(b),
@@ -638,7 +639,7 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2, F, SF>(
             let mut c = unsafe { c.columns(start, end - start) };
             let b = b.columns(start, end - start);
             // Every block of columns reads all of `a`.
-            match form_a.filter(|_| std::thread::current().id() != caller) {
+            match form_a.filter(|_| Some(std::thread::current().id()) != caller) {
                 Some(form_a) => {
                     let a = form_a();
                     c.gemm(
