@@ -2,16 +2,15 @@
 //! zeros, as LAPACK's `lauum` computes `Xᵀ X`: by halves, `X = [A 0; B D]` and
 //! `Y = [A' 0; B' D']` give `Xᵀ Y = [AᵀA' + BᵀB', BᵀD'; DᵀB', DᵀD']`, so the zeros above the
 //! diagonals are never multiplied; for `Xᵀ X` the upper block is the lower one mirrored. With
-//! `DᵀB'` by halves of `D` too, the products take n³/4 multiply-adds for `Xᵀ X` and n³/3 for
-//! `Xᵀ Y` where `tr_mul` takes n³. (A 200 × 200 `X`: `Xᵀ X` 138–147 µs and `Xᵀ Y` 194–195 µs
-//! against 296–300 µs for `tr_mul`; 400 × 400: 0.83–0.84 ms and 1.17–1.19 ms against 2.31–2.36
+//! `DᵀB'` and `BᵀD'` by halves of `D` too, the products take n³/4 multiply-adds for `Xᵀ X` and
+//! n³/3 for `Xᵀ Y` where `tr_mul` takes n³. (A 200 × 200 `X`: `Xᵀ X` 138–147 µs and `Xᵀ Y` 186–191 µs
+//! against 296–302 µs for `tr_mul`; 400 × 400: 0.83–0.84 ms and 1.13–1.14 ms against 2.31–2.41
 //! ms; on the 2-core machine, one thread.)
 
 use nalgebra::allocator::Allocator;
 use nalgebra::ViewStorageMut;
 use nalgebra::{
-    ComplexField, DMatrix, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, Scalar, Storage,
-    ViewStorage,
+    ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, Scalar, Storage, ViewStorage,
 };
 
 use crate::parallel;
@@ -110,7 +109,7 @@ fn lower_products<T, R1, C1, R2, C2, RC, CC>(
     let mut top = c.view_mut((0, 0), (h, h));
     lower_products(&a, &a2, &mut top, gram);
     tr_gemm(&mut top, &b, &b2, T::one());
-    lower_tr_mul(&d, &b2, &mut c.view_mut((h, 0), (n - h, h)));
+    lower_tr_mul(&d, &b2, &mut c.view_mut((h, 0), (n - h, h)), Side::DtB);
     lower_products(&d, &d2, &mut c.view_mut((h, h), (n - h, n - h)), gram);
     if gram {
         for j in h..n {
@@ -119,10 +118,7 @@ fn lower_products<T, R1, C1, R2, C2, RC, CC>(
             }
         }
     } else {
-        // `BᵀD' = (D'ᵀB)ᵀ`.
-        let mut t = DMatrix::zeros(n - h, h);
-        lower_tr_mul(&d2, &b, &mut t.view_mut((0, 0), (n - h, h)));
-        c.view_mut((0, h), (h, n - h)).tr_copy_from(&t);
+        lower_tr_mul(&d2, &b, &mut c.view_mut((0, h), (h, n - h)), Side::BtD);
     }
 }
 
@@ -139,12 +135,65 @@ fn halves<'a, T: Scalar, RS: Dim, CS: Dim>(
     ]
 }
 
-/// `c ← dᵀ b`, `d` lower triangular: by halves `d = [D₁ 0; D₂ D₃]` and `b = [B₁; B₂]`,
-/// `dᵀ b = [D₁ᵀB₁ + D₂ᵀB₂; D₃ᵀB₂]`.
+/// Which product of a lower-triangular `d` and a `b` [`lower_tr_mul`] writes.
+#[derive(Clone, Copy)]
+enum Side {
+    /// `dᵀ b`: a row of `c` per column of `d`.
+    DtB,
+    /// `bᵀ d`: a column of `c` per column of `d`.
+    BtD,
+}
+
+impl Side {
+    /// The rows (`DtB`) or columns (`BtD`) `start..start + len` of `c`.
+    fn part<'c, T: Scalar, RC: Dim, CC: Dim>(
+        self,
+        c: &'c mut Out<'_, T, RC, CC>,
+        start: usize,
+        len: usize,
+    ) -> Out<'c, T, RC, CC> {
+        match self {
+            Side::DtB => {
+                let m = c.ncols();
+                c.view_mut((start, 0), (len, m))
+            }
+            Side::BtD => {
+                let m = c.nrows();
+                c.view_mut((0, start), (m, len))
+            }
+        }
+    }
+
+    /// `c ← dᵀ b + β c` or `c ← bᵀ d + β c`.
+    fn tr_gemm<T, R1, C1, R2, C2, RC, CC>(
+        self,
+        c: &mut Out<'_, T, RC, CC>,
+        d: &Block<'_, T, R1, C1>,
+        b: &Block<'_, T, R2, C2>,
+        beta: T,
+    ) where
+        T: ComplexField + Copy,
+        R1: Dim,
+        C1: Dim,
+        R2: Dim,
+        C2: Dim,
+        RC: Dim,
+        CC: Dim,
+    {
+        match self {
+            Side::DtB => tr_gemm(c, d, b, beta),
+            Side::BtD => tr_gemm(c, b, d, beta),
+        }
+    }
+}
+
+/// `c ← dᵀ b` or `c ← bᵀ d` (`side`), `d` lower triangular: by halves `d = [D₁ 0; D₂ D₃]` and
+/// `b = [B₁; B₂]`, `dᵀ b = [D₁ᵀB₁ + D₂ᵀB₂; D₃ᵀB₂]` and `bᵀ d = [B₁ᵀD₁ + B₂ᵀD₂, B₂ᵀD₃]`.
 fn lower_tr_mul<T, R1, C1, R2, C2, RC, CC>(
     d: &Block<'_, T, R1, C1>,
     b: &Block<'_, T, R2, C2>,
     c: &mut Out<'_, T, RC, CC>,
+    side: Side,
 ) where
     T: ComplexField + Copy,
     R1: Dim,
@@ -156,15 +205,15 @@ fn lower_tr_mul<T, R1, C1, R2, C2, RC, CC>(
 {
     let (n, m) = (d.nrows(), b.ncols());
     if n <= WHOLE {
-        return tr_gemm(c, d, b, T::zero());
+        return side.tr_gemm(c, d, b, T::zero());
     }
     let h = n / 2;
     let [d1, d2, d3] = halves(d, h);
     let (b1, b2) = (b.view((0, 0), (h, m)), b.view((h, 0), (n - h, m)));
-    let mut top = c.view_mut((0, 0), (h, m));
-    lower_tr_mul(&d1, &b1, &mut top);
-    tr_gemm(&mut top, &d2, &b2, T::one());
-    lower_tr_mul(&d3, &b2, &mut c.view_mut((h, 0), (n - h, m)));
+    let mut first = side.part(c, 0, h);
+    lower_tr_mul(&d1, &b1, &mut first, side);
+    side.tr_gemm(&mut first, &d2, &b2, T::one());
+    lower_tr_mul(&d3, &b2, &mut side.part(c, h, n - h), side);
 }
 
 /// `c ← xᵀ y + β c`: split across threads where every side is at least [`SPLIT`].
