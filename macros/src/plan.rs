@@ -242,10 +242,16 @@ impl Plan {
                     &scaled,
                     &moved,
                 ));
-                let formed_factors =
-                    formed_factors(g, fresh, &read_once, &inline, &deferred, &local)
-                        .filter(|p| !transposed.contains_key(p))
-                        .collect::<BTreeSet<Id>>();
+                let formed_factors: BTreeSet<Id> = formed_factors(
+                    g,
+                    fresh,
+                    &read_once,
+                    &inline,
+                    &deferred,
+                    &transposed,
+                    &local,
+                )
+                .collect();
                 inline.extend(formed_factors.iter().map(|&p| g.node(p).args[0]));
                 return Plan {
                     move_into,
@@ -265,7 +271,7 @@ impl Plan {
 }
 
 /// The dynamic real products of `fresh` emitted on their own (not deferred into a sum or a
-/// scaling) whose first factor is a local read by nothing else, a sum or difference of inputs
+/// scaling, nor `A Bᵀ` with its transpose never formed) whose first factor is a local read by nothing else, a sum or difference of inputs
 /// (parameters, data), of their transposes and of such sums written inside it: see
 /// [`Plan::formed_factors`].
 fn formed_factors<'a>(
@@ -274,12 +280,13 @@ fn formed_factors<'a>(
     read_once: &'a BTreeSet<Id>,
     inline: &'a BTreeSet<Id>,
     deferred: &'a BTreeSet<Id>,
+    transposed: &'a HashMap<Id, (Id, Id)>,
     local: &'a impl Fn(Id) -> bool,
 ) -> impl Iterator<Item = Id> + 'a {
     let sum = |a: Id| matches!(g.op(a), Op::Add(_) | Op::Sub(_));
     (fresh.iter().copied())
         .filter(|&p| matches!(g.op(p), Op::MatMul(_)) && !g.is_complex(p))
-        .filter(|p| !deferred.contains(p))
+        .filter(|p| !deferred.contains(p) && !transposed.contains_key(p))
         .filter(move |&p| {
             let [s, b] = [0, 1].map(|i| g.node(p).args[i]);
             let dynamic = g.shape(p).has_dynamic() || g.shape(s).has_dynamic();

@@ -100,9 +100,9 @@ impl Rule for MatMul {
     /// `a * b`; a product with a dynamic size goes through `__private::mul`,
     /// which is `a * b` unless the `parallel` feature splits it across
     /// threads (`mul_formed` with the expression forming `a`, where the plan
-    /// writes it inside the product).
+    /// writes it inside the product, which it does only for dynamic sizes).
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        if dynamic_product(cx) && cx.forms_first_factor() {
+        if cx.forms_first_factor() {
             let (p, x, y) = (cx.private(), a[0].operand(), borrowed(&a[1]));
             return quote!(#p::mul_formed(|| #x, #y));
         }
