@@ -271,9 +271,9 @@ impl Plan {
 }
 
 /// The dynamic real products of `fresh` emitted on their own (not deferred into a sum or a
-/// scaling, nor `A Bᵀ` with its transpose never formed) whose first factor is a local read by nothing else, a sum or difference of inputs
-/// (parameters, data), of their transposes and of such sums written inside it: see
-/// [`Plan::formed_factors`].
+/// scaling, nor `A Bᵀ` with its transpose never formed) whose first factor is a local read by
+/// nothing else, a sum or difference of inputs (parameters, data), of their transposes and of
+/// such sums written inside it: see [`Plan::formed_factors`].
 fn formed_factors<'a>(
     g: &'a Graph,
     fresh: &'a BTreeSet<Id>,
