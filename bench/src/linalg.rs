@@ -13,7 +13,26 @@ use matgrad::nalgebra::{DMatrix, DMatrixViewMut, DVector, Dyn, MatrixView};
 
 /// `Mᵀ` as a strided view of `M`'s storage: no copy.
 pub fn transposed(m: &DMatrix<f64>) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
-    transposed_slice(m.as_slice(), m.nrows())
+    block_transposed(m, 0, 0, m.nrows(), m.ncols())
+}
+
+/// The transpose of the block of `rows × cols` entries of `x` from `(row, col)`, as a strided
+/// view of `x`'s storage (no copy).
+fn block_transposed(
+    x: &DMatrix<f64>,
+    row: usize,
+    col: usize,
+    rows: usize,
+    cols: usize,
+) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
+    let stride = x.nrows();
+    MatrixView::from_slice_with_strides_generic(
+        &x.as_slice()[row + col * stride..],
+        Dyn(cols),
+        Dyn(rows),
+        Dyn(stride),
+        Dyn(1),
+    )
 }
 
 /// `Bᵀ` as a strided view, `B` the column-major matrix of `rows` rows stored in `b`.
@@ -177,25 +196,6 @@ fn lower_tr_mul_of_blocks(
     c.view_mut((d, b), (h, m))
         .gemm(1.0, &d2t, &x.view((d + h, b), (n - h, m)), 1.0);
     lower_tr_mul_of_blocks(x, d + h, n - h, b, m, c);
-}
-
-/// The transpose of the block of `rows × cols` entries of `x` from `(row, col)`, as a strided
-/// view of `x`'s storage (no copy).
-fn block_transposed(
-    x: &DMatrix<f64>,
-    row: usize,
-    col: usize,
-    rows: usize,
-    cols: usize,
-) -> MatrixView<'_, f64, Dyn, Dyn, Dyn, Dyn> {
-    let stride = x.nrows();
-    MatrixView::from_slice_with_strides_generic(
-        &x.as_slice()[row + col * stride..],
-        Dyn(cols),
-        Dyn(rows),
-        Dyn(stride),
-        Dyn(1),
-    )
 }
 
 /// `L⁻¹` of the lower-triangular `l` (what is above its diagonal is never read). It is lower
