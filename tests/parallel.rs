@@ -37,6 +37,14 @@ fn mlp(w1: &DMatrix<f64>, w2: &DMatrix<f64>, x: &DVector<f64>, y: &DVector<f64>)
     (w2 * h - y).norm_squared()
 }
 
+/// Maps of `tanh` (costly, split by entries) over a product computed for the map alone, and
+/// over an input read again after it.
+#[grad(w)]
+fn costly_maps(w: &DMatrix<f64>, x: &DVector<f64>, s: f64) -> f64 {
+    let h = (w * x).map(|v| (v * s).tanh());
+    h.norm_squared() + w.map(|v| v.tanh()).sum() * w.sum()
+}
+
 /// `Aᵀ r` as written (`tr_mul`), and a fixed number of columns.
 #[grad(w, b)]
 fn tall(w: &DVector<f64>, b: &OMatrix<f64, Dyn, U4>, x: &DMatrix<f64>) -> f64 {
@@ -259,6 +267,20 @@ fn two_layer_network() {
     let (_, g1, g2) = mlp_grad(&w1, &w2, &x, &y);
     fd("mlp ∇w1", |w1| mlp(w1, &w2, &x, &y), &w1, &g1);
     fd("mlp ∇w2", |w2| mlp(&w1, w2, &x, &y), &w2, &g2);
+}
+
+#[test]
+fn costly_maps_split_by_entries() {
+    let (w, x) = (dm::<f64>(3000, 40, 14), dv::<f64>(40, 15));
+    let ((f1, g1), (f, g)) = both(|| costly_maps_grad(&w, &x, 0.3));
+    assert_eq!(
+        (f, g.as_slice()),
+        (f1, g1.as_slice()),
+        "bit for bit on four threads"
+    );
+    let (w, x) = (dm::<f64>(30, 4, 14), dv::<f64>(4, 15));
+    let (_, g) = costly_maps_grad(&w, &x, 0.3);
+    fd("costly maps ∇w", |w| costly_maps(w, &x, 0.3), &w, &g);
 }
 
 #[test]

@@ -172,6 +172,25 @@ fn a_quadratic_form_in_a_matrix_is_one_product() {
 }
 
 #[test]
+fn costly_maps_of_dynamic_size_are_weighed_for_threads() {
+    let out = expand_pretty(
+        quote!(w, v),
+        quote! {
+            fn f(w: &DMatrix<f64>, x: &DVector<f64>, v: &Vector3<f64>) -> f64 {
+                let h = (w * x).map(|t| t.tanh());
+                h.norm_squared() + w.map(|t| t * 2.0).sum() + v.map(|t| t.exp()).sum()
+            }
+        },
+    );
+    let body = grad_fn(&out, "f");
+    // `tanh` of dynamic size: the product's result moved in, weighed as 32 multiply-adds for
+    // `tanh` and one for the closure's parameter. The cheap map and the fixed-size one stay
+    // nalgebra's.
+    assert_eq!(body.matches("__mg_p::map_costly(").count(), 1, "{body}");
+    assert!(body.contains("33usize"), "{body}");
+}
+
+#[test]
 fn a_difference_of_quadratic_forms_is_two_products() {
     let out = expand_pretty(
         quote!(x),
@@ -1242,10 +1261,11 @@ fn a_loop_map_reuses_the_previous_iterations_buffer() {
     assert!(forward.contains("mul_into(__mg_spare"), "{forward}");
     assert!(forward.contains(".push(&__mg_c"), "{forward}");
     assert_eq!(forward.matches("Option::Some(").count(), 1, "{forward}");
-    // The map's argument, a fresh product, is mapped in place, and the
-    // rank-one updates `W̄ += δ hᵀ` of the reverse loop are gathered and added
-    // by `gemm` after it.
-    assert!(body.contains("map_in_place("), "{body}");
+    // The map's argument, a fresh product, is mapped in place (a costly map,
+    // weighed for threads), and the rank-one updates `W̄ += δ hᵀ` of the
+    // reverse loop are gathered and added by `gemm` after it.
+    assert!(body.contains("map_costly(\n"), "{body}");
+    assert!(!body.contains(".clone_owned()"), "{body}");
     assert!(body.contains("OuterSum::new(1f64)"), "{body}");
     assert_eq!(body.matches(".push(&mut __mg_c").count(), 1, "{body}");
     assert!(!body.contains(".ger("), "{body}");
@@ -1277,7 +1297,8 @@ fn a_recurrences_reverse_loop_allocates_nothing() {
     let split = g[..rev].rfind("let __mg_loop").expect("its `let`");
     let end = split + g[split..].find("\n    };").expect("the loop's end");
     let (forward, reverse) = (&g[..split], &g[split..end]);
-    assert!(forward.contains("map_in_place("), "{forward}");
+    assert!(forward.contains("map_costly(\n"), "{forward}");
+    assert!(!forward.contains(".clone_owned()"), "{forward}");
     assert!(forward.contains("mul_into(__mg_spare"), "{forward}");
     assert!(!forward.contains("__mg_p::mul("), "{forward}");
     // No product or entrywise map into a new matrix in the reverse loop's body.

@@ -102,6 +102,7 @@ mod check;
 pub use check::{check_gradient, GradientCheck, Point, PointEntry};
 
 mod columns;
+mod costly_map;
 mod cpu;
 
 mod determinant;
@@ -117,6 +118,8 @@ mod linalg;
 mod logm;
 mod narrow;
 mod parallel;
+#[cfg(feature = "parallel")]
+mod pool;
 mod triangular;
 pub use parallel::{set_threads, threads};
 mod product;

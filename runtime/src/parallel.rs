@@ -19,11 +19,12 @@
 //! one thread's time on a 2000 × 200 `A` that way, and 0.6-0.75× by columns, timed alone on an
 //! idle machine.)
 //!
-//! The blocks run on a rayon pool of matgrad's own (one thread fewer than [`threads`], the
-//! caller taking blocks too) rather than on `std::thread::scope`, which spawns and joins a
-//! thread on every call: on the 2-core machine at a load average of about 4, handing two empty
-//! halves to rayon took 16-20 µs, to a scoped thread 90-140 µs (a 2000 × 200 `gemv` takes
-//! about 70 µs on one core).
+//! The blocks run on matgrad's own worker threads ([`crate::pool`]: one fewer than
+//! [`threads`], the caller taking blocks too, awake between the splits of a training loop)
+//! rather than on `std::thread::scope`, which spawns and joins a thread on every call: on the
+//! 2-core machine at a load average of about 4, handing two empty halves to a sleeping rayon
+//! pool took 16-20 µs, to a scoped thread 90-140 µs (a 2000 × 200 `gemv` takes about 70 µs on
+//! one core).
 //!
 //! Below [`MIN_WORK`] multiply-adds, for fixed sizes, without the feature, or with one thread,
 //! every function here is the single-threaded product it wraps.
@@ -100,8 +101,7 @@ static MIN_WORK_READ: AtomicUsize = AtomicUsize::new(0);
 
 /// The number of threads a generated gradient's products may use: 1 without the `parallel`
 /// feature; with it, the last [`set_threads`], else `MATGRAD_THREADS` from the environment (read
-/// once), else the number of cores (`std::thread::available_parallelism`; rayon's global pool,
-/// whose size this was, is then never started).
+/// once), else the number of cores (`std::thread::available_parallelism`).
 pub fn threads() -> usize {
     #[cfg(feature = "parallel")]
     {
@@ -123,7 +123,7 @@ pub fn threads() -> usize {
 }
 
 /// Sets the number of threads [`threads`] returns from now on (at least 1; 1 keeps every
-/// product on the calling thread). The pool of threads is started at the first split with
+/// product on the calling thread). The worker threads are started at the first split,
 /// [`threads`]` − 1` of them: more threads set afterwards share those. Without the `parallel`
 /// feature, does nothing.
 pub fn set_threads(n: usize) {
@@ -154,7 +154,7 @@ pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
 /// threads than cores) still makes it wait.
 pub(crate) fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
     #[cfg(feature = "parallel")]
-    pool::split(extent, parts, (parts * RANGES_PER_PART).min(extent), &f);
+    crate::pool::split(extent, parts, (parts * RANGES_PER_PART).min(extent), &f);
     #[cfg(not(feature = "parallel"))]
     {
         let _ = parts;
@@ -166,7 +166,7 @@ pub(crate) fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync
 #[inline]
 fn in_split() -> bool {
     #[cfg(feature = "parallel")]
-    return pool::in_split();
+    return crate::pool::in_split();
     #[cfg(not(feature = "parallel"))]
     false
 }
@@ -174,131 +174,6 @@ fn in_split() -> bool {
 /// Ranges per thread: smaller ranges let the caller take over more of a late job's share.
 #[cfg(feature = "parallel")]
 pub(crate) const RANGES_PER_PART: usize = 4;
-
-#[cfg(feature = "parallel")]
-mod pool {
-    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
-
-    /// The least time a caller waits awake for the ranges running elsewhere.
-    const MIN_AWAKE: Duration = Duration::from_micros(20);
-
-    /// The work of one split, shared with the pool's jobs.
-    struct Shared {
-        next: AtomicUsize,
-        done: AtomicUsize,
-        panicked: AtomicBool,
-        ranges: usize,
-        extent: usize,
-        /// Woken when the last range is done.
-        caller: std::thread::Thread,
-        /// The caller's closure, its lifetime erased: dereferenced only after claiming a range,
-        /// and the caller returns only once every claimed range is done.
-        f: *const (dyn Fn(usize, usize) + Sync),
-    }
-
-    // SAFETY: `f` points to a `Sync` closure, called only while the caller waits for it (above).
-    unsafe impl Send for Shared {}
-    unsafe impl Sync for Shared {}
-
-    impl Shared {
-        /// Claims and runs ranges until none is left.
-        fn work(&self) {
-            loop {
-                let k = self.next.fetch_add(1, Ordering::Relaxed);
-                if k >= self.ranges {
-                    return;
-                }
-                let start = self.extent * k / self.ranges;
-                let end = self.extent * (k + 1) / self.ranges;
-                // SAFETY: range `k` is claimed and not done, so the caller is still waiting
-                // and its closure alive.
-                let f = unsafe { &*self.f };
-                let outer = IN_SPLIT.with(|s| s.replace(true));
-                if catch_unwind(AssertUnwindSafe(|| f(start, end - start))).is_err() {
-                    self.panicked.store(true, Ordering::Relaxed);
-                }
-                IN_SPLIT.with(|s| s.set(outer));
-                if self.done.fetch_add(1, Ordering::AcqRel) + 1 == self.ranges {
-                    self.caller.unpark();
-                }
-            }
-        }
-    }
-
-    thread_local! {
-        /// Whether this thread is running a range of a split: the work inside it (a block of
-        /// a loop's iterations or of a loss's rows) is not split again.
-        static IN_SPLIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-
-    /// The pool running the blocks the caller does not: [`super::threads`]` − 1` threads when
-    /// first used, as the caller runs blocks too. (On rayon's global pool, one thread per core,
-    /// so three threads for two cores counting the caller, a split 100 × 100 product took 0.85×
-    /// one thread's time alone and 1.17× after the splits of a logistic regression; 0.82–0.86×
-    /// after them on this pool.)
-    fn workers() -> &'static rayon::ThreadPool {
-        static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
-        POOL.get_or_init(|| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(super::threads().saturating_sub(1).max(1))
-                .thread_name(|i| format!("matgrad-{i}"))
-                .build()
-                .expect("matgrad's worker threads")
-        })
-    }
-
-    #[inline]
-    pub(super) fn in_split() -> bool {
-        IN_SPLIT.with(|s| s.get())
-    }
-
-    pub(super) fn split(
-        extent: usize,
-        parts: usize,
-        ranges: usize,
-        f: &(dyn Fn(usize, usize) + Sync),
-    ) {
-        // SAFETY: only the lifetime changes; see `Shared::f`.
-        let f: &'static (dyn Fn(usize, usize) + Sync) = unsafe { std::mem::transmute(f) };
-        let shared = Arc::new(Shared {
-            next: AtomicUsize::new(0),
-            done: AtomicUsize::new(0),
-            panicked: AtomicBool::new(false),
-            ranges,
-            extent,
-            caller: std::thread::current(),
-            f,
-        });
-        for _ in 1..parts {
-            let shared = Arc::clone(&shared);
-            workers().spawn(move || shared.work());
-        }
-        let start = Instant::now();
-        shared.work();
-        // The ranges still running elsewhere finish about when the caller's did, if their
-        // threads started with it: the caller waits awake for as long again as its own work
-        // took, giving its core away at every turn (a job late for a busy core can take it),
-        // then sleeps. On the 2-core virtual machine a sleeping caller woken by the last range
-        // took 17-30 µs more (the 200 × 150 matrix factorisation split in two blocks of about
-        // 40 µs); over 30 runs its gradient on two threads took 44.3 µs (median) and 72.4 µs
-        // (third quartile) with a caller that slept after a short spin, 45.0 and 57.0 µs now.
-        let awake = start.elapsed().max(MIN_AWAKE);
-        let waiting = Instant::now();
-        while shared.done.load(Ordering::Acquire) < shared.ranges {
-            if waiting.elapsed() < awake {
-                std::thread::yield_now();
-            } else {
-                std::thread::park();
-            }
-        }
-        if shared.panicked.load(Ordering::Relaxed) {
-            resume_unwind(Box::new("matgrad: work split across threads panicked"));
-        }
-    }
-}
 
 /// `m` as a view with row stride `RS`: `U1` where `m`'s columns are contiguous (nalgebra's
 /// loops over a column then vectorise), `Dyn` otherwise. A view of `T: Sync` can be shared

@@ -155,12 +155,23 @@ impl Rule for Map {
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda], &a[1..]);
         let p = cx.private();
+        // A costly map of dynamic size may be split across threads, in a buffer of its own.
+        let costly = (cx.shape().has_dynamic())
+            .then(|| cx.costly_map_weight(self.body))
+            .flatten();
         if let Value::Moved(x, _) = &a[0] {
-            return quote!(#p::map_in_place(#x, #f));
+            return match costly {
+                Some(w) => quote!(#p::map_costly(#x, #w, #f)),
+                None => quote!(#p::map_in_place(#x, #f)),
+            };
         }
         if let Some(spare) = cx.spare() {
             let x = a[0].operand();
             return quote!(#p::map_into(#spare.take(), #x, #f));
+        }
+        if let Some(w) = costly {
+            let x = a[0].receiver();
+            return quote!(#p::map_costly(#x.clone_owned(), #w, #f));
         }
         let x = a[0].receiver();
         quote!(#x.map(#f))
