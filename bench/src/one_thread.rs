@@ -4,8 +4,9 @@
 //! Every single-threaded figure of the table comes from the copy, whose environment the table
 //! sets itself, and the process the user started, with the user's thread settings, gives
 //! matgrad's figure on every core: thread settings read once per process (matrixmultiply's
-//! `MATMUL_NUM_THREADS`, should a dependency turn on its threads; rayon's pool size) cannot be
-//! changed between the two halves of one process.
+//! `MATMUL_NUM_THREADS`, should a dependency turn on its threads; the number of matgrad's worker
+//! threads, started at the first split) cannot be changed between the two halves of one
+//! process.
 //!
 //! The two take turns, batch by batch: for each case, each process warms up and calibrates
 //! (as [`time_case`] does), then in every round the copy runs one batch of each entry of the
