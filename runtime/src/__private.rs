@@ -7,7 +7,7 @@ pub use nalgebra::Const;
 pub use crate::branch::{
     clamp_arm, extremum_add_into, extremum_adjoint, extremum_tangent, max_arm, min_arm, routed,
 };
-pub use crate::costly_map::map_costly;
+pub use crate::costly_map::{map_costly, map_costly_of};
 pub use crate::determinant::CofactorSvd;
 pub use crate::factor::{
     cholesky, fold_onto_lower, fold_onto_lower_in_place, lower_congruence,

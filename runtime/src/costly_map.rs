@@ -9,7 +9,7 @@
 //! bit on any number of threads.
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, Dyn, OMatrix, Scalar};
+use nalgebra::{DefaultAllocator, Dim, Dyn, Matrix, OMatrix, Scalar, Storage};
 
 /// How many times more a map's work counts than a product's against the threshold of a split
 /// ([`crate::parallel::MIN_WORK`] multiply-adds): a map's ranges need no packing of a factor
@@ -36,28 +36,73 @@ where
     F: Fn(T) -> T + Sync,
     DefaultAllocator: Allocator<R, C>,
 {
-    let entries = m.len();
+    match parts::<R, C>(m.len(), weight) {
+        1 => m.apply(|x| *x = f(*x)),
+        parts => split_in_place(&mut m, parts, &f),
+    }
+    m
+}
+
+/// `f.(a)` into a new matrix, `weight` as for [`map_costly`]: on one thread nalgebra's
+/// `a.map(f)`, split a copy of `a` mapped in place.
+///
+/// ```
+/// # use matgrad::__private::map_costly_of;
+/// # use matgrad::nalgebra::DVector;
+/// let a = DVector::from_vec(vec![0.0, 1.0]);
+/// assert_eq!(map_costly_of(&a, 64, f64::exp), a.map(f64::exp));
+/// ```
+#[inline]
+pub fn map_costly_of<T, R, C, S, F>(a: &Matrix<T, R, C, S>, weight: usize, f: F) -> OMatrix<T, R, C>
+where
+    T: Scalar + Copy + Send + Sync,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    F: Fn(T) -> T + Sync,
+    DefaultAllocator: Allocator<R, C>,
+{
+    match parts::<R, C>(a.len(), weight) {
+        1 => a.map(f),
+        parts => {
+            let mut m = a.clone_owned();
+            split_in_place(&mut m, parts, &f);
+            m
+        }
+    }
+}
+
+/// The threads a map of `entries` entries of `weight` each is split across.
+#[inline]
+fn parts<R: Dim, C: Dim>(entries: usize, weight: usize) -> usize {
     let dynamic = R::is::<Dyn>() || C::is::<Dyn>();
     let work = entries.saturating_mul(weight).saturating_mul(MAP_SCALE);
-    let parts = crate::parallel::blocks(dynamic, work, entries);
-    if parts == 1 {
-        m.apply(|x| *x = f(*x));
-        return m;
-    }
+    crate::parallel::blocks(dynamic, work, entries)
+}
+
+/// `m ← f.(m)`, its entries split across `parts` threads.
+fn split_in_place<T, R, C, F>(m: &mut OMatrix<T, R, C>, parts: usize, f: &F)
+where
+    T: Scalar + Copy + Send + Sync,
+    R: Dim,
+    C: Dim,
+    F: Fn(T) -> T + Sync,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let entries = m.len();
     let out = Entries(m.as_mut_slice().as_mut_ptr());
     crate::parallel::split(entries, parts, |start, len| {
-        // SAFETY: the ranges of a split are disjoint and inside `0..entries`, and `m` outlives
-        // the split.
+        // SAFETY: the ranges of a split are disjoint and inside `0..entries`, and `m` is
+        // borrowed until the split returns.
         let block = unsafe { std::slice::from_raw_parts_mut(out.at(start), len) };
         block.iter_mut().for_each(|x| *x = f(*x));
     });
-    m
 }
 
 /// The entries of a matrix, written by threads in disjoint ranges.
 struct Entries<T>(*mut T);
 
-// SAFETY: each thread writes its own range of entries (see `map_costly`).
+// SAFETY: each thread writes its own range of entries (see `split_in_place`).
 unsafe impl<T: Send> Sync for Entries<T> {}
 
 impl<T> Entries<T> {

@@ -170,8 +170,8 @@ impl Rule for Map {
             return quote!(#p::map_into(#spare.take(), #x, #f));
         }
         if let Some(w) = costly {
-            let x = a[0].receiver();
-            return quote!(#p::map_costly(#x.clone_owned(), #w, #f));
+            let x = a[0].operand();
+            return quote!(#p::map_costly_of(#x, #w, #f));
         }
         let x = a[0].receiver();
         quote!(#x.map(#f))
