@@ -15,8 +15,8 @@ use nalgebra::{DefaultAllocator, Dim, Dyn, Matrix, OMatrix, Scalar, Storage};
 /// ([`crate::parallel::MIN_WORK`] multiply-adds): a map's ranges need no packing of a factor
 /// and no partial results added up, so a map splits from about 4 µs of work (512 `tanh`, at a
 /// weight of 33 each). On the 2-core machine, the worker asleep at the start of each batch of
-/// 50 maps (`tanh` of entries in [−1, 1]), two threads took 0.88-1.03× one thread's time on
-/// 128 and 256 entries, 0.76-0.78× on 512, 0.68-0.71× on 1024, 0.54-0.59× on 2048 and 8192.
+/// 50 maps (`tanh` of entries in [−1, 1]), two threads took 0.88-1.13× one thread's time on
+/// 128 and 256 entries, 0.76-0.78× on 512, 0.68-0.71× on 1024, 0.54-0.62× on 2048 and 8192.
 const MAP_SCALE: usize = 8;
 
 /// `f.(m)` in `m`'s own buffer, `weight` the multiply-adds one entry of `f` costs about.

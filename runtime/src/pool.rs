@@ -121,11 +121,11 @@ impl Board {
     }
 }
 
-/// The workers, [`super::threads`]` − 1` of them when first used (the caller is the other).
+/// The workers, [`crate::threads`]` − 1` of them when first used (the caller is the other).
 fn workers() -> &'static [Thread] {
     static WORKERS: OnceLock<Vec<Thread>> = OnceLock::new();
     WORKERS.get_or_init(|| {
-        (0..super::threads().saturating_sub(1).max(1))
+        (0..crate::threads().saturating_sub(1).max(1))
             .map(|i| {
                 std::thread::Builder::new()
                     .name(format!("matgrad-{i}"))
