@@ -45,6 +45,16 @@ fn costly_maps(w: &DMatrix<f64>, x: &DVector<f64>, s: f64) -> f64 {
     h.norm_squared() + w.map(|v| v.tanh()).sum() * w.sum()
 }
 
+/// A recurrence whose `tanh` takes the product's buffer (a costly map in place).
+#[grad(w)]
+fn recurrence(w: &DMatrix<f64>, h0: &DVector<f64>, steps: usize) -> f64 {
+    let mut h = h0.clone();
+    for _ in 0..steps {
+        h = (w * &h).map(|v| (v * 0.5).tanh());
+    }
+    h.norm_squared()
+}
+
 /// `Aᵀ r` as written (`tr_mul`), and a fixed number of columns.
 #[grad(w, b)]
 fn tall(w: &DVector<f64>, b: &OMatrix<f64, Dyn, U4>, x: &DMatrix<f64>) -> f64 {
@@ -278,6 +288,17 @@ fn costly_maps_split_by_entries() {
     let (w, x) = (dm::<f64>(30, 4, 14), dv::<f64>(4, 15));
     let (_, g) = costly_maps_grad(&w, &x, 0.3);
     fd("costly maps ∇w", |w| costly_maps(w, &x, 0.3), &w, &g);
+}
+
+#[test]
+fn a_costly_map_in_place_splits_by_entries() {
+    let (w, h0) = (dm::<f64>(900, 900, 16), dv::<f64>(900, 17));
+    let ((f1, g1), (f, g)) = both(|| recurrence_grad(&w, &h0, 3));
+    real("recurrence value", &[f], &[f1]);
+    real("recurrence ∇w", g.as_slice(), g1.as_slice());
+    let (w, h0) = (dm::<f64>(12, 12, 16), dv::<f64>(12, 17));
+    let (_, g) = recurrence_grad(&w, &h0, 3);
+    fd("recurrence ∇w", |w| recurrence(w, &h0, 3), &w, &g);
 }
 
 #[test]
