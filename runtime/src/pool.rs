@@ -23,9 +23,11 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// How long a worker spins after its last range, then how long it stays awake giving its core
-/// away at every look (to the caller, should both be held to one core), before it sleeps.
+/// How long a worker spins after its last range.
 const SPIN: Duration = Duration::from_micros(10);
+
+/// How long a worker stays awake after its last range before it sleeps: after [`SPIN`], giving
+/// its core away at every look (to the caller, should both be held to one core).
 const AWAKE: Duration = Duration::from_micros(100);
 
 /// How long a caller spins for the ranges running elsewhere before it gives its core away
