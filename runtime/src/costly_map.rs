@@ -38,7 +38,7 @@ where
 {
     match parts::<R, C>(m.len(), weight) {
         1 => m.apply(|x| *x = f(*x)),
-        parts => split_in_place(&mut m, parts, &f),
+        parts => split_in_place(m.as_mut_slice(), parts, &f),
     }
     m
 }
@@ -66,7 +66,7 @@ where
         1 => a.map(f),
         parts => {
             let mut m = a.clone_owned();
-            split_in_place(&mut m, parts, &f);
+            split_in_place(m.as_mut_slice(), parts, &f);
             m
         }
     }
@@ -80,19 +80,11 @@ fn parts<R: Dim, C: Dim>(entries: usize, weight: usize) -> usize {
     crate::parallel::blocks(dynamic, work, entries)
 }
 
-/// `m ← f.(m)`, its entries split across `parts` threads.
-fn split_in_place<T, R, C, F>(m: &mut OMatrix<T, R, C>, parts: usize, f: &F)
-where
-    T: Scalar + Copy + Send + Sync,
-    R: Dim,
-    C: Dim,
-    F: Fn(T) -> T + Sync,
-    DefaultAllocator: Allocator<R, C>,
-{
-    let entries = m.len();
-    let out = Entries(m.as_mut_slice().as_mut_ptr());
-    crate::parallel::split(entries, parts, |start, len| {
-        // SAFETY: the ranges of a split are disjoint and inside `0..entries`, and `m` is
+/// `entries ← f.(entries)`, split across `parts` threads.
+fn split_in_place<T: Copy + Send, F: Fn(T) -> T + Sync>(entries: &mut [T], parts: usize, f: &F) {
+    let (out, n) = (Entries(entries.as_mut_ptr()), entries.len());
+    crate::parallel::split(n, parts, |start, len| {
+        // SAFETY: the ranges of a split are disjoint and inside `0..n`, and `entries` is
         // borrowed until the split returns.
         let block = unsafe { std::slice::from_raw_parts_mut(out.at(start), len) };
         block.iter_mut().for_each(|x| *x = f(*x));

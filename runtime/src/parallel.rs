@@ -40,8 +40,9 @@ use nalgebra::{
     ViewStorageMut, U1,
 };
 
-/// The multiply-adds below which a product stays on the calling thread: a hand-off to the pool
-/// costs microseconds (above), what about 10⁵ multiply-adds of a `gemv` take. With the
+/// The multiply-adds below which a product stays on the calling thread: a hand-off to a
+/// sleeping worker costs microseconds (above), what about 10⁵ multiply-adds of a `gemv` take
+/// (measured with the rayon pool the workers replaced, whose hand-off was no faster). With the
 /// benchmark crate's table built with `--features parallel`, on 2 cores, lsq and logreg at
 /// 200 × 50 (10⁴, below) are unchanged; at 2000 × 200 (4·10⁵) threads took 0.58-1.22× the single-threaded
 /// time across runs at load averages of 1-3 (other builds running), and 2.0-2.4× in a run
@@ -145,13 +146,12 @@ pub fn worth_splitting(dynamic: bool, work: usize) -> bool {
 }
 
 /// `f(start, len)` on consecutive ranges covering `0..extent`, shared by the calling thread and
-/// `parts − 1` jobs on matgrad's pool of threads; returns when every range is done.
+/// up to `parts − 1` of matgrad's workers ([`crate::pool`]); returns when every range is done.
 ///
 /// The ranges are claimed one at a time from a counter, and the caller claims them too, so a
-/// job that the pool starts late (its threads busy elsewhere) finds nothing left and the caller
-/// has done the work alone. The caller waits only for ranges already claimed, not for the jobs
-/// themselves; a job descheduled in the middle of its range (a machine with more runnable
-/// threads than cores) still makes it wait.
+/// worker that starts late (asleep, or its core busy) finds fewer or none left. The caller waits
+/// only for ranges already claimed; a worker descheduled in the middle of its range (a machine
+/// with more runnable threads than cores) still makes it wait.
 pub(crate) fn split(extent: usize, parts: usize, f: impl Fn(usize, usize) + Sync) {
     #[cfg(feature = "parallel")]
     crate::pool::split(extent, parts, (parts * RANGES_PER_PART).min(extent), &f);
@@ -171,7 +171,7 @@ fn in_split() -> bool {
     false
 }
 
-/// Ranges per thread: smaller ranges let the caller take over more of a late job's share.
+/// Ranges per thread: smaller ranges let the caller take over more of a late worker's share.
 #[cfg(feature = "parallel")]
 pub(crate) const RANGES_PER_PART: usize = 4;
 

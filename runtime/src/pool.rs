@@ -14,8 +14,7 @@
 //!
 //! One split is on offer at a time. A caller that finds another's split on offer (threads of
 //! the user's own, each computing a gradient) does its ranges alone, as it would on one
-//! thread. The caller always claims ranges too, so a worker that arrives late (asleep, or its
-//! core busy) finds fewer or none left and costs nothing.
+//! thread (the caller claims ranges too: `crate::parallel::split`).
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -153,9 +152,12 @@ fn worker() {
                 split.work();
             }
             idle = Instant::now();
-        } else if idle.elapsed() < SPIN {
+            continue;
+        }
+        let idle_for = idle.elapsed();
+        if idle_for < SPIN {
             std::hint::spin_loop();
-        } else if idle.elapsed() < AWAKE {
+        } else if idle_for < AWAKE {
             std::thread::yield_now();
         } else {
             // Counted asleep before the last look: a caller offering after that look sees the

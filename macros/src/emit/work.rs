@@ -128,13 +128,13 @@ impl Work {
 }
 
 impl EmitCx<'_> {
-    /// The weight of one entry of a map of `body` (see [`closure_weight`]) if it calls a costly
-    /// function (`exp`, `tanh`, …): the runtime weighs a map's entries before splitting them
-    /// across threads (`__private::map_costly`). `None` for a cheaper closure, whose map is
-    /// left to nalgebra.
+    /// The weight of one entry of the map of `body` being emitted (see [`closure_weight`]) if
+    /// it is of dynamic size and weighs at least one costly call (`exp`, `tanh`, …): the
+    /// runtime weighs such a map's entries before splitting them across threads
+    /// (`__private::map_costly`). `None` otherwise, the map left to nalgebra.
     pub fn costly_map_weight(&self, body: Id) -> Option<usize> {
         let weight = closure_weight(self.graph, body);
-        (weight >= TRANSCENDENTAL).then_some(weight)
+        (self.current.has_dynamic() && weight >= TRANSCENDENTAL).then_some(weight)
     }
 
     /// The estimate for one iteration of the body `region`, read before the

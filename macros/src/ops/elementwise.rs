@@ -155,10 +155,8 @@ impl Rule for Map {
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda], &a[1..]);
         let p = cx.private();
-        // A costly map of dynamic size may be split across threads, in a buffer of its own.
-        let costly = (cx.shape().has_dynamic())
-            .then(|| cx.costly_map_weight(self.body))
-            .flatten();
+        // A costly map of dynamic size may be split across threads.
+        let costly = cx.costly_map_weight(self.body);
         if let Value::Moved(x, _) = &a[0] {
             return match costly {
                 Some(w) => quote!(#p::map_costly(#x, #w, #f)),
