@@ -125,6 +125,14 @@ fn mean_squares(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, s: f64) ->
     r.norm_squared() + r.map(|v| (v * s).tanh()).sum() + w.norm_squared()
 }
 
+/// Sums over the samples multiplied, negated and divided after the blocks as written (`c ‖r‖²`,
+/// and in the gradient `Xᵀ r` by `−2c/3`): each block's sum scaled instead; `+ c` added once.
+#[grad(w)]
+fn scaled_sums(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, c: f64) -> f64 {
+    let r = x * w - y;
+    -(c * r.norm_squared()) / 3.0 + c
+}
+
 /// The same in `f32`, the samples' sums a `dot` and a sum of a product.
 #[grad(w)]
 fn dots_f32(w: &DVector<f32>, x: &DMatrix<f32>, y: &DVector<f32>) -> f32 {
@@ -208,6 +216,11 @@ fn sums_over_rows_of_samples() {
     real("∇x", gx.as_slice(), gx1.as_slice());
     same_value("mean_squares", v, mean_squares(&w, &x, &y, 0.7));
     fd("mean_squares", |w| mean_squares(w, &x, &y, 0.7), &w, &g);
+    let ((v1, g1), (v, g)) = both(|| scaled_sums_grad(&w, &x, &y, -0.3));
+    real("scaled_sums value", &[v], &[v1]);
+    real("∇w", g.as_slice(), g1.as_slice());
+    same_value("scaled_sums", v, scaled_sums(&w, &x, &y, -0.3));
+    fd("scaled_sums", |w| scaled_sums(w, &x, &y, -0.3), &w, &g);
     let (x, y, w) = (dm::<f64>(30, 4, 20), dv::<f64>(30, 21), dv::<f64>(4, 22));
     let (_, _, gx) = mean_squares_grad(&w, &x, &y, 0.7);
     fd("mean_squares ∇x", |x| mean_squares(&w, x, &y, 0.7), &x, &gx);
@@ -357,24 +370,43 @@ fn a_loop_adding_matrices_backwards() {
     fd("moment", |w| moment(w, &x), &w, &g);
 }
 
-/// Blocks of the range, added in order: integer sums are exact, and the blocks cover the range
-/// once whatever the thread setting.
-/// Blocks of rows cover the rows once, in order: their sums add up, their rows stack.
+/// Blocks of rows cover the rows once, whatever the thread setting: their sums add up (integer
+/// sums are exact), and each writes its rows into place.
 #[test]
-fn blocks_of_rows_cover_the_rows_once_in_order() {
-    use matgrad::__private::{splits_rows, sum_blocks, Stacked};
+fn blocks_of_rows_cover_the_rows_once() {
+    use matgrad::__private::{splits_rows, sum_blocks, RowsOut};
     for threads in [1, 2, 3, 4] {
         let (sum, rows) = with_threads(threads, || {
             assert_eq!(splits_rows(100_000, 1 << 20), matgrad::threads() > 1);
-            sum_blocks(5..100_005, 1 << 20, |block| {
+            let out = RowsOut::new(100_000, Dyn(2));
+            let sum = sum_blocks(5..100_005, 1 << 20, |block| {
                 let rows = DMatrix::from_fn(block.len(), 2, |i, j| (block.start + i + j) as f64);
-                (block.sum::<usize>(), Stacked::new(rows))
-            })
+                out.put(block.start - 5..block.end - 5, &rows);
+                block.sum::<usize>()
+            });
+            (sum, out.into_matrix())
         });
         assert_eq!(sum, (5..100_005).sum::<usize>(), "{threads} threads");
         let want = DMatrix::from_fn(100_000, 2, |i, j| (5 + i + j) as f64);
-        assert_eq!(rows.into_matrix(), want, "{threads} threads");
+        assert_eq!(rows, want, "{threads} threads");
     }
+}
+
+/// Rows written twice, or left unwritten, panic rather than leave a wrong matrix.
+#[test]
+fn rows_written_twice_or_not_at_all_panic() {
+    use matgrad::__private::RowsOut;
+    let block = DMatrix::from_element(3, 2, 1.0);
+    let out = RowsOut::new(6, Dyn(2));
+    out.put(0..3, &block);
+    let twice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| out.put(2..5, &block)));
+    assert!(twice.is_err());
+    let unwritten = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| out.into_matrix()));
+    assert!(unwritten.is_err());
+    let wrong_shape = std::panic::catch_unwind(|| {
+        RowsOut::new(6, Dyn(2)).put(0..2, &DMatrix::<f64>::zeros(3, 2))
+    });
+    assert!(wrong_shape.is_err());
 }
 
 #[test]

@@ -274,7 +274,8 @@ fn samples_as_rows_are_summed_block_by_block() {
     );
     assert!(!written.contains("sum_blocks"), "{written}");
 
-    // A gradient with one row per sample: each block computes its rows.
+    // A gradient with one row per sample: each block writes its rows into
+    // place.
     let out = expand_pretty(
         quote!(w, x),
         quote! {
@@ -284,8 +285,15 @@ fn samples_as_rows_are_summed_block_by_block() {
         },
     );
     let (blocks, _) = split_bodies(&grad_fn(&out, "f")).expect("split");
-    assert_eq!(blocks.matches("Stacked::new(").count(), 1, "{blocks}");
+    assert_eq!(blocks.matches("RowsOut::new(").count(), 1, "{blocks}");
+    assert_eq!(
+        blocks.matches(".put(__mg_rows.clone(),").count(),
+        1,
+        "{blocks}"
+    );
     assert_eq!(blocks.matches(".into_matrix()").count(), 1, "{blocks}");
+    // `2 Xᵀ r` summed block by block, the 2 in each block's product.
+    assert!(blocks.contains("tr_mul_vector_scaled(2f64, x,"), "{blocks}");
 
     // Products of two matrices in the blocks (`U Vᵀ`, `Rᵀ U`).
     let out = expand_pretty(
@@ -297,7 +305,11 @@ fn samples_as_rows_are_summed_block_by_block() {
         },
     );
     let (blocks, _) = split_bodies(&grad_fn(&out, "mf")).expect("split");
-    assert_eq!(blocks.matches("Stacked::new(").count(), 1, "{blocks}");
+    assert_eq!(blocks.matches("RowsOut::new(").count(), 1, "{blocks}");
+    // `U Vᵀ` on a view of `V` in each block, no transposed copy before them.
+    assert!(blocks.contains("mul_tr(u, v)"), "{blocks}");
+    assert!(!blocks.contains(".transpose()"), "{blocks}");
+    assert!(blocks.contains("tr_mul_scaled((-2f64),"), "{blocks}");
     assert!(blocks.contains("let m = &m.rows_range("), "{blocks}");
     assert!(blocks.contains("let u = &u.rows_range("), "{blocks}");
 

@@ -24,7 +24,7 @@ pub use crate::product::{
 pub use crate::rotation::stumpff;
 pub use crate::stable::relu_derivative;
 pub use crate::sum_loop::{
-    local_view, splits_rows, sum_blocks, sum_loop, Accumulator, Indexed, Stacked,
+    local_view, splits_rows, sum_blocks, sum_loop, Accumulator, Indexed, RowsOut,
 };
 pub use crate::tape::FlatTape;
 

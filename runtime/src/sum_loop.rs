@@ -13,9 +13,12 @@
 //! reduction.
 
 use std::ops::Range;
+use std::sync::Mutex;
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{Complex, ComplexField, DefaultAllocator, Dim, Dyn, OMatrix, RealField, Scalar};
+use nalgebra::{
+    Complex, ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RealField, Scalar, Storage,
+};
 
 /// A value a loop adds terms into: a zero of its own shape, and `+=`.
 pub trait Accumulator {
@@ -206,8 +209,8 @@ where
     }
     let blocks = (parts * crate::parallel::RANGES_PER_PART).min(n);
     // Each block's slot holds its zero until the block replaces it by its sum.
-    let sums: Vec<std::sync::Mutex<Option<A>>> = (0..blocks)
-        .map(|_| std::sync::Mutex::new(Some(init.zeroed())))
+    let sums: Vec<Mutex<Option<A>>> = (0..blocks)
+        .map(|_| Mutex::new(Some(init.zeroed())))
         .collect();
     crate::parallel::split(blocks, parts, |first, count| {
         for (b, slot) in sums.iter().enumerate().skip(first).take(count) {
@@ -266,8 +269,7 @@ where
     // least-squares gradient of a 2000 × 200 `X` took 1.17× the time of the whole in two
     // blocks, 1.26× in eight).
     let blocks = parts;
-    let sums: Vec<std::sync::Mutex<Option<A>>> =
-        (0..blocks).map(|_| std::sync::Mutex::new(None)).collect();
+    let sums: Vec<Mutex<Option<A>>> = (0..blocks).map(|_| Mutex::new(None)).collect();
     crate::parallel::split(blocks, parts, |first, count| {
         for (b, slot) in sums.iter().enumerate().skip(first).take(count) {
             let start = range.start + n * b / blocks;
@@ -299,43 +301,78 @@ where
     body(range)
 }
 
-/// A matrix with one row per sample computed block of rows by block of rows ([`sum_blocks`]):
-/// the blocks in order, stacked by [`Stacked::into_matrix`]. (Adding blocks appends them.)
-pub struct Stacked<T: Scalar, C: Dim>(Vec<OMatrix<T, Dyn, C>>)
-where
-    DefaultAllocator: Allocator<Dyn, C>;
-
-impl<T: Scalar + nalgebra::ComplexField, C: Dim> Stacked<T, C>
+/// A matrix with one row per sample written block of rows by block of rows from the blocks of
+/// [`sum_blocks`] (`∇U` of `‖M − U Vᵀ‖²`): each block copies its rows into place on its own
+/// thread, from its own cache, instead of handing them back to the caller to be stacked. Every
+/// row is written once ([`RowsOut::into_matrix`] checks it).
+pub struct RowsOut<T: Scalar, C: Dim>
 where
     DefaultAllocator: Allocator<Dyn, C>,
 {
-    /// One block's rows (copied if they are a view).
-    pub fn new<S: nalgebra::Storage<T, Dyn, C>>(rows: nalgebra::Matrix<T, Dyn, C, S>) -> Self {
-        Stacked(vec![rows.into_owned()])
-    }
-
-    /// The blocks one below the other.
-    pub fn into_matrix(self) -> OMatrix<T, Dyn, C> {
-        let rows = self.0.iter().map(|b| b.nrows()).sum();
-        let cols = self.0.first().expect("a block at least").shape_generic().1;
-        let mut m = OMatrix::zeros_generic(Dyn(rows), cols);
-        let mut start = 0;
-        for block in &self.0 {
-            m.rows_mut(start, block.nrows()).copy_from(block);
-            start += block.nrows();
-        }
-        m
-    }
+    m: OMatrix<T, Dyn, C>,
+    /// `m`'s entries, taken once: the blocks write through it while `m` is not touched.
+    entries: *mut T,
+    /// The rows written so far, checked disjoint before each write.
+    written: Mutex<Vec<Range<usize>>>,
 }
 
-impl<T: Scalar, C: Dim> Accumulator for Stacked<T, C>
+// SAFETY: blocks on several threads write through `entries` only rows no other write covers
+// (checked under the lock before writing), and `m` is read only by `into_matrix`, which takes
+// the value and so waits for every borrow.
+unsafe impl<T: Scalar + Send, C: Dim> Sync for RowsOut<T, C> where
+    DefaultAllocator: Allocator<Dyn, C>
+{
+}
+
+impl<T: ComplexField, C: Dim> RowsOut<T, C>
 where
     DefaultAllocator: Allocator<Dyn, C>,
 {
-    fn zeroed(&self) -> Self {
-        Stacked(Vec::new())
+    /// `rows` rows of `cols` columns, none written yet.
+    pub fn new(rows: usize, cols: C) -> Self {
+        let mut m = OMatrix::zeros_generic(Dyn(rows), cols);
+        let entries = m.as_mut_ptr();
+        RowsOut {
+            m,
+            entries,
+            written: Mutex::new(Vec::new()),
+        }
     }
-    fn add(&mut self, other: Self) {
-        self.0.extend(other.0);
+
+    /// Writes `block` into rows `rows`. Panics if a row is outside the matrix or already
+    /// written, or if `block` is not `rows.len()` by the matrix's columns.
+    pub fn put<R2: Dim, C2: Dim, S: Storage<T, R2, C2>>(
+        &self,
+        rows: Range<usize>,
+        block: &Matrix<T, R2, C2, S>,
+    ) {
+        let (n, cols) = self.m.shape();
+        assert!(
+            rows.start <= rows.end && rows.end <= n && block.shape() == (rows.len(), cols),
+            "rows {rows:?} of {n} × {cols} written with a {:?} block",
+            block.shape()
+        );
+        {
+            let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+            let overlaps = |w: &Range<usize>| w.start < rows.end && rows.start < w.end;
+            assert!(!written.iter().any(overlaps), "rows {rows:?} written twice");
+            written.push(rows.clone());
+        }
+        for (j, column) in block.column_iter().enumerate() {
+            for (i, v) in column.iter().enumerate() {
+                // SAFETY: row `rows.start + i` is inside the matrix and no other write covers
+                // it (both checked above, the second under the lock); `m`'s columns are `n`
+                // entries apart.
+                unsafe { *self.entries.add(rows.start + i + j * n) = v.clone() };
+            }
+        }
+    }
+
+    /// The matrix. Panics unless every row was written.
+    pub fn into_matrix(self) -> OMatrix<T, Dyn, C> {
+        let written = self.written.into_inner().unwrap_or_else(|e| e.into_inner());
+        let covered: usize = written.iter().map(|w| w.len()).sum();
+        assert_eq!(covered, self.m.nrows(), "rows left unwritten");
+        self.m
     }
 }

@@ -19,9 +19,9 @@ pub fn lsq_grad(
 ) -> (f64, DVector<f64>) {
     use ::matgrad::__private as __mg_p;
     let __mg_samples = __mg_p::nalgebra::Dim::value(&x.shape_generic().0);
-    let __mg_work = 3usize + 3usize * __mg_p::nalgebra::Dim::value(&x.shape_generic().1);
+    let __mg_work = 4usize + 3usize * __mg_p::nalgebra::Dim::value(&x.shape_generic().1);
     if __mg_p::splits_rows(__mg_samples, __mg_work) {
-        let (__mg_sum5, __mg_sum14) = __mg_p::sum_blocks(
+        let (__mg_sum5, __mg_w_bar_15) = __mg_p::sum_blocks(
             0..__mg_samples,
             __mg_work,
             |__mg_rows| {
@@ -30,11 +30,10 @@ pub fn lsq_grad(
                 #[allow(unused_variables)]
                 let y = &y.rows_range(__mg_rows.clone());
                 let __mg_r_4 = __mg_p::mul(x, w) - y;
-                let __mg_r14 = __mg_p::tr_mul(x, &__mg_r_4);
-                (__mg_r_4.norm_squared(), __mg_r14)
+                let __mg_w_bar_15 = __mg_p::tr_mul_vector_scaled(2f64, x, &__mg_r_4);
+                (__mg_r_4.norm_squared(), __mg_w_bar_15)
             },
         );
-        let __mg_w_bar_15 = &__mg_sum14 * 2f64;
         (__mg_sum5, __mg_w_bar_15)
     } else {
         let __mg_r_4 = __mg_p::mul(x, w) - y;
