@@ -44,9 +44,10 @@
 //! the other threads' caches: a sum scaled after the blocks (`2 Xᵀ r`) is
 //! scaled in each block, into its product's α, and a transpose from outside
 //! (`U Vᵀ`) is a view in each block's product rather than a copy made before
-//! them. (With the rows written in place too, `‖M − U Vᵀ‖²` at 200 × 150
-//! took 43–44 µs on two threads against 46–49 µs before, in three
-//! alternating runs on a 2-core Intel Xeon.)
+//! them. (With the rows written in place too, `‖M − U Vᵀ‖²` at 200 × 150,
+//! called back to back, took 43–44 µs on two threads against 46–49 µs
+//! before, in three alternating runs on a 2-core Intel Xeon; in the
+//! benchmark table the difference is within its noise.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -176,7 +177,6 @@ impl EmitCx<'_> {
             });
             #after
         ));
-        drop(inner);
         for (id, name) in results {
             self.values
                 .insert(id, Value::local(&name, self.graph.shape(id)));
