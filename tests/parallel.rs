@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use common::*;
 use matgrad::grad;
-use matgrad::nalgebra::{Complex, DMatrix, DVector, Dyn, OMatrix, Vector3, U4};
+use matgrad::nalgebra::{Complex, DMatrix, DVector, Dyn, OMatrix, Vector3, U3, U4};
 
 #[grad(w)]
 fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
@@ -28,6 +28,13 @@ fn logreg(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64) -> 
 
 #[grad(u, v)]
 fn mf(m: &DMatrix<f64>, u: &DMatrix<f64>, v: &DMatrix<f64>) -> f64 {
+    (m - u * v.transpose()).norm_squared()
+}
+
+/// The same with a rank fixed by the type: each block writes its rows of `∇U` (`Dyn × U3`)
+/// into place.
+#[grad(u, v)]
+fn mf_rank3(m: &DMatrix<f64>, u: &OMatrix<f64, Dyn, U3>, v: &OMatrix<f64, Dyn, U3>) -> f64 {
     (m - u * v.transpose()).norm_squared()
 }
 
@@ -275,6 +282,26 @@ fn matrix_factorisation() {
     let (_, gu, gv) = mf_grad(&m, &u, &v);
     fd("mf ∇u", |u| mf(&m, u, &v), &u, &gu);
     fd("mf ∇v", |v| mf(&m, &u, v), &v, &gv);
+
+    let rank3 = |rows: usize, cols: usize| {
+        let u = dm::<f64>(rows, 3, 8);
+        let v = dm::<f64>(cols, 3, 9);
+        (
+            dm::<f64>(rows, cols, 7),
+            OMatrix::<f64, Dyn, U3>::from_iterator(rows, u.iter().copied()),
+            OMatrix::<f64, Dyn, U3>::from_iterator(cols, v.iter().copied()),
+        )
+    };
+    let (m, u, v) = rank3(3000, 200);
+    let ((f1, gu1, gv1), (f, gu, gv)) = both(|| mf_rank3_grad(&m, &u, &v));
+    real("mf_rank3 value", &[f], &[f1]);
+    real("∇u", gu.as_slice(), gu1.as_slice());
+    real("∇v", gv.as_slice(), gv1.as_slice());
+    same_value("mf_rank3", f, mf_rank3(&m, &u, &v));
+    let (m, u, v) = rank3(30, 20);
+    let (_, gu, gv) = mf_rank3_grad(&m, &u, &v);
+    fd("mf_rank3 ∇u", |u| mf_rank3(&m, u, &v), &u, &gu);
+    fd("mf_rank3 ∇v", |v| mf_rank3(&m, &u, v), &v, &gv);
 }
 
 #[test]
