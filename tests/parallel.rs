@@ -436,6 +436,8 @@ fn rows_written_twice_or_not_at_all_panic() {
     assert!(wrong_shape.is_err());
 }
 
+/// Blocks of the range, added in order: integer sums are exact, and the blocks cover the range
+/// once whatever the thread setting.
 #[test]
 fn a_sum_loop_covers_its_range_once() {
     for threads in [1, 2, 3, 4] {
