@@ -7,47 +7,46 @@
 //! `cargo run --release -p matgrad-bench --features parallel --example training_loop`
 
 use std::hint::black_box as bb;
-use std::time::{Duration, Instant};
+use std::rc::Rc;
+use std::time::Duration;
 
+use matgrad_bench::harness::{time_case, Case, Impl, Timing};
 use matgrad_bench::{data, logreg, lsq, mf, mlp};
 
-const BATCHES: usize = 31;
-const BATCH: Duration = Duration::from_millis(5);
+/// One gradient's call on its inputs, its result black-boxed.
+type Call = Rc<dyn Fn()>;
 
-/// Nanoseconds per call of `f`, median of [`BATCHES`] batches, with one thread and with every
-/// core, the batches alternating (each started by an untimed call).
-fn one_and_every(f: &dyn Fn()) -> (f64, f64) {
+/// Nanoseconds per call of `f` with one thread and with every core: the harness's timing (each
+/// batch started by an untimed call, the median batch), its two entries alternating batch by
+/// batch, with long batches.
+fn one_and_every(f: Call) -> (f64, f64) {
     let every = matgrad::threads();
-    f();
-    let start = Instant::now();
-    f();
-    let calls = (BATCH.as_nanos() / start.elapsed().as_nanos().max(1)).max(1) as usize;
-    let mut times = [Vec::new(), Vec::new()];
-    for _ in 0..BATCHES {
-        for (side, threads) in [1, every].into_iter().enumerate() {
+    let on = |threads: usize| {
+        let f = Rc::clone(&f);
+        move || {
             matgrad::set_threads(threads);
             f();
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            times[side].push(start.elapsed().as_nanos() as f64 / calls as f64);
+            0.0 // (the result is black-boxed by `f`)
         }
-    }
-    matgrad::set_threads(every);
-    let median = |t: &mut Vec<f64>| {
-        t.sort_by(f64::total_cmp);
-        t[t.len() / 2]
     };
-    let [mut one, mut all] = times;
-    (median(&mut one), median(&mut all))
+    let case = Case::new("training loop", "")
+        .with(Impl::Matgrad, on(1))
+        .with(Impl::Matgrad, on(every));
+    let timing = Timing {
+        batch: Duration::from_millis(5),
+        batches: 31,
+        ..Timing::default()
+    };
+    let ns = time_case(&case, &timing);
+    matgrad::set_threads(every);
+    (ns[0], ns[1])
 }
 
 fn main() {
     let (x, y, w) = (
-        data::dmatrix(2000, 200, 1.0, 1),
+        Rc::new(data::dmatrix(2000, 200, 1.0, 1)),
         data::dvector(2000, 1.0, 2),
-        data::dvector(200, 0.1, 3),
+        Rc::new(data::dvector(200, 0.1, 3)),
     );
     let labels = data::labels(2000, 4);
     let (m, u, v) = (
@@ -61,22 +60,34 @@ fn main() {
         data::dvector(64, 1.0, 10),
         data::dvector(10, 1.0, 11),
     );
-    let cases: [(&str, &dyn Fn()); 4] = [
-        ("lsq 2000 × 200", &|| {
-            bb(lsq::lsq_grad(bb(&w), bb(&x), bb(&y)));
+    let cases: [(&str, Call); 4] = [
+        ("lsq 2000 × 200", {
+            let (x, w) = (Rc::clone(&x), Rc::clone(&w));
+            Rc::new(move || {
+                bb(lsq::lsq_grad(bb(&w), bb(&x), bb(&y)));
+            })
         }),
-        ("logreg 2000 × 200", &|| {
-            bb(logreg::logreg_grad(bb(&w), bb(&x), bb(&labels), 0.1));
-        }),
-        ("mf 200 × 150, rank 10", &|| {
-            bb(mf::mf_grad(bb(&m), bb(&u), bb(&v)));
-        }),
-        ("mlp 64-128-10", &|| {
-            bb(mlp::mlp_grad(bb(&w1), bb(&w2), bb(&xs), bb(&ys)));
-        }),
+        (
+            "logreg 2000 × 200",
+            Rc::new(move || {
+                bb(logreg::logreg_grad(bb(&w), bb(&x), bb(&labels), 0.1));
+            }),
+        ),
+        (
+            "mf 200 × 150, rank 10",
+            Rc::new(move || {
+                bb(mf::mf_grad(bb(&m), bb(&u), bb(&v)));
+            }),
+        ),
+        (
+            "mlp 64-128-10",
+            Rc::new(move || {
+                bb(mlp::mlp_grad(bb(&w1), bb(&w2), bb(&xs), bb(&ys)));
+            }),
+        ),
     ];
     println!(
-        "{} threads; nanoseconds per call, median of {BATCHES} batches",
+        "{} threads; nanoseconds per call, median of 31 batches of about 5 ms",
         matgrad::threads()
     );
     for (name, f) in cases {

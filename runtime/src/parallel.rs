@@ -209,7 +209,7 @@ fn unsized_view<RS: Dim, T: Scalar, R: Dim, C: Dim, S: Storage<T, R, C>>(
 }
 
 /// The address of an output matrix, shared by the threads that write disjoint blocks of it.
-struct Out<T, R, C> {
+pub(crate) struct Out<T, R, C> {
     ptr: *mut T,
     shape: (R, C),
     strides: (usize, usize),
@@ -220,7 +220,7 @@ struct Out<T, R, C> {
 unsafe impl<T: Send, R: Dim, C: Dim> Sync for Out<T, R, C> {}
 
 impl<T: Scalar, R: Dim, C: Dim> Out<T, R, C> {
-    fn new<S: StorageMut<T, R, C>>(m: &mut Matrix<T, R, C, S>) -> Self {
+    pub(crate) fn new<S: StorageMut<T, R, C>>(m: &mut Matrix<T, R, C, S>) -> Self {
         let (shape, strides) = (m.shape_generic(), m.strides());
         Self {
             ptr: m.data.ptr_mut(),
@@ -262,7 +262,7 @@ impl<T: Scalar, R: Dim, C: Dim> Out<T, R, C> {
     ///
     /// # Safety
     /// The block is inside the matrix, and no other live view overlaps it.
-    unsafe fn rows<RS: Dim>(
+    pub(crate) unsafe fn rows<RS: Dim>(
         &self,
         start: usize,
         len: usize,

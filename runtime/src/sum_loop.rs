@@ -18,7 +18,10 @@ use std::sync::Mutex;
 use nalgebra::allocator::Allocator;
 use nalgebra::{
     Complex, ComplexField, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RealField, Scalar, Storage,
+    U1,
 };
+
+use crate::parallel::Out;
 
 /// A value a loop adds terms into: a zero of its own shape, and `+=`.
 pub trait Accumulator {
@@ -314,18 +317,10 @@ where
     DefaultAllocator: Allocator<Dyn, C>,
 {
     m: OMatrix<T, Dyn, C>,
-    /// `m`'s entries, taken once: the blocks write through it while `m` is not touched.
-    entries: *mut T,
+    /// `m`'s address, taken once: the blocks write through it while `m` is not touched.
+    out: Out<T, Dyn, C>,
     /// The rows written so far, checked disjoint before each write.
     written: Mutex<Vec<Range<usize>>>,
-}
-
-// SAFETY: blocks on several threads write through `entries` only rows no other write covers
-// (checked under the lock before writing), and `m` is read only by `into_matrix`, which takes
-// the value and so waits for every borrow.
-unsafe impl<T: Scalar + Send, C: Dim> Sync for RowsOut<T, C> where
-    DefaultAllocator: Allocator<Dyn, C>
-{
 }
 
 impl<T: ComplexField, C: Dim> RowsOut<T, C>
@@ -335,10 +330,10 @@ where
     /// `rows` rows of `cols` columns, none written yet.
     pub fn new(rows: usize, cols: C) -> Self {
         let mut m = OMatrix::zeros_generic(Dyn(rows), cols);
-        let entries = m.as_mut_ptr();
+        let out = Out::new(&mut m);
         RowsOut {
             m,
-            entries,
+            out,
             written: Mutex::new(Vec::new()),
         }
     }
@@ -362,13 +357,13 @@ where
             assert!(!written.iter().any(overlaps), "rows {rows:?} written twice");
             written.push(rows.clone());
         }
-        for (j, column) in block.column_iter().enumerate() {
-            for (i, v) in column.iter().enumerate() {
-                // SAFETY: row `rows.start + i` is inside the matrix and no other write covers
-                // it (both checked above, the second under the lock); `m`'s columns are `n`
-                // entries apart.
-                unsafe { *self.entries.add(rows.start + i + j * n) = v.clone() };
-            }
+        // SAFETY: the rows are inside the matrix and no other write covers them (both checked
+        // above, the second under the lock).
+        let mut view = unsafe { self.out.rows::<U1>(rows.start, rows.len()) };
+        for (mut to, from) in view.column_iter_mut().zip(block.column_iter()) {
+            to.iter_mut()
+                .zip(from.iter())
+                .for_each(|(t, f)| *t = f.clone());
         }
     }
 
