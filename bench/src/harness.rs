@@ -353,11 +353,14 @@ impl<'a> Timer<'a> {
     pub fn round(&mut self, round: usize) {
         for ((e, &(n, count)), s) in self.entries.iter().zip(&self.plans).zip(&mut self.samples) {
             if round < count {
-                // One untimed call first, so that every batch starts warm: caches filled by
-                // another implementation and threads asleep while the other process ran its
-                // batch are not timed (on the 2-core virtual machine, a 2000 × 200 `gemv`
-                // right after a 3 ms pause took 3× its time in a run of calls).
-                e.run(1);
+                // Half a batch of untimed calls first (at least one), so that every batch
+                // starts warm: caches filled by another implementation and threads asleep
+                // while the other process ran its batch are not timed. On the 2-core virtual
+                // machine a 2000 × 200 `gemv` right after a 3 ms pause took 3× its time in a
+                // run of calls, and a worker asleep for 2 ms started its block 16–260 µs
+                // after the caller's (`examples/handoff.rs`, minutes apart), so one call of
+                // a few microseconds left the next ones on one thread.
+                e.run(n.div_ceil(2));
                 let t = e.run(n);
                 s.push(t.as_nanos() as f64 / n as f64);
             }
