@@ -1,19 +1,24 @@
-//! Products whose output has a few columns past a multiple of eight.
+//! Products whose output has few columns, or a few columns past a multiple of eight.
 //!
 //! For a dynamic `f64` product, nalgebra's `gemm` calls matrixmultiply, which on a processor
-//! with AVX-512 computes the output in tiles of 8 × 8: the last tile of a 10-column output
-//! holds 2 columns but costs as much as 8. The gradient of a rank-10 factorisation `‖M − UVᵀ‖²`
-//! is two such products, `R V` and `Rᵀ U`. So where an output has 1 to 4 columns past a
-//! multiple of 8, those columns are computed by the loops here, each entry one sum over the
-//! inner index in order with fused multiply-adds (AVX-512 instructions, chosen at run time);
-//! every other product is nalgebra's `gemm`. (The same for the last rows of a wide output, a
-//! 10-class classifier's `W X`, was slower than the wasted tile: there the product's time goes
-//! to reading `X`, which the loops would read once more.)
+//! with AVX-512 computes the output in tiles of 8 × 8 after copying (packing) both factors into
+//! buffers of its own. For an output of 6 to [`MAX_SKINNY`] columns, that copy of the large
+//! factor is a pass over it as long as the product itself, and the last tile of a 10-column
+//! output holds 2 columns but costs as much as 8. The gradient of a rank-10 factorisation
+//! `‖M − UVᵀ‖²` is two such products, `R V` and `Rᵀ U`. So an output of up to [`MAX_SKINNY`]
+//! columns is computed entirely by the loops here, reading the factors where they are (on the
+//! 2-core Intel machine, a 200 × 150 matrix times 150 × 10 took 0.43–0.49× nalgebra's time,
+//! its transpose times 200 × 10 0.50–0.57× that of nalgebra's `gemm` on a transposed view:
+//! `cargo run --release -p matgrad-bench --example skinny`), and where an output is wider, its
+//! 1 to 4 columns past a multiple of 8. Each entry is one sum over the inner index in order with fused multiply-adds (AVX-512
+//! instructions, chosen at run time); every other product is nalgebra's `gemm`. (The same for
+//! the last rows of a wide output, a 10-class classifier's `W X`, was slower than the wasted
+//! tile: there the product's time goes to reading `X`, which the loops would read once more.)
 //!
 //! Each entry of the output is computed the same way whichever rows are computed with it, and
 //! the decision is taken once for a whole product: split by blocks of rows or of columns (the
-//! `parallel` feature), its blocks of rows compute the same last columns, its blocks of columns
-//! leave them to be computed once, so it stays equal bit for bit to the whole.
+//! `parallel` feature), its blocks of rows compute the same columns, its blocks of columns
+//! leave the last ones to be computed once, so it stays equal bit for bit to the whole.
 
 use nalgebra::constraint::{DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
 use nalgebra::{ComplexField, Dim, Dyn, Matrix, Scalar, Storage, StorageMut};
@@ -31,6 +36,18 @@ const MIN_WORK: usize = 1024;
 /// The most columns past a multiple of [`TILE`] computed here: with more, the last tile's
 /// wasted columns are fewer than these loops would cost.
 const MAX_NARROW: usize = 4;
+
+/// The most columns of an output computed here entirely (from 6: nalgebra computes narrower
+/// ones column by column, see [`crate::columns`]). On the 2-core Intel machine, a copy of these
+/// loops took 1.20× matrixmultiply's time for a 2000 × 200 matrix times 200 × 16, 0.83× times
+/// 200 × 12.
+pub(crate) const MAX_SKINNY: usize = 12;
+
+/// The most entries of `b` a skinny product reads down `a`'s columns (`k n`): each block of
+/// rows reads all of `b`, which must stay in the first-level cache. A copy of these loops took
+/// 1.22× matrixmultiply's time for a 500 × 1000 matrix times 1000 × 8, 0.83× for a 2000 × 200
+/// one times 200 × 12.
+const MAX_SKINNY_B: usize = 4096;
 
 /// `c ← α a b + β c`, as nalgebra's `gemm` (β = 0 does not read `c`).
 #[inline]
@@ -84,8 +101,10 @@ pub(crate) fn gemm_with<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
         return c.gemm(alpha, a, b, beta);
     }
     let wide = c.ncols() - narrow;
-    c.columns_range_mut(..wide)
-        .gemm(alpha.clone(), a, &b.columns_range(..wide), beta.clone());
+    if wide > 0 {
+        c.columns_range_mut(..wide)
+            .gemm(alpha.clone(), a, &b.columns_range(..wide), beta.clone());
+    }
     last_columns(c, alpha, a, b, beta, narrow);
 }
 
@@ -146,9 +165,10 @@ pub(crate) fn last_columns<T, R0, C0, S0, R1, C1, S1, R2, C2, S2>(
 /// How many of the last columns of the output `a b` (whose rows are `c_row_stride` apart) the
 /// loops here compute: 0 unless `T` is `f64`, a size is dynamic and nalgebra would call
 /// matrixmultiply (every side above 5), the processor has AVX-512, the output's columns are
-/// contiguous, `a`'s columns are, or its rows and `b`'s columns, the output has 1 to
-/// [`MAX_NARROW`] columns past a multiple of [`TILE`], and the product has [`MIN_WORK`]
-/// multiply-adds or more.
+/// contiguous and the product has [`MIN_WORK`] multiply-adds or more. Then all of them if the
+/// output has at most [`MAX_SKINNY`] columns and `a`'s rows are contiguous, or its columns with
+/// `b` of at most [`MAX_SKINNY_B`] entries; else the 1 to [`MAX_NARROW`] columns past a multiple
+/// of [`TILE`], if `a`'s columns are contiguous, or its rows and `b`'s columns.
 pub(crate) fn narrow_columns<T, R1, C1, S1, R2, C2, S2>(
     a: &Matrix<T, R1, C1, S1>,
     b: &Matrix<T, R2, C2, S2>,
@@ -164,17 +184,24 @@ where
     S2: Storage<T, R2, C2>,
 {
     let ((m, k), n) = (a.shape(), b.ncols());
-    let narrow = n % TILE;
     let dynamic = R1::is::<Dyn>() || C1::is::<Dyn>() || R2::is::<Dyn>() || C2::is::<Dyn>();
-    let shapes = n > TILE
-        && narrow <= MAX_NARROW
+    let applies = dynamic
         && m > 5
         && k > 5
+        && n > 5
         && m.saturating_mul(k).saturating_mul(n) >= MIN_WORK
-        && dynamic;
-    let layouts =
-        c_row_stride == 1 && (a.strides().0 == 1 || (a.strides().1 == 1 && b.strides().0 == 1));
-    if shapes && layouts && is_f64::<T>() && has_avx512() {
+        && c_row_stride == 1
+        && is_f64::<T>()
+        && has_avx512();
+    if !applies {
+        return 0;
+    }
+    let (down, along) = (a.strides().0 == 1, a.strides().1 == 1);
+    if n <= MAX_SKINNY && (along || (down && k * n <= MAX_SKINNY_B)) {
+        return n;
+    }
+    let narrow = n % TILE;
+    if n > TILE && narrow <= MAX_NARROW && (down || (along && b.strides().0 == 1)) {
         narrow
     } else {
         0
@@ -200,10 +227,11 @@ struct Narrow {
 mod avx512 {
     use std::arch::x86_64::{
         __m512d, __mmask8, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_maskz_loadu_pd,
-        _mm512_reduce_add_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+        _mm512_permutex2var_pd, _mm512_reduce_add_pd, _mm512_set1_pd, _mm512_set_epi64,
+        _mm512_setzero_pd, _mm512_storeu_pd, _mm512_unpackhi_pd, _mm512_unpacklo_pd,
     };
 
-    use super::Narrow;
+    use super::{Narrow, MAX_NARROW};
 
     /// `f64` entries in a vector.
     const LANES: usize = 8;
@@ -222,15 +250,39 @@ mod avx512 {
         pub(super) unsafe fn run(&self, columns: usize) {
             // SAFETY: forwarded.
             unsafe {
-                match (self.a_strides.0 == 1, columns) {
-                    (true, 1) => self.down_columns::<1>(),
-                    (true, 2) => self.down_columns::<2>(),
-                    (true, 3) => self.down_columns::<3>(),
-                    (true, _) => self.down_columns::<4>(),
-                    (false, 1) => self.along_rows::<1>(),
-                    (false, 2) => self.along_rows::<2>(),
-                    (false, 3) => self.along_rows::<3>(),
-                    (false, _) => self.along_rows::<4>(),
+                if self.a_strides.0 == 1 {
+                    match columns {
+                        1 => self.down_columns::<1>(),
+                        2 => self.down_columns::<2>(),
+                        3 => self.down_columns::<3>(),
+                        4 => self.down_columns::<4>(),
+                        5 => self.down_columns::<5>(),
+                        6 => self.down_columns::<6>(),
+                        7 => self.down_columns::<7>(),
+                        8 => self.down_columns::<8>(),
+                        9 => self.down_columns::<9>(),
+                        10 => self.down_columns::<10>(),
+                        11 => self.down_columns::<11>(),
+                        _ => self.down_columns::<12>(),
+                    }
+                } else if columns <= MAX_NARROW {
+                    match columns {
+                        1 => self.along_rows::<1>(),
+                        2 => self.along_rows::<2>(),
+                        3 => self.along_rows::<3>(),
+                        _ => self.along_rows::<4>(),
+                    }
+                } else {
+                    match columns {
+                        5 => self.across_rows::<5>(),
+                        6 => self.across_rows::<6>(),
+                        7 => self.across_rows::<7>(),
+                        8 => self.across_rows::<8>(),
+                        9 => self.across_rows::<9>(),
+                        10 => self.across_rows::<10>(),
+                        11 => self.across_rows::<11>(),
+                        _ => self.across_rows::<12>(),
+                    }
                 }
             }
         }
@@ -340,6 +392,53 @@ mod avx512 {
             }
         }
 
+        /// `a`'s rows contiguous, every column of the output: `LANES` rows of `a` read at a
+        /// time, `LANES` entries of each, turned into `LANES` vectors each holding one entry of
+        /// the rows (a transpose in registers), so that each output entry is summed over `k`
+        /// in order as in [`Narrow::down_columns`], `LANES` rows of the `W` output columns in
+        /// registers. (Dot products, as [`Narrow::along_rows`] computes them, took 1.1× this
+        /// time at `Rᵀ U`, 200 × 150 by 200 × 10, and add their partial sums in another order.)
+        #[target_feature(enable = "avx512f")]
+        unsafe fn across_rows<const W: usize>(&self) {
+            for first in (0..self.rows).step_by(LANES) {
+                let rows = LANES.min(self.rows - first);
+                let mut sums = [_mm512_setzero_pd(); W];
+                for k in (0..self.inner).step_by(LANES) {
+                    let ks = LANES.min(self.inner - k);
+                    let mask = ((1u16 << ks) - 1) as __mmask8;
+                    // Rows past the last are zeros, their sums never stored.
+                    let mut x = [_mm512_setzero_pd(); LANES];
+                    for (r, x) in x.iter_mut().enumerate().take(rows) {
+                        // SAFETY: entries `k..k + ks` of row `first + r` of `a`.
+                        *x = unsafe {
+                            _mm512_maskz_loadu_pd(
+                                mask,
+                                self.a
+                                    .add((first + r) * self.a_strides.0 + k * self.a_strides.1),
+                            )
+                        };
+                    }
+                    let x = transpose(x);
+                    for (step, x) in x.iter().enumerate().take(ks) {
+                        for (j, s) in sums.iter_mut().enumerate() {
+                            // SAFETY: entry (k + step, j) of `b`.
+                            let b = _mm512_set1_pd(unsafe { self.b_at(k + step, j) });
+                            *s = _mm512_fmadd_pd(*x, b, *s);
+                        }
+                    }
+                }
+                for (j, s) in sums.iter().enumerate() {
+                    let mut lanes = [0.0; LANES];
+                    // SAFETY: `lanes` holds one vector.
+                    unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), *s) };
+                    for (r, &sum) in lanes[..rows].iter().enumerate() {
+                        // SAFETY: row `first + r` of output column `j`.
+                        unsafe { self.store(first + r, j, sum) };
+                    }
+                }
+            }
+        }
+
         /// Entry `(k, j)` of `b`.
         ///
         /// # Safety
@@ -367,6 +466,38 @@ mod avx512 {
             }
         }
     }
+
+    /// Eight vectors as the rows of an 8 × 8 matrix, returned as its columns.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn transpose(rows: [__m512d; LANES]) -> [__m512d; LANES] {
+        // Rows 2p and 2p + 1 interleaved: `pairs[2p]` holds their even entries, `pairs[2p + 1]`
+        // their odd ones, each pair of lanes one entry of both rows.
+        let pairs: [__m512d; LANES] = std::array::from_fn(|v| {
+            let (a, b) = (rows[v / 2 * 2], rows[v / 2 * 2 + 1]);
+            if v % 2 == 0 {
+                _mm512_unpacklo_pd(a, b)
+            } else {
+                _mm512_unpackhi_pd(a, b)
+            }
+        });
+        // Then, for rows 0–3 (`quads[0..4]`) and rows 4–7 (`quads[4..8]`), entry `e` of the four
+        // rows in the low half and entry `e + 4` in the high half (`e` = 0, 1, 2, 3); then the
+        // low halves of both sets of rows make entry `e` of all eight, the high halves `e + 4`.
+        let low = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+        let high = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+        let quads: [__m512d; LANES] = std::array::from_fn(|v| {
+            let (half, e) = (v / 4, v % 4);
+            let (a, b) = (pairs[half * 4 + e % 2], pairs[half * 4 + 2 + e % 2]);
+            _mm512_permutex2var_pd(a, if e < 2 { low } else { high }, b)
+        });
+        let first = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+        let second = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+        std::array::from_fn(|e| {
+            let (a, b) = (quads[e % 4], quads[4 + e % 4]);
+            _mm512_permutex2var_pd(a, if e < 4 { first } else { second }, b)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -388,9 +519,16 @@ mod tests {
     fn narrow_products_equal_nalgebras() {
         let (a, b) = (filled(200, 37, 0.1), filled(37, 10, 0.2));
         let avx512 = |n| if has_avx512() { n } else { 0 };
-        assert_eq!(narrow_columns(&a, &b, 1), avx512(2));
+        // Skinny: every column, down `a`'s columns or across its rows.
+        assert_eq!(narrow_columns(&a, &b, 1), avx512(10));
+        assert_eq!(narrow_columns(&a, &b.columns(0, 8), 1), avx512(8));
+        let at = filled(37, 200, 0.1);
+        assert_eq!(narrow_columns(&transposed(&at), &b, 1), avx512(10));
+        // `b` too large to stay in the cache down `a`'s columns: the 2 columns past 8 only.
+        let (tall, long) = (filled(200, 500, 0.1), filled(500, 10, 0.2));
+        assert_eq!(narrow_columns(&tall, &long, 1), avx512(2));
         assert_eq!(narrow_columns(&b.transpose(), &a.transpose(), 1), 0);
-        assert_eq!(narrow_columns(&a, &b.columns(0, 8), 1), 0);
+        assert_eq!(narrow_columns(&a, &b.columns(0, 5), 1), 0);
         assert_eq!(narrow_columns(&a, &b, 2), 0);
         assert_eq!(narrow_columns(&a.rows(0, 5), &b, 1), 0);
         let sides = [6, 8, 9, 10, 11, 12, 13, 16, 17, 20, 21, 28, 45, 200];

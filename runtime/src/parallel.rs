@@ -501,7 +501,9 @@ fn gemm_blocks_of_c<T, R0, C0, R1, C1, S1, R2, C2, S2, F, SF>(
     // way as the whole would (see `narrow`).
     let narrow = crate::narrow::narrow_columns(&a, &b, c.strides.0);
     // One block per part, along the longer side of `c`: a block packs all of the other factor.
-    let along_rows = m > n;
+    // (An output whose every column `narrow`'s loops compute is split by rows whatever its
+    // shape.)
+    let along_rows = m > n || narrow == n;
     let extent = if along_rows { m } else { n - narrow };
     split(parts, parts, |first, count| {
         let (start, end) = (extent * first / parts, extent * (first + count) / parts);
@@ -670,6 +672,7 @@ mod tests {
             (700, 10, 300),
             (300, 200, 7),
             (300, 200, 10),
+            (6, 3000, 9),
             (40, 300, 1003),
         ] {
             let (a, b, c0) = (filled(m, k, 0.3), filled(k, n, 0.9), filled(m, n, 0.1));
