@@ -396,8 +396,9 @@ mod avx512 {
         /// time, `LANES` entries of each, turned into `LANES` vectors each holding one entry of
         /// the rows (a transpose in registers), so that each output entry is summed over `k`
         /// in order as in [`Narrow::down_columns`], `LANES` rows of the `W` output columns in
-        /// registers. (Dot products, as [`Narrow::along_rows`] computes them, took 1.1× this
-        /// time at `Rᵀ U`, 200 × 150 by 200 × 10, and add their partial sums in another order.)
+        /// registers. (Dot products with their partial sums added at the end, as
+        /// [`Narrow::along_rows`] computes them, took 1.1× this time at `Rᵀ U`, 200 × 150 by
+        /// 200 × 10, in a copy of these loops, and sum each entry in another order.)
         #[target_feature(enable = "avx512f")]
         unsafe fn across_rows<const W: usize>(&self) {
             for first in (0..self.rows).step_by(LANES) {
