@@ -240,6 +240,17 @@ mod avx512 {
     /// Rows of `a` read together by [`Narrow::along_rows`] (one read of `b` serves them).
     const ALONG: usize = 4;
 
+    /// `loops::<W>()` with `W` the number of columns, one of the widths listed (which
+    /// `narrow_columns` allows for those loops).
+    macro_rules! by_width {
+        ($this:ident.$loops:ident, $columns:expr, $($w:literal)*) => {
+            match $columns {
+                $($w => $this.$loops::<$w>(),)*
+                w => unreachable!("no {} loops for {w} columns", stringify!($loops)),
+            }
+        };
+    }
+
     impl Narrow {
         /// The `columns` last columns.
         ///
@@ -251,38 +262,11 @@ mod avx512 {
             // SAFETY: forwarded.
             unsafe {
                 if self.a_strides.0 == 1 {
-                    match columns {
-                        1 => self.down_columns::<1>(),
-                        2 => self.down_columns::<2>(),
-                        3 => self.down_columns::<3>(),
-                        4 => self.down_columns::<4>(),
-                        5 => self.down_columns::<5>(),
-                        6 => self.down_columns::<6>(),
-                        7 => self.down_columns::<7>(),
-                        8 => self.down_columns::<8>(),
-                        9 => self.down_columns::<9>(),
-                        10 => self.down_columns::<10>(),
-                        11 => self.down_columns::<11>(),
-                        _ => self.down_columns::<12>(),
-                    }
+                    by_width!(self.down_columns, columns, 1 2 3 4 5 6 7 8 9 10 11 12)
                 } else if columns <= MAX_NARROW {
-                    match columns {
-                        1 => self.along_rows::<1>(),
-                        2 => self.along_rows::<2>(),
-                        3 => self.along_rows::<3>(),
-                        _ => self.along_rows::<4>(),
-                    }
+                    by_width!(self.along_rows, columns, 1 2 3 4)
                 } else {
-                    match columns {
-                        5 => self.across_rows::<5>(),
-                        6 => self.across_rows::<6>(),
-                        7 => self.across_rows::<7>(),
-                        8 => self.across_rows::<8>(),
-                        9 => self.across_rows::<9>(),
-                        10 => self.across_rows::<10>(),
-                        11 => self.across_rows::<11>(),
-                        _ => self.across_rows::<12>(),
-                    }
+                    by_width!(self.across_rows, columns, 6 7 8 9 10 11 12)
                 }
             }
         }
@@ -409,9 +393,9 @@ mod avx512 {
                     let mask = ((1u16 << ks) - 1) as __mmask8;
                     // Rows past the last are zeros, their sums never stored.
                     let mut x = [_mm512_setzero_pd(); LANES];
-                    for (r, x) in x.iter_mut().enumerate().take(rows) {
+                    for (r, row) in x.iter_mut().enumerate().take(rows) {
                         // SAFETY: entries `k..k + ks` of row `first + r` of `a`.
-                        *x = unsafe {
+                        *row = unsafe {
                             _mm512_maskz_loadu_pd(
                                 mask,
                                 self.a
