@@ -1,8 +1,9 @@
 //! matgrad's gradients called back to back, as a training loop calls them, on one thread and on
 //! every core (the `parallel` feature): the rows of the table's every-core goal. The table
 //! interleaves every implementation of a case batch by batch, so matgrad's worker threads sleep
-//! between its batches and each batch starts by waking them; here the calls follow each other,
-//! in batches of about 5 ms, alternating one thread and every core, 31 of each.
+//! between its batches and the untimed calls that start each batch wake them; here the calls
+//! follow each other, in batches of about 5 ms, alternating one thread and every core, 31 of
+//! each.
 //!
 //! `cargo run --release -p matgrad-bench --features parallel --example training_loop`
 
@@ -17,8 +18,8 @@ use matgrad_bench::{data, logreg, lsq, mf, mlp};
 type Call = Rc<dyn Fn()>;
 
 /// Nanoseconds per call of `f` with one thread and with every core: the harness's timing (each
-/// batch started by an untimed call, the median batch), its two entries alternating batch by
-/// batch, with long batches.
+/// batch started by half a batch of untimed calls, the median batch), its two entries
+/// alternating batch by batch, with long batches.
 fn one_and_every(f: Call) -> (f64, f64) {
     let every = matgrad::threads();
     let on = |threads: usize| {
