@@ -224,11 +224,11 @@ fn unit(cx: &EmitCx, dir: &Ident, like: usize, field: Field, k: &Ident) -> Token
     let p = cx.private();
     let x = cx.param(like);
     match (x, field) {
-        (crate::emit::Value::Scalar(_), Field::Real) => {
+        (crate::code::Value::Scalar(_), Field::Real) => {
             let one = cx.lit(1.0);
             quote!(let #dir = #one;)
         }
-        (crate::emit::Value::Scalar(_), Field::Complex) => {
+        (crate::code::Value::Scalar(_), Field::Complex) => {
             let ty = cx.scalar_type();
             quote!(let #dir = #p::complex_unit::<#ty>(#k);)
         }
@@ -265,13 +265,13 @@ fn write_entries(
         }
     };
     match (value, field) {
-        (crate::emit::Value::Scalar(t), Field::Real) => quote!(#target[(#row, #col)] = #t;),
-        (crate::emit::Value::Scalar(t), Field::Complex) => {
+        (crate::code::Value::Scalar(t), Field::Real) => quote!(#target[(#row, #col)] = #t;),
+        (crate::code::Value::Scalar(t), Field::Complex) => {
             let (re, im) = (at(quote!(0)), at(quote!(1)));
             quote!(#target[#re] = #t.re; #target[#im] = #t.im;)
         }
         (
-            crate::emit::Value::Matrix { receiver, .. } | crate::emit::Value::Moved(receiver, _),
+            crate::code::Value::Matrix { receiver, .. } | crate::code::Value::Moved(receiver, _),
             Field::Real,
         ) => {
             let place = at(quote!(#index));
@@ -282,7 +282,7 @@ fn write_entries(
             }
         }
         (
-            crate::emit::Value::Matrix { receiver, .. } | crate::emit::Value::Moved(receiver, _),
+            crate::code::Value::Matrix { receiver, .. } | crate::code::Value::Moved(receiver, _),
             Field::Complex,
         ) => {
             let (re, im) = (at(quote!(2 * #index)), at(quote!(2 * #index + 1)));

@@ -6,20 +6,10 @@ use std::collections::HashMap;
 
 use proc_macro2::Span;
 
+pub use crate::id::{Id, RegionId};
 use crate::ops::Op;
 use crate::shape::{Dims, Shape};
 use crate::simplify;
-
-/// Index of a node in the [`Graph`]. A node's arguments always have smaller ids,
-/// so id order is a topological order.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
-pub struct Id(pub u32);
-
-impl Id {
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -32,14 +22,6 @@ pub struct Node {
     /// The region the node is computed in (see [`Region`]).
     pub region: RegionId,
 }
-
-/// Index of a region: a block of nodes computed together, such as the body of
-/// a loop, which the node owning it runs (once per iteration). Region 0 is the
-/// function body. Nodes of a region may read nodes of the regions enclosing
-/// it, which the owning node lists among its arguments (its captures), as
-/// MLIR's `scf.for` reads values from above.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Default)]
-pub struct RegionId(pub u32);
 
 /// A region's place in the nesting and what flows in and out of it.
 #[derive(Clone, Debug, Default)]

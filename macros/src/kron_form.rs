@@ -4,8 +4,9 @@
 //! and `ln det X` shows `H = −(X⁻¹ ⊗ X⁻ᵀ) K`. Expressions of other forms
 //! (Hadamard products, `map`) have none and are shown by their action.
 
-use crate::formula::{self, Formula, Writer};
+use crate::formula::Writer;
 use crate::ir::{Graph, Id};
+use crate::notation::{self, Formula};
 use crate::ops::Op;
 
 /// A factor of a product, possibly transposed.
@@ -141,12 +142,12 @@ pub fn kronecker_form(g: &Graph, w: &mut Writer, node: Id, dir: Id) -> Option<St
             .map(|f| {
                 let x = w.write(f.node);
                 if f.transposed {
-                    formula::postfix(&x, "ᵀ")
+                    notation::postfix(&x, "ᵀ")
                 } else {
                     x
                 }
             })
-            .reduce(|a, b| formula::product(&a, &b))
+            .reduce(|a, b| notation::product(&a, &b))
             .unwrap_or_else(|| Formula::atom("I"))
     };
     let mut text = String::new();
@@ -161,13 +162,13 @@ pub fn kronecker_form(g: &Graph, w: &mut Writer, node: Id, dir: Id) -> Option<St
                 transposed: !f.transposed,
             })
             .collect();
-        let kron = formula::mark(&product(w, &q_t), " ⊗ ", &product(w, &t.left));
+        let kron = notation::mark(&product(w, &q_t), " ⊗ ", &product(w, &t.left));
         let scalars: Vec<Formula> = t.scalars.iter().map(|&s| w.write(s)).collect();
         let mut term = scalars
             .into_iter()
-            .fold(kron, |acc, s| formula::product(&s, &acc));
+            .fold(kron, |acc, s| notation::product(&s, &acc));
         if t.transposed {
-            term = formula::product(&term, &Formula::atom("K"));
+            term = notation::product(&term, &Formula::atom("K"));
         }
         let sign = match (k, t.negative) {
             (0, false) => "",

@@ -4,6 +4,7 @@
 
 mod attr;
 mod batch;
+mod code;
 #[cfg(test)]
 mod complex_tests;
 mod compose;
@@ -19,8 +20,10 @@ mod expand;
 #[cfg(test)]
 mod expand_tests;
 mod formula;
+mod id;
 mod ir;
 mod kron_form;
+mod notation;
 mod ops;
 mod parse;
 mod plan;

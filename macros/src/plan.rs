@@ -11,9 +11,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::emit::conforms;
 use crate::ir::{Graph, Id};
 use crate::ops::{adds_in_place, MapDerivative, Op};
+use crate::shape::conforms;
 use crate::shape::Shape;
 
 /// A sum `acc ± a b` (or `acc ± aᵀ b`), or `acc + y eᵢ` (a value placed into

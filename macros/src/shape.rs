@@ -39,7 +39,7 @@ pub enum Origin {
     /// An axis of a constant read from a field (`self.x`), by its index.
     Constant { index: usize, axis: usize },
     /// The value of an integer node (the `n` of `x.rows(a, n)`).
-    Int(crate::ir::Id),
+    Int(crate::id::Id),
 }
 
 /// Union-find over dynamic dimensions.
@@ -240,4 +240,16 @@ impl Shape {
             other => other,
         }
     }
+}
+
+/// Whether a value of type-level shape `have` has the type of one of shape
+/// `want` (fixed and dynamic dimensions in the same places).
+pub fn conforms(have: Shape, want: Shape) -> bool {
+    let same = |a: Dim, b: Dim| {
+        matches!(
+            (a, b),
+            (Dim::Fixed(_), Dim::Fixed(_)) | (Dim::Dynamic(_), Dim::Dynamic(_))
+        )
+    };
+    same(have.rows(), want.rows()) && same(have.cols(), want.cols())
 }

@@ -53,7 +53,8 @@ use std::collections::{BTreeSet, HashMap};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
-use super::{needed, EmitCx, Value};
+use super::{needed, EmitCx};
+use crate::code::Value;
 use crate::ir::Id;
 use crate::ops::{is_flat, Op, Tape};
 use crate::shape::Shape;

@@ -55,7 +55,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::work::Work;
-use super::{needed, EmitCx, Value};
+use super::{needed, EmitCx};
+use crate::code::Value;
 use crate::ir::{Graph, Id, Scalar};
 use crate::ops::Op;
 use crate::shape::{Dim, Origin, Shape};

@@ -5,9 +5,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Operand::*, Value};
-use crate::formula::{infix, prefix, product, quotient, Formula, SUM};
+use crate::code::{Operand::*, Value};
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{infix, prefix, product, quotient, Formula, SUM};
 use crate::shape::{Dims, Shape};
 
 /// `C = −A`: `dC = −dA`, so `Ā = −C̄`.

@@ -18,9 +18,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, postfix, product, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dims, Shape};
 
 /// `F = chol(A)`, the factorisation of `S = sym(A)`, standing for `S`:

@@ -14,9 +14,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, postfix, product, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dims, Shape};
 
 /// `C = Zᴴ` (`adjoint()`): `dC = (dZ)ᴴ`, and `Re tr(C̄ᴴ dZᴴ) = Re tr(C̄ dZ)`,
@@ -161,7 +162,7 @@ impl Rule for FromParts {
     }
     fn formula(&self, a: &[Formula]) -> Formula {
         let i = Formula::atom("i");
-        crate::formula::infix(&a[0], " + ", &product(&i, &a[1]), crate::formula::SUM)
+        crate::notation::infix(&a[0], " + ", &product(&i, &a[1]), crate::notation::SUM)
     }
     fn tangent(&self, g: &mut Graph, _: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         if dargs.iter().all(Option::is_none) {

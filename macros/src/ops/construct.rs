@@ -10,9 +10,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, product, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, product, Formula};
 use crate::shape::{Dim, Dims, Shape};
 
 /// The integer arguments (sizes) must be integers.

@@ -18,9 +18,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id, RegionId};
+use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 /// An input of a region: for a loop, the index (`k = 0`), then the carried

@@ -5,11 +5,12 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
+use crate::code::Value;
 use crate::diff;
-use crate::emit::{conforms, EmitCx, Value};
-use crate::formula::{call, mark, Formula, POSTFIX};
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
-use crate::shape::{Dims, Shape};
+use crate::notation::{call, mark, Formula, POSTFIX};
+use crate::shape::{conforms, Dims, Shape};
 
 /// `C = A ∘ B` (`component_mul`): `dC = dA ∘ B + A ∘ dB`, and
 /// `⟨C̄, dA ∘ B⟩ = ⟨C̄ ∘ B, dA⟩`, so `Ā = C̄ ∘ B`, `B̄ = C̄ ∘ A`; for complex
@@ -153,7 +154,7 @@ impl Rule for Map {
         arg == 0
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        let f = cx.closure(self.body, &[crate::emit::ClosureParam::Lambda], &a[1..]);
+        let f = cx.closure(self.body, &[crate::code::ClosureParam::Lambda], &a[1..]);
         let p = cx.private();
         // A costly map of dynamic size may be split across threads.
         let costly = cx.costly_map_weight(self.body);
@@ -232,7 +233,7 @@ impl Rule for MapAdjoint {
         Ok(a[0])
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        use crate::emit::ClosureParam::{Adjoint, Lambda, Node};
+        use crate::code::ClosureParam::{Adjoint, Lambda, Node};
         let (cbar, x, c) = (a[0].receiver(), a[1].operand(), a[2].operand());
         let (body, deriv, caps) = (self.body, self.deriv, &a[3..]);
         let (f, others) = match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {
@@ -317,7 +318,7 @@ impl MapDerivative {
     /// `ln(1 + exp(−v))`). `a` holds the map's arguments `[A, κ…]`.
     pub fn emit_with_map(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
-        let lambda = [crate::emit::ClosureParam::Lambda];
+        let lambda = [crate::code::ClosureParam::Lambda];
         let f = cx.closure_pair(self.body, self.deriv, &lambda, &a[1..]);
         quote!(#p::map_with_derivative(#x, #f))
     }
@@ -340,7 +341,7 @@ impl MapDerivative {
     /// arguments `[A, κ…]`.
     pub fn emit_summed(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
-        let lambda = [crate::emit::ClosureParam::Lambda];
+        let lambda = [crate::code::ClosureParam::Lambda];
         let f = cx.closure_pair(self.body, self.deriv, &lambda, &a[1..]);
         match &a[0] {
             Value::Moved(x, _) => quote!(#p::map_sum_with_derivative_over(#x, #f)),
@@ -357,7 +358,7 @@ impl Rule for MapDerivative {
         Ok(a[0])
     }
     fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
-        use crate::emit::ClosureParam::{Lambda, Node};
+        use crate::code::ClosureParam::{Lambda, Node};
         let (x, c) = (a[0].receiver(), a[1].operand());
         let (body, deriv, caps) = (self.body, self.deriv, &a[2..]);
         match (cx.uses(deriv, body), cx.reads_lambda(deriv, body)) {

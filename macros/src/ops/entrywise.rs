@@ -10,9 +10,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{ClosureParam, EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::{ClosureParam, Value};
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{call, subscript, Formula};
 use crate::shape::{Dims, Shape};
 
 /// The scalar parameter number `k` of an [`Entrywise`] closure, of entries of
@@ -164,12 +165,4 @@ pub fn entrywise_formula(args: &[Formula], vars: &[Formula], body: &Formula) -> 
             Formula::atom(format!("{} ↦ {}", list(vars), body.text)),
         ],
     )
-}
-
-/// `12` → `₁₂`.
-fn subscript(n: usize) -> String {
-    n.to_string()
-        .chars()
-        .map(|c| char::from_u32('₀' as u32 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
-        .collect()
 }

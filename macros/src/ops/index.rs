@@ -7,9 +7,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 /// `y = X[i]` (args `X, i`) or `y = X[(i, j)]` (args `X, i, j`); of a
@@ -42,7 +43,7 @@ impl Rule for Entry {
         let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
         Formula::atom(format!(
             "{}[{}]",
-            a[0].at(crate::formula::POSTFIX),
+            a[0].at(crate::notation::POSTFIX),
             index.join(", ")
         ))
     }
@@ -124,7 +125,7 @@ impl Rule for DataEntry {
         let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
         Formula::atom(format!(
             "{}[{}]",
-            a[0].at(crate::formula::POSTFIX),
+            a[0].at(crate::notation::POSTFIX),
             index.join(", ")
         ))
     }

@@ -8,9 +8,10 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{self, call, infix, Formula, SUM};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{self, call, infix, Formula, SUM};
 use crate::shape::{Dim, Dims, Shape};
 
 /// The rules every constant-valued operation shares: no adjoint, no tangent.
@@ -185,7 +186,7 @@ impl Rule for Not {
     }
     constant_rules!();
     fn formula(&self, a: &[Formula]) -> Formula {
-        formula::prefix("¬", &a[0])
+        notation::prefix("¬", &a[0])
     }
 }
 

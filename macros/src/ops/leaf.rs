@@ -3,9 +3,10 @@
 use proc_macro2::TokenStream;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{self, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{self, Formula};
 use crate::shape::{Dims, Shape};
 
 /// A parameter of the user's function.
@@ -58,7 +59,7 @@ impl Rule for Lit {
         Vec::new()
     }
     fn formula(&self, _: &[Formula]) -> Formula {
-        formula::number(self.value())
+        notation::number(self.value())
     }
     fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
         Ok(None)

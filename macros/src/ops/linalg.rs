@@ -7,9 +7,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, postfix, product, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dim, Dims, Shape};
 
 /// The shape of `A B`, with nalgebra's type-level result: rows of `A`, columns of `B`.

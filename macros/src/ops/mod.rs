@@ -109,9 +109,10 @@ pub use view::*;
 
 use proc_macro2::TokenStream;
 
-use crate::emit::{EmitCx, Value};
-use crate::formula::Formula;
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::Formula;
 use crate::shape::{Dims, Shape};
 
 /// What every operation knows about itself.

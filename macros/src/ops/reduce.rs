@@ -4,9 +4,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, postfix, product, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dims, Shape};
 
 /// `c = ‖A‖_F`: `dc = ⟨A, dA⟩/c`, so `Ā = A c̄/c` (undefined at `A = 0`, where
@@ -388,11 +389,11 @@ impl Rule for AddScalar {
         })
     }
     fn formula(&self, a: &[Formula]) -> Formula {
-        crate::formula::infix(
+        crate::notation::infix(
             &a[0],
             " + ",
             &product(&a[1], &Formula::atom("𝟙")),
-            crate::formula::SUM,
+            crate::notation::SUM,
         )
     }
 }

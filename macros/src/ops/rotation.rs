@@ -9,9 +9,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, Formula};
 use crate::shape::{Dim, Dims, Shape};
 
 /// A fixed-size 3-vector, as `Rotation3` and `[v]×` take.

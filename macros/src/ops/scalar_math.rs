@@ -12,9 +12,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 scalar_fn!(
@@ -439,8 +440,8 @@ impl Rule for Routed {
             (Branch::Clamp, _) => format!("{} > {}", t(0), t(2)),
         };
         Formula {
-            text: format!("[{test}] {}", a[n].at(crate::formula::PRODUCT + 1)),
-            prec: crate::formula::PRODUCT,
+            text: format!("[{test}] {}", a[n].at(crate::notation::PRODUCT + 1)),
+            prec: crate::notation::PRODUCT,
         }
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
@@ -557,7 +558,7 @@ impl Rule for AtExtremum {
     }
     fn add_into(&self, target: &TokenStream, a: &[Value]) -> Option<TokenStream> {
         let (x, v, code) = (a[0].operand(), a[1].operand(), self.pick.code());
-        let p = crate::emit::private_alias();
+        let p = crate::code::private_alias();
         self.adjoint
             .then(|| quote!(#p::extremum_add_into(&mut #target, #x, #v, #code);))
     }

@@ -5,9 +5,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 scalar_fn!(
@@ -110,11 +111,11 @@ impl Rule for ExpShifted {
     fn formula(&self, a: &[Formula]) -> Formula {
         call(
             "exp",
-            &[crate::formula::infix(
+            &[crate::notation::infix(
                 &a[0],
                 " − ",
                 &a[1],
-                crate::formula::SUM,
+                crate::notation::SUM,
             )],
         )
     }

@@ -4,9 +4,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, mark, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, mark, Formula};
 use crate::shape::{self, Dim, Dims, Shape};
 
 /// `C = A ⊗ B` (`kronecker`, `A` p×q): `dC = dA ⊗ B + A ⊗ dB`; over the p×q

@@ -6,9 +6,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
+use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 /// `F = svd(A)`, `A = U S Vᵀ` (the runtime's `CofactorSvd`), standing for `A`.

@@ -7,9 +7,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 /// Which linear map of a matrix onto a triangle [`Triangle`] is.
@@ -190,7 +191,7 @@ impl Rule for SolveTriangular {
     fn formula(&self, a: &[Formula]) -> Formula {
         let t = call(if self.lower { "tril" } else { "triu" }, &a[..1]);
         let inv = if self.transposed { "⁻ᵀ" } else { "⁻¹" };
-        crate::formula::product(&crate::formula::postfix(&t, inv), &a[1])
+        crate::notation::product(&crate::notation::postfix(&t, inv), &a[1])
     }
     fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
         let a = g.node(node).args[0];

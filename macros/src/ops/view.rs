@@ -9,9 +9,10 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::*;
-use crate::emit::{EmitCx, Value};
-use crate::formula::{call, Formula};
+use crate::code::Value;
+use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
+use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 /// Which block a view reads, and the integer arguments after the matrix.
