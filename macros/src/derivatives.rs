@@ -10,10 +10,10 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
 
 use crate::attr::Layout;
-use crate::emit::{EmitCx, GradOut};
+use crate::emit::{Emitter, GradOut};
 use crate::expand::{self, Read};
 use crate::ir::{Field, Graph, Id};
-use crate::ops::Param;
+use crate::ops::{EmitCx, Param};
 use crate::shape::{Dim, Shape};
 use crate::signature::ParamSig;
 use crate::{diff, formula};
@@ -203,7 +203,7 @@ fn entries(shape: Shape, field: Field, value: &TokenStream) -> (TokenStream, Opt
 
 /// A matrix of zeros with `rows`×`cols` entries, fixed-size when both are known.
 fn zeros(
-    cx: &EmitCx,
+    cx: &Emitter,
     rows: &(TokenStream, Option<usize>),
     cols: &(TokenStream, Option<usize>),
 ) -> TokenStream {
@@ -220,7 +220,7 @@ fn zeros(
 /// `let dir = e_k` shaped like parameter `like` (1 for a scalar): for a
 /// complex one, real coordinate `k`, that is 1 (`k` even) or `i` (`k` odd) in
 /// entry `k / 2`.
-fn unit(cx: &EmitCx, dir: &Ident, like: usize, field: Field, k: &Ident) -> TokenStream {
+fn unit(cx: &Emitter, dir: &Ident, like: usize, field: Field, k: &Ident) -> TokenStream {
     let p = cx.private();
     let x = cx.param(like);
     match (x, field) {
@@ -247,7 +247,7 @@ fn unit(cx: &EmitCx, dir: &Ident, like: usize, field: Field, k: &Ident) -> Token
 /// `(row, col)` down a column, or along a row when `along_row`; a complex
 /// entry as two, its real part then its imaginary part.
 fn write_entries(
-    cx: &EmitCx,
+    cx: &Emitter,
     target: &Ident,
     (node, field): (Id, Field),
     row: &TokenStream,
@@ -339,7 +339,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
 
     let g = &read.graph;
     let params = &read.params;
-    let mut cx = EmitCx::new(g, params);
+    let mut cx = Emitter::new(g, params);
     let outer = cx.compute(&[vec![value], grad_nodes.clone()].concat());
     let sizes: Vec<(TokenStream, Option<usize>)> = wrt
         .iter()
@@ -419,7 +419,7 @@ fn hessian_fns(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     );
 
     if let Some((_, name, hv, _)) = hvp {
-        let mut cx = EmitCx::new(g, params);
+        let mut cx = Emitter::new(g, params);
         let roots: Vec<Id> = [vec![value], grad_nodes, hv.into_iter().collect()].concat();
         let lets = cx.compute_last(&roots);
         let mut items = vec![cx.value(value).operand().clone()];
@@ -470,7 +470,7 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
     let companion = jacobian_companion(read, fixed_entries(read.graph.shape(value)));
     let g = &read.graph;
     let params = &read.params;
-    let mut cx = EmitCx::new(g, params);
+    let mut cx = Emitter::new(g, params);
     let outer = cx.compute(&[value]);
     let value_size = entries(g.shape(value), g.field(value), cx.value(value).receiver());
     let value_of = |t: Id| (t, g.field(value));
@@ -540,7 +540,7 @@ fn jacobian_fn(read: &mut Read, value: Id) -> Result<TokenStream, syn::Error> {
 /// The code computing `targets` split into what does not depend on `dir`
 /// (hoisted before the loop) and what does (inside it).
 fn split_by_direction(
-    cx: &mut EmitCx,
+    cx: &mut Emitter,
     g: &Graph,
     targets: &[Id],
     dir: Id,

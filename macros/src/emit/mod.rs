@@ -9,7 +9,7 @@ use quote::{quote, quote_spanned, ToTokens};
 
 use crate::code::{private_alias, ClosureParam, Value};
 use crate::ir::{Field, Graph, Id, Scalar};
-use crate::ops::{Factor, MapDerivative, MatMul, Op};
+use crate::ops::{EmitCx, Factor, MapDerivative, MatMul, Op};
 use crate::plan::{Accumulate, Plan, SummedMap};
 use crate::shape::{conforms, Dim, Origin, Shape};
 use crate::signature::ParamSig;
@@ -18,7 +18,9 @@ mod region;
 mod rows;
 mod work;
 
-pub struct EmitCx<'a> {
+use work::{closure_weight, TRANSCENDENTAL};
+
+pub struct Emitter<'a> {
     graph: &'a Graph,
     params: &'a [ParamSig],
     private: TokenStream,
@@ -43,63 +45,31 @@ pub struct EmitCx<'a> {
     spares_taken: std::cell::RefCell<BTreeSet<Id>>,
 }
 
-impl<'a> EmitCx<'a> {
-    /// The shape of the value being emitted.
-    pub fn shape(&self) -> Shape {
+impl EmitCx for Emitter<'_> {
+    fn shape(&self) -> Shape {
         self.current
     }
 
-    /// The shape of argument `i` of the value being emitted.
-    pub fn arg_shape(&self, i: usize) -> Shape {
+    fn arg_shape(&self, i: usize) -> Shape {
         let id = self.node.expect("a node being emitted");
         self.graph.shape(self.graph.node(id).args[i])
     }
 
-    /// Whether the product being emitted writes its first factor inside it (see
-    /// [`Plan::formed_factors`]).
-    pub fn forms_first_factor(&self) -> bool {
-        (self.node).is_some_and(|id| self.plan.formed_factors.contains(&id))
-    }
-
-    pub fn private(&self) -> &TokenStream {
-        &self.private
-    }
-
-    pub fn scalar_type(&self) -> TokenStream {
-        self.graph.scalar.tokens()
-    }
-
-    /// The buffer the node being emitted may write into instead of a new
-    /// matrix, if it has one.
-    pub fn spare(&self) -> Option<&Ident> {
-        let node = self.node?;
-        let spare = self.spares.get(&node)?;
-        self.spares_taken.borrow_mut().insert(node);
-        Some(spare)
-    }
-
-    /// Whether the value being emitted is read only through its lower triangle
-    /// and may be borrowed as such (a Cholesky factor's `l_dirty()`).
-    pub fn borrows_lower_triangle(&self) -> bool {
-        self.node
-            .is_some_and(|id| self.plan.lower_triangle.contains(&id))
-    }
-
-    /// Whether the entries of the value being emitted are real or complex.
-    pub fn field(&self) -> Field {
+    fn field(&self) -> Field {
         self.node.map_or(Field::Real, |id| self.graph.field(id))
     }
 
-    /// Whether the entries of its argument `arg` are real or complex.
-    pub fn arg_field(&self, arg: usize) -> Field {
+    fn arg_field(&self, arg: usize) -> Field {
         self.node.map_or(Field::Real, |id| {
             self.graph.field(self.graph.node(id).args[arg])
         })
     }
 
-    /// The type of the entries of the value being emitted: the scalar type,
-    /// or the complex numbers over it.
-    pub fn element_type(&self) -> TokenStream {
+    fn scalar_type(&self) -> TokenStream {
+        self.graph.scalar.tokens()
+    }
+
+    fn element_type(&self) -> TokenStream {
         let ty = self.scalar_type();
         match self.field() {
             Field::Real => ty,
@@ -110,8 +80,11 @@ impl<'a> EmitCx<'a> {
         }
     }
 
-    /// A literal of the function's scalar type, as one token tree.
-    pub fn lit(&self, v: f64) -> TokenStream {
+    fn private(&self) -> &TokenStream {
+        &self.private
+    }
+
+    fn lit(&self, v: f64) -> TokenStream {
         let representable = match &self.graph.scalar {
             Scalar::F32 => (v as f32).is_finite(),
             _ => v.is_finite(),
@@ -141,6 +114,160 @@ impl<'a> EmitCx<'a> {
         }
     }
 
+    fn dim(&self, d: Dim) -> TokenStream {
+        let p = &self.private;
+        match d {
+            Dim::Fixed(n) => quote!(#p::Const::<#n>),
+            Dim::Dynamic(s) => match self.graph.dims.origin(s) {
+                Origin::Param { param, axis } => {
+                    let name = &self
+                        .params
+                        .iter()
+                        .find(|p| p.ident == param)
+                        .expect("origin")
+                        .ident;
+                    let axis = syn::Index::from(*axis);
+                    quote!(#name.shape_generic().#axis)
+                }
+                Origin::Constant { index, axis } => {
+                    let tokens = &self.graph.constants[*index];
+                    let axis = syn::Index::from(*axis);
+                    quote!((#tokens).shape_generic().#axis)
+                }
+                Origin::Int(id) => {
+                    // (Before its node's `let`, a size read off leaves: `xs.len()`.)
+                    let n = match self.values.get(id) {
+                        Some(v) => v.operand().clone(),
+                        None => {
+                            let args: Vec<Value> = (self.graph.node(*id).args.iter())
+                                .map(|a| self.values.get(a).cloned().or_else(|| self.leaf(*a)))
+                                .collect::<Option<_>>()
+                                .expect("a size computed from leaves");
+                            self.graph.op(*id).rule().emit(self, &args)
+                        }
+                    };
+                    quote!(#p::nalgebra::Dyn(#n))
+                }
+                Origin::Product(a, b) => {
+                    let (a, b) = (self.dim(*a), self.dim(*b));
+                    quote!(#p::nalgebra::Dyn(#p::nalgebra::Dim::value(&#a) * #p::nalgebra::Dim::value(&#b)))
+                }
+            },
+        }
+    }
+
+    fn same_size(&self, a: Dim, b: Dim) -> bool {
+        self.graph.dims.same(a, b)
+    }
+
+    fn param(&self, index: usize) -> Value {
+        let p = &self.params[index];
+        let name = &p.ident;
+        match (p.shape, p.by_ref) {
+            (Shape::Scalar | Shape::Int | Shape::Bool, false) => Value::Scalar(quote!(#name)),
+            (Shape::Scalar | Shape::Int | Shape::Bool, true) => Value::Scalar(quote!((*#name))),
+            (Shape::Data, _) => Value::Scalar(quote!(#name)),
+            (Shape::Matrix(..), false) => Value::Matrix {
+                operand: quote!(&#name),
+                receiver: quote!(#name),
+            },
+            (Shape::Matrix(..), true) => Value::Matrix {
+                operand: quote!(#name),
+                receiver: quote!(#name),
+            },
+        }
+    }
+
+    fn constant(&self, index: usize) -> Value {
+        let tokens = &self.graph.constants[index];
+        let shape = (0..self.graph.len() as u32)
+            .map(Id)
+            .find_map(|id| match self.graph.op(id) {
+                Op::Constant(c) if c.index == index => Some(c.shape),
+                _ => None,
+            })
+            .unwrap_or(Shape::Scalar);
+        match shape {
+            Shape::Matrix(..) => Value::Matrix {
+                operand: quote!(&(#tokens)),
+                receiver: quote!((#tokens)),
+            },
+            _ => Value::Scalar(quote!((#tokens))),
+        }
+    }
+
+    fn captured(&self, k: usize) -> &Value {
+        &self.captured[k]
+    }
+
+    fn lambda_param(&self) -> TokenStream {
+        let v = closure_ident("v");
+        quote!(#v)
+    }
+
+    fn forms_first_factor(&self) -> bool {
+        (self.node).is_some_and(|id| self.plan.formed_factors.contains(&id))
+    }
+
+    fn borrows_lower_triangle(&self) -> bool {
+        self.node
+            .is_some_and(|id| self.plan.lower_triangle.contains(&id))
+    }
+
+    fn spare(&self) -> Option<&Ident> {
+        let node = self.node?;
+        let spare = self.spares.get(&node)?;
+        self.spares_taken.borrow_mut().insert(node);
+        Some(spare)
+    }
+
+    fn costly_map_weight(&self, body: Id) -> Option<usize> {
+        let weight = closure_weight(self.graph, body);
+        (self.current.has_dynamic() && weight >= TRANSCENDENTAL).then_some(weight)
+    }
+
+    fn uses(&self, root: Id, target: Id) -> bool {
+        self.graph.uses(root, target)
+    }
+
+    fn reads_lambda(&self, root: Id, bound: Id) -> bool {
+        self.graph.reads_lambda(root, bound)
+    }
+
+    fn closure(&self, root: Id, params: &[ClosureParam], captured: &[Value]) -> TokenStream {
+        self.closure_with(&[root], params, captured, |mut body| body.remove(0))
+    }
+
+    fn closure_pair(
+        &self,
+        first: Id,
+        second: Id,
+        params: &[ClosureParam],
+        captured: &[Value],
+    ) -> TokenStream {
+        self.closure_with(
+            &[first, second],
+            params,
+            captured,
+            |body| quote!((#(#body),*)),
+        )
+    }
+
+    fn closure_times_adjoint(
+        &self,
+        root: Id,
+        params: &[ClosureParam],
+        captured: &[Value],
+    ) -> TokenStream {
+        let g = closure_ident("g");
+        self.closure_with(&[root], params, captured, |body| {
+            let body = &body[0];
+            quote!(#g * #body)
+        })
+    }
+}
+
+impl<'a> Emitter<'a> {
     /// A value of `core::f64::consts` (or `f32::consts`), such as `LN_2` in
     /// the derivative of `log2` or a `PI` the user wrote, by its path: clippy
     /// rejects its digits as an approximation of the constant.
@@ -195,149 +322,6 @@ impl<'a> EmitCx<'a> {
         }
     }
 
-    pub fn param(&self, index: usize) -> Value {
-        let p = &self.params[index];
-        let name = &p.ident;
-        match (p.shape, p.by_ref) {
-            (Shape::Scalar | Shape::Int | Shape::Bool, false) => Value::Scalar(quote!(#name)),
-            (Shape::Scalar | Shape::Int | Shape::Bool, true) => Value::Scalar(quote!((*#name))),
-            (Shape::Data, _) => Value::Scalar(quote!(#name)),
-            (Shape::Matrix(..), false) => Value::Matrix {
-                operand: quote!(&#name),
-                receiver: quote!(#name),
-            },
-            (Shape::Matrix(..), true) => Value::Matrix {
-                operand: quote!(#name),
-                receiver: quote!(#name),
-            },
-        }
-    }
-
-    /// A constant read from a field, as written (`self.x`).
-    pub fn constant(&self, index: usize) -> Value {
-        let tokens = &self.graph.constants[index];
-        let shape = (0..self.graph.len() as u32)
-            .map(Id)
-            .find_map(|id| match self.graph.op(id) {
-                Op::Constant(c) if c.index == index => Some(c.shape),
-                _ => None,
-            })
-            .unwrap_or(Shape::Scalar);
-        match shape {
-            Shape::Matrix(..) => Value::Matrix {
-                operand: quote!(&(#tokens)),
-                receiver: quote!((#tokens)),
-            },
-            _ => Value::Scalar(quote!((#tokens))),
-        }
-    }
-
-    /// The value a closure captures as its capture `k`.
-    pub fn captured(&self, k: usize) -> &Value {
-        &self.captured[k]
-    }
-
-    pub fn lambda_param(&self) -> TokenStream {
-        let v = closure_ident("v");
-        quote!(#v)
-    }
-
-    /// Whether sizes `a` and `b` are known to be equal.
-    pub fn same_size(&self, a: Dim, b: Dim) -> bool {
-        self.graph.dims.same(a, b)
-    }
-
-    /// nalgebra's run-time value of a dimension, of the dimension's own type
-    /// (`Const::<3>` or a `Dyn` read off the parameter it came from).
-    pub fn dim(&self, d: Dim) -> TokenStream {
-        let p = &self.private;
-        match d {
-            Dim::Fixed(n) => quote!(#p::Const::<#n>),
-            Dim::Dynamic(s) => match self.graph.dims.origin(s) {
-                Origin::Param { param, axis } => {
-                    let name = &self
-                        .params
-                        .iter()
-                        .find(|p| p.ident == param)
-                        .expect("origin")
-                        .ident;
-                    let axis = syn::Index::from(*axis);
-                    quote!(#name.shape_generic().#axis)
-                }
-                Origin::Constant { index, axis } => {
-                    let tokens = &self.graph.constants[*index];
-                    let axis = syn::Index::from(*axis);
-                    quote!((#tokens).shape_generic().#axis)
-                }
-                Origin::Int(id) => {
-                    // (Before its node's `let`, a size read off leaves: `xs.len()`.)
-                    let n = match self.values.get(id) {
-                        Some(v) => v.operand().clone(),
-                        None => {
-                            let args: Vec<Value> = (self.graph.node(*id).args.iter())
-                                .map(|a| self.values.get(a).cloned().or_else(|| self.leaf(*a)))
-                                .collect::<Option<_>>()
-                                .expect("a size computed from leaves");
-                            self.graph.op(*id).rule().emit(self, &args)
-                        }
-                    };
-                    quote!(#p::nalgebra::Dyn(#n))
-                }
-                Origin::Product(a, b) => {
-                    let (a, b) = (self.dim(*a), self.dim(*b));
-                    quote!(#p::nalgebra::Dyn(#p::nalgebra::Dim::value(&#a) * #p::nalgebra::Dim::value(&#b)))
-                }
-            },
-        }
-    }
-
-    /// Whether computing `root` reads `target`.
-    pub fn uses(&self, root: Id, target: Id) -> bool {
-        self.graph.uses(root, target)
-    }
-
-    /// Whether `root` reads the closure's parameter `v` other than through
-    /// `bound`, a node the closure receives as a parameter of its own.
-    pub fn reads_lambda(&self, root: Id, bound: Id) -> bool {
-        self.graph.reads_lambda(root, bound)
-    }
-
-    /// `|params| root`, the scalar expression `root` computed from the closure's
-    /// parameters.
-    pub fn closure(&self, root: Id, params: &[ClosureParam], captured: &[Value]) -> TokenStream {
-        self.closure_with(&[root], params, captured, |mut body| body.remove(0))
-    }
-
-    /// `|params| (first, second)`, the two sharing their common subexpressions.
-    pub fn closure_pair(
-        &self,
-        first: Id,
-        second: Id,
-        params: &[ClosureParam],
-        captured: &[Value],
-    ) -> TokenStream {
-        self.closure_with(
-            &[first, second],
-            params,
-            captured,
-            |body| quote!((#(#body),*)),
-        )
-    }
-
-    /// `|adjoint, params| adjoint * root`.
-    pub fn closure_times_adjoint(
-        &self,
-        root: Id,
-        params: &[ClosureParam],
-        captured: &[Value],
-    ) -> TokenStream {
-        let g = closure_ident("g");
-        self.closure_with(&[root], params, captured, |body| {
-            let body = &body[0];
-            quote!(#g * #body)
-        })
-    }
-
     /// A closure over `params` computing `roots`, reading the values
     /// `captured` from around it (by reference: it is not `move`).
     fn closure_with(
@@ -347,7 +331,7 @@ impl<'a> EmitCx<'a> {
         captured: &[Value],
         finish: impl FnOnce(Vec<TokenStream>) -> TokenStream,
     ) -> TokenStream {
-        let mut inner = EmitCx {
+        let mut inner = Emitter {
             graph: self.graph,
             params: self.params,
             private: self.private.clone(),
@@ -773,9 +757,9 @@ pub struct GradOut {
     pub param: usize,
 }
 
-impl<'a> EmitCx<'a> {
+impl<'a> Emitter<'a> {
     pub fn new(graph: &'a Graph, params: &'a [ParamSig]) -> Self {
-        EmitCx {
+        Emitter {
             graph,
             params,
             private: private_alias().into_token_stream(),
@@ -797,7 +781,7 @@ impl<'a> EmitCx<'a> {
         self.lets(&need, "t")
     }
 
-    /// Like [`EmitCx::compute`], for the last batch: whatever the `roots` need
+    /// Like [`Emitter::compute`], for the last batch: whatever the `roots` need
     /// is emitted here and read by nothing after it but the roots themselves,
     /// so a local read by a single node may be moved into that node.
     pub fn compute_last(&mut self, roots: &[Id]) -> TokenStream {
@@ -841,7 +825,7 @@ impl<'a> EmitCx<'a> {
         &self.values[&id]
     }
 
-    /// The nodes with values, to [`EmitCx::forget_since`] after a scope ends.
+    /// The nodes with values, to [`Emitter::forget_since`] after a scope ends.
     pub fn known(&self) -> BTreeSet<Id> {
         self.values.keys().copied().collect()
     }
@@ -914,14 +898,14 @@ impl<'a> EmitCx<'a> {
 pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> TokenStream {
     let mut roots = vec![value];
     roots.extend(grads.iter().filter_map(|o| o.node));
-    let finish = |mut cx: EmitCx, before: TokenStream| {
+    let finish = |mut cx: Emitter, before: TokenStream| {
         let lets = cx.compute_last(&roots);
         let mut items = vec![cx.value(value).operand().clone()];
         items.extend(grad_items(&cx, grads));
         quote!(#before #lets (#(#items),*))
     };
-    let as_written = finish(EmitCx::new(g, params), TokenStream::new());
-    let mut cx = EmitCx::new(g, params);
+    let as_written = finish(Emitter::new(g, params), TokenStream::new());
+    let mut cx = Emitter::new(g, params);
     match cx.sums_over_rows(&roots) {
         Some((setup, splits, sums)) => {
             let by_blocks = finish(cx, sums);
@@ -933,7 +917,7 @@ pub fn body(g: &Graph, params: &[ParamSig], value: Id, grads: &[GradOut]) -> Tok
 
 /// Each gradient as an owned value of its parameter's type; a local used by
 /// no later gradient is moved.
-pub fn grad_items(cx: &EmitCx, grads: &[GradOut]) -> Vec<TokenStream> {
+pub fn grad_items(cx: &Emitter, grads: &[GradOut]) -> Vec<TokenStream> {
     let mut moved: BTreeSet<Id> = BTreeSet::new();
     grads
         .iter()

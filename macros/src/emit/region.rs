@@ -53,10 +53,10 @@ use std::collections::{BTreeSet, HashMap};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
-use super::{needed, EmitCx};
+use super::{needed, Emitter};
 use crate::code::Value;
 use crate::ir::Id;
-use crate::ops::{is_flat, Op, Tape};
+use crate::ops::{is_flat, EmitCx, Op, Tape};
 use crate::shape::Shape;
 
 /// A product added into a carried matrix without being formed.
@@ -124,7 +124,7 @@ fn ident(name: String) -> Ident {
     Ident::new(&name, Span::mixed_site())
 }
 
-impl EmitCx<'_> {
+impl Emitter<'_> {
     /// The `let` holding loop `id`'s results (its carried values, then its
     /// tapes), with the loop computing them.
     pub(super) fn emit_loop(&mut self, id: Id, batch: &BTreeSet<Id>) -> TokenStream {

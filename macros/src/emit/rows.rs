@@ -55,10 +55,10 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::work::Work;
-use super::{needed, EmitCx};
+use super::{needed, Emitter};
 use crate::code::Value;
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::Op;
+use crate::ops::{EmitCx, Op};
 use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 
@@ -91,7 +91,7 @@ struct Split {
     region: BTreeSet<Id>,
 }
 
-impl EmitCx<'_> {
+impl Emitter<'_> {
     /// If the function splits along rows of samples (see the module
     /// documentation): the statements reading the number of samples and the
     /// work per sample, the condition under which the split pays (never
@@ -187,8 +187,8 @@ impl EmitCx<'_> {
 
     /// The emitter of one block: the values outside the blocks known, the
     /// sample matrices read through their (shadowed) names.
-    fn rows_block_cx(&self, split: &Split) -> EmitCx<'_> {
-        let mut inner = EmitCx::new(self.graph, self.params);
+    fn rows_block_cx(&self, split: &Split) -> Emitter<'_> {
+        let mut inner = Emitter::new(self.graph, self.params);
         inner.private = self.private.clone();
         for &id in &split.inputs {
             inner.values.insert(id, self.values[&id].clone());

@@ -14,15 +14,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::EmitCx;
+use super::Emitter;
 use crate::ir::{Graph, Id, RegionId};
-use crate::ops::Op;
+use crate::ops::{EmitCx, Op};
 use crate::shape::{Dim, Origin, Shape};
 
 /// The weight of an entry of `exp`, `ln`, `tanh` and the like against one
 /// multiply-add: on the 2-core machine an `f64` `exp` took about 6 ns, a `tanh`
 /// 15 ns, a multiply-add of a 200 × 50 matrix-vector product 0.16-0.28 ns.
-const TRANSCENDENTAL: usize = 32;
+pub(super) const TRANSCENDENTAL: usize = 32;
 
 /// The weight of one entry of `op` (see [`TRANSCENDENTAL`]).
 fn entry_weight(op: &Op) -> usize {
@@ -65,7 +65,7 @@ fn entry_weight(op: &Op) -> usize {
 
 /// The weight of one entry of a map's closure `body` (a scalar expression of
 /// the entry): the sum of its nodes' weights.
-fn closure_weight(g: &Graph, body: Id) -> usize {
+pub(super) fn closure_weight(g: &Graph, body: Id) -> usize {
     let (mut seen, mut stack, mut weight) = (BTreeSet::new(), vec![body], 0);
     while let Some(id) = stack.pop() {
         if seen.insert(id) {
@@ -127,16 +127,7 @@ impl Work {
     }
 }
 
-impl EmitCx<'_> {
-    /// The weight of one entry of the map of `body` being emitted (see [`closure_weight`]) if
-    /// it is of dynamic size and weighs at least one costly call (`exp`, `tanh`, …): the
-    /// runtime weighs such a map's entries before splitting them across threads
-    /// (`__private::map_costly`). `None` otherwise, the map left to nalgebra.
-    pub fn costly_map_weight(&self, body: Id) -> Option<usize> {
-        let weight = closure_weight(self.graph, body);
-        (self.current.has_dynamic() && weight >= TRANSCENDENTAL).then_some(weight)
-    }
-
+impl Emitter<'_> {
     /// The estimate for one iteration of the body `region`, read before the
     /// loop runs.
     pub(super) fn iteration_work(&self, region: RegionId) -> TokenStream {

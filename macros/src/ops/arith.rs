@@ -4,9 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::{Operand::*, Value};
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{infix, prefix, product, quotient, Formula, SUM};
 use crate::shape::{Dims, Shape};
@@ -25,7 +25,7 @@ impl Rule for Neg {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].operand();
         quote!(-#x)
     }
@@ -56,7 +56,7 @@ impl Rule for Add {
     fn field(&self, a: &[Field]) -> Option<Field> {
         either_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand_at(SumLeft), a[1].operand_at(SumRight));
         quote!(#x + #y)
     }
@@ -90,7 +90,7 @@ impl Rule for Sub {
     /// expression written inline) is subtracted by reference: nalgebra's
     /// `a - B` for stack matrices took ≈6% longer than `a - &B`
     /// (`‖M − U Vᵀ‖²` at 10 × 8, rank 3: 151 ns against 143 ns).
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].operand_at(SumLeft);
         if !cx.shape().has_dynamic() && matches!(a[1], Value::Moved(..)) {
             let y = a[1].operand();
@@ -125,7 +125,7 @@ impl Rule for Mul {
     fn field(&self, a: &[Field]) -> Option<Field> {
         either_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand_at(ProductLeft), a[1].operand());
         quote!(#x * #y)
     }
@@ -155,7 +155,7 @@ impl Rule for Div {
     fn field(&self, a: &[Field]) -> Option<Field> {
         either_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand_at(ProductLeft), a[1].operand());
         quote!(#x / #y)
     }
@@ -198,7 +198,7 @@ impl Rule for Scale {
             _ => Some(a[0]),
         }
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         if (cx.arg_field(0), cx.arg_field(1)) == (Field::Complex, Field::Real) {
             let (m, s) = (a[0].receiver(), a[1].operand());
             return quote!(#m.scale(#s));
@@ -239,7 +239,7 @@ impl Rule for DivScalar {
     fn field(&self, a: &[Field]) -> Option<Field> {
         Scale.field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         if (cx.arg_field(0), cx.arg_field(1)) == (Field::Complex, Field::Real) {
             let (m, s) = (a[0].receiver(), a[1].operand());
             return quote!(#m.unscale(#s));

@@ -4,9 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -32,7 +32,7 @@ impl Rule for ConstCall {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(Field::Real)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let path: TokenStream = self.path.parse().expect("a call's path is a path");
         let args = a.iter().zip(&self.borrowed).map(|(v, &borrowed)| {
             let x = v.receiver();

@@ -17,9 +17,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dims, Shape};
@@ -39,7 +39,7 @@ impl Rule for CholeskyOf {
     fn reuses(&self, _: usize) -> bool {
         true
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         let maybe = match &a[0] {
             Value::Moved(t, _) => quote!(#t.cholesky()),
@@ -79,7 +79,7 @@ impl Rule for CholeskyL {
     }
     /// `l_dirty()` (the factorisation's own matrix, what is above the diagonal
     /// left as it is) where every reader reads only the lower triangle.
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         if cx.borrows_lower_triangle() {
             quote!(#f.l_dirty())
@@ -132,7 +132,7 @@ impl Rule for CholeskySolve {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         solve_shape(a[0], a[1], dims, "`solve`")
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (f, b) = (a[0].receiver(), a[1].operand());
         quote!(#f.solve(#b))
     }
@@ -170,7 +170,7 @@ impl Rule for CholeskyInverse {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         quote!(#f.inverse())
     }
@@ -194,7 +194,7 @@ impl Rule for CholeskyDet {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         quote!(#f.determinant())
     }
@@ -226,7 +226,7 @@ impl Rule for CholeskyLnDet {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         quote!(#f.ln_determinant())
     }
@@ -267,7 +267,7 @@ impl Rule for LowerCongruence {
     fn reads_lower_triangle(&self, arg: usize) -> bool {
         arg == 0
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, l, m) = (cx.private(), a[0].operand(), a[1].operand());
         if self.diagonal {
             quote!(#p::lower_congruence_diagonal(#l, #m))

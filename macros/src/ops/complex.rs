@@ -13,9 +13,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dims, Shape};
@@ -33,7 +33,7 @@ impl Rule for Adjoint {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.adjoint())
     }
@@ -61,7 +61,7 @@ impl Rule for Conj {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         match cx.shape() {
             Shape::Matrix(..) => quote!(#x.conjugate()),
@@ -92,7 +92,7 @@ impl Rule for Re {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(Field::Real)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         match cx.shape() {
             Shape::Matrix(..) => {
@@ -124,7 +124,7 @@ impl Rule for Im {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(Field::Real)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.im)
     }
@@ -153,7 +153,7 @@ impl Rule for FromParts {
     fn field(&self, a: &[Field]) -> Option<Field> {
         real_only(a).map(|_| Field::Complex)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x, y) = (cx.private(), a[0].operand(), a[1].operand());
         quote!(#p::nalgebra::Complex::new(#x, #y))
     }
@@ -187,7 +187,7 @@ impl Rule for ToComplex {
     fn field(&self, a: &[Field]) -> Option<Field> {
         real_only(a).map(|_| Field::Complex)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
         match cx.shape() {
             Shape::Matrix(..) => {
@@ -225,7 +225,7 @@ impl Rule for AdMul {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.ad_mul(#y))
     }
@@ -255,7 +255,7 @@ impl Rule for Dotc {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.dotc(#y))
     }
@@ -284,7 +284,7 @@ impl Rule for NormSqr {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(Field::Real)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.norm_sqr())
     }
@@ -314,7 +314,7 @@ impl Rule for Modulus {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(Field::Real)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.norm())
     }

@@ -9,9 +9,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, product, Formula};
 use crate::shape::{Dim, Dims, Shape};
@@ -57,7 +57,7 @@ impl Rule for FromEntries {
         }
         Ok(Shape::Matrix(Dim::Fixed(self.rows), Dim::Fixed(self.cols)))
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, ty, r, c) = (cx.private(), cx.scalar_type(), self.rows, self.cols);
         let entries = a.iter().map(Value::operand);
         quote!(#p::nalgebra::SMatrix::<#ty, #r, #c>::from_column_slice(&[#(#entries),*]))
@@ -94,7 +94,7 @@ impl Rule for Fill {
         sizes(&a[1..], dims, "`from_element`")?;
         Ok(self.0)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, s) = (cx.private(), a[0].operand());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         quote!(#p::filled(#r, #c, #s))
@@ -125,7 +125,7 @@ impl Rule for Identity {
         sizes(&a[1..], dims, "`identity`")?;
         Ok(self.0)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         emit_scaled_identity(cx, self.0, a[0].operand())
     }
     fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
@@ -162,7 +162,7 @@ impl Rule for Reshape {
         sizes(&a[1..], dims, "`from_column_slice`")?;
         Ok(self.0)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (ty, p, x) = (cx.scalar_type(), cx.private(), a[0].receiver());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         let (rd, cd) = (

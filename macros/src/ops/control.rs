@@ -17,9 +17,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id, RegionId};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -37,7 +37,7 @@ impl Rule for RegionParam {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.shape)
     }
-    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, _: &[Value]) -> TokenStream {
         unreachable!("region inputs are bound by the loop that runs the region")
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -97,7 +97,7 @@ impl Rule for Loop {
     fn reuses(&self, arg: usize) -> bool {
         self.inits().contains(&arg)
     }
-    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, _: &[Value]) -> TokenStream {
         unreachable!("loops are emitted by emit::region")
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -128,7 +128,7 @@ impl Rule for If {
             )),
         }
     }
-    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, _: &[Value]) -> TokenStream {
         unreachable!("branches are emitted by emit::region")
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -160,7 +160,7 @@ impl Rule for Output {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.shape)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (t, k) = (a[0].receiver(), syn::Index::from(self.k));
         quote!(#t.#k)
     }
@@ -203,7 +203,7 @@ impl Rule for Tape {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Data)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (t, at) = (a[0].receiver(), syn::Index::from(self.at));
         quote!(#t.#at)
     }
@@ -245,7 +245,7 @@ impl Rule for TapeRead {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.shape)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (tape, position) = (a[0].receiver(), a[1].operand());
         if is_flat(self.shape) {
             quote!(&#tape.at(#position))
@@ -285,7 +285,7 @@ impl Rule for TapeNext {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.shape)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (tape, position, last) = (a[0].receiver(), a[1].operand(), a[2].operand());
         let next = quote!(#position + 1);
         if is_flat(self.shape) {

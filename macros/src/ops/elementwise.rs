@@ -4,10 +4,10 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
 use crate::diff;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, mark, Formula, POSTFIX};
 use crate::shape::{conforms, Dims, Shape};
@@ -32,7 +32,7 @@ impl Rule for ComponentMul {
     }
     /// In place on a moved `A` of the result's type (with a dynamic `A` and a
     /// fixed `B`, nalgebra's product has `B`'s type instead).
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         match &a[0] {
             Value::Moved(_, shape) if conforms(*shape, cx.shape()) => {
@@ -68,7 +68,7 @@ impl Rule for ComponentDiv {
         matrix(a[0], "`component_div`")?;
         same_shape(a[0], a[1], dims, "`component_div`")
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.component_div(#y))
     }
@@ -153,7 +153,7 @@ impl Rule for Map {
     fn reuses(&self, arg: usize) -> bool {
         arg == 0
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = cx.closure(self.body, &[crate::code::ClosureParam::Lambda], &a[1..]);
         let p = cx.private();
         // A costly map of dynamic size may be split across threads.
@@ -232,7 +232,7 @@ impl Rule for MapAdjoint {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         use crate::code::ClosureParam::{Adjoint, Lambda, Node};
         let (cbar, x, c) = (a[0].receiver(), a[1].operand(), a[2].operand());
         let (body, deriv, caps) = (self.body, self.deriv, &a[3..]);
@@ -316,7 +316,7 @@ impl MapDerivative {
     /// `(f.(A), f′.(A))` in one pass over `A`, for a `map` whose derivative is
     /// needed too: the two closures share their work (`exp(−v)` for
     /// `ln(1 + exp(−v))`). `a` holds the map's arguments `[A, κ…]`.
-    pub fn emit_with_map(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    pub fn emit_with_map(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         let lambda = [crate::code::ClosureParam::Lambda];
         let f = cx.closure_pair(self.body, self.deriv, &lambda, &a[1..]);
@@ -339,7 +339,7 @@ impl MapDerivative {
     /// sum and its derivative: the map's entries are added up, not stored, and
     /// `f′.(A)` overwrites `A` when it is taken by value. `a` holds the map's
     /// arguments `[A, κ…]`.
-    pub fn emit_summed(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    pub fn emit_summed(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
         let lambda = [crate::code::ClosureParam::Lambda];
         let f = cx.closure_pair(self.body, self.deriv, &lambda, &a[1..]);
@@ -357,7 +357,7 @@ impl Rule for MapDerivative {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         use crate::code::ClosureParam::{Lambda, Node};
         let (x, c) = (a[0].receiver(), a[1].operand());
         let (body, deriv, caps) = (self.body, self.deriv, &a[2..]);
@@ -479,7 +479,7 @@ impl Rule for Sign {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         scalar(a[0], dims, "sign")
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         quote!(#p::sign(#x))
     }
@@ -502,7 +502,7 @@ impl Rule for Powi {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         scalar(a[0], dims, "`powi`")
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, n) = (a[0].receiver(), self.0);
         quote!(#x.powi(#n))
     }
@@ -538,7 +538,7 @@ impl Rule for Powf {
         scalar(a[0], dims, "`powf`")?;
         scalar(a[1], dims, "`powf`")
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, e) = (a[0].receiver(), a[1].operand());
         quote!(#x.powf(#e))
     }

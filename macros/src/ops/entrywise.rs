@@ -9,9 +9,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::{ClosureParam, Value};
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, subscript, Formula};
 use crate::shape::{Dims, Shape};
@@ -31,7 +31,7 @@ impl Rule for EntryVar {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(self.field)
     }
-    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, _: &[Value]) -> TokenStream {
         unreachable!("a closure parameter is bound by the closure it belongs to")
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -87,7 +87,7 @@ impl Rule for Entrywise {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(self.field)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let params: Vec<ClosureParam> = (self.vars.iter().enumerate())
             .map(|(k, &v)| ClosureParam::Entry(v, k))
             .collect();

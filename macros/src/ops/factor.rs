@@ -6,9 +6,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dims, Shape};
@@ -24,7 +24,7 @@ impl Rule for LuOf {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         quote!(#p::Lu::new(#x))
     }
@@ -51,7 +51,7 @@ impl Rule for LuDet {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         quote!(#f.determinant())
     }
@@ -94,7 +94,7 @@ impl Rule for LuCofactors {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         match cx.field() {
             Field::Real => quote!(#f.det_gradient()),
@@ -127,7 +127,7 @@ impl Rule for LuLogDet {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         quote!(#f.ln_determinant())
     }
@@ -170,7 +170,7 @@ impl Rule for LuInverse {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let f = a[0].receiver();
         self.0
             .finish(quote!(#f.inverse()), quote!(#f.inverse_or_nan()))
@@ -197,7 +197,7 @@ impl Rule for LuSolve {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         solve_shape(a[0], a[1], dims, "`solve`")
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (f, b) = (a[0].receiver(), a[1].operand());
         self.0
             .finish(quote!(#f.solve(#b)), quote!(#f.solve_or_nan(#b)))
@@ -232,7 +232,7 @@ impl Rule for LuTrSolve {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         solve_shape(a[0], a[1], dims, "a transposed solve")
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (f, b) = (a[0].receiver(), a[1].operand());
         quote!(#f.tr_solve(#b))
     }

@@ -6,9 +6,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -27,7 +27,7 @@ impl Rule for Entry {
     fn field(&self, a: &[Field]) -> Option<Field> {
         Some(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
         quote!(#x[#index])
     }
@@ -63,7 +63,7 @@ impl Rule for Scatter {
     fn field(&self, a: &[Field]) -> Option<Field> {
         Some(a[0])
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (ty, p) = (cx.element_type(), cx.private());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         let (y, index) = (a[0].operand(), index_tokens(&a[1..]));
@@ -104,7 +104,7 @@ impl Rule for DataEntry {
         indices(&a[1..], dims)?;
         Ok(self.0)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
         if self.0.is_matrix() {
             quote!(&#x[#index])
@@ -143,7 +143,7 @@ impl Rule for DataRows {
         indices(&a[1..], dims)?;
         Ok(self.0)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (ty, p, xs) = (cx.scalar_type(), cx.private(), a[0].receiver());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         quote!(#p::nalgebra::OMatrix::<#ty, _, _>::from_fn_generic(#r, #c, |__mg_t, __mg_j| #xs[__mg_t][__mg_j]))
@@ -199,7 +199,7 @@ impl Rule for SetEntry {
     fn reuses(&self, arg: usize) -> bool {
         arg == 0
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let m = proc_macro2::Ident::new("__mg_m", proc_macro2::Span::mixed_site());
         let x = owned(&a[0]);
         let write = self.update_in_place(&quote!(#m), &a[1..]);

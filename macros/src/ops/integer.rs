@@ -7,9 +7,9 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{self, call, infix, Formula, SUM};
 use crate::shape::{Dim, Dims, Shape};
@@ -35,7 +35,7 @@ impl Rule for IntLit {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Int)
     }
-    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, _: &[Value]) -> TokenStream {
         let lit = Literal::i64_unsuffixed(self.0.abs());
         if self.0 < 0 {
             quote!((-#lit))
@@ -58,7 +58,7 @@ impl Rule for Size {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Int)
     }
-    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, _: &[Value]) -> TokenStream {
         match self.0 {
             Dim::Fixed(n) => quote!(#n),
             d => {
@@ -110,7 +110,7 @@ impl Rule for IntArith {
             _ => unreachable!("binary"),
         }
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y, op) = (a[0].operand(), a[1].operand(), self.token());
         match self {
             IntArith::Min => quote!(::core::cmp::min(#x, #y)),
@@ -159,7 +159,7 @@ impl Rule for Compare {
             _ => unreachable!("binary"),
         }
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y, op) = (a[0].operand(), a[1].operand(), self.token());
         quote!((#x #op #y))
     }
@@ -180,7 +180,7 @@ impl Rule for Not {
             s => Err(format!("`!` needs a `bool`, found {}", dims.show(s))),
         }
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].operand();
         quote!((!#x))
     }
@@ -215,7 +215,7 @@ impl Rule for Cast {
             )),
         }
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].operand();
         let ty: TokenStream = self.ty.parse().expect("a type");
         quote!((#x as #ty))
@@ -246,7 +246,7 @@ impl Rule for Len {
             s => Err(format!("`len` here needs data, found {}", dims.show(s))),
         }
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.len())
     }
@@ -264,7 +264,7 @@ impl Rule for BoolLit {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Bool)
     }
-    fn emit(&self, _: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, _: &[Value]) -> TokenStream {
         let b = self.0;
         quote!(#b)
     }

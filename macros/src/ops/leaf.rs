@@ -2,9 +2,9 @@
 
 use proc_macro2::TokenStream;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{self, Formula};
 use crate::shape::{Dims, Shape};
@@ -24,7 +24,7 @@ impl Rule for Param {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(self.field)
     }
-    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, _: &[Value]) -> TokenStream {
         cx.param(self.index).operand().clone()
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -52,7 +52,7 @@ impl Rule for Lit {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Scalar)
     }
-    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, _: &[Value]) -> TokenStream {
         cx.lit(self.value())
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -75,7 +75,7 @@ impl Rule for LambdaParam {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Scalar)
     }
-    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, _: &[Value]) -> TokenStream {
         cx.lambda_param()
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -99,7 +99,7 @@ impl Rule for Captured {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(Shape::Scalar)
     }
-    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, _: &[Value]) -> TokenStream {
         cx.captured(self.0).operand().clone()
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -125,7 +125,7 @@ impl Rule for Constant {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.shape)
     }
-    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, _: &[Value]) -> TokenStream {
         cx.constant(self.index).operand().clone()
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
@@ -148,7 +148,7 @@ impl Rule for Zeros {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.0)
     }
-    fn emit(&self, cx: &EmitCx, _: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, _: &[Value]) -> TokenStream {
         let (ty, p) = (cx.scalar_type(), cx.private());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         quote::quote!(#p::nalgebra::OMatrix::<#ty, _, _>::zeros_generic(#r, #c))

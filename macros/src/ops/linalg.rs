@@ -6,9 +6,9 @@ use std::hash::{Hash, Hasher};
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dim, Dims, Shape};
@@ -46,7 +46,7 @@ impl MatMul {
     /// `acc + α A B` on the buffer of `acc` (`gemm` with β = 1).
     pub fn emit_add(
         &self,
-        cx: &EmitCx,
+        cx: &dyn EmitCx,
         acc: &Value,
         alpha: &TokenStream,
         a: &[Value],
@@ -63,7 +63,7 @@ impl MatMul {
     /// `α A B` (`gemm` with α and β = 0).
     pub fn emit_scaled(
         &self,
-        cx: &EmitCx,
+        cx: &dyn EmitCx,
         alpha: &Value,
         a: &[Value],
         second: Factor,
@@ -79,7 +79,7 @@ impl MatMul {
     /// `A Bᵀ` for `a = [A, B]`: for fixed sizes the transpose formed inside
     /// the expression (on the stack); for dynamic ones `__private::mul_tr`,
     /// which hands `gemm` a transposed view where it blocks.
-    pub fn emit_transposed(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    pub fn emit_transposed(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].operand(), a[1].receiver());
         match cx.shape().has_dynamic() || cx.arg_shape(0).has_dynamic() {
             true => {
@@ -102,7 +102,7 @@ impl Rule for MatMul {
     /// which is `a * b` unless the `parallel` feature splits it across
     /// threads (`mul_formed` with the expression forming `a`, where the plan
     /// writes it inside the product, which it does only for dynamic sizes).
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         if cx.forms_first_factor() {
             let (p, x, y) = (cx.private(), a[0].operand(), borrowed(&a[1]));
             return quote!(#p::mul_formed(|| #x, #y));
@@ -140,7 +140,7 @@ impl TrMul {
     /// transposed view where nalgebra blocks it).
     pub fn emit_add(
         &self,
-        cx: &EmitCx,
+        cx: &dyn EmitCx,
         acc: &Value,
         alpha: &TokenStream,
         a: &[Value],
@@ -152,7 +152,7 @@ impl TrMul {
 
     /// `α Aᵀ B` (`gemv_tr` for a vector, else `gemm` on a transposed view
     /// where nalgebra blocks it; α folded in, β = 0).
-    pub fn emit_scaled(&self, cx: &EmitCx, alpha: &Value, a: &[Value]) -> TokenStream {
+    pub fn emit_scaled(&self, cx: &dyn EmitCx, alpha: &Value, a: &[Value]) -> TokenStream {
         let (p, alpha) = (cx.private(), alpha.operand());
         let (x, y) = (a[0].operand(), a[1].operand());
         match cx.shape().cols() {
@@ -174,7 +174,7 @@ impl Rule for TrMul {
     /// hands a transposed view to the blocked `gemm` instead; for a dynamic
     /// vector it is `tr_mul` (nalgebra's `gemv` of the transpose) unless the
     /// `parallel` feature splits it across threads.
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         let p = cx.private();
         match (cx.shape().rows(), cx.shape().cols()) {
@@ -204,7 +204,7 @@ impl Rule for TrMul {
 
 /// Whether a product (`A B` or `Aᵀ B`) has a dynamic size: its result's or
 /// its first factor's.
-fn dynamic_product(cx: &EmitCx) -> bool {
+fn dynamic_product(cx: &dyn EmitCx) -> bool {
     let (out, a) = (cx.shape(), cx.arg_shape(0));
     [out.rows(), out.cols(), a.rows(), a.cols()]
         .iter()
@@ -232,7 +232,7 @@ impl Rule for Transpose {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.transpose())
     }
@@ -262,7 +262,7 @@ impl Rule for Trace {
     }
     /// nalgebra's `trace` needs a square type: a product of a fixed and a
     /// dynamic factor (`Matrix<T, Dyn, Const<3>>`) goes through a helper.
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let s = cx.arg_shape(0);
         let mixed = matches!(
             (s.rows(), s.cols()),
@@ -311,7 +311,7 @@ impl Rule for TrDot {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.tr_dot(#y))
     }
@@ -344,7 +344,7 @@ impl Rule for Dot {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.dot(#y))
     }
@@ -377,7 +377,7 @@ impl Rule for Determinant {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.determinant())
     }
@@ -427,7 +427,7 @@ impl Rule for Cofactors {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         quote!(#p::small_det_gradient(#x))
     }
@@ -455,7 +455,7 @@ impl Rule for CofactorsTangent {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x, dx) = (cx.private(), a[0].operand(), a[1].operand());
         quote!(#p::small_det_gradient_tangent(#x, #dx))
     }
@@ -547,7 +547,7 @@ impl Rule for Inverse {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
         let x = a[0].operand();
         self.0
@@ -566,7 +566,7 @@ impl Rule for Inverse {
 
 /// `s I` of `shape`, with one size expression where both sizes are the same
 /// size of the same kind (the usual square identity).
-pub(crate) fn emit_scaled_identity(cx: &EmitCx, shape: Shape, s: &TokenStream) -> TokenStream {
+pub(crate) fn emit_scaled_identity(cx: &dyn EmitCx, shape: Shape, s: &TokenStream) -> TokenStream {
     let p = cx.private();
     let (rows, cols) = (shape.rows(), shape.cols());
     let same_kind = matches!(
@@ -594,7 +594,7 @@ impl Rule for ScaledIdentity {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         emit_scaled_identity(cx, self.0, a[0].operand())
     }
     fn adjoint(&self, g: &mut Graph, _: Id, cbar: Id) -> Vec<Option<Id>> {

@@ -4,9 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -45,7 +45,7 @@ impl Rule for MatFn {
             Fun::Log => square(a[0], dims, "the matrix logarithm `logm`"),
         }
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         match self.0 {
             Fun::Exp => {
                 let x = a[0].receiver();
@@ -83,7 +83,7 @@ impl Rule for Frechet {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, e) = (a[0].operand(), a[1].operand());
         match self.0 {
             Fun::Exp => quote!(::matgrad::expm_frechet(#x, #e)),
@@ -112,7 +112,7 @@ impl Rule for Frechet2 {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, e, f) = (a[0].operand(), a[1].operand(), a[2].operand());
         match self.0 {
             Fun::Exp => quote!(::matgrad::expm_frechet2(#x, #e, #f)),

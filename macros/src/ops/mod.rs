@@ -41,7 +41,7 @@ macro_rules! scalar_fn {
             fn field(&self, a: &[crate::ir::Field]) -> Option<crate::ir::Field> {
                 super::$field(a)
             }
-            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+            fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
                 scalar_fn!(@emit $form, $func, a)
             }
             fn adjoint(&self, $g: &mut Graph, node: Id, $cbar: Id) -> Vec<Option<Id>> {
@@ -68,6 +68,7 @@ mod complex;
 mod construct;
 mod control;
 mod elementwise;
+mod emitting;
 mod entrywise;
 mod factor;
 mod index;
@@ -91,6 +92,7 @@ pub use complex::*;
 pub use construct::*;
 pub use control::*;
 pub use elementwise::*;
+pub use emitting::EmitCx;
 pub use entrywise::*;
 pub use factor::*;
 pub use index::*;
@@ -110,7 +112,6 @@ pub use view::*;
 use proc_macro2::TokenStream;
 
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::Formula;
 use crate::shape::{Dims, Shape};
@@ -128,7 +129,7 @@ pub trait Rule {
     }
 
     /// The nalgebra expression computing the result from its arguments.
-    fn emit(&self, cx: &EmitCx, args: &[Value]) -> TokenStream;
+    fn emit(&self, cx: &dyn EmitCx, args: &[Value]) -> TokenStream;
 
     /// Whether argument `arg` may be taken by value when nothing else reads it,
     /// the result then reusing its buffer (as nalgebra's `a - &b` and `a * s`

@@ -3,9 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, postfix, product, Formula};
 use crate::shape::{Dims, Shape};
@@ -23,7 +23,7 @@ impl Rule for Norm {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(Field::Real)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.norm())
     }
@@ -59,7 +59,7 @@ impl Rule for NormSquared {
     fn field(&self, _: &[Field]) -> Option<Field> {
         Some(Field::Real)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.norm_squared())
     }
@@ -93,7 +93,7 @@ impl Rule for Sum {
         matrix(a[0], "`sum`")?;
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.sum())
     }
@@ -119,7 +119,7 @@ impl Rule for Filled {
     fn shape(&self, _: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(self.0)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, s) = (cx.private(), a[0].operand());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         quote!(#p::filled(#r, #c, #s))
@@ -193,7 +193,7 @@ impl Rule for AxisSum {
         matrix(a[0], &format!("`{}`", self.0.name("sum")))?;
         Ok(self.0.reduced(a[0]))
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         match self.0 {
             Axis::Rows => quote!(#x.row_sum()),
@@ -222,7 +222,7 @@ impl Rule for AxisMean {
         matrix(a[0], &format!("`{}`", self.0.name("mean")))?;
         Ok(self.0.reduced(a[0]))
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         match self.0 {
             Axis::Rows => quote!(#x.row_mean()),
@@ -262,7 +262,7 @@ impl Rule for Count {
         matrix(a[0], "a count")?;
         Ok(Shape::Scalar)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         let n = match self {
             Count::Rows => quote!(#x.nrows()),
@@ -299,7 +299,7 @@ impl Rule for Mean {
         matrix(a[0], "`mean`")?;
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.mean())
     }
@@ -337,7 +337,7 @@ impl Rule for Variance {
         matrix(a[0], "`variance`")?;
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.variance())
     }
@@ -372,7 +372,7 @@ impl Rule for AddScalar {
         scalar(a[1], dims, "`add_scalar`")?;
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, s) = (a[0].receiver(), a[1].operand());
         quote!(#x.add_scalar(#s))
     }

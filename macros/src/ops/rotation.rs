@@ -8,9 +8,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dim, Dims, Shape};
@@ -64,7 +64,7 @@ impl Rule for Rotation {
         vector3(a[0], dims, "`Rotation3::new`")?;
         Ok(MATRIX3)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, v) = (cx.private(), super::index::owned(&a[0]));
         quote!(#p::nalgebra::Rotation3::new(#v).into_inner())
     }
@@ -100,7 +100,7 @@ impl Rule for Skew {
         vector3(a[0], dims, "`[v]×`")?;
         Ok(MATRIX3)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, ty, v, zero) = (cx.private(), cx.scalar_type(), a[0].receiver(), cx.lit(0.0));
         quote!(#p::nalgebra::Matrix3::<#ty>::new(
             #zero, -#v[2], #v[1],
@@ -130,7 +130,7 @@ impl Rule for Vee {
         matrix3(a[0], dims, "`vee`")?;
         Ok(Shape::Matrix(Dim::Fixed(3), Dim::Fixed(1)))
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, ty, m) = (cx.private(), cx.scalar_type(), a[0].receiver());
         quote!(#p::nalgebra::Vector3::<#ty>::new(
             #m[(2, 1)] - #m[(1, 2)],
@@ -159,7 +159,7 @@ impl Rule for Stumpff {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         scalar(a[0], dims, "Stumpff's function")
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, k, t) = (cx.private(), self.0, a[0].operand());
         quote!(#p::stumpff(#k, #t))
     }

@@ -11,9 +11,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -189,7 +189,7 @@ macro_rules! scalar_method {
                 }
                 Ok(Shape::Scalar)
             }
-            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+            fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
                 method_call($func, a)
             }
             fn adjoint(&self, $g: &mut Graph, $node: Id, $cbar: Id) -> Vec<Option<Id>> {
@@ -367,7 +367,7 @@ macro_rules! branch_rule {
                 }
                 Ok(Shape::Scalar)
             }
-            fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+            fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
                 method_call($branch.name(), a)
             }
             fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
@@ -405,7 +405,7 @@ impl Rule for Routed {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[a.len() - 1])
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
         let n = a.len() - 1;
         let operands = a[..n].iter().map(Value::operand);
@@ -497,7 +497,7 @@ impl Rule for Extremum {
         matrix(a[0], &format!("`{}`", self.0.name()))?;
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         let f = proc_macro2::Ident::new(self.0.name(), proc_macro2::Span::call_site());
         quote!(#x.#f())
@@ -543,7 +543,7 @@ impl Rule for AtExtremum {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(if self.adjoint { a[0] } else { Shape::Scalar })
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x, v, code) = (
             cx.private(),
             a[0].operand(),
@@ -612,7 +612,7 @@ impl Rule for LpNorm {
             )),
         }
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, p) = (a[0].receiver(), self.0);
         quote!(#x.lp_norm(#p))
     }

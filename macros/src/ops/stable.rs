@@ -4,9 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -45,7 +45,7 @@ impl Rule for Step {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         scalar(a[0], dims, "step")
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         quote!(#p::relu_derivative(#x))
     }
@@ -70,7 +70,7 @@ impl Rule for LogSumExp {
         matrix(a[0], "`log_sum_exp`")?;
         Ok(Shape::Scalar)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].operand();
         quote!(::matgrad::log_sum_exp(#x))
     }
@@ -100,7 +100,7 @@ impl Rule for ExpShifted {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         Ok(a[0])
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, s) = (a[0].receiver(), a[1].operand());
         let v = proc_macro2::Ident::new("__mg_v", proc_macro2::Span::mixed_site());
         quote!(#x.map(|#v| (#v - #s).exp()))

@@ -3,9 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, mark, Formula};
 use crate::shape::{self, Dim, Dims, Shape};
@@ -26,7 +26,7 @@ impl Rule for Kronecker {
             shape::product(c1, c2, dims),
         ))
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.kronecker(#y))
     }
@@ -59,7 +59,7 @@ impl Rule for KroneckerAdjoint {
             KroneckerAdjoint::Right => a[2],
         })
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let p = cx.private();
         let (cbar, x, y) = (a[0].operand(), a[1].operand(), a[2].operand());
         match self {
@@ -114,7 +114,7 @@ impl Rule for Cross {
             )
         })
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, y) = (a[0].receiver(), a[1].operand());
         quote!(#x.cross(#y))
     }

@@ -5,9 +5,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Field, Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -26,7 +26,7 @@ impl Rule for SvdOf {
     }
     /// A real matrix by Jacobi rotations (exact at rank deficiency, on the
     /// stack); a complex one by nalgebra's SVD.
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x) = (cx.private(), a[0].operand());
         match cx.field() {
             Field::Real => quote!(#p::CofactorSvd::new(#x)),
@@ -57,7 +57,7 @@ impl Rule for SvdCofactorsTangent {
     fn field(&self, a: &[Field]) -> Option<Field> {
         one_field(a)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (f, e) = (a[0].receiver(), a[1].operand());
         match cx.field() {
             Field::Real => quote!(#f.tangent(#e)),

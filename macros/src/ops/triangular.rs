@@ -6,9 +6,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -61,7 +61,7 @@ impl Rule for Triangle {
     fn reuses(&self, arg: usize) -> bool {
         arg == 0 && self.0 == Part::FoldOntoLower
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (p, x, m) = (cx.private(), a[0].operand(), a[0].receiver());
         match self.0 {
             Part::Lower => quote!(#m.lower_triangle()),
@@ -161,7 +161,7 @@ impl Rule for SolveTriangular {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         solve_shape(a[0], a[1], dims, &format!("`{}`", self.method()))
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (m, b) = (a[0].receiver(), a[1].operand());
         let method = proc_macro2::Ident::new(&self.method(), proc_macro2::Span::call_site());
         let unchecked = proc_macro2::Ident::new(

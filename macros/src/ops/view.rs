@@ -8,9 +8,9 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::emit::EmitCx;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
@@ -134,7 +134,7 @@ impl Rule for View {
         integers(&a[1..], dims, &what)?;
         Ok(self.shape)
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, call) = (a[0].receiver(), self.kind.call(false, &a[1..]));
         quote!(#x.#call)
     }
@@ -177,7 +177,7 @@ impl Rule for ViewScatter {
         integers(&a[1..], dims, "a view's adjoint")?;
         Ok(self.shape)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (ty, p) = (cx.scalar_type(), cx.private());
         let (r, c) = (cx.dim(self.shape.rows()), cx.dim(self.shape.cols()));
         let z = Ident::new("__mg_z", Span::mixed_site());
@@ -228,7 +228,7 @@ impl Rule for Diagonal {
         let s = square(a[0], dims, "`diagonal`")?;
         Ok(Shape::Matrix(s.rows(), crate::shape::Dim::Fixed(1)))
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let x = a[0].receiver();
         quote!(#x.diagonal())
     }
@@ -256,7 +256,7 @@ impl Rule for DiagonalScatter {
         matrix(a[0], "a diagonal")?;
         Ok(self.0)
     }
-    fn emit(&self, cx: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (ty, p) = (cx.scalar_type(), cx.private());
         let (r, c) = (cx.dim(self.0.rows()), cx.dim(self.0.cols()));
         let z = Ident::new("__mg_z", Span::mixed_site());
@@ -296,7 +296,7 @@ impl Rule for SetView {
     fn reuses(&self, arg: usize) -> bool {
         arg == 0
     }
-    fn emit(&self, _: &EmitCx, a: &[Value]) -> TokenStream {
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let m = Ident::new("__mg_m", Span::mixed_site());
         let x = super::index::owned(&a[0]);
         let write = self.update_in_place(&quote!(#m), &a[1..]);
