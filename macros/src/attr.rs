@@ -8,7 +8,24 @@ use syn::punctuated::Punctuated;
 use syn::{Ident, Token};
 
 use crate::errors::Errors;
-use crate::expand::Kind;
+
+/// Which attribute is expanding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Grad,
+    Hessian,
+    Jacobian,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Grad => "grad",
+            Kind::Hessian => "hessian",
+            Kind::Jacobian => "jacobian",
+        }
+    }
+}
 
 /// Rows index the function's entries and columns the parameter's
 /// (`∂vec(F)/∂vec(X)ᵀ`), or the transpose.

@@ -24,11 +24,11 @@
 
 use std::collections::HashMap;
 
-use crate::ir::{Graph, Id, RegionId};
-use crate::ops::{
+use crate::ir::ops::{
     AddScalar, ComponentDiv, DataEntry, DataRows, DivScalar, Entry, IntArith, IntLit, Map, Op, Sum,
     View, ViewKind,
 };
+use crate::ir::{Graph, Id, RegionId};
 use crate::shape::{Dim, Origin, Shape};
 
 /// The value of one body node for all the indices at once.
@@ -106,7 +106,7 @@ pub fn hoisted(
     body: RegionId,
     index: Id,
     (lo, hi): (Id, Id),
-    range: crate::ops::Range,
+    range: crate::ir::ops::Range,
 ) -> HashMap<(Op, Vec<Id>, RegionId), Id> {
     let mut out = HashMap::new();
     let Some(n) = indices(g, lo, hi, range) else {
@@ -418,7 +418,7 @@ impl Cx {
                 }
                 // The scalar function of the closure parameter, the other
                 // arguments (the same at every index) its captures.
-                let v = g.build(crate::ops::LambdaParam, &[]);
+                let v = g.build(crate::ir::ops::LambdaParam, &[]);
                 let fargs: Vec<Id> = (args.iter().enumerate())
                     .map(|(j, b)| match *b {
                         Same(s) if j != k => s,
@@ -426,7 +426,7 @@ impl Cx {
                     })
                     .collect();
                 let body = g.try_build(op.clone(), &fargs).ok()?;
-                let (body, captures) = crate::parse::abstract_captures(g, body, g.region)?;
+                let (body, captures) = crate::ir::ops::abstract_captures(g, body, g.region)?;
                 g.try_build(Map { body }, &[&[a], &captures[..]].concat())
                     .ok()?
             }
@@ -478,7 +478,7 @@ impl Cx {
 
 /// The number of indices of a loop over `lo..hi`, for `0..n` only (the
 /// indices a product over all of them counts from).
-fn indices(g: &mut Graph, lo: Id, hi: Id, range: crate::ops::Range) -> Option<Dim> {
+fn indices(g: &mut Graph, lo: Id, hi: Id, range: crate::ir::ops::Range) -> Option<Dim> {
     if range.inclusive || !is_zero_int(g, lo) {
         return None;
     }
@@ -512,5 +512,5 @@ fn pure_scalar(op: &Op) -> bool {
     !matches!(
         op,
         Op::Loop(_) | Op::If(_) | Op::Output(_) | Op::RegionParam(_) | Op::Entry(_) | Op::Map(_)
-    ) && crate::ops::yields(op).is_none()
+    ) && crate::ir::ops::yields(op).is_none()
 }

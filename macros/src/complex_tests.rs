@@ -8,10 +8,10 @@ use nalgebra::{Complex, DMatrix, DVector};
 
 use crate::eval_complex::{CEval, CVal};
 use crate::formula::Writer;
+use crate::ir::ops::*;
 use crate::ir::{Graph, Id};
-use crate::ops::*;
 use crate::simplify_tests::{param, parse_over};
-use crate::{diff, expand};
+use crate::{attr, diff, steps};
 
 type C = Complex<f64>;
 
@@ -400,7 +400,7 @@ impl CVal {
 // Expansion.
 
 fn expand_pretty(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
-    let tokens = expand::expand(expand::Kind::Grad, attr, item);
+    let tokens = steps::expand(attr::Kind::Grad, attr, item);
     let file: syn::File = syn::parse2(tokens).expect("expansion parses as Rust");
     prettyplease::unparse(&file)
 }

@@ -12,8 +12,8 @@ use quote::{quote, ToTokens};
 use crate::attr::Layout;
 use crate::emit::{Emitter, GradOut};
 use crate::expand::{self, Read};
+use crate::ir::ops::{EmitCx, Param};
 use crate::ir::{Field, Graph, Id};
-use crate::ops::{EmitCx, Param};
 use crate::shape::{Dim, Shape};
 use crate::signature::ParamSig;
 use crate::{diff, formula};
@@ -580,9 +580,9 @@ fn sum_sizes(sizes: &[(TokenStream, Option<usize>)]) -> (TokenStream, Option<usi
 /// The error for an operation without a tangent rule, at its tokens.
 fn no_tangent(g: &Graph, id: Id) -> syn::Error {
     let what = match g.op(id) {
-        crate::ops::Op::Loop(_) | crate::ops::Op::Output(_) | crate::ops::Op::RegionParam(_) => {
-            "a `for` loop".to_owned()
-        }
+        crate::ir::ops::Op::Loop(_)
+        | crate::ir::ops::Op::Output(_)
+        | crate::ir::ops::Op::RegionParam(_) => "a `for` loop".to_owned(),
         op => format!(
             "`{}`",
             format!("{op:?}")

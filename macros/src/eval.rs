@@ -7,8 +7,8 @@ use std::rc::Rc;
 
 use nalgebra::DMatrix;
 
+use crate::ir::ops::*;
 use crate::ir::{Graph, Id, RegionId};
-use crate::ops::*;
 use crate::shape::{Dim, Origin, Shape};
 
 /// A value of the IR: a scalar, or a matrix (vectors are `n×1` matrices).

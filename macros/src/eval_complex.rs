@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use nalgebra::{Complex, DMatrix};
 
+use crate::ir::ops::*;
 use crate::ir::{Graph, Id};
-use crate::ops::*;
 use crate::shape::{Dim, Origin, Shape};
 
 type C = Complex<f64>;

@@ -6,32 +6,14 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{Ident, ItemFn};
 
-use crate::compose::carry::Continuation;
-use crate::compose::{lookup, Calls};
+use crate::attr::Kind;
+use crate::compose::Calls;
 use crate::errors::Errors;
 use crate::formula;
 use crate::ir::{Graph, Id, Scalar};
 use crate::shape::Dims;
 use crate::signature::{self, ParamSig};
 use crate::{attr, diff, emit, parse};
-
-/// Which attribute is expanding.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Grad,
-    Hessian,
-    Jacobian,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Grad => "grad",
-            Kind::Hessian => "hessian",
-            Kind::Jacobian => "jacobian",
-        }
-    }
-}
 
 /// A function read by one of the attributes: its parameters, the ones to
 /// differentiate, and its body as IR.
@@ -121,121 +103,12 @@ pub fn read(
     })
 }
 
-/// Which part of an expansion a step writes.
-pub enum Step {
-    /// The function as written and its generated functions.
-    First,
-    /// The body of the generated function with this suffix, once a helper's
-    /// body has arrived.
-    Body(String),
-}
-
 /// A generated function's signature beyond the function's own parameters:
 /// its suffix, extra parameters and the types it returns after the value.
 pub struct Companion {
     pub suffix: &'static str,
     pub extra: Vec<TokenStream>,
     pub outputs: Vec<TokenStream>,
-}
-
-/// Expands `kind`'s attribute on `item`, knowing the helpers in `calls`.
-/// When the body calls a helper not read yet, each generated function's body
-/// asks for it (see `compose::lookup`) instead of being derived.
-pub fn run(
-    kind: Kind,
-    attr: TokenStream,
-    item: TokenStream,
-    mut calls: Calls,
-    step: Step,
-) -> TokenStream {
-    let mut read = match read(kind, attr.clone(), item.clone(), &mut calls) {
-        Ok(r) => r,
-        Err(out) => return out,
-    };
-    if read.errors.is_empty() && !calls.missing.is_empty() {
-        let pending = calls.missing.remove(0);
-        calls.missing.clear();
-        let ask = |target: &str| {
-            lookup::ask(&Continuation {
-                kind,
-                attr: attr.clone(),
-                item: item.clone(),
-                target: target.to_owned(),
-                pending: pending.clone(),
-                calls: calls.clone(),
-            })
-        };
-        return match step {
-            Step::First => {
-                let shells = companions(kind, &mut read).into_iter().map(|c| {
-                    let doc = format!(
-                        " Value and derivatives of `{}`, derived by `#[{}]` through the helper functions it calls.",
-                        read.func.sig.ident,
-                        kind.name()
-                    );
-                    let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_mut, unused_parens, clippy::needless_range_loop)]);
-                    generated_fn(&read.func, c.suffix, &c.extra, &c.outputs, attrs, ask(c.suffix))
-                });
-                let func = original(&read.func);
-                quote!(#func #(#shells)*)
-            }
-            Step::Body(target) => ask(&target),
-        };
-    }
-    let generated = match kind {
-        Kind::Grad => grad(&mut read),
-        Kind::Hessian => crate::derivatives::hessian(&mut read),
-        Kind::Jacobian => crate::derivatives::jacobian(&mut read),
-    };
-    let errors = read.errors.to_compile_errors();
-    match step {
-        Step::First => {
-            let func = original(&read.func);
-            quote!(#func #generated #errors)
-        }
-        Step::Body(target) => {
-            let name = signature::suffixed(&read.func.sig.ident, &target);
-            let body = body_of(generated, &name);
-            quote!({ #errors #body })
-        }
-    }
-}
-
-/// The first step of `kind`'s expansion, knowing no helper.
-pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
-    run(kind, attr, item, Calls::none(), Step::First)
-}
-
-/// The generated functions of `kind` for `read`.
-fn companions(kind: Kind, read: &mut Read) -> Vec<Companion> {
-    match kind {
-        Kind::Grad => vec![Companion {
-            suffix: "grad",
-            extra: Vec::new(),
-            outputs: grad_types(read),
-        }],
-        Kind::Hessian => crate::derivatives::hessian_companions(read),
-        Kind::Jacobian => {
-            let entries = crate::derivatives::declared_entries(read);
-            vec![crate::derivatives::jacobian_companion(read, entries)]
-        }
-    }
-}
-
-/// The body of the function `name` among `generated`.
-fn body_of(generated: TokenStream, name: &Ident) -> TokenStream {
-    let file: Option<syn::File> = syn::parse2(generated).ok();
-    let found = file
-        .into_iter()
-        .flat_map(|f| f.items)
-        .find_map(|item| match item {
-            syn::Item::Fn(f) if f.sig.ident == *name => Some(f.block),
-            _ => None,
-        });
-    match found {
-        Some(block) => block.to_token_stream(),
-        None => quote!({ ::core::unreachable!("matgrad reported an error") }),
-    }
 }
 
 /// Stubs of the generated functions, after an error.
@@ -247,7 +120,7 @@ pub fn stubs(read: &Read, companions: &[Companion]) -> TokenStream {
 }
 
 /// `<name>_grad`, or its stub after an error.
-fn grad(read: &mut Read) -> TokenStream {
+pub fn grad(read: &mut Read) -> TokenStream {
     match read.value {
         Some(value) if read.errors.is_empty() => {
             let g = &mut read.graph;
@@ -371,7 +244,7 @@ fn resolve_wrt(
 pub fn param_node(g: &Graph, index: usize) -> crate::ir::Id {
     (0..g.len())
         .map(|i| crate::ir::Id(i as u32))
-        .find(|&id| matches!(g.op(id), crate::ops::Op::Param(p) if p.index == index))
+        .find(|&id| matches!(g.op(id), crate::ir::ops::Op::Param(p) if p.index == index))
         .expect("every usable parameter has a node")
 }
 

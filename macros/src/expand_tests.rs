@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use quote::{quote, ToTokens};
 
-use crate::expand;
+use crate::{attr, steps};
 
 fn expand_pretty(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
-    let tokens = expand::expand(expand::Kind::Grad, attr, item);
+    let tokens = steps::expand(attr::Kind::Grad, attr, item);
     let file: syn::File = syn::parse2(tokens).expect("expansion parses as Rust");
     prettyplease::unparse(&file)
 }
@@ -381,8 +381,8 @@ fn quadratic_form_and_log_determinant() {
 
 #[test]
 fn errors_come_with_a_stub() {
-    let out = expand::expand(
-        expand::Kind::Grad,
+    let out = steps::expand(
+        attr::Kind::Grad,
         quote!(w),
         quote! {
             fn f(w: &DVector<f64>) -> f64 {
@@ -398,8 +398,8 @@ fn errors_come_with_a_stub() {
 
 #[test]
 fn hessian_docs_show_the_kronecker_form() {
-    let quad = expand::expand(
-        expand::Kind::Hessian,
+    let quad = steps::expand(
+        attr::Kind::Hessian,
         quote!(x),
         quote! {
             fn f(x: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {
@@ -410,8 +410,8 @@ fn hessian_docs_show_the_kronecker_form() {
     .to_string();
     assert!(quad.contains("H = I ⊗ u₁"), "{quad}");
     assert!(quad.contains("where `u₁ = a + aᵀ`"), "{quad}");
-    let log_det = expand::expand(
-        expand::Kind::Hessian,
+    let log_det = steps::expand(
+        attr::Kind::Hessian,
         quote!(x),
         quote! {
             fn f(x: &DMatrix<f64>) -> f64 {
@@ -424,8 +424,8 @@ fn hessian_docs_show_the_kronecker_form() {
         log_det.contains("H = −(u₁ ⊗ u₁ᵀ) K") && log_det.contains("u₁ = x⁻¹"),
         "{log_det}"
     );
-    let inverse = expand::expand(
-        expand::Kind::Jacobian,
+    let inverse = steps::expand(
+        attr::Kind::Jacobian,
         quote!(x),
         quote! {
             fn f(x: &Matrix3<f64>) -> Matrix3<f64> {
@@ -439,8 +439,8 @@ fn hessian_docs_show_the_kronecker_form() {
 
 #[test]
 fn hessian_of_a_large_determinant_takes_one_svd_outside_the_loop() {
-    let out = expand::expand(
-        expand::Kind::Hessian,
+    let out = steps::expand(
+        attr::Kind::Hessian,
         quote!(x),
         quote! {
             fn f(x: &DMatrix<f64>) -> f64 {
@@ -509,7 +509,7 @@ fn emitted_code_is_a_few_times_the_forward_code() {
             .to_token_stream(),
     );
     let file: syn::File =
-        syn::parse2(expand::expand(expand::Kind::Grad, quote!(w, a, s), item)).unwrap();
+        syn::parse2(steps::expand(attr::Kind::Grad, quote!(w, a, s), item)).unwrap();
     let syn::Item::Fn(generated) = &file.items[1] else {
         panic!("the generated function")
     };
@@ -531,7 +531,7 @@ fn expansion_time() {
     let runs = 200;
     let start = std::time::Instant::now();
     for _ in 0..runs {
-        let out = expand::expand(expand::Kind::Grad, quote!(w, a, s), source.parse().unwrap());
+        let out = steps::expand(attr::Kind::Grad, quote!(w, a, s), source.parse().unwrap());
         std::hint::black_box(out);
     }
     let per = start.elapsed() / runs;
@@ -574,8 +574,8 @@ fn loop_expansion_time() {
     let runs = 200;
     let start = std::time::Instant::now();
     for _ in 0..runs {
-        let out = expand::expand(
-            expand::Kind::Grad,
+        let out = steps::expand(
+            attr::Kind::Grad,
             quote!(w, u, h0, c),
             source.parse().unwrap(),
         );
@@ -601,7 +601,7 @@ fn loop_of(k: usize, trip: usize) -> (usize, String) {
             s + h.norm_squared()
         }
     };
-    let out = expand::expand(expand::Kind::Grad, quote!(w, u, h0), item);
+    let out = steps::expand(attr::Kind::Grad, quote!(w, u, h0), item);
     let text = out.to_string();
     assert!(!text.contains("compile_error"), "{text}");
     let file: syn::File = syn::parse2(out).unwrap();
@@ -1017,20 +1017,20 @@ fn fuzz_findings() {
     ];
     for item in cases {
         let start = std::time::Instant::now();
-        let first = expand::expand(expand::Kind::Grad, quote!(), item.clone()).to_string();
+        let first = steps::expand(attr::Kind::Grad, quote!(), item.clone()).to_string();
         assert!(start.elapsed().as_secs() < 5, "slow: {item}");
         assert!(!first.contains("compile_error"), "{first}");
         assert!(syn::parse_str::<syn::File>(&first).is_ok(), "{first}");
         for _ in 0..5 {
             assert_eq!(
-                expand::expand(expand::Kind::Grad, quote!(), item.clone()).to_string(),
+                steps::expand(attr::Kind::Grad, quote!(), item.clone()).to_string(),
                 first,
                 "nondeterministic: {item}"
             );
         }
     }
-    let both = expand::expand(
-        expand::Kind::Grad,
+    let both = steps::expand(
+        attr::Kind::Grad,
         quote!(a, b),
         quote!(
             fn f(a: f64, b: f64) -> f64 {
@@ -1041,8 +1041,8 @@ fn fuzz_findings() {
     .to_string();
     assert_eq!(
         both,
-        expand::expand(
-            expand::Kind::Grad,
+        steps::expand(
+            attr::Kind::Grad,
             quote!(a, b),
             quote!(
                 fn f(a: f64, b: f64) -> f64 {
@@ -1052,8 +1052,8 @@ fn fuzz_findings() {
         )
         .to_string()
     );
-    assert!(expand::expand(
-        expand::Kind::Grad,
+    assert!(steps::expand(
+        attr::Kind::Grad,
         quote!(),
         quote!(
             fn r#fn(x: f64) -> f64 {
@@ -1063,8 +1063,8 @@ fn fuzz_findings() {
     )
     .to_string()
     .contains("fn fn_grad"));
-    assert!(expand::expand(
-        expand::Kind::Grad,
+    assert!(steps::expand(
+        attr::Kind::Grad,
         quote!(),
         quote!(
             fn f(x: f64) -> f64 {
@@ -1076,8 +1076,8 @@ fn fuzz_findings() {
     .contains("INFINITY"));
     // A trait object returned: an error, with a stub that still parses.
     for ret in [quote!('a + B), quote!(dyn A + Send), quote!(impl A + B)] {
-        let out = expand::expand(
-            expand::Kind::Grad,
+        let out = steps::expand(
+            attr::Kind::Grad,
             quote!(x),
             quote!(fn f(x: f64) -> #ret { x }),
         )
@@ -1085,8 +1085,8 @@ fn fuzz_findings() {
         assert!(out.contains("compile_error"), "{out}");
         assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
     }
-    let matrix = expand::expand(
-        expand::Kind::Grad,
+    let matrix = steps::expand(
+        attr::Kind::Grad,
         quote!(),
         quote!(
             fn f(y: &DVector<f64>) -> f64 {
@@ -1196,8 +1196,8 @@ fn gaussian_process_shares_one_cholesky() {
 
 #[test]
 fn hessian_of_logm_through_its_second_frechet_derivative() {
-    let out = expand::expand(
-        expand::Kind::Hessian,
+    let out = steps::expand(
+        attr::Kind::Hessian,
         quote!(x),
         quote! {
             fn f(x: &Matrix3<f64>, b: &Matrix3<f64>) -> f64 {

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::ir::ops::Op;
 use crate::ir::{Graph, Id};
 use crate::notation::{call, infix, subscript, Formula, PRODUCT};
-use crate::ops::Op;
 
 /// Writes `roots` as formulas. Nodes the user named with `let` appear by name,
 /// and their definitions are listed after `where`.
@@ -125,7 +125,7 @@ impl<'a> Writer<'a> {
             Op::Entrywise(m) => {
                 let vars: Vec<Formula> = m.vars.iter().map(|&v| self.write(v)).collect();
                 let body = self.write(m.body);
-                crate::ops::entrywise_formula(&args, &vars, &body)
+                crate::ir::ops::entrywise_formula(&args, &vars, &body)
             }
             Op::MapAdjoint(m) => {
                 let d = self.closure(m.deriv, &args[3..]);

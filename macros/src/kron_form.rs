@@ -5,9 +5,9 @@
 //! (Hadamard products, `map`) have none and are shown by their action.
 
 use crate::formula::Writer;
+use crate::ir::ops::Op;
 use crate::ir::{Graph, Id};
 use crate::notation::{self, Formula};
-use crate::ops::Op;
 
 /// A factor of a product, possibly transposed.
 #[derive(Clone, Copy, PartialEq)]

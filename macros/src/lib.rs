@@ -24,7 +24,6 @@ mod id;
 mod ir;
 mod kron_form;
 mod notation;
-mod ops;
 mod parse;
 mod plan;
 #[cfg(test)]
@@ -33,9 +32,9 @@ mod random_complex_tests;
 mod random_tests;
 mod shape;
 mod signature;
-mod simplify;
 #[cfg(test)]
 mod simplify_tests;
+mod steps;
 
 use proc_macro::TokenStream;
 
@@ -64,7 +63,7 @@ use proc_macro::TokenStream;
 /// ```
 #[proc_macro_attribute]
 pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
-    first_step(expand::Kind::Grad, attr, item)
+    first_step(attr::Kind::Grad, attr, item)
 }
 
 /// Generates `<name>_hessian`, returning the value, the gradient (as
@@ -97,7 +96,7 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
-    first_step(expand::Kind::Hessian, attr, item)
+    first_step(attr::Kind::Hessian, attr, item)
 }
 
 /// Generates `<name>_jacobian`, returning the value and, per listed parameter,
@@ -124,7 +123,7 @@ pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
-    first_step(expand::Kind::Jacobian, attr, item)
+    first_step(attr::Kind::Jacobian, attr, item)
 }
 
 /// Marks a helper function that `#[grad]`, `#[hessian]`, `#[jacobian]` and
@@ -164,9 +163,9 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn resume(input: TokenStream) -> TokenStream {
-    compose::carry::resume(input.into()).into()
+    steps::resume(input.into()).into()
 }
 
-fn first_step(kind: expand::Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(kind, attr.into(), item.into()).into()
+fn first_step(kind: attr::Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
+    steps::expand(kind, attr.into(), item.into()).into()
 }

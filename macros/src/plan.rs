@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::ir::ops::{adds_in_place, MapDerivative, Op};
 use crate::ir::{Graph, Id};
-use crate::ops::{adds_in_place, MapDerivative, Op};
 use crate::shape::conforms;
 use crate::shape::Shape;
 

@@ -36,11 +36,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use nalgebra::{Complex, DMatrix};
 
 use crate::eval_complex::{CEval, CVal};
+use crate::ir::ops::{Op, Param};
 use crate::ir::{Field, Id};
-use crate::ops::{Op, Param};
 use crate::random_tests::Rng;
 use crate::simplify_tests::{param, parse_over};
-use crate::{diff, expand};
+use crate::{attr, diff, steps};
 
 type C = Complex<f64>;
 
@@ -601,7 +601,7 @@ fn run(src: &str, expected: f64, fixed: bool, point: &Point, seed: u64) -> Outco
     let item: syn::ItemFn =
         syn::parse_str(&format!("fn f({params}) -> f64 {{ {src} }}")).expect("parses");
     let attr: proc_macro2::TokenStream = "za, zb, zx, zs, a, r".parse().expect("attribute");
-    let out = expand::expand(expand::Kind::Hessian, attr, quote::quote!(#item)).to_string();
+    let out = steps::expand(attr::Kind::Hessian, attr, quote::quote!(#item)).to_string();
     if out.contains("compile_error") {
         return Outcome::Fail(format!("the expansion has an error: {out}"));
     }

@@ -96,10 +96,10 @@ use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
 
 use crate::errors::Errors;
 use crate::eval::{Eval, Val};
+use crate::ir::ops::{Fun, Op};
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::{Fun, Op};
 use crate::shape::Dims;
-use crate::{diff, expand, parse, signature};
+use crate::{attr, diff, parse, signature, steps};
 
 // ---------------------------------------------------------------------------
 // Settings.
@@ -3626,7 +3626,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
     // 1. The whole expansion gives code, not errors.
     let item: TokenStream = text.parse().expect("tokens");
     let attr: TokenStream = names.join(", ").parse().expect("tokens");
-    let expanded = expand::expand(expand::Kind::Grad, attr, item).to_string();
+    let expanded = steps::expand(attr::Kind::Grad, attr, item).to_string();
     if expanded.contains("compile_error") {
         let start = expanded.find("compile_error").unwrap_or(0);
         return fail("expansion error", expanded[start..].to_owned());
@@ -3847,7 +3847,7 @@ fn check_hessian(
     for (i, &id) in ids.iter().enumerate() {
         let shape = g.shape(id);
         let dir = g.build(
-            crate::ops::Param {
+            crate::ir::ops::Param {
                 index: vals.len() + i,
                 shape,
                 field: g.field(id),

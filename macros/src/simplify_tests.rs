@@ -11,10 +11,11 @@ use nalgebra::{DMatrix, DVector};
 use crate::errors::Errors;
 use crate::eval::{Eval, Val};
 use crate::formula::Writer;
+use crate::ir::ops::*;
+use crate::ir::simplify;
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::*;
 use crate::shape::Dims;
-use crate::{diff, parse, signature, simplify};
+use crate::{diff, parse, signature};
 
 /// Every rule name of `simplify::RULES` with a test in this file (or, for the
 /// rules on complex values, in `complex_tests.rs`).

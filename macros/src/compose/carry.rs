@@ -7,7 +7,7 @@ use quote::{quote, ToTokens};
 use syn::ItemFn;
 
 use super::{Calls, Helper};
-use crate::expand::{self, Kind};
+use crate::attr::Kind;
 
 /// `#[matgrad::differentiable] fn h`: `h` as written, and beside it the
 /// hidden module `h` whose `body!` passes `h`'s tokens to a continuation.
@@ -31,7 +31,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
             receiver,
             "#[matgrad::differentiable] applies to free functions (its body is read inline where it is called); pass what the method reads from `self` as parameters",
         ))
-    } else if crate::parse::RUNTIME_FUNCTIONS.contains(&name.to_string().as_str()) {
+    } else if super::RUNTIME_FUNCTIONS.contains(&name.to_string().as_str()) {
         Some(syn::Error::new_spanned(
             name,
             format!("`{name}` is the name of `matgrad::{name}`, which a #[grad] body calls by that name: give this helper another name"),
@@ -94,7 +94,7 @@ impl Continuation {
     }
 
     /// Reads [`Continuation::to_tokens`]'s output.
-    fn parse(tokens: TokenStream) -> Option<Continuation> {
+    pub fn parse(tokens: TokenStream) -> Option<Continuation> {
         let mut groups = tokens.into_iter().map(|t| match t {
             TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => Some(g.stream()),
             _ => None,
@@ -139,39 +139,4 @@ impl Continuation {
 fn string(tokens: TokenStream) -> Option<String> {
     let lit: syn::LitStr = syn::parse2(tokens).ok()?;
     Some(lit.value())
-}
-
-/// `resume! { @helper [fn …] <continuation> }` (the helper's body arrived) or
-/// `resume! { @unmarked <continuation> }` (the function is not marked): the
-/// body of the waiting generated function, written knowing one more function.
-pub fn resume(input: TokenStream) -> TokenStream {
-    let mut tokens = input.into_iter();
-    let (at, tag) = (tokens.next(), tokens.next());
-    let helper = match (at, tag) {
-        (Some(TokenTree::Punct(p)), Some(TokenTree::Ident(tag))) if p.as_char() == '@' => {
-            match tag.to_string().as_str() {
-                "helper" => match tokens.next() {
-                    Some(TokenTree::Group(g)) => syn::parse2::<ItemFn>(g.stream()).ok(),
-                    _ => None,
-                }
-                .map(Some),
-                "unmarked" => Some(None),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    let rest: TokenStream = tokens.collect();
-    let (Some(helper), Some(mut cont)) = (helper, Continuation::parse(rest)) else {
-        return quote!(
-            ::core::compile_error! { "matgrad: malformed continuation (do the versions of matgrad and matgrad-macros differ?)" }
-        );
-    };
-    let key = std::mem::take(&mut cont.pending);
-    match helper {
-        Some(func) => cont.calls.helpers.push(Helper { key, func }),
-        None => cont.calls.unmarked.push(key),
-    }
-    let step = expand::Step::Body(cont.target);
-    expand::run(cont.kind, cont.attr, cont.item, cont.calls, step)
 }

@@ -26,6 +26,16 @@ mod tests;
 use proc_macro2::TokenStream;
 use syn::ItemFn;
 
+/// Functions of the runtime the body may call (with or without `matgrad::`).
+pub const RUNTIME_FUNCTIONS: &[&str] = &[
+    "sigmoid",
+    "softplus",
+    "relu",
+    "log_sum_exp",
+    "logdet",
+    "logm",
+];
+
 /// A helper read so far: the path the caller reaches it by, and its tokens.
 #[derive(Clone)]
 pub struct Helper {

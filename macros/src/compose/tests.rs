@@ -11,8 +11,9 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
 use super::{Calls, Helper};
-use crate::expand::{self, Kind, Step};
+use crate::attr::Kind;
 use crate::random_tests::generate;
+use crate::steps::{self, Step};
 
 /// The names an expression reads that it does not bind itself.
 #[derive(Default)]
@@ -27,7 +28,7 @@ impl<'a> Visit<'a> for FreeNames {
         if let Some(ident) = p.path.get_ident() {
             let name = ident.to_string();
             // (`map(sigmoid)` passes a function, not a variable.)
-            let function = crate::parse::RUNTIME_FUNCTIONS.contains(&name.as_str());
+            let function = super::RUNTIME_FUNCTIONS.contains(&name.as_str());
             if name == "self" {
                 self.reads_self = true;
             } else if !function && !self.bound.contains(&name) && !self.names.contains(&name) {
@@ -152,13 +153,13 @@ fn reading_a_helper_inline_is_exact() {
             nothing += 1;
             continue;
         };
-        let expected = expand::expand(Kind::Grad, attr.clone(), func.to_token_stream());
+        let expected = steps::expand(Kind::Grad, attr.clone(), func.to_token_stream());
         let mut calls = Calls::none();
         calls.helpers.push(Helper {
             key: "__h".to_owned(),
             func: helper.clone(),
         });
-        let got = expand::run(
+        let got = steps::run(
             Kind::Grad,
             attr,
             outlined.to_token_stream(),

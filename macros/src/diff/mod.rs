@@ -5,16 +5,18 @@
 //!
 //! A sweep covers one region (`ir::Region`): a loop in it is differentiated
 //! as one node, by a reverse loop over its body's adjoints (`region`), once
-//! the adjoints of all its outputs are known.
+//! the adjoints of all its outputs are known. A `map` is differentiated
+//! through its closure's body by the same sweep (`closure`).
 
+mod closure;
 mod region;
 
 pub use region::captures_of;
 
 use std::collections::HashMap;
 
+use crate::ir::ops::{yields, Captured, LambdaParam, Op};
 use crate::ir::{Graph, Id, RegionId};
-use crate::ops::{yields, Captured, LambdaParam, Op};
 
 /// The adjoints of `inputs` for the scalar `output` (`None`: the output does not
 /// depend on that input, so its gradient is zero).
@@ -103,6 +105,8 @@ fn sweep(
             // An adjoint that folded to exactly zero (`1 − 1` for the shift of a
             // stable softmax) passes nothing on.
             (_, Some(&cbar)) if g.is_zero(cbar) => continue,
+            (Op::Map(m), Some(&cbar)) => closure::map_adjoint(m, g, id, cbar),
+            (Op::Entrywise(e), Some(&cbar)) => closure::entrywise_adjoint(e, g, id, cbar),
             (_, Some(&cbar)) if !node.args.is_empty() => node.op.rule().adjoint(g, id, cbar),
             _ => continue,
         };
@@ -181,6 +185,12 @@ fn tangents_in(
         let result = match &node.op {
             Op::Loop(_) => region::loop_tangent(g, id, &dargs),
             Op::If(_) => region::if_tangent(g, id, &dargs),
+            Op::Map(m) => closure::map_tangent(m, g, id, &dargs).map_err(|()| id),
+            Op::MapAdjoint(m) => closure::map_adjoint_tangent(m, g, id, &dargs).map_err(|()| id),
+            Op::MapDerivative(m) => {
+                closure::map_derivative_tangent(m, g, id, &dargs).map_err(|()| id)
+            }
+            Op::Entrywise(e) => closure::entrywise_tangent(e, g, id, &dargs).map_err(|()| id),
             op => op.rule().tangent(g, id, &dargs).map_err(|()| id),
         };
         match result {

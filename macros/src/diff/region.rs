@@ -25,10 +25,10 @@
 use std::collections::HashMap;
 
 use super::sweep;
-use crate::ir::{Graph, Id, Region, RegionId};
-use crate::ops::{
+use crate::ir::ops::{
     If, IntArith, IntLit, Loop, Op, Output, Range, RegionParam, Tape, TapeNext, TapeRead, Zeros,
 };
+use crate::ir::{Graph, Id, Region, RegionId};
 use crate::shape::Shape;
 
 /// The contributions of loop `id` to the adjoints of its arguments, given

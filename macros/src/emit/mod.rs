@@ -8,8 +8,8 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
 use crate::code::{private_alias, ClosureParam, Value};
+use crate::ir::ops::{EmitCx, Factor, MapDerivative, MatMul, Op};
 use crate::ir::{Field, Graph, Id, Scalar};
-use crate::ops::{EmitCx, Factor, MapDerivative, MatMul, Op};
 use crate::plan::{Accumulate, Plan, SummedMap};
 use crate::shape::{conforms, Dim, Origin, Shape};
 use crate::signature::ParamSig;

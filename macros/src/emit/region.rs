@@ -55,8 +55,8 @@ use quote::{quote, quote_spanned};
 
 use super::{needed, Emitter};
 use crate::code::Value;
+use crate::ir::ops::{is_flat, EmitCx, Op, Tape};
 use crate::ir::Id;
-use crate::ops::{is_flat, EmitCx, Op, Tape};
 use crate::shape::Shape;
 
 /// A product added into a carried matrix without being formed.
@@ -863,7 +863,7 @@ impl Emitter<'_> {
         match &x_node.op {
             // `+=` keeps the carried value's type whatever the type of `x` of
             // its shape (`Dyn` or `Const` dimensions), as nalgebra's `AddAssign`.
-            op if crate::ops::adds_in_place(op) && !negate => Update::Scatter(x),
+            op if crate::ir::ops::adds_in_place(op) && !negate => Update::Scatter(x),
             _ if self.graph.shape(x).is_matrix() == self.graph.shape(cin).is_matrix() => {
                 Update::InPlace { x, negate }
             }

@@ -57,8 +57,8 @@ use quote::quote;
 use super::work::Work;
 use super::{needed, Emitter};
 use crate::code::Value;
+use crate::ir::ops::{EmitCx, Op};
 use crate::ir::{Graph, Id, Scalar};
-use crate::ops::{EmitCx, Op};
 use crate::shape::{Dim, Origin, Shape};
 use crate::signature::ParamSig;
 

@@ -15,8 +15,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Emitter;
+use crate::ir::ops::{EmitCx, Op};
 use crate::ir::{Graph, Id, RegionId};
-use crate::ops::{EmitCx, Op};
 use crate::shape::{Dim, Origin, Shape};
 
 /// The weight of an entry of `exp`, `ln`, `tanh` and the like against one
@@ -166,13 +166,13 @@ impl Emitter<'_> {
                 // Inputs cost nothing; a write into a matrix (done in place)
                 // costs what computing the value written costs, counted there.
                 Op::RegionParam(_) | Op::Output(_) => Work::default(),
-                op if crate::ops::adds_in_place(op)
+                op if crate::ir::ops::adds_in_place(op)
                     || matches!(op, Op::SetEntry(_) | Op::SetView(_))
                     || (matches!(op, Op::Add(_))
                         && node
                             .args
                             .iter()
-                            .any(|&a| crate::ops::adds_in_place(g.op(a)))) =>
+                            .any(|&a| crate::ir::ops::adds_in_place(g.op(a)))) =>
                 {
                     Work::constant(1)
                 }

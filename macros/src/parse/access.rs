@@ -5,8 +5,8 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, ExprMethodCall};
 
 use super::{Binding, BodyParser};
+use crate::ir::ops::*;
 use crate::ir::Id;
-use crate::ops::*;
 use crate::shape::{Dim, Shape};
 use crate::signature::is_integer_type;
 

@@ -12,8 +12,8 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprMethodCall, GenericArgument, PathArguments};
 
 use super::BodyParser;
+use crate::ir::ops::*;
 use crate::ir::Id;
-use crate::ops::*;
 use crate::shape::{Dim, Origin, Shape};
 
 /// The constructors supported, for error messages.

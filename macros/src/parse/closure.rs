@@ -15,8 +15,8 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprClosure, ExprMethodCall, Pat};
 
 use super::{Binding, BodyParser};
-use crate::ir::{Graph, Id, RegionId};
-use crate::ops::{yields, Captured, LambdaParam, Map, Op, Zeros};
+use crate::ir::ops::{LambdaParam, Map, Zeros};
+use crate::ir::Id;
 
 impl BodyParser<'_> {
     /// `a.zip_map(&b, |p, q| f(p, q))`: entry by entry.
@@ -31,7 +31,7 @@ impl BodyParser<'_> {
         let (a, b) = (a?, b?);
         self.g.span = m.span();
         let (sa, sb) = (self.g.shape(a), self.g.shape(b));
-        if let Err(msg) = crate::ops::same_shape(sa, sb, &mut self.g.dims, "`zip_map`") {
+        if let Err(msg) = crate::ir::ops::same_shape(sa, sb, &mut self.g.dims, "`zip_map`") {
             return self.error(m, msg);
         }
         self.entrywise_loop(m, &[a, b], closure)
@@ -80,7 +80,7 @@ impl BodyParser<'_> {
             return None;
         }
         let region = self.g.region;
-        let (body, captures) = abstract_captures(self.g, body, region)?;
+        let (body, captures) = crate::ir::ops::abstract_captures(self.g, body, region)?;
         self.g.span = m.span();
         Some(self.build(m, Map { body }, &[&[receiver], &captures[..]].concat()))
     }
@@ -163,37 +163,6 @@ impl BodyParser<'_> {
         self.scope.truncate(depth);
         value.ok_or(())
     }
-}
-
-/// `body`, a closure's scalar expression of its parameter `v` built in
-/// `region`, with each largest part that does not depend on `v` (other than a
-/// literal) replaced by a [`Captured`] leaf; and those parts, the captures,
-/// in order. `None` if a capture is not a scalar or the body is not
-/// straight-line code of `region`.
-pub(crate) fn abstract_captures(
-    g: &mut Graph,
-    body: Id,
-    region: RegionId,
-) -> Option<(Id, Vec<Id>)> {
-    let reads_v = g.depends_on(body, |_, n| matches!(n.op, Op::LambdaParam(_)));
-    let mut captures = Vec::new();
-    let body = g.rebuild(body, |g, id| {
-        let node = g.node(id);
-        if !reads_v[id.index()] {
-            return Some(match node.op {
-                Op::Lit(_) => Ok(id),
-                _ if node.shape.is_scalar() => {
-                    captures.push(id);
-                    Ok(g.build(Captured(captures.len() - 1), &[]))
-                }
-                _ => Err(()),
-            });
-        }
-        // (Leaves belong to the function body, whatever the region.)
-        let elsewhere = node.region != region && !node.args.is_empty();
-        (elsewhere || yields(&node.op).is_some()).then_some(Err(()))
-    });
-    Some((body.ok()?, captures))
 }
 
 /// The names a closure binds, in order.

@@ -5,8 +5,8 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprField, Member};
 
 use super::{is_field, BodyParser};
+use crate::ir::ops::*;
 use crate::ir::Id;
-use crate::ops::*;
 
 impl BodyParser<'_> {
     /// `z.re` or `z.im` of a complex scalar (`None` for any other field,

@@ -9,8 +9,8 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat};
 
 use super::{Binding, BodyParser};
+use crate::ir::ops::*;
 use crate::ir::Id;
-use crate::ops::*;
 use crate::shape::{Dim, Origin, Shape};
 
 /// Whether `e` is a statement form (it has no value the loss could end in).

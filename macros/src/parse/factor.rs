@@ -8,8 +8,8 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprMethodCall, Lit};
 
 use super::{is_field, plural, Binding, BodyParser, Hint};
+use crate::ir::ops::*;
 use crate::ir::Id;
-use crate::ops::*;
 
 /// The methods of a Cholesky factorisation the body language has.
 const CHOLESKY_METHODS: &str = "l(), solve(&b), inverse(), determinant(), ln_determinant()";

@@ -7,8 +7,8 @@ use syn::{Expr, FnArg, Pat};
 
 use super::{Binding, BodyParser, Hint};
 use crate::compose::{path_key, Helper};
+use crate::ir::ops::{ConstCall, Op};
 use crate::ir::Id;
-use crate::ops::{ConstCall, Op};
 use crate::shape::Shape;
 
 /// A helper being read inline, innermost last.

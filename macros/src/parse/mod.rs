@@ -8,8 +8,8 @@ use syn::{BinOp, Block, Expr, ExprMethodCall, Lit, Pat, Stmt, UnOp};
 
 use crate::compose::Calls;
 use crate::errors::Errors;
+use crate::ir::ops::*;
 use crate::ir::{Graph, Id, COMPLEX_NOT_YET};
-use crate::ops::*;
 use crate::shape::Shape;
 use crate::signature::ParamSig;
 
@@ -22,7 +22,6 @@ mod factor;
 mod helper;
 mod scalar;
 
-pub(crate) use closure::abstract_captures;
 use scalar::{float_constant, REAL_FIELD_CONSTANTS};
 
 /// A method table: name, number of arguments, operation.
@@ -133,16 +132,6 @@ const SCALAR_FUNCTIONS: Methods = &[
     ("sigmoid", 1, || Sigmoid.into()),
     ("softplus", 1, || Softplus.into()),
     ("relu", 1, || Relu.into()),
-];
-
-/// Functions of the runtime the body may call (with or without `matgrad::`).
-pub(crate) const RUNTIME_FUNCTIONS: &[&str] = &[
-    "sigmoid",
-    "softplus",
-    "relu",
-    "log_sum_exp",
-    "logdet",
-    "logm",
 ];
 
 /// Methods handled by the parser itself rather than the tables.
@@ -938,7 +927,7 @@ impl BodyParser<'_> {
             }
             _ => None,
         };
-        let name = known.filter(|n| RUNTIME_FUNCTIONS.contains(&n.as_str()));
+        let name = known.filter(|n| crate::compose::RUNTIME_FUNCTIONS.contains(&n.as_str()));
         let Some(name) = name else {
             return self.function_call(c);
         };

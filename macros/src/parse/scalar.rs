@@ -11,8 +11,8 @@ use super::{
     int_literal, is_field, plural, supported, BodyParser, Hint, NON_SMOOTH, SCALAR_METHODS,
     SCALAR_SPECIAL,
 };
+use crate::ir::ops::*;
 use crate::ir::Id;
-use crate::ops::*;
 
 impl BodyParser<'_> {
     /// `x.floor()` and the other methods without a usable derivative.

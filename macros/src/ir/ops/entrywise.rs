@@ -71,7 +71,7 @@ impl Entrywise {
     }
 
     /// A fresh closure parameter after `vars`, of entries of `field`.
-    fn var(g: &mut Graph, k: usize, field: Field) -> Id {
+    pub fn var(g: &mut Graph, k: usize, field: Field) -> Id {
         g.build(EntryVar { k, field }, &[])
     }
 }
@@ -110,43 +110,15 @@ impl Rule for Entrywise {
             }
         }
     }
-    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let args = g.node(node).args.clone();
-        let seed = Entrywise::var(g, self.vars.len(), self.field);
-        let pullbacks = crate::diff::pullbacks(g, self.body, seed, &self.vars);
-        let vars: Vec<Id> = [&self.vars[..], &[seed]].concat();
-        let over: Vec<Id> = [&args[..], &[cbar]].concat();
-        pullbacks
-            .into_iter()
-            .map(|p| p.map(|p| built(Entrywise::build(g, p, vars.clone(), &over))))
-            .collect()
-    }
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("written by formula::Writer, which sees the body")
     }
-    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        let args = g.node(node).args.clone();
-        let (mut vars, mut over, mut seeds) = (self.vars.clone(), args, Vec::new());
-        for (m, d) in dargs.iter().enumerate() {
-            if let Some(d) = *d {
-                let field = g.field(self.vars[m]);
-                let dv = Entrywise::var(g, vars.len(), field);
-                seeds.push((self.vars[m], dv));
-                vars.push(dv);
-                over.push(d);
-            }
-        }
-        if seeds.is_empty() {
-            return Ok(None);
-        }
-        let t = crate::diff::tangents(g, &[self.body], &seeds).map_err(|_| ())?;
-        Ok(t[0].map(|t| built(Entrywise::build(g, t, vars, &over))))
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unreachable!("the sweep differentiates closures (`diff::closure`)")
     }
-}
-
-/// A map the differentiator builds, whose shapes and fields hold by construction.
-fn built(result: Result<Id, String>) -> Id {
-    result.unwrap_or_else(|msg| panic!("matgrad internal error: ill-formed map: {msg}"))
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        unreachable!("the sweep differentiates closures (`diff::closure`)")
+    }
 }
 
 /// `map((a, b), (v₀, v₁) ↦ f)`: how the formula writer shows an [`Entrywise`].

@@ -1,15 +1,21 @@
-//! The expression DAG every stage works on: an arena of nodes, hash-consed so
-//! that identical subexpressions are one node, each with its shape and the span
-//! of the user's tokens it came from.
+//! The IR every stage works on: the expression DAG (an arena of nodes,
+//! hash-consed so that identical subexpressions are one node, each with its
+//! shape and the span of the user's tokens it came from), its operations
+//! (`ops`, one registry entry each) and the canonical forms a node is
+//! rewritten to as it is built (`simplify`). The three make one layer: a
+//! graph is made of operations, and their rules build graphs. The stages
+//! import it, and it imports none of them.
+
+pub mod ops;
+pub mod simplify;
 
 use std::collections::HashMap;
 
 use proc_macro2::Span;
 
 pub use crate::id::{Id, RegionId};
-use crate::ops::Op;
 use crate::shape::{Dims, Shape};
-use crate::simplify;
+use ops::Op;
 
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -29,7 +35,7 @@ pub struct Region {
     pub parent: RegionId,
     /// The node running the region (`None` for the function body).
     pub owner: Option<Id>,
-    /// Its inputs, [`crate::ops::RegionParam`] nodes: for a loop, the index,
+    /// Its inputs, [`ops::RegionParam`] nodes: for a loop, the index,
     /// then the carried values as they enter an iteration.
     pub inputs: Vec<Id>,
     /// Its results: for a loop, the carried values as they leave an iteration.
@@ -90,11 +96,11 @@ pub struct Graph {
     /// The expressions of constants read from fields (`self.x`), by index.
     pub constants: Vec<proc_macro2::TokenStream>,
     /// Values that need not be computed: the node reading each off a tape
-    /// (whose last argument it is, see [`crate::ops::Rule::ghosts`]).
+    /// (whose last argument it is, see [`ops::Rule::ghosts`]).
     pub aliases: HashMap<Id, Id>,
     /// Nodes to give instead of the node an operation would build: a loop
     /// body parsed again reads products over all the samples computed before
-    /// the loop (`crate::batch::hoisted`) where it computed one per sample.
+    /// the loop (`batch::hoisted`) where it computed one per sample.
     pub substitutes: HashMap<(Op, Vec<Id>, RegionId), Id>,
 }
 
@@ -261,7 +267,7 @@ impl Graph {
 
     /// A scalar literal.
     pub fn lit(&mut self, v: f64) -> Id {
-        self.build(crate::ops::Lit(v.to_bits()), &[])
+        self.build(ops::Lit(v.to_bits()), &[])
     }
 
     /// The literal value of `id`, if it is one.

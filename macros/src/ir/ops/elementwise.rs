@@ -7,8 +7,7 @@ use quote::quote;
 use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::diff;
-use crate::ir::{Field, Graph, Id};
+use crate::ir::{Field, Graph, Id, RegionId};
 use crate::notation::{call, mark, Formula, POSTFIX};
 use crate::shape::{conforms, Dims, Shape};
 
@@ -102,36 +101,6 @@ pub struct Map {
     pub body: Id,
 }
 
-/// The captures of a map-like node, its arguments from `first` on.
-fn captures(g: &Graph, node: Id, first: usize) -> Vec<Id> {
-    g.node(node).args[first..].to_vec()
-}
-
-/// `[fixed…, captures…]`: the arguments of a map-like node.
-fn with_captures(fixed: &[Id], captures: &[Id]) -> Vec<Id> {
-    [fixed, captures].concat()
-}
-
-/// `Σₖ dκₖ ∂ₖd.(A)` for `d` a derivative of a map's body `body`, each term
-/// `term(g, ∂ₖd)` scaled by the capture's tangent: the part of a tangent
-/// that comes from the captures.
-fn capture_tangents(
-    g: &mut Graph,
-    deriv: Id,
-    dcaptures: &[Option<Id>],
-    mut term: impl FnMut(&mut Graph, Id) -> Id,
-) -> Option<Id> {
-    let mut terms = Vec::new();
-    for (k, dk) in dcaptures.iter().enumerate() {
-        let (Some(dk), Some(partial)) = (dk, diff::capture_derivative(g, deriv, k)) else {
-            continue;
-        };
-        let t = term(g, partial);
-        terms.push(Some(g.times(t, *dk)));
-    }
-    sum_terms(g, terms)
-}
-
 /// A closure's `body` at the scalar `v`, its captures bound to `captures`:
 /// `f(v, κ)` as an expression (the entry of a map).
 pub fn closure_at(g: &mut Graph, body: Id, v: Id, captures: &[Id]) -> Id {
@@ -142,6 +111,33 @@ pub fn closure_at(g: &mut Graph, body: Id, v: Id, captures: &[Id]) -> Id {
         _ => None,
     });
     bound.expect("every node of a closure body can be built again")
+}
+
+/// `body`, a closure's scalar expression of its parameter `v` built in
+/// `region`, with each largest part that does not depend on `v` (other than a
+/// literal) replaced by a [`Captured`] leaf; and those parts, the captures,
+/// in order. `None` if a capture is not a scalar or the body is not
+/// straight-line code of `region`.
+pub fn abstract_captures(g: &mut Graph, body: Id, region: RegionId) -> Option<(Id, Vec<Id>)> {
+    let reads_v = g.depends_on(body, |_, n| matches!(n.op, Op::LambdaParam(_)));
+    let mut captures = Vec::new();
+    let body = g.rebuild(body, |g, id| {
+        let node = g.node(id);
+        if !reads_v[id.index()] {
+            return Some(match node.op {
+                Op::Lit(_) => Ok(id),
+                _ if node.shape.is_scalar() => {
+                    captures.push(id);
+                    Ok(g.build(Captured(captures.len() - 1), &[]))
+                }
+                _ => Err(()),
+            });
+        }
+        // (Leaves belong to the function body, whatever the region.)
+        let elsewhere = node.region != region && !node.args.is_empty();
+        (elsewhere || yields(&node.op).is_some()).then_some(Err(()))
+    });
+    Some((body.ok()?, captures))
 }
 
 impl Rule for Map {
@@ -179,42 +175,14 @@ impl Rule for Map {
     fn in_closure(&self, arg: usize) -> bool {
         arg >= 1
     }
-    fn adjoint(&self, g: &mut Graph, node: Id, cbar: Id) -> Vec<Option<Id>> {
-        let a = g.node(node).args[0];
-        let caps = captures(g, node, 1);
-        let args = with_captures(&[cbar, a, node], &caps);
-        let body = self.body;
-        let adjoint = |g: &mut Graph, deriv: Option<Id>| {
-            deriv.map(|deriv| g.build(MapAdjoint { body, deriv }, &args))
-        };
-        let deriv = diff::derivative(g, body);
-        let mut out = vec![adjoint(g, deriv)];
-        for k in 0..caps.len() {
-            let deriv = diff::capture_derivative(g, body, k);
-            out.push(adjoint(g, deriv).map(|m| g.build(Sum, &[m])));
-        }
-        out
-    }
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("written by formula::Writer, which sees the body")
     }
-    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // dC = f′.(A) ∘ dA + Σₖ ∂ₖf.(A) dκₖ
-        let a = g.node(node).args[0];
-        let caps = captures(g, node, 1);
-        let body = self.body;
-        let along_a = match (dargs[0], diff::derivative(g, body)) {
-            (Some(da), Some(deriv)) => Some(g.build(
-                MapAdjoint { body, deriv },
-                &with_captures(&[da, a, node], &caps),
-            )),
-            _ => None,
-        };
-        let args = with_captures(&[a, node], &caps);
-        let along_captures = capture_tangents(g, body, &dargs[1..], |g, deriv| {
-            g.build(MapDerivative { body, deriv }, &args)
-        });
-        Ok(sum_terms(g, [along_a, along_captures]))
+    fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
+        unreachable!("the sweep differentiates closures (`diff::closure`)")
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        unreachable!("the sweep differentiates closures (`diff::closure`)")
     }
 }
 
@@ -279,28 +247,8 @@ impl Rule for MapAdjoint {
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("written by formula::Writer, which sees the derivative")
     }
-    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // d(C̄ ∘ f′.(A)) = dC̄ ∘ f′.(A) + C̄ ∘ f″.(A) ∘ dA + Σₖ C̄ ∘ ∂ₖf′.(A) dκₖ
-        let [cbar, a, c] = [0, 1, 2].map(|i| g.node(node).args[i]);
-        let caps = captures(g, node, 3);
-        let body = self.body;
-        let first =
-            dargs[0].map(|dcbar| g.build(self.clone(), &with_captures(&[dcbar, a, c], &caps)));
-        let second = match (dargs[1], diff::derivative(g, self.deriv)) {
-            (Some(da), Some(deriv)) => {
-                let scaled = g.component_mul(cbar, da);
-                Some(g.build(
-                    MapAdjoint { body, deriv },
-                    &with_captures(&[scaled, a, c], &caps),
-                ))
-            }
-            _ => None,
-        };
-        let args = with_captures(&[cbar, a, c], &caps);
-        let along_captures = capture_tangents(g, self.deriv, &dargs[3..], |g, deriv| {
-            g.build(MapAdjoint { body, deriv }, &args)
-        });
-        Ok(sum_terms(g, [first, second, along_captures]))
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        unreachable!("the sweep differentiates closures (`diff::closure`)")
     }
 }
 
@@ -385,23 +333,8 @@ impl Rule for MapDerivative {
     fn formula(&self, _: &[Formula]) -> Formula {
         unreachable!("written by formula::Writer, which sees the derivative")
     }
-    fn tangent(&self, g: &mut Graph, node: Id, dargs: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        // d f′.(A) = f″.(A) ∘ dA + Σₖ ∂ₖf′.(A) dκₖ
-        let (a, c) = (g.node(node).args[0], g.node(node).args[1]);
-        let caps = captures(g, node, 2);
-        let body = self.body;
-        let along_a = match (dargs[0], diff::derivative(g, self.deriv)) {
-            (Some(da), Some(deriv)) => Some(g.build(
-                MapAdjoint { body, deriv },
-                &with_captures(&[da, a, c], &caps),
-            )),
-            _ => None,
-        };
-        let args = with_captures(&[a, c], &caps);
-        let along_captures = capture_tangents(g, self.deriv, &dargs[2..], |g, deriv| {
-            g.build(MapDerivative { body, deriv }, &args)
-        });
-        Ok(sum_terms(g, [along_a, along_captures]))
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        unreachable!("the sweep differentiates closures (`diff::closure`)")
     }
 }
 
