@@ -266,11 +266,12 @@ fn short_path(loc: &str) -> String {
 
 /// Calls the attribute's entry point.
 pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
-    match kind {
-        Kind::Grad => crate::expand::grad(attr, item),
-        Kind::Hessian => crate::derivatives::hessian(attr, item),
-        Kind::Jacobian => crate::derivatives::jacobian(attr, item),
-    }
+    let kind = match kind {
+        Kind::Grad => crate::attr::Kind::Grad,
+        Kind::Hessian => crate::attr::Kind::Hessian,
+        Kind::Jacobian => crate::attr::Kind::Jacobian,
+    };
+    crate::steps::expand(kind, attr, item)
 }
 
 /// Groups nested deeper than this are skipped: syn's recursive-descent parser

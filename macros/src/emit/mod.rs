@@ -20,6 +20,8 @@ mod work;
 
 use work::{closure_weight, TRANSCENDENTAL};
 
+/// What the emitter knows while it writes a batch of nodes; the rules of the
+/// operations see it as [`EmitCx`].
 pub struct Emitter<'a> {
     graph: &'a Graph,
     params: &'a [ParamSig],

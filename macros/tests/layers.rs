@@ -1,0 +1,137 @@
+//! The macro's modules import downward only: each reads the layers below it
+//! and none above, so a stage can be read, tested and changed knowing only
+//! what lies under it. A new module must be given its place here.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The top-level modules of `src/`, lowest first. A module may import from
+/// the layers below its own, not from its own layer nor any above.
+const LAYERS: &[&[&str]] = &[
+    // vocabulary: errors, the names of nodes, formulas as text
+    &["errors", "id", "notation"],
+    &["shape"],
+    // how values are written in the generated code
+    &["code"],
+    // the graph, its operations and their canonical forms
+    &["ir"],
+    // stages on the graph, and the attribute's arguments
+    &["signature", "diff", "plan", "batch", "formula", "attr"],
+    &["emit", "kron_form", "compose"],
+    // the body language, read into the graph
+    &["parse"],
+    // the generated functions: the gradient, then Hessians and Jacobians
+    &["expand"],
+    &["derivatives"],
+    // the expansion, step by step
+    &["steps"],
+];
+
+/// Modules compiled only for the crate's own tests, which may import anything.
+fn test_only(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.ends_with("tests.rs") || matches!(name, "eval.rs" | "eval_complex.rs")
+}
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&module))
+}
+
+/// The top-level modules a file names through `crate::…`, comments left out.
+fn imports(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = BTreeSet::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                found.insert(leading_name(item.trim()));
+            }
+        } else {
+            found.insert(leading_name(rest));
+        }
+    }
+    found.retain(|name| !name.is_empty());
+    found
+}
+
+fn leading_name(text: &str) -> String {
+    text.chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit())
+        .collect()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable source directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn modules_import_only_from_the_layers_below() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut violations = Vec::new();
+    let mut checked = 0;
+    for path in &files {
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel == "lib.rs" || test_only(&rel) {
+            continue;
+        }
+        let module = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_owned();
+        let Some(own) = layer_of(&module) else {
+            violations.push(format!("{rel}: module `{module}` has no place in LAYERS"));
+            continue;
+        };
+        checked += 1;
+        let text = std::fs::read_to_string(path).unwrap();
+        for name in imports(&text) {
+            if name == module {
+                continue;
+            }
+            match layer_of(&name) {
+                Some(layer) if layer < own => {}
+                Some(_) => {
+                    violations.push(format!("{rel}: `{module}` imports `{name}`, not below it"))
+                }
+                None => violations.push(format!(
+                    "{rel}: imports `crate::{name}`, which has no place in LAYERS"
+                )),
+            }
+        }
+    }
+    assert!(
+        checked > 50,
+        "only {checked} files checked: is `src/` where it was?"
+    );
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn the_import_reader_sees_paths_and_groups() {
+    let text = "use crate::ir::{Graph, Id};\nuse crate::{diff, formula};\n// crate::steps\nlet s = \"crate::\";";
+    let found: Vec<String> = imports(text).into_iter().collect();
+    assert_eq!(found, ["diff", "formula", "ir"]);
+}
