@@ -3,8 +3,8 @@
 //! looks at an operation and its (already simplified) arguments and may return
 //! an equal, cheaper node. Every rule is an identity of exact arithmetic.
 
+use crate::ir::graph::{Field, Id};
 use crate::ir::ops::*;
-use crate::ir::{Field, Graph, Id};
 use crate::shape::Shape;
 
 type RuleFn = fn(&mut Graph, &Op, &[Id]) -> Option<Id>;

@@ -4,10 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::EmitCx;
 use super::*;
 use crate::code::{Operand::*, Value};
-use crate::ir::{Field, Graph, Id};
+use crate::ir::graph::{Field, Id};
 use crate::notation::{infix, prefix, product, quotient, Formula, SUM};
 use crate::shape::{Dims, Shape};
 

@@ -1,7 +1,7 @@
 //! Short names for building nodes, used by the parser and by the rules.
 
 use super::*;
-use crate::ir::{Field, Graph, Id};
+use crate::ir::graph::{Field, Id};
 use crate::shape::{Dim, Shape};
 
 impl Graph {

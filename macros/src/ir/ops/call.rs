@@ -4,10 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::ir::{Field, Graph, Id};
+use crate::ir::graph::{Field, Id};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 

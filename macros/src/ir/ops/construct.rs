@@ -9,10 +9,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::ir::{Graph, Id};
+use crate::ir::graph::Id;
 use crate::notation::{call, product, Formula};
 use crate::shape::{Dim, Dims, Shape};
 

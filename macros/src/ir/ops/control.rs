@@ -17,10 +17,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::ir::{Graph, Id, RegionId};
+use crate::ir::graph::{Id, RegionId};
 use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 

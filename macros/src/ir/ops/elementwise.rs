@@ -4,10 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::ir::{Field, Graph, Id, RegionId};
+use crate::ir::graph::{Field, Id, RegionId};
 use crate::notation::{call, mark, Formula, POSTFIX};
 use crate::shape::{conforms, Dims, Shape};
 

@@ -6,7 +6,7 @@
 use proc_macro2::{Ident, TokenStream};
 
 use crate::code::{ClosureParam, Value};
-use crate::ir::{Field, Id};
+use crate::ir::graph::{Field, Id};
 use crate::shape::{Dim, Shape};
 
 /// The emitter as the rules see it (see [`super::Rule::emit`]).

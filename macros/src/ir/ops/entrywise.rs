@@ -9,10 +9,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::EmitCx;
 use super::*;
 use crate::code::{ClosureParam, Value};
-use crate::ir::{Field, Graph, Id};
+use crate::ir::graph::{Field, Id};
 use crate::notation::{call, subscript, Formula};
 use crate::shape::{Dims, Shape};
 

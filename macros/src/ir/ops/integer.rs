@@ -7,10 +7,9 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::ir::{Graph, Id};
+use crate::ir::graph::Id;
 use crate::notation::{self, call, infix, Formula, SUM};
 use crate::shape::{Dim, Dims, Shape};
 

@@ -2,10 +2,9 @@
 
 use proc_macro2::TokenStream;
 
-use super::EmitCx;
 use super::*;
 use crate::code::Value;
-use crate::ir::{Field, Graph, Id};
+use crate::ir::graph::{Field, Id};
 use crate::notation::{self, Formula};
 use crate::shape::{Dims, Shape};
 

@@ -38,7 +38,7 @@ macro_rules! scalar_fn {
             fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
                 scalar(a[0], dims, concat!("`", $func, "`"))
             }
-            fn field(&self, a: &[crate::ir::Field]) -> Option<crate::ir::Field> {
+            fn field(&self, a: &[crate::ir::graph::Field]) -> Option<crate::ir::graph::Field> {
                 super::$field(a)
             }
             fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
@@ -112,7 +112,7 @@ pub use view::*;
 use proc_macro2::TokenStream;
 
 use crate::code::Value;
-use crate::ir::{Field, Graph, Id};
+use crate::ir::graph::{Field, Id};
 use crate::notation::Formula;
 use crate::shape::{Dims, Shape};
 
@@ -327,6 +327,11 @@ pub fn scalar_tangent(
     let field = g.field(node);
     Ok(sum_terms(g, terms).map(|t| g.fit(t, field)))
 }
+
+/// The graph of these operations.
+pub type Graph = crate::ir::graph::Graph<Op>;
+/// A node of that graph.
+pub type Node = crate::ir::graph::Node<Op>;
 
 macro_rules! ops {
     ($($variant:ident),* $(,)?) => {
