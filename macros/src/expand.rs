@@ -1,6 +1,8 @@
 //! `#[grad]`: read the function, build its IR, differentiate, emit
 //! `<name>_grad`. On any error: the function as written, every error, and a
 //! stub `<name>_grad` of the right signature so callers see no second wave.
+//! Reading the function, the generated functions' signatures, stubs and docs
+//! serve `derivatives` too; `steps` calls both.
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
