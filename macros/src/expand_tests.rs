@@ -978,6 +978,20 @@ fn a_recurrence_reads_its_input_products_computed_before_it() {
     assert_eq!(g.matches("OuterSum::new").count(), 1, "only W̄'s: {g}");
 }
 
+/// `Self(…)` (a constructor) is reported at the call, not looked up as a
+/// helper through `use Self as …`, which does not parse (a fuzz finding).
+#[test]
+fn self_constructor_is_reported_not_looked_up() {
+    let item = quote!(
+        fn f(x: f64) -> f64 {
+            Self(x)
+        }
+    );
+    let out = steps::expand(attr::Kind::Grad, quote!(), item).to_string();
+    assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
+    assert!(out.contains("builds the impl's type"), "{out}");
+}
+
 /// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand
 /// differently from build to build; each must now expand, once and the same.
 #[test]

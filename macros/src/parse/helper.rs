@@ -47,11 +47,13 @@ impl BodyParser<'_> {
         if let Some(helper) = self.calls.find(&key).cloned() {
             return self.inline(c, helper, &args);
         }
-        // `Type::function`: an associated function, which cannot be marked (nor
-        // imported, so it is not looked up).
+        // `Type::function`, an associated function, and `Self(…)`, a
+        // constructor, cannot be marked (nor imported, so they are not looked up).
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let associated = segments.len() >= 2
-            && segments[segments.len() - 2].starts_with(|ch: char| ch.is_uppercase());
+        let constructs_self = segments == ["Self"];
+        let associated = constructs_self
+            || segments.len() >= 2
+                && segments[segments.len() - 2].starts_with(|ch: char| ch.is_uppercase());
         if !associated && !self.calls.unmarked.contains(&key) {
             // Marked or not, the next step of the expansion will know.
             self.calls.missing.push(key);
@@ -60,7 +62,9 @@ impl BodyParser<'_> {
         if !args.iter().any(|&a| self.is_active(a)) {
             return self.constant_call(c, &key, args, hint);
         }
-        let msg = if associated {
+        let msg = if constructs_self {
+            "`Self(…)` builds the impl's type from a value matgrad differentiates: matgrad differentiates through matrices and scalars, and reads the bodies of free functions marked `#[matgrad::differentiable]`".to_owned()
+        } else if associated {
             format!("`{shown}` is an associated function called with a value matgrad differentiates: matgrad reads the bodies of free functions marked `#[matgrad::differentiable]`, so move it into one")
         } else {
             format!("`{shown}` is called with a value matgrad differentiates, so matgrad needs its body: mark `{shown}` with `#[matgrad::differentiable]` (its body may use what a #[grad] body uses)")
