@@ -990,6 +990,15 @@ fn self_constructor_is_reported_not_looked_up() {
     let out = steps::expand(attr::Kind::Grad, quote!(), item).to_string();
     assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
     assert!(out.contains("builds the impl's type"), "{out}");
+    // Nor is a longer path through `Self`.
+    let item = quote!(
+        fn f(x: f64) -> f64 {
+            Self::inner::scale(x)
+        }
+    );
+    let out = steps::expand(attr::Kind::Grad, quote!(), item).to_string();
+    assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
+    assert!(out.contains("is an associated function"), "{out}");
 }
 
 /// Inputs the fuzzer found to panic, overflow the stack, run slowly or expand

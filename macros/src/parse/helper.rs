@@ -48,10 +48,11 @@ impl BodyParser<'_> {
             return self.inline(c, helper, &args);
         }
         // `Type::function`, an associated function, and `Self(…)`, a
-        // constructor, cannot be marked (nor imported, so they are not looked up).
+        // constructor, cannot be marked, nor imported (`use Self…` is not
+        // Rust), so they are not looked up.
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let constructs_self = segments == ["Self"];
-        let associated = constructs_self
+        let associated = segments[0] == "Self"
             || segments.len() >= 2
                 && segments[segments.len() - 2].starts_with(|ch: char| ch.is_uppercase());
         if !associated && !self.calls.unmarked.contains(&key) {
