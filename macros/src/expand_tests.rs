@@ -978,6 +978,26 @@ fn a_recurrence_reads_its_input_products_computed_before_it() {
     assert_eq!(g.matches("OuterSum::new").count(), 1, "only W̄'s: {g}");
 }
 
+/// A size unified with a product of itself (`w`'s rows equal to
+/// `b.nrows()·w.nrows()`, which holds where `b` has one row) is named in a
+/// message without unfolding the product for ever (a fuzz finding: the
+/// message overflowed the stack).
+#[test]
+fn a_size_equal_to_a_product_of_itself_is_named() {
+    let item = quote!(
+        fn f(b: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+            let mut w: DMatrix<f64> = y.clone();
+            for _ in 0..3 {
+                w = b.kronecker(&y) - w;
+            }
+            (w + 1.0).sum()
+        }
+    );
+    let out = steps::expand(attr::Kind::Grad, quote!(), item).to_string();
+    assert!(syn::parse_str::<syn::File>(&out).is_ok(), "{out}");
+    assert!(out.contains("b.nrows()·y.nrows()"), "{out}");
+}
+
 /// `Self(…)` (a constructor) is reported at the call, not looked up as a
 /// helper through `use Self as …`, which does not parse (a fuzz finding).
 #[test]

@@ -137,18 +137,43 @@ impl Dims {
     }
 
     fn show_dim(&self, d: Dim) -> String {
-        match (d, self.value(d)) {
-            (_, Some(n)) => n.to_string(),
-            (Dim::Dynamic(s), None) => match &self.origin[self.root(s) as usize] {
-                Origin::Param { param, axis } => {
-                    let axis = if *axis == 0 { "nrows" } else { "ncols" };
-                    format!("{param}.{axis}()")
-                }
-                Origin::Product(a, b) => format!("{}·{}", self.show_dim(*a), self.show_dim(*b)),
-                Origin::Constant { axis, .. } => ["rows", "columns"][*axis].to_owned(),
-                Origin::Int(_) => "n".to_owned(),
-            },
-            (Dim::Fixed(_), None) => unreachable!(),
+        self.show_dim_within(d, &mut Vec::new())
+    }
+
+    /// `d` as the message names it, inside the products whose roots are
+    /// `open`: a size unified with a product of itself (`y.nrows()` with
+    /// `b.nrows()·y.nrows()`, which holds where `b` has one row) is named
+    /// there by another of its origins, not unfolded for ever.
+    fn show_dim_within(&self, d: Dim, open: &mut Vec<u32>) -> String {
+        let Dim::Dynamic(s) = d else {
+            return self.value(d).expect("a fixed dimension").to_string();
+        };
+        if let Some(n) = self.value(d) {
+            return n.to_string();
+        }
+        let root = self.root(s);
+        let origin = if open.contains(&root) {
+            (self.origins(d).into_iter()).find(|o| !matches!(o, Origin::Product(..)))
+        } else {
+            Some(&self.origin[root as usize])
+        };
+        match origin {
+            Some(Origin::Param { param, axis }) => {
+                let axis = if *axis == 0 { "nrows" } else { "ncols" };
+                format!("{param}.{axis}()")
+            }
+            Some(Origin::Product(a, b)) => {
+                open.push(root);
+                let text = format!(
+                    "{}·{}",
+                    self.show_dim_within(*a, open),
+                    self.show_dim_within(*b, open)
+                );
+                open.pop();
+                text
+            }
+            Some(Origin::Constant { axis, .. }) => ["rows", "columns"][*axis].to_owned(),
+            Some(Origin::Int(_)) | None => "n".to_owned(),
         }
     }
 }
