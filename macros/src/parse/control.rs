@@ -26,20 +26,22 @@ pub fn is_if_without_else(e: &Expr) -> bool {
 /// `a op= b`.
 fn compound(e: &Expr) -> Option<&syn::ExprBinary> {
     match e {
-        Expr::Binary(b)
-            if matches!(
-                b.op,
-                BinOp::AddAssign(_)
-                    | BinOp::SubAssign(_)
-                    | BinOp::MulAssign(_)
-                    | BinOp::DivAssign(_)
-                    | BinOp::RemAssign(_)
-            ) =>
-        {
-            Some(b)
-        }
+        Expr::Binary(b) if assigns(&b.op) => Some(b),
         _ => None,
     }
+}
+
+/// Whether `op` is a compound assignment (`+=`, `-=`, …), a statement with no
+/// value: read as a value, `(w -= y)` would leave `w` as it was.
+pub fn assigns(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+    )
 }
 
 /// What each position of a loop's pattern binds, per iteration.

@@ -474,7 +474,7 @@ impl BodyParser<'_> {
                 }
             }
             Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => self.lazy_bool(b),
-            Expr::Binary(b) => {
+            Expr::Binary(b) if !control::assigns(&b.op) => {
                 let (l, r) = self.operands(b);
                 let (l, r) = (l?, r?);
                 self.g.span = e.span();
@@ -1186,6 +1186,7 @@ pub(crate) fn describe(e: &Expr) -> &'static str {
         Expr::Break(_) => "`break`",
         Expr::Continue(_) => "`continue`",
         Expr::Assign(_) => "assignment",
+        Expr::Binary(b) if control::assigns(&b.op) => "compound assignment",
         Expr::Block(_) | Expr::Unsafe(_) => "a block",
         Expr::Macro(_) => "a macro",
         Expr::Index(_) => "indexing",
