@@ -182,3 +182,24 @@ fn a_recurrence_over_a_slice() {
     let xs: Vec<Vector2<f64>> = (0..7).map(|t| sm(23 + t)).collect();
     check!(rnn(&w, &u, &h0, &xs) => rnn_grad[w, u, h0]);
 }
+
+/// A row of a matrix built in the body times a carried value: the product reads a value that
+/// changes from one index to the next, so it is not computed for all the indices before the loop
+/// (that product read the loop's carried input outside the loop, and the expansion panicked).
+#[grad(x)]
+fn rows_times_a_carried_value(x: &DVector<f64>) -> f64 {
+    let m = DMatrix::from_fn(3, 3, |i, j| (i + 2 * j) as f64 * 0.1);
+    let mut s = 0.0;
+    let mut h = x.clone();
+    for i in 0..3 {
+        s += (m.row(i) * &h)[0];
+        h = h.map(|v| v.tanh()) + x * (i as f64);
+    }
+    s + h.sum()
+}
+
+#[test]
+fn a_product_with_a_carried_value_stays_in_the_loop() {
+    let x = dv::<f64>(3, 24);
+    check!(rows_times_a_carried_value(&x) => rows_times_a_carried_value_grad[x]);
+}

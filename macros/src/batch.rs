@@ -439,11 +439,15 @@ impl Cx {
         let body = self.body;
         g.rebuild(id, |g, x| {
             let node = g.node(x);
-            if node.args.is_empty() || !g.within(node.region, body) {
+            // (A region's inputs have no arguments but change with the index:
+            // a carried value is not the same at every index.)
+            let region_op = matches!(
+                node.op,
+                Op::Loop(_) | Op::If(_) | Op::Output(_) | Op::RegionParam(_)
+            );
+            if !g.within(node.region, body) || node.args.is_empty() && !region_op {
                 return Some(Ok(x));
             }
-            let region_op = matches!(node.op, Op::Loop(_) | Op::If(_) | Op::Output(_))
-                || matches!(node.op, Op::RegionParam(_));
             region_op.then_some(Err(()))
         })
         .ok()
