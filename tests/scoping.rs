@@ -5,7 +5,9 @@
 //! generated value equals the function's and each gradient matches central
 //! differences.
 
-use matgrad::check_gradient;
+#[macro_use]
+mod common;
+
 use matgrad::grad;
 use matgrad::nalgebra::DVector;
 
@@ -141,47 +143,17 @@ fn write_entries_from_others(x: &DVector<f64>) -> f64 {
 #[test]
 fn values_and_gradients_follow_rusts_scoping() {
     let x = DVector::from_vec(vec![0.7, -0.4, 1.3]);
-    type F = fn(&DVector<f64>) -> f64;
-    type G = fn(&DVector<f64>) -> (f64, DVector<f64>);
-    let cases: Vec<(&str, F, G)> = vec![
-        ("shadow_in_loop", shadow_in_loop, shadow_in_loop_grad),
-        ("shadow_in_branch", shadow_in_branch, shadow_in_branch_grad),
-        ("loop_var_shadows", loop_var_shadows, loop_var_shadows_grad),
-        ("branch_assign", branch_assign, branch_assign_grad),
-        ("copy_then_write", copy_then_write, copy_then_write_grad),
-        (
-            "copy_then_compound",
-            copy_then_compound,
-            copy_then_compound_grad,
-        ),
-        (
-            "closure_then_shadow",
-            closure_then_shadow,
-            closure_then_shadow_grad,
-        ),
-        ("squares_in_place", squares_in_place, squares_in_place_grad),
-        ("nested_reset", nested_reset, nested_reset_grad),
-        ("carried_swap", carried_swap, carried_swap_grad),
-        (
-            "assign_from_old_self",
-            assign_from_old_self,
-            assign_from_old_self_grad,
-        ),
-        ("reverse_range", reverse_range, reverse_range_grad),
-        (
-            "write_entries_from_others",
-            write_entries_from_others,
-            write_entries_from_others_grad,
-        ),
-    ];
-    for (name, f, g) in cases {
-        let (value, gradient) = g(&x);
-        assert!(
-            (value - f(&x)).abs() <= 1e-12 * (1.0 + value.abs()),
-            "{name}: value {value}, the function gives {}",
-            f(&x)
-        );
-        let report = check_gradient(|x: &DVector<f64>| f(x), &x, &gradient);
-        assert!(report.max_rel_error <= 1e-6, "{name}: {report:?}");
-    }
+    check!(shadow_in_loop(&x) => shadow_in_loop_grad[x]);
+    check!(shadow_in_branch(&x) => shadow_in_branch_grad[x]);
+    check!(loop_var_shadows(&x) => loop_var_shadows_grad[x]);
+    check!(branch_assign(&x) => branch_assign_grad[x]);
+    check!(copy_then_write(&x) => copy_then_write_grad[x]);
+    check!(copy_then_compound(&x) => copy_then_compound_grad[x]);
+    check!(closure_then_shadow(&x) => closure_then_shadow_grad[x]);
+    check!(squares_in_place(&x) => squares_in_place_grad[x]);
+    check!(nested_reset(&x) => nested_reset_grad[x]);
+    check!(carried_swap(&x) => carried_swap_grad[x]);
+    check!(assign_from_old_self(&x) => assign_from_old_self_grad[x]);
+    check!(reverse_range(&x) => reverse_range_grad[x]);
+    check!(write_entries_from_others(&x) => write_entries_from_others_grad[x]);
 }
