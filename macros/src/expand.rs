@@ -15,7 +15,7 @@ use crate::formula;
 use crate::ir::{Graph, Id, Scalar};
 use crate::shape::Dims;
 use crate::signature::{self, ParamSig};
-use crate::{attr, diff, emit, parse};
+use crate::{attr, diff, emit, parse, share};
 
 /// A function read by one of the attributes: its parameters, the ones to
 /// differentiate, and its body as IR.
@@ -127,8 +127,11 @@ pub fn grad(read: &mut Read) -> TokenStream {
         Some(value) if read.errors.is_empty() => {
             let g = &mut read.graph;
             let outs = gradient(g, value, &read.wrt);
-            let body = emit::body(g, &read.params, value, &outs);
+            let grads: Vec<Id> = outs.iter().filter_map(|o| o.node).collect();
+            // The doc's formulas are the gradients', whatever the value reads from them.
             let doc = doc(g, &read.func.sig.ident, &read.params, value, &outs);
+            let value = share::traces_from_products(g, value, &grads);
+            let body = emit::body(g, &read.params, value, &outs);
             // A parameter the gradient does not need is still the user's to declare.
             let attrs = quote!(#[doc = #doc] #[must_use] #[allow(unused_variables, unused_parens)]);
             generated_fn(

@@ -241,6 +241,55 @@ fn gaussian_likelihood_transposes_once() {
     assert!(out.contains("`∇sigma = (u₁ − u₁ s u₁)ᵀ`"), "{out}");
 }
 
+/// `tr(Σ⁻¹S)` is read off the diagonal of the product the gradient forms anyway
+/// (`Σ⁻¹S`, or `Σ⁻ᵀSᵀ` at fixed sizes), not computed again by `tr_dot`.
+#[test]
+fn the_value_reads_its_trace_off_a_product_of_the_gradient() {
+    for ty in [quote!(DMatrix<f64>), quote!(Matrix3<f64>)] {
+        let out = expand_pretty(
+            quote!(sigma),
+            quote! {
+                fn nll(sigma: &#ty, s: &#ty) -> f64 {
+                    sigma.determinant().ln() + (sigma.clone().try_inverse().unwrap() * s).trace()
+                }
+            },
+        );
+        let body = grad_fn(&out, "nll");
+        assert!(!body.contains("tr_dot"), "{body}");
+        assert_eq!(body.matches(".trace()").count(), 1, "{body}");
+    }
+}
+
+/// `⟨A, B⟩ = tr(A Bᵀ)` read off the product `A Bᵀ` the value forms; with no
+/// such product, `tr(A B)` stays `tr_dot` (forming the product would cost more).
+#[test]
+fn an_inner_product_is_read_off_a_product_only_where_one_is_formed() {
+    let out = expand_pretty(
+        quote!(a),
+        quote! {
+            fn f(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+                (a * b.transpose()).norm_squared() + a.dot(b) + (a * b.transpose()).trace()
+            }
+        },
+    );
+    let body = grad_fn(&out, "f");
+    assert!(!body.contains(".dot("), "{body}");
+    assert!(
+        body.contains("2f64 * ") && body.contains(".trace()"),
+        "{body}"
+    );
+    let out = expand_pretty(
+        quote!(a),
+        quote! {
+            fn g(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+                (a * b).trace()
+            }
+        },
+    );
+    let body = grad_fn(&out, "g");
+    assert!(body.contains("tr_dot") && !body.contains("mul("), "{body}");
+}
+
 /// Samples as rows that the value and the gradient only sum over: a second
 /// body computes the sums block of rows by block of rows, reading views of
 /// the rows of `x` and `y` under their own names, and sizes read off them

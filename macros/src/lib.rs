@@ -31,6 +31,7 @@ mod random_complex_tests;
 #[cfg(test)]
 mod random_tests;
 mod shape;
+mod share;
 mod signature;
 #[cfg(test)]
 mod simplify_tests;

@@ -21,7 +21,15 @@ const LAYERS: &[&[&str]] = &[
     &["ir/simplify"],
     &["ir"],
     // stages on the graph, and the attribute's arguments
-    &["signature", "diff", "plan", "batch", "formula", "attr"],
+    &[
+        "signature",
+        "diff",
+        "share",
+        "plan",
+        "batch",
+        "formula",
+        "attr",
+    ],
     &["emit", "kron_form", "compose"],
     // the body language, read into the graph
     &["parse"],

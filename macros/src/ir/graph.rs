@@ -175,6 +175,19 @@ impl<O: Operation> Graph<O> {
         Ok(self.intern(op, args, shape, field))
     }
 
+    /// [`Graph::build`] without the rewrite table, for a form a later pass
+    /// chose on purpose that the table would rewrite (the trace of a product
+    /// the gradient forms anyway, which the table turns into `tr_dot`).
+    pub fn build_as_is(&mut self, op: impl Into<O>, args: &[Id]) -> Id {
+        let op = op.into();
+        let shapes: Vec<Shape> = args.iter().map(|&a| self.shape(a)).collect();
+        let fields: Vec<Field> = args.iter().map(|&a| self.field(a)).collect();
+        match (op.shape(&shapes, &mut self.dims), op.field(&fields)) {
+            (Ok(shape), Some(field)) => self.intern(op, args, shape, field),
+            _ => panic!("matgrad internal error: a pass built ill-shaped {op:?}"),
+        }
+    }
+
     /// [`Graph::try_build`] for nodes built by rules, whose shapes hold by construction.
     pub fn build(&mut self, op: impl Into<O>, args: &[Id]) -> Id {
         let op = op.into();

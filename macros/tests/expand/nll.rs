@@ -29,7 +29,7 @@ fn nll_grad(
     let __mg_t23 = &__mg_t22 * &__mg_t21;
     let __mg_s_bar_27 = __mg_t21 - &__mg_t23;
     (
-        (0.5f64 * __mg_t10 + s.determinant().ln() + __mg_t16.tr_dot(a)),
+        (0.5f64 * __mg_t10 + s.determinant().ln() + __mg_t22.trace()),
         __mg_t9,
         __mg_s_bar_27,
     )
