@@ -354,6 +354,56 @@ where
     }
 }
 
+/// `(f.(a), Σ f.(a))` in one pass ([`map_into`] adding up the entries as it
+/// writes them): a map whose sum is read beside its entries. The sum runs in
+/// nalgebra's order (column by column, from zero), so it equals `sum()` of
+/// the map bit for bit.
+#[inline]
+pub fn map_summed_into<T, R, C, S, F>(
+    spare: Option<OMatrix<T, R, C>>,
+    a: &Matrix<T, R, C, S>,
+    mut f: F,
+) -> (OMatrix<T, R, C>, T)
+where
+    T: ComplexField + Copy,
+    R: Dim,
+    C: Dim,
+    S: Storage<T, R, C>,
+    F: FnMut(T) -> T,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mut sum = T::zero();
+    let m = map_into(spare, a, |v| {
+        let y = f(v);
+        sum += y;
+        y
+    });
+    (m, sum)
+}
+
+/// [`map_summed_into`] in `m`'s own buffer (a matrix nothing reads after the
+/// map).
+#[inline]
+pub fn map_summed_in_place<T, R, C, S, F>(
+    m: Matrix<T, R, C, S>,
+    mut f: F,
+) -> (Matrix<T, R, C, S>, T)
+where
+    T: ComplexField + Copy,
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+    F: FnMut(T) -> T,
+{
+    let mut sum = T::zero();
+    let m = map_in_place(m, |v| {
+        let y = f(v);
+        sum += y;
+        y
+    });
+    (m, sum)
+}
+
 /// `f.(a, b)` entry by entry (nalgebra's `zip_map`), written into `spare`'s
 /// buffer when it has `a`'s shape, else into a new matrix.
 ///
@@ -527,7 +577,7 @@ where
 mod tests {
     use nalgebra::{DMatrix, DVector};
 
-    use super::{map_into, zip_map_into, zip_zip_map_into};
+    use super::{map_into, map_summed_in_place, map_summed_into, zip_map_into, zip_zip_map_into};
 
     #[test]
     fn map_into_reuses_a_buffer_of_the_same_shape_only() {
@@ -544,6 +594,24 @@ mod tests {
             b.add_scalar(1.0)
         );
         assert_eq!(map_into(None, &b, f64::exp), b.map(f64::exp));
+    }
+
+    /// The sum taken in the map's pass is `sum()` of the map bit for bit (added in the same
+    /// order), into a spare buffer, a new matrix or the argument's own buffer.
+    #[test]
+    fn a_map_summed_in_its_pass_equals_its_sum() {
+        let a = DMatrix::from_fn(3, 4, |i, j| (0.37 * (i + 5 * j) as f64).sin() * 1e3);
+        let f = |v: f64| (v * 1e-3).exp() - 0.1 * v;
+        let (mapped, sum) = (a.map(f), a.map(f).sum());
+        let spare = DMatrix::from_element(3, 4, f64::NAN);
+        let pointer = spare.as_ptr();
+        let (m, s) = map_summed_into(Some(spare), &a, f);
+        assert_eq!((&m, s.to_bits()), (&mapped, sum.to_bits()));
+        assert_eq!(m.as_ptr(), pointer, "the buffer is reused");
+        let (m, s) = map_summed_into(None, &a.column(2), f);
+        assert_eq!((m, s), (a.column(2).map(f), a.column(2).map(f).sum()));
+        let (m, s) = map_summed_in_place(a.clone(), f);
+        assert_eq!((&m, s.to_bits()), (&mapped, sum.to_bits()));
     }
 
     #[test]

@@ -408,17 +408,19 @@ impl<'a> Emitter<'a> {
                 return out;
             }
             let node = self.graph.node(id);
-            if let Some((first, derivative, expr)) = self.fused(id, needed) {
-                let (name, dname) = (
+            self.current = node.shape;
+            self.node = Some(id);
+            if let Some((first, second, expr)) = self.fused(id, needed) {
+                let (name, second_name) = (
                     self.local_name(first, prefix),
-                    self.local_name(derivative, prefix),
+                    self.local_name(second, prefix),
                 );
                 let span = node.span;
-                out.extend(quote_spanned!(span=> let (#name, #dname) = #expr;));
-                let first_shape = self.graph.shape(first);
-                self.values.insert(first, Value::local(&name, first_shape));
-                self.values
-                    .insert(derivative, Value::local(&dname, node.shape));
+                out.extend(quote_spanned!(span=> let (#name, #second_name) = #expr;));
+                for (id, name) in [(first, name), (second, second_name)] {
+                    let value = Value::local(&name, self.graph.shape(id));
+                    self.values.insert(id, value);
+                }
                 return out;
             }
             match node.op {
@@ -433,8 +435,6 @@ impl<'a> Emitter<'a> {
                 _ => {}
             }
             let op = &node.op;
-            self.current = node.shape;
-            self.node = Some(id);
             let expr = match (self.plan.accumulate.get(&id), self.plan.scaled.get(&id)) {
                 (Some(&sum), _) => self.accumulation(sum),
                 (None, Some(&product)) => self.scaled_product(id, product),
@@ -638,27 +638,35 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// A `map` whose derivative is needed in the same batch (as under `sum`):
-    /// the node bound first (the map, or its sum where the map is read by
-    /// nothing else), the derivative's node, and the expression computing both
-    /// in one pass.
+    /// A `map` computed in one pass with another node of the same batch: with
+    /// its derivative (as under `sum`), or else with its sum where its entries
+    /// are read too. The node bound first (the map, or its sum where the map is
+    /// read by nothing else), the other, and the expression computing both.
     fn fused(&self, id: Id, batch: &BTreeSet<Id>) -> Option<(Id, Id, TokenStream)> {
         if let Some(summed) = self.plan.summed_maps.get(&id) {
             return Some((summed.sum, summed.derivative, self.summed_map(id, summed)));
         }
-        if !matches!(self.graph.op(id), Op::Map(_)) {
+        let Op::Map(map) = self.graph.op(id) else {
             return None;
-        }
-        let derivative = batch
-            .range(id..)
-            .copied()
-            .find(|&d| MapDerivative::of(self.graph, d, id) && !self.values.contains_key(&d))?;
-        let Op::MapDerivative(deriv) = self.graph.op(derivative) else {
-            unreachable!("found above")
         };
         let args = &self.graph.node(id).args;
         let values: Vec<Value> = args.iter().map(|a| self.values[a].clone()).collect();
-        Some((id, derivative, deriv.emit_with_map(self, &values)))
+        let later = |found: &dyn Fn(Id) -> bool| {
+            (batch.range(id..).copied()).find(|&n| found(n) && !self.values.contains_key(&n))
+        };
+        if let Some(derivative) = later(&|d| MapDerivative::of(self.graph, d, id)) {
+            let Op::MapDerivative(deriv) = self.graph.op(derivative) else {
+                unreachable!("found above")
+            };
+            return Some((id, derivative, deriv.emit_with_map(self, &values)));
+        }
+        // (A map read by its sum alone is summed where it is written.)
+        if self.plan.inline.contains(&id) {
+            return None;
+        }
+        let sum =
+            later(&|s| matches!(self.graph.op(s), Op::Sum(_)) && self.graph.node(s).args == [id])?;
+        Some((id, sum, map.emit_with_sum(self, &values)?))
     }
 
     /// `(Σ f.(A), f′.(A))` in one pass for the `map` `id` read only by its sum

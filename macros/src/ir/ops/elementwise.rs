@@ -139,6 +139,29 @@ pub fn abstract_captures(g: &mut Graph, body: Id, region: RegionId) -> Option<(I
     Some((body.ok()?, captures))
 }
 
+impl Map {
+    /// `(f.(A), Σ f.(A))` in one pass, for a map whose sum is read beside its
+    /// entries (`exp.(z − m)`, then its sum and the entries over it, in a
+    /// softmax): the sum is added up as the entries are written, in the order
+    /// of nalgebra's `sum`. `None` for a costly map of dynamic size with no
+    /// buffer to write into, which the runtime may split across threads.
+    pub fn emit_with_sum(&self, cx: &dyn EmitCx, a: &[Value]) -> Option<TokenStream> {
+        let p = cx.private();
+        let costly = cx.costly_map_weight(self.body).is_some();
+        let f = cx.closure(self.body, &[crate::code::ClosureParam::Lambda], &a[1..]);
+        if let Value::Moved(x, _) = &a[0] {
+            return (!costly).then(|| quote!(#p::map_summed_in_place(#x, #f)));
+        }
+        let into = match cx.spare() {
+            Some(spare) => quote!(#spare.take()),
+            None if costly => return None,
+            None => quote!(::core::option::Option::None),
+        };
+        let x = a[0].operand();
+        Some(quote!(#p::map_summed_into(#into, #x, #f)))
+    }
+}
+
 impl Rule for Map {
     fn shape(&self, a: &[Shape], _: &mut Dims) -> Result<Shape, String> {
         matrix(a[0], "`map`")?;
