@@ -310,8 +310,8 @@ pub fn time_case(case: &Case, timing: &Timing) -> Vec<f64> {
     timer.medians()
 }
 
-/// [`time_case`] in steps, so that rounds of other timers (in another process) can run between
-/// its rounds.
+/// [`time_case`] in steps, so that rounds of another timer can run between its rounds (the
+/// same entries on another number of threads, [`crate::threads`]).
 pub struct Timer<'a> {
     entries: Vec<&'a Entry>,
     /// Per entry: calls per batch, number of batches.
@@ -355,7 +355,7 @@ impl<'a> Timer<'a> {
             if round < count {
                 // Half a batch of untimed calls first (at least one), so that every batch
                 // starts warm: caches filled by another implementation and threads asleep
-                // while the other process ran its batch are not timed. On the 2-core virtual
+                // while the other half ran its batch are not timed. On the 2-core virtual
                 // machine a 2000 × 200 `gemv` right after a 3 ms pause took 3× its time in a
                 // run of calls, and a worker asleep for 2 ms started its block 16–260 µs
                 // after the caller's (`examples/handoff.rs`, minutes apart), so one call of

@@ -11,8 +11,8 @@
 //! of its gradient; [`harness`] checks them against the hand-written one and times them.
 //! `cargo run --release -p matgrad-bench --features peers --bin table` prints the table; the
 //! peer implementations (3 and 4) are built with the `peers` feature only. With the `parallel`
-//! feature the table also times matgrad on every core, the single-threaded figures coming from
-//! a copy of the program on one thread ([`one_thread`]).
+//! feature the table also times matgrad on every core, in turn with the single-threaded figures
+//! ([`threads`]).
 
 #[cfg(feature = "peers")]
 pub mod adt;
@@ -22,7 +22,7 @@ pub mod fd;
 pub mod goals;
 pub mod harness;
 pub mod linalg;
-pub mod one_thread;
+pub mod threads;
 
 pub mod gauss_nll;
 pub mod gp;

@@ -1,5 +1,5 @@
 //! The table program end to end on one case, briefly timed: its rows, its goal lines and, with
-//! the `parallel` feature, the every-core columns measured beside the single-threaded copy.
+//! the `parallel` feature, the every-core columns measured in turn with the single-threaded ones.
 
 use std::process::Command;
 
@@ -49,7 +49,7 @@ fn the_table_prints_its_rows_and_goal_lines() {
         "{stdout}"
     );
     assert_eq!(
-        stdout.contains("\n(matrixmultiply's own threads: "),
+        stdout.contains("\n(one large product, split by blocks of rows: "),
         threads
     );
 }

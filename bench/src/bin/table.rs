@@ -13,22 +13,21 @@
 //! matgrad's value+gradient / value-only ratio; then one line per target, met or not. With
 //! `--svg FILE`, the times relative to the baseline are also drawn as a chart in `FILE`.
 //!
-//! With the `parallel` feature, every figure above comes from a copy of this program started
-//! with `MATGRAD_THREADS=1 MATMUL_NUM_THREADS=1` (see [`matgrad_bench::one_thread`]), and this
-//! process times the same entries with its own thread settings (by default one thread per
-//! core), batch by batch in turn with the copy, for matgrad on every core: the table gains the
-//! columns "matgrad, every core ÷ expert (1 thread)" and "matgrad, every core ÷ 1 thread", the
-//! goal lines of the `parallel` feature, a line on matgrad's split of one large product (on
-//! every core ÷ on one thread), and the chart a marker for matgrad on every core. Without the
-//! feature the program runs in one process.
+//! With the `parallel` feature, every figure above is timed on one thread
+//! (`matgrad::set_threads(1)`), and matgrad again with the thread count the process started
+//! with (`MATGRAD_THREADS`, by default one thread per core), round by round in turn in this
+//! process (see [`matgrad_bench::threads`]): the table gains the columns "matgrad, every core ÷
+//! expert (1 thread)" and "matgrad, every core ÷ 1 thread", the goal lines of the `parallel`
+//! feature, a line on matgrad's split of one large product (on every core ÷ on one thread), and
+//! the chart a marker for matgrad on every core.
 
 use std::hint::black_box as bb;
 use std::time::Duration;
 
 use matgrad_bench::chart::{self, Group};
 use matgrad_bench::goals::{self, Row};
-use matgrad_bench::harness::{time_case, Timer, Timing};
-use matgrad_bench::one_thread::{self, OneThread};
+use matgrad_bench::harness::{time_case, Timing};
+use matgrad_bench::threads;
 use matgrad_bench::{all_cases, data, Case, Impl, Sizes};
 
 /// The command line.
@@ -37,8 +36,6 @@ struct Args {
     quick: bool,
     svg_path: Option<String>,
     only: Vec<String>,
-    /// Started as the single-threaded copy ([`one_thread::FLAG`]).
-    copy: bool,
 }
 
 fn args() -> Args {
@@ -47,7 +44,6 @@ fn args() -> Args {
         quick: false,
         svg_path: None,
         only: Vec::new(),
-        copy: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -65,7 +61,6 @@ fn args() -> Args {
                     budget: Duration::from_millis(300),
                 }
             }
-            one_thread::FLAG => a.copy = true,
             "-h" | "--help" => {
                 println!("usage: table [--quick] [--svg FILE] [CASE ...]   (cases: lsq logreg quadform gauss_nll mf mlp logreg_loop huber_loop rnn softmax_ce gp_nlml)");
                 std::process::exit(0);
@@ -128,28 +123,14 @@ fn main() {
     if cases.is_empty() {
         exit(&format!("no case matches {:?}", args.only), 2);
     }
-    if args.copy {
+    let parallel = cfg!(feature = "parallel");
+    let every = matgrad::threads();
+    if parallel {
+        check(&cases, &format!(" on every core ({every} threads)"));
+        matgrad::set_threads(1);
         check(&cases, " on one thread");
-        let mut timed = cases;
-        timed.push(large_product());
-        if let Err(e) = one_thread::serve(&timed, &args.timing) {
-            exit(&e, 1);
-        }
-        return;
-    }
-    // With threads, the single-threaded figures come from the copy, which checks its cases
-    // before it is ready; this process checks them on every core.
-    let mut copy = cfg!(feature = "parallel").then(|| {
-        let mut copy_args = args.only.clone();
-        if args.quick {
-            copy_args.push("--quick".into());
-        }
-        OneThread::start(&copy_args).unwrap_or_else(|e| exit(&e, 1))
-    });
-    let threads = copy.is_some();
-    if threads {
-        let on = format!(" on every core ({} threads)", matgrad::threads());
-        check(&cases, &on);
+        matgrad::set_threads(every);
+        threads::start_workers();
     } else {
         check(&cases, "");
     }
@@ -173,16 +154,16 @@ fn main() {
             _ => format!(" {} (ns) |", imp.name()),
         }
         .as_str();
-        if threads && imp == Impl::Matgrad {
+        if parallel && imp == Impl::Matgrad {
             header += " matgrad, every core ÷ expert (1 thread) |";
         }
     }
     header += " value only (ns) | matgrad ÷ value | matgrad ÷ hand, as written |";
-    if threads {
+    if parallel {
         header += " matgrad, every core ÷ 1 thread |";
     }
     println!("{header}");
-    let every_core_columns = if threads { 2 } else { 0 };
+    let every_core_columns = if parallel { 2 } else { 0 };
     println!(
         "|---|---|{}---:|---:|---:|",
         "---:|".repeat(shown.len() + every_core_columns)
@@ -199,29 +180,26 @@ fn main() {
     .collect();
     let mut groups = Vec::new();
     let mut rows = Vec::new();
-    // Nanoseconds per call of every entry of the `i`-th case (on one thread), and with threads
-    // of its entry `imp` on every core. This process times every entry too, round by round as
-    // the copy does, so that both run the same work between batches of `imp` (what ran before
-    // decides what is in the caches and where the allocator puts new matrices): timing `imp`
-    // alone here, matgrad's product loops read 0.63–0.64× the expert for mlp 64-128-10 on
-    // every core and 0.70–0.71× on one thread, where no product is split.
-    let mut measure = |i: usize, case: &Case, imp: Impl| -> (Vec<f64>, Option<f64>) {
-        let Some(copy) = copy.as_mut() else {
+    // Nanoseconds per call of every entry of a case (on one thread), and with threads of its
+    // entry `imp` on every core. Every entry is timed on every core too, so that both halves run
+    // the same work between batches of `imp` (what ran before decides what is in the caches and
+    // where the allocator puts new matrices): timing `imp` alone on every core, matgrad's
+    // product loops read 0.63–0.64× the expert for mlp 64-128-10 on every core and 0.70–0.71×
+    // on one thread, where no product is split.
+    let measure = |case: &Case, imp: Impl| -> (Vec<f64>, Option<f64>) {
+        if !parallel {
             return (time_case(case, &args.timing), None);
-        };
+        }
         let at = case
             .entries
             .iter()
             .position(|e| e.imp == imp)
             .expect("the entry timed on every core");
-        let mut mine = Timer::new(case.entries.iter().collect(), &args.timing);
-        let ns = copy
-            .time_beside(i, case, &mut mine)
-            .unwrap_or_else(|e| exit(&e, 1));
-        (ns, Some(mine.medians()[at]))
+        let (one, all) = threads::one_and_every(case, &args.timing, every);
+        (one, Some(all[at]))
     };
-    for (i, case) in cases.iter().enumerate() {
-        let (ns, every_core) = measure(i, case, Impl::Matgrad);
+    for case in &cases {
+        let (ns, every_core) = measure(case, Impl::Matgrad);
         let get = |imp: Impl| {
             case.entries
                 .iter()
@@ -278,9 +256,9 @@ fn main() {
             every_core,
         });
     }
-    let product = threads.then(|| {
+    let product = parallel.then(|| {
         let product = large_product();
-        let (one, every) = measure(cases.len(), &product, Impl::Value);
+        let (one, every) = measure(&product, Impl::Value);
         (
             product.size,
             every.expect("measured on every core") / one[0],
@@ -306,7 +284,7 @@ fn main() {
                 _ => imp.name(),
             })
             .collect();
-        let (title, marker) = if threads {
+        let (title, marker) = if parallel {
             (
                 "Value + gradient, time relative to the expert hand-written gradient on one thread",
                 Some("matgrad, every core"),
