@@ -41,7 +41,8 @@
 //!    declared scalar, with the fields' values as the values of the constants
 //!    read from them) equals the value of the same source interpreted directly
 //!    with nalgebra by [`Reference`] (so parser and rewrite table must preserve
-//!    values);
+//!    values), and so does the value `_grad` returns, its traces read off the
+//!    gradient's products (`share`);
 //! 3. every entry of the gradient with respect to every parameter the
 //!    attribute lists (all of them; for a method, all but the fields) matches
 //!    central finite differences of the evaluated forward value, relative error
@@ -3710,7 +3711,20 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
     // 3. Every gradient against finite differences.
     let ids: Vec<Id> = names.iter().map(|n| param_node(&g, n)).collect();
     let grads = diff::gradient(&mut g, value, &ids);
+    // The value as `_grad` returns it, its traces read off the gradient's products.
+    let roots: Vec<Id> = grads.iter().flatten().copied().collect();
+    let shared = crate::share::traces_from_products(&mut g, value, &roots);
     let mut ev = Eval::with_constants(&g, &vals, &consts);
+    if shared != value {
+        let read = ev.eval(shared).scalar();
+        let err = (read - forward).abs() / forward.abs().max(1.0);
+        if err.is_nan() || err > FORWARD_TOL {
+            return fail(
+                "value read off the gradient's products",
+                format!("{read:e} where the forward value is {forward:e}"),
+            );
+        }
+    }
     let (mut compared, mut skipped) = (0, None);
     for (i, (&id, grad)) in ids.iter().zip(&grads).enumerate() {
         let analytic = grad.map(|gid| ev.eval(gid));
