@@ -4479,6 +4479,18 @@ fn check_fixture(n: usize, m: usize, seed: u64, params: &str, generic: bool, bod
     }
 }
 
+/// Values whose traces `_grad` reads off a product the gradient (or the value)
+/// forms, `share`: the value read that way is checked with the rest.
+#[test]
+fn traces_read_off_products() {
+    for body in [
+        "p.determinant().ln() + (p.clone().try_inverse().unwrap() * q).trace()",
+        "(a * b.transpose()).norm_squared() + a.dot(&b) + (a * b.transpose()).trace()",
+    ] {
+        check_source(3, 3, 7, PLAIN, body);
+    }
+}
+
 /// The matrix exponential and logarithm pass all four checks, the
 /// Hessian-vector one (their second Fréchet derivatives) included.
 #[test]
