@@ -45,6 +45,8 @@ pub mod parse;
 pub mod plan;
 #[path = "../../macros/src/shape.rs"]
 pub mod shape;
+#[path = "../../macros/src/share.rs"]
+pub mod share;
 #[path = "../../macros/src/signature.rs"]
 pub mod signature;
 #[path = "../../macros/src/steps.rs"]
