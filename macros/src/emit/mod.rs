@@ -660,13 +660,14 @@ impl<'a> Emitter<'a> {
             };
             return Some((id, derivative, deriv.emit_with_map(self, &values)));
         }
-        // (A map read by its sum alone is summed where it is written.)
+        // (A map read by nothing but its sum is written inside it.)
         if self.plan.inline.contains(&id) {
             return None;
         }
         let sum =
             later(&|s| matches!(self.graph.op(s), Op::Sum(_)) && self.graph.node(s).args == [id])?;
-        Some((id, sum, map.emit_with_sum(self, &values)?))
+        // Its argument moved in where the plan says so, as for the map alone.
+        Some((id, sum, map.emit_with_sum(self, &self.args(id))?))
     }
 
     /// `(Σ f.(A), f′.(A))` in one pass for the `map` `id` read only by its sum
