@@ -290,6 +290,33 @@ fn an_inner_product_is_read_off_a_product_only_where_one_is_formed() {
     assert!(body.contains("tr_dot") && !body.contains("mul("), "{body}");
 }
 
+/// A recurrence's step maps its pre-activation in place (the buffer the
+/// product wrote, which the new state then takes over), also where the map's
+/// sum is read: the costly map moved in keeps its own code, the sum taken
+/// apart, rather than writing into another buffer and dropping this one.
+#[test]
+fn a_summed_map_of_a_temporary_stays_in_place() {
+    let out = expand_pretty(
+        quote!(w, u, h0),
+        quote! {
+            fn rnn(w: &DMatrix<f64>, u: &DMatrix<f64>, h0: &DVector<f64>, xs: &[Vector2<f64>]) -> f64 {
+                let mut h = h0.clone();
+                let mut total = 0.0;
+                for x in xs.iter() {
+                    h = (w * &h + u * x).map(|v| v.tanh());
+                    total += h.sum();
+                }
+                total
+            }
+        },
+    );
+    let body = grad_fn(&out, "rnn");
+    let forward = &body[..body.find("for ").expect("the forward loop")];
+    let forward = &body[..forward.len() + body[forward.len()..].find("};").expect("its end")];
+    assert!(forward.contains("map_costly("), "{forward}");
+    assert!(!forward.contains("map_summed"), "{forward}");
+}
+
 /// Samples as rows that the value and the gradient only sum over: a second
 /// body computes the sums block of rows by block of rows, reading views of
 /// the rows of `x` and `y` under their own names, and sizes read off them
