@@ -360,10 +360,11 @@ where
         // SAFETY: the rows are inside the matrix and no other write covers them (both checked
         // above, the second under the lock).
         let mut view = unsafe { self.out.rows::<U1>(rows.start, rows.len()) };
-        for (mut to, from) in view.column_iter_mut().zip(block.column_iter()) {
-            to.iter_mut()
-                .zip(from.iter())
-                .for_each(|(t, f)| *t = f.clone());
+        for j in 0..cols {
+            for i in 0..rows.len() {
+                // SAFETY: `(i, j)` is inside `block` and `view`, whose shapes are checked above.
+                unsafe { *view.get_unchecked_mut((i, j)) = block.get_unchecked((i, j)).clone() };
+            }
         }
     }
 
