@@ -419,6 +419,23 @@ fn blocks_of_rows_cover_the_rows_once() {
     }
 }
 
+/// A block of any strides (a transposed view, rows of a larger matrix) is written entry for
+/// entry.
+#[test]
+fn blocks_of_rows_of_any_strides_are_written_in_place() {
+    use matgrad::__private::RowsOut;
+    let a = DMatrix::from_fn(3, 5, |i, j| (10 * i + j) as f64);
+    let big = DMatrix::from_fn(9, 3, |i, j| (100 + 10 * i + j) as f64);
+    let out = RowsOut::new(7, Dyn(3));
+    out.put(0..5, &a.transpose());
+    out.put(5..7, &big.rows(4, 2));
+    let want = DMatrix::from_fn(7, 3, |i, j| match i {
+        0..5 => a[(j, i)],
+        _ => big[(i - 1, j)],
+    });
+    assert_eq!(out.into_matrix(), want);
+}
+
 /// Rows written twice, or left unwritten, panic rather than leave a wrong matrix.
 #[test]
 fn rows_written_twice_or_not_at_all_panic() {
