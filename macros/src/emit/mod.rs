@@ -649,16 +649,17 @@ impl<'a> Emitter<'a> {
         let Op::Map(map) = self.graph.op(id) else {
             return None;
         };
-        let args = &self.graph.node(id).args;
-        let values: Vec<Value> = args.iter().map(|a| self.values[a].clone()).collect();
         let later = |found: &dyn Fn(Id) -> bool| {
             (batch.range(id..).copied()).find(|&n| found(n) && !self.values.contains_key(&n))
         };
+        // The map's arguments, moved in where the plan says so (never with a
+        // derivative, which reads them after the map).
+        let args = self.args(id);
         if let Some(derivative) = later(&|d| MapDerivative::of(self.graph, d, id)) {
             let Op::MapDerivative(deriv) = self.graph.op(derivative) else {
                 unreachable!("found above")
             };
-            return Some((id, derivative, deriv.emit_with_map(self, &values)));
+            return Some((id, derivative, deriv.emit_with_map(self, &args)));
         }
         // (A map read by nothing but its sum is written inside it.)
         if self.plan.inline.contains(&id) {
@@ -666,8 +667,7 @@ impl<'a> Emitter<'a> {
         }
         let sum =
             later(&|s| matches!(self.graph.op(s), Op::Sum(_)) && self.graph.node(s).args == [id])?;
-        // Its argument moved in where the plan says so, as for the map alone.
-        Some((id, sum, map.emit_with_sum(self, &self.args(id))?))
+        Some((id, sum, map.emit_with_sum(self, &args)?))
     }
 
     /// `(Σ f.(A), f′.(A))` in one pass for the `map` `id` read only by its sum

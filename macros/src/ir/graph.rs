@@ -163,12 +163,7 @@ impl<O: Operation> Graph<O> {
     /// the existing node if an identical one was built before.
     pub fn try_build(&mut self, op: impl Into<O>, args: &[Id]) -> Result<Id, String> {
         let op = op.into();
-        let shapes: Vec<Shape> = args.iter().map(|&a| self.shape(a)).collect();
-        let shape = op.shape(&shapes, &mut self.dims)?;
-        let fields: Vec<Field> = args.iter().map(|&a| self.field(a)).collect();
-        let field = op
-            .field(&fields)
-            .ok_or_else(|| COMPLEX_NOT_YET.to_owned())?;
+        let (shape, field) = self.checked(&op, args)?;
         if let Some(id) = O::rewrite(self, &op, args) {
             return Ok(id);
         }
@@ -180,12 +175,21 @@ impl<O: Operation> Graph<O> {
     /// the gradient forms anyway, which the table turns into `tr_dot`).
     pub fn build_as_is(&mut self, op: impl Into<O>, args: &[Id]) -> Id {
         let op = op.into();
-        let shapes: Vec<Shape> = args.iter().map(|&a| self.shape(a)).collect();
-        let fields: Vec<Field> = args.iter().map(|&a| self.field(a)).collect();
-        match (op.shape(&shapes, &mut self.dims), op.field(&fields)) {
-            (Ok(shape), Some(field)) => self.intern(op, args, shape, field),
-            _ => panic!("matgrad internal error: a pass built ill-shaped {op:?}"),
+        match self.checked(&op, args) {
+            Ok((shape, field)) => self.intern(op, args, shape, field),
+            Err(msg) => panic!("matgrad internal error: a pass built ill-shaped {op:?}: {msg}"),
         }
+    }
+
+    /// The shape and field of `op(args)`, or why it has none.
+    fn checked(&mut self, op: &O, args: &[Id]) -> Result<(Shape, Field), String> {
+        let shapes: Vec<Shape> = args.iter().map(|&a| self.shape(a)).collect();
+        let shape = op.shape(&shapes, &mut self.dims)?;
+        let fields: Vec<Field> = args.iter().map(|&a| self.field(a)).collect();
+        let field = op
+            .field(&fields)
+            .ok_or_else(|| COMPLEX_NOT_YET.to_owned())?;
+        Ok((shape, field))
     }
 
     /// [`Graph::try_build`] for nodes built by rules, whose shapes hold by construction.
