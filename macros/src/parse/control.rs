@@ -772,6 +772,12 @@ impl BodyParser<'_> {
                 })
             }
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter" => self.entries(&m.receiver),
+            // Items by value rather than by reference: the same entries to matgrad.
+            Expr::MethodCall(m)
+                if m.args.is_empty() && (m.method == "copied" || m.method == "cloned") =>
+            {
+                self.iteration(&m.receiver)
+            }
             Expr::MethodCall(m)
                 if m.args.is_empty() && (m.method == "column_iter" || m.method == "row_iter") =>
             {

@@ -20,6 +20,7 @@ mod complex;
 mod control;
 mod factor;
 mod helper;
+mod iterators;
 mod scalar;
 
 use scalar::{float_constant, REAL_FIELD_CONSTANTS};
@@ -184,6 +185,8 @@ struct BodyParser<'a> {
     /// body or side of an `if` being read: assigning one changes the value
     /// that leaves it (a carried value, an output of the `if`).
     outer_names: usize,
+    /// Iterator chains read as loops so far (each loop's accumulator is named by its number).
+    folds: usize,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -269,6 +272,7 @@ pub fn body(
         field_reads: Vec::new(),
         declared_fields: std::collections::HashSet::new(),
         outer_names: 0,
+        folds: 0,
     };
     let value = parser.block(block);
     parser.untyped_fields_beside_complex_values();
@@ -639,6 +643,9 @@ impl BodyParser<'_> {
         let name = m.method.to_string();
         if let Some(kind) = access::view_kind(m) {
             return self.view(m, kind);
+        }
+        if let Some(folded) = self.iterator_fold(m) {
+            return folded;
         }
         if let Some(t) = &m.turbofish {
             return self.error(

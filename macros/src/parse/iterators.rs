@@ -1,0 +1,266 @@
+//! Iterator chains that fold to a scalar, read as the loops they stand for.
+//!
+//! `ITER.map(|p| body).sum()` is the loop `let mut s = -0.0; for p in ITER { s += body; }`
+//! (Rust's `f64: Sum` folds from `-0.0`, so the value is the same bits); `product()` multiplies
+//! from `1.0`; `fold(init, |acc, p| body)` carries `acc` from `init`; `sum()` or `product()`
+//! of the iterator itself reads its items. `ITER` is any iterator a `for` loop takes (a range,
+//! `iter()`, `column_iter()`, `row_iter()`, with `enumerate`, `zip`, `rev`, `copied`,
+//! `cloned`), so the chain's gradient is the loop's, nothing new to differentiate.
+
+use proc_macro2::Span;
+use syn::{Expr, ExprMethodCall, Pat};
+
+use super::BodyParser;
+use crate::ir::Id;
+
+/// Methods that make or adapt an iterator a `for` loop in a `#[grad]` body takes.
+const ITERATORS: &[&str] = &[
+    "iter",
+    "column_iter",
+    "row_iter",
+    "enumerate",
+    "zip",
+    "rev",
+    "copied",
+    "cloned",
+];
+
+/// Iterator adaptors a chain may not use: no loop form stands for them here.
+const UNSUPPORTED: &[&str] = &[
+    "filter",
+    "filter_map",
+    "flat_map",
+    "take",
+    "skip",
+    "step_by",
+    "chain",
+    "take_while",
+    "skip_while",
+    "map_while",
+    "scan",
+    "inspect",
+    "peekable",
+    "windows",
+    "chunks",
+    "into_iter",
+];
+
+/// A closure's parameters (their types dropped), its statements and its value.
+struct Closure {
+    params: Vec<Pat>,
+    stmts: Vec<syn::Stmt>,
+    value: Expr,
+}
+
+/// How a chain folds its items.
+enum Fold<'a> {
+    Sum,
+    Product,
+    /// `fold(init, f)`.
+    With(&'a Expr, &'a Expr),
+}
+
+impl BodyParser<'_> {
+    /// `m` read as the loop it stands for if it folds an iterator chain (`sum`, `product`,
+    /// `fold`); `None` if it is not one (`x.map(f).sum()` of a matrix is nalgebra's).
+    pub(super) fn iterator_fold(&mut self, m: &ExprMethodCall) -> Option<Result<Id, ()>> {
+        let fold = match m.method.to_string().as_str() {
+            "sum" if m.args.is_empty() => Fold::Sum,
+            "product" if m.args.is_empty() => Fold::Product,
+            "fold" if m.args.len() == 2 => Fold::With(&m.args[0], &m.args[1]),
+            _ => return None,
+        };
+        let (iter, map) = match &*m.receiver {
+            Expr::MethodCall(r) if r.method == "map" && r.args.len() == 1 => {
+                (&*r.receiver, Some(&r.args[0]))
+            }
+            e => (e, None),
+        };
+        if !is_iterator(iter) {
+            return None;
+        }
+        Some(self.fold_loop(m, &fold, iter, map))
+    }
+
+    fn fold_loop(
+        &mut self,
+        m: &ExprMethodCall,
+        fold: &Fold,
+        iter: &Expr,
+        map: Option<&Expr>,
+    ) -> Result<Id, ()> {
+        if let Some(adaptor) = unsupported_adaptor(iter) {
+            return self.fail(
+                &adaptor.method,
+                format!(
+                    "`{}` in an iterator chain is not supported in a #[grad] body: write the loop (`for … in … {{ if … {{ s += …; }} }}`)",
+                    adaptor.method
+                ),
+            );
+        }
+        if let Some(t) = &m.turbofish {
+            if !self.is_scalar_type(t) {
+                return self.fail(
+                    t,
+                    "an iterator chain folds to a scalar in a #[grad] body (`sum::<f64>()`); to add up matrices, write the loop",
+                );
+            }
+        }
+        let span = m.method.span();
+        let acc = syn::Ident::new(&format!("__mg_fold_{}", self.folds), span);
+        self.folds += 1;
+        let item = syn::Ident::new("__mg_item", span);
+        // The loop's pattern, and the statements and value that make an item's term.
+        let (pat, mut stmts, term): (Pat, Vec<syn::Stmt>, Expr) = match map {
+            Some(f) => match self.closure(f, 1)? {
+                Some(mut c) => (c.params.remove(0), c.stmts, c.value),
+                None => (
+                    syn::parse_quote_spanned!(span=> #item),
+                    Vec::new(),
+                    syn::parse_quote_spanned!(span=> #f(#item)),
+                ),
+            },
+            None => (
+                syn::parse_quote_spanned!(span=> #item),
+                Vec::new(),
+                syn::parse_quote_spanned!(span=> #item),
+            ),
+        };
+        let (init, pat) = match fold {
+            Fold::Sum => {
+                stmts.push(syn::parse_quote_spanned!(span=> #acc += #term;));
+                (self.zero_or_one(span, true), pat)
+            }
+            Fold::Product => {
+                stmts.push(syn::parse_quote_spanned!(span=> #acc *= #term;));
+                (self.zero_or_one(span, false), pat)
+            }
+            Fold::With(init, f) => match self.closure(f, 2)? {
+                Some(c) => {
+                    let (a, q) = (&c.params[0], &c.params[1]);
+                    // Without a `map` the closure's item pattern is the loop's own.
+                    let pat = if map.is_none() {
+                        q.clone()
+                    } else {
+                        stmts.push(syn::parse_quote_spanned!(span=> let #q = #term;));
+                        pat
+                    };
+                    stmts.push(syn::parse_quote_spanned!(span=> let #a = #acc;));
+                    stmts.extend(c.stmts);
+                    let value = c.value;
+                    stmts.push(syn::parse_quote_spanned!(span=> #acc = #value;));
+                    ((*init).clone(), pat)
+                }
+                None => {
+                    stmts.push(syn::parse_quote_spanned!(span=> #acc = #f(#acc, #term);));
+                    ((*init).clone(), pat)
+                }
+            },
+        };
+        let local: syn::Stmt = syn::parse_quote_spanned!(span=> let mut #acc = #init;);
+        let syn::Stmt::Local(local) = local else {
+            unreachable!("a `let` statement")
+        };
+        self.local(&local);
+        let each: syn::ExprForLoop = syn::parse_quote_spanned!(span=>
+            for #pat in #iter {
+                #(#stmts)*
+            }
+        );
+        self.statement(&Expr::ForLoop(each));
+        self.expr(&syn::parse_quote_spanned!(span=> #acc))
+    }
+
+    /// `f`, a closure of `arity` parameters, in parts; `None` for another expression (a
+    /// function by path, called on the items); an error for a closure of another arity or
+    /// without a value.
+    fn closure(&mut self, f: &Expr, arity: usize) -> Result<Option<Closure>, ()> {
+        let Expr::Closure(c) = f else {
+            return Ok(None);
+        };
+        if c.inputs.len() != arity {
+            let what = if arity == 1 {
+                "one parameter"
+            } else {
+                "two parameters (the accumulator, then the item)"
+            };
+            return self.fail(&c.inputs, format!("this closure takes {what} here"));
+        }
+        let params = c
+            .inputs
+            .iter()
+            .map(|p| match p {
+                Pat::Type(t) => (*t.pat).clone(),
+                p => p.clone(),
+            })
+            .collect();
+        let (stmts, value) = match &*c.body {
+            Expr::Block(b) if b.label.is_none() => {
+                let mut stmts = b.block.stmts.clone();
+                match stmts.pop() {
+                    Some(syn::Stmt::Expr(value, None)) => (stmts, value),
+                    _ => {
+                        return self.fail(&c.body, "a closure in an iterator chain ends in its value in a #[grad] body (`{ let z = …; z * z }`; `return` is not supported)")
+                    }
+                }
+            }
+            body => (Vec::new(), body.clone()),
+        };
+        Ok(Some(Closure {
+            params,
+            stmts,
+            value,
+        }))
+    }
+
+    /// `-0.0` (where a sum starts, as `f64: Sum` does) or `1.0`, in the loss's scalar type.
+    fn zero_or_one(&self, span: Span, zero: bool) -> Expr {
+        match (&self.g.scalar, zero) {
+            (crate::ir::Scalar::Generic(t), true) => syn::parse_quote_spanned!(span=> -#t::zero()),
+            (crate::ir::Scalar::Generic(t), false) => syn::parse_quote_spanned!(span=> #t::one()),
+            (_, true) => syn::parse_quote_spanned!(span=> -0.0),
+            (_, false) => syn::parse_quote_spanned!(span=> 1.0),
+        }
+    }
+
+    /// Whether `t` (a turbofish) names the loss's scalar type.
+    fn is_scalar_type(&self, t: &syn::AngleBracketedGenericArguments) -> bool {
+        let [syn::GenericArgument::Type(syn::Type::Path(p))] =
+            &t.args.iter().collect::<Vec<_>>()[..]
+        else {
+            return false;
+        };
+        let Some(name) = p.path.get_ident() else {
+            return false;
+        };
+        match &self.g.scalar {
+            crate::ir::Scalar::F64 => name == "f64",
+            crate::ir::Scalar::F32 => name == "f32",
+            crate::ir::Scalar::Generic(t) => name == t,
+        }
+    }
+}
+
+/// Whether `e` is an iterator a `for` loop in a `#[grad]` body takes, or one adapted by an
+/// adaptor it does not take (reported by [`unsupported_adaptor`]).
+fn is_iterator(e: &Expr) -> bool {
+    match e {
+        Expr::Paren(p) => matches!(&*p.expr, Expr::Range(_)),
+        Expr::Range(_) => true,
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            ITERATORS.contains(&name.as_str())
+                || (UNSUPPORTED.contains(&name.as_str()) && is_iterator(&m.receiver))
+        }
+        _ => false,
+    }
+}
+
+/// The first adaptor of chain `e` no loop form stands for.
+fn unsupported_adaptor(e: &Expr) -> Option<&ExprMethodCall> {
+    let Expr::MethodCall(m) = e else { return None };
+    if UNSUPPORTED.contains(&m.method.to_string().as_str()) {
+        return Some(m);
+    }
+    unsupported_adaptor(&m.receiver).or_else(|| m.args.iter().find_map(unsupported_adaptor))
+}

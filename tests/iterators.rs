@@ -1,0 +1,157 @@
+//! Iterator chains folded to a scalar (`iter().map(…).sum()`, `product()`, `fold`), read as
+//! the loops they stand for: every gradient against central finite differences, the value
+//! the same bits as the function's own.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use matgrad::grad;
+use matgrad::nalgebra::{DMatrix, DVector, RealField, Vector3};
+
+/// Least squares as a chain over the residuals' entries.
+#[grad(w)]
+fn squares(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let r = x * w - y;
+    r.iter().map(|v| v * v).sum::<f64>()
+}
+
+/// The same over the samples' indices, each a row times `w`.
+#[grad(w)]
+fn squares_by_index(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    (0..x.nrows())
+        .map(|i| (x.row(i).dot(&w.transpose()) - y[i]).powi(2))
+        .sum::<f64>()
+}
+
+#[test]
+fn a_mapped_sum_is_the_sum_loop() {
+    let (w, x, y) = (dv(4, 1), dm(9, 4, 2), dv(9, 3));
+    check!(squares(&w, &x, &y) => squares_grad[w]);
+    check!(squares_by_index(&w, &x, &y) => squares_by_index_grad[w]);
+    let (value, _) = squares_grad(&w, &x, &y);
+    assert_eq!(value.to_bits(), squares(&w, &x, &y).to_bits());
+}
+
+/// A `fold` over pairs of data, the closure's pattern destructuring them.
+#[grad(w)]
+fn zipped(w: &Vector3<f64>, xs: &[Vector3<f64>], ys: &[f64]) -> f64 {
+    xs.iter()
+        .zip(ys.iter())
+        .fold(0.0, |acc, (x, y)| acc + (w.dot(x) - y).powi(2))
+}
+
+#[test]
+fn a_fold_over_zipped_data() {
+    let w = Vector3::new(0.3, -0.2, 0.5);
+    let xs: Vec<Vector3<f64>> = (0..5)
+        .map(|k| Vector3::new(k as f64, 1.0, -0.5 * k as f64))
+        .collect();
+    let ys: Vec<f64> = (0..5).map(|k| (k as f64).sin()).collect();
+    check!(zipped(&w, &xs, &ys) => zipped_grad[w]);
+}
+
+/// A closure with statements, over `enumerate`d data, its sum typed by the `let`.
+#[grad(w)]
+fn with_statements(w: &DVector<f64>, xs: &[f64]) -> f64 {
+    let total: f64 = xs
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let z = w[i % w.len()] * x;
+            z.tanh() + 0.5 * z * z
+        })
+        .sum();
+    total
+}
+
+#[test]
+fn a_closure_with_statements() {
+    let w = dv(3, 4);
+    let xs: Vec<f64> = (0..8).map(|k| 0.3 * k as f64 - 1.0).collect();
+    check!(with_statements(&w, &xs) => with_statements_grad[w]);
+}
+
+/// `product()`, `sum()` of the items themselves, a function mapped by path over `copied()`.
+#[grad(w)]
+fn products_and_plain_sums(w: &DVector<f64>) -> f64 {
+    let p: f64 = w.iter().map(|v| 1.0 + v * v).product();
+    let s: f64 = w.iter().sum();
+    let c: f64 = w.iter().copied().map(f64::sin).sum();
+    p + s * s + c
+}
+
+/// `fold` with a function by path (a running maximum) and with a closure.
+#[grad(w)]
+fn folds(w: &DVector<f64>) -> f64 {
+    w.iter().copied().fold(f64::NEG_INFINITY, f64::max) + w.iter().fold(0.0, |a, &v| a + v.abs())
+}
+
+#[test]
+fn products_plain_sums_and_folds_by_path() {
+    let w = dv(5, 5);
+    check!(products_and_plain_sums(&w) => products_and_plain_sums_grad[w]);
+    check!(folds(&w) => folds_grad[w]);
+}
+
+/// Over the columns of a matrix, and one chain inside another's closure.
+#[grad(w)]
+fn columns(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
+    x.column_iter().map(|c| c.dot(w).powi(2)).sum::<f64>()
+}
+
+#[grad(w)]
+fn nested(w: &DMatrix<f64>) -> f64 {
+    (0..w.nrows())
+        .map(|i| {
+            (0..w.ncols())
+                .map(|j| w[(i, j)] * (i + j) as f64)
+                .sum::<f64>()
+                .powi(2)
+        })
+        .sum::<f64>()
+}
+
+#[test]
+fn over_columns_and_nested() {
+    let (w, x) = (dv(6, 6), dm(6, 4, 7));
+    check!(columns(&w, &x) => columns_grad[w]);
+    let m = dm(3, 4, 8);
+    check!(nested(&m) => nested_grad[m]);
+}
+
+/// A generic scalar folds from `T::zero()` (`RealField` has no `Sum`).
+#[grad(w)]
+fn generic<T: RealField + Copy>(w: &DVector<T>) -> T {
+    w.iter().fold(T::zero(), |a, v| a + *v * *v * *v)
+}
+
+/// `f32`, the sum's type named.
+#[grad(w)]
+fn single(w: &DVector<f32>) -> f32 {
+    w.iter().map(|v| v.exp()).sum::<f32>().ln()
+}
+
+#[test]
+fn generic_and_single_precision() {
+    let w64 = dv::<f64>(4, 9);
+    check!(generic(&w64) => generic_grad[w64]);
+    let w32 = dv::<f32>(4, 9);
+    check!(generic(&w32) => generic_grad[w32]);
+    check!(single(&w32) => single_grad[w32]);
+}
+
+/// Rust's `f64: Sum` starts from `−0.0`: an empty sum is `−0.0`, and so is matgrad's.
+#[grad(w)]
+fn maybe_empty(w: &DVector<f64>, n: usize) -> f64 {
+    (0..n).map(|i| w[i] * w[i]).sum::<f64>() * w[0]
+}
+
+#[test]
+fn an_empty_sum_is_negative_zero_as_in_rust() {
+    let w = dv(3, 10);
+    let (value, grad) = maybe_empty_grad(&w, 0);
+    assert_eq!(value.to_bits(), maybe_empty(&w, 0).to_bits());
+    assert!(grad.iter().all(|&g| g == 0.0), "{grad}");
+    check!(maybe_empty(&w, 2) => maybe_empty_grad[w]);
+}
