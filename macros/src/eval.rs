@@ -754,6 +754,9 @@ impl<'a> Eval<'a> {
                 Origin::Int(_) => {
                     panic!("eval: views of run-time size are evaluated through the macro")
                 }
+                Origin::Element { .. } => {
+                    panic!("eval: sizes of data elements are evaluated through the macro")
+                }
                 Origin::Constant { index, axis } => {
                     let m = self.constant(*index).matrix();
                     [m.nrows(), m.ncols()][*axis]

@@ -40,6 +40,9 @@ pub enum Origin {
     Constant { index: usize, axis: usize },
     /// The value of an integer node (the `n` of `x.rows(a, n)`).
     Int(crate::id::Id),
+    /// An axis of the elements of a data parameter (`xs: &[DVector<f64>]`): every element
+    /// has the size of the first, as the body's own operations on them require.
+    Element { data: String, axis: usize },
 }
 
 /// Union-find over dynamic dimensions.
@@ -124,6 +127,21 @@ impl Dims {
             .collect()
     }
 
+    /// A dimension unified with `s` whose value is read off a parameter or a constant, if
+    /// there is one; else `s`.
+    pub fn readable(&self, s: u32) -> u32 {
+        let root = self.root(s);
+        (0..self.parent.len() as u32)
+            .find(|&t| {
+                self.root(t) == root
+                    && matches!(
+                        self.origin[t as usize],
+                        Origin::Param { .. } | Origin::Constant { .. }
+                    )
+            })
+            .unwrap_or(s)
+    }
+
     /// Whether `a` and `b` are known to be equal.
     pub fn same(&self, a: Dim, b: Dim) -> bool {
         match (a, b) {
@@ -173,6 +191,10 @@ impl Dims {
                 text
             }
             Some(Origin::Constant { axis, .. }) => ["rows", "columns"][*axis].to_owned(),
+            Some(Origin::Element { data, axis }) => {
+                let axis = if *axis == 0 { "nrows" } else { "ncols" };
+                format!("{data}[i].{axis}()")
+            }
             Some(Origin::Int(_)) | None => "n".to_owned(),
         }
     }

@@ -227,12 +227,13 @@ fn constant_shape(ty: &Type) -> Shape {
 }
 
 /// The shape of the elements of a slice, `Vec` or array type (`[Vector3<f64>]`,
-/// `Vec<f64>`, `[usize; 4]`), when they are numbers or fixed-size matrices.
-pub fn element_shape(ty: &Type, g: &crate::ir::Graph) -> Option<Shape> {
+/// `Vec<f64>`, `[usize; 4]`, `[DVector<f64>]`), when they are numbers or matrices; a dynamic
+/// size of the elements of `data` is read off its first element.
+pub fn element_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<Shape> {
     let element = match ty {
         Type::Slice(s) => &*s.elem,
         Type::Array(a) => &*a.elem,
-        Type::Reference(r) => return element_shape(&r.elem, g),
+        Type::Reference(r) => return element_shape(&r.elem, g, data),
         Type::Path(p) => {
             let seg = p.path.segments.last()?;
             match (&seg.arguments, seg.ident == "Vec") {
@@ -249,13 +250,15 @@ pub fn element_shape(ty: &Type, g: &crate::ir::Graph) -> Option<Shape> {
         Scalar::Generic(t) => vec![t.clone()],
         _ => Vec::new(),
     };
-    let mut dynamic = false;
-    match type_shape(element, &generics, &mut |_| {
-        dynamic = true;
-        Dim::Fixed(0)
-    }) {
-        Ok(shape) if !dynamic => Some(shape),
-        Ok(_) => None,
+    let dims = &mut g.dims;
+    let mut fresh = |axis| {
+        dims.fresh(Origin::Element {
+            data: data.to_owned(),
+            axis,
+        })
+    };
+    match type_shape(element, &generics, &mut fresh) {
+        Ok(shape) => Some(shape),
         Err(_) => match constant_shape(element) {
             Shape::Data => None,
             shape => Some(shape),

@@ -150,6 +150,17 @@ impl EmitCx for Emitter<'_> {
                     };
                     quote!(#p::nalgebra::Dyn(#n))
                 }
+                Origin::Element { data, axis } => {
+                    // Read off a parameter where the body ties the size to one: a slice
+                    // may be empty.
+                    let readable = self.graph.dims.readable(s);
+                    if readable != s {
+                        return self.dim(Dim::Dynamic(readable));
+                    }
+                    let data = syn::Ident::new(data, proc_macro2::Span::call_site());
+                    let axis = syn::Index::from(*axis);
+                    quote!(#p::nalgebra::Dyn(#data.first().map_or(0, |__mg_e| __mg_e.shape().#axis)))
+                }
                 Origin::Product(a, b) => {
                     let (a, b) = (self.dim(*a), self.dim(*b));
                     quote!(#p::nalgebra::Dyn(#p::nalgebra::Dim::value(&#a) * #p::nalgebra::Dim::value(&#b)))

@@ -211,7 +211,12 @@ impl Emitter<'_> {
         let Dim::Dynamic(s) = d else {
             return None;
         };
-        let readable = |o: &Origin| matches!(o, Origin::Param { .. } | Origin::Constant { .. });
+        let readable = |o: &Origin| {
+            matches!(
+                o,
+                Origin::Param { .. } | Origin::Constant { .. } | Origin::Element { .. }
+            )
+        };
         let ok = match self.graph.dims.origin(s) {
             Origin::Product(a, b) => [*a, *b].iter().all(|x| match x {
                 Dim::Fixed(_) => true,

@@ -188,7 +188,7 @@ impl BodyParser<'_> {
                 Some(shape) => self.build(i, DataEntry(shape), &args),
                 None => self.error(
                     &i.expr,
-                    "matgrad cannot tell the type of this data's elements: index a slice, `Vec` or array of `f64`, `f32`, integers or fixed-size nalgebra vectors and matrices",
+                    "matgrad cannot tell the type of this data's elements: index a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices",
                 ),
             },
             s => {

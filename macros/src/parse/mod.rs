@@ -230,7 +230,9 @@ pub fn body(
                     },
                     &[],
                 );
-                if let Some(element) = crate::signature::element_shape(&p.owned_ty, g) {
+                if let Some(element) =
+                    crate::signature::element_shape(&p.owned_ty, g, &p.ident.to_string())
+                {
                     elements.insert(id, element);
                 }
                 g.names.insert(id, p.ident.to_string());
