@@ -227,8 +227,11 @@ impl Emitter<'_> {
         // Whether every carried value is a sum whose terms read no carried
         // value: then the loop is a reduction, which the runtime may split
         // across threads (`sum_loop`). Only outside other loops, whose
-        // iterations already share the work.
-        let reduction = !self.graph.in_loop(node.region)
+        // iterations already share the work. Not over a type parameter: the
+        // runtime's accumulators are its concrete scalars and matrices.
+        let generic = matches!(self.graph.scalar, crate::ir::Scalar::Generic(_));
+        let reduction = !generic
+            && !self.graph.in_loop(node.region)
             && tapes.iter().all(Option::is_none)
             && (1..=MAX_REDUCED).contains(&l.carried)
             && (0..l.carried).all(|k| {
