@@ -84,22 +84,25 @@ fn an_empty_slice() {
     assert_eq!((value, grad), (layer(&m, &[]), DMatrix::zeros(3, 4)));
 }
 
+/// Three samples of length 4 and one of length 5.
+fn one_of_another_length() -> (DVector<f64>, Vec<DVector<f64>>) {
+    let mut xs = samples(3, 4, 10);
+    xs.push(dv(5, 30));
+    (dv(4, 1), xs)
+}
+
 /// A sample of another length panics, as the function does.
 #[test]
 #[should_panic]
 fn a_sample_of_another_size_panics_as_the_function_does() {
-    let w = dv(4, 1);
-    let mut xs = samples(3, 4, 10);
-    xs.push(dv(5, 30));
+    let (w, xs) = one_of_another_length();
     let _ = spread_grad(&w, &xs);
 }
 
 #[test]
 #[should_panic]
 fn the_function_itself_panics_on_it() {
-    let w = dv(4, 1);
-    let mut xs = samples(3, 4, 10);
-    xs.push(dv(5, 30));
+    let (w, xs) = one_of_another_length();
     let _ = spread(&w, &xs);
 }
 
