@@ -159,6 +159,43 @@ fn from_column_slice_panics_on_a_wrong_count() {
     let _ = reshaped_grad(&w, &x);
 }
 
+/// A two-layer network's weights cut from one flat vector, as optimisers hand them over:
+/// ranges of `as_slice()` (`a..b`, `a..`, `a..=b`) as `from_column_slice`, `from_vec` and a
+/// vector's `from_column_slice`.
+#[grad(theta)]
+fn unpacked(theta: &DVector<f64>, x: &DVector<f64>, y: &DVector<f64>, h: usize) -> f64 {
+    let (d, o) = (x.len(), y.len());
+    let w1 = DMatrix::from_column_slice(h, d, &theta.as_slice()[0..h * d]);
+    let b1 = DVector::from_column_slice(&theta.as_slice()[h * d..=h * d + h - 1]);
+    let w2 = DMatrix::from_vec(o, h, theta.as_slice()[h * d + h..].to_vec());
+    let a = (w1 * x + b1).map(|v| v.tanh());
+    (w2 * a - y).norm_squared()
+}
+
+/// A fixed-size matrix from a range of a dynamic vector's entries.
+#[grad(p)]
+fn fixed_from_range(p: &DVector<f64>, v: &Vector3<f64>) -> f64 {
+    let m = Matrix2x3::from_column_slice(&p.as_slice()[1..7]);
+    (m * v).norm_squared() * p[0]
+}
+
+#[test]
+fn ranges_of_a_flat_parameter_vector() {
+    let (x, y, h) = (dv(3, 1), dv(2, 2), 4);
+    let theta = dv(4 * 3 + 4 + 2 * 4, 3);
+    check!(unpacked(&theta, &x, &y, h) => unpacked_grad[theta]);
+    let (p, v) = (dv(8, 4), Vector3::new(0.3, -0.2, 0.9));
+    check!(fixed_from_range(&p, &v) => fixed_from_range_grad[p]);
+}
+
+#[test]
+#[should_panic(expected = "Matrix init. error")]
+fn a_range_of_the_wrong_length_panics() {
+    let (x, y) = (dv(3, 1), dv(2, 2));
+    let short = dv(4 * 3 + 4 + 2 * 4 - 1, 3);
+    let _ = unpacked_grad(&short, &x, &y, 4);
+}
+
 /// Reprojection residual of bundle adjustment: a camera's axis-angle
 /// rotation and translation applied to a point, then a pinhole projection.
 #[grad(aa, t, p)]

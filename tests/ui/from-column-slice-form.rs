@@ -3,7 +3,7 @@ use matgrad::nalgebra::{DMatrix, DVector};
 
 #[grad(w)]
 fn f(w: &DVector<f64>) -> f64 {
-    let m = DMatrix::from_column_slice(2, 2, &w.as_slice()[..4]);
+    let m = DMatrix::from_column_slice(2, 2, &[w[0], w[1], w[2], w[3]]);
     m.determinant()
 }
 

@@ -474,23 +474,18 @@ impl BodyParser<'_> {
     }
 
     /// The matrix whose entries `slice` reads: `x` in `x.as_slice()` (for
-    /// `from_column_slice`) or `x.as_slice().to_vec()` (for `from_vec`).
+    /// `from_column_slice`) or `x.as_slice().to_vec()` (for `from_vec`); a
+    /// vector's entries `a..b` in `&x.as_slice()[a..b]` (`a..`, `..b`, `..` too;
+    /// `x.as_slice()[a..b].to_vec()`), the block `x.rows(a, b - a)` of a column
+    /// (`columns` of a row): a flat parameter vector cut into matrices.
     fn slice_source(&mut self, shown: &str, method: &str, slice: &Expr) -> Result<Id, ()> {
-        let source = match (method, slice) {
-            ("from_column_slice", Expr::MethodCall(m)) if m.method == "as_slice" => {
-                Some(&*m.receiver)
-            }
-            ("from_column_slice", Expr::Reference(r)) => match &*r.expr {
-                Expr::MethodCall(m) if m.method == "as_slice" => Some(&*m.receiver),
-                _ => None,
-            },
-            ("from_vec", Expr::MethodCall(m)) if m.method == "to_vec" => match &*m.receiver {
-                Expr::MethodCall(s) if s.method == "as_slice" => Some(&*s.receiver),
-                _ => None,
-            },
+        let entries = match (method, slice) {
+            ("from_column_slice", Expr::Reference(r)) => entries_read(&r.expr),
+            ("from_column_slice", e) => entries_read(e).filter(|(_, range)| range.is_none()),
+            ("from_vec", Expr::MethodCall(m)) if m.method == "to_vec" => entries_read(&m.receiver),
             _ => None,
         };
-        let Some(source) = source else {
+        let Some((source, range)) = entries else {
             let form = if method == "from_vec" {
                 "x.as_slice().to_vec()"
             } else {
@@ -499,11 +494,42 @@ impl BodyParser<'_> {
             return self.fail(
                 slice,
                 format!(
-                    "`{shown}` is supported on the entries of a matrix or vector, written `{form}`"
+                    "`{shown}` is supported on the entries of a matrix or vector, written `{form}` (or, of a vector, `{}`)",
+                    form.replacen("as_slice()", "as_slice()[a..b]", 1)
                 ),
             );
         };
-        self.expr(source)
+        let x = self.expr(source)?;
+        let Some(range) = range else {
+            return Ok(x);
+        };
+        let shape = self.g.shape(x);
+        let one = |d: Dim, dims: &crate::shape::Dims| dims.value(d) == Some(1);
+        let block = if one(shape.cols(), &self.g.dims) {
+            "rows"
+        } else if one(shape.rows(), &self.g.dims) {
+            "columns"
+        } else {
+            let found = self.g.dims.show(shape).to_string();
+            return self.fail(
+                range,
+                format!("a range of entries is supported of a vector's `as_slice()`, found {found}: use the whole `as_slice()`, or a view (`x.columns(j, n)`) first"),
+            );
+        };
+        let span = range.span();
+        let block = syn::Ident::new(block, span);
+        let zero: Expr = syn::parse_quote_spanned!(span=> 0);
+        let start = range.start.as_deref().unwrap_or(&zero);
+        let len: Expr = match (&range.end, &range.limits) {
+            (None, _) => syn::parse_quote_spanned!(span=> (#source).len() - (#start)),
+            (Some(end), syn::RangeLimits::HalfOpen(_)) => {
+                syn::parse_quote_spanned!(span=> (#end) - (#start))
+            }
+            (Some(end), syn::RangeLimits::Closed(_)) => {
+                syn::parse_quote_spanned!(span=> (#end) + 1 - (#start))
+            }
+        };
+        self.expr(&syn::parse_quote_spanned!(span=> (#source).#block(#start, #len)))
     }
 
     /// `DMatrix::from_fn(r, c, |i, j| body)`: read as the loops filling a
@@ -660,5 +686,20 @@ impl BodyParser<'_> {
             Op::MatMul(_) | Op::TrMul(_) => self.is_rotation(args[0]) && self.is_rotation(args[1]),
             _ => false,
         }
+    }
+}
+
+/// `x` and the range of `x.as_slice()` or `x.as_slice()[range]`.
+fn entries_read(e: &Expr) -> Option<(&Expr, Option<&syn::ExprRange>)> {
+    match e {
+        Expr::MethodCall(m) if m.method == "as_slice" && m.args.is_empty() => {
+            Some((&m.receiver, None))
+        }
+        Expr::Index(i) => match (entries_read(&i.expr)?, &*i.index) {
+            ((x, None), Expr::Range(r)) => Some((x, Some(r))),
+            _ => None,
+        },
+        Expr::Paren(p) => entries_read(&p.expr),
+        _ => None,
     }
 }
