@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use matgrad::grad;
-use matgrad::nalgebra::{DMatrix, DVector, RealField, Vector3};
+use matgrad::nalgebra::{DMatrix, DVector, Matrix3, RealField, Vector3};
 
 /// Least squares as a chain over the residuals' entries.
 #[grad(w)]
@@ -154,4 +154,28 @@ fn an_empty_sum_is_negative_zero_as_in_rust() {
     assert_eq!(value.to_bits(), maybe_empty(&w, 0).to_bits());
     assert!(grad.iter().all(|&g| g == 0.0), "{grad}");
     check!(maybe_empty(&w, 2) => maybe_empty_grad[w]);
+}
+
+/// A sum of fixed-size matrices, typed by the turbofish or by the `let`: the scatter matrix of
+/// samples about a mean, in a Gaussian's negative log-likelihood.
+#[grad(mu, l)]
+fn scatter(mu: &Vector3<f64>, l: &Matrix3<f64>, xs: &[Vector3<f64>]) -> f64 {
+    let s = xs
+        .iter()
+        .map(|x| (x - mu) * (x - mu).transpose())
+        .sum::<Matrix3<f64>>();
+    let t: Matrix3<f64> = xs.iter().map(|x| x * x.transpose()).sum();
+    let sigma = l * l.transpose() + Matrix3::identity();
+    let inv = sigma.try_inverse().unwrap();
+    sigma.determinant().ln() * xs.len() as f64 + (inv * s).trace() + 1e-3 * t.tr_dot(&sigma)
+}
+
+#[test]
+fn sums_of_fixed_size_matrices() {
+    let mu = Vector3::new(0.1, -0.3, 0.2);
+    let l = Matrix3::new(1.0, 0.0, 0.0, 0.3, 0.8, 0.0, -0.2, 0.1, 1.2);
+    let xs: Vec<Vector3<f64>> = (0..6)
+        .map(|k| Vector3::new((k as f64).sin(), (2.0 * k as f64).cos(), 0.1 * k as f64))
+        .collect();
+    check!(scatter(&mu, &l, &xs) => scatter_grad[mu, l]);
 }

@@ -1,13 +1,13 @@
 use matgrad::grad;
-use matgrad::nalgebra::{Matrix3, Vector3};
+use matgrad::nalgebra::{DMatrix, DVector};
 
 #[grad(w)]
-fn f(w: &Vector3<f64>, xs: &[Vector3<f64>]) -> f64 {
-    let m = xs.iter().map(|x| x * w.transpose()).sum::<Matrix3<f64>>();
+fn f(w: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
+    let m = xs.iter().map(|x| x * w.transpose()).sum::<DMatrix<f64>>();
     m.norm_squared()
 }
 
 fn main() {
-    let w = Vector3::new(1.0, 2.0, 3.0);
-    let (_value, _dw): (f64, Vector3<f64>) = f_grad(&w, &[w]);
+    let w = DVector::from_vec(vec![1.0, 2.0]);
+    let (_value, _dw): (f64, DVector<f64>) = f_grad(&w, &[w.clone()]);
 }

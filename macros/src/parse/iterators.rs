@@ -98,15 +98,25 @@ impl BodyParser<'_> {
                 ),
             );
         }
-        if let Some(t) = &m.turbofish {
-            if !self.is_scalar_type(t) {
-                return self.fail(
-                    t,
-                    "an iterator chain folds to a scalar in a #[grad] body (`sum::<f64>()`); to add up matrices, write the loop",
-                );
-            }
-        }
         let span = m.method.span();
+        // The type the chain folds to, where the turbofish or the `let` names it.
+        let declared = self.declared_fold.take();
+        // (A turbofish of another form does not compile: rustc says so.)
+        let named = match m
+            .turbofish
+            .as_ref()
+            .map(|t| t.args.iter().collect::<Vec<_>>())
+        {
+            Some(args) => match args[..] {
+                [syn::GenericArgument::Type(ty)] => Some(ty.clone()),
+                _ => None,
+            },
+            None => declared,
+        };
+        let matrix = match named.filter(|ty| !self.is_scalar_type(ty)) {
+            None => None,
+            Some(ty) => Some(self.matrix_zeros(&ty, fold, m)?),
+        };
         let acc = syn::Ident::new(&format!("__mg_fold_{}", self.folds), span);
         self.folds += 1;
         let item = syn::Ident::new("__mg_item", span);
@@ -129,7 +139,7 @@ impl BodyParser<'_> {
         let (init, pat) = match fold {
             Fold::Sum => {
                 stmts.push(syn::parse_quote_spanned!(span=> #acc += #term;));
-                (self.zero_or_one(span, true), pat)
+                (matrix.unwrap_or_else(|| self.zero_or_one(span, true)), pat)
             }
             Fold::Product => {
                 stmts.push(syn::parse_quote_spanned!(span=> #acc *= #term;));
@@ -223,11 +233,49 @@ impl BodyParser<'_> {
         }
     }
 
-    /// Whether `t` (a turbofish) names the loss's scalar type.
-    fn is_scalar_type(&self, t: &syn::AngleBracketedGenericArguments) -> bool {
-        let [syn::GenericArgument::Type(syn::Type::Path(p))] =
-            &t.args.iter().collect::<Vec<_>>()[..]
-        else {
+    /// `T::zeros()` for a sum of matrices of fixed-size type `ty` (what nalgebra's `Sum` of
+    /// such matrices starts from); an error for another fold or a type of run-time size, whose
+    /// `Sum` has no zero to start from.
+    fn matrix_zeros(
+        &mut self,
+        ty: &syn::Type,
+        fold: &Fold,
+        m: &ExprMethodCall,
+    ) -> Result<Expr, ()> {
+        let mut dynamic = false;
+        let generics: Vec<syn::Ident> = match &self.g.scalar {
+            crate::ir::Scalar::Generic(t) => vec![t.clone()],
+            _ => Vec::new(),
+        };
+        let shape = crate::signature::type_shape(ty, &generics, &mut |_| {
+            dynamic = true;
+            crate::shape::Dim::Fixed(0)
+        });
+        let path = match (fold, shape, ty) {
+            (Fold::Sum, Ok(_), syn::Type::Path(p)) if !dynamic && p.qself.is_none() => &p.path,
+            (Fold::Sum, Ok(_), _) if dynamic => {
+                return self.fail(ty, "a sum of matrices of run-time size over an iterator has no zero to start from (nalgebra's panics on no items): write the loop from `DMatrix::zeros(r, c)`")
+            }
+            (Fold::Sum, ..) => {
+                let shown = crate::errors::show(ty);
+                return self.fail(ty, format!("an iterator chain in a #[grad] body sums to a scalar or a fixed-size nalgebra matrix named by its own type (`sum::<f64>()`, `sum::<Matrix3<f64>>()`), found `{shown}`"));
+            }
+            _ => return self.fail(&m.method, "a product of matrices over an iterator is not supported in a #[grad] body: write the loop"),
+        };
+        // `Matrix3<f64>` as an expression's path: `Matrix3::<f64>`.
+        let mut path = path.clone();
+        for segment in &mut path.segments {
+            if let syn::PathArguments::AngleBracketed(a) = &mut segment.arguments {
+                a.colon2_token = Some(Default::default());
+            }
+        }
+        let span = m.method.span();
+        Ok(syn::parse_quote_spanned!(span=> #path::zeros()))
+    }
+
+    /// Whether `ty` is the loss's scalar type.
+    fn is_scalar_type(&self, ty: &syn::Type) -> bool {
+        let syn::Type::Path(p) = ty else {
             return false;
         };
         let Some(name) = p.path.get_ident() else {

@@ -187,6 +187,8 @@ struct BodyParser<'a> {
     outer_names: usize,
     /// Iterator chains read as loops so far (each loop's accumulator is named by its number).
     folds: usize,
+    /// The type a `let` declares for the iterator chain it binds (`let s: Matrix3<f64> = …sum();`).
+    declared_fold: Option<syn::Type>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -275,6 +277,7 @@ pub fn body(
         declared_fields: std::collections::HashSet::new(),
         outer_names: 0,
         folds: 0,
+        declared_fold: None,
     };
     let value = parser.block(block);
     parser.untyped_fields_beside_complex_values();
@@ -385,6 +388,9 @@ impl BodyParser<'_> {
                     Hint::Like(s) if s.has_dynamic() => Hint::Matrix,
                     h => h,
                 });
+            } else if matches!(&*init.expr, Expr::MethodCall(m) if m.method == "sum" || m.method == "product")
+            {
+                self.declared_fold = Some((*t.ty).clone());
             }
         }
         let value = local.init.as_ref().map(|init| {
@@ -392,6 +398,7 @@ impl BodyParser<'_> {
                 .unwrap_or_else(|| self.expr(&init.expr))
         });
         self.declared_call = None;
+        self.declared_fold = None;
         let binding = match (&local.init, value) {
             (Some(init), Some(value)) if init.diverge.is_none() => match value {
                 Ok(id) => {
