@@ -271,6 +271,17 @@
 //!     h.norm_squared()
 //! }
 //!
+//! /// Logistic loss over samples kept as vectors, written as an iterator chain.
+//! #[grad(w)]
+//! fn logistic(w: &DVector<f64>, xs: &[DVector<f64>], ys: &[f64]) -> f64 {
+//!     let total: f64 = xs
+//!         .iter()
+//!         .zip(ys.iter())
+//!         .map(|(x, y)| (1.0 + (-y * w.dot(x)).exp()).ln())
+//!         .sum();
+//!     total / xs.len() as f64
+//! }
+//!
 //! let x = DMatrix::from_fn(6, 3, |i, j| ((i * 3 + j) as f64 * 0.7).sin());
 //! let y = DVector::from_fn(6, |i, _| (i as f64 - 2.5) * 0.4);
 //! let w = DVector::from_vec(vec![0.3, -0.2, 0.5]);
@@ -286,6 +297,15 @@
 //! let (_, dw, du) = rnn_grad(&w, &u, &h0, &xs);
 //! matgrad::check_gradient(|w| rnn(w, &u, &h0, &xs), &w, &dw).assert_within(1e-6);
 //! matgrad::check_gradient(|u| rnn(&w, u, &h0, &xs), &u, &du).assert_within(1e-6);
+//!
+//! let samples: Vec<DVector<f64>> = (0..5)
+//!     .map(|i| DVector::from_fn(3, |j, _| ((i * 3 + j) as f64).sin()))
+//!     .collect();
+//! let labels = [1.0, -1.0, 1.0, 1.0, -1.0];
+//! let w = DVector::from_vec(vec![0.3, -0.2, 0.5]);
+//! let (loss, dw) = logistic_grad(&w, &samples, &labels);
+//! assert_eq!(loss, logistic(&w, &samples, &labels)); // summed in the same order, from -0.0
+//! matgrad::check_gradient(|w| logistic(w, &samples, &labels), &w, &dw).assert_within(1e-6);
 //! ```
 //!
 //! ## How to write them
@@ -294,8 +314,10 @@
 //!   over the entries of a vector or matrix (column-major, as nalgebra
 //!   iterates) or `for x in xs.iter()` (or `xs`, `&xs`) over a data slice;
 //!   `.enumerate()`, `.zip(…)` of two `iter()`s, `.rev()` on an `iter()`;
-//!   `x.column_iter()`, `x.row_iter()`. Patterns are names, `_`, `&v` and
-//!   pairs such as `(i, (a, b))`. Loops nest. A name bound before the loop
+//!   `x.column_iter()`, `x.row_iter()`; `.copied()`, `.cloned()`. A data
+//!   slice's elements may be numbers or nalgebra vectors and matrices of
+//!   fixed or run-time size (`xs: &[DVector<f64>]`). Patterns are names,
+//!   `_`, `&v` and pairs such as `(i, (a, b))`. Loops nest. A name bound before the loop
 //!   and assigned inside it is *carried* from one iteration to the next
 //!   (`total`, `h` above); anything bound inside lives for one iteration.
 //!   A carried value keeps the size it had before the loop: assigning it a
@@ -305,6 +327,15 @@
 //!   for the values the two sides of an `if` yield).
 //!   Not supported: `while`, `loop`, `break`, `continue`, `return`, labels,
 //!   other iterators.
+//! - **Iterator chains** that fold one of those iterators are the loops they
+//!   stand for: `r.iter().map(|v| v * v).sum::<f64>()` is
+//!   `let mut s = -0.0; for v in r.iter() { s += v * v; }` (Rust's `sum`
+//!   starts from `-0.0`, so the value is the same bits), `product()` starts
+//!   from `1.0`, `fold(init, |acc, x| …)` carries `acc`, and a sum of
+//!   fixed-size matrices (`sum::<Matrix3<f64>>()`, or typed by the `let`)
+//!   starts from zeros. The map may be a closure with statements or a
+//!   function by path (`.copied().map(f64::ln)`). `filter`, `take`, `skip`
+//!   and the other adaptors are compile errors: write the loop, with an `if`.
 //! - **Products over all the samples at once**: in a loop `for i in 0..n`
 //!   not nested in another, a product of a sample's data with values from
 //!   outside the loop (`x.row(i).transpose().dot(w)`, `(x.row(i) * w)[0]`,
@@ -338,8 +369,8 @@
 //! - **Writes** into a local: `lp[c] = s;`, `g[(i, j)] += t;`,
 //!   `out.row_mut(i).copy_from(&r);` (any view above with `_mut`),
 //!   `out.set_row(i, &r);`, `out.set_column(j, &c);`. Start from a local
-//!   you own (`let mut lp = w.column(0).clone_owned();`): the body has no
-//!   constructors such as `zeros`, so start from a value of the right shape.
+//!   you own: a matrix built in the body (`let mut z = DVector::zeros(k);`)
+//!   or a copy (`let mut lp = w.column(0).clone_owned();`).
 //! - **Integers**: sizes (`x.nrows()`, `x.ncols()`, `x.len()`, `xs.len()`,
 //!   `let (n, d) = x.shape();`), integer parameters, `+ - * / %`, and casts
 //!   `as f64`, `as f32`, `as usize`, …. An unsuffixed literal beside an
