@@ -179,3 +179,33 @@ fn sums_of_fixed_size_matrices() {
         .collect();
     check!(scatter(&mu, &l, &xs) => scatter_grad[mu, l]);
 }
+
+/// A `filter` before the `map`: hinge terms of the samples of one class, and a fold over the
+/// positive entries.
+#[grad(w)]
+fn filtered(w: &DVector<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let z = x * w;
+    let hinge = z
+        .iter()
+        .zip(labels.iter())
+        .filter(|(_, &c)| c == 1)
+        .map(|(zi, _)| (1.0 - zi).max(0.0))
+        .sum::<f64>();
+    let positive = w.iter().filter(|&&v| v > 0.0).fold(0.0, |a, v| a + v * v);
+    let counted: f64 = w
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, v)| v.exp())
+        .sum();
+    hinge + positive + counted
+}
+
+#[test]
+fn a_filter_before_the_map_or_the_fold() {
+    let (w, x) = (dv(4, 11), dm(7, 4, 12));
+    let labels = [1, 0, 1, 1, 0, 0, 1];
+    check!(filtered(&w, &x, &labels) => filtered_grad[w]);
+    let (value, _) = filtered_grad(&w, &x, &labels);
+    assert_eq!(value.to_bits(), filtered(&w, &x, &labels).to_bits());
+}

@@ -334,8 +334,9 @@
 //!   from `1.0`, `fold(init, |acc, x| …)` carries `acc`, and a sum of
 //!   fixed-size matrices (`sum::<Matrix3<f64>>()`, or typed by the `let`)
 //!   starts from zeros. The map may be a closure with statements or a
-//!   function by path (`.copied().map(f64::ln)`). `filter`, `take`, `skip`
-//!   and the other adaptors are compile errors: write the loop, with an `if`.
+//!   function by path (`.copied().map(f64::ln)`); a `filter(|q| cond)`
+//!   before the `map` (or the fold) puts each step under `if cond`. `take`,
+//!   `skip` and the other adaptors are compile errors: write the loop.
 //! - **Products over all the samples at once**: in a loop `for i in 0..n`
 //!   not nested in another, a product of a sample's data with values from
 //!   outside the loop (`x.row(i).transpose().dot(w)`, `(x.row(i) * w)[0]`,

@@ -1,11 +1,13 @@
-//! Iterator chains that fold to a scalar, read as the loops they stand for.
+//! Iterator chains that fold, read as the loops they stand for.
 //!
 //! `ITER.map(|p| body).sum()` is the loop `let mut s = -0.0; for p in ITER { s += body; }`
-//! (Rust's `f64: Sum` folds from `-0.0`, so the value is the same bits); `product()` multiplies
-//! from `1.0`; `fold(init, |acc, p| body)` carries `acc` from `init`; `sum()` or `product()`
-//! of the iterator itself reads its items. `ITER` is any iterator a `for` loop takes (a range,
-//! `iter()`, `column_iter()`, `row_iter()`, with `enumerate`, `zip`, `rev`, `copied`,
-//! `cloned`), so the chain's gradient is the loop's, nothing new to differentiate.
+//! (Rust's `f64: Sum` folds from `-0.0`, so the value is the same bits; a sum of fixed-size
+//! matrices starts from zeros, as nalgebra's does); `product()` multiplies from `1.0`;
+//! `fold(init, |acc, p| body)` carries `acc` from `init`; `sum()` or `product()` of the
+//! iterator itself reads its items; a `filter(|q| cond)` before them puts the step under
+//! `if cond`. `ITER` is any iterator a `for` loop takes (a range, `iter()`, `column_iter()`,
+//! `row_iter()`, with `enumerate`, `zip`, `rev`, `copied`, `cloned`), so the chain's gradient
+//! is the loop's, nothing new to differentiate.
 
 use proc_macro2::Span;
 use syn::{Expr, ExprMethodCall, Pat};
@@ -25,8 +27,10 @@ const ITERATORS: &[&str] = &[
     "cloned",
 ];
 
-/// Iterator adaptors a chain may not use: no loop form stands for them here.
+/// Iterator adaptors a chain may not use where they stand: no loop form stands for them (a
+/// `filter` right before the `map` or the fold, and a `map` right before the fold, are read).
 const UNSUPPORTED: &[&str] = &[
+    "map",
     "filter",
     "filter_map",
     "flat_map",
@@ -70,16 +74,12 @@ impl BodyParser<'_> {
             "fold" if m.args.len() == 2 => Fold::With(&m.args[0], &m.args[1]),
             _ => return None,
         };
-        let (iter, map) = match &*m.receiver {
-            Expr::MethodCall(r) if r.method == "map" && r.args.len() == 1 => {
-                (&*r.receiver, Some(&r.args[0]))
-            }
-            e => (e, None),
-        };
+        let (rest, map) = adaptor(&m.receiver, "map");
+        let (iter, filter) = adaptor(rest, "filter");
         if !is_iterator(iter) {
             return None;
         }
-        Some(self.fold_loop(m, &fold, iter, map))
+        Some(self.fold_loop(m, &fold, iter, filter, map))
     }
 
     fn fold_loop(
@@ -87,16 +87,17 @@ impl BodyParser<'_> {
         m: &ExprMethodCall,
         fold: &Fold,
         iter: &Expr,
+        filter: Option<&Expr>,
         map: Option<&Expr>,
     ) -> Result<Id, ()> {
         if let Some(adaptor) = unsupported_adaptor(iter) {
-            return self.fail(
-                &adaptor.method,
-                format!(
-                    "`{}` in an iterator chain is not supported in a #[grad] body: write the loop (`for … in … {{ if … {{ s += …; }} }}`)",
-                    adaptor.method
-                ),
-            );
+            let method = &adaptor.method;
+            let why = if method == "map" {
+                format!("`{method}` before `filter` is not supported in a #[grad] body: filter first, or write the loop")
+            } else {
+                format!("`{method}` in an iterator chain is not supported in a #[grad] body: write the loop (`for … in … {{ if … {{ s += …; }} }}`)")
+            };
+            return self.fail(method, why);
         }
         let span = m.method.span();
         // The type the chain folds to, where the turbofish or the `let` names it.
@@ -167,6 +168,24 @@ impl BodyParser<'_> {
                 }
             },
         };
+        // With a `filter`, the loop binds each item to names of its own, and the filter's and
+        // the map's (or fold's) patterns bind their names from them, the step under an `if`.
+        let (pat, stmts) = match filter {
+            None => (pat, stmts),
+            Some(f) => {
+                let item = Item::of(iter, span, &mut 0);
+                let Some(c) = self.closure(f, 1)? else {
+                    return self.fail(f, "`filter` takes a closure in a #[grad] body");
+                };
+                let mut outer = self.binds(&c.params[0], &item)?;
+                outer.extend(c.stmts);
+                let mut inner = self.binds(&pat, &item)?;
+                inner.extend(stmts);
+                let cond = c.value;
+                outer.push(syn::parse_quote_spanned!(span=> if #cond { #(#inner)* }));
+                (item.pattern(), outer)
+            }
+        };
         let local: syn::Stmt = syn::parse_quote_spanned!(span=> let mut #acc = #init;);
         let syn::Stmt::Local(local) = local else {
             unreachable!("a `let` statement")
@@ -221,6 +240,32 @@ impl BodyParser<'_> {
             stmts,
             value,
         }))
+    }
+
+    /// `let` statements binding the names of `pat` (a loop pattern: names, `_`, references,
+    /// pairs) from `item`'s names.
+    fn binds(&mut self, pat: &Pat, item: &Item) -> Result<Vec<syn::Stmt>, ()> {
+        match (pat, item) {
+            (Pat::Wild(_), _) => Ok(Vec::new()),
+            (Pat::Reference(r), _) => self.binds(&r.pat, item),
+            (Pat::Type(t), _) => self.binds(&t.pat, item),
+            (Pat::Paren(p), _) => self.binds(&p.pat, item),
+            (Pat::Ident(p), Item::One(name)) if p.subpat.is_none() => Ok(vec![
+                syn::parse_quote_spanned!(name.span()=> let #p = #name;),
+            ]),
+            (Pat::Tuple(t), Item::Pair(a, b)) if t.elems.len() == 2 => {
+                let mut stmts = self.binds(&t.elems[0], a)?;
+                stmts.extend(self.binds(&t.elems[1], b)?);
+                Ok(stmts)
+            }
+            (Pat::Ident(_), Item::Pair(..)) => {
+                self.fail(pat, "this iterates over pairs: bind them as `(a, b)`")
+            }
+            _ => self.fail(
+                pat,
+                "#[grad] supports patterns of names, `_`, references and pairs `(a, b)` here",
+            ),
+        }
     }
 
     /// `-0.0` (where a sum starts, as `f64: Sum` does) or `1.0`, in the loss's scalar type.
@@ -286,6 +331,59 @@ impl BodyParser<'_> {
             crate::ir::Scalar::F32 => name == "f32",
             crate::ir::Scalar::Generic(t) => name == t,
         }
+    }
+}
+
+/// An iterator's item as names: one, or a pair (`enumerate`, `zip`).
+enum Item {
+    One(syn::Ident),
+    Pair(Box<Item>, Box<Item>),
+}
+
+impl Item {
+    /// The shape of `iter`'s items, named `__mg_item_0`, `__mg_item_1`, … from `next`.
+    fn of(iter: &Expr, span: Span, next: &mut usize) -> Item {
+        match iter {
+            Expr::Paren(p) => Item::of(&p.expr, span, next),
+            Expr::MethodCall(m) if m.method == "enumerate" => {
+                let index = Item::fresh(span, next);
+                Item::Pair(Box::new(index), Box::new(Item::of(&m.receiver, span, next)))
+            }
+            Expr::MethodCall(m) if m.method == "zip" && m.args.len() == 1 => {
+                let a = Item::of(&m.receiver, span, next);
+                Item::Pair(Box::new(a), Box::new(Item::of(&m.args[0], span, next)))
+            }
+            Expr::MethodCall(m) if ["rev", "copied", "cloned"].iter().any(|a| m.method == a) => {
+                Item::of(&m.receiver, span, next)
+            }
+            _ => Item::fresh(span, next),
+        }
+    }
+
+    fn fresh(span: Span, next: &mut usize) -> Item {
+        *next += 1;
+        Item::One(syn::Ident::new(&format!("__mg_item_{}", *next - 1), span))
+    }
+
+    /// The loop pattern binding the names.
+    fn pattern(&self) -> Pat {
+        match self {
+            Item::One(name) => syn::parse_quote!(#name),
+            Item::Pair(a, b) => {
+                let (a, b) = (a.pattern(), b.pattern());
+                syn::parse_quote!((#a, #b))
+            }
+        }
+    }
+}
+
+/// `(x, Some(f))` for `x.method(f)`, else `(e, None)`.
+fn adaptor<'a>(e: &'a Expr, method: &str) -> (&'a Expr, Option<&'a Expr>) {
+    match e {
+        Expr::MethodCall(r) if r.method == method && r.args.len() == 1 => {
+            (&*r.receiver, Some(&r.args[0]))
+        }
+        e => (e, None),
     }
 }
 

@@ -3,7 +3,7 @@ use matgrad::nalgebra::DVector;
 
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    x.iter().filter(|v| **v > 0.0).map(|v| v * v).sum::<f64>()
+    x.iter().filter(|v @ _| **v > 0.0).map(|v| v * v).sum::<f64>()
 }
 
 fn main() {
