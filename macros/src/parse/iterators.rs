@@ -72,7 +72,7 @@ impl BodyParser<'_> {
             "sum" if m.args.is_empty() => Fold::Sum,
             "product" if m.args.is_empty() => Fold::Product,
             "fold" if m.args.len() == 2 => Fold::With(&m.args[0], &m.args[1]),
-            _ => return None,
+            _ => return self.unsupported_end(m),
         };
         let (rest, map) = adaptor(&m.receiver, "map");
         let (iter, filter) = adaptor(rest, "filter");
@@ -80,6 +80,28 @@ impl BodyParser<'_> {
             return None;
         }
         Some(self.fold_loop(m, &fold, iter, filter, map))
+    }
+
+    /// An error for a chain of iterators ending in another method (`reduce`, `max_by`,
+    /// `count`, `collect`, …), also under `unwrap()`; `None` if `m` ends no such chain.
+    fn unsupported_end(&mut self, m: &ExprMethodCall) -> Option<Result<Id, ()>> {
+        let end = match &*m.receiver {
+            Expr::MethodCall(r) if m.method == "unwrap" || m.method == "expect" => r,
+            _ => m,
+        };
+        let name = end.method.to_string();
+        let (rest, _) = adaptor(&end.receiver, "map");
+        let (iter, _) = adaptor(rest, "filter");
+        if ITERATORS.contains(&name.as_str())
+            || UNSUPPORTED.contains(&name.as_str())
+            || !is_iterator(iter)
+        {
+            return None;
+        }
+        Some(self.fail(
+            &end.method,
+            format!("`{name}` of an iterator is not supported in a #[grad] body: `sum`, `product` and `fold` are (a maximum is `fold(f64::NEG_INFINITY, f64::max)`), or write the loop"),
+        ))
     }
 
     fn fold_loop(
@@ -388,7 +410,8 @@ fn adaptor<'a>(e: &'a Expr, method: &str) -> (&'a Expr, Option<&'a Expr>) {
 }
 
 /// Whether `e` is an iterator a `for` loop in a `#[grad]` body takes, or one adapted by an
-/// adaptor it does not take (reported by [`unsupported_adaptor`]).
+/// adaptor it does not take (reported by [`unsupported_adaptor`]): any of those but `map` (a
+/// matrix's own method too) is an iterator whatever it adapts (`x.as_slice().windows(2)`).
 fn is_iterator(e: &Expr) -> bool {
     match e {
         Expr::Paren(p) => matches!(&*p.expr, Expr::Range(_)),
@@ -396,7 +419,8 @@ fn is_iterator(e: &Expr) -> bool {
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
             ITERATORS.contains(&name.as_str())
-                || (UNSUPPORTED.contains(&name.as_str()) && is_iterator(&m.receiver))
+                || (UNSUPPORTED.contains(&name.as_str())
+                    && (name != "map" || is_iterator(&m.receiver)))
         }
         _ => false,
     }
