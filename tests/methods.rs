@@ -16,6 +16,19 @@ struct Ridge {
 }
 
 impl Ridge {
+    /// A loop over the rows of a field, its size read off the field (`nrows()` and `shape()`
+    /// say it is a matrix; an entry of `self.y` could be a `Vec`'s, so `y` is bound with its
+    /// type), the sum written as an iterator chain.
+    #[grad(w)]
+    fn by_rows(&self, w: &DVector<f64>) -> f64 {
+        let (n, _) = self.x.shape();
+        let y: &DVector<f64> = &self.y;
+        (0..self.x.nrows())
+            .map(|i| (self.x.row(i).transpose().dot(w) - y[i]).powi(2))
+            .sum::<f64>()
+            / n as f64
+    }
+
     /// The example: fields used directly.
     #[grad(w)]
     fn loss(&self, w: &DVector<f64>) -> f64 {
@@ -105,6 +118,9 @@ fn methods_read_fields_as_constants() {
         &w,
         &dw,
     );
+    let (value, dw) = model.by_rows_grad(&w);
+    assert!((value - model.by_rows(&w)).abs() < 1e-12 * value.abs());
+    fd("by_rows", |w: &DVector<f64>| model.by_rows(w), &w, &dw);
     let (value, dw) = Ridge::prior_grad(&w, 2.0);
     assert_eq!(value, Ridge::prior(&w, 2.0));
     fd("prior", |w: &DVector<f64>| Ridge::prior(w, 2.0), &w, &dw);

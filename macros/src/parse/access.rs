@@ -244,6 +244,10 @@ impl BodyParser<'_> {
 
     /// `x.nrows()`, `x.ncols()`, `x.len()` (`usize`), read off the shape.
     pub(super) fn size(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
+        // A field's `nrows()` says it is a matrix (`len()` could be a `Vec`'s).
+        if m.method != "len" && super::is_field(&m.receiver) {
+            self.hint = Some(super::Hint::Matrix);
+        }
         let x = self.expr(&m.receiver)?;
         self.g.span = m.span();
         let shape = self.g.shape(x);
@@ -291,6 +295,9 @@ impl BodyParser<'_> {
                 t.elems.iter().map(|e| self.expr(e)).collect()
             }
             Expr::MethodCall(m) if m.method == "shape" && m.args.is_empty() && names.len() == 2 => {
+                if super::is_field(&m.receiver) {
+                    self.hint = Some(super::Hint::Matrix);
+                }
                 match self.expr(&m.receiver) {
                     Ok(x) if self.g.shape(x).is_matrix() => {
                         let shape = self.g.shape(x);
