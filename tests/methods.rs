@@ -86,6 +86,49 @@ impl Scaled {
     }
 }
 
+/// Samples and labels kept as `Vec`s in a struct.
+struct Classes {
+    xs: Vec<Vector3<f64>>,
+    labels: Vec<usize>,
+    margins: Vec<f64>,
+}
+
+impl Classes {
+    /// A margin loss over the struct's data, bound with their types first.
+    #[grad(w)]
+    fn hinge(&self, w: &DMatrix<f64>) -> f64 {
+        let xs: &Vec<Vector3<f64>> = &self.xs;
+        let labels: &[usize] = &self.labels;
+        let margins: &Vec<f64> = &self.margins;
+        let mut total = 0.0;
+        for (i, x) in xs.iter().enumerate() {
+            let scores = w * x;
+            let c = labels[i];
+            for k in 0..scores.len() {
+                if k != c {
+                    total += (margins[i] + scores[k] - scores[c]).max(0.0);
+                }
+            }
+        }
+        total
+    }
+}
+
+#[test]
+fn data_fields_bound_with_their_types() {
+    let model = Classes {
+        xs: (0..6)
+            .map(|k| Vector3::new(k as f64 * 0.3, 1.0 - 0.2 * k as f64, 0.5))
+            .collect(),
+        labels: vec![0, 1, 2, 1, 0, 2],
+        margins: vec![1.0, 0.5, 1.5, 1.0, 0.8, 1.2],
+    };
+    let w = dm::<f64>(3, 3, 9);
+    let (value, dw) = model.hinge_grad(&w);
+    assert_eq!(value, model.hinge(&w));
+    fd("hinge", |w: &DMatrix<f64>| model.hinge(w), &w, &dw);
+}
+
 #[test]
 fn fields_shaped_by_their_context() {
     let model = Scaled {

@@ -213,8 +213,10 @@
 //! vectors and matrices (`xs: &[Vector2<f64>]`, `labels: &[usize]`) can be
 //! indexed, iterated and measured with `len()`.
 //! In methods, fields of `self` are constants; a field's shape comes from how it
-//! is used (`&self.x * w` is a matrix, `self.lambda * s` a scalar) or from a
-//! typed `let` (`let lambda: f64 = self.lambda;`) where the use does not say.
+//! is used (`&self.x * w` and `self.x.nrows()` say a matrix, `self.lambda * s` a
+//! scalar) or from a typed `let` where the use does not say
+//! (`let lambda: f64 = self.lambda;`, or for data read by index or iterated,
+//! `let ys: &Vec<f64> = &self.ys;`).
 //!
 //! ```
 //! use matgrad::grad;

@@ -189,6 +189,8 @@ struct BodyParser<'a> {
     folds: usize,
     /// The type a `let` declares for the iterator chain it binds (`let s: Matrix3<f64> = …sum();`).
     declared_fold: Option<syn::Type>,
+    /// The elements' shape of the field of data a typed `let` is about to read.
+    pending_element: Option<Shape>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -278,6 +280,7 @@ pub fn body(
         outer_names: 0,
         folds: 0,
         declared_fold: None,
+        pending_element: None,
     };
     let value = parser.block(block);
     parser.untyped_fields_beside_complex_values();
@@ -582,7 +585,7 @@ impl BodyParser<'_> {
             return self.error(
                 f,
                 format!(
-                    "matgrad cannot tell whether `{text}` is a scalar or a matrix here: bind it with its type first, as in `let v: f64 = {text};` or `let v: &DMatrix<f64> = &{text};`"
+                    "matgrad cannot tell whether `{text}` is a scalar, a matrix or data here: bind it with its type first, as in `let v: f64 = {text};`, `let v: &DMatrix<f64> = &{text};` or `let v: &Vec<f64> = &{text};`"
                 ),
             );
         };
@@ -607,7 +610,11 @@ impl BodyParser<'_> {
         };
         self.constant_shapes.insert(index, shape);
         self.field_reads.push((f.clone(), crate::errors::show(f)));
-        Ok(self.g.build(Constant { index, shape }, &[]))
+        let id = self.g.build(Constant { index, shape }, &[]);
+        if let Some(element) = self.pending_element.take() {
+            self.elements.insert(id, element);
+        }
+        Ok(id)
     }
 
     /// In a loss with complex values, a field whose type the context gave is
@@ -643,9 +650,17 @@ impl BodyParser<'_> {
             .unwrap_or(self.constants.len());
         let dims = &mut self.g.dims;
         let mut fresh = |axis| dims.fresh(crate::shape::Origin::Constant { index, axis });
-        crate::signature::type_shape(ty, &generics, &mut fresh)
-            .ok()
-            .map(Hint::Like)
+        if let Ok(shape) = crate::signature::type_shape(ty, &generics, &mut fresh) {
+            return Some(Hint::Like(shape));
+        }
+        // A field of data (`let ys: &Vec<f64> = &self.ys;`), its elements numbers or
+        // fixed-size matrices (a size of run-time size is read off a parameter's name).
+        let element = crate::signature::element_shape(ty, self.g, "")?;
+        if text.is_empty() || element.has_dynamic() {
+            return None;
+        }
+        self.pending_element = Some(element);
+        Some(Hint::Like(Shape::Data))
     }
 
     fn method(&mut self, m: &ExprMethodCall) -> Result<Id, ()> {
