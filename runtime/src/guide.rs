@@ -374,6 +374,10 @@
 //!   `out.set_row(i, &r);`, `out.set_column(j, &c);`. Start from a local
 //!   you own: a matrix built in the body (`let mut z = DVector::zeros(k);`)
 //!   or a copy (`let mut lp = w.column(0).clone_owned();`).
+//! - **Closures** bound by a `let` (`let sq = |v: f64| v * v;`) are read at
+//!   each call (`sq(r[i])`, `r.map(sq)`) as their body, the names they
+//!   captured as they were where they were bound. A closure that assigns to a
+//!   variable is a compile error.
 //! - **Integers**: sizes (`x.nrows()`, `x.ncols()`, `x.len()`, `xs.len()`,
 //!   `let (n, d) = x.shape();`), integer parameters, `+ - * / %`, and casts
 //!   `as f64`, `as f32`, `as usize`, …. An unsuffixed literal beside an

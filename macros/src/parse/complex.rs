@@ -61,7 +61,7 @@ impl BodyParser<'_> {
             .is_some_and(|(_, b)| match b {
                 super::Binding::Node(id) => self.g.shape(*id).is_constant(),
                 super::Binding::Unusable(_) => true,
-                super::Binding::Poisoned => false,
+                super::Binding::Poisoned | super::Binding::Closure(_) => false,
             })
     }
 

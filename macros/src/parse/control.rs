@@ -256,7 +256,11 @@ impl BodyParser<'_> {
 
     /// The statements of a block, and its final expression's value when
     /// `value` is asked for.
-    fn block_value(&mut self, block: &syn::Block, value: bool) -> Result<Option<Id>, ()> {
+    pub(super) fn block_value(
+        &mut self,
+        block: &syn::Block,
+        value: bool,
+    ) -> Result<Option<Id>, ()> {
         let mark = self.scope.len();
         let (body, tail) = match block.stmts.split_last() {
             Some((syn::Stmt::Expr(e, None), rest)) if value => (rest, Some(e)),
@@ -872,6 +876,11 @@ fn written(e: &Expr) -> Option<String> {
 
 /// The names assigned anywhere in `stmts` (nested loops included), in order
 /// of first assignment.
+/// Whether statements `list` assign to any name (`s += t`, `h = …`, a write into an entry).
+pub fn assigns_anything(list: &[syn::Stmt]) -> bool {
+    !assigned_names(list).is_empty()
+}
+
 fn assigned_names(list: &[syn::Stmt]) -> Vec<String> {
     fn visit(e: &Expr, out: &mut Vec<String>) {
         let target = match e {

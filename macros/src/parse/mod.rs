@@ -21,6 +21,7 @@ mod control;
 mod factor;
 mod helper;
 mod iterators;
+mod local_closure;
 mod scalar;
 
 use scalar::{float_constant, REAL_FIELD_CONSTANTS};
@@ -153,6 +154,9 @@ enum Binding {
     Unusable(String),
     /// A `let` whose expression had an error (already reported).
     Poisoned,
+    /// A closure bound by a `let` (`let sq = |v: f64| v * v;`), by its index in
+    /// `BodyParser::closures`: read at each call.
+    Closure(usize),
 }
 
 struct BodyParser<'a> {
@@ -191,6 +195,8 @@ struct BodyParser<'a> {
     declared_fold: Option<syn::Type>,
     /// The elements' shape of the field of data a typed `let` is about to read.
     pending_element: Option<Shape>,
+    /// The closures `let`s bind, each with the length of `scope` where it was bound.
+    closures: Vec<(syn::ExprClosure, usize)>,
 }
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
@@ -281,6 +287,7 @@ pub fn body(
         folds: 0,
         declared_fold: None,
         pending_element: None,
+        closures: Vec::new(),
     };
     let value = parser.block(block);
     parser.untyped_fields_beside_complex_values();
@@ -381,6 +388,16 @@ impl BodyParser<'_> {
             return;
         };
         let name = ident.ident.to_string();
+        if let Some(syn::LocalInit {
+            expr,
+            diverge: None,
+            ..
+        }) = &local.init
+        {
+            if let Expr::Closure(c) = &**expr {
+                return self.bind_closure(name, c);
+            }
+        }
         if let (Pat::Type(t), Some(init)) = (&local.pat, &local.init) {
             if let Some(f) = field_in(&init.expr) {
                 self.declared_fields.insert(crate::errors::show(f));
@@ -441,6 +458,10 @@ impl BodyParser<'_> {
             Some(Binding::Unusable(why)) => self.error(
                 ident,
                 format!("matgrad cannot compute with `{name}`: {why}"),
+            ),
+            Some(Binding::Closure(_)) => self.error(
+                ident,
+                format!("a closure is read where it is called in a #[grad] body (`{name}(x)`, or `.map({name})`)"),
             ),
             None => self.error(ident, format!("cannot find `{name}` in this #[grad] body")),
         }
@@ -567,7 +588,7 @@ impl BodyParser<'_> {
                     .is_some_and(|(_, b)| match b {
                         Binding::Unusable(_) => true,
                         Binding::Node(id) => self.g.shape(*id) == Shape::Data,
-                        Binding::Poisoned => false,
+                        Binding::Poisoned | Binding::Closure(_) => false,
                     })
         });
         if !readable {
@@ -932,6 +953,9 @@ impl BodyParser<'_> {
     fn call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
         if let Some(v) = generic_literal(c) {
             return Ok(self.g.lit(v));
+        }
+        if let Some(k) = self.bound_closure(&c.func) {
+            return self.call_closure(c, k);
         }
         if let Some(name) = self.scalar_method_path(&c.func) {
             return self.scalar_path_call(c, &name);

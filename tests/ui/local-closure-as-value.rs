@@ -1,0 +1,14 @@
+use matgrad::grad;
+use matgrad::nalgebra::DVector;
+
+#[grad(x)]
+fn f(x: &DVector<f64>) -> f64 {
+    let double = |v: f64| v * 2.0;
+    let g = double;
+    g(x[0])
+}
+
+fn main() {
+    let x = DVector::<f64>::zeros(3);
+    let (_value, _dx): (f64, DVector<f64>) = f_grad(&x);
+}

@@ -1,0 +1,16 @@
+use matgrad::grad;
+use matgrad::nalgebra::DVector;
+
+#[grad(x)]
+fn f(x: &DVector<f64>) -> f64 {
+    let mut total = 0.0;
+    let mut add = |v: f64| total += v * v;
+    add(x[0]);
+    add(x[1]);
+    total
+}
+
+fn main() {
+    let x = DVector::<f64>::zeros(3);
+    let (_value, _dx): (f64, DVector<f64>) = f_grad(&x);
+}
