@@ -41,6 +41,21 @@ fn shadowed(w: &DVector<f64>) -> f64 {
     w.iter().map(|v| f(*v)).sum::<f64>() + scale
 }
 
+/// A closure named as a runtime function is the user's own: a leaky `relu`.
+#[grad(w)]
+fn leaky(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
+    let relu = |v: f64| v.max(0.1 * v);
+    (x * w).map(relu).sum() + relu(w[0])
+}
+
+#[test]
+fn a_closure_shadows_a_runtime_function_of_its_name() {
+    let (w, x) = (dv(3, 4), dm(6, 3, 5));
+    check!(leaky(&w, &x) => leaky_grad[w]);
+    let (value, _) = leaky_grad(&w, &x);
+    assert_eq!(value, leaky(&w, &x));
+}
+
 #[test]
 fn local_closures_called_and_mapped() {
     let (w, x, y) = (dv(3, 1), dm(7, 3, 2), dv(7, 3));

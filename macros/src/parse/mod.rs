@@ -1107,9 +1107,10 @@ impl BodyParser<'_> {
                     .iter()
                     .find(|(n, a, _)| *n == name && *a == 0)
             });
-        let Some((_, _, op)) =
-            method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last))
-        else {
+        // A closure the body bound is the user's, whatever its name (`let relu = |v| …`).
+        let local = self.bound_closure(&Expr::Path(f.clone())).is_some();
+        let known = method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last));
+        let Some((_, _, op)) = known.filter(|_| !local) else {
             // Any other function, a helper's included, is the closure it stands for.
             let closure: syn::ExprClosure = syn::parse_quote!(|__matgrad_v| #f(__matgrad_v));
             return self.map_closure(m, receiver, &closure);
