@@ -327,8 +327,10 @@
 //!   (`h = w.rows(0, k + 1) * 1.0`), or computed apart from its size before
 //!   the loop, is a compile error (the same for a name an `if` assigns, and
 //!   for the values the two sides of an `if` yield).
-//!   Not supported: `while`, `loop`, `break`, `continue`, `return`, labels,
-//!   other iterators.
+//!   Not supported: `while`, `loop`, `break`, `continue`, `return` in a
+//!   loop, labels, other iterators. (A `return` at the end of the body, or in
+//!   a guard clause `if c { …; return v; }` among its top-level statements, is
+//!   the value it stands for: `if c { …; v } else { the rest }`.)
 //! - **Iterator chains** that fold one of those iterators are the loops they
 //!   stand for: `r.iter().map(|v| v * v).sum::<f64>()` is
 //!   `let mut s = -0.0; for v in r.iter() { s += v * v; }` (Rust's `sum`
@@ -632,8 +634,9 @@
 //! - *needs a function that returns a real scalar*: `#[grad]` differentiates
 //!   scalar losses.
 //! - *cannot multiply a 2×3 matrix by a 2×3 matrix*: the fixed sizes do not fit.
-//! - *`while` / `loop` / `break` / `continue` / `return` is not supported
-//!   here*, *macros are not supported*: a body is `let`s, assignments, `for`
+//! - *`while` / `loop` / `break` / `continue` is not supported here*,
+//!   *`return` is supported … at its end and in a guard*, *macros are not
+//!   supported*: a body is `let`s, assignments, `for`
 //!   loops over a range or an iterator matgrad knows, and `if`s, so that every
 //!   operation and every trip count is visible to the differentiator (write a
 //!   loop that stops early as a `for` over its largest range with an `if`

@@ -4,7 +4,12 @@ use matgrad::nalgebra::DVector;
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
     let n = x.norm_squared();
-    return n;
+    if n > 1.0 {
+        if n > 2.0 {
+            return 2.0;
+        }
+    }
+    n
 }
 
 fn main() {

@@ -637,6 +637,9 @@ impl BodyParser<'_> {
         match stmt {
             syn::Stmt::Local(local) => self.local(local),
             syn::Stmt::Expr(e, _) if self.statement(e) => {}
+            syn::Stmt::Expr(Expr::Return(r), _) => {
+                let _ = self.error(r, super::RETURNS);
+            }
             syn::Stmt::Expr(e, _) => {
                 let _ = self.error(
                     e,

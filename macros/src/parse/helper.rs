@@ -161,7 +161,7 @@ impl BodyParser<'_> {
         });
         let scope = std::mem::replace(&mut self.scope, scope);
         let needs_tail = std::mem::replace(&mut self.needs_tail, true);
-        let value = self.block(&helper.func.block);
+        let value = self.block(&super::returns::as_values(&helper.func.block));
         self.needs_tail = needs_tail;
         self.scope = scope;
         self.inlining.pop();

@@ -22,6 +22,7 @@ mod factor;
 mod helper;
 mod iterators;
 mod local_closure;
+mod returns;
 mod scalar;
 
 use scalar::{float_constant, REAL_FIELD_CONSTANTS};
@@ -199,6 +200,9 @@ struct BodyParser<'a> {
     closures: Vec<(syn::ExprClosure, usize)>,
 }
 
+/// Where a `#[grad]` body may `return` (see `returns`).
+const RETURNS: &str = "`return` is supported in a #[grad] body at its end and in a guard `if … { …; return v; }` among its top-level statements, not in a loop or a nested branch";
+
 /// The shape a context gives a field read in it (`self.x` has no type here).
 #[derive(Clone, Copy)]
 enum Hint {
@@ -289,7 +293,7 @@ pub fn body(
         pending_element: None,
         closures: Vec::new(),
     };
-    let value = parser.block(block);
+    let value = parser.block(&returns::as_values(block));
     parser.untyped_fields_beside_complex_values();
     value
 }
@@ -320,15 +324,12 @@ impl BodyParser<'_> {
                 Stmt::Expr(Expr::Return(r), _) => {
                     let hint = match &r.expr {
                         Some(v) => format!(
-                            "; write `{}` as the final expression instead",
+                            "; here, write `{}` as the final expression",
                             crate::errors::show(v)
                         ),
                         None => String::new(),
                     };
-                    let _ = self.error(
-                        stmt,
-                        format!("`return` is not supported in a #[grad] body{hint}"),
-                    );
+                    let _ = self.error(stmt, format!("{RETURNS}{hint}"));
                 }
                 Stmt::Expr(e, _) => {
                     let _ = self.error(
