@@ -317,6 +317,27 @@ fn a_summed_map_of_a_temporary_stays_in_place() {
     assert!(!forward.contains("map_summed"), "{forward}");
 }
 
+/// A guard clause makes the loss an `if` whose adjoint is the seed, known before it: each side
+/// computes its gradient beside its value, once (before, a second `if` recomputed `X w − y`).
+#[test]
+fn a_guarded_loss_computes_each_side_once() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                if x.nrows() == 0 {
+                    return 0.0;
+                }
+                let r = x * w - y;
+                r.norm_squared()
+            }
+        },
+    );
+    let body = grad_fn(&out, "lsq");
+    assert_eq!(body.matches("mul(x, w)").count(), 1, "{body}");
+    assert_eq!(body.matches("if ").count(), 1, "{body}");
+}
+
 /// Samples as rows that the value and the gradient only sum over: a second
 /// body computes the sums block of rows by block of rows, reading views of
 /// the rows of `x` and `y` under their own names, and sizes read off them

@@ -392,6 +392,9 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
         .filter(|&a| active[node.args[a].index()] && differentiable(g, node.args[a]))
         .collect();
     let wrt: Vec<Id> = captured.iter().map(|&a| node.args[a]).collect();
+    if let Some(contributions) = fused_if_adjoint(g, id, &branch, cbars, &captured) {
+        return contributions;
+    }
     let outer = g.region;
     let mut sides = Vec::new();
     let mut per_side: Vec<Vec<Id>> = Vec::new();
@@ -451,6 +454,66 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
         contributions[a] = Some(g.build(Output { k: j, shape }, &[rif]));
     }
     contributions
+}
+
+/// The adjoint of branch `id` computed in its own sides, where the adjoints `cbars` of its
+/// outputs are known before it runs (the seed of a loss whose value is the `if`, as a guard
+/// clause `if n == 0 { return 0.0; }` makes it): each side sweeps its own outputs and yields its
+/// contributions after its values, reading the forward values it computed instead of a reverse
+/// branch recomputing them. `None` (nothing built) inside a loop, or where an adjoint is
+/// computed after the `if` (it could not read it).
+fn fused_if_adjoint(
+    g: &mut Graph,
+    id: Id,
+    branch: &If,
+    cbars: &[Option<Id>],
+    captured: &[usize],
+) -> Option<Vec<Option<Id>>> {
+    let node = g.node(id).clone();
+    let before = |g: &Graph, x: Id| x < id || g.node(x).args.is_empty();
+    if g.in_loop(node.region) || !cbars.iter().flatten().all(|&c| before(g, c)) {
+        return None;
+    }
+    let wrt: Vec<Id> = captured.iter().map(|&a| node.args[a]).collect();
+    let outer = g.region;
+    for side in [branch.then, branch.otherwise] {
+        let info = g.region_info(side).clone();
+        let seeds: Vec<(Id, Id)> = (info.outputs.iter().zip(cbars))
+            .filter_map(|(out, bar)| Some((*out, (*bar)?)))
+            .collect();
+        g.region = side;
+        let adjoints = sweep(g, &seeds, side, |x| wrt.contains(&x));
+        let outputs: Vec<Id> = (wrt.iter())
+            .map(|x| match adjoints.get(x) {
+                Some(&bar) => bar,
+                None => g.zero(g.shape(*x)),
+            })
+            .collect();
+        g.region = outer;
+        g.region_info_mut(side).outputs.extend(outputs);
+    }
+    // The sides now also read the adjoints (known before the `if`) and leaves.
+    let mut args = vec![node.args[0]];
+    args.extend(captures_of(g, &[branch.then, branch.otherwise]));
+    debug_assert!(
+        args.iter().all(|&a| before(g, a)),
+        "an `if` reads values computed before it"
+    );
+    let fused = If {
+        outputs: branch.outputs + wrt.len(),
+        ..branch.clone()
+    };
+    g.replace(id, fused.into(), &args);
+    let mut contributions = vec![None; node.args.len()];
+    for (k, &a) in captured.iter().enumerate() {
+        let shape = g.shape(node.args[a]);
+        let output = Output {
+            k: branch.outputs + k,
+            shape,
+        };
+        contributions[a] = Some(g.build(output, &[id]));
+    }
+    Some(contributions)
 }
 
 /// The tangent of loop `id` (MATH.md: the loop of tangents, run forwards):
