@@ -63,3 +63,50 @@ fn guard_clauses_and_a_final_return() {
     check!(clipped(&w, 2.0 * big) => clipped_grad[w]);
     check!(through_a_helper(&w) => through_a_helper_grad[w]);
 }
+
+/// Second derivatives through a guard: the Hessian, and `H v`, of both sides.
+#[matgrad::hessian(w)]
+fn guarded_cubic(w: &DVector<f64>, flat: bool) -> f64 {
+    if flat {
+        return w.norm_squared();
+    }
+    w.map(|v| v.powi(3)).sum() + w[0] * w[1]
+}
+
+/// A Jacobian through a guard.
+#[matgrad::jacobian(w)]
+fn guarded_map(w: &DVector<f64>, flat: bool) -> DVector<f64> {
+    if flat {
+        return w * 2.0;
+    }
+    w.map(|v| v.sin()) * w[0]
+}
+
+#[test]
+fn second_derivatives_and_jacobians_through_a_guard() {
+    let w = dv(3, 7);
+    for flat in [true, false] {
+        let (value, g, h) = guarded_cubic_hessian(&w, flat);
+        assert_eq!(value, guarded_cubic(&w, flat));
+        let fd = fd_hessian(|w| guarded_cubic_hessian(w, flat).1, &w);
+        assert_close(&h, &fd, 1e-6, "Hessian through a guard");
+        let v = dv(3, 8);
+        let (_, g2, hv) = guarded_cubic_hvp(&w, flat, &v);
+        assert_eq!(g, g2);
+        let hv = DMatrix::from_column_slice(3, 1, hv.as_slice());
+        let want = DMatrix::from_column_slice(3, 1, (&h * &v).as_slice());
+        assert_close(&hv, &want, 1e-12, "H v through a guard");
+        let (value, j) = guarded_map_jacobian(&w, flat);
+        assert_eq!(value, guarded_map(&w, flat));
+        let mut fd = DMatrix::zeros(3, 3);
+        for k in 0..3 {
+            let h = 1e-6;
+            let (mut plus, mut minus) = (w.clone(), w.clone());
+            plus[k] += h;
+            minus[k] -= h;
+            let column = (guarded_map(&plus, flat) - guarded_map(&minus, flat)) / (2.0 * h);
+            fd.set_column(k, &column);
+        }
+        assert_close(&j, &fd, 1e-8, "Jacobian through a guard");
+    }
+}
