@@ -30,7 +30,9 @@ fn a_mapped_sum_is_the_sum_loop() {
     check!(squares(&w, &x, &y) => squares_grad[w]);
     check!(squares_by_index(&w, &x, &y) => squares_by_index_grad[w]);
     let (value, _) = squares_grad(&w, &x, &y);
-    assert_eq!(value.to_bits(), squares(&w, &x, &y).to_bits());
+    if sums_in_order() {
+        assert_eq!(value.to_bits(), squares(&w, &x, &y).to_bits());
+    }
 }
 
 /// A `fold` over pairs of data, the closure's pattern destructuring them.
@@ -207,5 +209,7 @@ fn a_filter_before_the_map_or_the_fold() {
     let labels = [1, 0, 1, 1, 0, 0, 1];
     check!(filtered(&w, &x, &labels) => filtered_grad[w]);
     let (value, _) = filtered_grad(&w, &x, &labels);
-    assert_eq!(value.to_bits(), filtered(&w, &x, &labels).to_bits());
+    if sums_in_order() {
+        assert_eq!(value.to_bits(), filtered(&w, &x, &labels).to_bits());
+    }
 }

@@ -52,8 +52,6 @@ fn leaky(w: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
 fn a_closure_shadows_a_runtime_function_of_its_name() {
     let (w, x) = (dv(3, 4), dm(6, 3, 5));
     check!(leaky(&w, &x) => leaky_grad[w]);
-    let (value, _) = leaky_grad(&w, &x);
-    assert_eq!(value, leaky(&w, &x));
 }
 
 #[test]
@@ -63,6 +61,4 @@ fn local_closures_called_and_mapped() {
     let s = 0.7;
     check!(captures(&w, s, &x) => captures_grad[w, s]);
     check!(shadowed(&w) => shadowed_grad[w]);
-    let (value, _) = shadowed_grad(&w);
-    assert_eq!(value, shadowed(&w));
 }

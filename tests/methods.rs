@@ -125,7 +125,7 @@ fn data_fields_bound_with_their_types() {
     };
     let w = dm::<f64>(3, 3, 9);
     let (value, dw) = model.hinge_grad(&w);
-    assert_eq!(value, model.hinge(&w));
+    same_value("hinge", value, model.hinge(&w));
     fd("hinge", |w: &DMatrix<f64>| model.hinge(w), &w, &dw);
 }
 

@@ -186,6 +186,13 @@ pub fn fd_along(
     }
 }
 
+/// Whether sums run in the function's own order: with the `parallel` feature and more than
+/// one thread, loops and products of dynamic size may be split into blocks whose sums are added
+/// (CI runs every test that way with `MATGRAD_MIN_WORK=1`), equal to the last bits only.
+pub fn sums_in_order() -> bool {
+    matgrad::threads() == 1
+}
+
 /// Asserts that the value `<name>_grad` returned equals the plain function's
 /// value up to `T::VALUE_TOL` relative.
 #[track_caller]
