@@ -321,7 +321,9 @@ pub fn generated_fn(
         .iter()
         .any(|k| a.path().is_ident(k))
     });
-    let body = crate::emit::with_private_alias(body);
+    // The body's assertions first, as the function checks them (`parse::assertions`).
+    let assertions = crate::parse::assertions::of(&func.block);
+    let body = crate::emit::with_private_alias(quote!({ #assertions #body }));
     quote! {
         #(#kept)*
         #attrs

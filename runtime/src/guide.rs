@@ -376,6 +376,9 @@
 //!   `out.set_row(i, &r);`, `out.set_column(j, &c);`. Start from a local
 //!   you own: a matrix built in the body (`let mut z = DVector::zeros(k);`)
 //!   or a copy (`let mut lp = w.column(0).clone_owned();`).
+//! - **Assertions** on the inputs (`assert_eq!(x.ncols(), w.len());`,
+//!   `debug_assert!(lambda >= 0.0);`) among the top-level statements, reading
+//!   parameters only, are checked first by each generated function.
 //! - **Closures** bound by a `let` (`let sq = |v: f64| v * v;`) are read at
 //!   each call (`sq(r[i])`, `r.map(sq)`) as their body, the names they
 //!   captured as they were where they were bound. A closure that assigns to a

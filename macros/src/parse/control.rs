@@ -649,6 +649,12 @@ impl BodyParser<'_> {
                     ),
                 );
             }
+            syn::Stmt::Macro(m) if super::assertions::is_assertion(&m.mac) => {
+                let _ = self.error(
+                    m,
+                    "an assertion is supported among a #[grad] body's top-level statements (each generated function checks it first), not in a loop or a branch",
+                );
+            }
             syn::Stmt::Macro(m) => {
                 let _ = self.error(
                     m,

@@ -14,6 +14,7 @@ use crate::shape::Shape;
 use crate::signature::ParamSig;
 
 mod access;
+pub mod assertions;
 mod build;
 mod closure;
 mod complex;
@@ -340,6 +341,7 @@ impl BodyParser<'_> {
                         ),
                     );
                 }
+                Stmt::Macro(m) if assertions::is_assertion(&m.mac) => self.assertion(&m.mac),
                 Stmt::Macro(m) => {
                     let _ = self.error(
                         m,

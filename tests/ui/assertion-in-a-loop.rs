@@ -1,0 +1,17 @@
+use matgrad::grad;
+use matgrad::nalgebra::DVector;
+
+#[grad(x)]
+fn f(x: &DVector<f64>) -> f64 {
+    let mut total = 0.0;
+    for v in x.iter() {
+        assert!(v.is_finite());
+        total += v * v;
+    }
+    total
+}
+
+fn main() {
+    let x = DVector::<f64>::zeros(3);
+    let (_value, _dx): (f64, DVector<f64>) = f_grad(&x);
+}

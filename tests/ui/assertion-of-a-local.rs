@@ -1,0 +1,14 @@
+use matgrad::grad;
+use matgrad::nalgebra::DVector;
+
+#[grad(x)]
+fn f(x: &DVector<f64>) -> f64 {
+    let n = x.norm_squared();
+    assert!(n > 0.0);
+    n.ln()
+}
+
+fn main() {
+    let x = DVector::<f64>::zeros(3);
+    let (_value, _dx): (f64, DVector<f64>) = f_grad(&x);
+}
