@@ -678,7 +678,8 @@ impl BodyParser<'_> {
             return Some(Hint::Like(shape));
         }
         // A field of data (`let ys: &Vec<f64> = &self.ys;`), its elements numbers or
-        // fixed-size matrices (a size of run-time size is read off a parameter's name).
+        // fixed-size matrices (a run-time size of a data parameter's elements is read off its
+        // first element by the parameter's name, which a field does not have).
         let element = crate::signature::element_shape(ty, self.g, "")?;
         if text.is_empty() || element.has_dynamic() {
             return None;
