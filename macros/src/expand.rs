@@ -322,8 +322,8 @@ pub fn generated_fn(
         .any(|k| a.path().is_ident(k))
     });
     // The body's assertions first, as the function checks them (`parse::assertions`).
-    let assertions = crate::parse::assertions::of(&func.block);
-    let body = crate::emit::with_private_alias(quote!({ #assertions #body }));
+    let body = crate::parse::assertions::put_first(&func.block, body);
+    let body = crate::emit::with_private_alias(body);
     quote! {
         #(#kept)*
         #attrs

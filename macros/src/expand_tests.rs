@@ -317,6 +317,32 @@ fn a_summed_map_of_a_temporary_stays_in_place() {
     assert!(!forward.contains("map_summed"), "{forward}");
 }
 
+/// An assertion on the inputs is the generated function's first statement, as written.
+#[test]
+fn assertions_come_first() {
+    let out = expand_pretty(
+        quote!(w),
+        quote! {
+            fn lsq(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+                assert_eq!(x.ncols(), w.len(), "one weight per feature");
+                (x * w - y).norm_squared()
+            }
+        },
+    );
+    let body = grad_fn(&out, "lsq");
+    let first = body.find('{').expect("the body") + 1;
+    let statements = body[first..].trim_start();
+    assert!(statements.starts_with("use ::matgrad::__private"), "{body}");
+    let after_use = &statements[statements.find(';').expect("the use") + 1..];
+    assert!(
+        after_use
+            .trim_start()
+            .starts_with("assert_eq!(x.ncols(), w.len()"),
+        "{body}"
+    );
+    assert_eq!(body.matches("assert_eq!").count(), 1, "{body}");
+}
+
 /// A guard clause makes the loss an `if` whose adjoint is the seed, known before it: each side
 /// computes its gradient beside its value, once (before, a second `if` recomputed `X w − y`).
 #[test]

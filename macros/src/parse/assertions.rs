@@ -4,7 +4,7 @@
 //! assertion may read parameters only (it runs before anything the body computes); one in a
 //! loop or a branch, or reading a value the body computes, is a compile error.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Block, Macro, Stmt};
 
@@ -28,14 +28,23 @@ pub fn is_assertion(m: &Macro) -> bool {
         .is_some_and(|i| ASSERTIONS.iter().any(|a| i == a))
 }
 
-/// The top-level assertions of `block`, as statements to put first in a generated function.
-pub fn of(block: &Block) -> TokenStream {
-    block
-        .stmts
-        .iter()
+/// `body` (a block) with the top-level assertions of `block` as its first statements.
+pub fn put_first(block: &Block, body: TokenStream) -> TokenStream {
+    let assertions: TokenStream = (block.stmts.iter())
         .filter(|s| matches!(s, Stmt::Macro(m) if is_assertion(&m.mac)))
         .map(ToTokens::to_token_stream)
-        .collect()
+        .collect();
+    if assertions.is_empty() {
+        return body;
+    }
+    let mut tokens = body.clone().into_iter();
+    match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::Brace => {
+            let inner = g.stream();
+            quote::quote!({ #assertions #inner })
+        }
+        _ => quote::quote!({ #assertions #body }),
+    }
 }
 
 impl BodyParser<'_> {
