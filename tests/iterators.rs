@@ -213,3 +213,40 @@ fn a_filter_before_the_map_or_the_fold() {
         assert_eq!(value.to_bits(), filtered(&w, &x, &labels).to_bits());
     }
 }
+
+/// Windows of a vector's entries: a smoothness penalty as a chain and as a loop, a window of
+/// three, and a vector shorter than its window (no windows, as in Rust).
+#[grad(w)]
+fn smooth(w: &DVector<f64>, k: usize) -> f64 {
+    let first = w
+        .as_slice()
+        .windows(2)
+        .map(|p| (p[1] - p[0]).powi(2))
+        .sum::<f64>();
+    let mut second = 0.0;
+    for (i, p) in w.as_slice().windows(3).enumerate() {
+        second += (p[2] - 2.0 * p[1] + p[0]).powi(2) * (i + 1) as f64;
+    }
+    let wide: f64 = w
+        .as_slice()
+        .windows(k)
+        .map(|p| p.iter().sum::<f64>().tanh())
+        .sum();
+    first + second + wide
+}
+
+#[test]
+fn windows_of_a_vector() {
+    let w = dv(6, 13);
+    check!(smooth(&w, 4) => smooth_grad[w]);
+    check!(smooth(&w, 7) => smooth_grad[w]);
+    let short = dv(2, 14);
+    check!(smooth(&short, 3) => smooth_grad[short]);
+}
+
+#[test]
+#[should_panic]
+fn a_window_of_none_panics_as_in_rust() {
+    let w = dv(6, 13);
+    let _ = smooth_grad(&w, 0);
+}

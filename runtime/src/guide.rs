@@ -316,7 +316,9 @@
 //!   over the entries of a vector or matrix (column-major, as nalgebra
 //!   iterates) or `for x in xs.iter()` (or `xs`, `&xs`) over a data slice;
 //!   `.enumerate()`, `.zip(…)` of two `iter()`s, `.rev()` on an `iter()`;
-//!   `x.column_iter()`, `x.row_iter()`; `.copied()`, `.cloned()`. A data
+//!   `x.column_iter()`, `x.row_iter()`; `x.as_slice().windows(k)` of a vector
+//!   (`p[1] - p[0]` of each window: a smoothness penalty); `.copied()`,
+//!   `.cloned()`. A data
 //!   slice's elements may be numbers or nalgebra vectors and matrices of
 //!   fixed or run-time size (`xs: &[DVector<f64>]`). Patterns are names,
 //!   `_`, `&v` and pairs such as `(i, (a, b))`. Loops nest. A name bound before the loop

@@ -4,7 +4,7 @@ use matgrad::nalgebra::DVector;
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
     let mut total = 0.0;
-    for w in x.as_slice().windows(2) {
+    for w in x.as_slice().chunks(2) {
         total += w[1] - w[0];
     }
     total

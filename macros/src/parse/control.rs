@@ -56,7 +56,13 @@ enum Element {
     View(Id, ViewKind, Shape),
     /// A pair (`enumerate`, `zip`).
     Pair(Box<Element>, Box<Element>),
+    /// The block a window of a vector's entries starts at (`x.as_slice().windows(k)`), read as
+    /// this expression of the index named [`WINDOW`] (`x.rows(__mg_window, k)`).
+    Window(Box<Expr>),
 }
+
+/// The name a window's block reads its start by.
+const WINDOW: &str = "__mg_window";
 
 /// How a loop iterates: `lo..hi` (or `..=`, reversed), binding `element`.
 struct Iteration {
@@ -686,6 +692,10 @@ impl BodyParser<'_> {
                     Element::Pair(..) => {
                         self.error(pat, "this iterates over pairs: bind them as `(a, b)`")
                     }
+                    Element::Window(block) => {
+                        self.scope.push((WINDOW.to_owned(), Binding::Node(index)));
+                        self.expr(block)
+                    }
                 };
                 let binding = match value {
                     Ok(id) => {
@@ -759,10 +769,14 @@ impl BodyParser<'_> {
                 if inner.range.rev
                     || !matches!(
                         inner.element,
-                        Element::Entry(_) | Element::Data(..) | Element::View(..) | Element::Pair(..)
+                        Element::Entry(_)
+                            | Element::Data(..)
+                            | Element::View(..)
+                            | Element::Pair(..)
+                            | Element::Window(_)
                     )
                 {
-                    return self.fail(m, "`enumerate` is supported on `iter()` and `zip`");
+                    return self.fail(m, "`enumerate` is supported on `iter()`, `windows` and `zip`");
                 }
                 Ok(Iteration {
                     element: Element::Pair(Box::new(Element::Index), Box::new(inner.element)),
@@ -784,6 +798,7 @@ impl BodyParser<'_> {
                     element: Element::Pair(Box::new(a.element), Box::new(b.element)),
                 })
             }
+            Expr::MethodCall(m) if m.args.len() == 1 && m.method == "windows" => self.windows(m),
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter" => self.entries(&m.receiver),
             // Items by value rather than by reference: the same entries to matgrad.
             Expr::MethodCall(m)
@@ -819,9 +834,68 @@ impl BodyParser<'_> {
             Expr::Path(_) => self.entries(e),
             _ => self.fail(
                 e,
-                "#[grad] loops over a range (`0..n`, `a..=b`, `(0..n).rev()`) or over `x.iter()` of a vector, a matrix or a slice (with `enumerate`, `zip`, `rev`)",
+                "#[grad] loops over a range (`0..n`, `a..=b`, `(0..n).rev()`), over `x.iter()` of a vector, a matrix or a slice (with `enumerate`, `zip`, `rev`, `copied`), `x.column_iter()`, `x.row_iter()`, or `x.as_slice().windows(k)`",
             ),
         }
+    }
+
+    /// `x.as_slice().windows(k)` of a vector `x`: the blocks `x.rows(i, k)` (`columns` of a row
+    /// vector) for `i` in `0..len + 1 − min(len + 1, k)`, none where `x` has fewer than `k`
+    /// entries, as Rust's `windows` gives.
+    fn windows(&mut self, m: &syn::ExprMethodCall) -> Result<Iteration, ()> {
+        let source = match &*m.receiver {
+            Expr::MethodCall(s) if s.method == "as_slice" && s.args.is_empty() => &*s.receiver,
+            _ => {
+                return self.fail(
+                    &m.method,
+                    "`windows` is supported on a vector's entries in a #[grad] body, as in `x.as_slice().windows(2)`",
+                )
+            }
+        };
+        let x = self.expr(source)?;
+        let shape = self.g.shape(x);
+        let one = |d: Dim, g: &crate::ir::Graph| g.dims.value(d) == Some(1);
+        let (block, len) = if shape.is_matrix() && one(shape.cols(), self.g) {
+            ("rows", shape.rows())
+        } else if shape.is_matrix() && one(shape.rows(), self.g) {
+            ("columns", shape.cols())
+        } else {
+            let shown = self.g.dims.show(shape).to_string();
+            return self.fail(
+                source,
+                format!("`windows` needs a vector's entries, found {shown}"),
+            );
+        };
+        let k = self.integer(&m.args[0])?;
+        if matches!(self.g.op(k), Op::IntLit(IntLit(0))) {
+            return self.fail(
+                &m.args[0],
+                "`windows(0)` panics: a window holds at least one entry",
+            );
+        }
+        let len = self.dim(len);
+        let one = self.g.build(IntLit(1), &[]);
+        let past_end = self.g.build(IntArith::Add, &[len, one]);
+        let short = self.g.build(IntArith::Min, &[past_end, k]);
+        let mut hi = self.g.build(IntArith::Sub, &[past_end, short]);
+        if !matches!(self.g.op(k), Op::IntLit(_)) {
+            // A window of 0 at run time panics, as Rust's `windows` does (here dividing by 0).
+            let unit = self.g.build(IntArith::Div, &[k, k]);
+            hi = self.g.build(IntArith::Mul, &[hi, unit]);
+        }
+        let lo = self.g.build(IntLit(0), &[]);
+        let (span, size) = (m.method.span(), &m.args[0]);
+        let (block, start) = (syn::Ident::new(block, span), syn::Ident::new(WINDOW, span));
+        let view: Expr = syn::parse_quote_spanned!(span=> (#source).#block(#start, #size));
+        Ok(Iteration {
+            lo,
+            hi,
+            range: Range {
+                inclusive: false,
+                rev: false,
+            },
+            element: Element::Window(Box::new(view)),
+        })
     }
 
     /// The entries of `x`: of a matrix or vector (column-major, as nalgebra

@@ -18,6 +18,7 @@ use crate::ir::Id;
 /// Methods that make or adapt an iterator a `for` loop in a `#[grad]` body takes.
 const ITERATORS: &[&str] = &[
     "iter",
+    "windows",
     "column_iter",
     "row_iter",
     "enumerate",
@@ -44,7 +45,6 @@ const UNSUPPORTED: &[&str] = &[
     "scan",
     "inspect",
     "peekable",
-    "windows",
     "chunks",
     "into_iter",
 ];
