@@ -51,7 +51,7 @@ impl BodyParser<'_> {
     /// Checks that top-level assertion `m` reads parameters only.
     pub(super) fn assertion(&mut self, m: &Macro) {
         let mut names = Vec::new();
-        idents(m.tokens.clone(), &mut names);
+        super::closure::idents(m.tokens.clone(), &mut names);
         let computed = names.iter().find(|n| {
             let binding = self.scope.iter().rev().find(|(bound, _)| bound == *n);
             match binding {
@@ -65,16 +65,6 @@ impl BodyParser<'_> {
                 m,
                 format!("an assertion in a #[grad] body reads parameters only (each generated function checks it first), and `{name}` is computed in the body"),
             );
-        }
-    }
-}
-
-fn idents(tokens: TokenStream, out: &mut Vec<String>) {
-    for t in tokens {
-        match t {
-            TokenTree::Ident(i) => out.push(i.to_string()),
-            TokenTree::Group(g) => idents(g.stream(), out),
-            _ => {}
         }
     }
 }

@@ -181,7 +181,7 @@ fn closure_params(closure: &ExprClosure) -> Vec<String> {
 
 /// Every identifier in `tokens` (method names too: a name that is both is
 /// taken for a capture, which only costs the faster form).
-fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+pub(super) fn idents(tokens: TokenStream, out: &mut Vec<String>) {
     for t in tokens {
         match t {
             TokenTree::Ident(i) => out.push(i.to_string()),

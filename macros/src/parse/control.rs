@@ -72,6 +72,21 @@ struct Iteration {
     element: Element,
 }
 
+impl Iteration {
+    /// `lo..hi` forwards, binding `element`.
+    fn forwards(lo: Id, hi: Id, element: Element) -> Self {
+        Iteration {
+            lo,
+            hi,
+            range: Range {
+                inclusive: false,
+                rev: false,
+            },
+            element,
+        }
+    }
+}
+
 impl BodyParser<'_> {
     /// Parses `e` if it is a statement (an assignment or a loop); false if it
     /// is not one.
@@ -883,19 +898,11 @@ impl BodyParser<'_> {
             let unit = self.g.build(IntArith::Div, &[k, k]);
             hi = self.g.build(IntArith::Mul, &[hi, unit]);
         }
-        let lo = self.g.build(IntLit(0), &[]);
         let (span, size) = (m.method.span(), &m.args[0]);
         let (block, start) = (syn::Ident::new(block, span), syn::Ident::new(WINDOW, span));
         let view: Expr = syn::parse_quote_spanned!(span=> (#source).#block(#start, #size));
-        Ok(Iteration {
-            lo,
-            hi,
-            range: Range {
-                inclusive: false,
-                rev: false,
-            },
-            element: Element::Window(Box::new(view)),
-        })
+        let lo = self.g.build(IntLit(0), &[]);
+        Ok(Iteration::forwards(lo, hi, Element::Window(Box::new(view))))
     }
 
     /// The entries of `x`: of a matrix or vector (column-major, as nalgebra
@@ -921,15 +928,7 @@ impl BodyParser<'_> {
                 return self.fail(x_expr, format!("cannot iterate over {shown}"));
             }
         };
-        Ok(Iteration {
-            lo,
-            hi,
-            range: Range {
-                inclusive: false,
-                rev: false,
-            },
-            element,
-        })
+        Ok(Iteration::forwards(lo, hi, element))
     }
 }
 
