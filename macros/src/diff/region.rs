@@ -392,7 +392,7 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
         .filter(|&a| active[node.args[a].index()] && differentiable(g, node.args[a]))
         .collect();
     let wrt: Vec<Id> = captured.iter().map(|&a| node.args[a]).collect();
-    if let Some(contributions) = fused_if_adjoint(g, id, &branch, cbars, &captured) {
+    if let Some(contributions) = fused_if_adjoint(g, id, &branch, cbars, &captured, &wrt) {
         return contributions;
     }
     let outer = g.region;
@@ -460,21 +460,22 @@ pub fn if_adjoint(g: &mut Graph, id: Id, cbars: &[Option<Id>], active: &[bool]) 
 /// outputs are known before it runs (the seed of a loss whose value is the `if`, as a guard
 /// clause `if n == 0 { return 0.0; }` makes it): each side sweeps its own outputs and yields its
 /// contributions after its values, reading the forward values it computed instead of a reverse
-/// branch recomputing them. `None` (nothing built) inside a loop, or where an adjoint is
-/// computed after the `if` (it could not read it).
+/// branch recomputing them, for the arguments `wrt` (at positions `captured`). `None`
+/// (nothing built) inside a loop, or where an adjoint is computed after the `if` (it could not
+/// read it).
 fn fused_if_adjoint(
     g: &mut Graph,
     id: Id,
     branch: &If,
     cbars: &[Option<Id>],
     captured: &[usize],
+    wrt: &[Id],
 ) -> Option<Vec<Option<Id>>> {
     let node = g.node(id).clone();
     let before = |g: &Graph, x: Id| x < id || g.node(x).args.is_empty();
     if g.in_loop(node.region) || !cbars.iter().flatten().all(|&c| before(g, c)) {
         return None;
     }
-    let wrt: Vec<Id> = captured.iter().map(|&a| node.args[a]).collect();
     let outer = g.region;
     for side in [branch.then, branch.otherwise] {
         let info = g.region_info(side).clone();

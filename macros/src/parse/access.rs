@@ -10,6 +10,17 @@ use crate::ir::Id;
 use crate::shape::{Dim, Shape};
 use crate::signature::is_integer_type;
 
+/// The view that takes a block of a vector's entries, and the vector's length: `rows` of a
+/// column vector, `columns` of a row vector; `None` for a shape that is not a vector.
+pub fn vector_blocks(shape: Shape, dims: &crate::shape::Dims) -> Option<(&'static str, Dim)> {
+    let one = |d: Dim| dims.value(d) == Some(1);
+    match shape {
+        Shape::Matrix(r, c) if one(c) => Some(("rows", r)),
+        Shape::Matrix(r, c) if one(r) => Some(("columns", c)),
+        _ => None,
+    }
+}
+
 /// The view a method call reads, when it is one (`row`, `fixed_rows::<2>`,
 /// …); `None` for other methods. Malformed turbofishes are left to the view
 /// parser's error.

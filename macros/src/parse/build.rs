@@ -504,12 +504,7 @@ impl BodyParser<'_> {
             return Ok(x);
         };
         let shape = self.g.shape(x);
-        let one = |d: Dim, dims: &crate::shape::Dims| dims.value(d) == Some(1);
-        let block = if one(shape.cols(), &self.g.dims) {
-            "rows"
-        } else if one(shape.rows(), &self.g.dims) {
-            "columns"
-        } else {
+        let Some((block, _)) = super::access::vector_blocks(shape, &self.g.dims) else {
             let found = self.g.dims.show(shape).to_string();
             return self.fail(
                 range,

@@ -806,12 +806,8 @@ impl BodyParser<'_> {
                     return self.fail(m, "`zip` is supported on `iter()`s");
                 }
                 let hi = self.g.build(IntArith::Min, &[a.hi, b.hi]);
-                Ok(Iteration {
-                    lo: a.lo,
-                    hi,
-                    range: forwards,
-                    element: Element::Pair(Box::new(a.element), Box::new(b.element)),
-                })
+                let element = Element::Pair(Box::new(a.element), Box::new(b.element));
+                Ok(Iteration::forwards(a.lo, hi, element))
             }
             Expr::MethodCall(m) if m.args.len() == 1 && m.method == "windows" => self.windows(m),
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter" => self.entries(&m.receiver),
@@ -838,12 +834,7 @@ impl BodyParser<'_> {
                 };
                 let lo = self.g.build(IntLit(0), &[]);
                 let hi = self.dim(count);
-                Ok(Iteration {
-                    lo,
-                    hi,
-                    range: forwards,
-                    element: Element::View(x, kind, element),
-                })
+                Ok(Iteration::forwards(lo, hi, Element::View(x, kind, element)))
             }
             Expr::Reference(r) => self.entries(&r.expr),
             Expr::Path(_) => self.entries(e),
@@ -869,12 +860,7 @@ impl BodyParser<'_> {
         };
         let x = self.expr(source)?;
         let shape = self.g.shape(x);
-        let one = |d: Dim, g: &crate::ir::Graph| g.dims.value(d) == Some(1);
-        let (block, len) = if shape.is_matrix() && one(shape.cols(), self.g) {
-            ("rows", shape.rows())
-        } else if shape.is_matrix() && one(shape.rows(), self.g) {
-            ("columns", shape.cols())
-        } else {
+        let Some((block, len)) = super::access::vector_blocks(shape, &self.g.dims) else {
             let shown = self.g.dims.show(shape).to_string();
             return self.fail(
                 source,

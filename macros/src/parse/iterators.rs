@@ -74,8 +74,7 @@ impl BodyParser<'_> {
             "fold" if m.args.len() == 2 => Fold::With(&m.args[0], &m.args[1]),
             _ => return self.unsupported_end(m),
         };
-        let (rest, map) = adaptor(&m.receiver, "map");
-        let (iter, filter) = adaptor(rest, "filter");
+        let (iter, filter, map) = chain(&m.receiver);
         if !is_iterator(iter) {
             return None;
         }
@@ -90,8 +89,7 @@ impl BodyParser<'_> {
             _ => m,
         };
         let name = end.method.to_string();
-        let (rest, _) = adaptor(&end.receiver, "map");
-        let (iter, _) = adaptor(rest, "filter");
+        let (iter, ..) = chain(&end.receiver);
         if ITERATORS.contains(&name.as_str())
             || UNSUPPORTED.contains(&name.as_str())
             || !is_iterator(iter)
@@ -397,6 +395,13 @@ impl Item {
             }
         }
     }
+}
+
+/// `ITER.filter(f).map(g)` (each adaptor optional) as `(ITER, f, g)`.
+fn chain(e: &Expr) -> (&Expr, Option<&Expr>, Option<&Expr>) {
+    let (rest, map) = adaptor(e, "map");
+    let (iter, filter) = adaptor(rest, "filter");
+    (iter, filter, map)
 }
 
 /// `(x, Some(f))` for `x.method(f)`, else `(e, None)`.
