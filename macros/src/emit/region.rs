@@ -447,7 +447,15 @@ impl Emitter<'_> {
                         == 1;
                     let movable = once && self.graph.node(*out).region == l.region;
                     let value = self.owned(*out, movable);
-                    read.extend(quote!(let #tmp = #value;));
+                    // A matrix bound in the body and moved into its carried local is moved
+                    // last, after the changes in place, which may borrow it
+                    // (`traj.set_column(t, &x)` after `x = a * &x`); a scalar (which may be
+                    // an expression of carried locals) or a clone is read with the others.
+                    if movable && !matches!(self.values[out], Value::Scalar(_)) {
+                        assign.extend(quote!(let #tmp = #value;));
+                    } else {
+                        read.extend(quote!(let #tmp = #value;));
+                    }
                     assign.extend(match (&tapes[k], spare_of_carried.get(&k)) {
                         (Some(tape), _) if !flat[k] => {
                             quote!(#tape.push(::core::mem::replace(&mut #c, #tmp));)

@@ -69,6 +69,10 @@ impl BodyParser<'_> {
                 format!("`{}` needs its sizes as integer literals, as in `x.fixed_rows::<2>(0)` or `x.fixed_view::<2, 3>(i, j)`", m.method),
             );
         };
+        // A field's view says it is a matrix, as its `nrows()` does.
+        if super::is_field(&m.receiver) {
+            self.hint = Some(super::Hint::Matrix);
+        }
         let x = self.expr(&m.receiver)?;
         let shape = self.g.shape(x);
         if !shape.is_matrix() {
@@ -183,11 +187,17 @@ impl BodyParser<'_> {
 
     /// `x[i]`, `x[(i, j)]` on a matrix or vector; `xs[i]` on a slice of data.
     pub(super) fn index(&mut self, i: &syn::ExprIndex) -> Result<Id, ()> {
-        let base = self.expr(&i.expr)?;
         let positions: Vec<&Expr> = match &*i.index {
             Expr::Tuple(t) if t.elems.len() == 2 => t.elems.iter().collect(),
             e => vec![e],
         };
+        // A field indexed by one number (`self.y[i]`) is read as data of numbers: a `Vec`, a
+        // slice or a vector alike, since a field is not differentiated.
+        if positions.len() == 1 && super::is_field(&i.expr) && self.hint.is_none() {
+            self.hint = Some(super::Hint::Like(Shape::Data));
+            self.pending_element = Some(Shape::Scalar);
+        }
+        let base = self.expr(&i.expr)?;
         let mut args = vec![base];
         for p in positions {
             args.push(self.integer(p)?);
@@ -273,9 +283,13 @@ impl BodyParser<'_> {
             );
         }
         let (r, c) = (self.dim(shape.rows()), self.dim(shape.cols()));
+        let one = |d: Dim| self.g.dims.value(d) == Some(1);
         Ok(match m.method.to_string().as_str() {
             "nrows" => r,
             "ncols" => c,
+            // A vector's length is its one size, the same as `nrows()` (or `ncols()`).
+            _ if one(shape.cols()) => r,
+            _ if one(shape.rows()) => c,
             _ => self.g.build(IntArith::Mul, &[r, c]),
         })
     }

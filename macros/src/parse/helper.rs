@@ -25,7 +25,7 @@ impl BodyParser<'_> {
     /// inline; an unmarked function on constants, a constant; an unmarked
     /// function of a differentiated value, an error. Which of them it is,
     /// the expansion learns by asking for the function's body.
-    pub(super) fn function_call(&mut self, c: &syn::ExprCall) -> Result<Id, ()> {
+    pub(super) fn function_call(&mut self, c: &syn::ExprCall, unwrap: bool) -> Result<Id, ()> {
         let hint = self.declared_call.take();
         let path = match &*c.func {
             Expr::Path(p)
@@ -53,15 +53,23 @@ impl BodyParser<'_> {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let constructs_self = segments == ["Self"];
         let associated = segments[0] == "Self"
-            || segments.len() >= 2
-                && segments[segments.len() - 2].starts_with(|ch: char| ch.is_uppercase());
+            || segments.len() >= 2 && {
+                let owner = &segments[segments.len() - 2];
+                owner.starts_with(|ch: char| ch.is_uppercase()) || is_primitive(owner)
+            };
+        if unwrap && !associated {
+            return self.error(
+                c,
+                "`unwrap` of a function's result is supported on associated functions of constants, as in `T::from_usize(n).unwrap()`",
+            );
+        }
         if !associated && !self.calls.unmarked.contains(&key) {
             // Marked or not, the next step of the expansion will know.
             self.calls.missing.push(key);
             return Err(());
         }
         if !args.iter().any(|&a| self.is_active(a)) {
-            return self.constant_call(c, &key, args, hint);
+            return self.constant_call(c, &key, args, hint, unwrap);
         }
         let msg = if constructs_self {
             "`Self(…)` builds the impl's type from a value matgrad differentiates: matgrad differentiates through matrices and scalars, and reads the bodies of free functions marked `#[matgrad::differentiable]`".to_owned()
@@ -175,10 +183,18 @@ impl BodyParser<'_> {
         key: &str,
         args: Vec<Id>,
         hint: Option<Hint>,
+        unwrap: bool,
     ) -> Result<Id, ()> {
         // (A typed `let` gives the shape: only fixed sizes, which need no
         // value to read them from.)
+        let builds_matrix = key.rsplit("::").nth(1).is_some_and(builds_matrix);
         let shape = match hint {
+            None if builds_matrix => {
+                return self.error(
+                    c,
+                    "this call on constants builds a matrix, but matgrad reads an untyped call on constants as a scalar: declare its type (`let m: Matrix3<f64> = …;`, fixed sizes only), or compute it before the loss and pass it as a parameter",
+                )
+            }
             None | Some(Hint::Scalar) => Shape::Scalar,
             Some(Hint::Like(s)) => s,
             Some(Hint::Transposed(s)) => s.transposed(),
@@ -197,10 +213,86 @@ impl BodyParser<'_> {
                 path: key.to_owned(),
                 borrowed,
                 shape,
+                method: false,
+                unwrap,
             },
             &args,
         )
     }
+
+    /// `x.ceil()` and the other methods without a derivative, of a value
+    /// matgrad does not differentiate: a constant, called as written.
+    pub(super) fn constant_method(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        name: &str,
+    ) -> Result<Id, ()> {
+        let receiver = self.expr(&m.receiver)?;
+        let args: Vec<Result<Id, ()>> = m.args.iter().map(|a| self.expr(a)).collect();
+        let mut all = vec![receiver];
+        all.extend(args.into_iter().collect::<Result<Vec<_>, _>>()?);
+        if all
+            .iter()
+            .any(|&a| self.is_active(a) || !self.g.shape(a).is_scalar())
+        {
+            return self.non_smooth(&m.method, name);
+        }
+        self.g.span = m.span();
+        self.build(
+            m,
+            ConstCall {
+                path: name.to_owned(),
+                borrowed: vec![false; all.len()],
+                shape: Shape::Scalar,
+                method: true,
+                unwrap: false,
+            },
+            &all,
+        )
+    }
+}
+
+/// Whether `owner`'s associated functions build a nalgebra matrix:
+/// `DMatrix`, `SVector`, `Matrix3`, `Matrix2x3`, `RowVector4`, `Matrix3xX`, ….
+fn builds_matrix(owner: &str) -> bool {
+    let named = [
+        "DMatrix",
+        "DVector",
+        "RowDVector",
+        "SMatrix",
+        "SVector",
+        "OMatrix",
+    ];
+    let sized = owner.strip_prefix("Row").unwrap_or(owner);
+    let sized = (sized.strip_prefix("Matrix")).or_else(|| sized.strip_prefix("Vector"));
+    named.contains(&owner)
+        || sized.is_some_and(|rest| {
+            rest.chars()
+                .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X')
+        })
+}
+
+/// Rust's primitive types, whose associated functions (`f64::from`,
+/// `usize::max`) cannot be imported, so are never looked up as helpers.
+fn is_primitive(name: &str) -> bool {
+    matches!(
+        name,
+        "f64"
+            | "f32"
+            | "usize"
+            | "isize"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "bool"
+    )
 }
 
 /// Whether a call's argument is written `&e`.

@@ -466,6 +466,10 @@ impl BodyParser<'_> {
                 ident,
                 format!("a closure is read where it is called in a #[grad] body (`{name}(x)`, or `.map({name})`)"),
             ),
+            None if name.starts_with(|c: char| c.is_ascii_uppercase()) => self.error(
+                ident,
+                format!("cannot find `{name}` in this #[grad] body: matgrad reads the function's body alone, so a `const` or an import from outside it is unknown to it; write the value (`let eps = 1e-12;`), the full path of a constant of `f64`/`f32` (`std::f64::consts::PI`), or pass it as a parameter"),
+            ),
             None => self.error(ident, format!("cannot find `{name}` in this #[grad] body")),
         }
     }
@@ -711,6 +715,9 @@ impl BodyParser<'_> {
                     if let Some(v) = from_float(c).filter(|_| m.args.is_empty()) {
                         return Ok(self.g.lit(v));
                     }
+                    if m.args.is_empty() && is_conversion(c) {
+                        return self.function_call(c, true);
+                    }
                 }
                 if let Some(solved) = self.unwrap_factor(m) {
                     return solved;
@@ -757,6 +764,14 @@ impl BodyParser<'_> {
                 }
             }
             "nrows" | "ncols" | "len" if m.args.is_empty() => return self.size(m),
+            "is_empty" if m.args.is_empty() => {
+                // Read as the comparison it is, so a guard may ask either way.
+                let receiver = &m.receiver;
+                let len = &m.method;
+                let zero = syn::LitInt::new("0", len.span());
+                let asked: Expr = syn::parse_quote_spanned!(len.span()=> #receiver.len() == #zero);
+                return self.expr(&asked);
+            }
             "diagonal" if m.args.is_empty() => {
                 let x = self.expr(&m.receiver)?;
                 self.g.span = m.span();
@@ -766,7 +781,7 @@ impl BodyParser<'_> {
             _ => {}
         }
         if NON_SMOOTH.contains(&name.as_str()) {
-            return self.non_smooth(&m.method, &name);
+            return self.constant_method(m, &name);
         }
         if is_field(&m.receiver) {
             let scalar = SCALAR_METHODS.iter().any(|(n, ..)| *n == name) || name == "powi";
@@ -988,7 +1003,7 @@ impl BodyParser<'_> {
         };
         let name = known.filter(|n| crate::compose::RUNTIME_FUNCTIONS.contains(&n.as_str()));
         let Some(name) = name else {
-            return self.function_call(c);
+            return self.function_call(c, false);
         };
         if c.args.len() != 1 {
             return self.error(
@@ -1161,6 +1176,27 @@ fn from_float(c: &syn::ExprCall) -> Option<f64> {
         .first()
         .filter(|_| c.args.len() == 1)
         .and_then(number)
+}
+
+/// `T::from_usize(n)`, `T::from_f64(x)` and the other conversions of
+/// nalgebra's scalars (to be unwrapped).
+fn is_conversion(c: &syn::ExprCall) -> bool {
+    callee(c).is_some_and(|(name, path)| {
+        path.segments.len() == 2
+            && c.args.len() == 1
+            && matches!(
+                name.as_str(),
+                "from_usize"
+                    | "from_isize"
+                    | "from_u32"
+                    | "from_i32"
+                    | "from_u64"
+                    | "from_i64"
+                    | "from_f64"
+                    | "from_f32"
+                    | "from_subset"
+            )
+    })
 }
 
 /// A number literal, possibly negated or parenthesised.

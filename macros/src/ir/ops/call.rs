@@ -11,7 +11,8 @@ use crate::notation::{call, Formula};
 use crate::shape::{Dims, Shape};
 
 /// `f(a, b)` where no argument depends on a differentiated value: called as
-/// written, with no derivative (`dc = 0`).
+/// written, with no derivative (`dc = 0`). Also a method of such a value
+/// (`(t / dt).ceil()`), and a call unwrapped (`T::from_usize(n).unwrap()`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConstCall {
     /// The function's path, as the generated code reaches it.
@@ -20,6 +21,10 @@ pub struct ConstCall {
     pub borrowed: Vec<bool>,
     /// The result's shape: a scalar unless a `let` declares its type.
     pub shape: Shape,
+    /// Called as a method of its first argument: `path` is the method's name.
+    pub method: bool,
+    /// The result unwrapped (an `Option`, as `from_usize` returns).
+    pub unwrap: bool,
 }
 
 impl Rule for ConstCall {
@@ -33,7 +38,7 @@ impl Rule for ConstCall {
     }
     fn emit(&self, cx: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let path: TokenStream = self.path.parse().expect("a call's path is a path");
-        let args = a.iter().zip(&self.borrowed).map(|(v, &borrowed)| {
+        let mut args = a.iter().zip(&self.borrowed).map(|(v, &borrowed)| {
             let x = v.receiver();
             match (borrowed, v) {
                 (true, _) => quote!(&#x),
@@ -41,6 +46,15 @@ impl Rule for ConstCall {
                 (false, _) => quote!(#x.clone()),
             }
         });
+        let mut called = if self.method {
+            let receiver = args.next().expect("a method's receiver");
+            quote!((#receiver).#path(#(#args),*))
+        } else {
+            quote!(#path(#(#args),*))
+        };
+        if self.unwrap {
+            called.extend(quote!(.unwrap()));
+        }
         let ty = match self.shape {
             Shape::Scalar => {
                 let t = cx.scalar_type();
@@ -50,7 +64,7 @@ impl Rule for ConstCall {
         };
         // (Bound with its type, so that a function returning something else
         // is reported at the call.)
-        quote!({ let c #ty = #path(#(#args),*); c })
+        quote!({ let c #ty = #called; c })
     }
     fn adjoint(&self, _: &mut Graph, _: Id, _: Id) -> Vec<Option<Id>> {
         vec![None; self.borrowed.len()]
