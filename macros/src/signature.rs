@@ -226,26 +226,31 @@ fn constant_shape(ty: &Type) -> Shape {
     }
 }
 
-/// The shape of the elements of a slice, `Vec` or array type (`[Vector3<f64>]`,
-/// `Vec<f64>`, `[usize; 4]`, `[DVector<f64>]`), when they are numbers or matrices; a dynamic
-/// size of the elements of `data` is read off its first element.
-pub fn element_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<Shape> {
-    let element = match ty {
-        Type::Slice(s) => &*s.elem,
-        Type::Array(a) => &*a.elem,
-        Type::Reference(r) => return element_shape(&r.elem, g, data),
+/// The type of the elements of a slice, `Vec` or array type, or of a reference to one.
+fn element_type(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Slice(s) => Some(&s.elem),
+        Type::Array(a) => Some(&a.elem),
+        Type::Reference(r) => element_type(&r.elem),
         Type::Path(p) => {
             let seg = p.path.segments.last()?;
             match (&seg.arguments, seg.ident == "Vec") {
                 (PathArguments::AngleBracketed(a), true) => match a.args.first()? {
-                    GenericArgument::Type(t) => t,
-                    _ => return None,
+                    GenericArgument::Type(t) => Some(t),
+                    _ => None,
                 },
-                _ => return None,
+                _ => None,
             }
         }
-        _ => return None,
-    };
+        _ => None,
+    }
+}
+
+/// The shape of the elements of a slice, `Vec` or array type (`[Vector3<f64>]`,
+/// `Vec<f64>`, `[usize; 4]`, `[DVector<f64>]`), when they are numbers or matrices; a dynamic
+/// size of the elements of `data` is read off its first element.
+pub fn element_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<Shape> {
+    let element = element_type(ty)?;
     let generics: Vec<Ident> = match &g.scalar {
         Scalar::Generic(t) => vec![t.clone()],
         _ => Vec::new(),
@@ -264,6 +269,33 @@ pub fn element_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<
             shape => Some(shape),
         },
     }
+}
+
+/// The shapes of the fields of a slice's, `Vec`'s or array's elements that are tuples of
+/// numbers, integers, `bool`s or fixed-size matrices (`&[(usize, usize, f64)]`).
+pub fn tuple_element_shapes(ty: &Type, g: &mut crate::ir::Graph) -> Option<Vec<Shape>> {
+    let Type::Tuple(tuple) = element_type(ty)? else {
+        return None;
+    };
+    let generics: Vec<Ident> = match &g.scalar {
+        Scalar::Generic(t) => vec![t.clone()],
+        _ => Vec::new(),
+    };
+    // (A field of run-time size is refused below: its size would have no name to be read by.)
+    let dims = &mut g.dims;
+    let mut fresh = |axis| {
+        dims.fresh(Origin::Element {
+            data: String::new(),
+            axis,
+        })
+    };
+    (tuple.elems.iter())
+        .map(|field| match type_shape(field, &generics, &mut fresh) {
+            Ok(shape) => Some(shape).filter(|s| !s.has_dynamic()),
+            Err(_) => Some(constant_shape(field)).filter(|s| *s != Shape::Data),
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|fields| !fields.is_empty())
 }
 
 /// The names a pattern binds.

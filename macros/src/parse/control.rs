@@ -52,6 +52,10 @@ enum Element {
     Entry(Id),
     /// Entry `i` of data (`xs.iter()`), of this shape.
     Data(Id, Shape),
+    /// Entry `i` of data whose elements are tuples (`ratings.iter()`), of these fields.
+    Tuple(Id, Vec<Shape>),
+    /// A value read already (a field of a tuple).
+    Value(Id),
     /// Column or row `i` of a matrix (`x.column_iter()`, `x.row_iter()`).
     View(Id, ViewKind, Shape),
     /// A pair (`enumerate`, `zip`).
@@ -695,6 +699,7 @@ impl BodyParser<'_> {
             (Pat::Ident(p), _) if p.subpat.is_none() => {
                 let value = match element {
                     Element::Index => Ok(index),
+                    Element::Value(id) => Ok(*id),
                     Element::Entry(x) => self.build(pat, Entry, &[*x, index]),
                     Element::Data(x, shape) => self.build(pat, DataEntry(*shape), &[*x, index]),
                     Element::View(x, kind, shape) => {
@@ -707,6 +712,14 @@ impl BodyParser<'_> {
                     Element::Pair(..) => {
                         self.error(pat, "this iterates over pairs: bind them as `(a, b)`")
                     }
+                    Element::Tuple(_, fields) => self.error(
+                        pat,
+                        format!(
+                            "this iterates over tuples of {} fields: bind each field, as in `&({})`",
+                            fields.len(),
+                            (0..fields.len()).map(|k| format!("f{k}")).collect::<Vec<_>>().join(", ")
+                        ),
+                    ),
                     Element::Window(block) => {
                         self.scope.push((WINDOW.to_owned(), Binding::Node(index)));
                         self.expr(block)
@@ -728,9 +741,17 @@ impl BodyParser<'_> {
                 self.bind_pattern(&t.elems[0], a, index);
                 self.bind_pattern(&t.elems[1], b, index);
             }
-            (Pat::Reference(r), Element::Entry(_) | Element::Data(..) | Element::View(..)) => {
-                self.bind_pattern(&r.pat, element, index)
+            (Pat::Tuple(t), Element::Tuple(x, fields)) if t.elems.len() == fields.len() => {
+                for (k, (field, &shape)) in t.elems.iter().zip(fields).enumerate() {
+                    let read = TupleEntry { shape, field: k };
+                    let entry = self.g.build(read, &[*x, index]);
+                    self.bind_pattern(field, &Element::Value(entry), index);
+                }
             }
+            (
+                Pat::Reference(r),
+                Element::Entry(_) | Element::Data(..) | Element::Tuple(..) | Element::View(..),
+            ) => self.bind_pattern(&r.pat, element, index),
             (Pat::Paren(p), _) => self.bind_pattern(&p.pat, element, index),
             _ => {
                 let _ = self.error(
@@ -772,7 +793,11 @@ impl BodyParser<'_> {
                 let mut inner = self.iteration(&m.receiver)?;
                 if !matches!(
                     inner.element,
-                    Element::Index | Element::Entry(_) | Element::Data(..) | Element::View(..)
+                    Element::Index
+                        | Element::Entry(_)
+                        | Element::Data(..)
+                        | Element::Tuple(..)
+                        | Element::View(..)
                 ) {
                     return self.fail(m, "`rev` is supported on a range or directly on `iter()`");
                 }
@@ -786,6 +811,7 @@ impl BodyParser<'_> {
                         inner.element,
                         Element::Entry(_)
                             | Element::Data(..)
+                            | Element::Tuple(..)
                             | Element::View(..)
                             | Element::Pair(..)
                             | Element::Window(_)
@@ -903,10 +929,14 @@ impl BodyParser<'_> {
                 let c = self.dim(shape.cols());
                 (self.g.build(IntArith::Mul, &[r, c]), Element::Entry(x))
             }
+            Shape::Data if self.tuples.contains_key(&x) => {
+                let fields = self.tuples[&x].clone();
+                (self.g.build(Len, &[x]), Element::Tuple(x, fields))
+            }
             Shape::Data => match self.elements.get(&x).copied() {
                 Some(element) => (self.g.build(Len, &[x]), Element::Data(x, element)),
                 None => {
-                    return self.fail(x_expr, "matgrad cannot tell the type of this data's elements: iterate over a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices")
+                    return self.fail(x_expr, "matgrad cannot tell the type of this data's elements: iterate over a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices, or of tuples of them (matrices of fixed size)")
                 }
             },
             s => {

@@ -176,6 +176,9 @@ struct BodyParser<'a> {
     pending_field: Option<String>,
     /// The shape of the elements of data parameters (`xs: &[Vector3<f64>]`).
     elements: std::collections::HashMap<Id, Shape>,
+    /// The shapes of the fields of data parameters whose elements are tuples
+    /// (`ratings: &[(usize, usize, f64)]`).
+    tuples: std::collections::HashMap<Id, Vec<Shape>>,
     /// The helpers the body may call, and those it needs and are not read yet.
     calls: &'a mut Calls,
     /// The helpers being read inline, innermost last.
@@ -233,6 +236,7 @@ pub fn body(
         .map(|i| (i.to_string(), Binding::Poisoned))
         .collect();
     let mut elements = std::collections::HashMap::new();
+    let mut tuples = std::collections::HashMap::new();
     for (index, p) in params.iter().enumerate() {
         let binding = match &p.unusable {
             // Data the body reads but does not differentiate.
@@ -249,6 +253,9 @@ pub fn body(
                     crate::signature::element_shape(&p.owned_ty, g, &p.ident.to_string())
                 {
                     elements.insert(id, element);
+                }
+                if let Some(fields) = crate::signature::tuple_element_shapes(&p.owned_ty, g) {
+                    tuples.insert(id, fields);
                 }
                 g.names.insert(id, p.ident.to_string());
                 Binding::Node(id)
@@ -282,6 +289,7 @@ pub fn body(
         constant_shapes: std::collections::HashMap::new(),
         pending_field: None,
         elements,
+        tuples,
         calls,
         inlining: Vec::new(),
         declared_call: None,
@@ -576,6 +584,9 @@ impl BodyParser<'_> {
     /// A field read, `self.x` (or a field of a parameter matgrad does not
     /// compute with): a constant, whose shape the context gives.
     fn field(&mut self, f: &syn::ExprField) -> Result<Id, ()> {
+        if let Some(read) = self.tuple_field(f) {
+            return read;
+        }
         let text = crate::errors::show(f);
         let mut root = &*f.base;
         while let Expr::Field(inner) = root {
@@ -585,6 +596,15 @@ impl BodyParser<'_> {
             Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
             _ => None,
         };
+        // (A name whose binding failed was reported there.)
+        let poisoned = root_name.as_deref().is_some_and(|n| {
+            let binding = self.scope.iter().rev().find(|(name, _)| name == n);
+            binding.is_some_and(|(_, b)| matches!(b, Binding::Poisoned))
+        });
+        if poisoned {
+            self.hint = None;
+            return Err(());
+        }
         let readable = root_name.as_deref().is_some_and(|n| {
             n == "self"
                 || self
@@ -643,6 +663,34 @@ impl BodyParser<'_> {
             self.elements.insert(id, element);
         }
         Ok(id)
+    }
+
+    /// `ratings[k].2`: a field of an entry of data whose elements are tuples.
+    fn tuple_field(&mut self, f: &syn::ExprField) -> Option<Result<Id, ()>> {
+        let (Expr::Index(entry), syn::Member::Unnamed(field)) = (&*f.base, &f.member) else {
+            return None;
+        };
+        let Expr::Path(data) = &*entry.expr else {
+            return None;
+        };
+        let name = data.path.get_ident()?.to_string();
+        let x = match self.scope.iter().rev().find(|(n, _)| *n == name)?.1 {
+            Binding::Node(id) if self.tuples.contains_key(&id) => id,
+            _ => return None,
+        };
+        let fields = &self.tuples[&x];
+        let Some(&shape) = fields.get(field.index as usize) else {
+            let count = fields.len();
+            return Some(self.error(field, format!("these tuples have {count} fields")));
+        };
+        Some(self.integer(&entry.index).and_then(|i| {
+            self.g.span = f.span();
+            let read = TupleEntry {
+                shape,
+                field: field.index as usize,
+            };
+            self.build(f, read, &[x, i])
+        }))
     }
 
     /// In a loss with complex values, a field whose type the context gave is

@@ -130,6 +130,47 @@ impl Rule for DataEntry {
     }
 }
 
+/// Field `field` of entry `i` of data whose elements are tuples, `ratings[i].2` (args
+/// `ratings, i`), of this shape: a constant, as every entry of data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TupleEntry {
+    pub shape: Shape,
+    pub field: usize,
+}
+
+impl Rule for TupleEntry {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        indices(&a[1..], dims)?;
+        Ok(self.shape)
+    }
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
+        let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
+        let field = syn::Index::from(self.field);
+        if self.shape.is_matrix() {
+            quote!(&#x[#index].#field)
+        } else {
+            quote!(#x[#index].#field)
+        }
+    }
+    fn borrows(&self) -> bool {
+        self.shape.is_matrix()
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None; g.node(node).args.len()]
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        Formula::atom(format!(
+            "{}[{}].{}",
+            a[0].at(crate::notation::POSTFIX),
+            a[1].text,
+            self.field
+        ))
+    }
+}
+
 /// The vectors of a slice of data, `xs[0 .. n]` (args `xs, n`), as the rows of
 /// one `n × d` matrix: what the products of a loop over the slice read when
 /// they are computed for all its entries at once (`crate::batch`). A

@@ -363,7 +363,7 @@ ops! {
     // integers, `bool`s and casts
     IntLit, BoolLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access
-    Entry, Scatter, SetEntry, DataEntry, DataRows, View, ViewScatter, SetView, Diagonal, DiagonalScatter,
+    Entry, Scatter, SetEntry, DataEntry, TupleEntry, DataRows, View, ViewScatter, SetView, Diagonal, DiagonalScatter,
     // loops
     RegionParam, Loop, If, Output, Tape, TapeRead, TapeNext,
     // arithmetic
