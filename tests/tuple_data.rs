@@ -41,6 +41,7 @@ fn bradley_terry(strength: &DVector<f64>, matches: &Vec<(usize, usize)>) -> f64 
 }
 
 /// Fields read by index (`pairs[k].1`), enumerated, and a tuple holding a fixed-size vector.
+#[allow(clippy::needless_range_loop)] // the fields read by index are what this tests
 #[grad(w)]
 fn weighted_pairs(w: &Vector2<f64>, pairs: &[(Vector2<f64>, f64)], scale: &[f64]) -> f64 {
     let mut total = 0.0;
