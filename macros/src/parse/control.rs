@@ -106,6 +106,12 @@ impl BodyParser<'_> {
             Expr::If(i) => {
                 let _ = self.branch(i, false);
             }
+            Expr::Match(m) => match super::matches::as_if(m) {
+                Ok(chain) => return self.statement(&chain),
+                Err((tokens, why)) => {
+                    let _ = self.error(tokens, why);
+                }
+            },
             _ => return false,
         }
         true
@@ -1004,6 +1010,7 @@ fn assigned_names(list: &[syn::Stmt]) -> Vec<String> {
                     visit(e, out);
                 }
             }
+            Expr::Match(m) => m.arms.iter().for_each(|arm| visit(&arm.body, out)),
             _ => {}
         }
     }

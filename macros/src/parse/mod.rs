@@ -23,6 +23,7 @@ mod factor;
 mod helper;
 mod iterators;
 mod local_closure;
+mod matches;
 mod returns;
 mod scalar;
 
@@ -534,6 +535,10 @@ impl BodyParser<'_> {
             }
             Expr::Index(i) => self.index(i),
             Expr::If(i) => self.branch(i, true).map(|v| v.expect("an `if` used as a value has one")),
+            Expr::Match(m) => match matches::as_if(m) {
+                Ok(chain) => self.expr(&chain),
+                Err((tokens, why)) => self.error(tokens, why),
+            },
             Expr::Cast(c) => self.cast(c),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
