@@ -37,7 +37,8 @@ fn sized_by_len(p: &DVector<f64>, steps: usize) -> f64 {
     alpha.norm_squared()
 }
 
-/// A step count rounded from data, and an integer label converted with `f64::from`.
+/// A step count rounded from data, integer labels converted with `f64::from`, a count kept
+/// above 0 by `usize::max`.
 #[grad(c)]
 fn rounded_steps(c: f64, t_end: f64, dt: f64, labels: &[u32]) -> f64 {
     let steps = (t_end / dt).ceil() as usize;
@@ -49,7 +50,7 @@ fn rounded_steps(c: f64, t_end: f64, dt: f64, labels: &[u32]) -> f64 {
     for &l in labels {
         weight += f64::from(l);
     }
-    v * v * weight / (labels.len() + 1) as f64
+    v * v * weight / usize::max(1, labels.len()) as f64
 }
 
 /// A mean over samples in a generic loss: `n` converted by `T::from_usize`.

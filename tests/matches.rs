@@ -1,4 +1,5 @@
-//! A `match` on a label, a count or a flag, read as the `if`s it stands for; every gradient
+//! A `match` on a label, a count or a flag, read as the `if`s it stands for, and values chosen
+//! together (`let (a, b) = if … { (…, …) } else { … };`); every gradient
 //! against central finite differences, with every arm taken.
 
 #[macro_use]
@@ -75,4 +76,32 @@ fn a_match_on_a_flag() {
     for flat in [true, false] {
         check!(flagged(&w, flat) => flagged_grad[w]);
     }
+}
+
+/// Focal loss: two values chosen together by one `if`, and a pair chosen by a `match`.
+#[grad(w)]
+fn focal(w: &DVector<f64>, x: &DMatrix<f64>, labels: &[u8], alpha: f64, gamma: f64) -> f64 {
+    let mut total = 0.0;
+    for (i, &label) in labels.iter().enumerate() {
+        let p = 1.0 / (1.0 + (-x.row(i).transpose().dot(w)).exp());
+        let (p_t, alpha_t) = if label == 1 {
+            (p, alpha)
+        } else {
+            let q = 1.0 - p;
+            (q, 1.0 - alpha)
+        };
+        let (scale, shift) = match label {
+            0 => (1.0, 0.0),
+            _ => (0.5, 0.1),
+        };
+        total -= scale * alpha_t * (1.0 - p_t).powf(gamma) * (p_t + shift).ln();
+    }
+    total
+}
+
+#[test]
+fn values_chosen_together() {
+    let (w, x) = (dv(3, 5), dm(6, 3, 6));
+    let labels = [1, 0, 0, 1, 1, 0];
+    check!(focal(&w, &x, &labels, 0.25, 2.0) => focal_grad[w]);
 }

@@ -335,6 +335,25 @@ impl BodyParser<'_> {
                     Err(()) => vec![Err(()), Err(())],
                 }
             }
+            Expr::If(_) | Expr::Match(_) => {
+                let chain = match init {
+                    Expr::Match(m) => super::matches::as_if(m),
+                    _ => Ok(init.clone()),
+                };
+                match chain {
+                    Ok(chain) => {
+                        let n = names.len();
+                        let parts: Option<Vec<Expr>> =
+                            (0..n).map(|k| component(&chain, k, n)).collect();
+                        let Some(parts) = parts else { return false };
+                        parts.iter().map(|e| self.expr(e)).collect()
+                    }
+                    Err((tokens, why)) => {
+                        let _ = self.error(tokens, why);
+                        names.iter().map(|_| Err(())).collect()
+                    }
+                }
+            }
             _ => return false,
         };
         for (name, value) in names.into_iter().zip(values) {
@@ -350,4 +369,42 @@ impl BodyParser<'_> {
         }
         true
     }
+}
+
+/// Field `k` of an `if` whose every side ends in a tuple of `n` values: the same `if`, each
+/// side ending in its `k`th value (`let (p, a) = if c { (x, y) } else { (u, v) };` is read as
+/// `let p = if c { x } else { u };` and `let a = if c { y } else { v };`; the sides' other
+/// statements, which have no effects, are read in each).
+fn component(e: &Expr, k: usize, n: usize) -> Option<Expr> {
+    match e {
+        Expr::Paren(p) => component(&p.expr, k, n),
+        Expr::Tuple(t) if t.elems.len() == n => Some(t.elems[k].clone()),
+        Expr::Block(b) => Some(Expr::Block(syn::ExprBlock {
+            block: block_component(&b.block, k, n)?,
+            ..b.clone()
+        })),
+        Expr::If(i) => {
+            let (else_token, otherwise) = i.else_branch.as_ref()?;
+            Some(Expr::If(syn::ExprIf {
+                then_branch: block_component(&i.then_branch, k, n)?,
+                else_branch: Some((*else_token, Box::new(component(otherwise, k, n)?))),
+                ..i.clone()
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// A block ending in field `k` of the tuple it ends in.
+fn block_component(b: &syn::Block, k: usize, n: usize) -> Option<syn::Block> {
+    let (last, rest) = b.stmts.split_last()?;
+    let syn::Stmt::Expr(tail, None) = last else {
+        return None;
+    };
+    let mut stmts = rest.to_vec();
+    stmts.push(syn::Stmt::Expr(component(tail, k, n)?, None));
+    Some(syn::Block {
+        brace_token: b.brace_token,
+        stmts,
+    })
 }

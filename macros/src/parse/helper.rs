@@ -188,7 +188,13 @@ impl BodyParser<'_> {
         // (A typed `let` gives the shape: only fixed sizes, which need no
         // value to read them from.)
         let builds_matrix = key.rsplit("::").nth(1).is_some_and(builds_matrix);
+        // `usize::max(1, n)`, `u32::pow(b, e)`: an integer, as its type's functions return.
+        let integer_owner = key
+            .rsplit("::")
+            .nth(1)
+            .is_some_and(|owner| is_primitive(owner) && !matches!(owner, "f64" | "f32" | "bool"));
         let shape = match hint {
+            None if integer_owner => Shape::Int,
             None if builds_matrix => {
                 return self.error(
                     c,
@@ -204,6 +210,16 @@ impl BodyParser<'_> {
                     "a call on constants only is a constant, here a matrix of a size known only at run time: compute it before the loss and pass it as a parameter",
                 )
             }
+        };
+        // (An unsuffixed literal among an integer function's arguments is an integer.)
+        let args: Vec<Id> = if integer_owner {
+            let as_integer = |g: &mut crate::ir::Graph, a: Id| match g.lit_value(a) {
+                Some(v) if v.fract() == 0.0 => g.build(crate::ir::ops::IntLit(v as i64), &[]),
+                _ => a,
+            };
+            args.into_iter().map(|a| as_integer(self.g, a)).collect()
+        } else {
+            args
         };
         let borrowed = c.args.iter().map(by_reference).collect();
         self.g.span = c.span();

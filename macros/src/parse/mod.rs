@@ -392,7 +392,7 @@ impl BodyParser<'_> {
         let Pat::Ident(ident) = pat else {
             let _ = self.error(
                 &local.pat,
-                "#[grad] supports `let name = …;` bindings of one name, and `let (a, b) = (…, …);` or `= x.shape();`",
+                "#[grad] supports `let name = …;` bindings of one name, and `let (a, b) = (…, …);`, `= x.shape();` or `= if c { (…, …) } else { (…, …) };` (a `match` too)",
             );
             for name in crate::signature::pattern_names(pat) {
                 self.scope.push((name.to_string(), Binding::Poisoned));
@@ -546,10 +546,14 @@ impl BodyParser<'_> {
                 Some(entry) => entry,
                 None => self.field(f),
             },
+            Expr::Let(l) => self.error(
+                l,
+                "`if let` is not supported in a #[grad] body: matgrad reads numbers, vectors, matrices and data, not an `Option` or an enum; pass the value and a `bool` (`if weighted { … }`), or match on a number",
+            ),
             other => self.error(
                 other,
                 format!(
-                    "{} is not supported in a #[grad] body; supported: literals, names, operators, methods, indexing, `as` casts, `if` expressions, and as statements assignments and `for` loops",
+                    "{} is not supported in a #[grad] body; supported: literals, names, operators, methods, indexing, `as` casts, `if` expressions and `match`es on numbers, and as statements assignments and `for` loops",
                     describe(other)
                 ),
             ),
@@ -1327,7 +1331,6 @@ fn int_literal(e: &Expr) -> Option<i32> {
 pub(crate) fn describe(e: &Expr) -> &'static str {
     match e {
         Expr::If(_) => "`if`",
-        Expr::Match(_) => "`match`",
         Expr::ForLoop(_) => "a `for` loop",
         Expr::While(_) => "a `while` loop",
         Expr::Loop(_) => "a `loop`",
