@@ -494,7 +494,11 @@ fn indices(g: &mut Graph, lo: Id, hi: Id, range: crate::ir::ops::Range) -> Optio
 fn count(g: &mut Graph, k: Id) -> Option<Dim> {
     match (g.op(k).clone(), g.node(k).args.clone().as_slice()) {
         (Op::Size(s), _) => Some(s.0),
-        (Op::Len(_), _) => Some(g.dims.fresh(Origin::Int(k))),
+        // (Of a parameter or a field: a row of nested data, `xs[i].len()`, is known only
+        // inside the loop that reads it.)
+        (Op::Len(_), &[x]) if matches!(g.op(x), Op::Param(_) | Op::Constant(_)) => {
+            Some(g.dims.fresh(Origin::Int(k)))
+        }
         (Op::IntLit(k), _) => Some(Dim::Fixed(usize::try_from(k.0).ok()?)),
         // `len()` of a vector: its length times 1.
         (Op::IntArith(IntArith::Mul), &[a, b]) => match (g.op(a).clone(), g.op(b).clone()) {

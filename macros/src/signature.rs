@@ -271,6 +271,14 @@ pub fn element_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<
     }
 }
 
+/// The shape of the elements of the elements of data whose elements are themselves slices,
+/// `Vec`s or arrays of numbers or fixed-size matrices (`returns: &[Vec<f64>]`).
+pub fn nested_element_shape(ty: &Type, g: &mut crate::ir::Graph) -> Option<Shape> {
+    let inner = element_type(ty)?;
+    element_type(inner)?;
+    element_shape(inner, g, "").filter(|s| !s.has_dynamic() && *s != Shape::Data)
+}
+
 /// The shapes of the fields of a slice's, `Vec`'s or array's elements that are tuples of
 /// numbers, integers, `bool`s or fixed-size matrices (`&[(usize, usize, f64)]`).
 pub fn tuple_element_shapes(ty: &Type, g: &mut crate::ir::Graph) -> Option<Vec<Shape>> {

@@ -206,7 +206,7 @@ impl BodyParser<'_> {
         match self.g.shape(base) {
             Shape::Matrix(..) => self.build(i, Entry, &args),
             Shape::Data if args.len() == 2 => match self.elements.get(&base).copied() {
-                Some(shape) => self.build(i, DataEntry(shape), &args),
+                Some(shape) => self.data_entry(i, shape, &args),
                 None => self.error(
                     &i.expr,
                     "matgrad cannot tell the type of this data's elements: index a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices, or of tuples of them (matrices of fixed size)",
@@ -261,6 +261,21 @@ impl BodyParser<'_> {
             Some(v) if v.fract() == 0.0 => Ok(self.g.build(IntLit(v as i64), &[])),
             _ => self.build(c, Cast { ty, to_float }, &[x]),
         }
+    }
+
+    /// Entry `args[1]` of data `args[0]`, of this shape; an entry that is data itself (a row
+    /// of `&[Vec<f64>]`) has the elements the data's elements have.
+    pub(super) fn data_entry(
+        &mut self,
+        tokens: impl quote::ToTokens,
+        shape: Shape,
+        args: &[Id],
+    ) -> Result<Id, ()> {
+        let entry = self.build(tokens, DataEntry(shape), args)?;
+        if let Some(&inner) = self.nested.get(&args[0]) {
+            self.elements.insert(entry, inner);
+        }
+        Ok(entry)
     }
 
     /// `x.nrows()`, `x.ncols()`, `x.len()` (`usize`), read off the shape.

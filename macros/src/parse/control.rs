@@ -707,7 +707,7 @@ impl BodyParser<'_> {
                     Element::Index => Ok(index),
                     Element::Value(id) => Ok(*id),
                     Element::Entry(x) => self.build(pat, Entry, &[*x, index]),
-                    Element::Data(x, shape) => self.build(pat, DataEntry(*shape), &[*x, index]),
+                    Element::Data(x, shape) => self.data_entry(pat, *shape, &[*x, index]),
                     Element::View(x, kind, shape) => {
                         let view = View {
                             kind: *kind,

@@ -180,6 +180,9 @@ struct BodyParser<'a> {
     /// The shapes of the fields of data parameters whose elements are tuples
     /// (`ratings: &[(usize, usize, f64)]`).
     tuples: std::collections::HashMap<Id, Vec<Shape>>,
+    /// The shape of the elements of the elements of data parameters whose elements are data
+    /// (`returns: &[Vec<f64>]`).
+    nested: std::collections::HashMap<Id, Shape>,
     /// The helpers the body may call, and those it needs and are not read yet.
     calls: &'a mut Calls,
     /// The helpers being read inline, innermost last.
@@ -238,6 +241,7 @@ pub fn body(
         .collect();
     let mut elements = std::collections::HashMap::new();
     let mut tuples = std::collections::HashMap::new();
+    let mut nested = std::collections::HashMap::new();
     for (index, p) in params.iter().enumerate() {
         let binding = match &p.unusable {
             // Data the body reads but does not differentiate.
@@ -257,6 +261,10 @@ pub fn body(
                 }
                 if let Some(fields) = crate::signature::tuple_element_shapes(&p.owned_ty, g) {
                     tuples.insert(id, fields);
+                }
+                if let Some(inner) = crate::signature::nested_element_shape(&p.owned_ty, g) {
+                    elements.insert(id, Shape::Data);
+                    nested.insert(id, inner);
                 }
                 g.names.insert(id, p.ident.to_string());
                 Binding::Node(id)
@@ -291,6 +299,7 @@ pub fn body(
         pending_field: None,
         elements,
         tuples,
+        nested,
         calls,
         inlining: Vec::new(),
         declared_call: None,

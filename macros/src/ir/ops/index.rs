@@ -105,14 +105,15 @@ impl Rule for DataEntry {
     }
     fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
-        if self.0.is_matrix() {
+        if self.borrows() {
             quote!(&#x[#index])
         } else {
             quote!(#x[#index])
         }
     }
+    /// A matrix, or data (a row of `&[Vec<f64>]`), is read by reference.
     fn borrows(&self) -> bool {
-        self.0.is_matrix()
+        self.0.is_matrix() || self.0 == Shape::Data
     }
     fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
         vec![None; g.node(node).args.len()]
