@@ -57,15 +57,16 @@ pub fn read(
     let mut dims = Dims::default();
     let (params, mut reported) = signature::params(&func.sig, &mut dims, &mut errors);
     let wrt = resolve_wrt(&func, &options.wrt, &params, &mut errors);
-    // A listed parameter refused above (a complex one over a type parameter)
-    // is not reported again where the body reads it.
+    // A listed parameter refused above (a complex one over a type parameter, one
+    // of a type matgrad cannot see, such as an alias) is not reported again where
+    // the body reads it.
     let listed = |p: &ParamSig| match options.wrt.as_slice() {
         [] => params.first().is_some_and(|f| f.ident == p.ident),
         names => names.contains(&p.ident),
     };
     reported.extend(
         (params.iter())
-            .filter(|p| p.unusable.is_some() && !p.shape.is_constant() && listed(p))
+            .filter(|p| p.unusable.is_some() && listed(p))
             .map(|p| p.ident.clone()),
     );
     calls.active = Some(wrt.clone());

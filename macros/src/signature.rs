@@ -398,8 +398,19 @@ fn field_shape(
         ty => ty,
     };
     let shown = crate::errors::show(ty);
+    // A name matgrad does not know, written without type arguments, may be an alias.
+    let maybe_alias = matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| {
+        i.to_string().starts_with(|c: char| c.is_ascii_uppercase())
+    }));
     let not_float = || {
-        format!("its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them")
+        let alias = if maybe_alias {
+            " (matgrad reads a parameter's type as written, so an alias is unknown to it: write the type out)"
+        } else {
+            ""
+        };
+        format!(
+            "its type `{shown}` is not `f64`, `f32`, or a nalgebra vector or matrix of them{alias}"
+        )
     };
     if scalar_type(ty, generics).is_some() {
         return Ok((Shape::Scalar, None));

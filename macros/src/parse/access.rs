@@ -209,7 +209,7 @@ impl BodyParser<'_> {
                 Some(shape) => self.data_entry(i, shape, &args),
                 None => self.error(
                     &i.expr,
-                    "matgrad cannot tell the type of this data's elements: index a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices, or of tuples of them (matrices of fixed size)",
+                    "matgrad cannot tell the type of this data's elements: index a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices, or of tuples, slices or `Vec`s of them (matrices of fixed size)",
                 ),
             },
             s => {

@@ -942,7 +942,7 @@ impl BodyParser<'_> {
             Shape::Data => match self.elements.get(&x).copied() {
                 Some(element) => (self.g.build(Len, &[x]), Element::Data(x, element)),
                 None => {
-                    return self.fail(x_expr, "matgrad cannot tell the type of this data's elements: iterate over a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices, or of tuples of them (matrices of fixed size)")
+                    return self.fail(x_expr, "matgrad cannot tell the type of this data's elements: iterate over a slice, `Vec` or array of `f64`, `f32`, integers or nalgebra vectors and matrices, or of tuples, slices or `Vec`s of them (matrices of fixed size)")
                 }
             },
             s => {

@@ -193,6 +193,12 @@ impl BodyParser<'_> {
             .rsplit("::")
             .nth(1)
             .is_some_and(|owner| is_primitive(owner) && !matches!(owner, "f64" | "f32" | "bool"));
+        if key.rsplit("::").nth(1) == Some("Vec") {
+            return self.error(
+                c,
+                "a `Vec` built in a #[grad] body is not supported: matgrad differentiates through numbers, vectors and matrices; keep the values in a matrix (`DMatrix::zeros(n, k)`, then `set_column(t, &x)`), or add them up as the loop goes",
+            );
+        }
         let shape = match hint {
             None if integer_owner => Shape::Int,
             None if builds_matrix => {

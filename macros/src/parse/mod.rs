@@ -175,6 +175,8 @@ struct BodyParser<'a> {
     constant_shapes: std::collections::HashMap<usize, Shape>,
     /// The field a typed `let` is about to read.
     pending_field: Option<String>,
+    /// Fields whose use did not say what they are, reported once each.
+    ambiguous_fields: Vec<String>,
     /// The shape of the elements of data parameters (`xs: &[Vector3<f64>]`).
     elements: std::collections::HashMap<Id, Shape>,
     /// The shapes of the fields of data parameters whose elements are tuples
@@ -244,6 +246,9 @@ pub fn body(
     let mut nested = std::collections::HashMap::new();
     for (index, p) in params.iter().enumerate() {
         let binding = match &p.unusable {
+            // (Refused where it was listed to be differentiated: its uses are not reported
+            // again, whatever its type reads as.)
+            Some(_) if reported.contains(&p.ident) => Binding::Poisoned,
             // Data the body reads but does not differentiate.
             Some(_) if p.shape.is_constant() => {
                 let id = g.build(
@@ -269,8 +274,6 @@ pub fn body(
                 g.names.insert(id, p.ident.to_string());
                 Binding::Node(id)
             }
-            // (Refused where it was listed to be differentiated.)
-            Some(_) if reported.contains(&p.ident) => Binding::Poisoned,
             Some(why) => Binding::Unusable(why.clone()),
             None => {
                 g.span = p.ident.span();
@@ -297,6 +300,7 @@ pub fn body(
         constants: Vec::new(),
         constant_shapes: std::collections::HashMap::new(),
         pending_field: None,
+        ambiguous_fields: Vec::new(),
         elements,
         tuples,
         nested,
@@ -648,6 +652,11 @@ impl BodyParser<'_> {
         let known = index.and_then(|i| self.constant_shapes.get(&i).copied());
         let hint = self.hint.take();
         let Some(hint) = known.map(Hint::Like).or(hint) else {
+            // (Once per field: the advice is the same at every use.)
+            if self.ambiguous_fields.contains(&text) {
+                return Err(());
+            }
+            self.ambiguous_fields.push(text.clone());
             return self.error(
                 f,
                 format!(
