@@ -320,8 +320,11 @@
 //!   (`p[1] - p[0]` of each window: a smoothness penalty); `.copied()`,
 //!   `.cloned()`. A data
 //!   slice's elements may be numbers or nalgebra vectors and matrices of
-//!   fixed or run-time size (`xs: &[DVector<f64>]`). Patterns are names,
-//!   `_`, `&v` and pairs such as `(i, (a, b))`. Loops nest. A name bound before the loop
+//!   fixed or run-time size (`xs: &[DVector<f64>]`), tuples of numbers and
+//!   fixed-size matrices (`ratings: &[(usize, usize, f64)]`), or rows kept as
+//!   `Vec`s (`returns: &[Vec<f64>]`). Patterns are names, `_`, `&v`, pairs
+//!   such as `(i, (a, b))` and a tuple's fields (`for &(user, item, r) in
+//!   ratings`). Loops nest. A name bound before the loop
 //!   and assigned inside it is *carried* from one iteration to the next
 //!   (`total`, `h` above); anything bound inside lives for one iteration.
 //!   A carried value keeps the size it had before the loop: assigning it a
@@ -367,9 +370,14 @@
 //!   decide, as in Rust). The gradient is
 //!   that of the side taken; the condition is a constant, so at a switching
 //!   point (`r.abs() == delta` above) you get the one-sided derivative of
-//!   the side the condition picks.
+//!   the side the condition picks. A `match` on a number or a `bool` (arms
+//!   of literals, `1 | 2`, `3..=5`, guards, `_`, a name binding the rest) is
+//!   the chain of `if`s it stands for, and values chosen together,
+//!   `let (p_t, a_t) = if y == 1 { (p, a) } else { (1.0 - p, 1.0 - a) };`,
+//!   one `if` per name.
 //! - **Entries and views**: `x[i]`, `x[(i, j)]`, `v.x` … `v.w`, `xs[i]`
-//!   (`xs[i][2]` for an entry of a data vector), and the views `row`,
+//!   (`xs[i][2]` for an entry of a data vector, `ratings[k].2` for a tuple's
+//!   field), and the views `row`,
 //!   `column`, `rows`, `columns`, `fixed_rows::<N>`, `fixed_columns::<N>`,
 //!   `fixed_view::<R, C>`, `view((i, j), (r, c))`, `diagonal()`. The adjoint
 //!   of a read goes into that entry or block only.
@@ -390,6 +398,43 @@
 //!   `as f64`, `as f32`, `as usize`, …. An unsuffixed literal beside an
 //!   integer is an integer (`n - 1`). Integers and `bool`s are constants of
 //!   the gradient; a cast from a float to an integer has derivative 0.
+//!
+//! Data as such code keeps it, a `match` on a label:
+//!
+//! ```
+//! use matgrad::grad;
+//! use matgrad::nalgebra::DMatrix;
+//!
+//! /// Matrix factorisation over observed `(user, item, rating)` triplets, squared errors for
+//! /// the ratings of kind 0, absolute errors for the others.
+//! #[grad(u, v)]
+//! fn ratings_loss(
+//!     u: &DMatrix<f64>,
+//!     v: &DMatrix<f64>,
+//!     ratings: &[(usize, usize, f64)],
+//!     kinds: &[u8],
+//! ) -> f64 {
+//!     let mut loss = 0.0;
+//!     for (k, &(user, item, r)) in ratings.iter().enumerate() {
+//!         let e = u.row(user).dot(&v.row(item)) - r;
+//!         loss += match kinds[k] {
+//!             0 => e * e,
+//!             _ => e.abs(),
+//!         };
+//!     }
+//!     loss
+//! }
+//!
+//! let u = DMatrix::from_fn(3, 2, |i, j| 0.1 * (i + 2 * j) as f64 + 0.3);
+//! let v = DMatrix::from_fn(4, 2, |i, j| 0.2 * (2 * i + j) as f64 - 0.1);
+//! let ratings = [(0, 1, 4.0), (2, 3, 1.0), (1, 0, 3.5)];
+//! let kinds = [0, 1, 0];
+//! let (value, du, dv) = ratings_loss_grad(&u, &v, &ratings, &kinds);
+//! assert_eq!(value, ratings_loss(&u, &v, &ratings, &kinds));
+//! // Only the users and items rated get a gradient.
+//! assert_eq!(du.nrows(), 3);
+//! assert!(dv.row(2).iter().all(|g| *g == 0.0));
+//! ```
 //!
 //! `#[hessian]` and `_hvp` work through all of these: the tangent of a loop
 //! is a loop carrying each value and its tangent, and the tangent of an `if`
