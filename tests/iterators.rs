@@ -250,3 +250,33 @@ fn a_window_of_none_panics_as_in_rust() {
     let w = dv(6, 13);
     let _ = smooth_grad(&w, 0);
 }
+
+/// An AR(2) model's squared errors from the third sample, `skip` after `enumerate`; a sum of
+/// the first `k` entries by `take`; `skip` on a range and on a chain.
+#[grad(phi)]
+fn autoregressive(phi: &DVector<f64>, y: &[f64], k: usize) -> f64 {
+    let p = phi.len();
+    let mut sse = 0.0;
+    for (t, &yt) in y.iter().enumerate().skip(p) {
+        let mut pred = 0.0;
+        for j in 0..p {
+            pred += phi[j] * y[t - 1 - j];
+        }
+        sse += (yt - pred).powi(2);
+    }
+    let head: f64 = phi.iter().take(k).map(|v| v * v).sum();
+    let tail: f64 = (0..p).skip(1).map(|j| phi[j].tanh()).sum();
+    let late: f64 = y.iter().skip(p).take(k).map(|v| v * phi[0]).sum();
+    sse + head + tail + late
+}
+
+#[test]
+fn skip_and_take() {
+    let phi = dv(2, 15);
+    let y: Vec<f64> = (0..7).map(|i| rnd(16, i, 0)).collect();
+    for k in [0, 1, 3, 10] {
+        check!(autoregressive(&phi, &y, k) => autoregressive_grad[phi]);
+    }
+    let short = [0.5];
+    check!(autoregressive(&phi, &short, 3) => autoregressive_grad[phi]);
+}

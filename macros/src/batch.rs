@@ -362,7 +362,7 @@ impl Cx {
                 })
             }
             // The entry of a 1 × 1 matrix per index: (xᵢ w)[0]
-            (Op::Entry(_), [a, at @ ..]) if at.iter().all(|&k| is_zero_int(g, k)) => {
+            (Op::Entry(_), [a, at @ ..]) if at.iter().all(|&k| g.is_zero_int(k)) => {
                 match self.batch(g, *a)? {
                     Batched::Rows { m, .. } if g.shape(m).cols() == Dim::Fixed(1) => {
                         Some(Batched::Scalars(m))
@@ -483,7 +483,7 @@ impl Cx {
 /// The number of indices of a loop over `lo..hi`, for `0..n` only (the
 /// indices a product over all of them counts from).
 fn indices(g: &mut Graph, lo: Id, hi: Id, range: crate::ir::ops::Range) -> Option<Dim> {
-    if range.inclusive || !is_zero_int(g, lo) {
+    if range.inclusive || !g.is_zero_int(lo) {
         return None;
     }
     count(g, hi)
@@ -508,10 +508,6 @@ fn count(g: &mut Graph, k: Id) -> Option<Dim> {
         },
         _ => None,
     }
-}
-
-fn is_zero_int(g: &Graph, k: Id) -> bool {
-    matches!(g.op(k), Op::IntLit(z) if z.0 == 0)
 }
 
 /// A scalar function a map may apply: an operation on scalars giving a

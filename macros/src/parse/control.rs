@@ -810,8 +810,45 @@ impl BodyParser<'_> {
                 inner.range.rev = !inner.range.rev;
                 Ok(inner)
             }
+            Expr::MethodCall(m) if m.args.len() == 1 && (m.method == "skip" || m.method == "take") => {
+                let mut inner = self.iteration(&m.receiver)?;
+                if inner.range.rev {
+                    return self.fail(
+                        m,
+                        format!("`{}` after `rev` is not supported in a #[grad] body: write the range it leaves (`(a..b - k).rev()` for `(a..b).rev().skip(k)`)", m.method),
+                    );
+                }
+                let k = self.integer(&m.args[0])?;
+                let skip = m.method == "skip";
+                // Past the end, `lo + k..hi` is empty, as the adaptor leaves nothing.
+                let inclusive = inner.range.inclusive;
+                let end = if inclusive {
+                    let one = self.g.build(IntLit(1), &[]);
+                    self.g.build(IntArith::Add, &[inner.hi, one])
+                } else {
+                    inner.hi
+                };
+                let start = self.g.build(IntArith::Add, &[inner.lo, k]);
+                if skip {
+                    inner.lo = start;
+                } else {
+                    inner.hi = self.g.build(IntArith::Min, &[end, start]);
+                    inner.range.inclusive = false;
+                }
+                if skip && inclusive {
+                    inner.hi = end;
+                    inner.range.inclusive = false;
+                }
+                Ok(inner)
+            }
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "enumerate" => {
                 let inner = self.iteration(&m.receiver)?;
+                if !self.g.is_zero_int(inner.lo) {
+                    return self.fail(
+                        m,
+                        "`enumerate` after `skip` counts from 0, not from the index the loop reads: write `enumerate().skip(k)` (its indices from `k`) and subtract `k` if you need",
+                    );
+                }
                 if inner.range.rev
                     || !matches!(
                         inner.element,
@@ -835,7 +872,7 @@ impl BodyParser<'_> {
                 let b = self.iteration(&m.args[0])?;
                 let zero = |x: &Iteration, g: &crate::ir::Graph| matches!(g.op(x.lo), Op::IntLit(IntLit(0)));
                 if a.range != forwards || b.range != forwards || !zero(&a, self.g) || !zero(&b, self.g) {
-                    return self.fail(m, "`zip` is supported on `iter()`s");
+                    return self.fail(m, "`zip` is supported on `iter()`s from their first item (a `skip` or `take` goes after the `zip`; for a lag, index: `for t in 1..y.len() { … y[t - 1] … }`)");
                 }
                 let hi = self.g.build(IntArith::Min, &[a.hi, b.hi]);
                 let element = Element::Pair(Box::new(a.element), Box::new(b.element));

@@ -6,7 +6,7 @@
 //! `fold(init, |acc, p| body)` carries `acc` from `init`; `sum()` or `product()` of the
 //! iterator itself reads its items; a `filter(|q| cond)` before them puts the step under
 //! `if cond`. `ITER` is any iterator a `for` loop takes (a range, `iter()`, `column_iter()`,
-//! `row_iter()`, with `enumerate`, `zip`, `rev`, `copied`, `cloned`), so the chain's gradient
+//! `row_iter()`, with `enumerate`, `zip`, `rev`, `skip`, `take`, `copied`, `cloned`), so the chain's gradient
 //! is the loop's, nothing new to differentiate.
 
 use proc_macro2::Span;
@@ -26,6 +26,8 @@ const ITERATORS: &[&str] = &[
     "rev",
     "copied",
     "cloned",
+    "skip",
+    "take",
 ];
 
 /// Iterator adaptors a chain may not use where they stand: no loop form stands for them (a
@@ -35,8 +37,6 @@ const UNSUPPORTED: &[&str] = &[
     "filter",
     "filter_map",
     "flat_map",
-    "take",
-    "skip",
     "step_by",
     "chain",
     "take_while",

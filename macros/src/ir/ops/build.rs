@@ -24,6 +24,11 @@ impl Graph {
         }
     }
 
+    /// Whether `id` is the integer literal 0 (a loop counting from the start).
+    pub fn is_zero_int(&self, id: Id) -> bool {
+        matches!(self.op(id), Op::IntLit(z) if z.0 == 0)
+    }
+
     pub fn args2(&self, node: Id) -> [Id; 2] {
         let a = &self.node(node).args;
         [a[0], a[1]]

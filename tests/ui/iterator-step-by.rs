@@ -3,7 +3,7 @@ use matgrad::nalgebra::DVector;
 
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    x.iter().take(2).map(|v| v * v).sum::<f64>()
+    x.iter().step_by(2).map(|v| v * v).sum::<f64>()
 }
 
 fn main() {
