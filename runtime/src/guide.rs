@@ -344,8 +344,10 @@
 //!   fixed-size matrices (`sum::<Matrix3<f64>>()`, or typed by the `let`)
 //!   starts from zeros. The map may be a closure with statements or a
 //!   function by path (`.copied().map(f64::ln)`); a `filter(|q| cond)`
-//!   before the `map` (or the fold) puts each step under `if cond`. `take`,
-//!   `skip` and the other adaptors are compile errors: write the loop.
+//!   before the `map` (or the fold) puts each step under `if cond`. `skip(k)`
+//!   and `take(k)` narrow the range, in chains as in loops (`y.iter()
+//!   .enumerate().skip(p)`: an AR model's residuals); `step_by`, `chain` and
+//!   the other adaptors are compile errors: write the loop.
 //! - **Products over all the samples at once**: in a loop `for i in 0..n`
 //!   not nested in another, a product of a sample's data with values from
 //!   outside the loop (`x.row(i).transpose().dot(w)`, `(x.row(i) * w)[0]`,
