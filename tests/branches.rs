@@ -168,3 +168,36 @@ fn a_computed_size_kept_by_a_branch() {
         check!(computed_size_of_a_branch_value(&w, 4, c) => computed_size_of_a_branch_value_grad[w]);
     }
 }
+
+/// An `if` (and a `match`) used as a value whose side assigns a variable the loop carries:
+/// the assignment is seen inside the `let`, so `phi` is carried (it was read as its value
+/// before the loop: a wrong value and gradient), and read after the loop.
+#[grad(q)]
+fn assigned_inside_a_value(q: &DVector<f64>, kinds: &[u8]) -> f64 {
+    let mut phi = 0.0;
+    let mut total = 0.0;
+    for i in 0..q.len() {
+        let len = if kinds[i] == 0 {
+            phi += q[i];
+            1.0
+        } else {
+            2.0
+        };
+        let scale = match kinds[i] {
+            1 => {
+                phi *= 0.5;
+                3.0
+            }
+            _ => 1.0,
+        };
+        total += len * scale * phi;
+    }
+    total + phi
+}
+
+#[test]
+fn an_if_as_a_value_assigns_a_carried_variable() {
+    let q = dv(5, 21);
+    let kinds = [0, 1, 0, 0, 1];
+    check!(assigned_inside_a_value(&q, &kinds) => assigned_inside_a_value_grad[q]);
+}

@@ -89,3 +89,22 @@ fn tuple_fields_by_index_and_enumerated() {
     let scale = [1.0, 0.5, 2.0];
     check!(weighted_pairs(&w, &pairs, &scale) => weighted_pairs_grad[w]);
 }
+
+/// A sparse row as `(column, value)` pairs, bound by `let (j, v) = entries[k];`.
+#[allow(clippy::needless_range_loop)] // by index, as such code is written
+#[grad(w)]
+fn sparse_poisson(w: &DVector<f64>, entries: &[(usize, f64)], count: f64) -> f64 {
+    let mut eta = 0.0;
+    for k in 0..entries.len() {
+        let (j, v) = entries[k];
+        eta += w[j] * v;
+    }
+    eta.exp() - count * eta
+}
+
+#[test]
+fn pairs_bound_by_let() {
+    let w = dv(5, 8);
+    let entries = [(0, 0.5), (3, -1.0), (4, 2.0)];
+    check!(sparse_poisson(&w, &entries, 3.0) => sparse_poisson_grad[w]);
+}

@@ -279,6 +279,12 @@ pub fn nested_element_shape(ty: &Type, g: &mut crate::ir::Graph) -> Option<Shape
     element_shape(inner, g, "").filter(|s| !s.has_dynamic() && *s != Shape::Data)
 }
 
+/// The shapes of the fields of the tuples held by the elements of data whose elements are
+/// slices, `Vec`s or arrays of tuples (`rows: &[Vec<(usize, f64)>]`).
+pub fn nested_tuple_shapes(ty: &Type, g: &mut crate::ir::Graph) -> Option<Vec<Shape>> {
+    tuple_element_shapes(element_type(ty)?, g)
+}
+
 /// The shapes of the fields of a slice's, `Vec`'s or array's elements that are tuples of
 /// numbers, integers, `bool`s or fixed-size matrices (`&[(usize, usize, f64)]`).
 pub fn tuple_element_shapes(ty: &Type, g: &mut crate::ir::Graph) -> Option<Vec<Shape>> {

@@ -272,8 +272,14 @@ impl BodyParser<'_> {
         args: &[Id],
     ) -> Result<Id, ()> {
         let entry = self.build(tokens, DataEntry(shape), args)?;
-        if let Some(&inner) = self.nested.get(&args[0]) {
-            self.elements.insert(entry, inner);
+        match self.nested.get(&args[0]).cloned() {
+            Some(super::Nested::Of(inner)) => {
+                self.elements.insert(entry, inner);
+            }
+            Some(super::Nested::Tuples(fields)) => {
+                self.tuples.insert(entry, fields);
+            }
+            None => {}
         }
         Ok(entry)
     }
@@ -348,6 +354,24 @@ impl BodyParser<'_> {
                         vec![Err(()), Err(())]
                     }
                     Err(()) => vec![Err(()), Err(())],
+                }
+            }
+            // `let (j, v) = entries[k];` of data whose elements are tuples.
+            Expr::Index(entry) if self.tuple_data(&entry.expr).is_some() => {
+                let (x, fields) = self.tuple_data(&entry.expr).expect("tuple data");
+                if fields.len() != names.len() {
+                    let _ = self.error(tuple, format!("these tuples have {} fields", fields.len()));
+                    names.iter().map(|_| Err(())).collect()
+                } else {
+                    match self.integer(&entry.index) {
+                        Ok(i) => (fields.iter().enumerate())
+                            .map(|(field, &shape)| {
+                                self.g.span = entry.span();
+                                self.build(entry, TupleEntry { shape, field }, &[x, i])
+                            })
+                            .collect(),
+                        Err(()) => names.iter().map(|_| Err(())).collect(),
+                    }
                 }
             }
             Expr::If(_) | Expr::Match(_) => {

@@ -1015,50 +1015,39 @@ fn written(e: &Expr) -> Option<String> {
     }
 }
 
-/// The names assigned anywhere in `stmts` (nested loops included), in order
-/// of first assignment.
 /// Whether statements `list` assign to any name (`s += t`, `h = …`, a write into an entry).
 pub fn assigns_anything(list: &[syn::Stmt]) -> bool {
     !assigned_names(list).is_empty()
 }
 
+/// The names assigned anywhere in `list`, in order of first assignment: in nested loops and
+/// branches, and in any expression (`let l = if c { phi += q; 1.0 } else { 2.0 };` assigns
+/// `phi`), but not in closures, which may not assign (an error where they are read).
 fn assigned_names(list: &[syn::Stmt]) -> Vec<String> {
-    fn visit(e: &Expr, out: &mut Vec<String>) {
-        let target = match e {
-            Expr::Assign(a) => Some(&*a.left),
-            _ => compound(e).map(|b| &*b.left),
-        };
-        let name = match target {
-            Some(Expr::Index(i)) => base_name(&i.expr),
-            Some(t) => base_name(t),
-            None => written(e),
-        };
-        if let Some(name) = name {
-            if !out.contains(&name) {
-                out.push(name);
+    use syn::visit::Visit;
+    struct Assigned(Vec<String>);
+    impl<'ast> Visit<'ast> for Assigned {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            let target = match e {
+                Expr::Assign(a) => Some(&*a.left),
+                _ => compound(e).map(|b| &*b.left),
+            };
+            let name = match target {
+                Some(Expr::Index(i)) => base_name(&i.expr),
+                Some(t) => base_name(t),
+                None => written(e),
+            };
+            if let Some(name) = name.filter(|n| !self.0.contains(n)) {
+                self.0.push(name);
             }
-        }
-        match e {
-            Expr::ForLoop(f) => stmts(&f.body.stmts, out),
-            Expr::Block(b) => stmts(&b.block.stmts, out),
-            Expr::If(i) => {
-                stmts(&i.then_branch.stmts, out);
-                if let Some((_, e)) = &i.else_branch {
-                    visit(e, out);
-                }
-            }
-            Expr::Match(m) => m.arms.iter().for_each(|arm| visit(&arm.body, out)),
-            _ => {}
-        }
-    }
-    fn stmts(list: &[syn::Stmt], out: &mut Vec<String>) {
-        for s in list {
-            if let syn::Stmt::Expr(e, _) = s {
-                visit(e, out);
+            if !matches!(e, Expr::Closure(_)) {
+                syn::visit::visit_expr(self, e);
             }
         }
     }
-    let mut out = Vec::new();
-    stmts(list, &mut out);
-    out
+    let mut assigned = Assigned(Vec::new());
+    for stmt in list {
+        assigned.visit_stmt(stmt);
+    }
+    assigned.0
 }

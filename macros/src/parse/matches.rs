@@ -6,7 +6,8 @@
 //!     else if (3 <= label && label <= 5) && w { c } else { let k = label; d }
 //! ```
 //!
-//! The scrutinee is read again in each condition: a #[grad] body has no side effects, and
+//! A name an arm binds is the scrutinee in its guard (`k if k > 2`) and is bound to it by a
+//! `let` in its body. The scrutinee is read again in each condition: a #[grad] body has no side effects, and
 //! what is matched on (a label, a count, a flag) is a constant of the gradient. The last arm is
 //! the `else`: the user's function compiles, so the match is exhaustive, and no value reaches
 //! past the arms before it but one the last arm takes.
@@ -35,6 +36,14 @@ pub fn as_if(m: &ExprMatch) -> Result<Expr, (TokenStream, String)> {
     for arm in arms.iter().rev() {
         let mut cond = condition(&arm.pat, scrutinee)?;
         if let Some((_, guard)) = &arm.guard {
+            // A name the arm binds is the scrutinee in its guard too.
+            let guard = match binding(&arm.pat) {
+                Some(name) => {
+                    let value = quote!((#scrutinee));
+                    replace_name(guard.to_token_stream(), name, &value)
+                }
+                None => guard.to_token_stream(),
+            };
             cond = match cond {
                 Some(c) => Some(quote!((#c) && (#guard))),
                 None => Some(quote!(#guard)),
@@ -61,11 +70,36 @@ pub fn as_if(m: &ExprMatch) -> Result<Expr, (TokenStream, String)> {
     }
 }
 
+/// The name a pattern binds the whole value to (`k => …`), if it does.
+fn binding(pat: &Pat) -> Option<&syn::Ident> {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() && !is_constant_name(&p.ident) => Some(&p.ident),
+        _ => None,
+    }
+}
+
+/// `tokens` with every `name` replaced by `value`.
+fn replace_name(tokens: TokenStream, name: &syn::Ident, value: &TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .flat_map(|tree| match tree {
+            TokenTree::Ident(i) if i == *name => value.clone(),
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), replace_name(g.stream(), name, value));
+                inner.set_span(g.span());
+                TokenTree::Group(inner).into()
+            }
+            other => other.into(),
+        })
+        .collect()
+}
+
 /// The arm's body as a block, its pattern's name bound first if it binds one.
 fn arm_block(arm: &Arm, scrutinee: &Expr) -> Result<TokenStream, (TokenStream, String)> {
     let body = &arm.body;
     let binding = match &arm.pat {
-        Pat::Ident(p) if p.subpat.is_none() && !is_constant_name(&p.ident) => {
+        Pat::Ident(p) if binding(&arm.pat).is_some() => {
             let (mutability, name) = (&p.mutability, &p.ident);
             quote!(let #mutability #name = #scrutinee;)
         }
@@ -81,7 +115,7 @@ fn arm_block(arm: &Arm, scrutinee: &Expr) -> Result<TokenStream, (TokenStream, S
 fn condition(pat: &Pat, scrutinee: &Expr) -> Result<Option<TokenStream>, (TokenStream, String)> {
     Ok(Some(match pat {
         Pat::Wild(_) => return Ok(None),
-        Pat::Ident(p) if p.subpat.is_none() && !is_constant_name(&p.ident) => return Ok(None),
+        Pat::Ident(_) if binding(pat).is_some() => return Ok(None),
         Pat::Paren(p) => return condition(&p.pat, scrutinee),
         Pat::Lit(lit) => match &lit.lit {
             syn::Lit::Bool(b) if b.value => quote!(#scrutinee),

@@ -182,9 +182,9 @@ struct BodyParser<'a> {
     /// The shapes of the fields of data parameters whose elements are tuples
     /// (`ratings: &[(usize, usize, f64)]`).
     tuples: std::collections::HashMap<Id, Vec<Shape>>,
-    /// The shape of the elements of the elements of data parameters whose elements are data
-    /// (`returns: &[Vec<f64>]`).
-    nested: std::collections::HashMap<Id, Shape>,
+    /// The elements of the elements of data parameters whose elements are data
+    /// (`returns: &[Vec<f64>]`, `rows: &[Vec<(usize, f64)>]`).
+    nested: std::collections::HashMap<Id, Nested>,
     /// The helpers the body may call, and those it needs and are not read yet.
     calls: &'a mut Calls,
     /// The helpers being read inline, innermost last.
@@ -214,6 +214,15 @@ struct BodyParser<'a> {
 const RETURNS: &str = "`return` is supported in a #[grad] body at its end and in a guard `if … { …; return v; }` among its top-level statements, not in a loop or a nested branch";
 
 /// The shape a context gives a field read in it (`self.x` has no type here).
+/// What the rows of data whose elements are data hold.
+#[derive(Clone)]
+enum Nested {
+    /// Numbers or fixed-size matrices of this shape.
+    Of(Shape),
+    /// Tuples of fields of these shapes.
+    Tuples(Vec<Shape>),
+}
+
 #[derive(Clone, Copy)]
 enum Hint {
     Scalar,
@@ -269,7 +278,11 @@ pub fn body(
                 }
                 if let Some(inner) = crate::signature::nested_element_shape(&p.owned_ty, g) {
                     elements.insert(id, Shape::Data);
-                    nested.insert(id, inner);
+                    nested.insert(id, Nested::Of(inner));
+                }
+                if let Some(fields) = crate::signature::nested_tuple_shapes(&p.owned_ty, g) {
+                    elements.insert(id, Shape::Data);
+                    nested.insert(id, Nested::Tuples(fields));
                 }
                 g.names.insert(id, p.ident.to_string());
                 Binding::Node(id)
@@ -692,20 +705,24 @@ impl BodyParser<'_> {
         Ok(id)
     }
 
+    /// The node and the fields' shapes of data whose elements are tuples, named by `e`.
+    fn tuple_data(&self, e: &Expr) -> Option<(Id, Vec<Shape>)> {
+        let Expr::Path(data) = e else {
+            return None;
+        };
+        let name = data.path.get_ident()?.to_string();
+        match self.scope.iter().rev().find(|(n, _)| *n == name)?.1 {
+            Binding::Node(id) => Some((id, self.tuples.get(&id)?.clone())),
+            _ => None,
+        }
+    }
+
     /// `ratings[k].2`: a field of an entry of data whose elements are tuples.
     fn tuple_field(&mut self, f: &syn::ExprField) -> Option<Result<Id, ()>> {
         let (Expr::Index(entry), syn::Member::Unnamed(field)) = (&*f.base, &f.member) else {
             return None;
         };
-        let Expr::Path(data) = &*entry.expr else {
-            return None;
-        };
-        let name = data.path.get_ident()?.to_string();
-        let x = match self.scope.iter().rev().find(|(n, _)| *n == name)?.1 {
-            Binding::Node(id) if self.tuples.contains_key(&id) => id,
-            _ => return None,
-        };
-        let fields = &self.tuples[&x];
+        let (x, fields) = self.tuple_data(&entry.expr)?;
         let Some(&shape) = fields.get(field.index as usize) else {
             let count = fields.len();
             return Some(self.error(field, format!("these tuples have {count} fields")));
