@@ -108,3 +108,25 @@ fn pairs_bound_by_let() {
     let entries = [(0, 0.5), (3, -1.0), (4, 2.0)];
     check!(sparse_poisson(&w, &entries, 3.0) => sparse_poisson_grad[w]);
 }
+
+/// Sparse rows (compressed rows as `Vec`s of `(column, value)` pairs): Poisson regression.
+#[grad(w)]
+fn sparse_rows(w: &DVector<f64>, rows: &[Vec<(usize, f64)>], counts: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for (i, row) in rows.iter().enumerate() {
+        let mut eta = 0.0;
+        for &(j, v) in row.iter() {
+            eta += w[j] * v;
+        }
+        total += eta.exp() - counts[i] * eta;
+    }
+    total
+}
+
+#[test]
+fn rows_of_pairs() {
+    let w = dv(4, 9);
+    let rows = vec![vec![(0, 0.5), (2, 1.0)], vec![], vec![(3, -0.5), (1, 0.25), (0, 1.0)]];
+    let counts = [1.0, 0.0, 2.0];
+    check!(sparse_rows(&w, &rows, &counts) => sparse_rows_grad[w]);
+}
