@@ -132,3 +132,40 @@ fn a_field_read_through_its_rows() {
     same_value("Regression::loss", value, model.loss(&w));
     fd("Regression::loss", |w: &DVector<f64>| model.loss(w), &w, &g);
 }
+
+/// A pinhole reprojection error: entries of data vectors and of computed vectors by name
+/// (`obs[j].x`, `(r * p).z`).
+#[grad(r, t)]
+fn reprojection(
+    r: &matgrad::nalgebra::Matrix3<f64>,
+    t: &matgrad::nalgebra::Vector3<f64>,
+    points: &[matgrad::nalgebra::Vector3<f64>],
+    obs: &[matgrad::nalgebra::Vector2<f64>],
+) -> f64 {
+    let mut total = 0.0;
+    for j in 0..points.len() {
+        let depth = (r * points[j] + t).z;
+        let u = (r * points[j] + t).x / depth;
+        let v = (r * points[j] + t).y / depth;
+        total += (u - obs[j].x).powi(2) + (v - obs[j].y).powi(2);
+    }
+    total
+}
+
+#[test]
+fn entries_of_data_and_computed_vectors_by_name() {
+    use matgrad::nalgebra::{Matrix3, Vector2, Vector3};
+    let r = Matrix3::new(1.0, 0.1, -0.05, -0.1, 0.98, 0.02, 0.05, -0.03, 1.01);
+    let t = Vector3::new(0.1, -0.2, 4.0);
+    let points = [
+        Vector3::new(0.5, 0.2, 1.0),
+        Vector3::new(-0.3, 0.4, 0.5),
+        Vector3::new(0.1, -0.6, -0.2),
+    ];
+    let obs = [
+        Vector2::new(0.15, 0.0),
+        Vector2::new(-0.05, 0.05),
+        Vector2::new(0.05, -0.2),
+    ];
+    check!(reprojection(&r, &t, &points, &obs) => reprojection_grad[r, t]);
+}

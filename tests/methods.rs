@@ -180,3 +180,55 @@ fn fields_of_a_data_parameter() {
     assert!((value - quadratic(&x, &data)).abs() < 1e-12 * value.abs());
     fd("quadratic", |x: &Vector3<f64>| quadratic(x, &data), &x, &dx);
 }
+
+/// A struct of data as vision and simulation code keeps it: samples of run-time size, pairs
+/// of indices, and indices read straight from a field (`self.view_of[k]` as an index).
+struct Scene {
+    xs: Vec<DVector<f64>>,
+    springs: Vec<(usize, usize)>,
+    view_of: Vec<usize>,
+}
+
+impl Scene {
+    #[grad(w, lengths)]
+    fn energy(&self, w: &DVector<f64>, lengths: &DVector<f64>) -> f64 {
+        let xs: &Vec<DVector<f64>> = &self.xs;
+        let springs: &Vec<(usize, usize)> = &self.springs;
+        let mut total = 0.0;
+        for x in xs.iter() {
+            total += w.dot(x).tanh();
+        }
+        for &(a, b) in springs.iter() {
+            total += (lengths[a] - lengths[b]).powi(2);
+        }
+        for k in 0..lengths.len() {
+            let v = self.view_of[k];
+            total += w[v] * lengths[k];
+        }
+        total
+    }
+}
+
+#[test]
+fn a_struct_of_samples_pairs_and_indices() {
+    let scene = Scene {
+        xs: (0..4).map(|s| dv(3, 30 + s)).collect(),
+        springs: vec![(0, 1), (1, 2), (3, 0)],
+        view_of: vec![2, 0, 1, 2],
+    };
+    let (w, lengths) = (dv(3, 40), dv(4, 41));
+    let (value, gw, gl) = scene.energy_grad(&w, &lengths);
+    same_value("Scene::energy", value, scene.energy(&w, &lengths));
+    fd(
+        "Scene::energy by w",
+        |w: &DVector<f64>| scene.energy(w, &lengths),
+        &w,
+        &gw,
+    );
+    fd(
+        "Scene::energy by lengths",
+        |l: &DVector<f64>| scene.energy(&w, l),
+        &lengths,
+        &gl,
+    );
+}

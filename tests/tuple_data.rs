@@ -126,7 +126,11 @@ fn sparse_rows(w: &DVector<f64>, rows: &[Vec<(usize, f64)>], counts: &[f64]) -> 
 #[test]
 fn rows_of_pairs() {
     let w = dv(4, 9);
-    let rows = vec![vec![(0, 0.5), (2, 1.0)], vec![], vec![(3, -0.5), (1, 0.25), (0, 1.0)]];
+    let rows = vec![
+        vec![(0, 0.5), (2, 1.0)],
+        vec![],
+        vec![(3, -0.5), (1, 0.25), (0, 1.0)],
+    ];
     let counts = [1.0, 0.0, 2.0];
     check!(sparse_rows(&w, &rows, &counts) => sparse_rows_grad[w]);
 }

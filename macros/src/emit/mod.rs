@@ -157,9 +157,10 @@ impl EmitCx for Emitter<'_> {
                     if readable != s {
                         return self.dim(Dim::Dynamic(readable));
                     }
-                    let data = syn::Ident::new(data, proc_macro2::Span::call_site());
+                    // (A parameter's name, or a field's path, `self.xs`.)
+                    let data: TokenStream = data.parse().expect("a data parameter or field");
                     let axis = syn::Index::from(*axis);
-                    quote!(#p::nalgebra::Dyn(#data.first().map_or(0, |__mg_e| __mg_e.shape().#axis)))
+                    quote!(#p::nalgebra::Dyn((#data).first().map_or(0, |__mg_e| __mg_e.shape().#axis)))
                 }
                 Origin::Product(a, b) => {
                     let (a, b) = (self.dim(*a), self.dim(*b));

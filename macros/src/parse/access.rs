@@ -174,6 +174,16 @@ impl BodyParser<'_> {
     /// An expression that must be an integer (an index, a bound).
     pub(super) fn integer(&mut self, e: &Expr) -> Result<Id, ()> {
         let x = self.expr(e)?;
+        // An entry of a field read by one index (`self.view_of[k]`) was taken for a number; used
+        // as an index, it is an integer (the same tokens read it).
+        let x = match (self.g.op(x), self.g.node(x).args.as_slice()) {
+            (Op::DataEntry(DataEntry(Shape::Scalar)), &[field, i])
+                if matches!(self.g.op(field), Op::Constant(_)) =>
+            {
+                self.g.build(DataEntry(Shape::Int), &[field, i])
+            }
+            _ => x,
+        };
         let probe = self.g.build(IntLit(0), &[]);
         let x = self.beside(x, probe);
         match self.g.shape(x) {
@@ -225,7 +235,30 @@ impl BodyParser<'_> {
             return None;
         };
         let k = ["x", "y", "z", "w"].iter().position(|n| member == n)?;
-        let Expr::Path(p) = &*f.base else { return None };
+        let Expr::Path(p) = &*f.base else {
+            // `obs[j].x`, `(a - b).y`, `r.column(0).z`: of a computed vector.
+            if !matches!(
+                &*f.base,
+                Expr::Index(_) | Expr::Paren(_) | Expr::MethodCall(_)
+            ) || root_is_self(&f.base)
+            {
+                return None;
+            }
+            let Ok(v) = self.expr(&f.base) else {
+                return Some(Err(()));
+            };
+            let shape = self.g.shape(v);
+            if !shape.is_matrix() {
+                let shown = self.g.dims.show(shape).to_string();
+                return Some(self.error(
+                    member,
+                    format!("`.{member}` reads an entry of a vector, found {shown}"),
+                ));
+            }
+            self.g.span = f.span();
+            let k = self.g.build(IntLit(k as i64), &[]);
+            return Some(self.build(f, Entry, &[v, k]));
+        };
         let name = p.path.get_ident()?.to_string();
         let id = self
             .scope
@@ -446,4 +479,18 @@ fn block_component(b: &syn::Block, k: usize, n: usize) -> Option<syn::Block> {
         brace_token: b.brace_token,
         stmts,
     })
+}
+
+/// Whether `e` reads from `self` (`self.obs[j]`, `self.pose.column(0)`): a field, which its
+/// use types.
+fn root_is_self(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => p.path.is_ident("self"),
+        Expr::Index(i) => root_is_self(&i.expr),
+        Expr::Paren(p) => root_is_self(&p.expr),
+        Expr::MethodCall(m) => root_is_self(&m.receiver),
+        Expr::Field(f) => root_is_self(&f.base),
+        Expr::Reference(r) => root_is_self(&r.expr),
+        _ => false,
+    }
 }

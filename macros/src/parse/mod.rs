@@ -206,6 +206,8 @@ struct BodyParser<'a> {
     declared_fold: Option<syn::Type>,
     /// The elements' shape of the field of data a typed `let` is about to read.
     pending_element: Option<Shape>,
+    /// The fields of the tuples of the field of data a typed `let` is about to read.
+    pending_tuple: Option<Vec<Shape>>,
     /// The closures `let`s bind, each with the length of `scope` where it was bound.
     closures: Vec<(syn::ExprClosure, usize)>,
 }
@@ -327,6 +329,7 @@ pub fn body(
         folds: 0,
         declared_fold: None,
         pending_element: None,
+        pending_tuple: None,
         closures: Vec::new(),
     };
     let value = parser.block(&returns::as_values(block));
@@ -702,6 +705,9 @@ impl BodyParser<'_> {
         if let Some(element) = self.pending_element.take() {
             self.elements.insert(id, element);
         }
+        if let Some(fields) = self.pending_tuple.take() {
+            self.tuples.insert(id, fields);
+        }
         Ok(id)
     }
 
@@ -773,13 +779,16 @@ impl BodyParser<'_> {
         if let Ok(shape) = crate::signature::type_shape(ty, &generics, &mut fresh) {
             return Some(Hint::Like(shape));
         }
-        // A field of data (`let ys: &Vec<f64> = &self.ys;`), its elements numbers or
-        // fixed-size matrices (a run-time size of a data parameter's elements is read off its
-        // first element by the parameter's name, which a field does not have).
-        let element = crate::signature::element_shape(ty, self.g, "")?;
-        if text.is_empty() || element.has_dynamic() {
+        // A field of data (`let ys: &Vec<f64> = &self.ys;`), its elements numbers, matrices
+        // (a run-time size read off its first element, `self.xs.first()`), or tuples.
+        if text.is_empty() {
             return None;
         }
+        if let Some(fields) = crate::signature::tuple_element_shapes(ty, self.g) {
+            self.pending_tuple = Some(fields);
+            return Some(Hint::Like(Shape::Data));
+        }
+        let element = crate::signature::element_shape(ty, self.g, &text)?;
         self.pending_element = Some(element);
         Some(Hint::Like(Shape::Data))
     }
