@@ -169,3 +169,90 @@ fn entries_of_data_and_computed_vectors_by_name() {
     ];
     check!(reprojection(&r, &t, &points, &obs) => reprojection_grad[r, t]);
 }
+
+/// The order of samples by decreasing time, computed by a plain function of data.
+fn by_decreasing_time(times: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by(|&a, &b| times[b].total_cmp(&times[a]));
+    order
+}
+
+/// Cox's partial likelihood: each event against the risk set of the samples not yet failed,
+/// walked in the order a plain function of the data returns (a `Vec` a typed `let` declares).
+#[allow(clippy::needless_range_loop)] // by sample, as such code is written
+#[grad(beta)]
+fn cox(beta: &DVector<f64>, x: &DMatrix<f64>, times: &[f64], events: &[bool]) -> f64 {
+    let order: Vec<usize> = by_decreasing_time(times);
+    let mut risk = 0.0;
+    let mut nll = 0.0;
+    for &i in order.iter() {
+        let eta = x.row(i).transpose().dot(beta);
+        risk += eta.exp();
+        if events[i] {
+            nll -= eta - risk.ln();
+        }
+    }
+    nll
+}
+
+#[test]
+fn data_a_plain_function_returns() {
+    let (beta, x) = (dv(3, 50), dm(6, 3, 51));
+    let times = [3.0, 1.5, 4.2, 0.7, 2.2, 5.1];
+    let events = [true, false, true, true, false, true];
+    check!(cox(&beta, &x, &times, &events) => cox_grad[beta]);
+}
+
+/// Bilinear interpolation of an image at a shifted point: `floor` of a differentiated value
+/// (derivative 0, as a cast to an integer), the fractional part by subtraction.
+#[allow(clippy::needless_range_loop)] // by pixel, as such code is written
+#[grad(shift)]
+fn bilinear(
+    shift: &matgrad::nalgebra::Vector2<f64>,
+    image: &DMatrix<f64>,
+    points: &[(f64, f64)],
+) -> f64 {
+    let mut total = 0.0;
+    for &(px, py) in points.iter() {
+        let x = px + shift.x;
+        let y = py + shift.y;
+        let (x0, y0) = (x.floor(), f64::floor(y));
+        let (fx, fy) = (x - x0, y - y0);
+        let (i, j) = (x0 as usize, y0 as usize);
+        let top = image[(i, j)] * (1.0 - fy) + image[(i, j + 1)] * fy;
+        let bottom = image[(i + 1, j)] * (1.0 - fy) + image[(i + 1, j + 1)] * fy;
+        total += (top * (1.0 - fx) + bottom * fx).powi(2);
+    }
+    total
+}
+
+/// A planar arm's end point by `sin_cos`, written into a pose entry by entry (`pose.z += q`).
+#[matgrad::differentiable]
+fn arm_pose(q: &DVector<f64>, lengths: &[f64]) -> matgrad::nalgebra::Vector3<f64> {
+    let mut pose = matgrad::nalgebra::Vector3::<f64>::zeros();
+    for i in 0..q.len() {
+        pose.z += q[i];
+        let (s, c) = pose.z.sin_cos();
+        pose.x += lengths[i] * c;
+        pose.y += lengths[i] * s;
+    }
+    pose
+}
+
+#[grad(q)]
+fn reach(q: &DVector<f64>, lengths: &[f64], target: &matgrad::nalgebra::Vector3<f64>) -> f64 {
+    (arm_pose(q, lengths) - target).norm_squared()
+}
+
+#[test]
+fn rounding_a_differentiated_value_and_writing_entries_by_name() {
+    use matgrad::nalgebra::{Vector2, Vector3};
+    let image = DMatrix::from_fn(6, 6, |i, j| ((i * 7 + j * 3) as f64 * 0.3).sin());
+    let shift = Vector2::new(0.37, 0.21);
+    let points = [(1.2, 2.5), (3.7, 0.4), (2.05, 3.9)];
+    check!(bilinear(&shift, &image, &points) => bilinear_grad[shift]);
+    let q = dv(3, 60);
+    let lengths = [1.0, 0.7, 0.4];
+    let target = Vector3::new(0.5, 1.2, 0.3);
+    check!(reach(&q, &lengths, &target) => reach_grad[q]);
+}

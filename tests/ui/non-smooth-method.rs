@@ -3,7 +3,7 @@ use matgrad::nalgebra::DVector;
 
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    x.norm().floor() + x.sum()
+    x.norm().fract() + x.sum()
 }
 
 fn main() {

@@ -3,7 +3,7 @@ use matgrad::nalgebra::DVector;
 
 #[grad(x)]
 fn f(x: &DVector<f64>) -> f64 {
-    f64::round(x.norm()) * x.sum()
+    f64::rem_euclid(x.norm(), 2.0) * x.sum()
 }
 
 fn main() {

@@ -389,6 +389,15 @@ impl BodyParser<'_> {
                     Err(()) => vec![Err(()), Err(())],
                 }
             }
+            // `let (s, c) = theta.sin_cos();`: the sine and the cosine.
+            Expr::MethodCall(m)
+                if m.method == "sin_cos" && m.args.is_empty() && names.len() == 2 =>
+            {
+                let (x, span) = (&m.receiver, m.method.span());
+                let sin: Expr = syn::parse_quote_spanned!(span=> #x.sin());
+                let cos: Expr = syn::parse_quote_spanned!(span=> #x.cos());
+                vec![self.expr(&sin), self.expr(&cos)]
+            }
             // `let (j, v) = entries[k];` of data whose elements are tuples.
             Expr::Index(entry) if self.tuple_data(&entry.expr).is_some() => {
                 let (x, fields) = self.tuple_data(&entry.expr).expect("tuple data");

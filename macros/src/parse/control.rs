@@ -95,6 +95,9 @@ impl BodyParser<'_> {
     /// Parses `e` if it is a statement (an assignment or a loop); false if it
     /// is not one.
     pub(super) fn statement(&mut self, e: &Expr) -> bool {
+        if let Some(rewritten) = entry_written_by_name(e) {
+            return self.statement(&rewritten);
+        }
         if let Some(b) = compound(e) {
             self.compound_assign(b);
             return true;
@@ -991,6 +994,31 @@ impl BodyParser<'_> {
     }
 }
 
+/// `v.z += t` (`=`, `-=`, …) written as `v[2] += t`, which #[grad] reads: an entry of a
+/// vector by its name.
+fn entry_written_by_name(e: &Expr) -> Option<Expr> {
+    let left = match e {
+        Expr::Assign(a) => &a.left,
+        _ => &compound(e)?.left,
+    };
+    let Expr::Field(f) = &**left else { return None };
+    let syn::Member::Named(member) = &f.member else {
+        return None;
+    };
+    let k = ["x", "y", "z", "w"].iter().position(|n| member == n)?;
+    base_name(&f.base)?;
+    let index = syn::LitInt::new(&k.to_string(), member.span());
+    let base = &f.base;
+    let entry: Expr = syn::parse_quote_spanned!(member.span()=> #base[#index]);
+    let mut e = e.clone();
+    match &mut e {
+        Expr::Assign(a) => *a.left = entry,
+        Expr::Binary(b) => *b.left = entry,
+        _ => return None,
+    }
+    Some(e)
+}
+
 /// The variable `e` names, if it is a plain name.
 fn base_name(e: &Expr) -> Option<String> {
     match e {
@@ -1034,6 +1062,7 @@ fn assigned_names(list: &[syn::Stmt]) -> Vec<String> {
             };
             let name = match target {
                 Some(Expr::Index(i)) => base_name(&i.expr),
+                Some(Expr::Field(f)) => base_name(&f.base),
                 Some(t) => base_name(t),
                 None => written(e),
             };

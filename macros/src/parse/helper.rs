@@ -229,21 +229,29 @@ impl BodyParser<'_> {
         };
         let borrowed = c.args.iter().map(by_reference).collect();
         self.g.span = c.span();
-        self.build(
-            c,
-            ConstCall {
-                path: key.to_owned(),
-                borrowed,
-                shape,
-                method: false,
-                unwrap,
-            },
-            &args,
-        )
+        let call = ConstCall {
+            path: key.to_owned(),
+            borrowed,
+            shape,
+            method: false,
+            unwrap,
+        };
+        let id = self.build(c, call, &args)?;
+        // Data a typed `let` declared (`let order: Vec<usize> = argsort(times);`).
+        if let Some(element) = self.pending_element.take() {
+            self.elements.insert(id, element);
+        }
+        if let Some(fields) = self.pending_tuple.take() {
+            self.tuples.insert(id, fields);
+        }
+        Ok(id)
     }
 
-    /// `x.ceil()` and the other methods without a derivative, of a value
-    /// matgrad does not differentiate: a constant, called as written.
+    /// `x.floor()` and the other methods without a useful derivative, called as written. Of
+    /// a value matgrad differentiates, those that round to an integer (`floor`, `ceil`,
+    /// `round`, `trunc`, `div_euclid`) have derivative 0 wherever it exists, as a cast to an
+    /// integer does (bilinear interpolation reads `x - x.floor()`); `fract` and `rem_euclid`
+    /// of one, whose derivative is 1, are errors.
     pub(super) fn constant_method(
         &mut self,
         m: &syn::ExprMethodCall,
@@ -253,9 +261,12 @@ impl BodyParser<'_> {
         let args: Vec<Result<Id, ()>> = m.args.iter().map(|a| self.expr(a)).collect();
         let mut all = vec![receiver];
         all.extend(args.into_iter().collect::<Result<Vec<_>, _>>()?);
-        if all
-            .iter()
-            .any(|&a| self.is_active(a) || !self.g.shape(a).is_scalar())
+        let rounds = matches!(
+            name,
+            "floor" | "ceil" | "round" | "round_ties_even" | "trunc" | "div_euclid"
+        );
+        if all.iter().any(|&a| !self.g.shape(a).is_scalar())
+            || !rounds && all.iter().any(|&a| self.is_active(a))
         {
             return self.non_smooth(&m.method, name);
         }

@@ -460,6 +460,9 @@ impl BodyParser<'_> {
         });
         self.declared_call = None;
         self.declared_fold = None;
+        // (Data elements a typed `let` declared and its value did not take.)
+        self.pending_element = None;
+        self.pending_tuple = None;
         let binding = match (&local.init, value) {
             (Some(init), Some(value)) if init.diverge.is_none() => match value {
                 Ok(id) => {
@@ -779,16 +782,17 @@ impl BodyParser<'_> {
         if let Ok(shape) = crate::signature::type_shape(ty, &generics, &mut fresh) {
             return Some(Hint::Like(shape));
         }
-        // A field of data (`let ys: &Vec<f64> = &self.ys;`), its elements numbers, matrices
-        // (a run-time size read off its first element, `self.xs.first()`), or tuples.
-        if text.is_empty() {
-            return None;
-        }
+        // Data: a field (`let ys: &Vec<f64> = &self.ys;`) or what a call on constants returns
+        // (`let order: Vec<usize> = argsort(times);`), its elements numbers, matrices (of a
+        // field, a run-time size is read off its first element, `self.xs.first()`), or tuples.
         if let Some(fields) = crate::signature::tuple_element_shapes(ty, self.g) {
             self.pending_tuple = Some(fields);
             return Some(Hint::Like(Shape::Data));
         }
         let element = crate::signature::element_shape(ty, self.g, &text)?;
+        if text.is_empty() && element.has_dynamic() {
+            return None;
+        }
         self.pending_element = Some(element);
         Some(Hint::Like(Shape::Data))
     }

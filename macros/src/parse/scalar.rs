@@ -15,12 +15,12 @@ use crate::ir::ops::*;
 use crate::ir::Id;
 
 impl BodyParser<'_> {
-    /// `x.floor()` and the other methods without a usable derivative.
+    /// `x.fract()` and `x.rem_euclid(m)` of a value matgrad differentiates.
     pub(super) fn non_smooth(&mut self, tokens: impl ToTokens, name: &str) -> Result<Id, ()> {
         self.error(
             tokens,
             format!(
-                "`{name}` is not differentiable (its derivative is 0 or undefined wherever it changes), so a #[grad] body cannot use it; supported scalar methods: {}",
+                "`{name}` of a value matgrad differentiates is not supported (its derivative is 1 where it exists, and it jumps: write `x - x.floor()` for `x.fract()`); supported scalar methods: {}, and `floor`, `ceil`, `round`, `trunc`, `div_euclid` (derivative 0)",
                 supported(SCALAR_METHODS, SCALAR_SPECIAL)
             ),
         )
@@ -73,8 +73,12 @@ impl BodyParser<'_> {
     /// `f64::ln_1p(x)`, `f32::hypot(x, y)`, `T::max(a, b)`: the method
     /// `x.ln_1p()` called by its path.
     pub(super) fn scalar_path_call(&mut self, c: &syn::ExprCall, name: &str) -> Result<Id, ()> {
-        if NON_SMOOTH.contains(&name) {
-            return self.non_smooth(&c.func, name);
+        if NON_SMOOTH.contains(&name) && !c.args.is_empty() {
+            // Read as the method it is: `f64::floor(x)` is `x.floor()`.
+            let (receiver, rest) = (&c.args[0], c.args.iter().skip(1));
+            let method = syn::Ident::new(name, c.func.span());
+            let call: syn::ExprMethodCall = syn::parse_quote!((#receiver).#method(#(#rest),*));
+            return self.constant_method(&call, name);
         }
         let arity = match SCALAR_METHODS.iter().find(|(n, ..)| *n == name) {
             Some((_, arity, _)) => arity + 1,
