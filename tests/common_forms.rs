@@ -256,3 +256,30 @@ fn rounding_a_differentiated_value_and_writing_entries_by_name() {
     let target = Vector3::new(0.5, 1.2, 0.3);
     check!(reach(&q, &lengths, &target) => reach_grad[q]);
 }
+
+/// A circle fitted to points: the centre read by the swizzle `params.xy()`, the radius `.z`.
+#[grad(params)]
+fn circle_fit(
+    params: &matgrad::nalgebra::Vector3<f64>,
+    points: &[matgrad::nalgebra::Vector2<f64>],
+) -> f64 {
+    let centre = params.xy();
+    let mut total = 0.0;
+    for p in points {
+        total += ((p - centre).norm() - params.z).powi(2);
+    }
+    total
+}
+
+#[test]
+fn a_swizzle_of_consecutive_entries() {
+    use matgrad::nalgebra::{Vector2, Vector3};
+    let params = Vector3::new(0.1, -0.2, 1.1);
+    let points = [
+        Vector2::new(1.0, 0.1),
+        Vector2::new(-0.9, 0.2),
+        Vector2::new(0.2, 1.2),
+        Vector2::new(0.0, -1.1),
+    ];
+    check!(circle_fit(&params, &points) => circle_fit_grad[params]);
+}

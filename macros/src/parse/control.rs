@@ -674,6 +674,18 @@ impl BodyParser<'_> {
             syn::Stmt::Expr(Expr::Return(r), _) => {
                 let _ = self.error(r, super::RETURNS);
             }
+            syn::Stmt::Expr(Expr::Continue(c), _) => {
+                let _ = self.error(
+                    c,
+                    "`continue` is not supported in a #[grad] body: put the rest of the loop's body under an `if` (`if j <= i { … }` for `if j > i { continue; }`)",
+                );
+            }
+            syn::Stmt::Expr(Expr::Break(b), _) => {
+                let _ = self.error(
+                    b,
+                    "`break` is not supported in a #[grad] body: a loop runs every iteration of its range; end the range where the loop should stop (`take(k)`, or a computed end), or put the rest under an `if`",
+                );
+            }
             syn::Stmt::Expr(e, _) => {
                 let _ = self.error(
                     e,

@@ -71,7 +71,26 @@ impl BodyParser<'_> {
         if !args.iter().any(|&a| self.is_active(a)) {
             return self.constant_call(c, &key, args, hint, unwrap);
         }
-        let msg = if constructs_self {
+        let owner = segments.len().checked_sub(2).map(|k| segments[k].as_str());
+        let unsupported_type = owner.filter(|o| {
+            matches!(
+                *o,
+                "UnitQuaternion"
+                    | "Quaternion"
+                    | "UnitComplex"
+                    | "Isometry2"
+                    | "Isometry3"
+                    | "Similarity2"
+                    | "Similarity3"
+                    | "Translation2"
+                    | "Translation3"
+                    | "Point2"
+                    | "Point3"
+            )
+        });
+        let msg = if let Some(owner) = unsupported_type {
+            format!("`{owner}` is not supported in a #[grad] body: matgrad differentiates through vectors, matrices and `Rotation3` (`Rotation3::from_scaled_axis(v)`, `Rotation3::new(v)`); write a point as a `Vector3` and a transform as a rotation and a translation vector")
+        } else if constructs_self {
             "`Self(…)` builds the impl's type from a value matgrad differentiates: matgrad differentiates through matrices and scalars, and reads the bodies of free functions marked `#[matgrad::differentiable]`".to_owned()
         } else if associated {
             format!("`{shown}` is an associated function called with a value matgrad differentiates: matgrad reads the bodies of free functions marked `#[matgrad::differentiable]`, so move it into one")

@@ -96,9 +96,14 @@ impl BodyParser<'_> {
         {
             return None;
         }
+        let why = if name == "collect" {
+            "a #[grad] body keeps no collections: data-only work (collecting, sorting indices) belongs in a plain function, its result bound by a typed `let` (`let order: Vec<usize> = argsort(times);`) or passed as a parameter; values to add up are a `sum` or a `fold`"
+        } else {
+            "`sum`, `product` and `fold` are (a maximum is `fold(f64::NEG_INFINITY, f64::max)`), or write the loop"
+        };
         Some(self.fail(
             &end.method,
-            format!("`{name}` of an iterator is not supported in a #[grad] body: `sum`, `product` and `fold` are (a maximum is `fold(f64::NEG_INFINITY, f64::max)`), or write the loop"),
+            format!("`{name}` of an iterator is not supported in a #[grad] body: {why}"),
         ))
     }
 

@@ -869,6 +869,17 @@ impl BodyParser<'_> {
                 }
             }
             "nrows" | "ncols" | "len" if m.args.is_empty() => return self.size(m),
+            // Swizzles of consecutive entries, `p.xy()`: the block they read.
+            "xy" | "yz" | "zw" | "xyz" | "yzw" if m.args.is_empty() => {
+                let start = ["x", "y", "z", "w"].iter().position(|c| name.starts_with(c));
+                let (start, len) = (start.expect("a swizzle"), name.len());
+                let (x, span) = (&m.receiver, m.method.span());
+                let start = syn::LitInt::new(&start.to_string(), span);
+                let len = syn::LitInt::new(&len.to_string(), span);
+                let block: Expr =
+                    syn::parse_quote_spanned!(span=> #x.fixed_rows::<#len>(#start).clone_owned());
+                return self.expr(&block);
+            }
             "is_empty" if m.args.is_empty() => {
                 // Read as the comparison it is, so a guard may ask either way.
                 let receiver = &m.receiver;
@@ -921,10 +932,15 @@ impl BodyParser<'_> {
             _ => (MATRIX_METHODS, MATRIX_SPECIAL, "a matrix or vector"),
         };
         let Some((_, arity, op)) = table.iter().find(|(n, ..)| *n == name) else {
+            let views = if is_scalar {
+                ""
+            } else {
+                "; views and copies: `row(i)`, `column(j)`, `rows(i, n)`, `columns(j, n)`, `fixed_rows::<N>(i)`, `fixed_view::<R, C>(i, j)`, `xy()`, `xyz()`, `clone_owned()`"
+            };
             return self.error(
                 &m.method,
                 format!(
-                    "unsupported method `{name}` on {kind} in a #[grad] body; supported: {}",
+                    "unsupported method `{name}` on {kind} in a #[grad] body; supported: {}{views}",
                     supported(table, special)
                 ),
             );
