@@ -132,6 +132,8 @@ pub use expm::{expm_frechet, expm_frechet2};
 pub use linalg::logdet;
 pub use logm::{logm, logm_frechet, logm_frechet2};
 
+mod special;
+pub use special::{digamma, erf, erfc, ln_gamma, normal_cdf, tetragamma, trigamma};
 mod stable;
 pub use stable::{log_sum_exp, relu, sigmoid, softplus};
 

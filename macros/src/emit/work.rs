@@ -53,6 +53,13 @@ fn entry_weight(op: &Op) -> usize {
             | Op::Atanh(_)
             | Op::Sigmoid(_)
             | Op::Softplus(_)
+            | Op::Erf(_)
+            | Op::Erfc(_)
+            | Op::NormalCdf(_)
+            | Op::LnGamma(_)
+            | Op::Digamma(_)
+            | Op::Trigamma(_)
+            | Op::Tetragamma(_)
             | Op::LogSumExp(_)
             | Op::ExpShifted(_)
     );

@@ -137,6 +137,11 @@ const SCALAR_FUNCTIONS: Methods = &[
     ("sigmoid", 1, || Sigmoid.into()),
     ("softplus", 1, || Softplus.into()),
     ("relu", 1, || Relu.into()),
+    ("erf", 1, || Erf.into()),
+    ("erfc", 1, || Erfc.into()),
+    ("normal_cdf", 1, || NormalCdf.into()),
+    ("ln_gamma", 1, || LnGamma.into()),
+    ("digamma", 1, || Digamma.into()),
 ];
 
 /// Methods handled by the parser itself rather than the tables.

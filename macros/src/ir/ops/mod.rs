@@ -79,6 +79,7 @@ mod matfun;
 mod reduce;
 mod rotation;
 mod scalar_math;
+mod special;
 mod stable;
 mod structured;
 mod svd;
@@ -103,6 +104,7 @@ pub use matfun::*;
 pub use reduce::*;
 pub use rotation::*;
 pub use scalar_math::*;
+pub use special::*;
 pub use stable::*;
 pub use structured::*;
 pub use svd::*;
@@ -397,6 +399,8 @@ ops! {
     Signum, ToDegrees, ToRadians, Log, Hypot, Midpoint, Atan2, MulAdd, Max, Min, Clamp, Routed, Extremum, AtExtremum, LpNorm,
     // stable helpers
     Sigmoid, Softplus, Relu, Step, LogSumExp, ExpShifted,
+    // special functions of statistics
+    Erf, Erfc, NormalCdf, LnGamma, Digamma, Trigamma, Tetragamma,
 }
 
 /// Whether `op` places a value into a matrix of zeros (the adjoint of reading
