@@ -250,7 +250,12 @@ fn element_type(ty: &Type) -> Option<&Type> {
 /// `Vec<f64>`, `[usize; 4]`, `[DVector<f64>]`), when they are numbers or matrices; a dynamic
 /// size of the elements of `data` is read off its first element.
 pub fn element_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<Shape> {
-    let element = element_type(ty)?;
+    data_value_shape(element_type(ty)?, g, data)
+}
+
+/// The shape of a number, an integer, a `bool` or a nalgebra matrix type, a dynamic size read
+/// off the first element of `data`.
+fn data_value_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<Shape> {
     let generics: Vec<Ident> = match &g.scalar {
         Scalar::Generic(t) => vec![t.clone()],
         _ => Vec::new(),
@@ -262,9 +267,9 @@ pub fn element_shape(ty: &Type, g: &mut crate::ir::Graph, data: &str) -> Option<
             axis,
         })
     };
-    match type_shape(element, &generics, &mut fresh) {
+    match type_shape(ty, &generics, &mut fresh) {
         Ok(shape) => Some(shape),
-        Err(_) => match constant_shape(element) {
+        Err(_) => match constant_shape(ty) {
             Shape::Data => None,
             shape => Some(shape),
         },
@@ -291,23 +296,9 @@ pub fn tuple_element_shapes(ty: &Type, g: &mut crate::ir::Graph) -> Option<Vec<S
     let Type::Tuple(tuple) = element_type(ty)? else {
         return None;
     };
-    let generics: Vec<Ident> = match &g.scalar {
-        Scalar::Generic(t) => vec![t.clone()],
-        _ => Vec::new(),
-    };
-    // (A field of run-time size is refused below: its size would have no name to be read by.)
-    let dims = &mut g.dims;
-    let mut fresh = |axis| {
-        dims.fresh(Origin::Element {
-            data: String::new(),
-            axis,
-        })
-    };
+    // (A field of run-time size has no name its size could be read by.)
     (tuple.elems.iter())
-        .map(|field| match type_shape(field, &generics, &mut fresh) {
-            Ok(shape) => Some(shape).filter(|s| !s.has_dynamic()),
-            Err(_) => Some(constant_shape(field)).filter(|s| *s != Shape::Data),
-        })
+        .map(|field| data_value_shape(field, g, "").filter(|s| !s.has_dynamic()))
         .collect::<Option<Vec<_>>>()
         .filter(|fields| !fields.is_empty())
 }

@@ -211,7 +211,7 @@ impl BodyParser<'_> {
         let integer_owner = key
             .rsplit("::")
             .nth(1)
-            .is_some_and(|owner| is_primitive(owner) && !matches!(owner, "f64" | "f32" | "bool"));
+            .is_some_and(crate::signature::is_integer_type);
         if key.rsplit("::").nth(1) == Some("Vec") {
             return self.error(
                 c,
@@ -324,27 +324,10 @@ fn builds_matrix(owner: &str) -> bool {
         })
 }
 
-/// Rust's primitive types, whose associated functions (`f64::from`,
-/// `usize::max`) cannot be imported, so are never looked up as helpers.
+/// Rust's primitive types, whose associated functions (`f64::from`, `usize::max`) cannot be
+/// imported, so are never looked up as helpers.
 fn is_primitive(name: &str) -> bool {
-    matches!(
-        name,
-        "f64"
-            | "f32"
-            | "usize"
-            | "isize"
-            | "u8"
-            | "u16"
-            | "u32"
-            | "u64"
-            | "u128"
-            | "i8"
-            | "i16"
-            | "i32"
-            | "i64"
-            | "i128"
-            | "bool"
-    )
+    crate::signature::is_integer_type(name) || matches!(name, "f64" | "f32" | "bool")
 }
 
 /// Whether a call's argument is written `&e`.
