@@ -834,25 +834,18 @@ impl BodyParser<'_> {
                     );
                 }
                 let k = self.integer(&m.args[0])?;
-                let skip = m.method == "skip";
-                // Past the end, `lo + k..hi` is empty, as the adaptor leaves nothing.
-                let inclusive = inner.range.inclusive;
-                let end = if inclusive {
+                if inner.range.inclusive {
                     let one = self.g.build(IntLit(1), &[]);
-                    self.g.build(IntArith::Add, &[inner.hi, one])
-                } else {
-                    inner.hi
-                };
-                let start = self.g.build(IntArith::Add, &[inner.lo, k]);
-                if skip {
-                    inner.lo = start;
-                } else {
-                    inner.hi = self.g.build(IntArith::Min, &[end, start]);
+                    inner.hi = self.g.build(IntArith::Add, &[inner.hi, one]);
                     inner.range.inclusive = false;
                 }
-                if skip && inclusive {
-                    inner.hi = end;
-                    inner.range.inclusive = false;
+                // `skip`: from `lo + k` (past the end, an empty range, as the adaptor leaves
+                // nothing); `take`: up to `min(hi, lo + k)`.
+                let start = self.g.build(IntArith::Add, &[inner.lo, k]);
+                if m.method == "skip" {
+                    inner.lo = start;
+                } else {
+                    inner.hi = self.g.build(IntArith::Min, &[inner.hi, start]);
                 }
                 Ok(inner)
             }
@@ -885,8 +878,8 @@ impl BodyParser<'_> {
             Expr::MethodCall(m) if m.args.len() == 1 && m.method == "zip" => {
                 let a = self.iteration(&m.receiver)?;
                 let b = self.iteration(&m.args[0])?;
-                let zero = |x: &Iteration, g: &crate::ir::Graph| matches!(g.op(x.lo), Op::IntLit(IntLit(0)));
-                if a.range != forwards || b.range != forwards || !zero(&a, self.g) || !zero(&b, self.g) {
+                let from_start = |x: &Iteration| x.range == forwards && self.g.is_zero_int(x.lo);
+                if !from_start(&a) || !from_start(&b) {
                     return self.fail(m, "`zip` is supported on `iter()`s from their first item (a `skip` or `take` goes after the `zip`; for a lag, index: `for t in 1..y.len() { … y[t - 1] … }`)");
                 }
                 let hi = self.g.build(IntArith::Min, &[a.hi, b.hi]);
