@@ -583,6 +583,20 @@ impl BodyParser<'_> {
                 Some(entry) => entry,
                 None => self.field(f),
             },
+            // An array of number literals (a helper's coefficients): data, read as written.
+            Expr::Array(a) if !a.elems.is_empty() && a.elems.iter().all(|e| number(e).is_some()) => {
+                self.constants.push(crate::errors::show(a));
+                self.g.constants.push(a.to_token_stream());
+                let index = self.g.constants.len() - 1;
+                self.g.span = a.span();
+                let id = self.g.build(Constant { index, shape: Shape::Data }, &[]);
+                self.elements.insert(id, Shape::Scalar);
+                Ok(id)
+            }
+            Expr::Array(a) => self.error(
+                a,
+                "an array of computed values is not supported in a #[grad] body: build a vector of them (`Vector2::new(a, b)`, `Vector3::new(…)`); an array of number literals is read as data",
+            ),
             Expr::Let(l) => self.error(
                 l,
                 "`if let` is not supported in a #[grad] body: matgrad reads numbers, vectors, matrices and data, not an `Option` or an enum; pass the value and a `bool` (`if weighted { … }`), or match on a number",
