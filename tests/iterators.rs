@@ -280,3 +280,30 @@ fn skip_and_take() {
     let short = [0.5];
     check!(autoregressive(&phi, &short, 3) => autoregressive_grad[phi]);
 }
+
+/// Lags and counts from a skipped start: `y.iter().zip(y.iter().skip(1))` (differences of
+/// neighbours), `skip(k).enumerate()` counting from 0, and a zip whose skipped side is past
+/// its end (no items, as in Rust).
+#[grad(w)]
+fn lagged(w: &DVector<f64>, y: &[f64], k: usize) -> f64 {
+    let mut total = 0.0;
+    for (a, b) in y.iter().zip(y.iter().skip(1)) {
+        total += (b - w[0] * a).powi(2);
+    }
+    for (t, v) in y.iter().skip(k).enumerate() {
+        total += v * w[t % 2];
+    }
+    let tail: f64 = w.iter().skip(1).zip(y.iter()).map(|(a, b)| a * b).sum();
+    total + tail
+}
+
+#[test]
+fn lags_and_counts_from_a_skipped_start() {
+    let w = dv(3, 17);
+    let y: Vec<f64> = (0..6).map(|i| rnd(18, i, 0)).collect();
+    for k in [0, 2, 9] {
+        check!(lagged(&w, &y, k) => lagged_grad[w]);
+    }
+    let one = [0.4];
+    check!(lagged(&w, &one, 1) => lagged_grad[w]);
+}

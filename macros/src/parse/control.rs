@@ -56,6 +56,9 @@ enum Element {
     Tuple(Id, Vec<Shape>),
     /// A value read already (a field of a tuple).
     Value(Id),
+    /// What `element` reads at the index plus an offset: an iterator that starts past its
+    /// first item (`y.iter().skip(1)`), zipped or enumerated from 0.
+    Shifted(Box<Element>, Id),
     /// Column or row `i` of a matrix (`x.column_iter()`, `x.row_iter()`).
     View(Id, ViewKind, Shape),
     /// A pair (`enumerate`, `zip`).
@@ -715,12 +718,17 @@ impl BodyParser<'_> {
 
     /// Binds the names of a loop's pattern to what each iteration reads.
     fn bind_pattern(&mut self, pat: &Pat, element: &Element, index: Id) {
+        if let Element::Shifted(inner, offset) = element {
+            let shifted = self.g.build(IntArith::Add, &[index, *offset]);
+            return self.bind_pattern(pat, inner, shifted);
+        }
         match (pat, element) {
             (Pat::Wild(_), _) => {}
             (Pat::Ident(p), _) if p.subpat.is_none() => {
                 let value = match element {
                     Element::Index => Ok(index),
                     Element::Value(id) => Ok(*id),
+                    Element::Shifted(..) => unreachable!("a shifted element is bound above"),
                     Element::Entry(x) => self.build(pat, Entry, &[*x, index]),
                     Element::Data(x, shape) => self.data_entry(pat, *shape, &[*x, index]),
                     Element::View(x, kind, shape) => {
@@ -851,12 +859,8 @@ impl BodyParser<'_> {
             }
             Expr::MethodCall(m) if m.args.is_empty() && m.method == "enumerate" => {
                 let inner = self.iteration(&m.receiver)?;
-                if !self.g.is_zero_int(inner.lo) {
-                    return self.fail(
-                        m,
-                        "`enumerate` after `skip` counts from 0, not from the index the loop reads: write `enumerate().skip(k)` (its indices from `k`) and subtract `k` if you need",
-                    );
-                }
+                // (Counted from 0 whatever the loop reads: `skip(k).enumerate()`.)
+                let inner = self.counted_from_zero(inner);
                 if inner.range.rev
                     || !matches!(
                         inner.element,
@@ -866,6 +870,7 @@ impl BodyParser<'_> {
                             | Element::View(..)
                             | Element::Pair(..)
                             | Element::Window(_)
+                            | Element::Shifted(..)
                     )
                 {
                     return self.fail(m, "`enumerate` is supported on `iter()`, `windows` and `zip`");
@@ -878,9 +883,10 @@ impl BodyParser<'_> {
             Expr::MethodCall(m) if m.args.len() == 1 && m.method == "zip" => {
                 let a = self.iteration(&m.receiver)?;
                 let b = self.iteration(&m.args[0])?;
-                let from_start = |x: &Iteration| x.range == forwards && self.g.is_zero_int(x.lo);
-                if !from_start(&a) || !from_start(&b) {
-                    return self.fail(m, "`zip` is supported on `iter()`s from their first item (a `skip` or `take` goes after the `zip`; for a lag, index: `for t in 1..y.len() { … y[t - 1] … }`)");
+                // Each side's items counted from 0 (a lag: `y.iter().zip(y.iter().skip(1))`).
+                let (a, b) = (self.counted_from_zero(a), self.counted_from_zero(b));
+                if a.range != forwards || b.range != forwards {
+                    return self.fail(m, "`zip` is supported on `iter()`s going forwards");
                 }
                 let hi = self.g.build(IntArith::Min, &[a.hi, b.hi]);
                 let element = Element::Pair(Box::new(a.element), Box::new(b.element));
@@ -966,6 +972,19 @@ impl BodyParser<'_> {
         let view: Expr = syn::parse_quote_spanned!(span=> (#source).#block(#start, #size));
         let lo = self.g.build(IntLit(0), &[]);
         Ok(Iteration::forwards(lo, hi, Element::Window(Box::new(view))))
+    }
+
+    /// `it` counted from 0: `lo..hi` read as `0..hi − min(lo, hi)`, its items shifted by `lo`
+    /// (none past the end, as Rust's). An iteration from 0, or backwards, is left as it is.
+    fn counted_from_zero(&mut self, it: Iteration) -> Iteration {
+        if self.g.is_zero_int(it.lo) || it.range.rev || it.range.inclusive {
+            return it;
+        }
+        let start = self.g.build(IntArith::Min, &[it.lo, it.hi]);
+        let count = self.g.build(IntArith::Sub, &[it.hi, start]);
+        let zero = self.g.build(IntLit(0), &[]);
+        let element = Element::Shifted(Box::new(it.element), it.lo);
+        Iteration::forwards(zero, count, element)
     }
 
     /// The entries of `x`: of a matrix or vector (column-major, as nalgebra
