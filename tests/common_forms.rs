@@ -283,3 +283,41 @@ fn a_swizzle_of_consecutive_entries() {
     ];
     check!(circle_fit(&params, &points) => circle_fit_grad[params]);
 }
+
+/// Points of data (`&[Point3<f64>]`, `&[Point2<f64>]`) read as their coordinates: written
+/// through `.coords` and as they are (`r * points[j]`), their entries by name.
+#[grad(r, t)]
+fn point_reprojection(
+    r: &matgrad::nalgebra::Matrix3<f64>,
+    t: &matgrad::nalgebra::Vector3<f64>,
+    points: &[matgrad::nalgebra::Point3<f64>],
+    obs: &[matgrad::nalgebra::Point2<f64>],
+) -> f64 {
+    let mut total = 0.0;
+    for (j, p) in points.iter().enumerate() {
+        let q = r * p.coords + t;
+        let seen = r * points[j].coords + t;
+        let u = q.x / seen.z;
+        let v = q.y / q.z;
+        total += (u - obs[j].x).powi(2) + (v - obs[j].coords.y).powi(2);
+    }
+    total
+}
+
+#[test]
+fn points_of_data_as_their_coordinates() {
+    use matgrad::nalgebra::{Matrix3, Point2, Point3, Vector3};
+    let r = Matrix3::new(1.0, 0.1, -0.05, -0.1, 0.98, 0.02, 0.05, -0.03, 1.01);
+    let t = Vector3::new(0.1, -0.2, 4.0);
+    let points = [
+        Point3::new(0.5, 0.2, 1.0),
+        Point3::new(-0.3, 0.4, 0.5),
+        Point3::new(0.1, -0.6, -0.2),
+    ];
+    let obs = [
+        Point2::new(0.15, 0.0),
+        Point2::new(-0.05, 0.05),
+        Point2::new(0.05, -0.2),
+    ];
+    check!(point_reprojection(&r, &t, &points, &obs) => point_reprojection_grad[r, t]);
+}

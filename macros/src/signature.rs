@@ -284,6 +284,31 @@ pub fn nested_element_shape(ty: &Type, g: &mut crate::ir::Graph) -> Option<Shape
     element_shape(inner, g, "").filter(|s| !s.has_dynamic() && *s != Shape::Data)
 }
 
+/// The dimension of the points that are the elements of data (`&[Point3<f64>]`,
+/// `Vec<Point<f64, 2>>`): each read as its coordinates, a fixed-size vector.
+pub fn point_element_dimension(ty: &Type) -> Option<usize> {
+    let Type::Path(p) = element_type(ty)? else {
+        return None;
+    };
+    let seg = p.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    let name = seg.ident.to_string();
+    let n = match (name.as_str(), args.args.len()) {
+        ("Point", 2) => match &args.args[1] {
+            GenericArgument::Const(syn::Expr::Lit(l)) => match &l.lit {
+                syn::Lit::Int(i) => i.base10_parse().ok()?,
+                _ => return None,
+            },
+            _ => return None,
+        },
+        (alias, 1) => alias.strip_prefix("Point")?.parse().ok()?,
+        _ => return None,
+    };
+    (1..=6).contains(&n).then_some(n)
+}
+
 /// The shapes of the fields of the tuples held by the elements of data whose elements are
 /// slices, `Vec`s or arrays of tuples (`rows: &[Vec<(usize, f64)>]`).
 pub fn nested_tuple_shapes(ty: &Type, g: &mut crate::ir::Graph) -> Option<Vec<Shape>> {

@@ -236,12 +236,13 @@ impl BodyParser<'_> {
         };
         let k = ["x", "y", "z", "w"].iter().position(|n| member == n)?;
         let Expr::Path(p) = &*f.base else {
-            // `obs[j].x`, `(a - b).y`, `r.column(0).z`: of a computed vector.
-            if !matches!(
-                &*f.base,
-                Expr::Index(_) | Expr::Paren(_) | Expr::MethodCall(_)
-            ) || root_is_self(&f.base)
-            {
+            // `obs[j].x`, `(a - b).y`, `r.column(0).z`, `obs[j].coords.y`: of a computed vector.
+            let computed = match &*f.base {
+                Expr::Index(_) | Expr::Paren(_) | Expr::MethodCall(_) => true,
+                Expr::Field(c) => matches!(&c.member, syn::Member::Named(m) if m == "coords"),
+                _ => false,
+            };
+            if !computed || root_is_self(&f.base) {
                 return None;
             }
             let Ok(v) = self.expr(&f.base) else {
@@ -277,6 +278,26 @@ impl BodyParser<'_> {
         Some(self.build(f, Entry, &[id, k]))
     }
 
+    /// `p.coords` of a point of data: the coordinates it is read as already.
+    pub(super) fn point_coordinates(&mut self, f: &syn::ExprField) -> Option<Result<Id, ()>> {
+        let syn::Member::Named(member) = &f.member else {
+            return None;
+        };
+        if member != "coords" || root_is_self(&f.base) {
+            return None;
+        }
+        let Ok(p) = self.expr(&f.base) else {
+            return Some(Err(()));
+        };
+        Some(match self.g.op(p) {
+            Op::PointEntry(_) => Ok(p),
+            _ => self.error(
+                member,
+                "`.coords` reads a point of data (`points[i].coords`)",
+            ),
+        })
+    }
+
     /// `e as T`: to `f64`/`f32` or to an integer type.
     pub(super) fn cast(&mut self, c: &syn::ExprCast) -> Result<Id, ()> {
         let ty = crate::errors::show(&c.ty);
@@ -304,6 +325,9 @@ impl BodyParser<'_> {
         shape: Shape,
         args: &[Id],
     ) -> Result<Id, ()> {
+        if self.points.contains(&args[0]) {
+            return self.build(tokens, PointEntry(shape), args);
+        }
         let entry = self.build(tokens, DataEntry(shape), args)?;
         match self.nested.get(&args[0]).cloned() {
             Some(super::Nested::Of(inner)) => {

@@ -190,6 +190,8 @@ struct BodyParser<'a> {
     /// The elements of the elements of data parameters whose elements are data
     /// (`returns: &[Vec<f64>]`, `rows: &[Vec<(usize, f64)>]`).
     nested: std::collections::HashMap<Id, Nested>,
+    /// Data parameters whose elements are points (`&[Point3<f64>]`), read as coordinates.
+    points: std::collections::HashSet<Id>,
     /// The helpers the body may call, and those it needs and are not read yet.
     calls: &'a mut Calls,
     /// The helpers being read inline, innermost last.
@@ -260,6 +262,7 @@ pub fn body(
     let mut elements = std::collections::HashMap::new();
     let mut tuples = std::collections::HashMap::new();
     let mut nested = std::collections::HashMap::new();
+    let mut points = std::collections::HashSet::new();
     for (index, p) in params.iter().enumerate() {
         let binding = match &p.unusable {
             // (Refused where it was listed to be differentiated: its uses are not reported
@@ -286,6 +289,11 @@ pub fn body(
                 if let Some(inner) = crate::signature::nested_element_shape(&p.owned_ty, g) {
                     elements.insert(id, Shape::Data);
                     nested.insert(id, Nested::Of(inner));
+                }
+                if let Some(n) = crate::signature::point_element_dimension(&p.owned_ty) {
+                    let (n, one) = (crate::shape::Dim::Fixed(n), crate::shape::Dim::Fixed(1));
+                    elements.insert(id, Shape::Matrix(n, one));
+                    points.insert(id);
                 }
                 if let Some(fields) = crate::signature::nested_tuple_shapes(&p.owned_ty, g) {
                     elements.insert(id, Shape::Data);
@@ -324,6 +332,7 @@ pub fn body(
         elements,
         tuples,
         nested,
+        points,
         calls,
         inlining: Vec::new(),
         declared_call: None,
@@ -579,7 +588,10 @@ impl BodyParser<'_> {
             Expr::Cast(c) => self.cast(c),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
-            Expr::Field(f) => match self.complex_part(f).or_else(|| self.vector_field(f)) {
+            Expr::Field(f) => match (self.complex_part(f))
+                .or_else(|| self.vector_field(f))
+                .or_else(|| self.point_coordinates(f))
+            {
                 Some(entry) => entry,
                 None => self.field(f),
             },

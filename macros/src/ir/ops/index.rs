@@ -131,6 +131,40 @@ impl Rule for DataEntry {
     }
 }
 
+/// The coordinates of point `i` of data whose elements are points, `points[i]` of
+/// `&[Point3<f64>]` (args `points, i`), read as the vector they are (`points[i].coords`): a
+/// constant, as every entry of data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PointEntry(pub Shape);
+
+impl Rule for PointEntry {
+    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
+        indices(&a[1..], dims)?;
+        Ok(self.0)
+    }
+    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
+        let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
+        quote!(&#x[#index].coords)
+    }
+    fn borrows(&self) -> bool {
+        true
+    }
+    fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
+        vec![None; g.node(node).args.len()]
+    }
+    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
+        Ok(None)
+    }
+    fn formula(&self, a: &[Formula]) -> Formula {
+        let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
+        Formula::atom(format!(
+            "{}[{}]",
+            a[0].at(crate::notation::POSTFIX),
+            index.join(", ")
+        ))
+    }
+}
+
 /// Field `field` of entry `i` of data whose elements are tuples, `ratings[i].2` (args
 /// `ratings, i`), of this shape: a constant, as every entry of data.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
