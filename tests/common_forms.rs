@@ -297,7 +297,8 @@ fn point_reprojection(
     for (j, p) in points.iter().enumerate() {
         let q = r * p.coords + t;
         let seen = r * points[j].coords + t;
-        let u = q.x / seen.z;
+        let depth = (r * points[j] + t).z;
+        let u = q.x / (0.5 * (seen.z + depth));
         let v = q.y / q.z;
         total += (u - obs[j].x).powi(2) + (v - obs[j].coords.y).powi(2);
     }
