@@ -3646,7 +3646,7 @@ fn check_unguarded(fx: &Fixture, body: &str) -> Outcome {
         true,
         &func.block,
         &mut errors,
-        &mut crate::compose::Calls::none(),
+        &mut crate::compose::Calls::runtime_known(),
     );
     if !errors.is_empty() {
         return fail("parse error", errors.to_compile_errors().to_string());
@@ -5282,7 +5282,7 @@ fn gradients_at(params: &str, body: &str, vals: &[Val]) -> Vec<Option<Val>> {
         true,
         &func.block,
         &mut errors,
-        &mut crate::compose::Calls::none(),
+        &mut crate::compose::Calls::runtime_known(),
     );
     assert!(errors.is_empty(), "{}", errors.to_compile_errors());
     let value = value.expect("a value");

@@ -211,7 +211,7 @@ pub fn parse_over(params: &str, src: &str) -> (Graph, Id) {
         true,
         &func.block,
         &mut errors,
-        &mut crate::compose::Calls::none(),
+        &mut crate::compose::Calls::runtime_known(),
     );
     assert!(errors.is_empty(), "`{src}`: {}", errors.to_compile_errors());
     (g, value.expect("the body has a value"))

@@ -127,6 +127,16 @@ fn body_of(generated: TokenStream, name: &Ident) -> TokenStream {
 /// `resume! { @helper [fn …] <continuation> }` (the helper's body arrived) or
 /// `resume! { @unmarked <continuation> }` (the function is not marked): the
 /// body of the waiting generated function, written knowing one more function.
+/// What a lookup found for the name it asked about.
+enum Found {
+    /// A helper marked `#[differentiable]`, with its tokens.
+    Helper(Box<ItemFn>),
+    /// A function not marked.
+    Unmarked,
+    /// One of the runtime's own functions (`matgrad::ln_gamma`), by a bare name.
+    Runtime,
+}
+
 pub fn resume(input: TokenStream) -> TokenStream {
     let mut tokens = input.into_iter();
     let (at, tag) = (tokens.next(), tokens.next());
@@ -137,8 +147,9 @@ pub fn resume(input: TokenStream) -> TokenStream {
                     Some(TokenTree::Group(g)) => syn::parse2::<ItemFn>(g.stream()).ok(),
                     _ => None,
                 }
-                .map(Some),
-                "unmarked" => Some(None),
+                .map(|f| Found::Helper(Box::new(f))),
+                "unmarked" => Some(Found::Unmarked),
+                "runtime" => Some(Found::Runtime),
                 _ => None,
             }
         }
@@ -152,8 +163,9 @@ pub fn resume(input: TokenStream) -> TokenStream {
     };
     let key = std::mem::take(&mut cont.pending);
     match helper {
-        Some(func) => cont.calls.helpers.push(Helper { key, func }),
-        None => cont.calls.unmarked.push(key),
+        Found::Helper(func) => cont.calls.helpers.push(Helper { key, func: *func }),
+        Found::Unmarked => cont.calls.unmarked.push(key),
+        Found::Runtime => cont.calls.runtime.push(key),
     }
     let step = Step::Body(cont.target);
     run(cont.kind, cont.attr, cont.item, cont.calls, step)

@@ -115,7 +115,7 @@ mod factor;
 mod inverse;
 mod jet;
 mod linalg;
-mod logm;
+mod matrix_log;
 mod narrow;
 mod parallel;
 #[cfg(feature = "parallel")]
@@ -130,8 +130,10 @@ mod tape;
 mod test_matrices;
 pub use expm::{expm_frechet, expm_frechet2};
 pub use linalg::logdet;
-pub use logm::{logm, logm_frechet, logm_frechet2};
+pub use matrix_log::{logm, logm_frechet, logm_frechet2};
 
+mod marks;
+marks::marks!(sigmoid softplus relu erf erfc normal_cdf ln_gamma digamma log_sum_exp logdet logm);
 mod special;
 pub use special::{digamma, erf, erfc, ln_gamma, normal_cdf, tetragamma, trigamma};
 mod stable;

@@ -77,7 +77,7 @@ pub struct Continuation {
 
 impl Continuation {
     /// As tokens, for a macro to pass on: `[kind] [attr] [item] [target]
-    /// [pending] [unmarked…] ([key] [helper])*`.
+    /// [pending] [unmarked…] [runtime…] ([key] [helper])*`.
     pub fn to_tokens(&self) -> TokenStream {
         let kind = syn::Ident::new(self.kind.name(), proc_macro2::Span::call_site());
         let (attr, item) = (&self.attr, &self.item);
@@ -86,11 +86,12 @@ impl Continuation {
             Literal::string(&self.pending),
         );
         let unmarked = self.calls.unmarked.iter().map(|k| Literal::string(k));
+        let runtime = self.calls.runtime.iter().map(|k| Literal::string(k));
         let helpers = self.calls.helpers.iter().map(|h| {
             let (key, func) = (Literal::string(&h.key), &h.func);
             quote!([#key] [#func])
         });
-        quote!([#kind] [#attr] [#item] [#target] [#pending] [#(#unmarked)*] #(#helpers)*)
+        quote!([#kind] [#attr] [#item] [#target] [#pending] [#(#unmarked)*] [#(#runtime)*] #(#helpers)*)
     }
 
     /// Reads [`Continuation::to_tokens`]'s output.
@@ -109,10 +110,13 @@ impl Continuation {
         let (attr, item) = (next()?, next()?);
         let target = string(next()?)?;
         let pending = string(next()?)?;
-        let unmarked = next()?
-            .into_iter()
-            .map(|t| string(t.into_token_stream()))
-            .collect::<Option<_>>()?;
+        let mut strings = || -> Option<Vec<String>> {
+            next()?
+                .into_iter()
+                .map(|t| string(t.into_token_stream()))
+                .collect()
+        };
+        let (unmarked, runtime) = (strings()?, strings()?);
         let mut helpers = Vec::new();
         while let Some(key) = next() {
             let func = syn::parse2(next()?).ok()?;
@@ -124,6 +128,7 @@ impl Continuation {
         let mut calls = Calls::none();
         calls.helpers = helpers;
         calls.unmarked = unmarked;
+        calls.runtime = runtime;
         Some(Continuation {
             kind,
             attr,

@@ -69,6 +69,9 @@ pub struct Calls {
     /// Keys of functions found not marked `#[differentiable]`: their calls
     /// with a differentiated argument are errors.
     pub unmarked: Vec<String>,
+    /// Keys of bare names (`ln_gamma`) found to be the runtime's own functions, which the
+    /// body reads as its operations (a function of the user's of that name is unmarked).
+    pub runtime: Vec<String>,
 }
 
 impl Calls {
@@ -79,6 +82,18 @@ impl Calls {
             active: None,
             missing: Vec::new(),
             unmarked: Vec::new(),
+            runtime: Vec::new(),
+        }
+    }
+
+    /// [`Calls::none`], every bare runtime name known to be the runtime's (tests below the
+    /// macro, which no lookup answers).
+    #[cfg(test)]
+    pub fn runtime_known() -> Self {
+        let runtime = RUNTIME_FUNCTIONS.iter().map(|n| n.to_string()).collect();
+        Calls {
+            runtime,
+            ..Calls::none()
         }
     }
 

@@ -94,6 +94,9 @@ impl BodyParser<'_> {
             "`Self(…)` builds the impl's type from a value matgrad differentiates: matgrad differentiates through matrices and scalars, and reads the bodies of free functions marked `#[matgrad::differentiable]`".to_owned()
         } else if associated {
             format!("`{shown}` is an associated function called with a value matgrad differentiates: matgrad reads the bodies of free functions marked `#[matgrad::differentiable]`, so move it into one")
+        } else if crate::compose::RUNTIME_FUNCTIONS.contains(&segments[segments.len() - 1].as_str())
+        {
+            format!("`{shown}` here is a function of yours, not `matgrad::{shown}`, and it is called with a value matgrad differentiates: call `matgrad::{shown}`, or give yours another name and mark it with `#[matgrad::differentiable]`")
         } else {
             format!("`{shown}` is called with a value matgrad differentiates, so matgrad needs its body: mark `{shown}` with `#[matgrad::differentiable]` (its body may use what a #[grad] body uses)")
         };
@@ -103,7 +106,7 @@ impl BodyParser<'_> {
     /// The key of a call's path: from the calling function's module. A
     /// helper's own calls are reached through the helper's hidden module,
     /// which sees what the helper's module sees.
-    fn callee_key(&mut self, path: &syn::Path) -> Result<String, ()> {
+    pub(super) fn callee_key(&mut self, path: &syn::Path) -> Result<String, ()> {
         let mut key = path_key(path);
         if let Some(rest) = key.strip_prefix("self::") {
             key = rest.to_owned();

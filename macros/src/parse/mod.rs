@@ -702,8 +702,10 @@ impl BodyParser<'_> {
         let known = index.and_then(|i| self.constant_shapes.get(&i).copied());
         let hint = self.hint.take();
         let Some(hint) = known.map(Hint::Like).or(hint) else {
-            // (Once per field: the advice is the same at every use.)
-            if self.ambiguous_fields.contains(&text) {
+            // (Once per field: the advice is the same at every use. While a function the body
+            // calls is being looked up, the shape it would give is not known yet: the body is
+            // read again once it is.)
+            if self.ambiguous_fields.contains(&text) || !self.calls.missing.is_empty() {
                 return Err(());
             }
             self.ambiguous_fields.push(text.clone());
@@ -1137,23 +1139,8 @@ impl BodyParser<'_> {
         if let Some(built) = self.constructor(c) {
             return built;
         }
-        let known = match &*c.func {
-            Expr::Path(p) if p.qself.is_none() => {
-                let segs: Vec<String> = p
-                    .path
-                    .segments
-                    .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
-                match segs.as_slice() {
-                    [name] => Some(name.clone()),
-                    [krate, name] if krate == "matgrad" => Some(name.clone()),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        let name = known.filter(|n| crate::compose::RUNTIME_FUNCTIONS.contains(&n.as_str()));
+        // (While the name is asked about, the arguments are read when the answer comes.)
+        let name = self.runtime_name(&c.func)?;
         let Some(name) = name else {
             return self.function_call(c, false);
         };
@@ -1258,6 +1245,35 @@ impl BodyParser<'_> {
 }
 
 impl BodyParser<'_> {
+    /// The runtime function a call's path names: `matgrad::ln_gamma`, or a bare `ln_gamma`
+    /// the expansion found to be the runtime's (imported) rather than a function of the
+    /// user's of that name, which stays the user's. `Err` while that is being asked.
+    fn runtime_name(&mut self, func: &Expr) -> Result<Option<String>, ()> {
+        let Expr::Path(p) = func else { return Ok(None) };
+        if p.qself.is_some() {
+            return Ok(None);
+        }
+        let segs: Vec<String> = (p.path.segments.iter())
+            .map(|s| s.ident.to_string())
+            .collect();
+        let runtime = |n: &String| crate::compose::RUNTIME_FUNCTIONS.contains(&n.as_str());
+        match segs.as_slice() {
+            [krate, name] if krate == "matgrad" && runtime(name) => Ok(Some(name.clone())),
+            [name] if runtime(name) => {
+                let key = self.callee_key(&p.path)?;
+                if self.calls.runtime.contains(&key) {
+                    Ok(Some(name.clone()))
+                } else if self.calls.unmarked.contains(&key) || self.calls.find(&key).is_some() {
+                    Ok(None)
+                } else {
+                    self.calls.missing.push(key);
+                    Err(())
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// `a.map(matgrad::sigmoid)`: the closure `|v| sigmoid(v)`.
     fn map_function(
         &mut self,
@@ -1280,7 +1296,12 @@ impl BodyParser<'_> {
             });
         // A closure the body bound is the user's, whatever its name (`let relu = |v| …`).
         let local = self.bound_closure(&Expr::Path(f.clone())).is_some();
-        let known = method.or_else(|| SCALAR_FUNCTIONS.iter().find(|(n, ..)| *n == last));
+        // (A bare `sigmoid` may be the user's own: read as a call, where that is asked.)
+        let by_path = f.path.segments.len() == 2 && f.path.segments[0].ident == "matgrad";
+        let runtime = SCALAR_FUNCTIONS
+            .iter()
+            .find(|(n, ..)| *n == last && by_path);
+        let known = method.or(runtime);
         let Some((_, _, op)) = known.filter(|_| !local) else {
             // Any other function, a helper's included, is the closure it stands for.
             let closure: syn::ExprClosure = syn::parse_quote!(|__matgrad_v| #f(__matgrad_v));
