@@ -152,8 +152,15 @@ fn reprojection(
     total
 }
 
-#[test]
-fn entries_of_data_and_computed_vectors_by_name() {
+/// A rotation-like matrix, a translation, three points and where they were seen.
+type Camera = (
+    matgrad::nalgebra::Matrix3<f64>,
+    matgrad::nalgebra::Vector3<f64>,
+    [matgrad::nalgebra::Vector3<f64>; 3],
+    [matgrad::nalgebra::Vector2<f64>; 3],
+);
+
+fn camera() -> Camera {
     use matgrad::nalgebra::{Matrix3, Vector2, Vector3};
     let r = Matrix3::new(1.0, 0.1, -0.05, -0.1, 0.98, 0.02, 0.05, -0.03, 1.01);
     let t = Vector3::new(0.1, -0.2, 4.0);
@@ -167,6 +174,12 @@ fn entries_of_data_and_computed_vectors_by_name() {
         Vector2::new(-0.05, 0.05),
         Vector2::new(0.05, -0.2),
     ];
+    (r, t, points, obs)
+}
+
+#[test]
+fn entries_of_data_and_computed_vectors_by_name() {
+    let (r, t, points, obs) = camera();
     check!(reprojection(&r, &t, &points, &obs) => reprojection_grad[r, t]);
 }
 
@@ -307,18 +320,9 @@ fn point_reprojection(
 
 #[test]
 fn points_of_data_as_their_coordinates() {
-    use matgrad::nalgebra::{Matrix3, Point2, Point3, Vector3};
-    let r = Matrix3::new(1.0, 0.1, -0.05, -0.1, 0.98, 0.02, 0.05, -0.03, 1.01);
-    let t = Vector3::new(0.1, -0.2, 4.0);
-    let points = [
-        Point3::new(0.5, 0.2, 1.0),
-        Point3::new(-0.3, 0.4, 0.5),
-        Point3::new(0.1, -0.6, -0.2),
-    ];
-    let obs = [
-        Point2::new(0.15, 0.0),
-        Point2::new(-0.05, 0.05),
-        Point2::new(0.05, -0.2),
-    ];
+    use matgrad::nalgebra::{Point2, Point3};
+    let (r, t, vectors, seen) = camera();
+    let points = vectors.map(Point3::from);
+    let obs = seen.map(Point2::from);
     check!(point_reprojection(&r, &t, &points, &obs) => point_reprojection_grad[r, t]);
 }

@@ -25,8 +25,8 @@
 use std::collections::HashMap;
 
 use crate::ir::ops::{
-    AddScalar, ComponentDiv, DataEntry, DataRows, DivScalar, Entry, IntArith, IntLit, Map, Op, Sum,
-    View, ViewKind,
+    AddScalar, ComponentDiv, DataEntry, DataPart, DataRows, DivScalar, Entry, IntArith, IntLit,
+    Map, Op, Sum, View, ViewKind,
 };
 use crate::ir::{Graph, Id, RegionId};
 use crate::shape::{Dim, Origin, Shape};
@@ -302,7 +302,13 @@ impl Cx {
                 Some(Batched::Scalars(v))
             }
             // xs[i] of a slice of vectors ⇒ the matrix of their rows
-            (Op::DataEntry(DataEntry(shape)), &[xs, i]) if is_index(i) && self.same_data(g, xs) => {
+            (
+                Op::DataEntry(DataEntry {
+                    shape,
+                    part: DataPart::Whole,
+                }),
+                &[xs, i],
+            ) if is_index(i) && self.same_data(g, xs) => {
                 let column = shape.cols() == Dim::Fixed(1);
                 let d = match (shape.rows(), shape.cols()) {
                     (d @ Dim::Fixed(_), Dim::Fixed(1)) | (Dim::Fixed(1), d @ Dim::Fixed(_)) => d,

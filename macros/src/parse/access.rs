@@ -177,10 +177,11 @@ impl BodyParser<'_> {
         // An entry of a field read by one index (`self.view_of[k]`) was taken for a number; used
         // as an index, it is an integer (the same tokens read it).
         let x = match (self.g.op(x), self.g.node(x).args.as_slice()) {
-            (Op::DataEntry(DataEntry(Shape::Scalar)), &[field, i])
-                if matches!(self.g.op(field), Op::Constant(_)) =>
+            (Op::DataEntry(e), &[field, i])
+                if *e == DataEntry::whole(Shape::Scalar)
+                    && matches!(self.g.op(field), Op::Constant(_)) =>
             {
-                self.g.build(DataEntry(Shape::Int), &[field, i])
+                self.g.build(DataEntry::whole(Shape::Int), &[field, i])
             }
             _ => x,
         };
@@ -290,7 +291,10 @@ impl BodyParser<'_> {
             return Some(Err(()));
         };
         Some(match self.g.op(p) {
-            Op::PointEntry(_) => Ok(p),
+            Op::DataEntry(DataEntry {
+                part: DataPart::Coords,
+                ..
+            }) => Ok(p),
             _ => self.error(
                 member,
                 "`.coords` reads a point of data (`points[i].coords`)",
@@ -326,9 +330,10 @@ impl BodyParser<'_> {
         args: &[Id],
     ) -> Result<Id, ()> {
         if self.points.contains(&args[0]) {
-            return self.build(tokens, PointEntry(shape), args);
+            let part = DataPart::Coords;
+            return self.build(tokens, DataEntry { shape, part }, args);
         }
-        let entry = self.build(tokens, DataEntry(shape), args)?;
+        let entry = self.build(tokens, DataEntry::whole(shape), args)?;
         match self.nested.get(&args[0]).cloned() {
             Some(super::Nested::Of(inner)) => {
                 self.elements.insert(entry, inner);
@@ -433,7 +438,8 @@ impl BodyParser<'_> {
                         Ok(i) => (fields.iter().enumerate())
                             .map(|(field, &shape)| {
                                 self.g.span = entry.span();
-                                self.build(entry, TupleEntry { shape, field }, &[x, i])
+                                let part = DataPart::Field(field);
+                                self.build(entry, DataEntry { shape, part }, &[x, i])
                             })
                             .collect(),
                         Err(()) => names.iter().map(|_| Err(())).collect(),

@@ -772,7 +772,10 @@ impl BodyParser<'_> {
             }
             (Pat::Tuple(t), Element::Tuple(x, fields)) if t.elems.len() == fields.len() => {
                 for (k, (field, &shape)) in t.elems.iter().zip(fields).enumerate() {
-                    let read = TupleEntry { shape, field: k };
+                    let read = DataEntry {
+                        shape,
+                        part: DataPart::Field(k),
+                    };
                     let entry = self.g.build(read, &[*x, index]);
                     self.bind_pattern(field, &Element::Value(entry), index);
                 }

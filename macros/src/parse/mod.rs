@@ -771,9 +771,9 @@ impl BodyParser<'_> {
         };
         Some(self.integer(&entry.index).and_then(|i| {
             self.g.span = f.span();
-            let read = TupleEntry {
+            let read = DataEntry {
                 shape,
-                field: field.index as usize,
+                part: DataPart::Field(field.index as usize),
             };
             self.build(f, read, &[x, i])
         }))

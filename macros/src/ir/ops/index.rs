@@ -93,102 +93,58 @@ impl Rule for Scatter {
     }
 }
 
-/// Entry `i` of a slice (or `Vec`, array) of data, `xs[i]`: a constant, of
-/// the element's shape. Matrices are borrowed, as `&xs[i]`.
+/// Entry `i` of a slice (or `Vec`, array) of data, `xs[i]` (args `xs, i`), or a part of it:
+/// a constant, of the shape of what it reads. Matrices and data are borrowed, `&xs[i]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct DataEntry(pub Shape);
+pub struct DataEntry {
+    pub shape: Shape,
+    pub part: DataPart,
+}
 
-impl Rule for DataEntry {
-    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
-        indices(&a[1..], dims)?;
-        Ok(self.0)
-    }
-    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
-        let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
-        if self.borrows() {
-            quote!(&#x[#index])
-        } else {
-            quote!(#x[#index])
+/// What of a data entry a [`DataEntry`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DataPart {
+    /// The entry itself.
+    Whole,
+    /// Field `k` of a tuple, `ratings[i].2`.
+    Field(usize),
+    /// The coordinates of a point, `points[i].coords` (`&[Point3<f64>]`).
+    Coords,
+}
+
+impl DataEntry {
+    pub fn whole(shape: Shape) -> Self {
+        DataEntry {
+            shape,
+            part: DataPart::Whole,
         }
     }
-    /// A matrix, or data (a row of `&[Vec<f64>]`), is read by reference.
-    fn borrows(&self) -> bool {
-        self.0.is_matrix() || self.0 == Shape::Data
-    }
-    fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
-        vec![None; g.node(node).args.len()]
-    }
-    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        Ok(None)
-    }
-    fn formula(&self, a: &[Formula]) -> Formula {
-        let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
-        Formula::atom(format!(
-            "{}[{}]",
-            a[0].at(crate::notation::POSTFIX),
-            index.join(", ")
-        ))
-    }
 }
 
-/// The coordinates of point `i` of data whose elements are points, `points[i]` of
-/// `&[Point3<f64>]` (args `points, i`), read as the vector they are (`points[i].coords`): a
-/// constant, as every entry of data.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PointEntry(pub Shape);
-
-impl Rule for PointEntry {
-    fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
-        indices(&a[1..], dims)?;
-        Ok(self.0)
-    }
-    fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
-        let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
-        quote!(&#x[#index].coords)
-    }
-    fn borrows(&self) -> bool {
-        true
-    }
-    fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
-        vec![None; g.node(node).args.len()]
-    }
-    fn tangent(&self, _: &mut Graph, _: Id, _: &[Option<Id>]) -> Result<Option<Id>, ()> {
-        Ok(None)
-    }
-    fn formula(&self, a: &[Formula]) -> Formula {
-        let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
-        Formula::atom(format!(
-            "{}[{}]",
-            a[0].at(crate::notation::POSTFIX),
-            index.join(", ")
-        ))
-    }
-}
-
-/// Field `field` of entry `i` of data whose elements are tuples, `ratings[i].2` (args
-/// `ratings, i`), of this shape: a constant, as every entry of data.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct TupleEntry {
-    pub shape: Shape,
-    pub field: usize,
-}
-
-impl Rule for TupleEntry {
+impl Rule for DataEntry {
     fn shape(&self, a: &[Shape], dims: &mut Dims) -> Result<Shape, String> {
         indices(&a[1..], dims)?;
         Ok(self.shape)
     }
     fn emit(&self, _: &dyn EmitCx, a: &[Value]) -> TokenStream {
         let (x, index) = (a[0].receiver(), index_tokens(&a[1..]));
-        let field = syn::Index::from(self.field);
-        if self.shape.is_matrix() {
-            quote!(&#x[#index].#field)
+        let part = match self.part {
+            DataPart::Whole => quote!(),
+            DataPart::Field(k) => {
+                let k = syn::Index::from(k);
+                quote!(.#k)
+            }
+            DataPart::Coords => quote!(.coords),
+        };
+        if self.borrows() {
+            quote!(&#x[#index]#part)
         } else {
-            quote!(#x[#index].#field)
+            quote!(#x[#index]#part)
         }
     }
+    /// A matrix, or data (a row of `&[Vec<f64>]`), is read by reference.
     fn borrows(&self) -> bool {
-        self.shape.is_matrix()
+        self.shape.is_matrix() || self.shape == Shape::Data
     }
     fn adjoint(&self, g: &mut Graph, node: Id, _: Id) -> Vec<Option<Id>> {
         vec![None; g.node(node).args.len()]
@@ -197,11 +153,15 @@ impl Rule for TupleEntry {
         Ok(None)
     }
     fn formula(&self, a: &[Formula]) -> Formula {
+        let index: Vec<String> = a[1..].iter().map(|f| f.text.clone()).collect();
+        let part = match self.part {
+            DataPart::Field(k) => format!(".{k}"),
+            DataPart::Whole | DataPart::Coords => String::new(),
+        };
         Formula::atom(format!(
-            "{}[{}].{}",
+            "{}[{}]{part}",
             a[0].at(crate::notation::POSTFIX),
-            a[1].text,
-            self.field
+            index.join(", ")
         ))
     }
 }

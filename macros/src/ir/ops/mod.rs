@@ -365,7 +365,7 @@ ops! {
     // integers, `bool`s and casts
     IntLit, BoolLit, Size, Len, IntArith, Compare, Not, Cast,
     // element access
-    Entry, Scatter, SetEntry, DataEntry, PointEntry, TupleEntry, DataRows, View, ViewScatter, SetView, Diagonal, DiagonalScatter,
+    Entry, Scatter, SetEntry, DataEntry, DataRows, View, ViewScatter, SetView, Diagonal, DiagonalScatter,
     // loops
     RegionParam, Loop, If, Output, Tape, TapeRead, TapeNext,
     // arithmetic
